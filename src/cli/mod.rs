@@ -1,0 +1,5 @@
+//! Argument parsing and dispatch.
+
+pub fn main() -> i32 {
+    0
+}

@@ -1,0 +1,1 @@
+//! `impt sim`: a local impCentral API v5 with virtual devices.
