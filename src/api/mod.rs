@@ -1,1 +1,445 @@
-//! See lib.rs.
+//! impCentral API v5 client: auth and token refresh, JSON:API documents, pagination, retries.
+//! Entities are kept as `serde_json::Value` (attributes in the order the API sends them);
+//! `types` holds the wire vocabulary shared with the simulator.
+
+pub mod auth;
+pub mod logstream;
+pub mod types;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+
+use crate::config::auth::AuthFile;
+use crate::error::{ApiError, ApiErrorItem, ConfigKind, Entity, ImptError, Result};
+
+/// Content type of JSON:API documents.
+pub const JSONAPI: &str = "application/vnd.api+json";
+/// Page size used for every list, as the original does.
+pub const LIST_PAGE_SIZE: usize = 100;
+/// Refresh tokens this long before they expire.
+const REFRESH_MARGIN_SECS: i64 = 180;
+/// Give up after this many 429 answers in a row.
+const MAX_RATE_LIMIT_RETRIES: u32 = 60;
+
+/// What the client tells the outside world: debug traces and a busy indicator.
+pub trait Hooks: Send + Sync {
+    fn debug(&self, _text: &str) {}
+    fn busy(&self, _on: bool) {}
+}
+
+/// No hooks.
+pub struct Quiet;
+impl Hooks for Quiet {}
+
+/// How an expired access token can be renewed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Renewal {
+    RefreshToken(String),
+    LoginKey(String),
+    None,
+}
+
+/// The token of a client and where to save it when renewed.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access_token: String,
+    pub expires_at: String,
+    pub renewal: Renewal,
+    /// The auth file to rewrite after a refresh, and its kind for error texts.
+    pub file: Option<(PathBuf, AuthFile)>,
+    pub kind: ConfigKind,
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: String,
+    session: tokio::sync::Mutex<Session>,
+    hooks: Arc<dyn Hooks>,
+}
+
+/// Parses one item of an `errors` array (or a `data.meta` notice).
+pub fn parse_error_item(v: &Value) -> ApiErrorItem {
+    let s = |k: &str| match v.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    ApiErrorItem {
+        status: s("status"),
+        code: s("code"),
+        title: s("title"),
+        detail: s("detail"),
+        meta: v.get("meta").cloned().unwrap_or(Value::Null),
+    }
+}
+
+/// Builds an [`ApiError`] from a status and body text.
+pub fn api_error(status: u16, body: &str) -> ApiError {
+    let errors = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("errors").and_then(Value::as_array).cloned())
+        .map(|items| items.iter().map(parse_error_item).collect())
+        .unwrap_or_default();
+    ApiError {
+        status,
+        errors,
+        raw: body.to_string(),
+    }
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("impt-rs/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(20))
+        .build()
+        .expect("HTTP client")
+}
+
+pub(crate) fn network_error(e: &reqwest::Error) -> ImptError {
+    ImptError::Network(e.to_string())
+}
+
+/// Replaces secrets in a JSON value for debug output.
+pub fn redact(v: &Value) -> Value {
+    const SECRET: [&str; 7] = [
+        "password",
+        "access_token",
+        "refresh_token",
+        "key",
+        "token",
+        "login_token",
+        "accessToken",
+    ];
+    match v {
+        Value::Object(m) => {
+            let hide_id = m.get("type").and_then(Value::as_str) == Some("login_key");
+            Value::Object(
+                m.iter()
+                    .map(|(k, v)| {
+                        let hidden = SECRET.contains(&k.as_str()) || (hide_id && k == "id");
+                        (
+                            k.clone(),
+                            if hidden && !v.is_null() {
+                                json!("[hidden]")
+                            } else {
+                                redact(v)
+                            },
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
+
+fn expires_soon(expires_at: &str) -> bool {
+    match chrono::DateTime::parse_from_rfc3339(expires_at) {
+        Ok(t) => {
+            (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds() < REFRESH_MARGIN_SECS
+        }
+        Err(_) => true,
+    }
+}
+
+/// An id of a JSON:API resource.
+pub fn id_of(v: &Value) -> &str {
+    v.get("id").and_then(Value::as_str).unwrap_or_default()
+}
+
+/// `data.attributes[name]`-style access on a resource object.
+pub fn attr<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    v.get("attributes")
+        .and_then(|a| a.get(name))
+        .filter(|x| !x.is_null())
+}
+
+pub fn attr_str<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    attr(v, name).and_then(Value::as_str)
+}
+
+/// `relationships[name].id`, treating a missing or null relationship alike.
+pub fn rel_id<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.get("relationships")
+        .and_then(|r| r.get(name))
+        .and_then(|r| r.get("id"))
+        .and_then(Value::as_str)
+}
+
+pub fn rel_type<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.get("relationships")
+        .and_then(|r| r.get(name))
+        .and_then(|r| r.get("type"))
+        .and_then(Value::as_str)
+}
+
+impl Client {
+    pub fn new(endpoint: &str, session: Session, hooks: Arc<dyn Hooks>) -> Client {
+        Client {
+            http: http_client(),
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            session: tokio::sync::Mutex::new(session),
+            hooks,
+        }
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub fn hooks(&self) -> &Arc<dyn Hooks> {
+        &self.hooks
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The current access token (refreshed first if it is about to expire).
+    pub async fn token(&self) -> Result<String> {
+        let mut s = self.session.lock().await;
+        if expires_soon(&s.expires_at) {
+            self.renew(&mut s).await?;
+        }
+        Ok(s.access_token.clone())
+    }
+
+    async fn renew(&self, s: &mut Session) -> Result<()> {
+        let tokens = match &s.renewal {
+            Renewal::RefreshToken(t) => auth::refresh(self, t).await,
+            Renewal::LoginKey(k) => auth::token_from_key(self, k).await,
+            Renewal::None => return Err(ImptError::TokenExpired(s.kind.clone())),
+        };
+        let tokens = match tokens {
+            Ok(t) => t,
+            Err(ImptError::Api(e)) if e.status == 404 || e.status == 401 => {
+                return Err(ImptError::RefreshFailed(s.kind.clone()))
+            }
+            Err(ImptError::NotFound { .. }) => {
+                return Err(ImptError::RefreshFailed(s.kind.clone()))
+            }
+            Err(e) => return Err(e),
+        };
+        s.access_token = tokens.access_token.clone();
+        s.expires_at = tokens.expires_at.clone();
+        if let Some((path, file)) = &mut s.file {
+            file.set_token(&tokens.access_token, &tokens.expires_at);
+            crate::config::auth::save(path, file)?;
+        }
+        Ok(())
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.endpoint, path)
+        }
+    }
+
+    /// Sends one request without authorization handling (used by auth calls too).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn send_raw(
+        &self,
+        method: Method,
+        url: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+        headers: &[(&str, String)],
+        bearer: Option<&str>,
+        content_type: &str,
+    ) -> Result<(u16, reqwest::header::HeaderMap, String)> {
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .header("Content-Type", content_type)
+            .header("Accept", content_type);
+        if !query.is_empty() {
+            req = req.query(query);
+        }
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_string());
+        }
+        self.hooks.debug(&format!(
+            "Doing the request with options:\n{}",
+            crate::output::to_json(&json!({
+                "url": url,
+                "method": method.as_str(),
+                "qs": query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>(),
+                "headers": headers.iter().map(|(k, _)| (k.to_string(), json!("[hidden]"))).chain(bearer.map(|_| ("Authorization".to_string(), json!("[hidden]")))).collect::<Map<_, _>>(),
+                "json": body.map(redact),
+            }))
+        ));
+        self.hooks.busy(true);
+        let resp = req.send().await;
+        self.hooks.busy(false);
+        let resp = resp.map_err(|e| network_error(&e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.map_err(|e| network_error(&e))?;
+        let shown = serde_json::from_str::<Value>(&text)
+            .map(|v| crate::output::to_json(&redact(&v)))
+            .unwrap_or_else(|_| text.clone());
+        self.hooks.debug(&format!(
+            "\nResponse code: {status}\nResponse body: {shown}\n"
+        ));
+        Ok((status, headers, text))
+    }
+
+    /// An authorized JSON:API request. Refreshes the token when needed, replays once after a
+    /// 401, waits and replays on 429. Returns the parsed body (None when empty).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+        headers: &[(&str, String)],
+    ) -> Result<Option<Value>> {
+        let url = self.url(path);
+        let mut replayed = false;
+        let mut limited = 0;
+        loop {
+            let token = self.token().await?;
+            let (status, resp_headers, text) = self
+                .send_raw(
+                    method.clone(),
+                    &url,
+                    query,
+                    body,
+                    headers,
+                    Some(&token),
+                    JSONAPI,
+                )
+                .await?;
+            if status == 401 && !replayed {
+                replayed = true;
+                let mut s = self.session.lock().await;
+                if s.access_token == token {
+                    self.renew(&mut s).await?;
+                }
+                continue;
+            }
+            if status == 429 && limited < MAX_RATE_LIMIT_RETRIES {
+                limited += 1;
+                let secs = ["retry-after", "x-ratelimit-reset"]
+                    .iter()
+                    .find_map(|h| {
+                        resp_headers
+                            .get(*h)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.trim().parse::<f64>().ok())
+                    })
+                    .unwrap_or(1.0)
+                    .clamp(0.05, 30.0);
+                tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+                continue;
+            }
+            if (200..300).contains(&status) {
+                if text.trim().is_empty() {
+                    return Ok(None);
+                }
+                return serde_json::from_str(&text).map(Some).map_err(|_| {
+                    ImptError::Internal("Unexpected format of impCentral response".into())
+                });
+            }
+            return Err(ImptError::Api(api_error(status, &text)));
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Value> {
+        self.get_query(path, &[]).await
+    }
+
+    pub async fn get_query(&self, path: &str, query: &[(String, String)]) -> Result<Value> {
+        Ok(self
+            .request(Method::GET, path, query, None, &[])
+            .await?
+            .unwrap_or(Value::Null))
+    }
+
+    /// `GET <collection>/<id>`'s `data`, or `None` on a 404.
+    pub async fn get_entity(&self, entity: Entity, id: &str) -> Result<Option<Value>> {
+        let path = format!("{}/{}", entity.collection(), encode_segment(id));
+        match self.get(&path).await {
+            Ok(doc) => Ok(doc.get("data").cloned()),
+            Err(ImptError::Api(e)) if e.status == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Option<Value>> {
+        self.request(Method::POST, path, &[], Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<Option<Value>> {
+        self.request(Method::PATCH, path, &[], Some(body), &[])
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<Option<Value>> {
+        self.request(Method::DELETE, path, &[], None, &[]).await
+    }
+
+    /// Every item of a paginated list (page size 100), following `links.next`, de-duplicated
+    /// by id. `filters` are `(name, value)` pairs sent as `filter[name]=value`.
+    pub async fn list(&self, path: &str, filters: &[(&str, String)]) -> Result<Vec<Value>> {
+        let mut out: Vec<Value> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut page = 1usize;
+        loop {
+            let mut query: Vec<(String, String)> = filters
+                .iter()
+                .map(|(k, v)| (format!("filter[{k}]"), v.clone()))
+                .collect();
+            query.push(("page[number]".into(), page.to_string()));
+            query.push(("page[size]".into(), LIST_PAGE_SIZE.to_string()));
+            let doc = self.get_query(path, &query).await?;
+            let items = doc
+                .get("data")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let count = items.len();
+            for item in items {
+                let id = id_of(&item).to_string();
+                if id.is_empty() || seen.insert(id) {
+                    out.push(item);
+                }
+            }
+            let next = doc
+                .get("links")
+                .and_then(|l| l.get("next"))
+                .and_then(Value::as_str);
+            let this = doc
+                .get("links")
+                .and_then(|l| l.get("self"))
+                .and_then(Value::as_str);
+            if next.is_none() || next == this || count == 0 {
+                return Ok(out);
+            }
+            page += 1;
+        }
+    }
+}
+
+/// Percent-encodes one path segment (names with spaces or slashes used as ids).
+pub fn encode_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+        .to_string()
+        .replace("%2D", "-")
+        .replace("%5F", "_")
+        .replace("%2E", ".")
+        .replace("%3A", ":")
+}

@@ -1,5 +1,186 @@
-//! Argument parsing and dispatch.
+//! Argument parsing and dispatch: one file per command group, each with the option tables of
+//! its commands (`spec`) and a `run` that hands parsed options to `commands`.
+
+pub mod account;
+pub mod auth;
+pub mod build;
+pub mod device;
+pub mod dg;
+pub mod log;
+pub mod loginkey;
+pub mod parse;
+pub mod product;
+pub mod project;
+pub mod sim;
+pub mod spec;
+pub mod test;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use spec::GroupSpec;
+
+use crate::commands::{Args, Ctx};
+use crate::error::{ImptError, Result};
+use crate::output::{Mode, Ui};
+
+/// The version the tool reports.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub fn groups() -> Vec<GroupSpec> {
+    vec![
+        account::group(),
+        auth::group(),
+        build::group(),
+        device::group(),
+        dg::group(),
+        log::group(),
+        loginkey::group(),
+        product::group(),
+        project::group(),
+        test::group(),
+        webhook::group(),
+    ]
+}
+
+/// Commands that are not groups of the original.
+const EXTRA: [(&str, &str); 2] = [
+    (
+        "sim",
+        "Runs a local impCentral API simulator with virtual devices.",
+    ),
+    (
+        "completions",
+        "Prints shell completions: impt completions bash|zsh|fish|powershell|elvish.",
+    ),
+];
+
+async fn dispatch(ctx: &Ctx, group: &str, cmd: &str, args: &Args) -> Result<()> {
+    match group {
+        "account" => account::run(ctx, cmd, args).await,
+        "auth" => auth::run(ctx, cmd, args).await,
+        "build" => build::run(ctx, cmd, args).await,
+        "device" => device::run(ctx, cmd, args).await,
+        "dg" => dg::run(ctx, cmd, args).await,
+        "log" => log::run(ctx, cmd, args).await,
+        "loginkey" => loginkey::run(ctx, cmd, args).await,
+        "product" => product::run(ctx, cmd, args).await,
+        "project" => project::run(ctx, cmd, args).await,
+        "test" => test::run(ctx, cmd, args).await,
+        "webhook" => webhook::run(ctx, cmd, args).await,
+        _ => Err(ImptError::Internal(format!("no group {group}"))),
+    }
+}
+
+fn is_help(w: &str) -> bool {
+    w == "--help" || w == "-h"
+}
+
+/// Prints a usage failure: help, the message, the FAILS line. Returns the exit code.
+fn usage_failure(help: String, msg: String) -> i32 {
+    let ui = Ui::new(Mode::Default);
+    ui.error(&ImptError::Usage { help, msg });
+    ui.fails();
+    1
+}
 
 pub fn main() -> i32 {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    run_argv(&argv)
+}
+
+pub fn run_argv(argv: &[String]) -> i32 {
+    let groups = groups();
+    let first = argv.first().map(String::as_str);
+    match first {
+        Some("sim") => return sim::run(&argv[1..]),
+        Some("completions") => return completions(&groups, argv.get(1).map(String::as_str)),
+        Some("--version") | Some("-v") if argv.len() == 1 => {
+            println!("{VERSION}");
+            return 0;
+        }
+        _ => {}
+    }
+    let help_asked = argv.iter().any(|w| is_help(w));
+    let Some(group) = first
+        .filter(|w| !w.starts_with('-'))
+        .and_then(|w| groups.iter().find(|g| g.name == w))
+    else {
+        let root = parse::root_help(&groups, &EXTRA);
+        if help_asked {
+            print!("{root}");
+            return 0;
+        }
+        return match first {
+            None => usage_failure(root, "Please specify a valid command.".into()),
+            Some(w) => usage_failure(
+                root,
+                format!("Unknown argument: {}", w.trim_start_matches('-')),
+            ),
+        };
+    };
+    let second = argv.get(1).map(String::as_str);
+    let Some(cmd) = second
+        .filter(|w| !w.starts_with('-'))
+        .and_then(|w| group.commands.iter().find(|c| c.name == w))
+    else {
+        let help = parse::group_help(group);
+        if help_asked {
+            print!("{help}");
+            return 0;
+        }
+        return match second {
+            Some(w) if !w.starts_with('-') => usage_failure(help, format!("Unknown argument: {w}")),
+            _ => usage_failure(help, "Please specify a valid command.".into()),
+        };
+    };
+    if help_asked {
+        print!("{}", parse::command_help(cmd));
+        return 0;
+    }
+    let args = match parse::parse(cmd, &argv[2..]) {
+        Ok(a) => a,
+        Err(msg) => return usage_failure(parse::command_help(cmd), msg),
+    };
+    run_command(group.name, cmd.name, args)
+}
+
+fn run_command(group: &str, cmd: &str, args: Args) -> i32 {
+    let ui = Arc::new(Ui::new(args.output));
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            ui.error(&ImptError::Internal(e.to_string()));
+            return 1;
+        }
+    };
+    let ctx = Ctx::new(ui.clone());
+    let result = rt.block_on(dispatch(&ctx, group, cmd, &args));
+    ui.stop_spinner();
+    match result {
+        Ok(()) => {
+            ui.succeeds();
+            0
+        }
+        Err(e) => {
+            ui.error(&e);
+            ui.fails();
+            1
+        }
+    }
+}
+
+fn completions(groups: &[GroupSpec], shell: Option<&str>) -> i32 {
+    use clap_complete::Shell;
+    let Some(shell) = shell.and_then(|s| s.parse::<Shell>().ok()) else {
+        eprintln!("Usage: impt completions bash|zsh|fish|powershell|elvish");
+        return 1;
+    };
+    let mut cmd = parse::clap_tree(groups);
+    clap_complete::generate(shell, &mut cmd, "impt", &mut std::io::stdout());
     0
 }

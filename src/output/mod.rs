@@ -1,1 +1,292 @@
-//! See lib.rs.
+//! The only place that prints. Commands report through [`Ui`]: info lines, results, dialogs,
+//! prompts and errors; `Ui` renders them for the chosen `--output` mode.
+
+pub mod errors;
+pub mod render;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::error::{ImptError, Result};
+
+/// `--output` modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Default,
+    Minimal,
+    Json,
+    Debug,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "minimal" => Some(Mode::Minimal),
+            "json" => Some(Mode::Json),
+            "debug" => Some(Mode::Debug),
+            _ => None,
+        }
+    }
+}
+
+/// Where commands report to. Cheap to share (`&Ui`) across tasks.
+pub struct Ui {
+    mode: Mode,
+    color: bool,
+    spinner: Mutex<Option<indicatif::ProgressBar>>,
+    spinner_enabled: bool,
+    /// Answers read from stdin (prompts and confirmations), one line each.
+    input: Mutex<Option<Box<dyn BufRead + Send>>>,
+}
+
+impl Ui {
+    pub fn new(mode: Mode) -> Ui {
+        let tty = std::io::stdout().is_terminal();
+        let forced = std::env::var("CLICOLOR_FORCE").is_ok_and(|v| v != "0");
+        let no_color = std::env::var_os("NO_COLOR").is_some();
+        let color_mode = matches!(mode, Mode::Default | Mode::Debug);
+        Ui {
+            mode,
+            color: color_mode && !no_color && (tty || forced),
+            spinner: Mutex::new(None),
+            spinner_enabled: mode == Mode::Default && tty && std::io::stderr().is_terminal(),
+            input: Mutex::new(None),
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.mode == Mode::Json
+    }
+
+    fn style(&self) -> render::Style {
+        render::Style {
+            color: self.color,
+            inline_sep: if self.mode == Mode::Minimal {
+                ","
+            } else {
+                ", "
+            },
+        }
+    }
+
+    fn out(&self, text: &str) {
+        self.stop_spinner();
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{text}");
+        let _ = stdout.flush();
+    }
+
+    /// An info line: progress, success messages, list headers. Default and debug modes only.
+    pub fn info(&self, msg: &str) {
+        if matches!(self.mode, Mode::Default | Mode::Debug) {
+            self.out(msg);
+        }
+    }
+
+    /// A line of an interactive dialog: printed in every mode, as text.
+    pub fn dialog(&self, msg: &str) {
+        self.out(msg);
+    }
+
+    /// API traces: debug mode only.
+    pub fn debug(&self, msg: &str) {
+        if self.mode == Mode::Debug {
+            self.out(msg);
+        }
+    }
+
+    /// A result object: rendered as text, or as one pretty JSON document in json mode.
+    pub fn result(&self, value: &Value) {
+        if self.is_json() {
+            self.out(&to_json(value));
+            return;
+        }
+        let empty = match value {
+            Value::Null => true,
+            Value::Object(m) => m.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            self.out(&render::render(value, 0, self.style()).join("\n"));
+        }
+    }
+
+    /// Renders a value as text lines, whatever the mode (for dialogs and summaries).
+    pub fn dialog_value(&self, value: &Value) {
+        let style = render::Style {
+            color: self.color,
+            inline_sep: ", ",
+        };
+        let lines = render::render(value, 0, style);
+        if !lines.is_empty() {
+            self.out(&lines.join("\n"));
+        }
+    }
+
+    /// `{}` for commands without a result object, in json mode.
+    pub fn json_empty(&self) {
+        if self.is_json() {
+            self.out("{}");
+        }
+    }
+
+    /// A log line of a stream or history: text in text modes, the raw object in json mode.
+    pub fn log_line(&self, text: &str, raw: &Value) {
+        if self.is_json() {
+            self.out(&to_json(raw));
+        } else {
+            self.out(text);
+        }
+    }
+
+    pub fn succeeds(&self) {
+        self.info("IMPT COMMAND SUCCEEDS");
+    }
+
+    pub fn fails(&self) {
+        self.info("IMPT COMMAND FAILS");
+    }
+
+    /// Prints an error the way the original does (see [`errors`]).
+    pub fn error(&self, err: &ImptError) {
+        errors::print(self, err);
+    }
+
+    /// Shows `Contacting impCentral...` on a terminal while a request runs.
+    pub fn start_spinner(&self) {
+        if !self.spinner_enabled {
+            return;
+        }
+        let mut guard = self.spinner.lock().unwrap();
+        if guard.is_none() {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap()
+                    .tick_chars("|/-\\ "),
+            );
+            pb.set_message("Contacting impCentral...");
+            pb.enable_steady_tick(std::time::Duration::from_millis(60));
+            *guard = Some(pb);
+        }
+    }
+
+    pub fn stop_spinner(&self) {
+        if let Some(pb) = self.spinner.lock().unwrap().take() {
+            pb.finish_and_clear();
+        }
+    }
+
+    /// Replaces stdin as the source of answers (tests, scripted use).
+    pub fn set_input(&self, input: Box<dyn BufRead + Send>) {
+        *self.input.lock().unwrap() = Some(input);
+    }
+
+    fn read_line(&self, hidden: bool) -> Result<Option<String>> {
+        self.stop_spinner();
+        let mut guard = self.input.lock().unwrap();
+        if let Some(input) = guard.as_mut() {
+            let mut line = String::new();
+            return Ok(match input.read_line(&mut line)? {
+                0 => None,
+                _ => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+            });
+        }
+        drop(guard);
+        if hidden && std::io::stdin().is_terminal() {
+            let line = console::Term::stdout().read_secure_line()?;
+            return Ok(Some(line));
+        }
+        let mut line = String::new();
+        Ok(match std::io::stdin().lock().read_line(&mut line)? {
+            0 => None,
+            _ => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+        })
+    }
+
+    fn ask(&self, prompt: &str) {
+        self.stop_spinner();
+        let mut stdout = std::io::stdout().lock();
+        let _ = write!(stdout, "{prompt}");
+        let _ = stdout.flush();
+    }
+
+    /// `Are you sure you want to continue?` dialog. Returns Err(Canceled) on 'n' or no input.
+    pub fn confirm(&self, message: Option<&str>) -> Result<()> {
+        if let Some(m) = message {
+            self.dialog(m);
+        }
+        self.dialog("Are you sure you want to continue?");
+        loop {
+            self.ask("Enter 'y' (yes) or 'n' (no): ");
+            let answer = self.read_line(false)?;
+            let Some(answer) = answer else {
+                self.dialog("");
+                return Err(ImptError::Canceled);
+            };
+            match answer.trim().to_lowercase().as_str() {
+                "y" => {
+                    self.dialog("");
+                    return Ok(());
+                }
+                "n" => {
+                    self.dialog("");
+                    return Err(ImptError::Canceled);
+                }
+                _ => self.dialog("Invalid value!"),
+            }
+        }
+    }
+
+    /// `Enter <what>: ` prompt; `hidden` reads without echo on a terminal.
+    pub fn prompt(&self, what: &str, hidden: bool) -> Result<String> {
+        self.ask(&format!("Enter {what}: "));
+        match self.read_line(hidden)? {
+            Some(v) => Ok(v),
+            None => {
+                self.dialog("");
+                Err(ImptError::msg(format!("No {what} is entered.")))
+            }
+        }
+    }
+
+    /// Numeric choice, e.g. the authentication method of `auth login`.
+    pub fn choose(&self, title: &str, options: &[&str]) -> Result<usize> {
+        self.dialog(title);
+        for (i, o) in options.iter().enumerate() {
+            self.dialog(&format!("  ({}) {o}", i + 1));
+        }
+        self.dialog("");
+        let range = (1..=options.len())
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>();
+        let prompt = format!("Enter {}: ", range.join(" or "));
+        loop {
+            self.ask(&prompt);
+            let Some(answer) = self.read_line(false)? else {
+                self.dialog("");
+                return Err(ImptError::Canceled);
+            };
+            if let Ok(n) = answer.trim().parse::<usize>() {
+                if (1..=options.len()).contains(&n) {
+                    self.dialog("");
+                    return Ok(n);
+                }
+            }
+            self.dialog("Invalid value!");
+        }
+    }
+}
+
+/// `JSON.stringify(value, null, 2)`.
+pub fn to_json(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())
+}

@@ -1,0 +1,297 @@
+//! Display data of entities: the `{ "<Type>": { id, … } }` objects every command prints.
+//! "short" (list) data keeps the identifying attributes that are not empty; "info" data has
+//! every attribute, then the related entities.
+
+use serde_json::{json, Map, Value};
+
+use super::Ctx;
+use crate::api::types::{dg_type_name, webhook_mime_name};
+use crate::api::{attr, id_of, rel_id};
+use crate::error::{Entity, Result};
+
+/// Attributes of list data.
+pub fn list_attrs(entity: Entity) -> &'static [&'static str] {
+    match entity {
+        Entity::Account => &["email", "username"],
+        Entity::Product => &["name"],
+        Entity::DeviceGroup => &["name"],
+        Entity::Device => &["name", "mac_address", "agent_id", "device_online"],
+        Entity::Deployment => &["sha", "tags", "origin", "flagged"],
+        Entity::LoginKey => &["description", "usages"],
+        Entity::Webhook => &["event", "url"],
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// An attribute value as shown: null and empty arrays become `""`.
+pub fn shown(v: &Value) -> Value {
+    match v {
+        Value::Null => json!(""),
+        Value::Array(a) if a.is_empty() => json!(""),
+        other => other.clone(),
+    }
+}
+
+fn shown_attr(entity: Entity, name: &str, v: &Value) -> Value {
+    if entity == Entity::Webhook && name == "content_type" {
+        return json!(v.as_str().map(webhook_mime_name).unwrap_or("unknown"));
+    }
+    shown(v)
+}
+
+/// `id` (and `type` for Device Groups) then the non-empty list attributes.
+pub fn short_body(entity: Entity, v: &Value) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(id_of(v)));
+    if entity == Entity::DeviceGroup {
+        m.insert(
+            "type".into(),
+            json!(dg_type_name(
+                v.get("type").and_then(Value::as_str).unwrap_or("")
+            )),
+        );
+    }
+    for a in list_attrs(entity) {
+        if let Some(x) = attr(v, a) {
+            if !is_empty(x) {
+                m.insert((*a).into(), shown_attr(entity, a, x));
+            }
+        }
+    }
+    m
+}
+
+/// `{ "<Type>": short body }`.
+pub fn short(entity: Entity, v: &Value) -> Value {
+    json!({ entity.label(): short_body(entity, v) })
+}
+
+/// `id` (+ `type`) then every attribute in API order.
+pub fn info_body(entity: Entity, v: &Value) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(id_of(v)));
+    if entity == Entity::DeviceGroup {
+        m.insert(
+            "type".into(),
+            json!(dg_type_name(
+                v.get("type").and_then(Value::as_str).unwrap_or("")
+            )),
+        );
+    }
+    if let Some(Value::Object(attrs)) = v.get("attributes") {
+        for (k, x) in attrs {
+            m.insert(k.clone(), shown_attr(entity, k, x));
+        }
+    }
+    m
+}
+
+/// Relations shown in list data.
+fn list_relations(entity: Entity) -> &'static [(&'static str, &'static str, Entity)] {
+    match entity {
+        Entity::Product => &[("owner", "Owner", Entity::Account)],
+        Entity::DeviceGroup => &[
+            ("product", "Product", Entity::Product),
+            ("owner", "Owner", Entity::Account),
+        ],
+        Entity::Device | Entity::Deployment | Entity::Webhook => &[
+            ("devicegroup", "Device Group", Entity::DeviceGroup),
+            ("owner", "Owner", Entity::Account),
+        ],
+        _ => &[],
+    }
+}
+
+/// Relations shown in info data.
+fn info_relations(entity: Entity) -> &'static [(&'static str, &'static str, Entity)] {
+    match entity {
+        Entity::Account | Entity::LoginKey | Entity::Product => &[
+            ("owner", "Owner", Entity::Account),
+            ("creator", "Creator", Entity::Account),
+        ],
+        Entity::DeviceGroup => &[
+            ("product", "Product", Entity::Product),
+            (
+                "current_deployment",
+                "Current Deployment",
+                Entity::Deployment,
+            ),
+            (
+                "min_supported_deployment",
+                "Min supported Deployment",
+                Entity::Deployment,
+            ),
+            (
+                "production_target",
+                "Production Target",
+                Entity::DeviceGroup,
+            ),
+            ("dut_target", "DUT Target", Entity::DeviceGroup),
+            ("owner", "Owner", Entity::Account),
+            ("creator", "Creator", Entity::Account),
+        ],
+        Entity::Device | Entity::Deployment | Entity::Webhook => &[
+            ("devicegroup", "Device Group", Entity::DeviceGroup),
+            ("product", "Product", Entity::Product),
+            ("owner", "Owner", Entity::Account),
+            ("creator", "Creator", Entity::Account),
+        ],
+    }
+}
+
+/// Adds related entities (their short body) under their labels. Owner/Creator that are the
+/// current account are left out; relations that no longer exist are reported and skipped.
+async fn add_relations(
+    ctx: &Ctx,
+    entity: Entity,
+    v: &Value,
+    rels: &[(&str, &str, Entity)],
+    m: &mut Map<String, Value>,
+) -> Result<()> {
+    for (rel, label, kind) in rels {
+        let Some(id) = rel_id(v, rel) else { continue };
+        if *kind == Entity::Account && id == ctx.me_id().await? {
+            continue;
+        }
+        match ctx.get(*kind, id).await? {
+            Some(related) => {
+                m.insert((*label).into(), Value::Object(short_body(*kind, &related)));
+            }
+            None => {
+                ctx.ui.dialog(&format!(
+                    "Error: Unexpected state. {} \"{}\" is related to corrupted {} \"{id}\" which does not exist.",
+                    entity.label(),
+                    id_of(v),
+                    kind.label()
+                ));
+                m.insert(format!("Corrupted {}", kind.label()), json!({ "id": id }));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// List data: short body plus the list relations.
+pub async fn list_item(ctx: &Ctx, entity: Entity, v: &Value) -> Result<Value> {
+    let mut m = short_body(entity, v);
+    add_relations(ctx, entity, v, list_relations(entity), &mut m).await?;
+    Ok(json!({ entity.label(): m }))
+}
+
+/// Many list items as an array.
+pub async fn list_items(ctx: &Ctx, entity: Entity, items: &[Value]) -> Result<Value> {
+    let mut out = Vec::with_capacity(items.len());
+    for v in items {
+        out.push(list_item(ctx, entity, v).await?);
+    }
+    Ok(Value::Array(out))
+}
+
+/// Info data: all attributes plus the info relations. Devices always get their group's
+/// list data with its current deployment.
+pub async fn info(ctx: &Ctx, entity: Entity, v: &Value) -> Result<Value> {
+    Ok(json!({ entity.label(): info_map(ctx, entity, v).await? }))
+}
+
+pub async fn info_map(ctx: &Ctx, entity: Entity, v: &Value) -> Result<Map<String, Value>> {
+    let mut m = info_body(entity, v);
+    add_relations(ctx, entity, v, info_relations(entity), &mut m).await?;
+    if entity == Entity::Device {
+        if let Some(dg_id) = rel_id(v, "devicegroup") {
+            if let Some(dg) = ctx.get(Entity::DeviceGroup, dg_id).await? {
+                let mut dgm = short_body(Entity::DeviceGroup, &dg);
+                add_relations(
+                    ctx,
+                    Entity::DeviceGroup,
+                    &dg,
+                    &[(
+                        "current_deployment",
+                        "Current Deployment",
+                        Entity::Deployment,
+                    )],
+                    &mut dgm,
+                )
+                .await?;
+                m.insert("Device Group".into(), Value::Object(dgm));
+            }
+        }
+    }
+    Ok(m)
+}
+
+/// The "full" additions of a Device Group: groups it is a target for, its webhooks and
+/// devices (at most 5 shown in text mode).
+pub async fn dg_full_additions(ctx: &Ctx, dg: &Value, m: &mut Map<String, Value>) -> Result<()> {
+    let id = id_of(dg);
+    let dg_type = dg.get("type").and_then(Value::as_str).unwrap_or("");
+    let target_rel = match dg_type {
+        "production_devicegroup" | "pre_production_devicegroup" => {
+            Some(("production_target", "Production Target for"))
+        }
+        "dut_devicegroup" | "pre_dut_devicegroup" => Some(("dut_target", "DUT Target for")),
+        _ => None,
+    };
+    if let (Some((rel, label)), Some(product)) = (target_rel, rel_id(dg, "product")) {
+        let groups = ctx
+            .list(Entity::DeviceGroup, &[("product.id", product.to_string())])
+            .await?;
+        let targeting: Vec<Value> = groups
+            .iter()
+            .filter(|g| rel_id(g, rel) == Some(id))
+            .map(|g| short(Entity::DeviceGroup, g))
+            .collect();
+        if !targeting.is_empty() {
+            m.insert(label.into(), Value::Array(targeting));
+        }
+    }
+    let hooks = ctx
+        .list(Entity::Webhook, &[("devicegroup.id", id.to_string())])
+        .await?;
+    if !hooks.is_empty() {
+        m.insert(
+            "Webhooks".into(),
+            Value::Array(hooks.iter().map(|h| short(Entity::Webhook, h)).collect()),
+        );
+    }
+    let devices = ctx
+        .list(Entity::Device, &[("devicegroup.id", id.to_string())])
+        .await?;
+    if !devices.is_empty() {
+        let mut shown: Vec<Value> = devices.iter().map(|d| short(Entity::Device, d)).collect();
+        if !ctx.ui.is_json() && shown.len() > 5 {
+            let more = shown.len() - 5;
+            shown.truncate(5);
+            shown.push(json!(format!("... {more} more Device(s)")));
+        }
+        m.insert("Devices".into(), Value::Array(shown));
+    }
+    Ok(())
+}
+
+/// `dg info --full` / `project info --full` data of a Device Group.
+pub async fn dg_info(ctx: &Ctx, dg: &Value, full: bool) -> Result<Map<String, Value>> {
+    let mut m = info_map(ctx, Entity::DeviceGroup, dg).await?;
+    if full {
+        dg_full_additions(ctx, dg, &mut m).await?;
+    }
+    Ok(m)
+}
+
+/// Top-level arrays printed by some info lines are cut to 5 items plus `And <n> more …`.
+pub fn truncated(items: &[Value], label: &str) -> (Value, Option<String>) {
+    if items.len() <= 5 {
+        return (Value::Array(items.to_vec()), None);
+    }
+    (
+        Value::Array(items[..5].to_vec()),
+        Some(format!("And {} more {label}(s).", items.len() - 5)),
+    )
+}

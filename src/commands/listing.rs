@@ -1,0 +1,80 @@
+//! Filtered lists: identifiers of filter options are resolved leniently to ids, server-side
+//! filters are sent as the cartesian product of their values (one list request each).
+
+use serde_json::Value;
+
+use super::ident::find_all;
+use super::Ctx;
+use crate::api::id_of;
+use crate::error::{Entity, ImptError, Result};
+
+/// A server-side filter: the `filter[...]` name and its candidate values.
+pub struct Filter {
+    pub name: &'static str,
+    pub values: Vec<String>,
+}
+
+/// Resolves each identifier to the ids of every matching entity. An empty identifier falls
+/// back to the Project file (`fallback`) or fails with "No … Identifier is specified.".
+pub async fn resolve_ids(ctx: &Ctx, entity: Entity, idents: &[String]) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for i in idents {
+        if i.is_empty() {
+            return Err(ImptError::NoIdentifier(entity));
+        }
+        for v in find_all(ctx, entity, i).await? {
+            let id = id_of(&v).to_string();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Lists `entity` with every combination of the filters' values; a filter with no value
+/// left means an empty result. Results are concatenated without de-duplication.
+pub async fn list(ctx: &Ctx, entity: Entity, filters: &[Filter]) -> Result<Vec<Value>> {
+    if filters.iter().any(|f| f.values.is_empty()) {
+        return Ok(vec![]);
+    }
+    let mut combos: Vec<Vec<(&str, String)>> = vec![vec![]];
+    for f in filters {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                f.values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push((f.name, v.clone()));
+                    c
+                })
+            })
+            .collect();
+    }
+    let mut out = Vec::new();
+    for c in combos {
+        if c.is_empty() {
+            out.extend(ctx.list_all(entity).await?);
+        } else {
+            out.extend(ctx.list(entity, &c).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds a filter when the option was given.
+pub async fn add_filter(
+    ctx: &Ctx,
+    filters: &mut Vec<Filter>,
+    name: &'static str,
+    entity: Entity,
+    idents: Vec<String>,
+) -> Result<()> {
+    if !idents.is_empty() {
+        filters.push(Filter {
+            name,
+            values: resolve_ids(ctx, entity, &idents).await?,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! `.impt.project`: links a directory's source files to a Device Group.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use super::{get_str, read_object, to_js_json, write_atomic};
+use crate::error::{ConfigKind, ImptError, Result};
+
+pub const PROJECT_FILE: &str = ".impt.project";
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProjectFile {
+    pub map: Map<String, Value>,
+}
+
+impl ProjectFile {
+    pub fn new(dg_id: &str, device_file: &str, agent_file: &str) -> Self {
+        let mut map = Map::new();
+        map.insert("deviceGroupId".into(), dg_id.into());
+        map.insert("deviceFile".into(), device_file.into());
+        map.insert("agentFile".into(), agent_file.into());
+        ProjectFile { map }
+    }
+    pub fn path() -> PathBuf {
+        PathBuf::from(PROJECT_FILE)
+    }
+    pub fn exists() -> bool {
+        Self::path().exists()
+    }
+    /// Loads `./.impt.project`; `Ok(None)` when absent, `Corrupted` when invalid.
+    pub fn load() -> Result<Option<ProjectFile>> {
+        match read_object(&Self::path()) {
+            Ok(Some(map)) => {
+                let p = ProjectFile { map };
+                if p.device_group_id().is_none() {
+                    return Err(ImptError::Corrupted(ConfigKind::Project));
+                }
+                Ok(Some(p))
+            }
+            Ok(None) => Ok(None),
+            Err(super::Unreadable) => Err(ImptError::Corrupted(ConfigKind::Project)),
+        }
+    }
+    /// Like [`load`](Self::load) but a missing file is an error.
+    pub fn load_required() -> Result<ProjectFile> {
+        Self::load()?.ok_or(ImptError::ConfigNotFound(ConfigKind::Project))
+    }
+    pub fn device_group_id(&self) -> Option<&str> {
+        get_str(&self.map, "deviceGroupId")
+    }
+    pub fn device_file(&self) -> Option<&str> {
+        get_str(&self.map, "deviceFile")
+    }
+    pub fn agent_file(&self) -> Option<&str> {
+        get_str(&self.map, "agentFile")
+    }
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.map.insert(key.into(), value.into());
+    }
+    pub fn save(&self) -> Result<()> {
+        write_atomic(
+            &Self::path(),
+            to_js_json(&Value::Object(self.map.clone())).as_bytes(),
+            false,
+        )
+    }
+}
