@@ -11,7 +11,9 @@ pub mod ident;
 pub use args::Args;
 pub use context::Ctx;
 pub mod listing;
+pub mod log;
 pub mod product;
+pub mod restart;
 
 use serde_json::Value;
 

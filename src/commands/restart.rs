@@ -1,0 +1,71 @@
+//! Restarting the devices of a Device Group (`dg restart`, `build run`).
+
+use serde_json::Value;
+
+use super::display::{short, truncated};
+use super::Ctx;
+use crate::api::{encode_segment, id_of};
+use crate::error::{Entity, Result};
+
+/// Lists the group's devices and restarts them (or conditionally). Prints the original's
+/// messages and returns the devices (empty: nothing was restarted).
+pub async fn restart_dg(
+    ctx: &Ctx,
+    dg: &Value,
+    ident: &str,
+    conditional: bool,
+) -> Result<Vec<Value>> {
+    let id = id_of(dg).to_string();
+    let devices = ctx
+        .list(Entity::Device, &[("devicegroup.id", id.clone())])
+        .await?;
+    if devices.is_empty() {
+        ctx.ui.info(&format!(
+            "Device Group \"{ident}\" does not have assigned Devices."
+        ));
+        return Ok(devices);
+    }
+    let action = if conditional {
+        "conditional_restart"
+    } else {
+        "restart"
+    };
+    ctx.client()
+        .await?
+        .request(
+            reqwest::Method::POST,
+            &format!("/devicegroups/{}/{action}", encode_segment(&id)),
+            &[],
+            None,
+            &[],
+        )
+        .await?;
+    let what = if conditional {
+        "Conditional restart request"
+    } else {
+        "Restart request"
+    };
+    ctx.ui.info(&format!(
+        "{what} for Devices assigned to Device Group \"{ident}\" is successful:"
+    ));
+    print_devices_info(ctx, &devices);
+    Ok(devices)
+}
+
+/// Device list data at info level, cut to 5 plus `And <n> more Device(s).`.
+pub fn print_devices_info(ctx: &Ctx, devices: &[Value]) {
+    if ctx.ui.is_json()
+        || !matches!(
+            ctx.ui.mode(),
+            crate::output::Mode::Default | crate::output::Mode::Debug
+        )
+    {
+        return;
+    }
+    let shown: Vec<Value> = devices.iter().map(|d| short(Entity::Device, d)).collect();
+    let (head, more) = truncated(&shown, "Device");
+    ctx.ui.result(&head);
+    if let Some(m) = more {
+        ctx.ui.info(&m);
+    }
+}
