@@ -12,8 +12,10 @@ pub use args::Args;
 pub use context::Ctx;
 pub mod listing;
 pub mod log;
+pub mod loginkey;
 pub mod product;
 pub mod restart;
+pub mod webhook;
 
 use serde_json::Value;
 
