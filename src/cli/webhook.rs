@@ -6,7 +6,11 @@ use crate::commands::{webhook, Args, Ctx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
-    GroupSpec { name: "webhook", about: "Webhook manipulation commands.", commands: commands() }
+    GroupSpec {
+        name: "webhook",
+        about: "Webhook manipulation commands.",
+        commands: commands(),
+    }
 }
 
 const MIMES: &[&str] = &["json", "urlencoded"];
@@ -47,6 +51,8 @@ pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
         "info" => webhook::info(ctx, args).await,
         "list" => webhook::list_cmd(ctx, args).await,
         "update" => webhook::update(ctx, args).await,
-        _ => Err(ImptError::Internal(format!("unknown command webhook {cmd}"))),
+        _ => Err(ImptError::Internal(format!(
+            "unknown command webhook {cmd}"
+        ))),
     }
 }

@@ -23,7 +23,12 @@ fn key_path(id: &str) -> String {
 
 /// A login key by id (login keys are identified by id only).
 async fn find_key(ctx: &Ctx, id: &str) -> Result<serde_json::Value> {
-    ctx.get(Entity::LoginKey, id).await?.ok_or_else(|| ImptError::NotFound { entity: Entity::LoginKey, ident: id.to_string() })
+    ctx.get(Entity::LoginKey, id)
+        .await?
+        .ok_or_else(|| ImptError::NotFound {
+            entity: Entity::LoginKey,
+            ident: id.to_string(),
+        })
 }
 
 pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
@@ -33,7 +38,18 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
         attrs.insert("description".into(), json!(d));
     }
     let body = json!({"data": {"type": "login_key", "attributes": attrs}});
-    let doc = ctx.client().await?.request(reqwest::Method::POST, Entity::LoginKey.collection(), &[], Some(&body), &[(PASSWORD_HEADER, pwd)]).await?.unwrap_or_default();
+    let doc = ctx
+        .client()
+        .await?
+        .request(
+            reqwest::Method::POST,
+            Entity::LoginKey.collection(),
+            &[],
+            Some(&body),
+            &[(PASSWORD_HEADER, pwd)],
+        )
+        .await?
+        .unwrap_or_default();
     let data = &doc["data"];
     print_created(ctx, Entity::LoginKey, crate::api::id_of(data), data);
     Ok(())
@@ -41,7 +57,8 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
 
 pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
     let key = find_key(ctx, &args.str("lk").unwrap_or_default()).await?;
-    ctx.ui.result(&super::display::info(ctx, Entity::LoginKey, &key).await?);
+    ctx.ui
+        .result(&super::display::info(ctx, Entity::LoginKey, &key).await?);
     Ok(())
 }
 
@@ -55,7 +72,16 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
     find_key(ctx, &id).await?;
     let pwd = password(ctx, args)?;
     let body = json!({"data": {"type": "login_key", "id": id, "attributes": {"description": args.str("descr").unwrap_or_default()}}});
-    ctx.client().await?.request(reqwest::Method::PATCH, &key_path(&id), &[], Some(&body), &[(PASSWORD_HEADER, pwd)]).await?;
+    ctx.client()
+        .await?
+        .request(
+            reqwest::Method::PATCH,
+            &key_path(&id),
+            &[],
+            Some(&body),
+            &[(PASSWORD_HEADER, pwd)],
+        )
+        .await?;
     print_updated(ctx, Entity::LoginKey, &id);
     Ok(())
 }
@@ -64,7 +90,12 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
     let id = args.str("lk").unwrap_or_default();
     let key = find_key(ctx, &id).await?;
     let mut plan = DeletePlan::default();
-    plan.entities.push(Doomed { entity: Entity::LoginKey, data: key, ident: id, headers: vec![] });
+    plan.entities.push(Doomed {
+        entity: Entity::LoginKey,
+        data: key,
+        ident: id,
+        headers: vec![],
+    });
     // The password is asked after the confirmation, as the original does.
     plan.confirm(ctx, args.flag("confirmed"))?;
     let pwd = password(ctx, args)?;
