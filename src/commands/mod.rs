@@ -15,8 +15,10 @@ pub use args::Args;
 pub use context::Ctx;
 pub mod listing;
 pub mod log;
+pub mod loginkey;
 pub mod product;
 pub mod restart;
+pub mod webhook;
 
 use serde_json::Value;
 
