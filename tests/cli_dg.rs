@@ -249,6 +249,20 @@ fn dg_create_info_list_update() {
     write_project(&env, &dg2);
     let j = env.impt(&["dg", "info", "-z", "json"]).json();
     assert_eq!(j["Device Group"]["name"], "DG2");
+    // create in the project's product
+    let out = env.impt(&["dg", "create", "-n", "DG4", "-z", "json"]);
+    out.ok();
+    let dg4 = out.json()["Device Group"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        dg_json(&env, &dg4)["relationships"]["product"]["id"],
+        dg_json(&env, &dg2)["relationships"]["product"]["id"]
+    );
+    env.impt(&["dg", "delete", "-g", &dg4, "-q"])
+        .ok()
+        .has(&format!("Device Group \"{dg4}\" is deleted successfully."));
     // ambiguous name across products
     env.impt(&["dg", "create", "-n", "DG1", "-p", "P2"]).ok();
     let out = env.impt(&["dg", "info", "-g", "DG1"]);
@@ -488,6 +502,12 @@ fn dg_devices_restart_unassign_reassign_delete() {
         env.impt(&["device", "assign", "-d", d, "-g", "DG1"]).ok();
     }
     assert_eq!(in_group(&dg1), 7);
+    let out = env.impt(&["dg", "info", "-g", "DG1", "--full"]);
+    out.ok().has("Devices: ").has("... 2 more Device(s)");
+    let j = env
+        .impt(&["dg", "info", "-g", "DG1", "--full", "-z", "json"])
+        .json();
+    assert_eq!(j["Device Group"]["Devices"].as_array().unwrap().len(), 7);
 
     // restart: list cut to 5 in text mode
     let out = env.impt(&["dg", "restart", "-g", "DG1"]);
