@@ -584,3 +584,37 @@ fn dg_devices_restart_unassign_reassign_delete() {
     out.failed()
         .has("Error: Device Group \"DG1\" is not found.");
 }
+
+#[test]
+fn dg_unassign_production_needs_unbond_key() {
+    let state_dir = tempfile::tempdir().unwrap();
+    let state = state_dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let pr = {
+        let env = Env::start(&["--state", state_arg]);
+        env.impt(&["product", "create", "-n", "P1"]).ok();
+        let pr =
+            created_id(&env.impt(&["dg", "create", "-n", "PR", "-p", "P1", "-y", "production"]));
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        pr
+    };
+    // put a device into the production group (the API has no manual way: blessing does it)
+    let mut db: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    db["devices"][0]["group"] = json!(pr);
+    let dev = db["devices"][0]["id"].as_str().unwrap().to_string();
+    std::fs::write(&state, serde_json::to_vec(&db).unwrap()).unwrap();
+
+    let env = Env::start(&["--state", state_arg]);
+    assert_eq!(dg_json(&env, &pr)["id"], pr.as_str());
+    // device unassign never sends the key (as impt 2.6.1): the server refuses
+    let out = env.impt(&["device", "unassign", "-d", &dev, "-u", "secret"]);
+    out.failed().has("Error: Invalid Permission");
+    let out = env.impt(&["dg", "unassign", "-g", "PR"]);
+    out.failed().has("Error: Invalid Permission");
+    let out = env.impt(&["dg", "unassign", "-g", "PR", "--unbond", "secret"]);
+    out.ok()
+        .has("The following Devices are unassigned successfully from Device Group \"PR\":")
+        .has(&dev);
+    let (_, doc) = env.http("GET", &format!("/devices/{dev}"), None);
+    assert!(doc["data"]["relationships"]["devicegroup"]["id"].is_null());
+}
