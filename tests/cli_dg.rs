@@ -202,7 +202,8 @@ fn dg_create_info_list_update() {
         .has("Error: DUT Target Device Group \"nodut\" is not found.");
     // invalid env JSON: stderr line and the parser's message
     let out = env.impt(&["dg", "create", "-n", "F", "-p", "P1", "-e", "{bad"]);
-    out.failed().has("Error: ");
+    out.failed()
+        .has("Error: Expected property name or '}' in JSON at position 1");
     assert!(
         out.stderr.contains("Invalid JSON string: {bad"),
         "{}",
