@@ -107,8 +107,35 @@ fn finish(m: machine::Machine, buf: machine::Buf) -> Processed {
     }
 }
 
+/// Run on a thread with a large stack: nesting goes up to 256 levels, like Builder's.
+fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn_scoped(s, f)
+        {
+            Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            Err(_) => panic!("cannot start the preprocessor thread"),
+        }
+    })
+}
+
 /// Preprocess a file, exactly like `pleasebuild [-l] <path>`.
 pub fn preprocess_file(path: &Path, opts: &Options) -> Result<Processed, BuilderError> {
+    on_big_stack(|| preprocess_file_inner(path, opts))
+}
+
+/// Preprocess source text named `name` as if it were a file in `base_dir`.
+pub fn preprocess_str(
+    source: &str,
+    name: &str,
+    base_dir: &Path,
+    opts: &Options,
+) -> Result<Processed, BuilderError> {
+    on_big_stack(|| preprocess_str_inner(source, name, base_dir, opts))
+}
+
+fn preprocess_file_inner(path: &Path, opts: &Options) -> Result<Processed, BuilderError> {
     let run = run_dir(opts);
     let abs = if path.is_absolute() {
         path.to_path_buf()
@@ -126,8 +153,7 @@ pub fn preprocess_file(path: &Path, opts: &Options) -> Result<Processed, Builder
     Ok(finish(m, buf))
 }
 
-/// Preprocess source text named `name` as if it were a file in `base_dir`.
-pub fn preprocess_str(
+fn preprocess_str_inner(
     source: &str,
     name: &str,
     base_dir: &Path,
