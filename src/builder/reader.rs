@@ -8,6 +8,22 @@ use base64::Engine;
 use super::js::Value;
 use super::paths;
 
+/// Characters escaped in URL path segments and query values.
+const URL_ESCAPE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'=')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A classified include path.
@@ -277,6 +293,7 @@ pub fn read_http(url: &str) -> Result<String, ReadError> {
             .map_err(|e| format!("Failed to fetch url \"{}\": {}", u, e))?;
         let status = resp.status().as_u16();
         if status >= 400 {
+            let _ = resp.bytes();
             return Err(format!("Failed to fetch url \"{}\": HTTP/{}", u, status));
         }
         let bytes = resp
@@ -313,9 +330,7 @@ pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<Stri
     let norm = paths::u_normalize(path);
     let enc: String = norm
         .split('/')
-        .map(|s| {
-            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-        })
+        .map(|s| percent_encoding::utf8_percent_encode(s, URL_ESCAPE).to_string())
         .collect::<Vec<_>>()
         .join("/");
     let mut url = format!(
@@ -327,10 +342,7 @@ pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<Stri
     );
     if let Some(r) = reference {
         url.push_str("?ref=");
-        url.push_str(
-            &percent_encoding::utf8_percent_encode(r, percent_encoding::NON_ALPHANUMERIC)
-                .to_string(),
-        );
+        url.push_str(&percent_encoding::utf8_percent_encode(r, URL_ESCAPE).to_string());
     }
     let auth = auth.clone();
     let source = source.to_string();
@@ -354,6 +366,8 @@ pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<Stri
         let resp = req.send().map_err(|e| fail(e.to_string()))?;
         let status = resp.status();
         if !status.is_success() {
+            // drain the body: dropping an unread response stalls the blocking client
+            let _ = resp.bytes();
             return Err(fail(format!(
                 "HttpError: {}",
                 status.canonical_reason().unwrap_or("error")
