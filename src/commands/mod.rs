@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod auth;
+pub mod build;
 pub mod context;
 pub mod delete;
 pub mod display;
@@ -13,6 +14,7 @@ pub use context::Ctx;
 pub mod listing;
 pub mod log;
 pub mod product;
+pub mod project;
 pub mod restart;
 
 use serde_json::Value;
