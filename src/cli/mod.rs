@@ -14,6 +14,7 @@ pub mod project;
 pub mod sim;
 pub mod spec;
 pub mod test;
+pub mod watch;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -44,7 +45,11 @@ pub fn groups() -> Vec<GroupSpec> {
 }
 
 /// Commands that are not groups of the original.
-const EXTRA: [(&str, &str); 2] = [
+const EXTRA: [(&str, &str); 3] = [
+    (
+        "watch",
+        "Watches the project's sources and deploys, restarts and streams logs on every change.",
+    ),
     (
         "sim",
         "Runs a local impCentral API simulator with virtual devices.",
@@ -94,6 +99,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
     let first = argv.first().map(String::as_str);
     match first {
         Some("sim") => return sim::run(&argv[1..]),
+        Some("watch") => return watch::run(&argv[1..]),
         Some("completions") => return completions(&groups, argv.get(1).map(String::as_str)),
         Some("--version") | Some("-v") if argv.len() == 1 => {
             println!("{VERSION}");

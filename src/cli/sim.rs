@@ -1,6 +1,177 @@
-//! `impt sim` (placeholder until the simulator lands).
+//! `impt sim`: run the local impCentral simulator until SIGINT/SIGTERM.
 
-pub fn run(_args: &[String]) -> i32 {
-    eprintln!("impt sim is not available in this build");
-    2
+use crate::sim::{self, AccountSpec, SimConfig};
+use clap::Parser;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Run a local impCentral API v5 simulator with virtual devices.
+///
+/// The first line printed is `impCentral simulator listening on http://127.0.0.1:PORT/v5`.
+/// Control endpoints (no auth) live under `/_sim/`: add devices, set them online/offline,
+/// make them log, inject faults, read request statistics (see `src/sim/control.rs`).
+#[derive(Debug, Parser)]
+#[command(name = "impt sim", no_binary_name = true)]
+struct Args {
+    /// TCP port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Virtual devices seeded per account (online, unassigned).
+    #[arg(long, default_value_t = 3)]
+    devices: usize,
+    /// Username of the default account (used when no --account/--mfa-account is given).
+    #[arg(long, default_value = "user")]
+    user: String,
+    /// Password of the default account.
+    #[arg(long, default_value = "password")]
+    password: String,
+    /// An account as USER:PASSWORD[:EMAIL] (repeatable; replaces the default account).
+    /// EMAIL defaults to USER@example.com. Login accepts the username or the email.
+    #[arg(long = "account", value_name = "USER:PASSWORD[:EMAIL]")]
+    accounts: Vec<String>,
+    /// A multi-factor account as USER:PASSWORD:EMAIL:OTP (repeatable): login answers 403
+    /// PX200 with a login_token, then needs {login_token} plus the header
+    /// X-Electricimp-OTP-Token: OTP.
+    #[arg(long = "mfa-account", value_name = "USER:PASSWORD:EMAIL:OTP")]
+    mfa_accounts: Vec<String>,
+    /// Access token lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    token_ttl: u64,
+    /// Answer 429 (with Retry-After) beyond N requests per second per token.
+    #[arg(long, value_name = "N")]
+    rate_limit: Option<u32>,
+    /// Persist all entities to FILE (reloaded on start); memory only without it.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Open log streams per account; a new one closes the oldest.
+    #[arg(long, default_value_t = 1)]
+    streams_per_account: usize,
+    /// Devices per log stream; adding one more evicts the least recently added.
+    #[arg(long, default_value_t = 5)]
+    devices_per_stream: usize,
+    /// Milliseconds between `: keep-alive` comments on log streams.
+    #[arg(long, default_value_t = 15_000)]
+    keepalive_ms: u64,
+    /// Largest accepted request body in bytes (larger ones get 413).
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    max_body: usize,
+}
+
+fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
+    let parts: Vec<&str> = s.splitn(if mfa { 4 } else { 3 }, ':').collect();
+    let bad = || {
+        if mfa {
+            format!("--mfa-account wants USER:PASSWORD:EMAIL:OTP, not \"{s}\"")
+        } else {
+            format!("--account wants USER:PASSWORD[:EMAIL], not \"{s}\"")
+        }
+    };
+    if parts.len() < 2 || parts[0].is_empty() || (mfa && parts.len() < 4) {
+        return Err(bad());
+    }
+    let mut a = AccountSpec::new(parts[0], parts[1]);
+    if let Some(e) = parts.get(2).filter(|e| !e.is_empty()) {
+        a.email = (*e).to_string();
+    }
+    if mfa {
+        a.otp = Some(parts[3].to_string());
+    }
+    Ok(a)
+}
+
+fn config(args: Args) -> Result<SimConfig, String> {
+    let mut accounts = Vec::new();
+    for a in &args.accounts {
+        accounts.push(parse_account(a, false)?);
+    }
+    for a in &args.mfa_accounts {
+        accounts.push(parse_account(a, true)?);
+    }
+    if accounts.is_empty() {
+        accounts.push(AccountSpec::new(&args.user, &args.password));
+    }
+    Ok(SimConfig {
+        port: args.port,
+        devices: args.devices,
+        accounts,
+        token_ttl: args.token_ttl.max(1),
+        rate_limit: args.rate_limit,
+        state: args.state,
+        streams_per_account: args.streams_per_account.max(1),
+        devices_per_stream: args.devices_per_stream.max(1),
+        keepalive_ms: args.keepalive_ms.max(10),
+        max_body: args.max_body,
+        ..SimConfig::default()
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `impt sim [OPTIONS]`: `args` are the words after `sim`.
+pub fn run(args: &[String]) -> i32 {
+    let args = match Args::try_parse_from(args) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let cfg = match config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("impt sim: {e}");
+            return 2;
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("impt sim: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async move {
+        let handle = match sim::start(cfg).await {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("impt sim: {e:#}");
+                return 1;
+            }
+        };
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "impCentral simulator listening on {}",
+                handle.base_url()
+            );
+            let _ = out.flush();
+        }
+        wait_for_signal().await;
+        handle.shutdown().await;
+        0
+    })
 }

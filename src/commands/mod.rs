@@ -13,9 +13,11 @@ pub use args::Args;
 pub use context::Ctx;
 pub mod listing;
 pub mod log;
+pub mod loginkey;
 pub mod product;
 pub mod project;
 pub mod restart;
+pub mod webhook;
 
 use serde_json::Value;
 

@@ -1,1 +1,212 @@
 //! `impt sim`: a local impCentral API v5 with virtual devices.
+//!
+//! Layout: [`app`] (shared state, request context), [`router`] (entry point, prefix,
+//! stats, faults, rate limits), [`jsonapi`] (documents, pagination, filters), one module per
+//! resource ([`auth`], [`products`], [`devicegroups`], [`devices`], [`deployments`],
+//! [`webhooks`], [`logstream`]), [`vdev`] (virtual devices), [`compile`] (compile-error
+//! rules), [`control`] (`/_sim/` endpoints), [`persist`] (`--state`).
+
+pub mod app;
+pub mod auth;
+pub mod compile;
+pub mod control;
+pub mod deployments;
+pub mod devicegroups;
+pub mod devices;
+pub mod error;
+pub mod jsonapi;
+pub mod logstream;
+pub mod model;
+pub mod persist;
+pub mod products;
+pub mod router;
+pub mod util;
+pub mod vdev;
+pub mod webhooks;
+
+use app::{App, SseMsg, World};
+use model::{Account, Db};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// An account the simulator knows.
+#[derive(Debug, Clone)]
+pub struct AccountSpec {
+    pub username: String,
+    pub password: String,
+    pub email: String,
+    /// Set for multi-factor accounts: the one-time password the login needs.
+    pub otp: Option<String>,
+}
+
+impl AccountSpec {
+    pub fn new(username: &str, password: &str) -> Self {
+        AccountSpec {
+            username: username.into(),
+            password: password.into(),
+            email: format!("{username}@example.com"),
+            otp: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Path prefix of the API.
+    pub prefix: String,
+    /// Virtual devices seeded per account.
+    pub devices: usize,
+    pub accounts: Vec<AccountSpec>,
+    /// Access token lifetime in seconds.
+    pub token_ttl: u64,
+    /// Requests per second per token; `None` never answers 429.
+    pub rate_limit: Option<u32>,
+    /// Persist entities to this file.
+    pub state: Option<PathBuf>,
+    pub streams_per_account: usize,
+    pub devices_per_stream: usize,
+    /// Interval of `: keep-alive` comments on log streams.
+    pub keepalive_ms: u64,
+    /// Largest accepted request body in bytes.
+    pub max_body: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            port: 0,
+            prefix: "/v5".into(),
+            devices: 3,
+            accounts: vec![AccountSpec::new("user", "password")],
+            token_ttl: 3600,
+            rate_limit: None,
+            state: None,
+            streams_per_account: 1,
+            devices_per_stream: 5,
+            keepalive_ms: 15_000,
+            max_body: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// A running simulator; stops on [`SimHandle::shutdown`] or drop.
+pub struct SimHandle {
+    base_url: String,
+    port: u16,
+    app: Arc<App>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// The API base URL, e.g. `http://127.0.0.1:4321/v5`.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stop serving, close log streams and save the state.
+    pub async fn shutdown(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), t).await;
+        }
+        persist::flush(&self.app);
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// Make sure every configured account exists, each with its seeded devices.
+fn seed(db: &mut Db, cfg: &SimConfig) {
+    for spec in &cfg.accounts {
+        if let Some(a) = db.accounts.iter_mut().find(|a| a.username == spec.username) {
+            a.password = spec.password.clone();
+            a.email = spec.email.clone();
+            a.otp = spec.otp.clone();
+            continue;
+        }
+        let now = util::now_iso();
+        let id = util::new_id();
+        db.accounts.push(Account {
+            id: id.clone(),
+            username: spec.username.clone(),
+            email: spec.email.clone(),
+            password: spec.password.clone(),
+            otp: spec.otp.clone(),
+            created_at: now.clone(),
+            updated_at: now,
+        });
+        for i in 1..=cfg.devices {
+            let d = vdev::new_device(db, &id, Some(format!("device-{i}")), true);
+            db.devices.push(d);
+        }
+    }
+}
+
+/// Start serving on 127.0.0.1.
+pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
+    let mut db = match &cfg.state {
+        Some(p) => persist::load(p)?.unwrap_or_default(),
+        None => Db::default(),
+    };
+    seed(&mut db, &cfg);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await?;
+    let port = listener.local_addr()?.port();
+    let prefix = cfg.prefix.trim_end_matches('/').to_string();
+    let base_url = format!("http://127.0.0.1:{port}{prefix}");
+    let app = Arc::new(App {
+        cfg,
+        base: base_url.clone(),
+        world: Mutex::new(World {
+            db,
+            streams: Vec::new(),
+        }),
+        dirty: AtomicBool::new(true),
+        stats: Default::default(),
+        faults: Default::default(),
+        rate: Default::default(),
+    });
+    persist::flush(&app);
+    let router = axum::Router::new()
+        .fallback(router::handle)
+        .with_state(app.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let saver = persist::spawn_saver(app.clone());
+    let app2 = app.clone();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+            let w = app2.world();
+            for s in &w.streams {
+                s.send(SseMsg::Drop);
+            }
+        };
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        saver.abort();
+    });
+    Ok(SimHandle {
+        base_url,
+        port,
+        app,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}

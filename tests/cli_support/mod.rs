@@ -26,8 +26,17 @@ pub struct Out {
 
 impl Out {
     pub fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "command failed:\n{}\n{}", self.stdout, self.stderr);
-        assert!(self.stdout.trim_end().ends_with("IMPT COMMAND SUCCEEDS") || !self.stdout.contains("IMPT COMMAND"), "no SUCCEEDS line:\n{}", self.stdout);
+        assert_eq!(
+            self.code, 0,
+            "command failed:\n{}\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stdout.trim_end().ends_with("IMPT COMMAND SUCCEEDS")
+                || !self.stdout.contains("IMPT COMMAND"),
+            "no SUCCEEDS line:\n{}",
+            self.stdout
+        );
         self
     }
     pub fn failed(&self) -> &Self {
@@ -35,21 +44,39 @@ impl Out {
         self
     }
     pub fn has(&self, text: &str) -> &Self {
-        assert!(self.stdout.contains(text), "expected {text:?} in:\n{}", self.stdout);
+        assert!(
+            self.stdout.contains(text),
+            "expected {text:?} in:\n{}",
+            self.stdout
+        );
         self
     }
     pub fn lacks(&self, text: &str) -> &Self {
-        assert!(!self.stdout.contains(text), "unexpected {text:?} in:\n{}", self.stdout);
+        assert!(
+            !self.stdout.contains(text),
+            "unexpected {text:?} in:\n{}",
+            self.stdout
+        );
         self
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
     /// The first `id:` value after `label` (e.g. "Device Group: ").
     pub fn id_after(&self, label: &str) -> String {
-        let rest = &self.stdout[self.stdout.find(label).unwrap_or_else(|| panic!("{label} not in:\n{}", self.stdout))..];
-        let line = rest.lines().find(|l| l.trim_start().starts_with("id:")).expect("id line");
-        line.trim_start().trim_start_matches("id:").trim().to_string()
+        let rest = &self.stdout[self
+            .stdout
+            .find(label)
+            .unwrap_or_else(|| panic!("{label} not in:\n{}", self.stdout))..];
+        let line = rest
+            .lines()
+            .find(|l| l.trim_start().starts_with("id:"))
+            .expect("id line");
+        line.trim_start()
+            .trim_start_matches("id:")
+            .trim()
+            .to_string()
     }
 }
 
@@ -61,7 +88,10 @@ impl Env {
     /// Starts a sim (extra args appended) and logs in globally as the default user.
     pub fn start(sim_args: &[&str]) -> Env {
         let env = Env::start_no_login(sim_args);
-        env.impt(&["auth", "login", "-u", USER, "-w", PASSWORD, "-e", &env.url, "-q"]).ok();
+        env.impt(&[
+            "auth", "login", "-u", USER, "-w", PASSWORD, "-e", &env.url, "-q",
+        ])
+        .ok();
         env
     }
 
@@ -74,10 +104,25 @@ impl Env {
             .spawn()
             .expect("start impt sim");
         let mut line = String::new();
-        BufReader::new(sim.stdout.take().unwrap()).read_line(&mut line).expect("sim first line");
-        let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
-        assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/v5"), "bad start line: {line:?}");
-        Env { sim, url, home: tempfile::tempdir().unwrap(), dir: tempfile::tempdir().unwrap() }
+        BufReader::new(sim.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("sim first line");
+        let url = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.ends_with("/v5"),
+            "bad start line: {line:?}"
+        );
+        Env {
+            sim,
+            url,
+            home: tempfile::tempdir().unwrap(),
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -94,7 +139,13 @@ impl Env {
         self.impt_at(self.dir.path(), args, Some(input), &[])
     }
 
-    pub fn impt_at(&self, dir: &Path, args: &[&str], input: Option<&str>, envs: &[(&str, &str)]) -> Out {
+    pub fn impt_at(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        input: Option<&str>,
+        envs: &[(&str, &str)],
+    ) -> Out {
         let mut cmd = Command::new(impt_bin());
         cmd.args(args)
             .current_dir(dir)
@@ -115,17 +166,35 @@ impl Env {
             }
         }
         let out = child.wait_with_output().expect("impt output");
-        Out { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code().unwrap_or(-1) }
+        Out {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        }
     }
 
     /// A blocking HTTP call to the sim (control endpoints and checks of server state).
-    pub fn http(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    pub fn http(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let base = self.url.trim_end_matches("/v5");
-        let url = if path.starts_with("/_sim") { format!("{base}{path}") } else { format!("{}{path}", self.url) };
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let url = if path.starts_with("/_sim") {
+            format!("{base}{path}")
+        } else {
+            format!("{}{path}", self.url)
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let client = reqwest::Client::new();
-            let mut req = client.request(method.parse().unwrap(), &url).header("Content-Type", "application/vnd.api+json");
+            let mut req = client
+                .request(method.parse().unwrap(), &url)
+                .header("Content-Type", "application/vnd.api+json");
             if !path.starts_with("/_sim") {
                 let tok: serde_json::Value = client
                     .post(format!("{}/auth", self.url))
@@ -144,14 +213,22 @@ impl Env {
             let resp = req.send().await.unwrap();
             let status = resp.status().as_u16();
             let text = resp.text().await.unwrap();
-            (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+            (
+                status,
+                serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+            )
         })
     }
 
     /// Ids of the sim's devices.
     pub fn device_ids(&self) -> Vec<String> {
         let (_, doc) = self.http("GET", "/devices", None);
-        doc["data"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_string()).collect()
+        doc["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_string())
+            .collect()
     }
 }
 

@@ -1,0 +1,98 @@
+//! A short walk of the Development Guide's flow on an embedded `impt sim`:
+//! `cargo run --release --example walk`. Runs every command in a temporary HOME and
+//! project directory, so no auth file of yours is read or written.
+
+use std::path::Path;
+
+fn impt(args: &[&str]) {
+    println!("\n> impt {}", args.join(" "));
+    let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let code = impt::cli::run_argv(&argv);
+    if code != 0 {
+        eprintln!("walk: command failed with exit code {code}");
+        std::process::exit(code);
+    }
+}
+
+fn main() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sim = rt
+        .block_on(impt::sim::start(impt::sim::SimConfig::default()))
+        .expect("start the simulator");
+    let url = sim.base_url();
+    println!("impCentral simulator listening on {url}");
+
+    let home = tempfile::tempdir().expect("temp home");
+    let project = tempfile::tempdir().expect("temp project dir");
+    std::env::set_var("HOME", home.path());
+    std::env::set_current_dir(project.path()).expect("cd");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hello");
+
+    impt(&[
+        "auth",
+        "login",
+        "--user",
+        "user",
+        "--pwd",
+        "password",
+        "--endpoint",
+        &url,
+    ]);
+    impt(&[
+        "project",
+        "create",
+        "--product",
+        "MyProduct",
+        "--create-product",
+        "--name",
+        "MyDevDG",
+        "--descr",
+        "IMP Application",
+        "--confirmed",
+    ]);
+    for f in ["device.nut", "agent.nut"] {
+        std::fs::copy(example.join(f), f).expect("copy example source");
+    }
+    impt(&["device", "list", "--unassigned"]);
+    let device = rt.block_on(first_device(&url));
+    impt(&["device", "assign", "--device", &device, "--confirmed"]);
+    impt(&["build", "run"]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    impt(&["log", "get", "--page-size", "8", "--page-number", "1"]);
+    impt(&[
+        "build",
+        "update",
+        "--descr",
+        "My Release Candidate 1",
+        "--tag",
+        "MyRC1",
+        "--flagged",
+    ]);
+    impt(&["project", "info", "--full"]);
+    impt(&["project", "delete", "--all", "--confirmed"]);
+    impt(&["auth", "logout"]);
+    drop(sim);
+}
+
+async fn first_device(url: &str) -> String {
+    let client = reqwest::Client::new();
+    let tok: serde_json::Value = client
+        .post(format!("{url}/auth"))
+        .json(&serde_json::json!({"id": "user", "password": "password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let devs: serde_json::Value = client
+        .get(format!("{url}/devices"))
+        .bearer_auth(tok["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    devs["data"][0]["id"].as_str().unwrap().to_string()
+}

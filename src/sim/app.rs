@@ -1,0 +1,168 @@
+//! Shared simulator state and the per-request context.
+
+use super::error::{json_response, ApiError, ApiResult};
+use super::model::Db;
+use super::SimConfig;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+/// What a log stream connection is told.
+#[derive(Debug, Clone)]
+pub enum SseMsg {
+    State {
+        state: &'static str,
+        device_id: Option<String>,
+    },
+    Log {
+        device_id: String,
+        ts: String,
+        log_type: String,
+        typ: String,
+        msg: String,
+    },
+    /// End the connection without a `closed` event (fault injection).
+    Drop,
+}
+
+pub struct Stream {
+    pub id: String,
+    pub account: String,
+    /// Subscribed device ids, least recently added first.
+    pub devices: Vec<String>,
+    pub tx: UnboundedSender<SseMsg>,
+    pub rx: Option<UnboundedReceiver<SseMsg>>,
+}
+
+impl Stream {
+    pub fn send(&self, m: SseMsg) {
+        let _ = self.tx.send(m);
+    }
+}
+
+/// Mutable state behind one lock.
+#[derive(Default)]
+pub struct World {
+    pub db: Db,
+    pub streams: Vec<Stream>,
+}
+
+/// An injected fault (see the control module).
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub status: u16,
+    pub remaining: Option<u64>,
+    pub path: Option<regex::Regex>,
+    pub method: Option<String>,
+    pub delay_ms: u64,
+}
+
+#[derive(Default)]
+pub struct Stats {
+    pub total: u64,
+    pub by_route: std::collections::BTreeMap<String, u64>,
+}
+
+pub struct App {
+    pub cfg: SimConfig,
+    /// Public base URL including the `/v5` prefix.
+    pub base: String,
+    pub world: Mutex<World>,
+    pub dirty: AtomicBool,
+    pub stats: Mutex<Stats>,
+    pub faults: Mutex<Vec<Fault>>,
+    /// Rate limiting: key → (window second, count).
+    pub rate: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl App {
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        lock(&self.world)
+    }
+
+    pub fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::Relaxed);
+    }
+}
+
+/// One API request, already split and decoded.
+pub struct Ctx {
+    pub app: Arc<App>,
+    pub method: Method,
+    /// Path below the prefix, e.g. `/products/abc`.
+    pub path: String,
+    pub segs: Vec<String>,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Ctx {
+    pub fn seg(&self, i: usize) -> &str {
+        self.segs.get(i).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn query_value(&self, key: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The account id of a valid bearer token.
+    pub fn account(&self) -> ApiResult<String> {
+        let h = self
+            .header("authorization")
+            .ok_or_else(ApiError::unauthorized)?;
+        let token = h
+            .strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+            .ok_or_else(ApiError::unauthorized)?
+            .trim();
+        let now = super::util::now_ms();
+        let w = self.app.world();
+        w.db.access_tokens
+            .iter()
+            .find(|t| t.token == token && t.expires_ms > now)
+            .map(|t| t.account.clone())
+            .ok_or_else(ApiError::unauthorized)
+    }
+
+    /// The body as JSON; `None` when empty.
+    pub fn json(&self) -> ApiResult<Option<Value>> {
+        if self.body.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(None);
+        }
+        serde_json::from_slice(&self.body)
+            .map(Some)
+            .map_err(|e| ApiError::bad_request(&format!("The request body is not valid JSON: {e}")))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.app.base, path)
+    }
+}
+
+pub fn ok(status: u16, body: Value) -> ApiResult<Response> {
+    Ok(json_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        &body,
+    ))
+}
+
+pub fn no_content() -> ApiResult<Response> {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

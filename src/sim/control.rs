@@ -1,0 +1,219 @@
+//! Control endpoints of the simulator (not part of impCentral), under `/_sim/`, no auth.
+//!
+//! | request | effect |
+//! |---|---|
+//! | `GET /_sim/devices` | all virtual devices: `[{id, mac_address, owner, account, online, devicegroup}]` |
+//! | `POST /_sim/devices` `{account?, name?, online?}` | add a device (to the account with that username, email or id; default: the first account); `201 {id, mac_address, owner}` |
+//! | `POST /_sim/devices/{device}/online`, `…/offline` | bring a device online/offline; logs `Device connected`/`Device disconnected` |
+//! | `POST /_sim/devices/{device}/restart` | run the boot sequence as if restarted |
+//! | `POST /_sim/devices/{device}/logs` `{count?, interval_ms?, type?, message?}` | emit `count` (default 1) lines of `type` (default `server.log`), one every `interval_ms` (default 0); `{i}` in `message` (default `Message #{i}#`) is the line number; `202` |
+//! | `POST /_sim/faults` `{status?, count?, path?, method?, delay_ms?, drop_sse?}` | inject a fault: the next `count` (default: all) API requests whose path (below `/v5`) matches the regex `path` and whose method is `method` wait `delay_ms` and, when `status` is given, fail with that status and an error document; `drop_sse: true` drops every open log stream connection now |
+//! | `DELETE /_sim/faults`, `POST /_sim/faults/reset` | remove every fault |
+//! | `GET /_sim/stats` | `{total, routes: {"METHOD /v5/template": count}}` for API requests |
+//! | `POST /_sim/stats/reset` | zero the statistics |
+//!
+//! `{device}` is a device id or MAC address of any account.
+
+use super::app::{lock, App, Fault, SseMsg};
+use super::error::{json_response, ApiError, ApiResult};
+use super::vdev;
+use axum::body::Bytes;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn body(b: &Bytes) -> ApiResult<Value> {
+    if b.iter().all(|c| c.is_ascii_whitespace()) {
+        return Ok(json!({}));
+    }
+    let v: Value = serde_json::from_slice(b)
+        .map_err(|e| ApiError::bad_request(&format!("The request body is not valid JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(ApiError::bad_request(
+            "The request body must be a JSON object.",
+        ));
+    }
+    Ok(v)
+}
+
+fn device_id(app: &App, ident: &str) -> ApiResult<String> {
+    let w = app.world();
+    let l = ident.to_ascii_lowercase();
+    w.db.devices
+        .iter()
+        .find(|d| d.id == l || d.mac == l)
+        .map(|d| d.id.clone())
+        .ok_or_else(|| ApiError::not_found("device"))
+}
+
+pub fn handle(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> Response {
+    match route(app, method, segs, raw) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiResult<Response> {
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let done = || Ok(StatusCode::NO_CONTENT.into_response());
+    match (method.as_str(), s.as_slice()) {
+        ("GET", ["devices"]) => {
+            let w = app.world();
+            let list: Vec<Value> = w
+                .db
+                .devices
+                .iter()
+                .map(|d| {
+                    let acc = w.db.account(&d.owner).map(|a| a.username.clone());
+                    json!({"id": d.id, "mac_address": d.mac, "owner": d.owner, "account": acc, "online": d.online, "devicegroup": d.group})
+                })
+                .collect();
+            Ok(json_response(StatusCode::OK, &Value::Array(list)))
+        }
+        ("POST", ["devices"]) => {
+            let b = body(raw)?;
+            let mut w = app.world();
+            let owner = match b.get("account").and_then(Value::as_str) {
+                Some(a) => {
+                    w.db.accounts
+                        .iter()
+                        .find(|x| x.id == a || x.username == a || x.email == a)
+                        .map(|x| x.id.clone())
+                        .ok_or_else(|| ApiError::not_found("account"))?
+                }
+                None => {
+                    w.db.accounts
+                        .first()
+                        .map(|x| x.id.clone())
+                        .ok_or_else(|| ApiError::not_found("account"))?
+                }
+            };
+            let name = b.get("name").and_then(Value::as_str).map(str::to_string);
+            let online = b.get("online").and_then(Value::as_bool).unwrap_or(true);
+            let d = vdev::new_device(&w.db, &owner, name, online);
+            let out = json!({"id": d.id, "mac_address": d.mac, "owner": owner});
+            w.db.devices.push(d);
+            drop(w);
+            app.mark_dirty();
+            Ok(json_response(StatusCode::CREATED, &out))
+        }
+        ("POST", ["devices", ident, action @ ("online" | "offline")]) => {
+            let id = device_id(app, ident)?;
+            vdev::set_online(app, &id, *action == "online");
+            done()
+        }
+        ("POST", ["devices", ident, "restart"]) => {
+            let id = device_id(app, ident)?;
+            vdev::boot(app, id);
+            done()
+        }
+        ("POST", ["devices", ident, "logs"]) => {
+            let id = device_id(app, ident)?;
+            let b = body(raw)?;
+            let count = b
+                .get("count")
+                .and_then(Value::as_u64)
+                .unwrap_or(1)
+                .min(100_000);
+            let interval = b.get("interval_ms").and_then(Value::as_u64).unwrap_or(0);
+            let typ = b
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("server.log")
+                .to_string();
+            let msg = b
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("Message #{i}#")
+                .to_string();
+            vdev::spam(app, id, count, Duration::from_millis(interval), typ, msg);
+            Ok(json_response(
+                StatusCode::ACCEPTED,
+                &json!({"count": count}),
+            ))
+        }
+        ("POST", ["faults"]) => {
+            let b = body(raw)?;
+            if b.get("drop_sse").and_then(Value::as_bool) == Some(true) {
+                let w = app.world();
+                for s in &w.streams {
+                    s.send(SseMsg::Drop);
+                }
+            }
+            let status = b.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
+            if status != 0 && !(100..=599).contains(&status) {
+                return Err(ApiError::bad_request(
+                    "\"status\" must be an HTTP status code.",
+                ));
+            }
+            let path = match b.get("path").and_then(Value::as_str) {
+                Some(p) => Some(
+                    regex::Regex::new(p)
+                        .map_err(|e| ApiError::bad_request(&format!("bad path regex: {e}")))?,
+                ),
+                None => None,
+            };
+            let delay_ms = b.get("delay_ms").and_then(Value::as_u64).unwrap_or(0);
+            if status != 0 || delay_ms != 0 {
+                lock(&app.faults).push(Fault {
+                    status,
+                    remaining: b.get("count").and_then(Value::as_u64),
+                    path,
+                    method: b
+                        .get("method")
+                        .and_then(Value::as_str)
+                        .map(|m| m.to_ascii_uppercase()),
+                    delay_ms,
+                });
+            }
+            Ok(json_response(
+                StatusCode::CREATED,
+                &json!({"faults": lock(&app.faults).len()}),
+            ))
+        }
+        ("DELETE", ["faults"]) | ("POST", ["faults", "reset"]) => {
+            lock(&app.faults).clear();
+            done()
+        }
+        ("GET", ["stats"]) => {
+            let st = lock(&app.stats);
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({"total": st.total, "routes": st.by_route}),
+            ))
+        }
+        ("POST", ["stats", "reset"]) => {
+            let mut st = lock(&app.stats);
+            st.total = 0;
+            st.by_route.clear();
+            done()
+        }
+        _ => Err(ApiError::new(
+            404,
+            "NF000",
+            "Not Found",
+            "No such simulator control endpoint.",
+        )),
+    }
+}
+
+/// The fault to apply to an API request, if any (consumes one use).
+pub fn take_fault(app: &App, method: &str, path: &str) -> Option<(u16, u64)> {
+    let mut faults = lock(&app.faults);
+    let i = faults.iter().position(|f| {
+        f.method.as_deref().map_or(true, |m| m == method)
+            && f.path.as_ref().map_or(true, |r| r.is_match(path))
+            && f.remaining != Some(0)
+    })?;
+    let f = &mut faults[i];
+    if let Some(r) = f.remaining.as_mut() {
+        *r -= 1;
+    }
+    let out = (f.status, f.delay_ms);
+    if f.remaining == Some(0) {
+        faults.remove(i);
+    }
+    Some(out)
+}

@@ -1,0 +1,289 @@
+//! `/deployments`
+
+use super::app::{no_content, ok, Ctx, World};
+use super::error::{ApiError, ApiResult};
+use super::jsonapi::{filter, filters, link, list, opt_link, parse_doc, resource};
+use super::model::Deployment;
+use super::util::{new_id, now_iso, sha256_hex};
+use axum::response::Response;
+use serde_json::{json, Value};
+
+pub fn doc(ctx: &Ctx, w: &World, d: &Deployment) -> Value {
+    let group = d
+        .group
+        .as_ref()
+        .and_then(|g| w.db.groups.iter().find(|x| &x.id == g));
+    resource(
+        ctx,
+        "deployment",
+        &d.id,
+        "deployments",
+        json!({
+            "device_code": d.device_code,
+            "agent_code": d.agent_code,
+            "description": d.description,
+            "origin": d.origin,
+            "flagged": d.flagged,
+            "tags": d.tags,
+            "sha": d.sha,
+            "created_at": d.created_at,
+            "updated_at": d.updated_at,
+        }),
+        &[
+            (
+                "devicegroup",
+                group.map(|g| (g.gtype.clone(), g.id.clone())),
+            ),
+            ("product", link("product", &d.product)),
+            ("owner", link("account", &d.owner)),
+            ("creator", link("account", &d.creator)),
+            ("flagger", opt_link("account", &d.flagger)),
+        ],
+    )
+}
+
+fn tags(v: Option<&Value>) -> ApiResult<Option<Vec<String>>> {
+    let Some(v) = v else { return Ok(None) };
+    if v.is_null() {
+        return Ok(None);
+    }
+    let bad = || {
+        ApiError::invalid_attr("The attribute \"tags\" must be an array of tags made of letters, digits, '_', '-', '*' and '.'.")
+    };
+    let arr = v.as_array().ok_or_else(bad)?;
+    let mut out = Vec::new();
+    for t in arr {
+        let s = t.as_str().ok_or_else(bad)?;
+        if s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-*.".contains(c))
+        {
+            return Err(bad());
+        }
+        out.push(s.to_string());
+    }
+    if out.iter().map(String::len).sum::<usize>() > 500 {
+        return Err(ApiError::invalid_attr(
+            "Tags must total at most 500 characters.",
+        ));
+    }
+    Ok(Some(out))
+}
+
+pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
+    let me = ctx.account()?;
+    match (ctx.method.as_str(), ctx.segs.get(1).cloned()) {
+        ("GET", None) => list_deployments(ctx, &me),
+        ("POST", None) => create(ctx, &me),
+        ("GET", Some(id)) => {
+            let w = ctx.app.world();
+            let d =
+                w.db.deployment(&me, &id)
+                    .ok_or_else(|| ApiError::not_found("deployment"))?;
+            ok(200, json!({"data": doc(ctx, &w, d)}))
+        }
+        ("PATCH", Some(id)) => update(ctx, &me, &id),
+        ("DELETE", Some(id)) => delete(ctx, &me, &id),
+        _ => Err(super::router::method_not_allowed()),
+    }
+}
+
+fn list_deployments(ctx: &Ctx, me: &str) -> ApiResult<Response> {
+    let f = filters(
+        ctx,
+        &[
+            "owner.id",
+            "creator.id",
+            "product.id",
+            "devicegroup.id",
+            "sha",
+            "flagged",
+            "flagger.id",
+            "tags",
+        ],
+    )?;
+    let flagged = match filter(&f, "flagged") {
+        None | Some("any") => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(v) => {
+            return Err(ApiError::new(
+                400,
+                "VX003",
+                "Invalid Filter",
+                &format!("filter[flagged] must be true, false or any, not \"{v}\"."),
+            ))
+        }
+    };
+    let want_tags: Vec<&str> = filter(&f, "tags")
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let items: Vec<Value> = {
+        let w = ctx.app.world();
+        w.db.deployments
+            .iter()
+            .filter(|d| d.owner == me)
+            .filter(|d| {
+                filter(&f, "owner.id").map_or(true, |v| v == d.owner)
+                    && filter(&f, "creator.id").map_or(true, |v| v == d.creator)
+                    && filter(&f, "product.id").map_or(true, |v| v == d.product)
+                    && filter(&f, "devicegroup.id").map_or(true, |v| d.group.as_deref() == Some(v))
+                    && filter(&f, "sha").map_or(true, |v| v == d.sha)
+                    && filter(&f, "flagger.id").map_or(true, |v| d.flagger.as_deref() == Some(v))
+                    && flagged.map_or(true, |fl| fl == d.flagged)
+                    && want_tags.iter().all(|t| d.tags.iter().any(|x| x == t))
+            })
+            .map(|d| doc(ctx, &w, d))
+            .collect()
+    };
+    list(ctx, items)
+}
+
+fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
+    let d = parse_doc(ctx)?;
+    if d.typ.as_deref() != Some("deployment") {
+        return Err(ApiError::type_mismatch());
+    }
+    d.only(&[
+        "device_code",
+        "agent_code",
+        "description",
+        "origin",
+        "flagged",
+        "tags",
+    ])?;
+    d.only_rels(&["devicegroup"])?;
+    let device_code = d
+        .str("device_code")?
+        .ok_or_else(|| ApiError::invalid_attr("The attribute \"device_code\" is required."))?;
+    let agent_code = d
+        .str("agent_code")?
+        .ok_or_else(|| ApiError::invalid_attr("The attribute \"agent_code\" is required."))?;
+    let description = d.str("description")?.unwrap_or_default();
+    let origin = d.str("origin")?.unwrap_or_default();
+    let flagged = d.bool("flagged")?.unwrap_or(false);
+    let tags = tags(d.attrs.get("tags"))?.unwrap_or_default();
+    let (gt, gid) = d
+        .rel("devicegroup")?
+        .ok_or_else(|| ApiError::invalid_attr("The relationship \"devicegroup\" is required."))?;
+    let dep = {
+        let mut w = ctx.app.world();
+        let g =
+            w.db.group(me, &gid)
+                .cloned()
+                .ok_or_else(|| ApiError::not_found("device group"))?;
+        if gt.as_deref().is_some_and(|t| t != g.gtype) {
+            return Err(ApiError::type_mismatch());
+        }
+        let diags = super::compile::compile(&device_code, &agent_code);
+        if !diags.is_empty() {
+            let detail = if diags.iter().any(|e| e["file"] == "device_code") {
+                "Device code compile failed"
+            } else {
+                "Agent code compile failed"
+            };
+            return Err(ApiError::new(400, "CX005", "Compilation Error", detail)
+                .with_meta(Value::Array(diags)));
+        }
+        let now = now_iso();
+        let seq = w.db.next_seq();
+        let dep = Deployment {
+            id: new_id(),
+            seq,
+            group: Some(gid.clone()),
+            group_type: g.gtype.clone(),
+            product: g.product.clone(),
+            owner: me.to_string(),
+            creator: me.to_string(),
+            flagger: flagged.then(|| me.to_string()),
+            sha: sha256_hex(&[&device_code, &agent_code]),
+            device_code,
+            agent_code,
+            description,
+            origin,
+            flagged,
+            tags,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        w.db.deployments.push(dep.clone());
+        if let Some(g) = w.db.groups.iter_mut().find(|g| g.id == gid) {
+            g.current_deployment = Some(dep.id.clone());
+            if g.min_supported_deployment.is_none() {
+                g.min_supported_deployment = Some(dep.id.clone());
+            }
+        }
+        doc(ctx, &w, &dep)
+    };
+    ok(201, json!({"data": dep}))
+}
+
+fn update(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
+    let d = parse_doc(ctx)?;
+    let mut w = ctx.app.world();
+    if w.db.deployment(me, id).is_none() {
+        return Err(ApiError::not_found("deployment"));
+    }
+    d.check_type_id("deployment", |i| i == id)?;
+    d.only(&["description", "flagged", "tags"])?;
+    let description = d.str("description")?;
+    let flagged = d.bool("flagged")?;
+    let tags = tags(d.attrs.get("tags"))?;
+    let dep =
+        w.db.deployments
+            .iter_mut()
+            .find(|x| x.id == id)
+            .ok_or_else(|| ApiError::not_found("deployment"))?;
+    if let Some(ds) = description {
+        dep.description = ds;
+    }
+    if let Some(f) = flagged {
+        dep.flagged = f;
+        dep.flagger = Some(me.to_string());
+    }
+    if let Some(t) = tags {
+        dep.tags = t;
+    }
+    dep.updated_at = now_iso();
+    let dep = dep.clone();
+    ok(200, json!({"data": doc(ctx, &w, &dep)}))
+}
+
+fn delete(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
+    let mut w = ctx.app.world();
+    let dep =
+        w.db.deployment(me, id)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("deployment"))?;
+    if dep.flagged {
+        return Err(ApiError::conflict(
+            "CX008",
+            "Resource Flagged",
+            "You cannot delete flagged deployments; set the flagged attribute to false and try again.",
+        ));
+    }
+    if let Some(g) = dep.group.as_deref().and_then(|g| w.db.group(me, g)) {
+        let min_seq = g
+            .min_supported_deployment
+            .as_deref()
+            .and_then(|m| w.db.deployment(me, m))
+            .map(|m| m.seq);
+        let in_use =
+            g.current_deployment.as_deref() == Some(id) || min_seq.is_some_and(|s| dep.seq >= s);
+        if in_use {
+            return Err(ApiError::conflict(
+                "CX009",
+                "Deployment In Use",
+                "You cannot delete the min_supported_deployment of a devicegroup or any newer deployment.",
+            ));
+        }
+    }
+    w.db.deployments.retain(|d| d.id != id);
+    no_content()
+}

@@ -1,0 +1,212 @@
+//! `/devices`: the account's (virtual) devices, their restarts and historical logs.
+
+use super::app::{no_content, ok, Ctx, World};
+use super::error::{ApiError, ApiResult};
+use super::jsonapi::{filter, filters, link, list, parse_doc, resource};
+use super::model::Device;
+use super::util::now_iso;
+use super::vdev;
+use axum::response::Response;
+use serde_json::{json, Value};
+
+pub fn doc(ctx: &Ctx, w: &World, d: &Device) -> Value {
+    let group = d
+        .group
+        .as_ref()
+        .and_then(|g| w.db.groups.iter().find(|x| &x.id == g));
+    let agent_id = group.map(|_| d.agent_id.clone());
+    let attrs = json!({
+        "name": d.name,
+        "mac_address": d.mac,
+        "agent_id": agent_id,
+        "device_online": d.online,
+        "agent_running": group.is_some(),
+        "agent_url": agent_id.as_ref().map(|a| format!("https://agent.electricimp.com/{a}")),
+        "imp_type": d.imp_type,
+        "swversion": d.swversion,
+        "plan_id": Value::Null,
+        "free_memory": if d.online { json!(d.free_memory) } else { Value::Null },
+        "rssi": if d.online { json!(d.rssi) } else { Value::Null },
+        "ip_address": if d.online { json!(d.ip_address) } else { Value::Null },
+        "last_enrolled_at": d.created_at,
+        "device_state_changed_at": d.state_changed_at,
+        "created_at": d.created_at,
+        "updated_at": d.updated_at,
+    });
+    resource(
+        ctx,
+        "device",
+        &d.id,
+        "devices",
+        attrs,
+        &[
+            ("owner", link("account", &d.owner)),
+            (
+                "devicegroup",
+                group.map(|g| (g.gtype.clone(), g.id.clone())),
+            ),
+            (
+                "product",
+                group.map(|g| ("product".to_string(), g.product.clone())),
+            ),
+        ],
+    )
+}
+
+pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
+    let me = ctx.account()?;
+    if ctx.segs.len() == 1 {
+        return match ctx.method.as_str() {
+            "GET" => list_devices(ctx, &me),
+            _ => Err(super::router::method_not_allowed()),
+        };
+    }
+    let ident = ctx.seg(1).to_string();
+    let idx = {
+        let w = ctx.app.world();
+        w.db.device_index(&me, &ident)
+    };
+    let Some(_) = idx else {
+        return Err(ApiError::not_found("device"));
+    };
+    match (ctx.method.as_str(), ctx.segs.get(2).map(String::as_str)) {
+        ("GET", None) => {
+            let w = ctx.app.world();
+            let i =
+                w.db.device_index(&me, &ident)
+                    .ok_or_else(|| ApiError::not_found("device"))?;
+            ok(200, json!({"data": doc(ctx, &w, &w.db.devices[i])}))
+        }
+        ("PATCH", None) => {
+            let d = parse_doc(ctx)?;
+            let mut w = ctx.app.world();
+            let i =
+                w.db.device_index(&me, &ident)
+                    .ok_or_else(|| ApiError::not_found("device"))?;
+            let real = w.db.devices[i].id.clone();
+            let same = |x: &str| {
+                w.db.device_index(&me, x)
+                    .is_some_and(|j| w.db.devices[j].id == real)
+            };
+            d.check_type_id("device", same)?;
+            d.only(&["name"])?;
+            let name = d.str("name")?;
+            let dev = &mut w.db.devices[i];
+            if d.attrs.contains_key("name") {
+                dev.name = name;
+            }
+            dev.updated_at = now_iso();
+            let w = &*w;
+            ok(200, json!({"data": doc(ctx, w, &w.db.devices[i])}))
+        }
+        ("DELETE", None) => {
+            let mut w = ctx.app.world();
+            let i =
+                w.db.device_index(&me, &ident)
+                    .ok_or_else(|| ApiError::not_found("device"))?;
+            if w.db.devices[i].group.is_some() {
+                return Err(ApiError::conflict(
+                    "CX006",
+                    "Device Assigned",
+                    "Cannot remove a device that is assigned to a devicegroup; unassign it first.",
+                ));
+            }
+            let id = w.db.devices.remove(i).id;
+            for s in w.streams.iter_mut() {
+                s.devices.retain(|d| d != &id);
+            }
+            no_content()
+        }
+        ("POST", Some("restart" | "conditional_restart")) => {
+            let id = {
+                let w = ctx.app.world();
+                let i =
+                    w.db.device_index(&me, &ident)
+                        .ok_or_else(|| ApiError::not_found("device"))?;
+                if w.db.devices[i].group.is_none() {
+                    return Err(ApiError::new(
+                        400,
+                        "CX007",
+                        "Device Not Assigned",
+                        "Unassigned devices cannot be restarted.",
+                    ));
+                }
+                w.db.devices[i].id.clone()
+            };
+            vdev::boot(&ctx.app, id);
+            no_content()
+        }
+        ("GET", Some("logs")) => {
+            filters(ctx, &[])?;
+            let items: Vec<Value> = {
+                let w = ctx.app.world();
+                let i =
+                    w.db.device_index(&me, &ident)
+                        .ok_or_else(|| ApiError::not_found("device"))?;
+                w.db.devices[i]
+                    .logs
+                    .iter()
+                    .rev()
+                    .map(|l| json!({"ts": l.ts, "type": l.typ, "msg": l.msg}))
+                    .collect()
+            };
+            list(ctx, items)
+        }
+        ("GET", Some("history")) => {
+            let items: Vec<Value> = {
+                let w = ctx.app.world();
+                let i =
+                    w.db.device_index(&me, &ident)
+                        .ok_or_else(|| ApiError::not_found("device"))?;
+                let d = &w.db.devices[i];
+                vec![
+                    json!({"timestamp": d.created_at, "event": "blinkup", "owner_id": d.owner, "actor_id": d.owner}),
+                ]
+            };
+            list(ctx, items)
+        }
+        _ => Err(super::router::method_not_allowed()),
+    }
+}
+
+fn list_devices(ctx: &Ctx, me: &str) -> ApiResult<Response> {
+    let f = filters(
+        ctx,
+        &[
+            "owner.id",
+            "account.id",
+            "product.id",
+            "devicegroup.id",
+            "devicegroup.owner.id",
+            "devicegroup.type",
+        ],
+    )?;
+    let items: Vec<Value> = {
+        let w = ctx.app.world();
+        w.db.devices
+            .iter()
+            .filter(|d| d.owner == me)
+            .filter(|d| {
+                let g = d
+                    .group
+                    .as_ref()
+                    .and_then(|g| w.db.groups.iter().find(|x| &x.id == g));
+                filter(&f, "owner.id").map_or(true, |v| v == d.owner)
+                    && filter(&f, "account.id").map_or(true, |v| v == d.owner)
+                    && filter(&f, "product.id").map_or(true, |v| g.is_some_and(|g| g.product == v))
+                    && filter(&f, "devicegroup.id").map_or(true, |v| g.is_some_and(|g| g.id == v))
+                    && filter(&f, "devicegroup.type")
+                        .map_or(true, |v| g.is_some_and(|g| g.gtype == v))
+                    && filter(&f, "devicegroup.owner.id").map_or(true, |v| {
+                        if v == "null" {
+                            g.is_none()
+                        } else {
+                            g.is_some_and(|g| g.owner == v)
+                        }
+                    })
+            })
+            .map(|d| doc(ctx, &w, d))
+            .collect()
+    };
+    list(ctx, items)
+}

@@ -1,0 +1,239 @@
+//! Log streams: `POST /logstream`, the Server-Sent Events `GET /logstream/{id}` and device
+//! subscription with `PUT`/`DELETE /logstream/{id}/{device}`.
+
+use super::app::{no_content, ok, Ctx, SseMsg, Stream, World};
+use super::error::{ApiError, ApiResult};
+use super::util::new_id;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use serde_json::json;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+fn closed() -> SseMsg {
+    SseMsg::State {
+        state: "closed",
+        device_id: None,
+    }
+}
+
+/// Close a stream: tell its connection `closed` and forget it.
+pub fn close(w: &mut World, idx: usize) {
+    let s = w.streams.remove(idx);
+    s.send(closed());
+}
+
+pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
+    match (ctx.method.as_str(), ctx.segs.len()) {
+        ("POST", 1) => create(ctx),
+        ("GET", 2) => open(ctx),
+        ("PUT", 3) => subscribe(ctx, true),
+        ("DELETE", 3) => subscribe(ctx, false),
+        _ => Err(super::router::method_not_allowed()),
+    }
+}
+
+fn create(ctx: &Ctx) -> ApiResult<Response> {
+    let me = ctx.account()?;
+    let limit = ctx.app.cfg.streams_per_account.max(1);
+    let id = new_id();
+    {
+        let mut w = ctx.app.world();
+        while w.streams.iter().filter(|s| s.account == me).count() >= limit {
+            if let Some(i) = w.streams.iter().position(|s| s.account == me) {
+                close(&mut w, i);
+            }
+        }
+        let (tx, rx) = unbounded_channel();
+        w.streams.push(Stream {
+            id: id.clone(),
+            account: me,
+            devices: Vec::new(),
+            tx,
+            rx: Some(rx),
+        });
+    }
+    let url = ctx.url(&format!("/logstream/{id}"));
+    ok(
+        200,
+        json!({"data": {"type": "logstream", "id": id, "links": {"self": url}, "attributes": {"url": url}}}),
+    )
+}
+
+fn subscribe(ctx: &Ctx, add: bool) -> ApiResult<Response> {
+    let me = ctx.account()?;
+    let sid = ctx.seg(1);
+    let ident = ctx.seg(2);
+    let max = ctx.app.cfg.devices_per_stream.max(1);
+    let mut w = ctx.app.world();
+    let si = w
+        .streams
+        .iter()
+        .position(|s| s.id == sid && s.account == me)
+        .ok_or_else(|| ApiError::not_found("log stream"))?;
+    let di =
+        w.db.device_index(&me, ident)
+            .ok_or_else(|| ApiError::not_found("device"))?;
+    let dev = w.db.devices[di].id.clone();
+    let s = &mut w.streams[si];
+    if add {
+        s.devices.retain(|d| d != &dev);
+        s.devices.push(dev.clone());
+        s.send(SseMsg::State {
+            state: "subscribed",
+            device_id: Some(dev),
+        });
+        while s.devices.len() > max {
+            let old = s.devices.remove(0);
+            s.send(SseMsg::State {
+                state: "unsubscribed",
+                device_id: Some(old),
+            });
+        }
+    } else {
+        if !s.devices.contains(&dev) {
+            return Err(ApiError::not_found("device subscription"));
+        }
+        s.devices.retain(|d| d != &dev);
+        s.send(SseMsg::State {
+            state: "unsubscribed",
+            device_id: Some(dev),
+        });
+    }
+    no_content()
+}
+
+/// One SSE frame; multi-line data becomes several `data:` lines.
+pub fn frame(event: &str, data: &str) -> String {
+    let mut f = format!("event: {event}\n");
+    for line in data.split('\n') {
+        f.push_str("data: ");
+        f.push_str(line);
+        f.push('\n');
+    }
+    f.push('\n');
+    f
+}
+
+fn render(m: &SseMsg, json_fmt: bool) -> String {
+    match m {
+        SseMsg::State { state, device_id } => {
+            let data = if json_fmt {
+                let mut v = json!({"state": state});
+                if let Some(d) = device_id {
+                    v["device_id"] = d.clone().into();
+                }
+                v.to_string()
+            } else {
+                match device_id {
+                    Some(d) => format!("{d} {state}"),
+                    None => state.to_string(),
+                }
+            };
+            frame("state_change", &data)
+        }
+        SseMsg::Log {
+            device_id,
+            ts,
+            log_type,
+            typ,
+            msg,
+        } => {
+            let data = if json_fmt {
+                json!({"device_id": device_id, "ts": ts, "log_type": log_type, "type": typ, "msg": msg})
+                    .to_string()
+            } else {
+                format!("{device_id} {ts} {log_type} {typ} {msg}")
+            };
+            frame("message", &data)
+        }
+        SseMsg::Drop => String::new(),
+    }
+}
+
+struct Conn {
+    rx: UnboundedReceiver<SseMsg>,
+    keepalive: tokio::time::Interval,
+    json: bool,
+    first: bool,
+    done: bool,
+}
+
+fn open(ctx: &Ctx) -> ApiResult<Response> {
+    let json_fmt = match ctx.query_value("format").unwrap_or("text") {
+        "text" => false,
+        "json" => true,
+        f => {
+            return Err(ApiError::new(
+                400,
+                "VX005",
+                "Invalid Format",
+                &format!("The log stream format must be text or json, not \"{f}\"."),
+            ))
+        }
+    };
+    let rx = {
+        let mut w = ctx.app.world();
+        let s = w
+            .streams
+            .iter_mut()
+            .find(|s| s.id == ctx.seg(1))
+            .ok_or_else(|| ApiError::not_found("log stream"))?;
+        match s.rx.take() {
+            Some(rx) => rx,
+            None => {
+                // A reconnection: the previous connection ends, this one takes over.
+                let (tx, rx) = unbounded_channel();
+                let old = std::mem::replace(&mut s.tx, tx);
+                let _ = old.send(SseMsg::Drop);
+                rx
+            }
+        }
+    };
+    let period = Duration::from_millis(ctx.app.cfg.keepalive_ms.max(10));
+    let conn = Conn {
+        rx,
+        keepalive: tokio::time::interval_at(tokio::time::Instant::now() + period, period),
+        json: json_fmt,
+        first: true,
+        done: false,
+    };
+    let stream = futures::stream::unfold(conn, |mut c| async move {
+        if c.done {
+            return None;
+        }
+        if c.first {
+            c.first = false;
+            let m = SseMsg::State {
+                state: "opened",
+                device_id: None,
+            };
+            return Some((Ok::<_, Infallible>(Bytes::from(render(&m, c.json))), c));
+        }
+        tokio::select! {
+            m = c.rx.recv() => match m {
+                None | Some(SseMsg::Drop) => None,
+                Some(m) => {
+                    if matches!(m, SseMsg::State { state: "closed", .. }) {
+                        c.done = true;
+                    }
+                    let b = Bytes::from(render(&m, c.json));
+                    Some((Ok(b), c))
+                }
+            },
+            _ = c.keepalive.tick() => Some((Ok(Bytes::from_static(b": keep-alive\n\n")), c)),
+        }
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    *r.status_mut() = StatusCode::OK;
+    let h = r.headers_mut();
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert("cache-control", HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(r)
+}

@@ -1,0 +1,247 @@
+//! Request entry point: prefix, body limit, statistics, faults, rate limiting and dispatch.
+
+use super::app::{lock, App, Ctx};
+use super::error::{ApiError, ApiResult};
+use super::{auth, control, deployments, devicegroups, devices, logstream, products, webhooks};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode_str;
+use std::sync::Arc;
+
+const TEMPLATES: &[&str] = &[
+    "/auth",
+    "/auth/token",
+    "/accounts",
+    "/accounts/me/login_keys",
+    "/accounts/me/login_keys/{id}",
+    "/accounts/me/refresh_tokens",
+    "/accounts/me/refresh_tokens/{id}",
+    "/accounts/{id}",
+    "/products",
+    "/products/{id}",
+    "/devicegroups",
+    "/devicegroups/{id}",
+    "/devicegroups/{id}/restart",
+    "/devicegroups/{id}/conditional_restart",
+    "/devicegroups/{id}/relationships/devices",
+    "/devicegroups/{id}/relationships/min_supported_deployment",
+    "/devices",
+    "/devices/{id}",
+    "/devices/{id}/restart",
+    "/devices/{id}/conditional_restart",
+    "/devices/{id}/logs",
+    "/devices/{id}/history",
+    "/deployments",
+    "/deployments/{id}",
+    "/webhooks",
+    "/webhooks/{id}",
+    "/logstream",
+    "/logstream/{id}",
+    "/logstream/{id}/{device}",
+];
+
+/// The route template matching `segs`, e.g. `/devices/{id}/logs`.
+pub fn template(segs: &[String]) -> Option<&'static str> {
+    TEMPLATES.iter().copied().find(|t| {
+        let parts: Vec<&str> = t[1..].split('/').collect();
+        parts.len() == segs.len()
+            && parts
+                .iter()
+                .zip(segs)
+                .all(|(p, s)| p.starts_with('{') || *p == s)
+    })
+}
+
+pub fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        405,
+        "VX405",
+        "Method Not Allowed",
+        "This method is not allowed on this resource.",
+    )
+}
+
+fn decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+    q.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(&k.replace('+', " ")), decode(&v.replace('+', " ")))
+        })
+        .collect()
+}
+
+fn dispatch(ctx: &Ctx) -> ApiResult<Response> {
+    let tpl = template(&ctx.segs).ok_or_else(|| {
+        ApiError::new(
+            404,
+            "NF000",
+            "Not Found",
+            "The requested path does not exist.",
+        )
+    })?;
+    match (ctx.seg(0), tpl) {
+        ("auth", "/auth") if ctx.method == Method::POST => auth::login(ctx),
+        ("auth", "/auth/token") if ctx.method == Method::POST => auth::token(ctx),
+        ("auth", _) => Err(method_not_allowed()),
+        ("accounts", "/accounts") if ctx.method == Method::GET => auth::list_accounts(ctx),
+        ("accounts", "/accounts/{id}") if ctx.method == Method::GET => auth::get_account(ctx),
+        ("accounts", t) if t.starts_with("/accounts/me/login_keys") => auth::login_keys(ctx),
+        ("accounts", t) if t.starts_with("/accounts/me/refresh_tokens") => {
+            auth::refresh_tokens(ctx)
+        }
+        ("accounts", _) => Err(method_not_allowed()),
+        ("products", _) => products::handle(ctx),
+        ("devicegroups", _) => devicegroups::handle(ctx),
+        ("devices", _) => devices::handle(ctx),
+        ("deployments", _) => deployments::handle(ctx),
+        ("webhooks", _) => webhooks::handle(ctx),
+        ("logstream", _) => logstream::handle(ctx),
+        _ => Err(ApiError::new(
+            404,
+            "NF000",
+            "Not Found",
+            "The requested path does not exist.",
+        )),
+    }
+}
+
+fn rate_headers(r: &mut Response, limit: u32, remaining: u32) {
+    let h = r.headers_mut();
+    h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    h.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+}
+
+/// Count a request in the current one-second window: `(limit, remaining, over)`.
+fn rate(app: &App, key: &str) -> (u32, u32, bool) {
+    let limit = app.cfg.rate_limit.unwrap_or(40);
+    let sec = chrono::Utc::now().timestamp();
+    let mut m = lock(&app.rate);
+    if m.len() > 10_000 {
+        m.retain(|_, (s, _)| *s == sec);
+    }
+    let e = m.entry(key.to_string()).or_insert((sec, 0));
+    if e.0 != sec {
+        *e = (sec, 0);
+    }
+    e.1 = e.1.saturating_add(1);
+    let over = app.cfg.rate_limit.is_some() && e.1 > limit;
+    (limit, limit.saturating_sub(e.1), over)
+}
+
+/// The single handler behind every path.
+pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let raw_path = parts.uri.path().to_string();
+    let prefix = app.cfg.prefix.trim_end_matches('/').to_string();
+    let body = match axum::body::to_bytes(body, app.cfg.max_body).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::new(
+                413,
+                "VX413",
+                "Request Entity Too Large",
+                &format!("The request body exceeds {} bytes.", app.cfg.max_body),
+            )
+            .into_response()
+        }
+    };
+    let split = |p: &str| -> Vec<String> {
+        let p = p.strip_prefix('/').unwrap_or(p);
+        if p.is_empty() {
+            Vec::new()
+        } else {
+            p.split('/').map(decode).collect()
+        }
+    };
+    if let Some(rest) = raw_path.strip_prefix("/_sim") {
+        if rest.is_empty() || rest.starts_with('/') {
+            let segs = split(rest);
+            let r = control::handle(&app, &parts.method, &segs, &body);
+            if parts.method != Method::GET && r.status().is_success() {
+                app.mark_dirty();
+            }
+            return r;
+        }
+    }
+    let Some(rest) = raw_path
+        .strip_prefix(&prefix)
+        .filter(|r| r.is_empty() || r.starts_with('/'))
+    else {
+        return ApiError::new(
+            404,
+            "NF000",
+            "Not Found",
+            "The requested path does not exist.",
+        )
+        .into_response();
+    };
+    let segs = split(rest);
+    let method = parts.method.clone();
+    {
+        let tpl = template(&segs).unwrap_or("/{unknown}");
+        let mut st = lock(&app.stats);
+        st.total += 1;
+        *st.by_route
+            .entry(format!("{} {}{}", method, prefix, tpl))
+            .or_insert(0) += 1;
+    }
+    if let Some((status, delay)) = control::take_fault(&app, method.as_str(), rest) {
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
+        if status != 0 {
+            let reason = axum::http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("Injected Fault");
+            return ApiError::new(status, "XX999", reason, "Fault injected by the simulator.")
+                .into_response();
+        }
+    }
+    let key = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("anonymous")
+        .to_string();
+    let (limit, remaining, over) = rate(&app, &key);
+    if over {
+        let mut r = ApiError::new(
+            429,
+            "XX429",
+            "Too Many Requests",
+            "Rate limit exceeded; retry later.",
+        )
+        .into_response();
+        rate_headers(&mut r, limit, 0);
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
+        return r;
+    }
+    let ctx = Ctx {
+        app: app.clone(),
+        method: method.clone(),
+        path: rest.to_string(),
+        segs,
+        query: parse_query(parts.uri.query()),
+        headers: parts.headers,
+        body,
+    };
+    let mut r = match dispatch(&ctx) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    if method != Method::GET && r.status().is_success() {
+        app.mark_dirty();
+    }
+    rate_headers(&mut r, limit, remaining);
+    r
+}

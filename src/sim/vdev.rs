@@ -1,0 +1,228 @@
+//! Virtual devices: seeding, the imp-like boot sequence and log emission.
+
+use super::app::{App, SseMsg, World};
+use super::model::{log_type_for, Db, Device, LogEntry, MAX_DEVICE_LOGS};
+use super::util::{new_agent_id, new_device_id, new_mac, now_iso};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Delay between the steps of a boot sequence.
+const STEP: Duration = Duration::from_millis(80);
+
+/// A new online, unassigned device owned by `owner`, with one historical log entry.
+pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> Device {
+    let now = now_iso();
+    let n = db.devices.len() as i64;
+    let mut d = Device {
+        id: new_device_id(),
+        owner: owner.to_string(),
+        mac: new_mac(),
+        agent_id: new_agent_id(),
+        name,
+        online,
+        group: None,
+        imp_type: if n % 2 == 0 {
+            "imp005".into()
+        } else {
+            "imp004m".into()
+        },
+        swversion: "44b8f5a - release-42.12 - Thu Jan 11 09:31:06 2024".into(),
+        free_memory: 82_000 + n * 512,
+        rssi: -48 - (n % 20),
+        ip_address: format!("192.168.1.{}", 20 + (n % 200)),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        state_changed_at: now.clone(),
+        logs: Default::default(),
+    };
+    d.logs.push_back(LogEntry {
+        ts: now,
+        typ: "status".into(),
+        msg: if online {
+            "Device connected".into()
+        } else {
+            "Device disconnected".into()
+        },
+    });
+    d
+}
+
+/// Record a log line of a device and send it to every stream that has the device.
+pub fn emit(w: &mut World, device_id: &str, typ: &str, msg: &str) {
+    let Some(i) = w.db.devices.iter().position(|d| d.id == device_id) else {
+        return;
+    };
+    let log_type = {
+        let g = w.db.devices[i].group.clone();
+        log_type_for(g.as_deref().and_then(|g| w.db.group_type(g)))
+    };
+    let ts = now_iso();
+    let d = &mut w.db.devices[i];
+    d.logs.push_back(LogEntry {
+        ts: ts.clone(),
+        typ: typ.into(),
+        msg: msg.into(),
+    });
+    while d.logs.len() > MAX_DEVICE_LOGS {
+        d.logs.pop_front();
+    }
+    for s in w
+        .streams
+        .iter()
+        .filter(|s| s.devices.iter().any(|x| x == device_id))
+    {
+        s.send(SseMsg::Log {
+            device_id: device_id.to_string(),
+            ts: ts.clone(),
+            log_type: log_type.into(),
+            typ: typ.into(),
+            msg: msg.into(),
+        });
+    }
+}
+
+fn emit_app(app: &App, device_id: &str, typ: &str, msg: &str) -> bool {
+    let mut w = app.world();
+    if !w.db.devices.iter().any(|d| d.id == device_id) {
+        return false;
+    }
+    emit(&mut w, device_id, typ, msg);
+    drop(w);
+    app.mark_dirty();
+    true
+}
+
+/// `(type, text)` of every literal `server.log("…")`/`server.error("…")` in `code`.
+pub fn literal_logs(code: &str) -> Vec<(&'static str, String)> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r#"server\.(log|error)\s*\(\s*"((?:[^"\\]|\\.)*)"\s*\)"#)
+            .expect("valid regex")
+    });
+    re.captures_iter(code)
+        .map(|c| {
+            let kind = if &c[1] == "error" { "error" } else { "log" };
+            let raw = &c[2];
+            let mut s = String::new();
+            let mut it = raw.chars();
+            while let Some(ch) = it.next() {
+                if ch == '\\' {
+                    match it.next() {
+                        Some('n') => s.push('\n'),
+                        Some('t') => s.push('\t'),
+                        Some(o) => s.push(o),
+                        None => {}
+                    }
+                } else {
+                    s.push(ch);
+                }
+            }
+            (kind, s)
+        })
+        .collect()
+}
+
+/// Restart a device: agent restart, code download, reconnection and the code's log lines.
+pub fn boot(app: &Arc<App>, device_id: String) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let snapshot = {
+            let w = app.world();
+            w.db.devices.iter().find(|d| d.id == device_id).map(|d| {
+                let code = d
+                    .group
+                    .as_deref()
+                    .and_then(|g| w.db.groups.iter().find(|x| x.id == g))
+                    .and_then(|g| g.current_deployment.clone())
+                    .and_then(|dep| w.db.deployments.iter().find(|x| x.id == dep))
+                    .map(|dep| (dep.device_code.clone(), dep.agent_code.clone()));
+                (d.online, code)
+            })
+        };
+        let Some((online, code)) = snapshot else {
+            return;
+        };
+        tokio::time::sleep(STEP).await;
+        if !emit_app(&app, &device_id, "status", "Agent restarted: reload.") {
+            return;
+        }
+        let (device_code, agent_code) = code.unwrap_or_default();
+        if online {
+            tokio::time::sleep(STEP).await;
+            let used = 3.0 + (device_code.len() as f64 / 4096.0).min(90.0);
+            let msg = format!("Downloading new code; {used:.2}% program storage used");
+            if !emit_app(&app, &device_id, "status", &msg) {
+                return;
+            }
+            tokio::time::sleep(STEP).await;
+            if !emit_app(&app, &device_id, "status", "Device connected") {
+                return;
+            }
+            for (kind, text) in literal_logs(&device_code) {
+                let typ = if kind == "error" {
+                    "server.error"
+                } else {
+                    "server.log"
+                };
+                if !emit_app(&app, &device_id, typ, &text) {
+                    return;
+                }
+            }
+        }
+        for (kind, text) in literal_logs(&agent_code) {
+            let typ = if kind == "error" {
+                "agent.error"
+            } else {
+                "agent.log"
+            };
+            if !emit_app(&app, &device_id, typ, &text) {
+                return;
+            }
+        }
+    });
+}
+
+/// Bring a device online or offline, logging the change.
+pub fn set_online(app: &App, device_id: &str, online: bool) -> bool {
+    let mut w = app.world();
+    let Some(d) = w.db.devices.iter_mut().find(|d| d.id == device_id) else {
+        return false;
+    };
+    if d.online != online {
+        d.online = online;
+        d.state_changed_at = now_iso();
+        let msg = if online {
+            "Device connected"
+        } else {
+            "Device disconnected"
+        };
+        emit(&mut w, device_id, "status", msg);
+    }
+    drop(w);
+    app.mark_dirty();
+    true
+}
+
+/// Emit `count` log lines from a device, one every `interval`; `{i}` in `template` is the
+/// 1-based line number.
+pub fn spam(
+    app: &Arc<App>,
+    device_id: String,
+    count: u64,
+    interval: Duration,
+    typ: String,
+    template: String,
+) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        for i in 1..=count {
+            if i > 1 && !interval.is_zero() {
+                tokio::time::sleep(interval).await;
+            }
+            let msg = template.replace("{i}", &i.to_string());
+            if !emit_app(&app, &device_id, &typ, &msg) {
+                return;
+            }
+        }
+    });
+}
