@@ -14,13 +14,19 @@ use crate::api::types::dg_api_type;
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
 use crate::error::{Entity, ImptError, Result};
 
-/// Reads a source file for a deployment.
+/// Reads a source file for a deployment, running the Builder preprocessor when the file
+/// contains Builder directives (`@include`, `@set`, `@if`, …).
 ///
-/// BUILDER SWITCH-OVER POINT: once `crate::builder` is on main this becomes
-/// `if builder::has_directives(&text) { builder::preprocess_file(path, &Options)?.code }`.
+/// BUILDER SWITCH-OVER POINT: the one place deployments meet `crate::builder`.
 /// Callers bypass it with `--no-preprocess` (they read the file verbatim).
 pub fn read_source(path: &Path) -> Result<String> {
-    read_verbatim(path)
+    let text = read_verbatim(path)?;
+    if !crate::builder::has_directives(&text) {
+        return Ok(text);
+    }
+    crate::builder::preprocess_file(path, &crate::builder::Options::default())
+        .map(|p| p.code)
+        .map_err(|e| ImptError::msg(e.to_string()))
 }
 
 fn read_verbatim(path: &Path) -> Result<String> {
