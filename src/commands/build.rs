@@ -489,7 +489,7 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
     }
     let mut plan = DeletePlan::default();
     if args.flag("force") && is_flagged(&build) {
-        plan.unflag(build.clone());
+        plan.unflag_named(build.clone(), &ident);
     }
     plan.entity(Entity::Deployment, build, ident);
     plan.run(ctx, args.flag("confirmed")).await
