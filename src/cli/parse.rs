@@ -21,6 +21,9 @@ fn clap_arg(o: &Opt) -> Arg {
     if let Some(s) = o.short {
         a = a.short(s);
     }
+    if let Some(c) = o.alias {
+        a = a.short_alias(c);
+    }
     a = match o.kind {
         Kind::Flag | Kind::OptBool | Kind::OptStr => a.num_args(0..=1),
         _ => a.num_args(1),
@@ -101,7 +104,11 @@ fn tag(o: &Opt) -> String {
         ));
     }
     if let Some(d) = o.default {
-        s.push_str(&format!(" [default: \"{d}\"]"));
+        if o.kind == Kind::PosInt {
+            s.push_str(&format!(" [default: {d}]"));
+        } else {
+            s.push_str(&format!(" [default: \"{d}\"]"));
+        }
     }
     s
 }

@@ -32,6 +32,8 @@ pub struct Opt {
     pub default: Option<&'static str>,
     /// Not shown in help (compatibility aliases).
     pub hidden: bool,
+    /// A second one-letter alias, not shown in help (older spellings of the Development Guide).
+    pub alias: Option<char>,
 }
 
 impl Opt {
@@ -52,6 +54,7 @@ impl Opt {
             choices: &[],
             default: None,
             hidden: false,
+            alias: None,
         }
     }
     pub fn s(long: &'static str, short: char, value_name: &'static str, desc: &'static str) -> Opt {
@@ -104,6 +107,11 @@ impl Opt {
     }
     pub fn hidden(mut self) -> Opt {
         self.hidden = true;
+        self
+    }
+    /// Adds a hidden second one-letter alias.
+    pub fn alias(mut self, c: char) -> Opt {
+        self.alias = Some(c);
         self
     }
     pub fn takes_value(&self) -> bool {

@@ -27,6 +27,8 @@ pub struct DeletePlan {
     pub unassign: Vec<Value>,
     pub remove: Vec<(Value, String)>,
     pub unflag: Vec<Value>,
+    /// How messages name builds to unflag, when not by id: (id, identifier).
+    pub unflag_idents: Vec<(String, String)>,
     pub files: Vec<String>,
     /// (label, directory), e.g. ("Builder cache", ".builder-cache").
     pub dirs: Vec<(String, String)>,
@@ -80,6 +82,12 @@ impl DeletePlan {
     }
     pub fn unflag(&mut self, build: Value) {
         push_unique(&mut self.unflag, build);
+    }
+    /// Like [`unflag`](Self::unflag), naming the build by the identifier the user gave.
+    pub fn unflag_named(&mut self, build: Value, ident: &str) {
+        self.unflag_idents
+            .push((id_of(&build).to_string(), ident.to_string()));
+        self.unflag(build);
     }
 
     /// Adds a Device Group with what `--force` deletion needs: its devices to unassign and
@@ -224,8 +232,13 @@ impl DeletePlan {
             client
                 .patch(&format!("/deployments/{}", encode_segment(id)), &body)
                 .await?;
+            let shown = self
+                .unflag_idents
+                .iter()
+                .find(|(i, _)| i == id)
+                .map_or(id, |(_, n)| n.as_str());
             ctx.ui
-                .info(&format!("Deployment \"{id}\" is updated successfully."));
+                .info(&format!("Deployment \"{shown}\" is updated successfully."));
         }
         // Device groups that have targets go first, so their targets can be deleted after.
         let mut doomed: Vec<&Doomed> = Vec::new();

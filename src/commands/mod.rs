@@ -4,6 +4,7 @@
 pub mod account;
 pub mod args;
 pub mod auth;
+pub mod build;
 pub mod context;
 pub mod delete;
 pub mod device;
@@ -17,6 +18,7 @@ pub mod listing;
 pub mod log;
 pub mod loginkey;
 pub mod product;
+pub mod project;
 pub mod restart;
 pub mod webhook;
 

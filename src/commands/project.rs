@@ -1,0 +1,433 @@
+//! `project create|delete|info|link|update`: the `.impt.project` file of the current directory.
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use super::delete::DeletePlan;
+use super::display::dg_info;
+use super::ident::{find, find_full, project_dg};
+use super::{Args, Ctx};
+use crate::api::types::dg_type_name;
+use crate::api::{encode_segment, id_of, rel_id};
+use crate::config::project::ProjectFile;
+use crate::error::{ConfigKind, Entity, ImptError, Result};
+
+const DEVELOPMENT: &str = "development_devicegroup";
+const PRE_FACTORY: &str = "pre_factoryfixture_devicegroup";
+const FACTORY: &str = "factoryfixture_devicegroup";
+
+fn dg_type(dg: &Value) -> &str {
+    dg.get("type").and_then(Value::as_str).unwrap_or("")
+}
+
+/// A target option of a fixture Device Group: `--target` or `--dut`.
+struct Target {
+    option: &'static str,
+    create_option: &'static str,
+    rel: &'static str,
+    label: &'static str,
+}
+
+const TARGETS: [Target; 2] = [
+    Target {
+        option: "target",
+        create_option: "create-target",
+        rel: "production_target",
+        label: "Production Target",
+    },
+    Target {
+        option: "dut",
+        create_option: "create-dut",
+        rel: "dut_target",
+        label: "DUT Target",
+    },
+];
+
+impl Target {
+    /// The API type the target must have for a parent of `parent_type`.
+    fn required_type(&self, parent_type: &str) -> &'static str {
+        match (self.rel, parent_type == PRE_FACTORY) {
+            ("production_target", true) => "pre_production_devicegroup",
+            ("production_target", false) => "production_devicegroup",
+            (_, true) => "pre_dut_devicegroup",
+            (_, false) => "dut_devicegroup",
+        }
+    }
+
+    /// Finds (or with `create` creates) the target Device Group named by `ident`.
+    async fn resolve(
+        &self,
+        ctx: &Ctx,
+        parent_type: &str,
+        product_id: &str,
+        ident: &str,
+        create: bool,
+    ) -> Result<Value> {
+        if parent_type != PRE_FACTORY && parent_type != FACTORY {
+            return Err(ImptError::msg(format!(
+                "Invalid option \"--{}\" for Device Group of the type \"{}\". It may be specified for \"pre-factory\" or \"factory\" Device Groups only.",
+                self.option,
+                dg_type_name(parent_type)
+            )));
+        }
+        let required = self.required_type(parent_type);
+        match find(ctx, Entity::DeviceGroup, ident).await {
+            Ok(dg) => {
+                if dg_type(&dg) != required {
+                    return Err(ImptError::msg(format!(
+                        "{} Device Group \"{ident}\" is of the type \"{}\" but must be of the type \"{}\".",
+                        self.label,
+                        dg_type_name(dg_type(&dg)),
+                        dg_type_name(required)
+                    )));
+                }
+                if rel_id(&dg, "product") != Some(product_id) {
+                    return Err(ImptError::msg(format!(
+                        "{} Device Group must be from the same Product.",
+                        self.label
+                    )));
+                }
+                Ok(dg)
+            }
+            Err(ImptError::NotFound { .. }) if create => {
+                create_dg(ctx, product_id, required, ident, None, Map::new()).await
+            }
+            Err(ImptError::NotFound { .. }) => Err(ImptError::msg(format!(
+                "{} Device Group \"{ident}\" is not found.",
+                self.label
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The relationship value of a target.
+fn target_rel(dg: &Value) -> Value {
+    json!({"type": dg_type(dg), "id": id_of(dg)})
+}
+
+/// `POST /devicegroups`; prints `Device Group "<name>" is created successfully.`
+async fn create_dg(
+    ctx: &Ctx,
+    product_id: &str,
+    api_type: &str,
+    name: &str,
+    descr: Option<String>,
+    targets: Map<String, Value>,
+) -> Result<Value> {
+    let mut attrs = Map::new();
+    attrs.insert("name".into(), json!(name));
+    if let Some(d) = descr {
+        attrs.insert("description".into(), json!(d));
+    }
+    let mut rels = Map::new();
+    rels.insert(
+        "product".into(),
+        json!({"type": "product", "id": product_id}),
+    );
+    rels.extend(targets);
+    let body = json!({"data": {"type": api_type, "attributes": attrs, "relationships": rels}});
+    let doc = ctx
+        .client()
+        .await?
+        .post("/devicegroups", &body)
+        .await?
+        .unwrap_or_default();
+    ctx.invalidate();
+    ctx.ui
+        .info(&format!("Device Group \"{name}\" is created successfully."));
+    Ok(doc.get("data").cloned().unwrap_or(Value::Null))
+}
+
+/// Creates the missing source files (`Device source file "<f>" is created successfully.`).
+fn create_missing_files(ctx: &Ctx, project: &ProjectFile) -> Result<()> {
+    for (file, label) in [
+        (project.device_file(), "Device source file"),
+        (project.agent_file(), "Agent source file"),
+    ] {
+        let Some(f) = file.filter(|f| !f.is_empty()) else {
+            continue;
+        };
+        if !Path::new(f).exists() {
+            std::fs::write(f, "").map_err(|e| ImptError::File {
+                file: f.to_string(),
+                msg: e.to_string(),
+            })?;
+            ctx.ui
+                .info(&format!("{label} \"{f}\" is created successfully."));
+        }
+    }
+    Ok(())
+}
+
+/// `{"Project": {Device file, Agent file, Device Group}}` (+ `"Auth"` with `full`).
+async fn info_data(ctx: &Ctx, full: bool) -> Result<Value> {
+    let project = ProjectFile::load_required()?;
+    let dg = project_dg(ctx, project.device_group_id().unwrap_or_default()).await?;
+    let mut m = Map::new();
+    if let Some(f) = project.device_file() {
+        m.insert("Device file".into(), json!(f));
+    }
+    if let Some(f) = project.agent_file() {
+        m.insert("Agent file".into(), json!(f));
+    }
+    m.insert(
+        "Device Group".into(),
+        Value::Object(dg_info(ctx, &dg, full).await?),
+    );
+    let mut out = Map::new();
+    out.insert("Project".into(), Value::Object(m));
+    if full {
+        out.insert("Auth".into(), super::auth::info_data(ctx).await?);
+    }
+    Ok(Value::Object(out))
+}
+
+/// Asks before overwriting an existing Project File.
+fn confirm_overwrite(ctx: &Ctx, args: &Args) -> Result<()> {
+    if ProjectFile::exists() && !args.flag("confirmed") {
+        ctx.ui.confirm(Some(
+            "The current directory already contains Project File. It will be overwritten.",
+        ))?;
+    }
+    Ok(())
+}
+
+fn file_opt(args: &Args, name: &str, default: &str) -> String {
+    args.str(name).unwrap_or_else(|| default.to_string())
+}
+
+pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
+    confirm_overwrite(ctx, args)?;
+    let pident = args.str("product").unwrap_or_default();
+    let product = match find(ctx, Entity::Product, &pident).await {
+        Ok(p) => p,
+        Err(ImptError::NotFound { .. }) if args.flag("create-product") => {
+            let doc = ctx
+                .client()
+                .await?
+                .post(
+                    "/products",
+                    &json!({"data": {"type": "product", "attributes": {"name": pident}}}),
+                )
+                .await?
+                .unwrap_or_default();
+            ctx.invalidate();
+            ctx.ui
+                .info(&format!("Product \"{pident}\" is created successfully."));
+            doc.get("data").cloned().unwrap_or(Value::Null)
+        }
+        Err(e) => return Err(e),
+    };
+    let product_id = id_of(&product).to_string();
+    let api_type = if args.flag("pre-factory") {
+        PRE_FACTORY
+    } else {
+        DEVELOPMENT
+    };
+    let mut rels = Map::new();
+    for t in &TARGETS {
+        if let Some(ident) = args.str(t.option) {
+            let dg = t
+                .resolve(
+                    ctx,
+                    api_type,
+                    &product_id,
+                    &ident,
+                    args.flag(t.create_option),
+                )
+                .await?;
+            rels.insert(t.rel.into(), target_rel(&dg));
+        }
+    }
+    let name = args.str("name").unwrap_or_default();
+    let dg = create_dg(ctx, &product_id, api_type, &name, args.str("descr"), rels).await?;
+    let project = ProjectFile::new(
+        id_of(&dg),
+        &file_opt(args, "device-file", "device.nut"),
+        &file_opt(args, "agent-file", "agent.nut"),
+    );
+    create_missing_files(ctx, &project)?;
+    project.save()?;
+    let info = info_data(ctx, false).await?;
+    ctx.ui.info("Project is created successfully.");
+    ctx.ui.result(&info);
+    Ok(())
+}
+
+pub async fn link(ctx: &Ctx, args: &Args) -> Result<()> {
+    confirm_overwrite(ctx, args)?;
+    let dg = find_full(
+        ctx,
+        Entity::DeviceGroup,
+        &args.str("dg").unwrap_or_default(),
+    )
+    .await?;
+    let t = dg_type(&dg);
+    if t != DEVELOPMENT && t != PRE_FACTORY {
+        return Err(ImptError::msg(format!(
+            "Project can not be linked to Device Group of the type \"{}\". Only \"development\" or \"pre-factory\" Device Groups are allowed.",
+            dg_type_name(t)
+        )));
+    }
+    let project = ProjectFile::new(
+        id_of(&dg),
+        &file_opt(args, "device-file", "device.nut"),
+        &file_opt(args, "agent-file", "agent.nut"),
+    );
+    create_missing_files(ctx, &project)?;
+    project.save()?;
+    let info = info_data(ctx, false).await?;
+    ctx.ui.info("Project is linked successfully.");
+    ctx.ui.result(&info);
+    Ok(())
+}
+
+pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
+    let info = info_data(ctx, args.flag("full")).await?;
+    ctx.ui.result(&info);
+    Ok(())
+}
+
+/// Renames the old source file to the new name (`--rename-files`), when there is one to move.
+fn rename_file(ctx: &Ctx, old: Option<&str>, new: &str, label: &str) -> Result<()> {
+    let Some(old) = old.filter(|o| !o.is_empty() && *o != new) else {
+        return Ok(());
+    };
+    if !Path::new(old).is_file() || Path::new(new).exists() {
+        return Ok(());
+    }
+    std::fs::rename(old, new).map_err(|e| ImptError::File {
+        file: old.to_string(),
+        msg: e.to_string(),
+    })?;
+    ctx.ui.info(&format!(
+        "{label} \"{old}\" is renamed successfully to \"{new}\"."
+    ));
+    Ok(())
+}
+
+pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
+    let mut project = ProjectFile::load_required()?;
+    let dg_id = project.device_group_id().unwrap_or_default().to_string();
+    let dg = project_dg(ctx, &dg_id).await?;
+    let descr = args.str("descr").filter(|d| !d.is_empty());
+    if args.has("name") || descr.is_some() || args.has("target") || args.has("dut") {
+        let product_id = rel_id(&dg, "product").unwrap_or_default().to_string();
+        let mut attrs = Map::new();
+        if let Some(n) = args.str("name") {
+            attrs.insert("name".into(), json!(n));
+        }
+        if let Some(d) = descr {
+            attrs.insert("description".into(), json!(d));
+        }
+        let mut data = json!({"type": dg_type(&dg), "id": dg_id, "attributes": attrs});
+        let mut rels = Map::new();
+        for t in &TARGETS {
+            if let Some(ident) = args.str(t.option) {
+                let target = t
+                    .resolve(ctx, dg_type(&dg), &product_id, &ident, false)
+                    .await?;
+                rels.insert(t.rel.into(), target_rel(&target));
+            }
+        }
+        if !rels.is_empty() {
+            data["relationships"] = Value::Object(rels);
+        }
+        ctx.client()
+            .await?
+            .patch(
+                &format!("/devicegroups/{}", encode_segment(&dg_id)),
+                &json!({ "data": data }),
+            )
+            .await?;
+        ctx.invalidate();
+        ctx.ui.info(&format!(
+            "Device Group \"{dg_id}\" is updated successfully."
+        ));
+    }
+    let rename = args.flag("rename-files");
+    for (opt, key, label) in [
+        ("device-file", "deviceFile", "Device source file"),
+        ("agent-file", "agentFile", "Agent source file"),
+    ] {
+        if let Some(new) = args.str(opt) {
+            if rename {
+                let old = project
+                    .map
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                rename_file(ctx, old.as_deref(), &new, label)?;
+            }
+            project.set(key, &new);
+        }
+    }
+    create_missing_files(ctx, &project)?;
+    project.save()?;
+    let info = info_data(ctx, false).await?;
+    ctx.ui.info("Project is updated successfully.");
+    ctx.ui.result(&info);
+    Ok(())
+}
+
+pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
+    if !ProjectFile::exists() {
+        ctx.ui
+            .info("There is no Project File in the current directory.");
+        ctx.ui.json_empty();
+        return Ok(());
+    }
+    let project = ProjectFile::load()?.ok_or(ImptError::ConfigNotFound(ConfigKind::Project))?;
+    let all = args.flag("all");
+    let mut plan = DeletePlan::default();
+    if args.flag("files") || all {
+        for f in [project.device_file(), project.agent_file()]
+            .into_iter()
+            .flatten()
+        {
+            if Path::new(f).is_file() && !plan.files.iter().any(|x| x == f) {
+                plan.files.push(f.to_string());
+            }
+        }
+    }
+    if args.flag("entities") || all {
+        if let Some(dg_id) = project.device_group_id() {
+            if let Some(dg) = ctx.get(Entity::DeviceGroup, dg_id).await? {
+                let product_id = rel_id(&dg, "product").unwrap_or_default().to_string();
+                let both_targets = rel_id(&dg, "production_target").is_some()
+                    && rel_id(&dg, "dut_target").is_some();
+                let groups = ctx
+                    .list(Entity::DeviceGroup, &[("product.id", product_id.clone())])
+                    .await?;
+                if groups.len() == if both_targets { 3 } else { 1 } {
+                    if let Some(p) = ctx.get(Entity::Product, &product_id).await? {
+                        plan.entity(Entity::Product, p, product_id.clone());
+                    }
+                }
+                for t in &TARGETS {
+                    let Some(tid) = rel_id(&dg, t.rel) else {
+                        continue;
+                    };
+                    let users = groups
+                        .iter()
+                        .filter(|g| rel_id(g, t.rel) == Some(tid))
+                        .count();
+                    if users == 1 {
+                        if let Some(target) = ctx.get(Entity::DeviceGroup, tid).await? {
+                            plan.add_dg_forced(ctx, &target, tid, true).await?;
+                        }
+                    }
+                }
+                plan.add_dg_forced(ctx, &dg, dg_id, true).await?;
+            }
+        }
+    }
+    plan.configs.push((
+        "Project File in the current directory will be deleted.".into(),
+        "Project is deleted successfully.".into(),
+        ProjectFile::path(),
+    ));
+    plan.run(ctx, args.flag("confirmed")).await
+}

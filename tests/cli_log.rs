@@ -1,0 +1,208 @@
+//! log get (paging, Enter, EOF, json) and log stream (lines, reconnect, Ctrl-C).
+
+mod cli_support;
+use cli_support::*;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+/// A running impt whose stdout lines arrive on a channel.
+struct Running {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(env: &Env, args: &[&str]) -> Running {
+        let mut child = Command::new(impt_bin())
+            .args(args)
+            .current_dir(env.dir.path())
+            .env_clear()
+            .env("HOME", env.home.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run impt");
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines: rx,
+            seen: vec![],
+        }
+    }
+
+    /// Reads lines until one contains `text` (10 s at most).
+    fn wait_for(&mut self, text: &str) -> String {
+        let end = Instant::now() + Duration::from_secs(10);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if l.contains(text) {
+                        return l;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("{text:?} not seen in:\n{}", self.seen.join("\n"));
+    }
+
+    /// Ctrl-C, then the exit code and the rest of the output.
+    fn interrupt(mut self) -> (i32, String) {
+        Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        let rest: Vec<String> = self.lines.iter().collect();
+        (status.code().unwrap_or(-1), rest.join("\n"))
+    }
+}
+
+fn project_with_device(env: &Env) -> (String, String) {
+    let out = env.impt(&["project", "create", "-p", "P", "-c", "-n", "DG", "-q"]);
+    out.ok();
+    let dg = out.id_after("Device Group: ");
+    let dev = env.device_ids()[0].clone();
+    let body = serde_json::json!({"data": [{"type": "device", "id": dev}]});
+    env.http(
+        "POST",
+        &format!("/devicegroups/{dg}/relationships/devices"),
+        Some(body),
+    );
+    (dg, dev)
+}
+
+fn emit(env: &Env, dev: &str, count: u32) {
+    let (status, _) = env.http(
+        "POST",
+        &format!("/_sim/devices/{dev}/logs"),
+        Some(serde_json::json!({"count": count, "type": "server.log", "message": "Line #{i}#"})),
+    );
+    assert!(status < 300);
+}
+
+#[test]
+fn log_get() {
+    let env = Env::start(&[]);
+    env.impt(&["log", "get"])
+        .failed()
+        .has("Error: No Device Identifier is specified.");
+    let (dg, dev) = project_with_device(&env);
+    emit(&env, &dev, 5);
+    std::thread::sleep(Duration::from_millis(200));
+    // one page by number, newest first
+    let out = env.impt(&["log", "get", "-s", "2", "-n", "1"]);
+    out.ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines[0].ends_with(" [server.log] Line #5#")
+            && lines[1].ends_with(" [server.log] Line #4#"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(lines.len(), 3);
+    let json = env
+        .impt(&["log", "get", "-d", &dev, "-s", "2", "-n", "3", "-z", "json"])
+        .ok()
+        .json();
+    assert_eq!(json[0]["msg"], "Line #1#");
+    // paging with Enter: 6 entries (5 + the seeded one) in pages of 4
+    let out = env.impt_input(&["log", "get", "-s", "4"], "\n\n\n");
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        out.stdout
+            .matches("Press <Enter> to see more logs or <Ctrl-C> to exit.")
+            .count(),
+        2
+    );
+    assert!(
+        out.stdout
+            .trim_end()
+            .ends_with("No more logs are available.\nIMPT COMMAND SUCCEEDS"),
+        "{}",
+        out.stdout
+    );
+    // end of input after the first page: the command just ends
+    let out = env.impt(&["log", "get", "-s", "2"]);
+    assert_eq!(out.code, 0);
+    assert!(out
+        .stdout
+        .trim_end()
+        .ends_with("Press <Enter> to see more logs or <Ctrl-C> to exit."));
+    // two devices in the group
+    let dev2 = env.device_ids()[1].clone();
+    let body = serde_json::json!({"data": [{"type": "device", "id": dev2}]});
+    env.http(
+        "POST",
+        &format!("/devicegroups/{dg}/relationships/devices"),
+        Some(body),
+    );
+    env.impt(&["log", "get", "-n", "1"])
+        .failed()
+        .has("Error: Multiple Devices are found:")
+        .has("Impossible to execute the command.");
+    env.impt(&["log", "get", "-n", "0"])
+        .failed()
+        .has("Option \"--page-number\" must have a positive integer value.");
+}
+
+#[test]
+fn log_stream() {
+    let env = Env::start(&[]);
+    env.impt(&["log", "stream"])
+        .failed()
+        .has("Error: No Device Identifier is specified.");
+    env.impt(&["log", "stream", "-d", ""])
+        .failed()
+        .has("Error: No Device Identifier is specified.");
+    let (_, dev) = project_with_device(&env);
+    let mut run = Running::start(&env, &["log", "stream", "-d", &dev, "-g", "DG"]);
+    let opened = run.wait_for("is opened.");
+    assert_eq!(opened, format!("Log stream for Device(s) {dev} is opened."));
+    run.wait_for("IMPT COMMAND SUCCEEDS");
+    run.wait_for("Press <Ctrl-C> to exit.");
+    emit(&env, &dev, 2);
+    let l = run.wait_for("Line #2#");
+    assert!(
+        l.starts_with(&format!("[{dev}] ")) && l.ends_with(" [server.log] Line #2#"),
+        "{l}"
+    );
+    // a lost connection is re-established
+    env.http(
+        "POST",
+        "/_sim/faults",
+        Some(serde_json::json!({"drop_sse": true})),
+    );
+    run.wait_for("The log stream is lost. Trying to reconnect...");
+    run.wait_for("is opened.");
+    emit(&env, &dev, 1);
+    run.wait_for("Line #1#");
+    let (code, rest) = run.interrupt();
+    assert_eq!(code, 0);
+    assert!(rest.trim_end().ends_with("IMPT COMMAND SUCCEEDS"), "{rest}");
+    // json: one object per line
+    let mut run = Running::start(&env, &["log", "stream", "-z", "json"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    emit(&env, &dev, 1);
+    run.wait_for("\"msg\": \"Line #1#\"");
+    let seen = run.seen.clone();
+    let (code, rest) = run.interrupt();
+    assert_eq!(code, 0);
+    assert!(!seen.iter().any(|l| l.contains("IMPT COMMAND")));
+    assert!(!rest.contains("IMPT COMMAND"));
+}
