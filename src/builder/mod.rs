@@ -1,65 +1,184 @@
-//! The Squirrel preprocessor (Builder-compatible). Placeholder interface: until the real
-//! preprocessor lands, sources pass through unchanged.
+//! Squirrel preprocessor, output-compatible with Electric Imp's Builder 4.x (`pleasebuild`).
+//!
+//! Directives: `@include [once]`, `@set`, `@if/@elseif/@else/@endif`, `@macro/@endmacro`,
+//! `@while`, `@repeat`, `@error`, `@warning`, `@end`, inline `@{expr}` and `@ ` comments.
+//! Includes: local files, http(s) URLs and `github:owner/repo/path[@ref]`, with an optional
+//! on-disk cache for remote ones.
+//!
+//! Layout: [`lexer`] (lines, directives, inline expressions) → [`parser`] (instruction tree) →
+//! `machine` (execution, includes, output) using [`expr`] (expression parser), `js` (value
+//! semantics), `functions` (built-ins), `reader` (sources), `cache`, `paths`.
+
+mod cache;
+mod context;
+pub mod error;
+pub mod expr;
+mod functions;
+mod js;
+pub mod lexer;
+mod machine;
+pub mod parser;
+mod paths;
+mod reader;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[derive(Clone, Debug, Default)]
+pub use error::{BuilderError, ErrorKind};
+
+/// Preprocessor settings.
+#[derive(Debug, Clone, Default)]
 pub struct Options {
+    /// Variables (`-D name value`); they take precedence over `@set`.
     pub vars: serde_json::Map<String, serde_json::Value>,
+    /// Emit `#line N "file"` control lines (Builder's `-l`).
     pub line_control: bool,
+    /// Cache remote includes in this directory (Builder's `--cache`, `.builder-cache`).
     pub cache_dir: Option<PathBuf>,
+    /// Maximum age of cached files (default 24 hours).
     pub cache_max_age: Option<Duration>,
+    /// Include paths never cached (glob patterns with `*`, `**`, `?`).
+    pub cache_exclude: Vec<String>,
     pub github_user: Option<String>,
     pub github_token: Option<String>,
+    /// Base URL of the GitHub API (default `https://api.github.com`), for tests.
     pub github_base: Option<String>,
+    /// Builder's `--use-remote-relative-includes`.
+    pub remote_relative_includes: bool,
+    /// Builder's `--suppress-duplicate-includes-warning`.
+    pub suppress_duplicate_warning: bool,
+    /// Directory relative includes are finally searched in (default: current directory).
+    pub run_dir: Option<PathBuf>,
+    /// Do not resolve unknown variables from the environment.
+    pub no_env: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl Options {
+    fn github_auth(&self) -> reader::GithubAuth {
+        reader::GithubAuth {
+            user: self.github_user.clone(),
+            token: self.github_token.clone(),
+            base: self.github_base.clone(),
+        }
+    }
+}
+
+/// Where an output line comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourcePos {
+    /// The source as Builder names it in `#line` (path or URL).
     pub file: String,
+    /// 1-based line.
     pub line: usize,
 }
 
-#[derive(Clone, Debug, Default)]
+/// Preprocessing result.
+#[derive(Debug, Clone, Default)]
 pub struct Processed {
     pub code: String,
+    /// One entry per output line.
     pub line_map: Vec<SourcePos>,
+    /// Local files read (for the watcher).
     pub files: Vec<PathBuf>,
+    /// `@warning` messages and duplicate-include warnings.
+    pub warnings: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BuilderError(pub String);
-
-pub fn has_directives(source: &str) -> bool {
-    source.lines().any(|l| l.trim_start().starts_with('@'))
+impl Processed {
+    /// Source position of a 1-based output line.
+    pub fn source_of(&self, line: usize) -> Option<&SourcePos> {
+        line.checked_sub(1).and_then(|i| self.line_map.get(i))
+    }
 }
 
-pub fn preprocess_str(
-    source: &str,
-    name: &str,
-    _base_dir: &Path,
-    _opts: &Options,
-) -> Result<Processed, BuilderError> {
-    let line_map = (1..=source.lines().count())
-        .map(|line| SourcePos {
-            file: name.to_string(),
-            line,
-        })
-        .collect();
-    Ok(Processed {
-        code: source.to_string(),
-        line_map,
-        files: vec![],
+fn run_dir(opts: &Options) -> PathBuf {
+    opts.run_dir
+        .clone()
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+fn finish(m: machine::Machine, buf: machine::Buf) -> Processed {
+    Processed {
+        code: buf.out,
+        line_map: buf.map.unwrap_or_default(),
+        files: m.files,
+        warnings: m.warnings,
+    }
+}
+
+/// Run on a thread with a large stack: nesting goes up to 256 levels, like Builder's.
+fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn_scoped(s, f)
+        {
+            Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            Err(_) => panic!("cannot start the preprocessor thread"),
+        }
     })
 }
 
+/// Preprocess a file, exactly like `pleasebuild [-l] <path>`.
 pub fn preprocess_file(path: &Path, opts: &Options) -> Result<Processed, BuilderError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| BuilderError(format!("{}: {e}", path.display())))?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut p = preprocess_str(&source, &path.display().to_string(), base, opts)?;
-    p.files.push(path.to_path_buf());
-    Ok(p)
+    on_big_stack(|| preprocess_file_inner(path, opts))
+}
+
+/// Preprocess source text named `name` as if it were a file in `base_dir`.
+pub fn preprocess_str(
+    source: &str,
+    name: &str,
+    base_dir: &Path,
+    opts: &Options,
+) -> Result<Processed, BuilderError> {
+    on_big_stack(|| preprocess_str_inner(source, name, base_dir, opts))
+}
+
+fn preprocess_file_inner(path: &Path, opts: &Options) -> Result<Processed, BuilderError> {
+    let run = run_dir(opts);
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        run.join(path)
+    };
+    let input_dir = abs.parent().map(|p| paths::normalize(&p.to_string_lossy()));
+    let mut m = machine::Machine::new(opts, input_dir, run.clone());
+    let run_s = run.to_string_lossy().to_string();
+    let ctx = m.root_ctx("main", &run_s);
+    let source = format!("@include \"{}\"", path.to_string_lossy().replace('"', "'"));
+    let ast = parser::parse(&source, "main")?;
+    let mut buf = machine::Buf::new(true);
+    m.run(&ast, &ctx, &mut buf)?;
+    Ok(finish(m, buf))
+}
+
+fn preprocess_str_inner(
+    source: &str,
+    name: &str,
+    base_dir: &Path,
+    opts: &Options,
+) -> Result<Processed, BuilderError> {
+    let run = run_dir(opts);
+    let base = if base_dir.is_absolute() {
+        base_dir.to_path_buf()
+    } else {
+        run.join(base_dir)
+    };
+    let base_s = paths::normalize(&base.to_string_lossy());
+    let mut m = machine::Machine::new(opts, Some(base_s.clone()), run);
+    let ctx = m.root_ctx(name, &base_s);
+    let mut text = source.to_string();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let ast = parser::parse(&text, name)?;
+    let mut buf = machine::Buf::new(true);
+    m.run(&ast, &ctx, &mut buf)?;
+    Ok(finish(m, buf))
+}
+
+/// Quick check whether a source uses Builder syntax at all.
+pub fn has_directives(source: &str) -> bool {
+    lexer::has_directives(source)
 }

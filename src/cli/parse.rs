@@ -120,7 +120,7 @@ fn usage_line(spec: &CmdSpec) -> String {
     let mut parts = vec![format!("impt {} {}", spec.group, spec.name)];
     for o in all_opts(spec).iter().filter(|o| !o.hidden) {
         let mut p = format!("--{}", o.long);
-        if o.takes_value() && o.kind != Kind::OptBool {
+        if o.takes_value() && o.kind != Kind::OptBool && !o.value_name.is_empty() {
             p.push_str(&format!(" <{}>", o.value_name));
         }
         parts.push(if o.required { p } else { format!("[{p}]") });
@@ -262,7 +262,10 @@ pub fn parse(spec: &CmdSpec, words: &[String]) -> Result<Args, String> {
             ))
         }
     }
-    // 4. extra positionals and generic checks
+    // 4. command-specific checks, then extra positionals and generic checks
+    if let Some(check) = spec.check {
+        check(&args)?;
+    }
     let extra: Vec<String> = m
         .get_many::<String>("__extra")
         .map(|v| v.cloned().collect())

@@ -153,7 +153,7 @@ pub fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
-    rt.block_on(async move {
+    let code = rt.block_on(async move {
         let handle = match sim::start(cfg).await {
             Ok(h) => h,
             Err(e) => {
@@ -173,5 +173,7 @@ pub fn run(args: &[String]) -> i32 {
         wait_for_signal().await;
         handle.shutdown().await;
         0
-    })
+    });
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }

@@ -119,6 +119,9 @@ impl Opt {
     }
 }
 
+/// A command-specific validation: `Err(message)` fails the parse (help printed).
+pub type CheckFn = fn(&crate::commands::Args) -> Result<(), String>;
+
 #[derive(Clone, Debug)]
 pub struct CmdSpec {
     pub group: &'static str,
@@ -130,6 +133,8 @@ pub struct CmdSpec {
     pub opts: Vec<Opt>,
     /// A hand-written usage line (replaces the generated one).
     pub usage: Option<&'static str>,
+    /// Command-specific validation (step 4 of the parser): `Err(message)` fails with help.
+    pub check: Option<CheckFn>,
 }
 
 impl CmdSpec {
@@ -147,7 +152,12 @@ impl CmdSpec {
             long_about,
             opts,
             usage: None,
+            check: None,
         }
+    }
+    pub fn check(mut self, f: CheckFn) -> CmdSpec {
+        self.check = Some(f);
+        self
     }
     pub fn usage(mut self, u: &'static str) -> CmdSpec {
         self.usage = Some(u);

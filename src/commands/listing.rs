@@ -20,7 +20,22 @@ pub async fn resolve_ids(ctx: &Ctx, entity: Entity, idents: &[String]) -> Result
     let mut ids = Vec::new();
     for i in idents {
         if i.is_empty() {
-            return Err(ImptError::NoIdentifier(entity));
+            let id = match entity {
+                Entity::DeviceGroup if ctx.project()?.is_some() => {
+                    id_of(&super::ident::dg_or_project(ctx, None).await?.0).to_string()
+                }
+                Entity::Product if ctx.project()?.is_some() => id_of(
+                    &super::product::product_or_project(ctx, None, false)
+                        .await?
+                        .0,
+                )
+                .to_string(),
+                _ => return Err(ImptError::NoIdentifier(entity)),
+            };
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+            continue;
         }
         for v in find_all(ctx, entity, i).await? {
             let id = id_of(&v).to_string();

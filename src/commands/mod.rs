@@ -1,11 +1,14 @@
 //! What each command does. Commands report through [`Ui`](crate::output::Ui) and return
 //! `Ok(())` on success (the dispatcher then prints `IMPT COMMAND SUCCEEDS`).
 
+pub mod account;
 pub mod args;
 pub mod auth;
 pub mod build;
 pub mod context;
 pub mod delete;
+pub mod device;
+pub mod dg;
 pub mod display;
 pub mod ident;
 

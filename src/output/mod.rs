@@ -95,6 +95,12 @@ impl Ui {
         self.out(msg);
     }
 
+    /// A line on stderr, in every mode (the original's few `console.error` lines).
+    pub fn stderr_line(&self, msg: &str) {
+        self.stop_spinner();
+        eprintln!("{msg}");
+    }
+
     /// API traces: debug mode only.
     pub fn debug(&self, msg: &str) {
         if self.mode == Mode::Debug {

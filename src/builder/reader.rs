@@ -1,0 +1,413 @@
+//! Include sources: local files, http(s) URLs and GitHub (`github:owner/repo/path@ref`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+
+use super::js::Value;
+use super::paths;
+
+/// Characters escaped in URL path segments and query values.
+const URL_ESCAPE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'=')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A classified include path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Github {
+        owner: String,
+        repo: String,
+        path: String,
+        reference: Option<String>,
+    },
+    Http(String),
+    File(String),
+}
+
+/// Why a source could not be read; `Read` errors get a position appended by the caller.
+#[derive(Debug)]
+pub enum ReadError {
+    Read(String),
+    Other(String),
+}
+
+fn ci_prefix<'a>(s: &'a str, p: &str) -> Option<&'a str> {
+    if s.len() >= p.len() && s.is_char_boundary(p.len()) && s[..p.len()].eq_ignore_ascii_case(p) {
+        Some(&s[p.len()..])
+    } else {
+        None
+    }
+}
+
+fn is_http(s: &str) -> bool {
+    ci_prefix(s, "http:").is_some() || ci_prefix(s, "https:").is_some()
+}
+
+fn has_dot_git(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    l.match_indices(".git").any(|(i, _)| {
+        !l[i + 4..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+fn repo_name_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+}
+
+/// Parse `github:owner/repo/path[@ref]` (also `github.com:` and `github.com/`).
+pub fn parse_github(s: &str) -> Option<Source> {
+    let rest = ci_prefix(s, "github:")
+        .or_else(|| ci_prefix(s, "github.com:"))
+        .or_else(|| ci_prefix(s, "github.com/"))?;
+    if rest.contains(['\n', '\r', '\u{2028}', '\u{2029}']) {
+        return None;
+    }
+    let mut it = rest.splitn(3, '/');
+    let owner = it.next()?;
+    let repo = it.next()?;
+    let tail = it.next()?;
+    if !repo_name_ok(owner) || !repo_name_ok(repo) {
+        return None;
+    }
+    let (path, reference) = match tail.rfind('@') {
+        Some(i) => (&tail[..i], Some(tail[i + 1..].to_string())),
+        None => (tail, None),
+    };
+    Some(Source::Github {
+        owner: owner.into(),
+        repo: repo.into(),
+        path: path.into(),
+        reference,
+    })
+}
+
+/// Pick the reader for an include path, in Builder's order.
+pub fn classify(s: &str) -> Result<Source, ReadError> {
+    let lower = s.to_ascii_lowercase();
+    for (prefix, name) in [
+        ("bitbucket-server:", "Bitbucket Server"),
+        ("git-azure-repos:", "Azure Repos"),
+        ("git-local:", "local Git"),
+    ] {
+        if lower.starts_with(prefix) {
+            return Err(ReadError::Other(format!(
+                "Source \"{}\": {} includes are not supported",
+                s, name
+            )));
+        }
+    }
+    if let Some(g) = parse_github(s) {
+        return Ok(g);
+    }
+    if is_http(s) && !has_dot_git(s) {
+        return Ok(Source::Http(s.to_string()));
+    }
+    if !is_http(s) && !has_dot_git(s) {
+        return Ok(Source::File(s.to_string()));
+    }
+    Err(ReadError::Other(format!(
+        "Source \"{}\" is not supported",
+        s
+    )))
+}
+
+/// The context variables an included source defines (`__FILE__`, `__PATH__`, …).
+pub fn parse_path(src: &Source, include_path: &str) -> Vec<(&'static str, Value)> {
+    match src {
+        Source::Github {
+            owner,
+            repo,
+            path,
+            reference,
+        } => vec![
+            ("__FILE__", Value::str(&paths::u_basename(path))),
+            (
+                "__PATH__",
+                Value::str(&format!(
+                    "github:{}/{}/{}",
+                    owner,
+                    repo,
+                    paths::u_dirname(path)
+                )),
+            ),
+            (
+                "__REPO_REF__",
+                reference
+                    .as_deref()
+                    .map(Value::str)
+                    .unwrap_or(Value::Undefined),
+            ),
+            (
+                "__REPO_PREFIX__",
+                Value::str(&format!("github:{}/{}", owner, repo)),
+            ),
+        ],
+        Source::Http(url) => {
+            let file = paths::u_basename(url);
+            let path = paths::u_dirname(url).replacen(":/", "://", 1);
+            let (root, upath) = split_url(url);
+            vec![
+                ("__FILE__", Value::str(&file)),
+                ("__PATH__", Value::str(&path)),
+                (
+                    "__URL_ROOT__",
+                    root.map(|r| Value::str(&r.replace('\\', "/")))
+                        .unwrap_or(Value::Undefined),
+                ),
+                (
+                    "__URL_PATH__",
+                    upath
+                        .map(|r| Value::str(&r.replace('\\', "/")))
+                        .unwrap_or(Value::Undefined),
+                ),
+            ]
+        }
+        Source::File(_) => {
+            let file = paths::u_basename(include_path);
+            let path = if paths::has_protocol(include_path) {
+                paths::u_dirname(include_path)
+            } else {
+                let p = paths::u_normalize(&paths::u_dirname(include_path));
+                if p == "." {
+                    String::new()
+                } else {
+                    p
+                }
+            };
+            vec![
+                ("__FILE__", Value::str(&file)),
+                ("__PATH__", Value::str(&path)),
+            ]
+        }
+    }
+}
+
+/// Split `http(s)://host[:port]/path` into root and path.
+pub fn split_url(url: &str) -> (Option<String>, Option<String>) {
+    let scheme_len = if ci_prefix(url, "http://").is_some() {
+        7
+    } else if ci_prefix(url, "https://").is_some() {
+        8
+    } else {
+        return (None, None);
+    };
+    let rest = &url[scheme_len..];
+    let host_len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':')))
+        .unwrap_or(rest.len());
+    if host_len == 0 || !rest[host_len..].starts_with('/') || rest.contains(['\n', '\r']) {
+        return (None, None);
+    }
+    let root = url[..scheme_len + host_len].to_string();
+    let p = &rest[host_len + 1..];
+    (
+        Some(root),
+        if p.is_empty() {
+            None
+        } else {
+            Some(p.to_string())
+        },
+    )
+}
+
+/// Read a local file the way Builder searches for it. Returns content, the directory the
+/// file was found in (as a string, for `__PATH__`) and its real path.
+pub fn read_local(
+    file: &str,
+    ctx_path: Option<&str>,
+    input_dir: Option<&str>,
+    run_dir: &Path,
+) -> Result<(String, String, PathBuf), ReadError> {
+    let dirs: Vec<&str> = if file.starts_with('/') {
+        vec![""]
+    } else {
+        let mut v: Vec<&str> = Vec::new();
+        for d in [ctx_path, input_dir, run_dir.to_str()]
+            .into_iter()
+            .flatten()
+        {
+            if !v.contains(&d) {
+                v.push(d);
+            }
+        }
+        v
+    };
+    for dir in dirs {
+        let joined = paths::join(dir, file);
+        let real = if joined.starts_with('/') {
+            PathBuf::from(&joined)
+        } else {
+            run_dir.join(&joined)
+        };
+        if real.exists() {
+            let bytes =
+                std::fs::read(&real).map_err(|e| ReadError::Other(format!("{}: {}", e, joined)))?;
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            return Ok((text, paths::u_dirname(&joined), real));
+        }
+    }
+    Err(ReadError::Read(format!(
+        "Local file \"{}\" not found",
+        paths::normalize(file)
+    )))
+}
+
+fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    // reqwest's blocking client must not run on an async runtime thread
+    std::thread::spawn(f)
+        .join()
+        .unwrap_or_else(|_| panic!("http worker panicked"))
+}
+
+/// GET an http(s) URL.
+pub fn read_http(url: &str) -> Result<String, ReadError> {
+    let u = url.to_string();
+    let res = run_blocking(move || -> Result<String, String> {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let resp = client
+            .get(&u)
+            .send()
+            .map_err(|e| format!("Failed to fetch url \"{}\": {}", u, e))?;
+        let status = resp.status().as_u16();
+        if status >= 400 {
+            let _ = resp.bytes();
+            return Err(format!("Failed to fetch url \"{}\": HTTP/{}", u, status));
+        }
+        let bytes = resp
+            .bytes()
+            .map_err(|e| format!("Failed to fetch url \"{}\": {}", u, e))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    });
+    res.map_err(ReadError::Read)
+}
+
+/// GitHub access settings.
+#[derive(Debug, Clone, Default)]
+pub struct GithubAuth {
+    pub user: Option<String>,
+    pub token: Option<String>,
+    pub base: Option<String>,
+}
+
+/// Fetch a file through the GitHub contents API.
+pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<String, ReadError> {
+    let Source::Github {
+        owner,
+        repo,
+        path,
+        reference,
+    } = src
+    else {
+        return Err(ReadError::Other("not a GitHub source".into()));
+    };
+    let base = auth
+        .base
+        .clone()
+        .unwrap_or_else(|| "https://api.github.com".into());
+    let norm = paths::u_normalize(path);
+    let enc: String = norm
+        .split('/')
+        .map(|s| percent_encoding::utf8_percent_encode(s, URL_ESCAPE).to_string())
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut url = format!(
+        "{}/repos/{}/{}/contents/{}",
+        base.trim_end_matches('/'),
+        owner,
+        repo,
+        enc
+    );
+    if let Some(r) = reference {
+        url.push_str("?ref=");
+        url.push_str(&percent_encoding::utf8_percent_encode(r, URL_ESCAPE).to_string());
+    }
+    let auth = auth.clone();
+    let source = source.to_string();
+    let res = run_blocking(move || -> Result<String, String> {
+        let fail = |m: String| format!("Failed to fetch url \"{}\": {}", source, m);
+        let client = reqwest::blocking::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut req = client
+            .get(&url)
+            .header("User-Agent", "impt-builder")
+            .header("Accept", "application/vnd.github.v3+json");
+        match (&auth.user, &auth.token) {
+            (Some(u), Some(t)) => req = req.basic_auth(u, Some(t)),
+            (None, Some(t)) if !t.is_empty() => {
+                req = req.header("Authorization", format!("token {}", t))
+            }
+            _ => {}
+        }
+        let resp = req.send().map_err(|e| fail(e.to_string()))?;
+        let status = resp.status();
+        if !status.is_success() {
+            // drain the body: dropping an unread response stalls the blocking client
+            let _ = resp.bytes();
+            return Err(fail(format!(
+                "HttpError: {}",
+                status.canonical_reason().unwrap_or("error")
+            )));
+        }
+        let json: serde_json::Value = resp.json().map_err(|e| fail(e.to_string()))?;
+        let content = json
+            .get("content")
+            .and_then(|c| c.as_str())
+            .ok_or_else(|| fail("no file content in the response".into()))?;
+        let clean: String = content.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(clean)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    });
+    res.map_err(ReadError::Read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_sources() {
+        assert_eq!(
+            classify("github:a/b/c/d.nut@v1").ok(),
+            Some(Source::Github {
+                owner: "a".into(),
+                repo: "b".into(),
+                path: "c/d.nut".into(),
+                reference: Some("v1".into())
+            })
+        );
+        assert!(matches!(classify("https://x/y.nut"), Ok(Source::Http(_))));
+        assert!(matches!(classify("a/b.nut"), Ok(Source::File(_))));
+        assert!(classify("x.git/y").is_err());
+        assert_eq!(
+            split_url("http://h:80/a/b"),
+            (Some("http://h:80".into()), Some("a/b".into()))
+        );
+    }
+}

@@ -1,0 +1,532 @@
+//! `dg builds|create|delete|info|list|reassign|restart|unassign|update`, and the Device
+//! Group helpers shared with `project` (targets, creation, environment variables).
+
+use serde_json::{json, Map, Value};
+
+use super::delete::DeletePlan;
+use super::device::change_devices;
+use super::display;
+use super::ident::{dg_or_project, find, find_full};
+use super::listing::{add_filter, list as list_filtered, Filter};
+use super::product::product_or_project;
+use super::restart::{print_devices_info, restart_dg};
+use super::{print_created, print_list, print_updated, Args, Ctx};
+use crate::api::types::{dg_api_type, dg_type_name};
+use crate::api::{attr, attr_str, encode_segment, id_of, rel_id};
+use crate::error::{Entity, ImptError, Result};
+
+/// `Invalid option "--<opt>" for Device Group of the type "<t>". It may be specified for …`.
+pub fn wrong_type_for_option(option: &str, type_name: &str, a: &str, b: &str) -> String {
+    format!(
+        "Invalid option \"--{option}\" for Device Group of the type \"{type_name}\". It may be specified for \"{a}\" or \"{b}\" Device Groups only."
+    )
+}
+
+fn dg_type(dg: &Value) -> &str {
+    dg.get("type").and_then(Value::as_str).unwrap_or("")
+}
+
+/// The two kinds of targets of factory Device Groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    Production,
+    Dut,
+}
+
+impl TargetKind {
+    pub fn option(self) -> &'static str {
+        match self {
+            TargetKind::Production => "target",
+            TargetKind::Dut => "dut",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetKind::Production => "Production Target",
+            TargetKind::Dut => "DUT Target",
+        }
+    }
+    /// The relationship name in the API.
+    pub fn relation(self) -> &'static str {
+        match self {
+            TargetKind::Production => "production_target",
+            TargetKind::Dut => "dut_target",
+        }
+    }
+    /// The API type the target of a parent of `parent_type` must have.
+    pub fn required_type(self, parent_type: &str) -> &'static str {
+        let pre = parent_type == "pre_factoryfixture_devicegroup";
+        match (self, pre) {
+            (TargetKind::Production, true) => "pre_production_devicegroup",
+            (TargetKind::Production, false) => "production_devicegroup",
+            (TargetKind::Dut, true) => "pre_dut_devicegroup",
+            (TargetKind::Dut, false) => "dut_devicegroup",
+        }
+    }
+}
+
+/// Finds (or, with `create`, creates) the target Device Group `ident` of a parent of API type
+/// `parent_type` in Product `product_id`, checking its type and Product.
+pub async fn resolve_target(
+    ctx: &Ctx,
+    kind: TargetKind,
+    parent_type: &str,
+    product_id: &str,
+    ident: &str,
+    create: bool,
+) -> Result<Value> {
+    if !matches!(
+        parent_type,
+        "pre_factoryfixture_devicegroup" | "factoryfixture_devicegroup"
+    ) {
+        return Err(ImptError::msg(wrong_type_for_option(
+            kind.option(),
+            dg_type_name(parent_type),
+            "pre-factory",
+            "factory",
+        )));
+    }
+    let required = kind.required_type(parent_type);
+    let found = match find(ctx, Entity::DeviceGroup, ident).await {
+        Ok(v) => Some(v),
+        Err(ImptError::NotFound {
+            entity: Entity::DeviceGroup,
+            ident: i,
+        }) if i == ident => None,
+        Err(e) => return Err(e),
+    };
+    match found {
+        Some(t) => {
+            if dg_type(&t) != required {
+                return Err(ImptError::msg(format!(
+                    "{} Device Group \"{ident}\" is of the type \"{}\" but must be of the type \"{}\".",
+                    kind.label(),
+                    dg_type_name(dg_type(&t)),
+                    dg_type_name(required)
+                )));
+            }
+            if rel_id(&t, "product") != Some(product_id) {
+                return Err(ImptError::msg(format!(
+                    "{} Device Group must be from the same Product.",
+                    kind.label()
+                )));
+            }
+            Ok(t)
+        }
+        None if create => {
+            let new = NewDg {
+                name: ident.to_string(),
+                api_type: required.to_string(),
+                ..Default::default()
+            };
+            let created = post_dg(ctx, product_id, &new).await?;
+            ctx.ui.info(&format!(
+                "Device Group \"{ident}\" is created successfully."
+            ));
+            Ok(created)
+        }
+        None => Err(ImptError::msg(format!(
+            "{} Device Group \"{ident}\" is not found.",
+            kind.label()
+        ))),
+    }
+}
+
+/// Attributes and relations of a Device Group to create.
+#[derive(Default, Debug, Clone)]
+pub struct NewDg {
+    pub name: String,
+    pub api_type: String,
+    pub description: Option<String>,
+    pub region: Option<String>,
+    pub env_vars: Option<Value>,
+    pub production_target: Option<Value>,
+    pub dut_target: Option<Value>,
+}
+
+fn target_rel(t: &Value) -> Value {
+    json!({"type": dg_type(t), "id": id_of(t)})
+}
+
+/// `POST /devicegroups`; returns the created group.
+pub async fn post_dg(ctx: &Ctx, product_id: &str, new: &NewDg) -> Result<Value> {
+    let mut attrs = Map::new();
+    attrs.insert("name".into(), json!(new.name));
+    if let Some(d) = &new.description {
+        attrs.insert("description".into(), json!(d));
+    }
+    if let Some(r) = new.region.as_ref().filter(|r| !r.is_empty()) {
+        attrs.insert("region".into(), json!(r));
+    }
+    if let Some(e) = &new.env_vars {
+        attrs.insert("env_vars".into(), e.clone());
+    }
+    let mut rels = Map::new();
+    rels.insert(
+        "product".into(),
+        json!({"type": "product", "id": product_id}),
+    );
+    if let Some(t) = &new.production_target {
+        rels.insert("production_target".into(), target_rel(t));
+    }
+    if let Some(t) = &new.dut_target {
+        rels.insert("dut_target".into(), target_rel(t));
+    }
+    let body = json!({"data": {"type": new.api_type, "attributes": attrs, "relationships": rels}});
+    let doc = ctx
+        .client()
+        .await?
+        .post("/devicegroups", &body)
+        .await?
+        .unwrap_or_default();
+    ctx.invalidate();
+    Ok(doc.get("data").cloned().unwrap_or(Value::Null))
+}
+
+/// Parses `--env-variable`; invalid JSON writes `Invalid JSON string: …` to stderr.
+pub fn parse_env(ctx: &Ctx, text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| {
+        ctx.ui.stderr_line(&format!("Invalid JSON string: {text}"));
+        ImptError::msg(e.to_string())
+    })
+}
+
+pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
+    let name = args.str("name").unwrap_or_default();
+    let type_name = args.str("dg-type").unwrap_or_else(|| "development".into());
+    let api_type = dg_api_type(&type_name)
+        .unwrap_or("development_devicegroup")
+        .to_string();
+    let (product, _) = product_or_project(ctx, args.str("product"), false).await?;
+    let product_id = id_of(&product).to_string();
+    let mut new = NewDg {
+        name: name.clone(),
+        api_type,
+        description: args.str("descr"),
+        region: args.str("region"),
+        ..Default::default()
+    };
+    if let Some(t) = args.str("target") {
+        new.production_target = Some(
+            resolve_target(
+                ctx,
+                TargetKind::Production,
+                &new.api_type,
+                &product_id,
+                &t,
+                false,
+            )
+            .await?,
+        );
+    }
+    if let Some(t) = args.str("dut") {
+        new.dut_target = Some(
+            resolve_target(ctx, TargetKind::Dut, &new.api_type, &product_id, &t, false).await?,
+        );
+    }
+    if let Some(e) = args.str("env-variable") {
+        new.env_vars = Some(parse_env(ctx, &e)?);
+    }
+    let created = post_dg(ctx, &product_id, &new).await?;
+    print_created(ctx, Entity::DeviceGroup, &name, &created);
+    Ok(())
+}
+
+/// True when build `a` was created strictly before build `b`.
+pub fn is_older(a: &Value, b: &Value) -> bool {
+    let t = |v: &Value| attr_str(v, "created_at").unwrap_or("").to_string();
+    let (ta, tb) = (t(a), t(b));
+    match (
+        chrono::DateTime::parse_from_rfc3339(&ta),
+        chrono::DateTime::parse_from_rfc3339(&tb),
+    ) {
+        (Ok(x), Ok(y)) => x < y,
+        _ => ta < tb,
+    }
+}
+
+pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+    let id = id_of(&dg).to_string();
+    let api_type = dg_type(&dg).to_string();
+    let product_id = rel_id(&dg, "product").unwrap_or_default().to_string();
+    let mut rels = Map::new();
+    for kind in [TargetKind::Production, TargetKind::Dut] {
+        if let Some(t) = args.str(kind.option()) {
+            let target = resolve_target(ctx, kind, &api_type, &product_id, &t, false).await?;
+            rels.insert(kind.relation().into(), target_rel(&target));
+        }
+    }
+    let load_code = args.opt_bool("load-code-after-blessing");
+    if load_code.is_some()
+        && !matches!(
+            api_type.as_str(),
+            "production_devicegroup" | "pre_production_devicegroup"
+        )
+    {
+        return Err(ImptError::msg(wrong_type_for_option(
+            "load-code-after-blessing",
+            dg_type_name(&api_type),
+            "pre-production",
+            "production",
+        )));
+    }
+    if let Some(b) = args.str("min-supported-deployment") {
+        let build = find_full(ctx, Entity::Deployment, &b).await?;
+        if rel_id(&build, "devicegroup") != Some(id.as_str()) {
+            return Err(ImptError::msg(format!(
+                "Deployment \"{b}\" does not belong to Device Group \"{ident}\". Impossible to set it as Min supported Deployment."
+            )));
+        }
+        if let Some(cur_id) = rel_id(&dg, "min_supported_deployment") {
+            if let Some(cur) = ctx.get(Entity::Deployment, cur_id).await? {
+                if is_older(&build, &cur) {
+                    return Err(ImptError::msg(
+                        "Min supported Deployment cannot be set to an earlier Deployment than the current Min supported Deployment.",
+                    ));
+                }
+            }
+        }
+        ctx.client()
+            .await?
+            .request(
+                reqwest::Method::PUT,
+                &format!(
+                    "/devicegroups/{}/relationships/min_supported_deployment",
+                    encode_segment(&id)
+                ),
+                &[],
+                Some(&json!({"data": {"type": "deployment", "id": id_of(&build)}})),
+                &[],
+            )
+            .await?;
+        ctx.ui.info(&format!(
+            "Min supported Deployment for Device Group \"{ident}\" is updated successfully."
+        ));
+    }
+    let mut attrs = Map::new();
+    if let Some(n) = args.str("name") {
+        attrs.insert("name".into(), json!(n));
+    }
+    if let Some(d) = args.str("descr") {
+        attrs.insert("description".into(), json!(d));
+    }
+    if let Some(l) = load_code {
+        attrs.insert("load_code_after_blessing".into(), json!(l));
+    }
+    if let Some(e) = args.str("env-variable") {
+        attrs.insert("env_vars".into(), parse_env(ctx, &e)?);
+    }
+    let mut data = json!({"type": api_type, "id": id, "attributes": attrs});
+    if !rels.is_empty() {
+        data["relationships"] = Value::Object(rels);
+    }
+    ctx.client()
+        .await?
+        .patch(
+            &format!("/devicegroups/{}", encode_segment(&id)),
+            &json!({ "data": data }),
+        )
+        .await?;
+    ctx.invalidate();
+    print_updated(ctx, Entity::DeviceGroup, &ident);
+    Ok(())
+}
+
+pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
+    let (dg, _) = dg_or_project(ctx, args.str("dg")).await?;
+    let m = display::dg_info(ctx, &dg, args.flag("full")).await?;
+    ctx.ui.result(&json!({ "Device Group": m }));
+    Ok(())
+}
+
+pub async fn list(ctx: &Ctx, args: &Args) -> Result<()> {
+    let mut filters = Vec::new();
+    add_filter(
+        ctx,
+        &mut filters,
+        "owner.id",
+        Entity::Account,
+        args.strs("owner"),
+    )
+    .await?;
+    add_filter(
+        ctx,
+        &mut filters,
+        "product.id",
+        Entity::Product,
+        args.strs("product"),
+    )
+    .await?;
+    let types = args.strs("dg-type");
+    if !types.is_empty() {
+        filters.push(Filter {
+            name: "type",
+            values: types
+                .iter()
+                .filter_map(|t| dg_api_type(t))
+                .map(str::to_string)
+                .collect(),
+        });
+    }
+    let items = list_filtered(ctx, Entity::DeviceGroup, &filters).await?;
+    print_list(ctx, Entity::DeviceGroup, &items).await
+}
+
+pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+    let mut plan = DeletePlan::default();
+    if args.flag("force") {
+        plan.add_dg_forced(ctx, &dg, &ident, false).await?;
+    } else {
+        plan.entity(Entity::DeviceGroup, dg, ident);
+    }
+    plan.run(ctx, args.flag("confirmed")).await
+}
+
+pub async fn restart(ctx: &Ctx, args: &Args) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+    let devices = restart_dg(ctx, &dg, &ident, args.flag("conditional")).await?;
+    if args.flag("log") && !devices.is_empty() {
+        let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
+        return super::log::stream_devices(ctx, &ids).await;
+    }
+    ctx.ui.json_empty();
+    Ok(())
+}
+
+fn no_devices(ctx: &Ctx, ident: &str) {
+    ctx.ui.info(&format!(
+        "Device Group \"{ident}\" does not have assigned Devices."
+    ));
+}
+
+async fn devices_of(ctx: &Ctx, dg: &Value) -> Result<Vec<Value>> {
+    ctx.list(Entity::Device, &[("devicegroup.id", id_of(dg).to_string())])
+        .await
+}
+
+pub async fn unassign(ctx: &Ctx, args: &Args) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+    let devices = devices_of(ctx, &dg).await?;
+    if devices.is_empty() {
+        no_devices(ctx, &ident);
+    } else {
+        let ids: Vec<&str> = devices.iter().map(id_of).collect();
+        let headers: Vec<(&str, String)> = args
+            .str("unbond")
+            .filter(|k| !k.is_empty())
+            .map(|k| vec![("X-Electricimp-Key", k)])
+            .unwrap_or_default();
+        change_devices(ctx, reqwest::Method::DELETE, id_of(&dg), &ids, &headers).await?;
+        ctx.ui.info(&format!(
+            "The following Devices are unassigned successfully from Device Group \"{ident}\":"
+        ));
+        print_devices_info(ctx, &devices);
+    }
+    ctx.ui.json_empty();
+    Ok(())
+}
+
+pub async fn reassign(ctx: &Ctx, args: &Args) -> Result<()> {
+    let (to, to_ident) = dg_or_project(ctx, args.str("to")).await?;
+    let from_ident = args.str("from").unwrap_or_default();
+    let from = find(ctx, Entity::DeviceGroup, &from_ident).await?;
+    let devices = devices_of(ctx, &from).await?;
+    if devices.is_empty() {
+        no_devices(ctx, &from_ident);
+    } else {
+        let ids: Vec<&str> = devices.iter().map(id_of).collect();
+        change_devices(ctx, reqwest::Method::POST, id_of(&to), &ids, &[]).await?;
+        ctx.ui.info(&format!(
+            "The following Devices assigned to Device Group \"{from_ident}\" are reassigned successfully to Device Group \"{to_ident}\":"
+        ));
+        print_devices_info(ctx, &devices);
+    }
+    ctx.ui.json_empty();
+    Ok(())
+}
+
+fn is_flagged(b: &Value) -> bool {
+    attr(b, "flagged").and_then(Value::as_bool) == Some(true)
+}
+
+pub async fn builds(ctx: &Ctx, args: &Args) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+    let id = id_of(&dg).to_string();
+    let (unflag, unflag_old, remove) = (
+        args.flag("unflag"),
+        args.flag("unflag-old"),
+        args.flag("remove"),
+    );
+    let mut min_supported = None;
+    if let Some(ms) = rel_id(&dg, "min_supported_deployment") {
+        if (unflag_old && !unflag) || remove {
+            min_supported = Some(ctx.get(Entity::Deployment, ms).await?.ok_or_else(|| {
+                ImptError::NotFound {
+                    entity: Entity::Deployment,
+                    ident: ms.to_string(),
+                }
+            })?);
+        }
+    }
+    let client = ctx.client().await?;
+    if unflag || unflag_old {
+        let mut flagged = ctx
+            .list(
+                Entity::Deployment,
+                &[("devicegroup.id", id.clone()), ("flagged", "true".into())],
+            )
+            .await?;
+        flagged.retain(is_flagged);
+        if let (Some(ms), true) = (&min_supported, unflag_old && !unflag) {
+            flagged.retain(|b| is_older(b, ms));
+        }
+        if flagged.is_empty() {
+            ctx.ui.info(&format!(
+                "No \"flagged\" Deployments are found for Device Group \"{ident}\"."
+            ));
+        }
+        for b in &flagged {
+            let bid = id_of(b);
+            client
+                .patch(
+                    &format!("/deployments/{}", encode_segment(bid)),
+                    &json!({"data": {"type": "deployment", "id": bid, "attributes": {"flagged": false}}}),
+                )
+                .await?;
+            ctx.ui
+                .info(&format!("Deployment \"{bid}\" is updated successfully."));
+        }
+        ctx.invalidate();
+    }
+    if remove {
+        let mut doomed = ctx
+            .list(
+                Entity::Deployment,
+                &[("devicegroup.id", id.clone()), ("flagged", "false".into())],
+            )
+            .await?;
+        doomed.retain(|b| !is_flagged(b));
+        if let Some(ms) = &min_supported {
+            doomed.retain(|b| is_older(b, ms));
+        }
+        if doomed.is_empty() {
+            ctx.ui.info(&format!(
+                "No Deployments that can be deleted are found for Device Group \"{ident}\"."
+            ));
+        } else {
+            let mut plan = DeletePlan::default();
+            for b in doomed {
+                let bid = id_of(&b).to_string();
+                plan.entity(Entity::Deployment, b, bid);
+            }
+            plan.confirm(ctx, args.flag("confirmed"))?;
+            plan.execute(ctx).await?;
+        }
+    }
+    let all = ctx
+        .list(Entity::Deployment, &[("devicegroup.id", id)])
+        .await?;
+    print_list(ctx, Entity::Deployment, &all).await
+}

@@ -1,0 +1,77 @@
+//! `impt sim` as a library (`impt::sim::start`) and as a process stopped by SIGTERM.
+
+mod common;
+
+use common::api::Api;
+use impt::sim::{start, SimConfig};
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn in_process_start_and_shutdown() {
+    let h = start(SimConfig::default()).await.unwrap();
+    let base = h.base_url();
+    assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/v5"));
+    let api = Api::login(&base, "user", "password").await;
+    assert_eq!(api.device_ids().await.len(), 3);
+    // A large (3 MiB) deployment is under the 4 MiB body limit.
+    let p = api.product("P").await;
+    let g = api.group(&p, "development_devicegroup", "G").await;
+    let code = format!("// {}\nserver.log(\"x\");", "a".repeat(3 * 1024 * 1024));
+    assert_eq!(
+        api.deploy(&g, "development_devicegroup", &code, "")
+            .await
+            .status,
+        201
+    );
+    h.shutdown().await;
+    assert!(
+        reqwest::get(format!("{base}/products")).await.is_err(),
+        "stopped"
+    );
+}
+
+#[test]
+fn sigterm_stops_and_saves_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_impt"))
+        .args(["sim", "--port", "0", "--state", file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let api = Api::login(&base, "user", "password").await;
+        api.post(
+            "/products",
+            json!({"data": {"type": "product", "attributes": {"name": "saved-on-exit"}}}),
+        )
+        .await;
+    });
+    let t0 = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("saved-on-exit"));
+}
