@@ -144,6 +144,12 @@ fn log_get() {
         .stdout
         .trim_end()
         .ends_with("Press <Enter> to see more logs or <Ctrl-C> to exit."));
+    // Ctrl-C while waiting for Enter
+    let mut run = Running::start(&env, &["log", "get", "-s", "2"]);
+    run.wait_for("Press <Enter> to see more logs or <Ctrl-C> to exit.");
+    let (code, rest) = run.interrupt();
+    assert_eq!(code, 0);
+    assert_eq!(rest.trim(), "IMPT COMMAND SUCCEEDS");
     // two devices in the group
     let dev2 = env.device_ids()[1].clone();
     let body = serde_json::json!({"data": [{"type": "device", "id": dev2}]});
