@@ -56,6 +56,30 @@ fn deploy_and_run() {
     let min = env.impt(&["build", "deploy", "-z", "minimal"]);
     assert_eq!(min.code, 0);
     assert!(min.stdout.starts_with("Deployment: \n"), "{}", min.stdout);
+    // Builder directives are preprocessed
+    std::fs::write(env.path("lib.nut"), "server.log(\"lib\");\n").unwrap();
+    std::fs::write(
+        env.path("agent.nut"),
+        "@include \"lib.nut\"\nserver.log(\"agent\");\n",
+    )
+    .unwrap();
+    let id = env.impt(&["build", "deploy"]).id_after("Deployment: ");
+    let (_, doc) = env.http("GET", &format!("/deployments/{id}"), None);
+    let code = doc["data"]["attributes"]["agent_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        code.contains("server.log(\"lib\");")
+            && code.contains("server.log(\"agent\");")
+            && !code.contains("@include"),
+        "{code}"
+    );
+    std::fs::write(env.path("agent.nut"), "@include \"missing.nut\"\n").unwrap();
+    let out = env.impt(&["build", "deploy"]);
+    out.failed()
+        .has("missing.nut")
+        .lacks("is created successfully");
     // Builder directives are left alone with --no-preprocess
     std::fs::write(env.path("agent.nut"), "@set X 1\n").unwrap();
     let out = env.impt(&["build", "deploy", "--no-preprocess"]);

@@ -12,6 +12,7 @@ use super::restart::restart_dg;
 use super::{print_list, print_updated, Args, Ctx};
 use crate::api::types::dg_api_type;
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
+use crate::config::project::ProjectFile;
 use crate::error::{Entity, ImptError, Result};
 
 /// Reads a source file for a deployment, running the Builder preprocessor when the file
@@ -68,24 +69,32 @@ pub async fn build_or_project(
     Ok((b, id))
 }
 
+/// The device and agent file names of an option pair, the Project's names filling the gaps
+/// (the Project File is only read when an option is missing).
+fn file_names(ctx: &Ctx, args: &Args) -> Result<(Option<String>, Option<String>)> {
+    let (device, agent) = (args.str("device-file"), args.str("agent-file"));
+    if device.is_some() && agent.is_some() {
+        return Ok((device, agent));
+    }
+    let project = ctx.project()?;
+    let from = |f: fn(&ProjectFile) -> Option<&str>| {
+        project.as_ref().and_then(|p| f(p).map(str::to_string))
+    };
+    Ok((
+        device.or_else(|| from(ProjectFile::device_file)),
+        agent.or_else(|| from(ProjectFile::agent_file)),
+    ))
+}
+
 /// Device and agent code of `build deploy|run` (file notes and existence checks first).
 fn sources(ctx: &Ctx, args: &Args) -> Result<(String, String)> {
-    let project = ctx.project()?;
     let verbatim = args.flag("no-preprocess");
+    let (device, agent) = file_names(ctx, args)?;
     let mut out = Vec::new();
-    for (opt, file_of, kind) in [
-        ("device-file", true, "device"),
-        ("agent-file", false, "agent"),
+    for (opt, name, kind) in [
+        ("device-file", device, "device"),
+        ("agent-file", agent, "agent"),
     ] {
-        let name = args.str(opt).or_else(|| {
-            project.as_ref().and_then(|p| {
-                if file_of {
-                    p.device_file().map(str::to_string)
-                } else {
-                    p.agent_file().map(str::to_string)
-                }
-            })
-        });
         match name.filter(|n| !n.is_empty()) {
             None => {
                 ctx.ui.info(&format!(

@@ -116,6 +116,8 @@ pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
         return Ok(());
     }
     let mut input = stdin_lines();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     let mut page = 1;
     let mut finished = false;
     loop {
@@ -123,13 +125,17 @@ pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
             ctx.ui.info("No more logs are available.");
             return Ok(());
         }
-        finished = (print_page(ctx, &id, page, size).await? as u64) < size;
+        let count = tokio::select! {
+            _ = &mut ctrl_c => return Ok(()),
+            n = print_page(ctx, &id, page, size) => n?,
+        };
+        finished = (count as u64) < size;
         ctx.ui.succeeds();
         ctx.ui.info("");
         ctx.ui
             .info("Press <Enter> to see more logs or <Ctrl-C> to exit.");
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = &mut ctrl_c => return Ok(()),
             line = input.recv() => {
                 if line.is_none() {
                     // End of input: the original just ends here, without a status line.
