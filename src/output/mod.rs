@@ -211,11 +211,16 @@ impl Ui {
             let line = console::Term::stdout().read_secure_line()?;
             return Ok(Some(line));
         }
-        let mut line = String::new();
-        Ok(match std::io::stdin().lock().read_line(&mut line)? {
-            0 => None,
-            _ => Some(line.trim_end_matches(['\r', '\n']).to_string()),
-        })
+        if std::io::stdin().is_terminal() {
+            let mut line = String::new();
+            return Ok(match std::io::stdin().lock().read_line(&mut line)? {
+                0 => None,
+                _ => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+            });
+        }
+        // Not a terminal: answers must already be on their way (a pipe or a file). A stdin
+        // that stays silent counts as no answer instead of hanging forever.
+        Ok(piped_line(PIPED_ANSWER_WAIT))
     }
 
     fn ask(&self, prompt: &str) {
@@ -290,6 +295,36 @@ impl Ui {
             self.dialog("Invalid value!");
         }
     }
+}
+
+/// How long a prompt waits for a line on a non-terminal stdin.
+const PIPED_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The next line of a non-terminal stdin, read by one background thread for the whole run;
+/// `None` at end of input or when nothing arrives in `wait`.
+fn piped_line(wait: std::time::Duration) -> Option<String> {
+    use std::sync::mpsc;
+    use std::sync::OnceLock;
+    static LINES: OnceLock<Mutex<mpsc::Receiver<Option<String>>>> = OnceLock::new();
+    let rx = LINES.get_or_init(|| {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let stdin = std::io::stdin();
+            loop {
+                let mut line = String::new();
+                let got = match stdin.lock().read_line(&mut line) {
+                    Ok(0) | Err(_) => None,
+                    Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+                };
+                let end = got.is_none();
+                if tx.send(got).is_err() || end {
+                    return;
+                }
+            }
+        });
+        Mutex::new(rx)
+    });
+    rx.lock().unwrap().recv_timeout(wait).ok().flatten()
 }
 
 /// `JSON.stringify(value, null, 2)`.
