@@ -7,10 +7,9 @@ use serde_json::{json, Map, Value};
 use super::delete::DeletePlan;
 use super::display::{self, short};
 use super::ident::{dg_or_project, find, find_full, project_dg};
-use super::listing::{add_filter, list, Filter};
+use super::listing::{dg_types, id_filters, list, Filter};
 use super::restart::restart_dg;
 use super::{print_list, print_updated, Args, Ctx};
-use crate::api::types::dg_api_type;
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
 use crate::config::project::ProjectFile;
 use crate::error::{Entity, ImptError, Result};
@@ -345,29 +344,14 @@ pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
 
 /// The builds of `build list` (and `build cleanup`): server-side then client-side filters.
 async fn list_builds(ctx: &Ctx, args: &Args) -> Result<Vec<Value>> {
-    let mut filters = Vec::new();
-    add_filter(
+    let mut filters = id_filters(
         ctx,
-        &mut filters,
-        "owner.id",
-        Entity::Account,
-        args.strs("owner"),
-    )
-    .await?;
-    add_filter(
-        ctx,
-        &mut filters,
-        "product.id",
-        Entity::Product,
-        args.strs("product"),
-    )
-    .await?;
-    add_filter(
-        ctx,
-        &mut filters,
-        "devicegroup.id",
-        Entity::DeviceGroup,
-        args.strs("dg"),
+        args,
+        &[
+            ("owner", "owner.id", Entity::Account),
+            ("product", "product.id", Entity::Product),
+            ("dg", "devicegroup.id", Entity::DeviceGroup),
+        ],
     )
     .await?;
     if args.has("sha") {
@@ -391,12 +375,8 @@ async fn list_builds(ctx: &Ctx, args: &Args) -> Result<Vec<Value>> {
     }
     let mut items = list(ctx, Entity::Deployment, &filters).await?;
     if args.has("dg-type") {
-        let types: Vec<&str> = args
-            .strs("dg-type")
-            .iter()
-            .filter_map(|t| dg_api_type(t))
-            .collect();
-        items.retain(|b| rel_type(b, "devicegroup").is_some_and(|t| types.contains(&t)));
+        let types = dg_types(args);
+        items.retain(|b| rel_type(b, "devicegroup").is_some_and(|t| types.iter().any(|x| x == t)));
     }
     let (non_zombie, zombie) = (args.flag("non-zombie"), args.flag("zombie"));
     if non_zombie != zombie {

@@ -4,9 +4,8 @@ use serde_json::{json, Value};
 
 use super::delete::DeletePlan;
 use super::ident::{dg_or_project, find, find_full};
-use super::listing::{add_filter, list as list_filtered, Filter};
+use super::listing::{dg_type_filter, id_filters, list as list_filtered};
 use super::{display, print_list, print_updated, Args, Ctx};
-use crate::api::types::dg_api_type;
 use crate::api::{attr, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 
@@ -58,42 +57,17 @@ pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
 }
 
 pub async fn list(ctx: &Ctx, args: &Args) -> Result<()> {
-    let mut filters = Vec::new();
-    add_filter(
+    let mut filters = id_filters(
         ctx,
-        &mut filters,
-        "owner.id",
-        Entity::Account,
-        args.strs("owner"),
+        args,
+        &[
+            ("owner", "owner.id", Entity::Account),
+            ("product", "product.id", Entity::Product),
+            ("dg", "devicegroup.id", Entity::DeviceGroup),
+        ],
     )
     .await?;
-    add_filter(
-        ctx,
-        &mut filters,
-        "product.id",
-        Entity::Product,
-        args.strs("product"),
-    )
-    .await?;
-    add_filter(
-        ctx,
-        &mut filters,
-        "devicegroup.id",
-        Entity::DeviceGroup,
-        args.strs("dg"),
-    )
-    .await?;
-    let types = args.strs("dg-type");
-    if !types.is_empty() {
-        filters.push(Filter {
-            name: "devicegroup.type",
-            values: types
-                .iter()
-                .filter_map(|t| dg_api_type(t))
-                .map(str::to_string)
-                .collect(),
-        });
-    }
+    filters.extend(dg_type_filter(args, "devicegroup.type"));
     let mut items = list_filtered(ctx, Entity::Device, &filters).await?;
     let (assigned, unassigned) = (args.flag("assigned"), args.flag("unassigned"));
     if assigned != unassigned {

@@ -7,7 +7,7 @@ use super::delete::DeletePlan;
 use super::device::change_devices;
 use super::display;
 use super::ident::{dg_or_project, find, find_full};
-use super::listing::{add_filter, list as list_filtered, Filter};
+use super::listing::{dg_type_filter, id_filters, list as list_filtered};
 use super::product::product_or_project;
 use super::restart::{print_devices_info, restart_dg};
 use super::{print_created, print_list, print_updated, Args, Ctx};
@@ -618,34 +618,16 @@ pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
 }
 
 pub async fn list(ctx: &Ctx, args: &Args) -> Result<()> {
-    let mut filters = Vec::new();
-    add_filter(
+    let mut filters = id_filters(
         ctx,
-        &mut filters,
-        "owner.id",
-        Entity::Account,
-        args.strs("owner"),
+        args,
+        &[
+            ("owner", "owner.id", Entity::Account),
+            ("product", "product.id", Entity::Product),
+        ],
     )
     .await?;
-    add_filter(
-        ctx,
-        &mut filters,
-        "product.id",
-        Entity::Product,
-        args.strs("product"),
-    )
-    .await?;
-    let types = args.strs("dg-type");
-    if !types.is_empty() {
-        filters.push(Filter {
-            name: "type",
-            values: types
-                .iter()
-                .filter_map(|t| dg_api_type(t))
-                .map(str::to_string)
-                .collect(),
-        });
-    }
+    filters.extend(dg_type_filter(args, "type"));
     let items = list_filtered(ctx, Entity::DeviceGroup, &filters).await?;
     print_list(ctx, Entity::DeviceGroup, &items).await
 }

@@ -4,9 +4,9 @@ use serde_json::{json, Map, Value};
 
 use super::delete::DeletePlan;
 use super::ident::dg_or_project;
-use super::listing::{add_filter, list, resolve_ids};
+use super::listing::{add_filter, dg_types, list, resolve_ids};
 use super::{print_created, print_list, print_updated, Args, Ctx};
-use crate::api::types::{dg_api_type, WEBHOOK_MIME};
+use crate::api::types::WEBHOOK_MIME;
 use crate::api::{attr_str, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 
@@ -95,12 +95,7 @@ pub async fn list_cmd(ctx: &Ctx, args: &Args) -> Result<()> {
     // The API filters by group only; the rest is checked here, through each hook's group.
     let owners = resolve_ids(ctx, Entity::Account, &args.strs("owner")).await?;
     let products = resolve_ids(ctx, Entity::Product, &args.strs("product")).await?;
-    let types: Vec<String> = args
-        .strs("dg-type")
-        .iter()
-        .filter_map(|t| dg_api_type(t))
-        .map(str::to_string)
-        .collect();
+    let types = dg_types(args);
     let urls = args.strs("url");
     let events = args.strs("event");
     let mut kept = Vec::new();
