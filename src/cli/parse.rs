@@ -234,7 +234,7 @@ pub fn parse(spec: &CmdSpec, words: &[String]) -> Result<Args, String> {
     let argv = std::iter::once(spec.name.to_string()).chain(words.iter().cloned());
     let m = match cmd.try_get_matches_from(argv) {
         Ok(m) => m,
-        Err(e) => return Err(map_clap_error(&e)),
+        Err(e) => return Err(map_clap_error(&e, spec, words)),
     };
     let opts = all_opts(spec);
     let mut args = Args::default();
@@ -334,7 +334,24 @@ pub fn parse(spec: &CmdSpec, words: &[String]) -> Result<Args, String> {
     Ok(args)
 }
 
-fn map_clap_error(e: &clap::Error) -> String {
+/// The option key as the user typed it (`x` for `-x`, `device-file` for `--device-file`)
+/// where an option of `long` stands without a value.
+fn typed_key(spec: &CmdSpec, words: &[String], long: &str) -> Option<String> {
+    let opts = all_opts(spec);
+    let opt = opts.iter().find(|o| o.long == long)?;
+    let is_it = |w: &str| {
+        w == format!("--{}", opt.long)
+            || opt.short.is_some_and(|c| w == format!("-{c}"))
+            || opt.alias.is_some_and(|c| w == format!("-{c}"))
+    };
+    let looks_like_option = |w: &str| w.starts_with('-') && w.parse::<f64>().is_err();
+    (0..words.len())
+        .rev()
+        .find(|&i| is_it(&words[i]) && words.get(i + 1).map_or(true, |n| looks_like_option(n)))
+        .map(|i| words[i].trim_start_matches('-').to_string())
+}
+
+fn map_clap_error(e: &clap::Error, spec: &CmdSpec, words: &[String]) -> String {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let arg = || match e.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(s)) => strip_dashes(s),
@@ -356,7 +373,11 @@ fn map_clap_error(e: &clap::Error) -> String {
                 _ => String::new(),
             };
             if given.is_empty() {
-                format!("Not enough arguments following: {}", arg())
+                let long = arg();
+                format!(
+                    "Not enough arguments following: {}",
+                    typed_key(spec, words, &long).unwrap_or(long)
+                )
             } else {
                 format!("Option \"--{}\" has incorrect value \"{given}\".", arg())
             }

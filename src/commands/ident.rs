@@ -112,6 +112,10 @@ async fn find_hierarchical(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Opt
     let Some(parts) = hierarchical(ident, n) else {
         return Ok(None);
     };
+    let levels = [Entity::Account, Entity::Product, Entity::DeviceGroup];
+    if let Some(i) = parts.iter().position(String::is_empty) {
+        return Err(ImptError::NoIdentifier(levels[i]));
+    }
     let account = unique(
         Entity::Account,
         &parts[0],

@@ -272,7 +272,7 @@ pub fn login_keys(ctx: &Ctx) -> ApiResult<Response> {
             }
             let now = now_iso();
             let k = LoginKey {
-                id: new_secret_hex(16),
+                id: new_secret_hex(8),
                 account: me,
                 description: doc.str("description")?.unwrap_or_default(),
                 usages: 0,
