@@ -1,0 +1,330 @@
+//! The log stream of the watched devices, kept alive: reconnects with backoff when it drops
+//! (re-adding the devices, renewing the token after a 401, waiting longer after a 429), and
+//! recovers the lines logged while it was down from the devices' log history.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::api::Api;
+use super::render::{DeviceInfo, Event, LogLine};
+use crate::api::logstream::{LogStream, StreamEvent};
+use crate::api::{attr, attr_str, id_of};
+use crate::error::ImptError;
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Lines remembered per device to drop duplicates after a recovery.
+const SEEN_CAP: usize = 2000;
+
+/// Recently delivered lines of one device.
+#[derive(Default)]
+struct Seen {
+    order: VecDeque<(String, String, String)>,
+    set: HashSet<(String, String, String)>,
+    last_ts: String,
+}
+
+impl Seen {
+    /// Remembers a line; false when it was delivered already.
+    fn insert(&mut self, l: &LogLine) -> bool {
+        let key = (l.ts.clone(), l.typ.clone(), l.msg.clone());
+        if !self.set.insert(key.clone()) {
+            return false;
+        }
+        self.order.push_back(key);
+        if self.order.len() > SEEN_CAP {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        if l.ts > self.last_ts {
+            self.last_ts = l.ts.clone();
+        }
+        true
+    }
+}
+
+pub fn device_info(d: &Value) -> DeviceInfo {
+    DeviceInfo {
+        id: id_of(d).to_string(),
+        name: attr_str(d, "name").unwrap_or_default().to_string(),
+        online: attr(d, "device_online")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }
+}
+
+fn log_line(v: &Value) -> Option<LogLine> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    Some(LogLine {
+        device_id: s("device_id")?,
+        ts: s("ts").unwrap_or_default(),
+        typ: s("type").unwrap_or_default(),
+        msg: s("msg").unwrap_or_default(),
+        replayed: false,
+    })
+}
+
+/// The online state a status line announces.
+fn state_of(l: &LogLine) -> Option<bool> {
+    if l.typ != "status" {
+        return None;
+    }
+    match l.msg.as_str() {
+        "Device connected" => Some(true),
+        "Device disconnected" => Some(false),
+        _ => None,
+    }
+}
+
+struct Supervisor {
+    api: Arc<Api>,
+    dg_id: String,
+    devices: BTreeMap<String, bool>,
+    seen: BTreeMap<String, Seen>,
+    /// When the first stream opened: lines older than that are not recovered.
+    opened_at: String,
+    tx: UnboundedSender<Event>,
+}
+
+impl Supervisor {
+    fn send(&self, ev: Event) -> bool {
+        self.tx.send(ev).is_ok()
+    }
+
+    fn deliver(&mut self, mut l: LogLine, replayed: bool) -> bool {
+        l.replayed = replayed;
+        if !self.seen.entry(l.device_id.clone()).or_default().insert(&l) {
+            return true;
+        }
+        let state = state_of(&l);
+        let id = l.device_id.clone();
+        if !self.send(Event::Log(l)) {
+            return false;
+        }
+        if let Some(online) = state {
+            if self.devices.get(&id) != Some(&online) {
+                self.devices.insert(id.clone(), online);
+                return self.send(Event::Device {
+                    device_id: id,
+                    online,
+                });
+            }
+        }
+        true
+    }
+
+    async fn connect(&self) -> crate::error::Result<LogStream> {
+        let client = self.api.client().await?;
+        let stream = LogStream::open(client).await?;
+        for d in self.devices.keys() {
+            stream.add_device(client, d).await?;
+        }
+        Ok(stream)
+    }
+
+    /// After a reconnection: the current devices, then the lines missed meanwhile.
+    async fn recover(&mut self) -> crate::error::Result<bool> {
+        let list = self.api.group_devices(&self.dg_id).await?;
+        for d in list.iter().map(device_info) {
+            if self.devices.get(&d.id) != Some(&d.online) {
+                let known = self.devices.contains_key(&d.id);
+                self.devices.insert(d.id.clone(), d.online);
+                if known
+                    && !self.send(Event::Device {
+                        device_id: d.id.clone(),
+                        online: d.online,
+                    })
+                {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn replay_missed(&mut self) -> crate::error::Result<bool> {
+        let ids: Vec<String> = self.devices.keys().cloned().collect();
+        for id in ids {
+            let since = self
+                .seen
+                .get(&id)
+                .map(|s| s.last_ts.clone())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| self.opened_at.clone());
+            let mut entries = self.api.device_logs(&id).await?;
+            entries.reverse();
+            for e in entries {
+                let mut v = e.clone();
+                v["device_id"] = Value::String(id.clone());
+                let Some(l) = log_line(&v) else { continue };
+                if l.ts < since {
+                    continue;
+                }
+                if !self.deliver(l, true) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn run(mut self) {
+        let mut backoff = FIRST_BACKOFF;
+        let mut reconnect = false;
+        loop {
+            let mut wait = None;
+            let reason = match self.connect().await {
+                Ok(mut stream) => {
+                    if !self.send(Event::StreamOpened {
+                        devices: self.devices.keys().cloned().collect(),
+                        reconnect,
+                    }) {
+                        return;
+                    }
+                    if reconnect {
+                        match self.replay_missed().await {
+                            Ok(true) => {}
+                            Ok(false) => return,
+                            Err(e) => {
+                                let _ = self.send(Event::Error {
+                                    message: format!("recovering missed log lines: {e}"),
+                                });
+                            }
+                        }
+                    }
+                    if !reconnect {
+                        self.opened_at = chrono::Utc::now()
+                            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                            .to_string();
+                    }
+                    reconnect = true;
+                    backoff = FIRST_BACKOFF;
+                    loop {
+                        match stream.next().await {
+                            Some(StreamEvent::Log(v)) => {
+                                if let Some(l) = log_line(&v) {
+                                    if !self.deliver(l, false) {
+                                        return;
+                                    }
+                                }
+                            }
+                            Some(StreamEvent::State(v)) => {
+                                if v.get("state").and_then(Value::as_str) == Some("closed") {
+                                    break "the log stream was closed".to_string();
+                                }
+                            }
+                            Some(StreamEvent::Garbled(raw)) => {
+                                if !self.send(Event::Error {
+                                    message: format!(
+                                        "Unexpected format of log stream message: {raw}"
+                                    ),
+                                }) {
+                                    return;
+                                }
+                            }
+                            Some(StreamEvent::Lost { status, reason }) => {
+                                match status {
+                                    Some(401) => self.renew().await,
+                                    Some(429) => wait = Some(Duration::from_secs(1)),
+                                    _ => {}
+                                }
+                                break reason;
+                            }
+                            None => break "the log stream ended".to_string(),
+                        }
+                    }
+                }
+                Err(e) => {
+                    if let ImptError::Api(a) = &e {
+                        if a.status == 429 {
+                            wait = Some(Duration::from_secs(1));
+                        }
+                    }
+                    if matches!(
+                        e,
+                        ImptError::RefreshFailed(_)
+                            | ImptError::TokenExpired(_)
+                            | ImptError::NotLoggedIn
+                            | ImptError::AuthFileNotFound(_)
+                    ) {
+                        let _ = self.send(Event::Error {
+                            message: format!("log stream: {e}"),
+                        });
+                        wait = Some(MAX_BACKOFF);
+                    }
+                    e.to_string()
+                }
+            };
+            let delay = wait.map_or(backoff, |w| w.max(backoff));
+            if !self.send(Event::StreamLost {
+                reason,
+                retry_ms: delay.as_millis() as u64,
+            }) {
+                return;
+            }
+            tokio::time::sleep(delay).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            if reconnect {
+                match self.recover().await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(_) => continue,
+                }
+            }
+        }
+    }
+
+    async fn renew(&self) {
+        if let Ok(c) = self.api.client().await {
+            if let Ok(t) = c.token().await {
+                let _ = c.renew_token(&t).await;
+            }
+        }
+    }
+}
+
+/// Streams the logs of these devices until the receiver of `tx` is dropped.
+pub fn spawn(
+    api: Arc<Api>,
+    dg_id: String,
+    devices: &[DeviceInfo],
+    tx: UnboundedSender<Event>,
+) -> tokio::task::JoinHandle<()> {
+    let sup = Supervisor {
+        api,
+        dg_id,
+        devices: devices.iter().map(|d| (d.id.clone(), d.online)).collect(),
+        seen: BTreeMap::new(),
+        opened_at: String::new(),
+        tx,
+    };
+    tokio::spawn(sup.run())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_dropped() {
+        let mut s = Seen::default();
+        let l = LogLine {
+            device_id: "d".into(),
+            ts: "2026-01-01T00:00:00.000Z".into(),
+            typ: "server.log".into(),
+            msg: "a".into(),
+            replayed: false,
+        };
+        assert!(s.insert(&l));
+        assert!(!s.insert(&l));
+        let mut l2 = l.clone();
+        l2.msg = "b".into();
+        assert!(s.insert(&l2));
+        assert_eq!(state_of(&l), None);
+    }
+}
