@@ -2,7 +2,7 @@
 //! (re-adding the devices, renewing the token after a 401, waiting longer after a 429), and
 //! recovers the lines logged while it was down from the devices' log history.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,31 +20,68 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Lines remembered per device to drop duplicates after a recovery.
 const SEEN_CAP: usize = 2000;
 
-/// Recently delivered lines of one device.
+type Key = (String, String, String);
+
+fn key(l: &LogLine) -> Key {
+    (l.ts.clone(), l.typ.clone(), l.msg.clone())
+}
+
+/// The lines of one device delivered lately, so that a recovery after a reconnection
+/// delivers every line exactly once: history entries already shown are skipped, and lines
+/// recovered from history that also arrive on the new stream are shown once. Identical lines
+/// in normal streaming are all shown.
 #[derive(Default)]
 struct Seen {
-    order: VecDeque<(String, String, String)>,
-    set: HashSet<(String, String, String)>,
+    recent: VecDeque<Key>,
+    /// Lines recovered from history that the new stream may deliver again (oldest first).
+    pending: VecDeque<Key>,
     last_ts: String,
 }
 
 impl Seen {
-    /// Remembers a line; false when it was delivered already.
-    fn insert(&mut self, l: &LogLine) -> bool {
-        let key = (l.ts.clone(), l.typ.clone(), l.msg.clone());
-        if !self.set.insert(key.clone()) {
+    fn record(&mut self, k: Key) {
+        if k.0 > self.last_ts {
+            self.last_ts = k.0.clone();
+        }
+        self.recent.push_back(k);
+        if self.recent.len() > SEEN_CAP {
+            self.recent.pop_front();
+        }
+    }
+
+    /// A line of the stream: false when it was recovered from history already.
+    fn from_stream(&mut self, l: &LogLine) -> bool {
+        let k = key(l);
+        // The stream is in order: recovered lines older than this one will not come.
+        while self.pending.front().is_some_and(|p| p.0 < k.0) {
+            self.pending.pop_front();
+        }
+        if let Some(i) = self.pending.iter().position(|p| *p == k) {
+            self.pending.remove(i);
             return false;
         }
-        self.order.push_back(key);
-        if self.order.len() > SEEN_CAP {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
-        }
-        if l.ts > self.last_ts {
-            self.last_ts = l.ts.clone();
-        }
+        self.record(k);
         true
+    }
+
+    /// History entries (oldest first) not older than `since`: those to deliver.
+    fn from_history(&mut self, entries: Vec<LogLine>, since: &str) -> Vec<LogLine> {
+        let mut credit: std::collections::HashMap<Key, usize> = Default::default();
+        for k in self.recent.iter().filter(|k| k.0.as_str() >= since) {
+            *credit.entry(k.clone()).or_default() += 1;
+        }
+        let mut out = Vec::new();
+        for l in entries.into_iter().filter(|l| l.ts.as_str() >= since) {
+            let k = key(&l);
+            if let Some(c) = credit.get_mut(&k).filter(|c| **c > 0) {
+                *c -= 1;
+                continue;
+            }
+            self.record(k.clone());
+            self.pending.push_back(k);
+            out.push(l);
+        }
+        out
     }
 }
 
@@ -96,11 +133,19 @@ impl Supervisor {
         self.tx.send(ev).is_ok()
     }
 
-    fn deliver(&mut self, mut l: LogLine, replayed: bool) -> bool {
-        l.replayed = replayed;
-        if !self.seen.entry(l.device_id.clone()).or_default().insert(&l) {
+    fn deliver(&mut self, l: LogLine) -> bool {
+        if !self
+            .seen
+            .entry(l.device_id.clone())
+            .or_default()
+            .from_stream(&l)
+        {
             return true;
         }
+        self.show(l)
+    }
+
+    fn show(&mut self, l: LogLine) -> bool {
         let state = state_of(&l);
         let id = l.device_id.clone();
         if !self.send(Event::Log(l)) {
@@ -156,16 +201,27 @@ impl Supervisor {
                 .map(|s| s.last_ts.clone())
                 .filter(|t| !t.is_empty())
                 .unwrap_or_else(|| self.opened_at.clone());
-            let mut entries = self.api.device_logs(&id).await?;
+            let mut entries: Vec<LogLine> = self
+                .api
+                .device_logs(&id)
+                .await?
+                .into_iter()
+                .filter_map(|mut v| {
+                    v["device_id"] = Value::String(id.clone());
+                    log_line(&v).map(|l| LogLine {
+                        replayed: true,
+                        ..l
+                    })
+                })
+                .collect();
             entries.reverse();
-            for e in entries {
-                let mut v = e.clone();
-                v["device_id"] = Value::String(id.clone());
-                let Some(l) = log_line(&v) else { continue };
-                if l.ts < since {
-                    continue;
-                }
-                if !self.deliver(l, true) {
+            let missed = self
+                .seen
+                .entry(id.clone())
+                .or_default()
+                .from_history(entries, &since);
+            for l in missed {
+                if !self.show(l) {
                     return Ok(false);
                 }
             }
@@ -208,7 +264,7 @@ impl Supervisor {
                         match stream.next().await {
                             Some(StreamEvent::Log(v)) => {
                                 if let Some(l) = log_line(&v) {
-                                    if !self.deliver(l, false) {
+                                    if !self.deliver(l) {
                                         return;
                                     }
                                 }
@@ -310,21 +366,42 @@ pub fn spawn(
 mod tests {
     use super::*;
 
-    #[test]
-    fn duplicates_are_dropped() {
-        let mut s = Seen::default();
-        let l = LogLine {
+    fn line(ts: &str, msg: &str) -> LogLine {
+        LogLine {
             device_id: "d".into(),
-            ts: "2026-01-01T00:00:00.000Z".into(),
+            ts: ts.into(),
             typ: "server.log".into(),
-            msg: "a".into(),
+            msg: msg.into(),
             replayed: false,
-        };
-        assert!(s.insert(&l));
-        assert!(!s.insert(&l));
-        let mut l2 = l.clone();
-        l2.msg = "b".into();
-        assert!(s.insert(&l2));
-        assert_eq!(state_of(&l), None);
+        }
+    }
+
+    #[test]
+    fn every_line_once_across_a_recovery() {
+        let mut s = Seen::default();
+        // Identical lines while streaming are all shown.
+        assert!(s.from_stream(&line("t1", "a")));
+        assert!(s.from_stream(&line("t1", "a")));
+        assert!(s.from_stream(&line("t2", "b")));
+        // History after a reconnection: t2 b was shown, t2 c and t3 d were missed, t4 e
+        // will come on the new stream too.
+        let hist = vec![
+            line("t1", "a"),
+            line("t2", "b"),
+            line("t2", "c"),
+            line("t3", "d"),
+            line("t4", "e"),
+        ];
+        let missed: Vec<String> = s
+            .from_history(hist, "t2")
+            .into_iter()
+            .map(|l| l.msg)
+            .collect();
+        assert_eq!(missed, ["c", "d", "e"]);
+        assert!(!s.from_stream(&line("t4", "e")));
+        assert!(s.from_stream(&line("t4", "e")));
+        assert!(s.from_stream(&line("t5", "f")));
+        assert!(s.pending.is_empty());
+        assert_eq!(state_of(&line("t", "x")), None);
     }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -134,38 +135,54 @@ impl Project {
     }
 
     pub fn watch_nowait(&self, args: &[&str]) -> Watch {
-        let mut cmd = Command::new(impt_bin());
-        cmd.arg("watch")
-            .args(["-z", "json", "--debounce", &DEBOUNCE_MS.to_string()])
-            .args(args)
-            .current_dir(self.env.dir.path())
-            .env_clear()
-            .env("HOME", self.env.home.path())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start impt watch");
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let v = serde_json::from_str::<Value>(&line)
-                    .unwrap_or_else(|_| json!({"event": "raw", "text": line}));
-                if tx.send(v).is_err() {
-                    break;
-                }
+        self.watch_debounce(DEBOUNCE_MS, args)
+    }
+
+    /// `impt watch -z json --debounce <ms>` (plus `args`), not waiting.
+    pub fn watch_debounce(&self, debounce_ms: u64, args: &[&str]) -> Watch {
+        let mut all = vec![
+            "-z".to_string(),
+            "json".into(),
+            "--debounce".into(),
+            debounce_ms.to_string(),
+        ];
+        all.extend(args.iter().map(|a| a.to_string()));
+        spawn_watch(self.env.dir.path(), self.env.home.path(), &all)
+    }
+}
+
+/// `impt watch <args>` in `dir` with HOME=`home` and nothing else in its environment.
+pub fn spawn_watch(dir: &Path, home: &Path, args: &[String]) -> Watch {
+    let mut cmd = Command::new(impt_bin());
+    cmd.arg("watch")
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("start impt watch");
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let v = serde_json::from_str::<Value>(&line)
+                .unwrap_or_else(|_| json!({"event": "raw", "text": line}));
+            if tx.send(v).is_err() {
+                break;
             }
-        });
-        Watch {
-            child,
-            stdin,
-            rx,
-            events: Vec::new(),
-            cursor: 0,
         }
+    });
+    Watch {
+        child,
+        stdin,
+        rx,
+        events: Vec::new(),
+        cursor: 0,
     }
 }
 
@@ -209,6 +226,15 @@ impl Watch {
                 panic!("timed out waiting for {what}; events:\n{}", self.dump());
             }
         }
+    }
+
+    /// The next event not consumed yet, waiting until `until`.
+    pub fn next_event(&mut self, until: Instant) -> Option<Value> {
+        if self.cursor >= self.events.len() && !self.pump(until) {
+            return None;
+        }
+        self.cursor += 1;
+        Some(self.events[self.cursor - 1].clone())
     }
 
     pub fn wait_event(&mut self, name: &str) -> Value {
@@ -280,6 +306,9 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
+        if std::env::var_os("WATCH_DUMP").is_some() {
+            eprintln!("--- impt watch events:\n{}", self.dump());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
