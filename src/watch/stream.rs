@@ -50,7 +50,7 @@ impl Seen {
     }
 
     /// A line of the stream: false when it was recovered from history already.
-    fn from_stream(&mut self, l: &LogLine) -> bool {
+    fn on_stream(&mut self, l: &LogLine) -> bool {
         let k = key(l);
         // The stream is in order: recovered lines older than this one will not come.
         while self.pending.front().is_some_and(|p| p.0 < k.0) {
@@ -65,7 +65,7 @@ impl Seen {
     }
 
     /// History entries (oldest first) not older than `since`: those to deliver.
-    fn from_history(&mut self, entries: Vec<LogLine>, since: &str) -> Vec<LogLine> {
+    fn on_history(&mut self, entries: Vec<LogLine>, since: &str) -> Vec<LogLine> {
         let mut credit: std::collections::HashMap<Key, usize> = Default::default();
         for k in self.recent.iter().filter(|k| k.0.as_str() >= since) {
             *credit.entry(k.clone()).or_default() += 1;
@@ -138,7 +138,7 @@ impl Supervisor {
             .seen
             .entry(l.device_id.clone())
             .or_default()
-            .from_stream(&l)
+            .on_stream(&l)
         {
             return true;
         }
@@ -219,7 +219,7 @@ impl Supervisor {
                 .seen
                 .entry(id.clone())
                 .or_default()
-                .from_history(entries, &since);
+                .on_history(entries, &since);
             for l in missed {
                 if !self.show(l) {
                     return Ok(false);
@@ -380,9 +380,9 @@ mod tests {
     fn every_line_once_across_a_recovery() {
         let mut s = Seen::default();
         // Identical lines while streaming are all shown.
-        assert!(s.from_stream(&line("t1", "a")));
-        assert!(s.from_stream(&line("t1", "a")));
-        assert!(s.from_stream(&line("t2", "b")));
+        assert!(s.on_stream(&line("t1", "a")));
+        assert!(s.on_stream(&line("t1", "a")));
+        assert!(s.on_stream(&line("t2", "b")));
         // History after a reconnection: t2 b was shown, t2 c and t3 d were missed, t4 e
         // will come on the new stream too.
         let hist = vec![
@@ -393,14 +393,14 @@ mod tests {
             line("t4", "e"),
         ];
         let missed: Vec<String> = s
-            .from_history(hist, "t2")
+            .on_history(hist, "t2")
             .into_iter()
             .map(|l| l.msg)
             .collect();
         assert_eq!(missed, ["c", "d", "e"]);
-        assert!(!s.from_stream(&line("t4", "e")));
-        assert!(s.from_stream(&line("t4", "e")));
-        assert!(s.from_stream(&line("t5", "f")));
+        assert!(!s.on_stream(&line("t4", "e")));
+        assert!(s.on_stream(&line("t4", "e")));
+        assert!(s.on_stream(&line("t5", "f")));
         assert!(s.pending.is_empty());
         assert_eq!(state_of(&line("t", "x")), None);
     }
