@@ -320,3 +320,34 @@ fn the_r_key_redeploys_and_q_quits() {
     assert_eq!(p.deployments().len(), 2);
     assert_eq!(w.quit(), 0);
 }
+
+#[test]
+fn answers_429_are_waited_out() {
+    let p = project(&[]);
+    let mut w = p.watch(&[]);
+    // The stream's reconnection is refused once with 429, the create request twice.
+    p.sim(
+        "POST",
+        "/_sim/faults",
+        Some(json!({"path": "^/logstream/[^/]+$", "method": "GET", "status": 429, "count": 1})),
+    );
+    p.sim("POST", "/_sim/faults", Some(json!({"drop_sse": true})));
+    w.wait_for("the refused reconnection", T, |e| {
+        e["event"] == "stream_lost" && e["retry_ms"].as_u64() >= Some(1000)
+    });
+    w.wait_for("the reconnection", T, |e| {
+        e["event"] == "stream_opened" && e["reconnect"] == true
+    });
+    p.sim(
+        "POST",
+        "/_sim/faults",
+        Some(json!({"path": "^/deployments$", "method": "POST", "status": 429, "count": 2})),
+    );
+    p.write("device.nut", "server.log(\"limited\");\n");
+    w.wait_event("deployed");
+    w.wait_for("the new code's line", T, |e| {
+        e["event"] == "log" && e["msg"] == "limited"
+    });
+    assert!(w.all("error").is_empty(), "{}", w.dump());
+    assert_eq!(p.count(&["POST", "/deployments"]), 3);
+}

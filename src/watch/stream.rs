@@ -17,6 +17,8 @@ use crate::error::ImptError;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Wait after a 429 on the event-stream connection (its Retry-After is not available).
+const RATE_LIMIT_WAIT: Duration = Duration::from_secs(1);
 /// Lines remembered per device to drop duplicates after a recovery.
 const SEEN_CAP: usize = 2000;
 
@@ -286,7 +288,7 @@ impl Supervisor {
                             Some(StreamEvent::Lost { status, reason }) => {
                                 match status {
                                     Some(401) => self.renew().await,
-                                    Some(429) => wait = Some(Duration::from_secs(1)),
+                                    Some(429) => wait = Some(RATE_LIMIT_WAIT),
                                     _ => {}
                                 }
                                 break reason;
@@ -296,10 +298,18 @@ impl Supervisor {
                     }
                 }
                 Err(e) => {
-                    if let ImptError::Api(a) = &e {
-                        if a.status == 429 {
-                            wait = Some(Duration::from_secs(1));
-                        }
+                    // The event-stream connection's own failures carry only the status text.
+                    let text = e.to_string();
+                    let status = match &e {
+                        ImptError::Api(a) => Some(a.status),
+                        _ if text.contains("HTTP/429") => Some(429),
+                        _ if text.contains("HTTP/401") => Some(401),
+                        _ => None,
+                    };
+                    match status {
+                        Some(429) => wait = Some(RATE_LIMIT_WAIT),
+                        Some(401) => self.renew().await,
+                        _ => {}
                     }
                     if matches!(
                         e,
