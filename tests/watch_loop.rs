@@ -351,3 +351,67 @@ fn answers_429_are_waited_out() {
     assert!(w.all("error").is_empty(), "{}", w.dump());
     assert_eq!(p.count(&["POST", "/deployments"]), 3);
 }
+
+#[test]
+fn editor_saves_count_once_and_temp_files_are_ignored() {
+    let p = project(&[]);
+    std::fs::create_dir_all(p.env.path("lib")).unwrap();
+    let mut w = p.watch(&["--path", "lib", "--ignore", "*.log"]);
+    p.reset_stats();
+    // vim: probe file, swap file, backup by rename, new file, backup removed.
+    p.write("4913", "");
+    std::fs::remove_file(p.env.path("4913")).unwrap();
+    p.write(".device.nut.swp", "swap");
+    std::fs::rename(p.env.path("device.nut"), p.env.path("device.nut~")).unwrap();
+    p.write("device.nut", "server.log(\"vim save\");\n");
+    std::fs::remove_file(p.env.path("device.nut~")).unwrap();
+    // An atomic save of the agent: temp file renamed over it.
+    p.write("agent.nut.tmp.123", "server.log(\"atomic\");\n");
+    std::fs::rename(p.env.path("agent.nut.tmp.123"), p.env.path("agent.nut")).unwrap();
+    w.wait_event("deployed");
+    w.settle(Duration::from_millis(3 * DEBOUNCE_MS + 300));
+    assert_eq!(w.all("deployed").len(), 1, "{}", w.dump());
+    let dep = &p.deployments()[0];
+    assert!(code_of(dep).contains("vim save"));
+    assert!(dep["attributes"]["agent_code"]
+        .as_str()
+        .unwrap()
+        .contains("atomic"));
+    // Extra paths trigger; ignored names do not.
+    p.write("lib/debug.log", "x");
+    p.write("lib/.notes.swp", "x");
+    w.settle(Duration::from_millis(2 * DEBOUNCE_MS + 300));
+    assert_eq!(w.all("changed").len(), 1, "{}", w.dump());
+    p.write("lib/extra.nut", "x");
+    let e = w.wait_event("changed");
+    assert_eq!(e["paths"], json!(["lib/extra.nut"]));
+    w.wait_event("skipped");
+    assert_eq!(p.count(&["POST", "/deployments"]), 1);
+}
+
+#[test]
+fn text_output_prints_log_lines_as_log_stream_does() {
+    let p = project(&[]);
+    let mut w = watch_support::spawn_watch(
+        p.env.dir.path(),
+        p.env.home.path(),
+        &["--debounce".to_string(), "100".to_string()],
+    );
+    w.wait_for("the stream", T, |e| {
+        e["text"].as_str().is_some_and(|t| t.contains("is opened"))
+    });
+    p.write("device.nut", "server.log(\"plain v1\");\n");
+    w.wait_for("the deploy note", T, |e| {
+        e["text"].as_str().is_some_and(|t| t.contains("Deployed"))
+    });
+    let line = format!("[{}] ", p.device);
+    let e = w.wait_for("a log line", T, |e| {
+        e["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with(&line) && t.ends_with("[server.log] plain v1"))
+    });
+    assert!(
+        !e["text"].as_str().unwrap().contains('\u{1b}'),
+        "no colors without a terminal"
+    );
+}
