@@ -415,3 +415,46 @@ fn text_output_prints_log_lines_as_log_stream_does() {
         "no colors without a terminal"
     );
 }
+
+#[test]
+fn a_changed_project_file_switches_files_and_device_group() {
+    let p = project(&[]);
+    let mut w = p.watch(&[]);
+    p.write("agent2.nut", "server.log(\"agent two\");\n");
+    let project = |dg: &str| {
+        json!({"deviceGroupId": dg, "deviceFile": "device.nut", "agentFile": "agent2.nut"})
+            .to_string()
+    };
+    p.write(".impt.project", &project(&p.dg));
+    w.wait_event("deployed");
+    assert!(p.deployments()[0]["attributes"]["agent_code"]
+        .as_str()
+        .unwrap()
+        .contains("agent two"));
+    // Another Device Group of the product.
+    let (_, g) = p.sim("GET", &format!("/devicegroups/{}", p.dg), None);
+    let product = g["data"]["relationships"]["product"]["id"].clone();
+    let (s, g2) = p.sim(
+        "POST",
+        "/devicegroups",
+        Some(
+            json!({"data": {"type": "development_devicegroup", "attributes": {"name": "second"},
+            "relationships": {"product": {"type": "product", "id": product}}}}),
+        ),
+    );
+    assert_eq!(s, 201);
+    let dg2 = g2["data"]["id"].as_str().unwrap().to_string();
+    p.write(".impt.project", &project(&dg2));
+    let e = w.wait_event("started");
+    assert_eq!(e["dg"]["id"], dg2.as_str());
+    let d = w.wait_event("deployed");
+    let (_, dep) = p.sim(
+        "GET",
+        &format!("/deployments/{}", d["deployment"].as_str().unwrap()),
+        None,
+    );
+    assert_eq!(
+        dep["data"]["relationships"]["devicegroup"]["id"],
+        dg2.as_str()
+    );
+}

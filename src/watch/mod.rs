@@ -207,8 +207,9 @@ enum Msg {
 }
 
 async fn main(opts: Options, r: &mut Renderer) -> Result<()> {
-    let file = settings::load_file(&opts.sim.clone().unwrap_or(opts.dir.clone()))?;
-    let settings = settings::merge(&opts.dir, file, opts.flags.clone())?;
+    let base = opts.sim.clone().unwrap_or(opts.dir.clone());
+    let file = settings::load_file(&base)?;
+    let settings = settings::merge(&base, file, opts.flags.clone())?;
     let setup = match &opts.sim {
         Some(dir) => sim::setup(dir, |ev| r.emit(&ev)).await?,
         None => setup_project(&opts).await?,
