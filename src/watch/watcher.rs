@@ -38,7 +38,7 @@ pub struct Watcher {
 
 /// Merges the raw events of an editor save (quiet period of the debouncer itself; the watch
 /// loop adds its own `--debounce` on top).
-pub const RAW_DEBOUNCE: Duration = Duration::from_millis(40);
+pub const RAW_DEBOUNCE: Duration = Duration::from_millis(20);
 
 impl Watcher {
     /// Starts watching; `on_change` is called from the watcher's thread with the changed
@@ -58,7 +58,7 @@ impl Watcher {
         let m = matcher.clone();
         let debouncer = new_debouncer(
             RAW_DEBOUNCE,
-            Some(Duration::from_millis(10)),
+            Some(Duration::from_millis(5)),
             move |res: DebounceEventResult| match res {
                 Ok(events) => {
                     let m = m.lock().unwrap_or_else(|e| e.into_inner());
