@@ -458,3 +458,10 @@ fn a_changed_project_file_switches_files_and_device_group() {
         dg2.as_str()
     );
 }
+
+#[test]
+fn ctrl_c_closes_the_stream_and_exits_0() {
+    let p = project(&[]);
+    let w = p.watch(&[]);
+    assert_eq!(w.interrupt(), 0);
+}

@@ -287,9 +287,21 @@ impl Watch {
         }
     }
 
+    /// Sends SIGINT (Ctrl-C), then the exit code.
+    pub fn interrupt(mut self) -> i32 {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        self.wait_exit()
+    }
+
     /// `q`, then the exit code (killed after 10 s).
     pub fn quit(mut self) -> i32 {
         self.key("q");
+        self.wait_exit()
+    }
+
+    fn wait_exit(&mut self) -> i32 {
         let until = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(Some(st)) = self.child.try_wait() {
