@@ -8,7 +8,8 @@
 //! - log lines per second through the stream to the rendered JSON lines, and how many were
 //!   lost (goal: 0).
 //!
-//! `WATCH_BENCH_ITER` (default 20) and `WATCH_BENCH_LINES` (default 20000) scale it.
+//! `WATCH_BENCH_ITER` (default 20), `WATCH_BENCH_LINES` (default 20000) and
+//! `WATCH_BENCH_DEBOUNCE` (ms, default 50; the tool's default is 300) tune it.
 
 #[path = "../tests/cli_support/mod.rs"]
 mod cli_support;
@@ -35,7 +36,7 @@ fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing: run either way.
     let iters = env_num("WATCH_BENCH_ITER", 20);
     let lines = env_num("WATCH_BENCH_LINES", 20_000);
-    let debounce = 50u64;
+    let debounce = env_num("WATCH_BENCH_DEBOUNCE", 50) as u64;
     let p = watch_support::project(&["--keepalive-ms", "60000"]);
     let mut w = p.watch_debounce(debounce, &[]);
     w.wait_event("stream_opened");
