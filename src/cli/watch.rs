@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::watch::settings::{Overrides, RestartMode, DEFAULT_DEBOUNCE_MS};
+use crate::watch::settings::{Overrides, RestartMode};
 
 /// Watch the project's sources; on every change deploy, restart and stream the logs.
 ///
@@ -44,7 +44,9 @@ struct Args {
     /// Deploy only; do not restart the devices.
     #[arg(long)]
     no_restart: bool,
-    /// Output: text (default) or json (one JSON event per line).
+    /// Output: text (default), json (one JSON event per line: started, watching,
+    /// stream_opened, stream_lost, changed, deploy_started, skipped, deployed, restarted,
+    /// compile_error, retry, error, log, device, info, quit) or debug (API traces).
     #[arg(short = 'z', long, value_name = "MODE", default_value = "text",
           value_parser = ["text", "json", "debug"])]
     output: String,
@@ -62,7 +64,6 @@ pub fn run(args: &[String]) -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let _ = DEFAULT_DEBOUNCE_MS;
     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let sim = a.sim.map(|s| {
         if !s.is_empty() {

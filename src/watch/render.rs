@@ -1,5 +1,14 @@
 //! What the watch loop reports, and how it is printed: text (colored log lines per device
 //! and log type, a status line at the bottom of a terminal) or one JSON object per line.
+//!
+//! JSON events (`-z json`), each `{"event": NAME, …}`:
+//! `started {dg{id,name,type}, sha, devices[{id,name,online}]}`, `watching {files}`,
+//! `stream_opened {devices, reconnect}`, `stream_lost {reason, retry_ms}`,
+//! `changed {paths}`, `deploy_started {sha}`, `skipped {sha, reason}`,
+//! `deployed {deployment, sha, ms}`, `restarted {conditional, devices}`,
+//! `compile_error {errors[{file,line,column,type,text}]}`, `retry {what, attempt, delay_ms,
+//! reason}`, `error {message}`, `log {device_id, ts, type, msg, replayed?}`,
+//! `device {device_id, state: online|offline}`, `info {message}`, `quit`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
