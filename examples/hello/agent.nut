@@ -1,6 +1,12 @@
-// Agent side of the hello example: logs what the device sends.
-server.log("Hello World, from your Agent!");
+// Agent code of the hello sample.
 
-device.on("reading", function(data) {
-    server.log("Reading #" + data.count + " from " + data.mac);
+server.log("Hello from the agent!");
+
+device.on("pong", function(data) {
+    server.log("pong received");
+});
+
+http.onrequest(function(request, response) {
+    device.send("ping", request.body);
+    response.send(200, "OK");
 });

@@ -1,10 +1,16 @@
-// Device side of the hello example: reports a reading to the agent every few seconds.
-server.log("Hello World, from your Device!");
+// Device code of the hello sample. Edit a server.log line below and save:
+// impt watch deploys the change, restarts the device and streams its logs.
 
-local count = 0;
-function tick() {
-    count++;
-    agent.send("reading", { "count": count, "mac": imp.getmacaddress() });
-    imp.wakeup(5, tick);
+server.log("Hello from the device!");
+
+function blink(state) {
+    server.log("LED " + (state ? "on" : "off"));
+    imp.wakeup(1.0, function() { blink(!state); });
 }
-tick();
+
+agent.on("ping", function(data) {
+    server.log("ping received");
+    agent.send("pong", data);
+});
+
+blink(true);

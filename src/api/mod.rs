@@ -209,6 +209,16 @@ impl Client {
         Ok(s.access_token.clone())
     }
 
+    /// Renews the access token now, unless another task already did since `stale` was
+    /// read (for connections the client does not make itself, e.g. a log stream's answer 401).
+    pub async fn renew_token(&self, stale: &str) -> Result<()> {
+        let mut s = self.session.lock().await;
+        if s.access_token == stale {
+            self.renew(&mut s).await?;
+        }
+        Ok(())
+    }
+
     async fn renew(&self, s: &mut Session) -> Result<()> {
         let tokens = match &s.renewal {
             Renewal::RefreshToken(t) => auth::refresh(self, t).await,

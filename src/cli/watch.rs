@@ -1,6 +1,101 @@
-//! `impt watch` (placeholder until the watch loop lands).
+//! `impt watch`: options (clap derive) → [`crate::watch`].
 
-pub fn run(_args: &[String]) -> i32 {
-    eprintln!("impt watch is not available in this build");
-    2
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::watch::settings::{Overrides, RestartMode};
+
+/// Watch the project's sources; on every change deploy, restart and stream the logs.
+///
+/// Run it in a project directory (`.impt.project`), or name the Device Group and files like
+/// `impt build deploy`. Settings may also live in the `[watch]` table of `impt.toml`
+/// (debounce, ignore, paths, tags, restart); flags override it. Keys: `r` redeploy now,
+/// `c` clear, `q` quit (without a terminal: lines `r`, `c`, `q` on stdin).
+#[derive(Debug, Parser)]
+#[command(name = "impt watch", no_binary_name = true)]
+struct Args {
+    /// Device Group identifier (default: the project's).
+    #[arg(short = 'g', long)]
+    dg: Option<String>,
+    /// Device source file (default: the project's deviceFile).
+    #[arg(short = 'x', long)]
+    device_file: Option<String>,
+    /// Agent source file (default: the project's agentFile).
+    #[arg(short = 'y', long)]
+    agent_file: Option<String>,
+    /// Quiet period in milliseconds before a change is deployed
+    /// [default: 300, or watch.debounce].
+    #[arg(long, value_name = "MS")]
+    debounce: Option<u64>,
+    /// Ignore changes of paths matching GLOB (repeatable; VCS, editor temp and build-cache
+    /// files always are).
+    #[arg(long, value_name = "GLOB")]
+    ignore: Vec<String>,
+    /// Also watch PATH, a file or a directory (repeatable).
+    #[arg(long = "path", value_name = "PATH")]
+    paths: Vec<String>,
+    /// Tag of every deployment (repeatable).
+    #[arg(short = 't', long = "tag")]
+    tags: Vec<String>,
+    /// Restart the devices conditionally.
+    #[arg(short = 'c', long, conflicts_with = "no_restart")]
+    conditional: bool,
+    /// Deploy only; do not restart the devices.
+    #[arg(long)]
+    no_restart: bool,
+    /// Output: text (default), json (one JSON event per line: started, watching,
+    /// stream_opened, stream_lost, changed, deploy_started, skipped, deployed, restarted,
+    /// compile_error, retry, error, log, device, info, quit) or debug (API traces).
+    #[arg(short = 'z', long, value_name = "MODE", default_value = "text",
+          value_parser = ["text", "json", "debug"])]
+    output: String,
+    /// Run against an in-process simulator with a virtual device; DIR holds device.nut and
+    /// agent.nut (default: the current directory when it has device.nut, else examples/hello).
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
+    sim: Option<String>,
+}
+
+pub fn run(args: &[String]) -> i32 {
+    let a = match Args::try_parse_from(args) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let sim = a.sim.map(|s| {
+        if !s.is_empty() {
+            PathBuf::from(s)
+        } else if dir.join("device.nut").is_file() {
+            dir.clone()
+        } else {
+            PathBuf::from("examples/hello")
+        }
+    });
+    let restart = if a.no_restart {
+        Some(RestartMode::None)
+    } else if a.conditional {
+        Some(RestartMode::Conditional)
+    } else {
+        None
+    };
+    let opts = crate::watch::Options {
+        dir,
+        dg: a.dg,
+        device_file: a.device_file,
+        agent_file: a.agent_file,
+        flags: Overrides {
+            debounce: a.debounce,
+            ignore: a.ignore,
+            paths: a.paths,
+            tags: a.tags,
+            restart,
+        },
+        json: a.output == "json",
+        debug: a.output == "debug",
+        sim,
+    };
+    crate::watch::run(opts)
 }

@@ -1,1 +1,536 @@
-//! See lib.rs.
+//! `impt watch`: save a file, see your device's logs.
+//!
+//! Stages, in the style of watchexec: [`watcher`] (notify + notify-debouncer-full) →
+//! [`ignore`] → a debounce in the loop below → [`pipeline`] (build with the
+//! [`builder`](crate::builder), hash in [`source`], deploy, restart) while [`stream`] keeps
+//! the log stream alive; [`render`] prints everything (text with a status line, or JSON
+//! lines); [`settings`] reads `impt.toml`; [`sim`] sets up `--sim`; [`keys`] reads `r`/`c`/`q`.
+//!
+//! Iterations never overlap: a change that arrives while one runs marks the loop dirty and
+//! the newest state is built once the running iteration ends.
+
+pub mod api;
+pub mod ignore;
+pub mod keys;
+pub mod pipeline;
+pub mod render;
+pub mod settings;
+pub mod sim;
+pub mod source;
+pub mod stream;
+pub mod watcher;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::api::{attr_str, id_of, rel_id};
+use crate::config::project::{ProjectFile, PROJECT_FILE};
+use crate::error::{ImptError, Result};
+use api::Api;
+use keys::Key;
+use pipeline::{Outcome, Target};
+use render::{DeviceInfo, Event, Renderer};
+use settings::{Overrides, Settings};
+use source::{display_path, Sources};
+
+/// Options of `impt watch` after parsing.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The project directory (the current one).
+    pub dir: PathBuf,
+    pub dg: Option<String>,
+    pub device_file: Option<String>,
+    pub agent_file: Option<String>,
+    pub flags: Overrides,
+    pub json: bool,
+    pub debug: bool,
+    /// `--sim [DIR]`: the directory of device.nut/agent.nut.
+    pub sim: Option<PathBuf>,
+}
+
+/// What the loop starts from.
+pub struct Setup {
+    pub api: Arc<Api>,
+    pub target: Target,
+    pub dg_name: String,
+    pub root: PathBuf,
+    pub sources: Sources,
+    pub devices: Vec<DeviceInfo>,
+    /// Hash of the deployed code and the server's sha.
+    pub deployed: Option<String>,
+    pub sha: Option<String>,
+    /// Deploy the current code right away (`--sim`).
+    pub deploy_on_start: bool,
+    pub sim: Option<crate::sim::SimHandle>,
+}
+
+/// Runs the loop; the exit code.
+pub fn run(opts: Options) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 1;
+        }
+    };
+    let mut r = Renderer::new(opts.json);
+    let code = match rt.block_on(main(opts, &mut r)) {
+        Ok(()) => 0,
+        Err(e) => {
+            r.emit(&Event::Error {
+                message: e.to_string(),
+            });
+            r.finish();
+            1
+        }
+    };
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
+}
+
+fn abs(dir: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
+
+/// Hash and sha of a Device Group's current deployment.
+pub async fn current_deployment(api: &Api, dg: &Value) -> Result<(Option<String>, Option<String>)> {
+    let Some(id) = rel_id(dg, "current_deployment") else {
+        return Ok((None, None));
+    };
+    let Some(dep) = api.deployment(id).await? else {
+        return Ok((None, None));
+    };
+    let code = |k: &str| attr_str(&dep, k).unwrap_or_default().to_string();
+    Ok((
+        Some(source::code_hash(&code("device_code"), &code("agent_code"))),
+        attr_str(&dep, "sha").map(str::to_string),
+    ))
+}
+
+/// Sources from the options and the project file.
+fn project_sources(opts: &Options, project: Option<&ProjectFile>) -> Sources {
+    let pick = |flag: &Option<String>, saved: Option<&str>| {
+        flag.clone()
+            .or(saved.map(str::to_string))
+            .filter(|s| !s.is_empty())
+            .map(|f| abs(&opts.dir, &f))
+    };
+    Sources {
+        root: opts.dir.clone(),
+        device: pick(
+            &opts.device_file,
+            project.and_then(ProjectFile::device_file),
+        ),
+        agent: pick(&opts.agent_file, project.and_then(ProjectFile::agent_file)),
+    }
+}
+
+async fn setup_project(opts: &Options) -> Result<Setup> {
+    let mode = if opts.debug {
+        crate::output::Mode::Debug
+    } else {
+        crate::output::Mode::Minimal
+    };
+    let ctx = Arc::new(crate::commands::Ctx::new(Arc::new(crate::output::Ui::new(
+        mode,
+    ))));
+    let project = ProjectFile::load()?;
+    let sources = project_sources(opts, project.as_ref());
+    if sources.device.is_none() && sources.agent.is_none() {
+        return Err(ImptError::msg(
+            "Nothing to watch: run impt watch in a project directory or give --device-file/--agent-file.",
+        ));
+    }
+    let (dg, _) = crate::commands::ident::dg_or_project(&ctx, opts.dg.clone()).await?;
+    let api = Arc::new(Api::Ctx(ctx));
+    finish_setup(api, dg, opts.dir.clone(), sources, false, None).await
+}
+
+/// The parts of a setup that depend on the Device Group.
+pub async fn finish_setup(
+    api: Arc<Api>,
+    dg: Value,
+    root: PathBuf,
+    sources: Sources,
+    deploy_on_start: bool,
+    sim: Option<crate::sim::SimHandle>,
+) -> Result<Setup> {
+    let dg_id = id_of(&dg).to_string();
+    let devices = api
+        .group_devices(&dg_id)
+        .await?
+        .iter()
+        .map(stream::device_info)
+        .collect();
+    let (deployed, sha) = current_deployment(&api, &dg).await?;
+    Ok(Setup {
+        api,
+        target: Target {
+            dg_id,
+            dg_type: dg
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("development_devicegroup")
+                .to_string(),
+        },
+        dg_name: attr_str(&dg, "name").unwrap_or_default().to_string(),
+        root,
+        sources,
+        devices,
+        deployed,
+        sha,
+        deploy_on_start,
+        sim,
+    })
+}
+
+/// Everything the loop reacts to.
+enum Msg {
+    Changed(Vec<PathBuf>),
+    Key(Key),
+    Event(Event),
+    Done(Outcome),
+}
+
+async fn main(opts: Options, r: &mut Renderer) -> Result<()> {
+    let base = opts.sim.clone().unwrap_or(opts.dir.clone());
+    let file = settings::load_file(&base)?;
+    let settings = settings::merge(&base, file, opts.flags.clone())?;
+    let setup = match &opts.sim {
+        Some(dir) => sim::setup(dir, |ev| r.emit(&ev)).await?,
+        None => setup_project(&opts).await?,
+    };
+    r.flush();
+    watch_loop(opts, settings, setup, r).await
+}
+
+struct Loop {
+    tx: mpsc::UnboundedSender<Msg>,
+    api: Arc<Api>,
+    target: Target,
+    sources: Sources,
+    settings: Settings,
+    deployed: Option<String>,
+    devices: usize,
+    running: bool,
+    pending: Option<Pending>,
+}
+
+/// A requested iteration.
+#[derive(Default)]
+struct Pending {
+    force: bool,
+    since: Option<Instant>,
+    changed: BTreeSet<String>,
+}
+
+impl Loop {
+    fn request(&mut self, force: bool, since: Instant, changed: Vec<String>) {
+        let p = self.pending.get_or_insert_with(Pending::default);
+        p.force |= force;
+        p.since.get_or_insert(since);
+        p.changed.extend(changed);
+        self.start_if_idle();
+    }
+
+    fn start_if_idle(&mut self) {
+        if self.running {
+            return;
+        }
+        let Some(p) = self.pending.take() else { return };
+        self.running = true;
+        let job = pipeline::Job {
+            api: self.api.clone(),
+            target: self.target.clone(),
+            sources: self.sources.clone(),
+            tags: self.settings.tags.clone(),
+            restart: self.settings.restart,
+            deployed: self.deployed.clone(),
+            force: p.force,
+            since: p.since.unwrap_or_else(Instant::now),
+            changed: p.changed.into_iter().collect(),
+            devices: self.devices,
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let (etx, mut erx) = mpsc::unbounded_channel();
+            let fwd_tx = tx.clone();
+            let fwd = tokio::spawn(async move {
+                while let Some(ev) = erx.recv().await {
+                    let _ = fwd_tx.send(Msg::Event(ev));
+                }
+            });
+            let out = pipeline::run(job, etx).await;
+            let _ = fwd.await;
+            let _ = tx.send(Msg::Done(out));
+        });
+    }
+}
+
+async fn watch_loop(
+    opts: Options,
+    settings: Settings,
+    setup: Setup,
+    r: &mut Renderer,
+) -> Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let root = setup.root.clone();
+    let project_path = root.join(PROJECT_FILE);
+
+    // Log stream.
+    let (etx, mut erx) = mpsc::unbounded_channel::<Event>();
+    let fwd = tx.clone();
+    tokio::spawn(async move {
+        while let Some(ev) = erx.recv().await {
+            if fwd.send(Msg::Event(ev)).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stream_task = stream::spawn(
+        setup.api.clone(),
+        setup.target.dg_id.clone(),
+        &setup.devices,
+        etx.clone(),
+    );
+
+    // Files.
+    let ignore = ignore::Ignore::new(&settings.ignore).map_err(ImptError::msg)?;
+    let wtx = tx.clone();
+    let wtx2 = tx.clone();
+    let mut watcher = watcher::Watcher::new(
+        &root,
+        ignore,
+        move |paths| {
+            let _ = wtx.send(Msg::Changed(paths));
+        },
+        move |e| {
+            let _ = wtx2.send(Msg::Event(Event::Error {
+                message: format!("watching: {e}"),
+            }));
+        },
+    )
+    .map_err(|e| ImptError::msg(format!("cannot watch files: {e}")))?;
+    let extra_dirs: Vec<PathBuf> = settings
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .cloned()
+        .collect();
+    let extra_files: Vec<PathBuf> = settings
+        .paths
+        .iter()
+        .filter(|p| !p.is_dir())
+        .cloned()
+        .collect();
+    let mut watched: Vec<PathBuf> = Vec::new();
+    let mut set_watched = |files: &[PathBuf], watcher: &mut watcher::Watcher, r: &mut Renderer| {
+        let mut all: Vec<PathBuf> = files.to_vec();
+        all.extend(extra_files.iter().cloned());
+        if opts.sim.is_none() {
+            all.push(project_path.clone());
+        }
+        all.sort();
+        all.dedup();
+        if all != watched {
+            for e in watcher.set(&all, &extra_dirs) {
+                r.emit(&Event::Error {
+                    message: format!("watching: {e}"),
+                });
+            }
+            let mut shown: Vec<String> = all.iter().map(|f| display_path(&root, f)).collect();
+            shown.extend(extra_dirs.iter().map(|d| display_path(&root, d) + "/"));
+            r.emit(&Event::Watching { files: shown });
+            watched = all;
+        }
+    };
+    let initial: Vec<PathBuf> = setup
+        .sources
+        .device
+        .iter()
+        .chain(&setup.sources.agent)
+        .cloned()
+        .collect();
+    r.emit(&Event::Started {
+        dg_id: setup.target.dg_id.clone(),
+        dg_name: setup.dg_name.clone(),
+        dg_type: setup.target.dg_type.clone(),
+        sha: setup.sha.clone(),
+        devices: setup.devices.clone(),
+    });
+    set_watched(&initial, &mut watcher, r);
+    r.flush();
+
+    let ktx = tx.clone();
+    keys::spawn(move |k| ktx.send(Msg::Key(k)).is_ok());
+
+    let mut lp = Loop {
+        tx: tx.clone(),
+        api: setup.api.clone(),
+        target: setup.target.clone(),
+        sources: setup.sources.clone(),
+        settings: settings.clone(),
+        deployed: setup.deployed.clone(),
+        devices: setup.devices.len(),
+        running: false,
+        pending: None,
+    };
+    // The first iteration: deploys in --sim mode, otherwise only reads the files (and tells
+    // whether they differ from the deployment).
+    // With --sim the first deployment waits for the log stream, so that no boot line is missed.
+    let mut deploy_when_streaming = setup.deploy_on_start;
+    if !setup.deploy_on_start {
+        let sources = setup.sources.clone();
+        if let Ok(Ok(code)) = tokio::task::spawn_blocking(move || source::load(&sources)).await {
+            set_watched(&code.files(), &mut watcher, r);
+            if lp.deployed.as_deref() != Some(code.hash.as_str()) {
+                r.emit(&Event::Info {
+                    message: "The local code differs from the deployed one: save a file or press r to deploy.".into(),
+                });
+            }
+        }
+        r.flush();
+    }
+
+    let debounce = settings.debounce;
+    let mut deadline: Option<tokio::time::Instant> = None;
+    let mut first_change: Option<Instant> = None;
+    let mut changed: BTreeSet<String> = BTreeSet::new();
+    let mut reload_project = false;
+    let _sim = setup.sim;
+    loop {
+        let msg = tokio::select! {
+            m = rx.recv() => m,
+            _ = async { tokio::time::sleep_until(deadline.unwrap()).await }, if deadline.is_some() => {
+                deadline = None;
+                if reload_project {
+                    reload_project = false;
+                    if let Err(e) = reload(&opts, &mut lp, &mut stream_task, &etx).await {
+                        r.emit(&Event::Error { message: e.to_string() });
+                    }
+                }
+                let paths: Vec<String> = std::mem::take(&mut changed).into_iter().collect();
+                r.emit(&Event::Changed { paths: paths.clone() });
+                lp.request(false, first_change.take().unwrap_or_else(Instant::now), paths);
+                r.flush();
+                continue;
+            }
+            _ = tokio::signal::ctrl_c() => Some(Msg::Key(Key::Quit)),
+        };
+        let Some(msg) = msg else { break };
+        let mut pending_msgs = vec![msg];
+        // Drain what is queued, then render once.
+        while let Ok(m) = rx.try_recv() {
+            pending_msgs.push(m);
+            if pending_msgs.len() > 4096 {
+                break;
+            }
+        }
+        for msg in pending_msgs {
+            match msg {
+                Msg::Changed(paths) => {
+                    first_change.get_or_insert_with(Instant::now);
+                    for p in paths {
+                        if p == project_path {
+                            reload_project = true;
+                        }
+                        changed.insert(display_path(&root, &p));
+                    }
+                    deadline = Some(tokio::time::Instant::now() + debounce);
+                }
+                Msg::Key(Key::Redeploy) => lp.request(true, Instant::now(), vec![]),
+                Msg::Key(Key::Clear) => r.clear(),
+                Msg::Key(Key::Quit) => {
+                    stream_task.abort();
+                    r.emit(&Event::Quit);
+                    r.finish();
+                    return Ok(());
+                }
+                Msg::Event(ev) => {
+                    if let Event::StreamOpened { devices, .. } = &ev {
+                        lp.devices = devices.len();
+                    }
+                    let streaming =
+                        matches!(ev, Event::StreamOpened { .. } | Event::StreamLost { .. });
+                    r.emit(&ev);
+                    if streaming && deploy_when_streaming {
+                        deploy_when_streaming = false;
+                        lp.request(false, Instant::now(), vec![]);
+                    }
+                }
+                Msg::Done(out) => {
+                    lp.running = false;
+                    lp.deployed = out.deployed.clone();
+                    set_watched(&out.files, &mut watcher, r);
+                    lp.start_if_idle();
+                }
+            }
+        }
+        r.flush();
+    }
+    r.finish();
+    Ok(())
+}
+
+/// `.impt.project` changed: new source files, and maybe a new Device Group.
+async fn reload(
+    opts: &Options,
+    lp: &mut Loop,
+    stream_task: &mut tokio::task::JoinHandle<()>,
+    etx: &mpsc::UnboundedSender<Event>,
+) -> Result<()> {
+    let Api::Ctx(ctx) = lp.api.as_ref() else {
+        return Ok(());
+    };
+    let Some(project) = ProjectFile::load()? else {
+        return Ok(());
+    };
+    lp.sources = project_sources(opts, Some(&project));
+    let id = project.device_group_id().unwrap_or_default();
+    if opts.dg.is_some() || id == lp.target.dg_id {
+        return Ok(());
+    }
+    ctx.invalidate();
+    let dg = crate::commands::ident::project_dg(ctx, id).await?;
+    let setup = finish_setup(
+        lp.api.clone(),
+        dg,
+        opts.dir.clone(),
+        lp.sources.clone(),
+        false,
+        None,
+    )
+    .await?;
+    stream_task.abort();
+    *stream_task = stream::spawn(
+        setup.api.clone(),
+        setup.target.dg_id.clone(),
+        &setup.devices,
+        etx.clone(),
+    );
+    let _ = etx.send(Event::Started {
+        dg_id: setup.target.dg_id.clone(),
+        dg_name: setup.dg_name.clone(),
+        dg_type: setup.target.dg_type.clone(),
+        sha: setup.sha.clone(),
+        devices: setup.devices.clone(),
+    });
+    lp.target = setup.target;
+    lp.deployed = setup.deployed;
+    lp.devices = setup.devices.len();
+    Ok(())
+}

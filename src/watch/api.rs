@@ -1,0 +1,58 @@
+//! The impCentral client of the watch loop: the command context's (auth files, environment
+//! variables) or one made in memory (`--sim`).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::api::{encode_segment, Client};
+use crate::commands::Ctx;
+use crate::error::Result;
+
+pub enum Api {
+    Ctx(Arc<Ctx>),
+    Client(Arc<Client>),
+}
+
+impl Api {
+    pub async fn client(&self) -> Result<&Client> {
+        match self {
+            Api::Ctx(c) => c.client().await,
+            Api::Client(c) => Ok(c),
+        }
+    }
+
+    /// Devices of a Device Group.
+    pub async fn group_devices(&self, dg_id: &str) -> Result<Vec<Value>> {
+        self.client()
+            .await?
+            .list("/devices", &[("devicegroup.id", dg_id.to_string())])
+            .await
+    }
+
+    /// A deployment (`data`), `None` when it does not exist.
+    pub async fn deployment(&self, id: &str) -> Result<Option<Value>> {
+        self.client()
+            .await?
+            .get_entity(crate::error::Entity::Deployment, id)
+            .await
+    }
+
+    /// The `{ts, type, msg}` entries of a device's log history, newest first.
+    pub async fn device_logs(&self, device_id: &str) -> Result<Vec<Value>> {
+        let q = vec![
+            ("page[number]".to_string(), "1".to_string()),
+            ("page[size]".to_string(), "100".to_string()),
+        ];
+        let doc = self
+            .client()
+            .await?
+            .get_query(&format!("/devices/{}/logs", encode_segment(device_id)), &q)
+            .await?;
+        Ok(doc
+            .get("data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,118 @@
+//! `impt watch --sim [DIR]`: the whole loop against an in-process simulator with one
+//! virtual device. Needs no account and touches no auth file: it logs in in memory, creates
+//! a product and a development Device Group, assigns the device and deploys DIR's
+//! `device.nut`/`agent.nut`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::api::Api;
+use super::render::Event;
+use super::source::Sources;
+use super::Setup;
+use crate::api::{self, id_of, Client, Renewal, Session};
+use crate::error::{ConfigKind, ImptError, Result};
+
+const USER: &str = "user";
+const PASSWORD: &str = "password";
+
+fn data(doc: Option<Value>) -> Value {
+    doc.and_then(|d| d.get("data").cloned())
+        .unwrap_or(Value::Null)
+}
+
+pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let device = dir.join("device.nut");
+    let agent = dir.join("agent.nut");
+    if !device.is_file() && !agent.is_file() {
+        return Err(ImptError::msg(format!(
+            "{}: no device.nut or agent.nut to deploy.",
+            dir.display()
+        )));
+    }
+    let cfg = crate::sim::SimConfig {
+        devices: 1,
+        keepalive_ms: 5_000,
+        ..Default::default()
+    };
+    let handle = crate::sim::start(cfg)
+        .await
+        .map_err(|e| ImptError::msg(format!("cannot start the simulator: {e}")))?;
+    let base = handle.base_url();
+    let hooks: Arc<dyn api::Hooks> = Arc::new(api::Quiet);
+    let anon = Client::new(&base, Session::anonymous(), hooks.clone());
+    let tokens = match api::auth::login(&anon, USER, PASSWORD).await? {
+        api::auth::Login::Tokens(t) => t,
+        api::auth::Login::OtpRequired { .. } => {
+            return Err(ImptError::Internal("the simulator asked for an OTP".into()))
+        }
+    };
+    let session = Session {
+        access_token: tokens.access_token,
+        expires_at: tokens.expires_at,
+        renewal: tokens
+            .refresh_token
+            .map(Renewal::RefreshToken)
+            .unwrap_or(Renewal::None),
+        file: None,
+        kind: ConfigKind::GlobalAuth,
+    };
+    let client = Client::new(&base, session, hooks);
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "watch".into());
+    let product = data(
+        client
+            .post(
+                "/products",
+                &json!({"data": {"type": "product", "attributes": {"name": name}}}),
+            )
+            .await?,
+    );
+    let dg = data(
+        client
+            .post(
+                "/devicegroups",
+                &json!({"data": {"type": "development_devicegroup",
+                    "attributes": {"name": format!("{name}-dev")},
+                    "relationships": {"product": {"type": "product", "id": id_of(&product)}}}}),
+            )
+            .await?,
+    );
+    let devices = client.list("/devices", &[]).await?;
+    let linkage: Vec<Value> = devices
+        .iter()
+        .map(|d| json!({"type": "device", "id": id_of(d)}))
+        .collect();
+    client
+        .post(
+            &format!("/devicegroups/{}/relationships/devices", id_of(&dg)),
+            &json!({ "data": linkage }),
+        )
+        .await?;
+    emit(Event::Info {
+        message: format!(
+            "Simulator at {base} (control endpoints under /_sim/); product \"{name}\", Device Group \"{name}-dev\", {} virtual device(s).",
+            devices.len()
+        ),
+    });
+    let sources = Sources {
+        root: dir.clone(),
+        device: Some(device),
+        agent: Some(agent).filter(|a| a.is_file()),
+    };
+    super::finish_setup(
+        Arc::new(Api::Client(Arc::new(client))),
+        dg,
+        dir,
+        sources,
+        true,
+        Some(handle),
+    )
+    .await
+}

@@ -1,0 +1,222 @@
+//! The code a deployment would send: device and agent files preprocessed, their hash, the
+//! local files they are made of, and compile diagnostics mapped back to those files.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::builder::{self, Processed};
+
+/// Where the sources of the project are (absolute paths; `None`: empty code).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sources {
+    pub root: PathBuf,
+    pub device: Option<PathBuf>,
+    pub agent: Option<PathBuf>,
+}
+
+/// The preprocessed code of both sides.
+#[derive(Clone, Debug, Default)]
+pub struct Code {
+    pub device: Processed,
+    pub agent: Processed,
+    /// sha256 over the code as the server computes a deployment sha.
+    pub hash: String,
+}
+
+impl Code {
+    /// Every local file the code was built from (deduplicated, sorted).
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self
+            .device
+            .files
+            .iter()
+            .chain(&self.agent.files)
+            .cloned()
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// sha256 of the device then the agent code, each followed by a NUL byte: the deployment
+/// `sha` of the simulator, and what "unchanged" is decided on.
+pub fn code_hash(device_code: &str, agent_code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in [device_code, agent_code] {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// A path shown relative to `root` when it is below it.
+pub fn display_path(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn side(root: &Path, path: Option<&Path>, opts: &builder::Options) -> Result<Processed, String> {
+    let Some(path) = path else {
+        return Ok(Processed::default());
+    };
+    if !path.is_file() {
+        return Err(format!("{}: file not found", display_path(root, path)));
+    }
+    let mut p = builder::preprocess_file(path, opts).map_err(|e| e.to_string())?;
+    // Relative names in diagnostics; absolute paths for watching.
+    for pos in &mut p.line_map {
+        let f = Path::new(&pos.file);
+        let abs = if f.is_absolute() {
+            f.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(f)
+        };
+        pos.file = display_path(root, &abs);
+    }
+    p.files = p
+        .files
+        .iter()
+        .map(|f| {
+            if f.is_absolute() {
+                f.clone()
+            } else {
+                std::env::current_dir().unwrap_or_default().join(f)
+            }
+        })
+        .collect();
+    if !p.files.iter().any(|f| f == path) {
+        p.files.push(path.to_path_buf());
+    }
+    Ok(p)
+}
+
+/// Reads and preprocesses both sides. On a failure the message names the file, and the
+/// files read so far are still returned so that they are watched.
+pub fn load(src: &Sources) -> Result<Code, (String, Vec<PathBuf>)> {
+    let opts = builder::Options::default();
+    let mut known: Vec<PathBuf> = src.device.iter().chain(&src.agent).cloned().collect();
+    let device = side(&src.root, src.device.as_deref(), &opts).map_err(|e| (e, known.clone()))?;
+    known.extend(device.files.iter().cloned());
+    let agent = side(&src.root, src.agent.as_deref(), &opts).map_err(|e| (e, known.clone()))?;
+    let hash = code_hash(&device.code, &agent.code);
+    Ok(Code {
+        device,
+        agent,
+        hash,
+    })
+}
+
+/// One compile diagnostic against the user's files.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub kind: String,
+    pub text: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.kind.is_empty() || self.kind == "error" {
+            String::new()
+        } else {
+            format!("{}: ", self.kind)
+        };
+        write!(
+            f,
+            "{}:{}:{}: {kind}{}",
+            self.file, self.line, self.column, self.text
+        )
+    }
+}
+
+/// Maps compile diagnostics (`meta` items `{file: device_code|agent_code, row, column, text}`)
+/// through the line maps to the user's files.
+pub fn diagnostics(code: &Code, src: &Sources, meta: &[Value]) -> Vec<Diagnostic> {
+    meta.iter()
+        .map(|m| {
+            let side = m.get("file").and_then(Value::as_str).unwrap_or_default();
+            let num = |k: &str| {
+                m.get(k)
+                    .and_then(|v| {
+                        v.as_u64()
+                            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                    })
+                    .unwrap_or(0) as usize
+            };
+            let (row, column) = (num("row"), num("column"));
+            let (p, path) = if side.starts_with("agent") {
+                (&code.agent, &src.agent)
+            } else {
+                (&code.device, &src.device)
+            };
+            let fallback = path
+                .as_deref()
+                .map(|f| display_path(&src.root, f))
+                .unwrap_or_else(|| side.to_string());
+            let (file, line) = match row.checked_sub(1).and_then(|i| p.line_map.get(i)) {
+                Some(pos) => (pos.file.clone(), pos.line),
+                None => (fallback, row),
+            };
+            Diagnostic {
+                file,
+                line,
+                column,
+                kind: m
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("error")
+                    .to_string(),
+                text: m
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_matches_the_simulator() {
+        assert_eq!(
+            code_hash("a", "b"),
+            crate::sim::util::sha256_hex(&["a", "b"])
+        );
+    }
+
+    #[test]
+    fn load_and_map() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::write(root.join("device.nut"), "a\nb\nc\n").unwrap();
+        let src = Sources {
+            root: root.clone(),
+            device: Some(root.join("device.nut")),
+            agent: None,
+        };
+        let code = load(&src).unwrap();
+        assert_eq!(code.hash, code_hash("a\nb\nc\n", ""));
+        assert_eq!(code.files(), vec![root.join("device.nut")]);
+        let meta = serde_json::json!([{"file": "device_code", "type": "error", "row": 2, "column": 3, "text": "boom"}]);
+        let d = diagnostics(&code, &src, meta.as_array().unwrap());
+        assert_eq!(d[0].to_string(), "device.nut:2:3: boom");
+        let missing = Sources {
+            agent: Some(root.join("agent.nut")),
+            ..src
+        };
+        let (msg, files) = load(&missing).unwrap_err();
+        assert!(msg.contains("agent.nut"));
+        assert!(files.contains(&root.join("agent.nut")));
+    }
+}

@@ -1,0 +1,417 @@
+//! The log stream of the watched devices, kept alive: reconnects with backoff when it drops
+//! (re-adding the devices, renewing the token after a 401, waiting longer after a 429), and
+//! recovers the lines logged while it was down from the devices' log history.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::api::Api;
+use super::render::{DeviceInfo, Event, LogLine};
+use crate::api::logstream::{LogStream, StreamEvent};
+use crate::api::{attr, attr_str, id_of};
+use crate::error::ImptError;
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Wait after a 429 on the event-stream connection (its Retry-After is not available).
+const RATE_LIMIT_WAIT: Duration = Duration::from_secs(1);
+/// Lines remembered per device to drop duplicates after a recovery.
+const SEEN_CAP: usize = 2000;
+
+type Key = (String, String, String);
+
+fn key(l: &LogLine) -> Key {
+    (l.ts.clone(), l.typ.clone(), l.msg.clone())
+}
+
+/// The lines of one device delivered lately, so that a recovery after a reconnection
+/// delivers every line exactly once: history entries already shown are skipped, and lines
+/// recovered from history that also arrive on the new stream are shown once. Identical lines
+/// in normal streaming are all shown.
+#[derive(Default)]
+struct Seen {
+    recent: VecDeque<Key>,
+    /// Lines recovered from history that the new stream may deliver again (oldest first).
+    pending: VecDeque<Key>,
+    last_ts: String,
+}
+
+impl Seen {
+    fn record(&mut self, k: Key) {
+        if k.0 > self.last_ts {
+            self.last_ts = k.0.clone();
+        }
+        self.recent.push_back(k);
+        if self.recent.len() > SEEN_CAP {
+            self.recent.pop_front();
+        }
+    }
+
+    /// A line of the stream: false when it was recovered from history already.
+    fn on_stream(&mut self, l: &LogLine) -> bool {
+        let k = key(l);
+        // The stream is in order: recovered lines older than this one will not come.
+        while self.pending.front().is_some_and(|p| p.0 < k.0) {
+            self.pending.pop_front();
+        }
+        if let Some(i) = self.pending.iter().position(|p| *p == k) {
+            self.pending.remove(i);
+            return false;
+        }
+        self.record(k);
+        true
+    }
+
+    /// History entries (oldest first) not older than `since`: those to deliver.
+    fn on_history(&mut self, entries: Vec<LogLine>, since: &str) -> Vec<LogLine> {
+        let mut credit: std::collections::HashMap<Key, usize> = Default::default();
+        for k in self.recent.iter().filter(|k| k.0.as_str() >= since) {
+            *credit.entry(k.clone()).or_default() += 1;
+        }
+        let mut out = Vec::new();
+        for l in entries.into_iter().filter(|l| l.ts.as_str() >= since) {
+            let k = key(&l);
+            if let Some(c) = credit.get_mut(&k).filter(|c| **c > 0) {
+                *c -= 1;
+                continue;
+            }
+            self.record(k.clone());
+            self.pending.push_back(k);
+            out.push(l);
+        }
+        out
+    }
+}
+
+pub fn device_info(d: &Value) -> DeviceInfo {
+    DeviceInfo {
+        id: id_of(d).to_string(),
+        name: attr_str(d, "name").unwrap_or_default().to_string(),
+        online: attr(d, "device_online")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }
+}
+
+fn log_line(v: &Value) -> Option<LogLine> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    Some(LogLine {
+        device_id: s("device_id")?,
+        ts: s("ts").unwrap_or_default(),
+        typ: s("type").unwrap_or_default(),
+        msg: s("msg").unwrap_or_default(),
+        replayed: false,
+    })
+}
+
+/// The online state a status line announces.
+fn state_of(l: &LogLine) -> Option<bool> {
+    if l.typ != "status" {
+        return None;
+    }
+    match l.msg.as_str() {
+        "Device connected" => Some(true),
+        "Device disconnected" => Some(false),
+        _ => None,
+    }
+}
+
+struct Supervisor {
+    api: Arc<Api>,
+    dg_id: String,
+    devices: BTreeMap<String, bool>,
+    seen: BTreeMap<String, Seen>,
+    /// When the first stream opened: lines older than that are not recovered.
+    opened_at: String,
+    tx: UnboundedSender<Event>,
+}
+
+impl Supervisor {
+    fn send(&self, ev: Event) -> bool {
+        self.tx.send(ev).is_ok()
+    }
+
+    fn deliver(&mut self, l: LogLine) -> bool {
+        if !self
+            .seen
+            .entry(l.device_id.clone())
+            .or_default()
+            .on_stream(&l)
+        {
+            return true;
+        }
+        self.show(l)
+    }
+
+    fn show(&mut self, l: LogLine) -> bool {
+        let state = state_of(&l);
+        let id = l.device_id.clone();
+        if !self.send(Event::Log(l)) {
+            return false;
+        }
+        if let Some(online) = state {
+            if self.devices.get(&id) != Some(&online) {
+                self.devices.insert(id.clone(), online);
+                return self.send(Event::Device {
+                    device_id: id,
+                    online,
+                });
+            }
+        }
+        true
+    }
+
+    async fn connect(&self) -> crate::error::Result<LogStream> {
+        let client = self.api.client().await?;
+        let stream = LogStream::open(client).await?;
+        for d in self.devices.keys() {
+            stream.add_device(client, d).await?;
+        }
+        Ok(stream)
+    }
+
+    /// After a reconnection: the current devices, then the lines missed meanwhile.
+    async fn recover(&mut self) -> crate::error::Result<bool> {
+        let list = self.api.group_devices(&self.dg_id).await?;
+        for d in list.iter().map(device_info) {
+            if self.devices.get(&d.id) != Some(&d.online) {
+                let known = self.devices.contains_key(&d.id);
+                self.devices.insert(d.id.clone(), d.online);
+                if known
+                    && !self.send(Event::Device {
+                        device_id: d.id.clone(),
+                        online: d.online,
+                    })
+                {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn replay_missed(&mut self) -> crate::error::Result<bool> {
+        let ids: Vec<String> = self.devices.keys().cloned().collect();
+        for id in ids {
+            let since = self
+                .seen
+                .get(&id)
+                .map(|s| s.last_ts.clone())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| self.opened_at.clone());
+            let mut entries: Vec<LogLine> = self
+                .api
+                .device_logs(&id)
+                .await?
+                .into_iter()
+                .filter_map(|mut v| {
+                    v["device_id"] = Value::String(id.clone());
+                    log_line(&v).map(|l| LogLine {
+                        replayed: true,
+                        ..l
+                    })
+                })
+                .collect();
+            entries.reverse();
+            let missed = self
+                .seen
+                .entry(id.clone())
+                .or_default()
+                .on_history(entries, &since);
+            for l in missed {
+                if !self.show(l) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn run(mut self) {
+        let mut backoff = FIRST_BACKOFF;
+        let mut reconnect = false;
+        loop {
+            let mut wait = None;
+            let reason = match self.connect().await {
+                Ok(mut stream) => {
+                    if !self.send(Event::StreamOpened {
+                        devices: self.devices.keys().cloned().collect(),
+                        reconnect,
+                    }) {
+                        return;
+                    }
+                    if reconnect {
+                        match self.replay_missed().await {
+                            Ok(true) => {}
+                            Ok(false) => return,
+                            Err(e) => {
+                                let _ = self.send(Event::Error {
+                                    message: format!("recovering missed log lines: {e}"),
+                                });
+                            }
+                        }
+                    }
+                    if !reconnect {
+                        self.opened_at = chrono::Utc::now()
+                            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                            .to_string();
+                    }
+                    reconnect = true;
+                    backoff = FIRST_BACKOFF;
+                    loop {
+                        match stream.next().await {
+                            Some(StreamEvent::Log(v)) => {
+                                if let Some(l) = log_line(&v) {
+                                    if !self.deliver(l) {
+                                        return;
+                                    }
+                                }
+                            }
+                            Some(StreamEvent::State(v)) => {
+                                if v.get("state").and_then(Value::as_str) == Some("closed") {
+                                    break "the log stream was closed".to_string();
+                                }
+                            }
+                            Some(StreamEvent::Garbled(raw)) => {
+                                if !self.send(Event::Error {
+                                    message: format!(
+                                        "Unexpected format of log stream message: {raw}"
+                                    ),
+                                }) {
+                                    return;
+                                }
+                            }
+                            Some(StreamEvent::Lost { status, reason }) => {
+                                match status {
+                                    Some(401) => self.renew().await,
+                                    Some(429) => wait = Some(RATE_LIMIT_WAIT),
+                                    _ => {}
+                                }
+                                break reason;
+                            }
+                            None => break "the log stream ended".to_string(),
+                        }
+                    }
+                }
+                Err(e) => {
+                    // The event-stream connection's own failures carry only the status text.
+                    let text = e.to_string();
+                    let status = match &e {
+                        ImptError::Api(a) => Some(a.status),
+                        _ if text.contains("HTTP/429") => Some(429),
+                        _ if text.contains("HTTP/401") => Some(401),
+                        _ => None,
+                    };
+                    match status {
+                        Some(429) => wait = Some(RATE_LIMIT_WAIT),
+                        Some(401) => self.renew().await,
+                        _ => {}
+                    }
+                    if matches!(
+                        e,
+                        ImptError::RefreshFailed(_)
+                            | ImptError::TokenExpired(_)
+                            | ImptError::NotLoggedIn
+                            | ImptError::AuthFileNotFound(_)
+                    ) {
+                        let _ = self.send(Event::Error {
+                            message: format!("log stream: {e}"),
+                        });
+                        wait = Some(MAX_BACKOFF);
+                    }
+                    e.to_string()
+                }
+            };
+            let delay = wait.map_or(backoff, |w| w.max(backoff));
+            if !self.send(Event::StreamLost {
+                reason,
+                retry_ms: delay.as_millis() as u64,
+            }) {
+                return;
+            }
+            tokio::time::sleep(delay).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            if reconnect {
+                match self.recover().await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(_) => continue,
+                }
+            }
+        }
+    }
+
+    async fn renew(&self) {
+        if let Ok(c) = self.api.client().await {
+            if let Ok(t) = c.token().await {
+                let _ = c.renew_token(&t).await;
+            }
+        }
+    }
+}
+
+/// Streams the logs of these devices until the receiver of `tx` is dropped.
+pub fn spawn(
+    api: Arc<Api>,
+    dg_id: String,
+    devices: &[DeviceInfo],
+    tx: UnboundedSender<Event>,
+) -> tokio::task::JoinHandle<()> {
+    let sup = Supervisor {
+        api,
+        dg_id,
+        devices: devices.iter().map(|d| (d.id.clone(), d.online)).collect(),
+        seen: BTreeMap::new(),
+        opened_at: String::new(),
+        tx,
+    };
+    tokio::spawn(sup.run())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(ts: &str, msg: &str) -> LogLine {
+        LogLine {
+            device_id: "d".into(),
+            ts: ts.into(),
+            typ: "server.log".into(),
+            msg: msg.into(),
+            replayed: false,
+        }
+    }
+
+    #[test]
+    fn every_line_once_across_a_recovery() {
+        let mut s = Seen::default();
+        // Identical lines while streaming are all shown.
+        assert!(s.on_stream(&line("t1", "a")));
+        assert!(s.on_stream(&line("t1", "a")));
+        assert!(s.on_stream(&line("t2", "b")));
+        // History after a reconnection: t2 b was shown, t2 c and t3 d were missed, t4 e
+        // will come on the new stream too.
+        let hist = vec![
+            line("t1", "a"),
+            line("t2", "b"),
+            line("t2", "c"),
+            line("t3", "d"),
+            line("t4", "e"),
+        ];
+        let missed: Vec<String> = s
+            .on_history(hist, "t2")
+            .into_iter()
+            .map(|l| l.msg)
+            .collect();
+        assert_eq!(missed, ["c", "d", "e"]);
+        assert!(!s.on_stream(&line("t4", "e")));
+        assert!(s.on_stream(&line("t4", "e")));
+        assert!(s.on_stream(&line("t5", "f")));
+        assert!(s.pending.is_empty());
+        assert_eq!(state_of(&line("t", "x")), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! File watching: notify + notify-debouncer-full. Watches the parent directory of every
+//! watched file (so that editors' atomic renames are seen) and extra directories
+//! recursively; reports the changed paths that matter.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use notify::{EventKind, RecursiveMode};
+use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+
+use super::ignore::Ignore;
+
+/// What the watcher matches events against.
+struct Matcher {
+    root: PathBuf,
+    files: BTreeSet<PathBuf>,
+    dirs: Vec<PathBuf>,
+    ignore: Ignore,
+}
+
+impl Matcher {
+    fn matches(&self, p: &Path) -> bool {
+        if self.files.contains(p) {
+            return true;
+        }
+        self.dirs.iter().any(|d| p.starts_with(d)) && !self.ignore.is_ignored(&self.root, p)
+    }
+}
+
+pub struct Watcher {
+    debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
+    matcher: Arc<Mutex<Matcher>>,
+    /// Watched directory → recursive?
+    watched: BTreeMap<PathBuf, bool>,
+}
+
+/// Merges the raw events of an editor save (quiet period of the debouncer itself; the watch
+/// loop adds its own `--debounce` on top).
+pub const RAW_DEBOUNCE: Duration = Duration::from_millis(20);
+
+impl Watcher {
+    /// Starts watching; `on_change` is called from the watcher's thread with the changed
+    /// paths that match.
+    pub fn new(
+        root: &Path,
+        ignore: Ignore,
+        on_change: impl Fn(Vec<PathBuf>) + Send + 'static,
+        on_error: impl Fn(String) + Send + 'static,
+    ) -> notify::Result<Watcher> {
+        let matcher = Arc::new(Mutex::new(Matcher {
+            root: root.to_path_buf(),
+            files: BTreeSet::new(),
+            dirs: Vec::new(),
+            ignore,
+        }));
+        let m = matcher.clone();
+        let debouncer = new_debouncer(
+            RAW_DEBOUNCE,
+            Some(Duration::from_millis(5)),
+            move |res: DebounceEventResult| match res {
+                Ok(events) => {
+                    let m = m.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut hit: Vec<PathBuf> = events
+                        .iter()
+                        .filter(|e| !matches!(e.kind, EventKind::Access(_)))
+                        .flat_map(|e| e.paths.iter())
+                        .filter(|p| m.matches(p))
+                        .cloned()
+                        .collect();
+                    hit.sort();
+                    hit.dedup();
+                    drop(m);
+                    if !hit.is_empty() {
+                        on_change(hit);
+                    }
+                }
+                Err(errors) => {
+                    for e in errors {
+                        on_error(e.to_string());
+                    }
+                }
+            },
+        )?;
+        Ok(Watcher {
+            debouncer,
+            matcher,
+            watched: BTreeMap::new(),
+        })
+    }
+
+    /// Watches exactly these files and (recursively) these directories from now on.
+    pub fn set(&mut self, files: &[PathBuf], dirs: &[PathBuf]) -> Vec<String> {
+        let mut want: BTreeMap<PathBuf, bool> = BTreeMap::new();
+        for f in files {
+            if let Some(parent) = f.parent() {
+                want.entry(parent.to_path_buf()).or_insert(false);
+            }
+        }
+        for d in dirs {
+            want.insert(d.clone(), true);
+        }
+        let mut errors = Vec::new();
+        let old = std::mem::take(&mut self.watched);
+        for (dir, rec) in &old {
+            if want.get(dir) != Some(rec) {
+                let _ = self.debouncer.unwatch(dir);
+            }
+        }
+        for (dir, rec) in want {
+            if old.get(&dir) == Some(&rec) {
+                self.watched.insert(dir, rec);
+                continue;
+            }
+            if !dir.is_dir() {
+                errors.push(format!("{}: not a directory", dir.display()));
+                continue;
+            }
+            let mode = if rec {
+                RecursiveMode::Recursive
+            } else {
+                RecursiveMode::NonRecursive
+            };
+            match self.debouncer.watch(&dir, mode) {
+                Ok(()) => {
+                    self.watched.insert(dir, rec);
+                }
+                Err(e) => errors.push(format!("{}: {e}", dir.display())),
+            }
+        }
+        let mut m = self.matcher.lock().unwrap_or_else(|e| e.into_inner());
+        m.files = files.iter().cloned().collect();
+        m.dirs = dirs.to_vec();
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    #[test]
+    fn sees_writes_and_renames_of_watched_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let f = root.join("device.nut");
+        std::fs::write(&f, "a").unwrap();
+        let (tx, rx) = mpsc::channel();
+        let mut w = Watcher::new(
+            &root,
+            Ignore::new(&[]).unwrap(),
+            move |p| {
+                let _ = tx.send(p);
+            },
+            |_| {},
+        )
+        .unwrap();
+        assert!(w.set(std::slice::from_ref(&f), &[]).is_empty());
+        std::thread::sleep(Duration::from_millis(50));
+        std::fs::write(root.join("other.nut"), "x").unwrap();
+        std::fs::write(root.join(".device.nut.swp"), "x").unwrap();
+        std::fs::write(&f, "b").unwrap();
+        let got = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(got, vec![f.clone()]);
+        // An atomic save: write a temp file, rename it over the watched one.
+        while rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
+        let tmp = root.join("device.nut.tmp.1");
+        std::fs::write(&tmp, "c").unwrap();
+        std::fs::rename(&tmp, &f).unwrap();
+        let got = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(got.contains(&f), "{got:?}");
+    }
+}
