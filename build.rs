@@ -41,6 +41,20 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Replaces each `(anchor, replacement)` once in `file`; a missing anchor fails the build.
+fn patch(file: &Path, edits: &[(&str, &str)]) {
+    let mut text = fs::read_to_string(file).unwrap();
+    for (anchor, with) in edits {
+        assert!(
+            text.contains(anchor),
+            "{}: {anchor:?} not found",
+            file.display()
+        );
+        text = text.replacen(anchor, with, 1);
+    }
+    fs::write(file, text).unwrap();
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/vm/glue.cpp");
@@ -73,6 +87,38 @@ fn main() {
         1,
     );
     fs::write(&vm, patched).unwrap();
+
+    // Refuse script-sized allocations over the memory cap before they happen.
+    let oom = "return sq_throwerror(v, _SC(\"out of memory (simulator memory limit exceeded)\"));";
+    let decl = "extern \"C\" int sq_glue_too_big(SQInteger count, SQInteger elem_size);\n";
+    patch(
+        &out.join("squirrel").join("sqbaselib.cpp"),
+        &[
+            ("#include \"sqpcheader.h\"", &format!("#include \"sqpcheader.h\"\n{decl}")),
+            (
+                "    SQObject &size = stack_get(v,2);\n",
+                &format!("    SQObject &size = stack_get(v,2);\n    if (sq_glue_too_big(tointeger(size), sizeof(SQObjectPtr))) {oom}\n"),
+            ),
+            (
+                "          return sq_throwerror(v, _SC(\"resizing to negative length\"));\n",
+                &format!("          return sq_throwerror(v, _SC(\"resizing to negative length\"));\n        if (sq_glue_too_big(sz, sizeof(SQObjectPtr))) {oom}\n"),
+            ),
+        ],
+    );
+    patch(
+        &out.join("sqstdlib").join("sqstdblob.cpp"),
+        &[
+            ("#include <squirrel.h>", &format!("#include <squirrel.h>\n{decl}")),
+            (
+                "    sq_getinteger(v,2,&size);\n    if(!self->Resize(size))",
+                &format!("    sq_getinteger(v,2,&size);\n    if (sq_glue_too_big(size, 1)) {oom}\n    if(!self->Resize(size))"),
+            ),
+            (
+                "    if(size < 0) return sq_throwerror(v, _SC(\"cannot create blob with negative size\"));",
+                &format!("    if(size < 0) return sq_throwerror(v, _SC(\"cannot create blob with negative size\"));\n    if (sq_glue_too_big(size, 1)) {oom}"),
+            ),
+        ],
+    );
 
     let mut build = cc::Build::new();
     build

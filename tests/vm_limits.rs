@@ -92,6 +92,7 @@ fn memory_hog_is_stopped_by_the_memory_limit() {
     };
     let (mut vm, logs) = vm(limits);
     let base = vm.memory_used();
+    eprintln!("a fresh VM with the imp API holds {base} bytes");
     assert!(base < 1 << 20, "API takes {base} bytes");
     let err = vm
         .run_main(
@@ -114,10 +115,56 @@ fn memory_hog_is_stopped_by_the_memory_limit() {
             "device.nut",
         )
         .unwrap_err();
-    assert!(
-        matches!(err.kind, ErrorKind::MemoryLimit | ErrorKind::Script),
-        "{err}"
-    );
+    assert_eq!(err.kind, ErrorKind::MemoryLimit, "{err}");
+    assert_eq!(err.stack[0].function, "f");
+}
+
+#[test]
+fn script_sized_allocations_over_the_cap_are_refused() {
+    let limits = Limits {
+        instructions_per_run: 10_000_000,
+        memory_bytes: 2 << 20,
+    };
+    let (mut vm, _logs) = vm(limits);
+    for src in [
+        "local a = array(2000000000);",
+        "local a = array(100000000, 0);",
+        "local a = []; a.resize(500000000);",
+        "local b = blob(1000000000);",
+        "local b = blob(10); b.resize(1000000000);",
+    ] {
+        let err = vm.run_main(src, "device.nut").unwrap_err();
+        assert!(err.message.contains("out of memory"), "{src}: {err}");
+    }
+    let err = vm
+        .run_main("local a = array(-5);", "device.nut")
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Script);
+    // Within the cap these work.
+    vm.run_main(
+        "local a = array(1000, 0); local b = blob(1000); a.resize(2000);",
+        "device.nut",
+    )
+    .unwrap();
+}
+
+#[test]
+fn deep_native_recursion_is_an_error() {
+    let (mut vm, _logs) = vm(Limits::default());
+    let err = vm
+        .run_main(
+            "class A { function _get(k) { return this[k + \"x\"]; } }\nA().foo;",
+            "device.nut",
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Script, "{err}");
+    let err = vm
+        .run_main(
+            "local t = {}; t.setdelegate({ _get = function(k) { return t[k]; } });\nt.x;",
+            "device.nut",
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Script, "{err}");
 }
 
 #[test]

@@ -439,7 +439,9 @@ impl<H: Handler> RawVm<H> {
             sq_setforeignptr(v, ctx as *mut c_void);
             sq_glue_install_print(v);
             sq_setcompilererrorhandler(v, compile_error_cb::<H>);
-            sq_enabledebuginfo(v, 1);
+            // Line hooks are not used (the budget lives in the interpreter loop); stacks
+            // get their lines from the line tables compiled in any case.
+            sq_enabledebuginfo(v, 0);
             sq_newclosure(v, error_handler_cb::<H>, 0);
             sq_seterrorhandler(v);
             sq_pushroottable(v);
@@ -462,6 +464,12 @@ impl<H: Handler> RawVm<H> {
     pub fn handler(&mut self) -> &mut H {
         // SAFETY: ctx is valid until Drop; `&mut self` guarantees no VM call is running.
         unsafe { &mut (*self.ctx).handler }
+    }
+
+    /// The handler, read-only.
+    pub fn handler_ref(&self) -> &H {
+        // SAFETY: ctx is valid until Drop; VM calls need `&mut self`, so none is running.
+        unsafe { &(*self.ctx).handler }
     }
 
     /// Starts a new run: resets the instruction count (limit 0: unlimited) and clears a

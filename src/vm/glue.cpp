@@ -119,3 +119,15 @@ static void glue_eprint(HSQUIRRELVM v, const SQChar *fmt, ...) {
     va_list ap; va_start(ap, fmt); glue_vprint(v, 1, fmt, ap); va_end(ap);
 }
 extern "C" void sq_glue_install_print(HSQUIRRELVM v) { sq_setprintfunc(v, glue_print, glue_eprint); }
+
+// Guards the few natives that allocate a size given by the script in one go (array(n),
+// array.resize(n), blob(n), blob.resize(n)): such a request over the cap is refused with a
+// runtime error instead of being allocated (and touched) first. Negative sizes are refused too.
+extern "C" int sq_glue_too_big(SQInteger count, SQInteger elem_size) {
+    if (count < 0) return 1;
+    SqGlueState *st = sq_glue_cur;
+    if (!st || st->cap <= 0) return count > ((SQInteger)1 << 40) / (elem_size > 0 ? elem_size : 1);
+    long long room = st->cap - st->used;
+    if (room <= 0) return 1;
+    return count > room / (elem_size > 0 ? elem_size : 1);
+}

@@ -391,10 +391,10 @@ impl Vm {
     }
 
     /// Pending timers, soonest first (ties in the order they were set).
-    pub fn timers(&mut self) -> Vec<Timer> {
+    pub fn timers(&self) -> Vec<Timer> {
         let mut t: Vec<Timer> = self
             .raw
-            .handler()
+            .handler_ref()
             .timers
             .iter()
             .map(|(&id, &due)| Timer { id, due })
@@ -404,7 +404,7 @@ impl Vm {
     }
 
     /// The soonest pending timer.
-    pub fn next_timer(&mut self) -> Option<Timer> {
+    pub fn next_timer(&self) -> Option<Timer> {
         self.timers().into_iter().next()
     }
 
@@ -440,7 +440,7 @@ impl Vm {
     }
 
     /// The device's current `nv` table (`Null` on an agent).
-    pub fn nv(&mut self) -> Value {
+    pub fn nv(&self) -> Value {
         self.last_nv.clone()
     }
 
