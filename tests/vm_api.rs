@@ -385,3 +385,29 @@ fn pins_nv_and_server_save() {
         .unwrap();
     assert_eq!(ahost.logs(), vec!["loaded 5"]);
 }
+
+#[test]
+fn common_lifecycle_calls_work() {
+    let (mut agent, host) = vm(Side::Agent);
+    agent
+        .run_main(
+            r#"
+            device.onconnect(function() { server.log("device connected"); });
+            device.ondisconnect(function() { server.log("device gone"); });
+            server.onshutdown(function(reason) {});
+            imp.onidle(function() { server.log("idle"); });
+            imp.cancelwakeup(null);
+            server.log(typeof imp.rssi() + " " + date(0).year + " " + date(86400 * 365).month);
+            "#,
+            "agent.nut",
+        )
+        .unwrap();
+    assert!(agent.notify_connection(true).unwrap());
+    assert!(agent.notify_connection(false).unwrap());
+    let now = host.seen.lock().unwrap().now;
+    assert_eq!(agent.run_due_timers(now).unwrap(), 1);
+    assert_eq!(
+        host.logs(),
+        vec!["integer 1970 0", "device connected", "device gone", "idle"]
+    );
+}

@@ -13,8 +13,9 @@
 //! ([`Limits`]); going over either ends the run with a [`RuntimeError`] whose
 //! [`ErrorKind`] says which. A `Vm` is `Send`: use it from one thread at a time.
 //!
-//! Host callbacks must not call back into the same `Vm` (they run while it executes);
-//! queue work for the driver instead.
+//! Host callbacks run while the VM executes: they must not call back into the same `Vm`
+//! (queue work for the driver instead), and the caller must not hold a lock the host needs
+//! while it calls into the `Vm`.
 
 mod ffi;
 
@@ -354,6 +355,14 @@ impl Vm {
     /// `Ok(false)`: no handler for `name`.
     pub fn call_handler(&mut self, name: &str, data: Value) -> Result<bool, RuntimeError> {
         let r = self.run(|raw| raw.call_global("__message", &[Value::Str(name.into()), data]))?;
+        Ok(r == Value::Bool(true))
+    }
+
+    /// Runs the agent's `device.onconnect` (`connected`) or `device.ondisconnect` handler.
+    /// `Ok(false)`: none registered.
+    pub fn notify_connection(&mut self, connected: bool) -> Result<bool, RuntimeError> {
+        let event = if connected { "connect" } else { "disconnect" };
+        let r = self.run(|raw| raw.call_global("__connection", &[Value::Str(event.into())]))?;
         Ok(r == Value::Bool(true))
     }
 

@@ -43,6 +43,12 @@ function __invoke(cb, args) {
     log = function(msg) { ::__host("log", ::__str(msg)); }
     error = function(msg) { ::__host("error", ::__str(msg)); }
     isconnected = function() { return true; }
+    connect = function(cb = null, timeout = 0) { if (cb != null) ::imp.wakeup(0, function() { cb(0); }); }
+    disconnect = function() {}
+    flush = function(timeout) { return true; }
+    setsendtimeoutpolicy = function(policy, wait, timeout) {}
+    onunexpecteddisconnect = function(cb) {}
+    onshutdown = function(cb) {}
 });
 
 // ---- imp --------------------------------------------------------------------------------
@@ -57,7 +63,7 @@ function __invoke(cb, args) {
         return id;
     }
     cancelwakeup = function(id) {
-        if (id in ::__timers) {
+        if (id != null && id in ::__timers) {
             delete ::__timers[id];
             ::__host("cancelwakeup", id);
         }
@@ -65,6 +71,14 @@ function __invoke(cb, args) {
     getmacaddress = function() { return ::__host("mac"); }
     getsoftwareversion = function() { return ::__host("version"); }
     getmemoryfree = function() { return ::__host("memfree"); }
+    onidle = function(cb) { return ::imp.wakeup(0, cb); }
+    sleep = function(secs) {}
+    setpowersave = function(on) {}
+    enableblinkup = function(on) {}
+    setsendbuffersize = function(size) { return 4096; }
+    rssi = function() { return -50; }
+    getssid = function() { return "impt-sim"; }
+    getbssid = function() { return "000000000000"; }
     configparams = {}
 });
 
@@ -86,6 +100,16 @@ local messaging = {
     }
     isconnected = function() { return true; }
 };
+
+::__conn_handlers <- {};
+messaging.onconnect <- function(cb) { ::__conn_handlers.connect <- cb; };
+messaging.ondisconnect <- function(cb) { ::__conn_handlers.disconnect <- cb; };
+
+function __connection(event) {
+    if (!(event in ::__conn_handlers)) return false;
+    ::__invoke(::__conn_handlers[event], [0]);
+    return true;
+}
 
 function __message(name, data) {
     if (!(name in ::__handlers)) return false;
