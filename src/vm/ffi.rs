@@ -483,8 +483,8 @@ impl<H: Handler> RawVm<H> {
         }
     }
 
-    /// Instructions executed since `begin_run` (approximate to the glue's slice while a
-    /// run is in progress; exact after it).
+    /// Instructions executed since `begin_run` (counted per slice of 65536 while a run is
+    /// in progress; exact after it).
     pub fn ops_used(&self) -> u64 {
         self.mem.ops_used.max(0) as u64
     }

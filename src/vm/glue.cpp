@@ -30,29 +30,36 @@ static thread_local SqGlueState *sq_glue_cur = 0;
 static thread_local SQInteger sq_glue_slice = SLICE;
 
 extern "C" void sq_glue_set_current(SqGlueState *st) {
-    // Settle the instructions counted in the running slice against the previous state.
+    // Settle the instructions counted in the running slice against the outgoing state.
     if (sq_glue_cur) {
         SQInteger done = sq_glue_slice - (sq_glue_budget < 0 ? 0 : sq_glue_budget);
         sq_glue_cur->ops_used += done;
     }
     sq_glue_cur = st;
-    sq_glue_slice = SLICE;
-    sq_glue_budget = SLICE;
+    SQInteger next = SLICE;
+    if (st && (st->mem_exceeded || st->ops_exceeded)) next = 0;
+    else if (st && st->ops_limit > 0 && st->ops_limit - st->ops_used < next)
+        next = st->ops_limit - st->ops_used < 0 ? 0 : st->ops_limit - st->ops_used;
+    sq_glue_slice = next;
+    sq_glue_budget = next;
 }
 
 extern "C" SqGlueState *sq_glue_current(void) { return sq_glue_cur; }
 
-// Called from the patched interpreter loop when sq_glue_budget went below zero.
-// Returns non-zero when the VM must raise a runtime error.
+// Called from the patched interpreter loop when sq_glue_budget went below zero, i.e. for
+// the instruction after the slice ran out. Returns non-zero when the VM must raise a runtime
+// error instead of executing that instruction.
 extern "C" int sq_glue_exhausted(void) {
     SqGlueState *st = sq_glue_cur;
     if (!st) { sq_glue_slice = SLICE; sq_glue_budget = SLICE; return 0; }
-    if (st->mem_exceeded || st->ops_exceeded) { sq_glue_slice = 0; sq_glue_budget = 0; return 1; }
-    st->ops_used += sq_glue_slice;
-    if (st->ops_limit > 0 && st->ops_used >= st->ops_limit) {
+    // Instructions consumed since the slice started, including the one about to run.
+    st->ops_used += sq_glue_slice - sq_glue_budget;
+    sq_glue_slice = 0;
+    sq_glue_budget = 0;
+    if (st->mem_exceeded || st->ops_exceeded) { st->ops_used -= 1; return 1; }
+    if (st->ops_limit > 0 && st->ops_used > st->ops_limit) {
+        st->ops_used = st->ops_limit;
         st->ops_exceeded = 1;
-        sq_glue_slice = 0;
-        sq_glue_budget = 0;
         return 1;
     }
     SQInteger next = SLICE;
@@ -76,7 +83,12 @@ static inline void charge(long long delta) {
     if (st->used > st->peak) st->peak = st->used;
     if (st->cap > 0 && st->used > st->cap && !st->mem_exceeded) {
         st->mem_exceeded = 1;
-        sq_glue_budget = -1;  // force a check before the next instruction
+        // Settle the slice and force a check before the next instruction.
+        if (sq_glue_budget > 0) {
+            st->ops_used += sq_glue_slice - sq_glue_budget;
+            sq_glue_slice = 0;
+            sq_glue_budget = 0;
+        }
     }
 }
 
