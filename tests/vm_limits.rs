@@ -168,6 +168,28 @@ fn deep_native_recursion_is_an_error() {
 }
 
 #[test]
+fn each_vm_is_charged_for_its_own_memory() {
+    let (mut a, _) = vm(Limits::default());
+    let (mut b, _) = vm(Limits::default());
+    let (a0, b0) = (a.memory_used(), b.memory_used());
+    a.run_main("big <- array(20000, 0);", "a.nut").unwrap();
+    assert!(
+        a.memory_used() >= a0 + 20000 * 16,
+        "{a0} -> {}",
+        a.memory_used()
+    );
+    assert_eq!(b.memory_used(), b0);
+    b.run_main("server.log(\"b\");", "b.nut").unwrap();
+    a.run_main("big = null;", "a.nut").unwrap();
+    assert!(a.memory_used() < a0 + 20000 * 16);
+    let err = a.run_main("crypto.sha256(\"x\");", "a.nut").unwrap_err();
+    assert_eq!(
+        err.message,
+        "the imp API 'crypto.sha256' is not supported by the simulator"
+    );
+}
+
+#[test]
 fn vm_is_send() {
     fn assert_send<T: Send>() {}
     assert_send::<Vm>();

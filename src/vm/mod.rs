@@ -346,7 +346,9 @@ impl Vm {
         Ok(vm)
     }
 
-    /// Compiles and runs the deployed code (`name` appears in errors and stacks).
+    /// Compiles and runs the deployed code (`name` appears in errors and stacks). Meant once
+    /// per VM: to restart a device or agent, make a new `Vm` (`nv` and `server.save` data
+    /// carry over through the [`Host`]).
     pub fn run_main(&mut self, source: &str, name: &str) -> Result<(), RuntimeError> {
         self.run(|raw| raw.run_script(source, name))
     }
