@@ -13,4 +13,5 @@ pub mod config;
 pub mod error;
 pub mod output;
 pub mod sim;
+pub mod vm;
 pub mod watch;

@@ -1,0 +1,145 @@
+// Glue between the Squirrel VM and the Rust wrapper (src/vm/ffi.rs).
+//
+// * Memory accounting: Squirrel routes every allocation through sq_vm_malloc/realloc/free
+//   (the default definitions in sqmem.cpp are compiled out with
+//   SQ_EXCLUDE_DEFAULT_MEMFUNCTIONS). Bytes are charged to the VM whose state is current on
+//   this thread (set by the Rust side around every entry into a VM).
+// * Instruction budget: build.rs patches SQVM::Execute to decrement sq_glue_budget before
+//   every instruction and to raise a runtime error when sq_glue_exhausted() says so.
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "squirrel.h"
+
+extern "C" {
+struct SqGlueState {
+    long long used;          // bytes currently charged to this VM
+    long long cap;           // memory cap in bytes (<= 0: unlimited)
+    long long peak;          // highest `used` seen
+    long long ops_limit;     // instructions per run (<= 0: unlimited)
+    long long ops_used;      // instructions executed in the current run
+    int mem_exceeded;        // set once `used` went over `cap`
+    int ops_exceeded;        // set once the budget ran out
+};
+}
+
+static const SQInteger SLICE = 1 << 16;
+thread_local SQInteger sq_glue_budget = SLICE;
+static thread_local SqGlueState *sq_glue_cur = 0;
+static thread_local SQInteger sq_glue_slice = SLICE;
+
+extern "C" void sq_glue_set_current(SqGlueState *st) {
+    // Settle the instructions counted in the running slice against the outgoing state.
+    if (sq_glue_cur) {
+        SQInteger done = sq_glue_slice - (sq_glue_budget < 0 ? 0 : sq_glue_budget);
+        sq_glue_cur->ops_used += done;
+    }
+    sq_glue_cur = st;
+    SQInteger next = SLICE;
+    if (st && (st->mem_exceeded || st->ops_exceeded)) next = 0;
+    else if (st && st->ops_limit > 0 && st->ops_limit - st->ops_used < next)
+        next = st->ops_limit - st->ops_used < 0 ? 0 : st->ops_limit - st->ops_used;
+    sq_glue_slice = next;
+    sq_glue_budget = next;
+}
+
+extern "C" SqGlueState *sq_glue_current(void) { return sq_glue_cur; }
+
+// Called from the patched interpreter loop when sq_glue_budget went below zero, i.e. for
+// the instruction after the slice ran out. Returns non-zero when the VM must raise a runtime
+// error instead of executing that instruction.
+extern "C" int sq_glue_exhausted(void) {
+    SqGlueState *st = sq_glue_cur;
+    if (!st) { sq_glue_slice = SLICE; sq_glue_budget = SLICE; return 0; }
+    // Instructions consumed since the slice started, including the one about to run.
+    st->ops_used += sq_glue_slice - sq_glue_budget;
+    sq_glue_slice = 0;
+    sq_glue_budget = 0;
+    if (st->mem_exceeded || st->ops_exceeded) { st->ops_used -= 1; return 1; }
+    if (st->ops_limit > 0 && st->ops_used > st->ops_limit) {
+        st->ops_used = st->ops_limit;
+        st->ops_exceeded = 1;
+        return 1;
+    }
+    SQInteger next = SLICE;
+    if (st->ops_limit > 0 && st->ops_limit - st->ops_used < next) next = st->ops_limit - st->ops_used;
+    sq_glue_slice = next;
+    sq_glue_budget = next;
+    return 0;
+}
+
+extern "C" const char *sq_glue_reason(void) {
+    SqGlueState *st = sq_glue_cur;
+    if (st && st->mem_exceeded) return "out of memory (simulator memory limit exceeded)";
+    return "instruction limit exceeded (runaway code stopped by the simulator)";
+}
+
+static inline void charge(long long delta) {
+    SqGlueState *st = sq_glue_cur;
+    if (!st) return;
+    st->used += delta;
+    if (st->used < 0) st->used = 0;
+    if (st->used > st->peak) st->peak = st->used;
+    if (st->cap > 0 && st->used > st->cap && !st->mem_exceeded) {
+        st->mem_exceeded = 1;
+        // Settle the slice and force a check before the next instruction.
+        if (sq_glue_budget > 0) {
+            st->ops_used += sq_glue_slice - sq_glue_budget;
+            sq_glue_slice = 0;
+            sq_glue_budget = 0;
+        }
+    }
+}
+
+// Allocations never fail here (Squirrel does not check for NULL): going over the cap only
+// flags the VM, which then raises a runtime error before its next instruction.
+void *sq_vm_malloc(SQUnsignedInteger size) {
+    charge((long long)size);
+    return malloc(size);
+}
+
+void *sq_vm_realloc(void *p, SQUnsignedInteger oldsize, SQUnsignedInteger size) {
+    charge((long long)size - (long long)oldsize);
+    return realloc(p, size);
+}
+
+void sq_vm_free(void *p, SQUnsignedInteger size) {
+    charge(-(long long)size);
+    free(p);
+}
+
+// print()/error output: Squirrel's print callbacks are variadic, so they are formatted here
+// and handed to Rust as one string.
+extern "C" void impt_vm_print(HSQUIRRELVM v, const char *text, int is_error);
+
+static void glue_vprint(HSQUIRRELVM v, int is_error, const SQChar *fmt, va_list ap) {
+    char buf[1024];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n < 0) { va_end(ap2); return; }
+    if ((size_t)n < sizeof buf) { impt_vm_print(v, buf, is_error); va_end(ap2); return; }
+    char *big = (char *)malloc((size_t)n + 1);
+    if (big) { vsnprintf(big, (size_t)n + 1, fmt, ap2); impt_vm_print(v, big, is_error); free(big); }
+    va_end(ap2);
+}
+static void glue_print(HSQUIRRELVM v, const SQChar *fmt, ...) {
+    va_list ap; va_start(ap, fmt); glue_vprint(v, 0, fmt, ap); va_end(ap);
+}
+static void glue_eprint(HSQUIRRELVM v, const SQChar *fmt, ...) {
+    va_list ap; va_start(ap, fmt); glue_vprint(v, 1, fmt, ap); va_end(ap);
+}
+extern "C" void sq_glue_install_print(HSQUIRRELVM v) { sq_setprintfunc(v, glue_print, glue_eprint); }
+
+// Guards the few natives that allocate a size given by the script in one go (array(n),
+// array.resize(n), blob(n), blob.resize(n)): such a request over the cap is refused with a
+// runtime error instead of being allocated (and touched) first. Negative sizes are refused too.
+extern "C" int sq_glue_too_big(SQInteger count, SQInteger elem_size) {
+    if (count < 0) return 1;
+    SqGlueState *st = sq_glue_cur;
+    if (!st || st->cap <= 0) return count > ((SQInteger)1 << 40) / (elem_size > 0 ? elem_size : 1);
+    long long room = st->cap - st->used;
+    if (room <= 0) return 1;
+    return count > room / (elem_size > 0 ? elem_size : 1);
+}

@@ -1,0 +1,662 @@
+//! Squirrel 3 virtual machine for simulated devices and agents.
+//!
+//! One [`Vm`] runs one side (device or agent) of a deployment. The imp API a typical program
+//! uses (`server.log`, `imp.wakeup`, `agent.send`/`device.on`, `hardware.pinX`, `nv`,
+//! `server.save`, `http.onrequest`, `time()`, `date()`, `math`, string functions, ...) is
+//! provided on top of a [`Host`], which the simulator's driver implements: it receives log
+//! lines and messages, supplies virtual time, and routes messages between the two VMs.
+//!
+//! Nothing here blocks or sleeps: `imp.wakeup` only records a [`Timer`] with its due virtual
+//! time, and the driver fires it with [`Vm::fire_timer`] or [`Vm::run_due_timers`].
+//!
+//! Every run (main code, a handler, a timer) has an instruction budget and the VM a heap cap
+//! ([`Limits`]); going over either ends the run with a [`RuntimeError`] whose
+//! [`ErrorKind`] says which. A `Vm` is `Send`: use it from one thread at a time.
+//!
+//! Host callbacks run while the VM executes: they must not call back into the same `Vm`
+//! (queue work for the driver instead), and the caller must not hold a lock the host needs
+//! while it calls into the `Vm`.
+
+mod ffi;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Data crossing the boundary between Squirrel and Rust (messages, `server.save`, `nv`,
+/// HTTP). Functions, classes and instances cannot cross it; blobs are not supported.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// Squirrel floats are 32-bit on the imp and here.
+    Float(f64),
+    Str(String),
+    Array(Vec<Value>),
+    /// Key/value pairs in the VM's iteration order.
+    Table(Vec<(Value, Value)>),
+}
+
+impl Value {
+    /// A table from string keys.
+    pub fn table<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Table(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Value::Str(k.into()), v))
+                .collect(),
+        )
+    }
+
+    /// The slot `key` of a table (string key), if any.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Table(pairs) => pairs
+                .iter()
+                .find(|(k, _)| matches!(k, Value::Str(s) if s == key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string inside a `Str`.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON (table keys become strings).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Array(a) => J::Array(a.iter().map(Value::to_json).collect()),
+            Value::Table(pairs) => J::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (key_string(k), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A value from JSON.
+    pub fn from_json(j: &serde_json::Value) -> Value {
+        use serde_json::Value as J;
+        match j {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(0.0)),
+            },
+            J::String(s) => Value::Str(s.clone()),
+            J::Array(a) => Value::Array(a.iter().map(Value::from_json).collect()),
+            J::Object(o) => Value::table(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v)))),
+        }
+    }
+}
+
+fn key_string(k: &Value) -> String {
+    match k {
+        Value::Str(s) => s.clone(),
+        other => match other.to_json() {
+            serde_json::Value::String(s) => s,
+            j => j.to_string(),
+        },
+    }
+}
+
+/// A syntax error, as impCentral reports it (1-based row and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    pub row: u32,
+    pub column: u32,
+    pub text: String,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (row {}, column {})",
+            self.text, self.row, self.column
+        )
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Compiles `source` (reported as `file_name`) without running it.
+pub fn compile_check(source: &str, file_name: &str) -> Result<(), CompileError> {
+    ffi::compile_only(source, file_name)
+}
+
+/// Why a run failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The code given to [`Vm::run_main`] does not compile.
+    Compile,
+    /// An error raised by the program (or by an API call it made).
+    Script,
+    /// The run used up [`Limits::instructions_per_run`].
+    InstructionLimit,
+    /// The VM's heap went over [`Limits::memory_bytes`].
+    MemoryLimit,
+}
+
+/// One call-stack entry, innermost first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
+}
+
+/// A failed run. `Display` gives the lines an imp logs:
+/// `ERROR: <message>`, `ERROR:   at <function>:<line>`, `ERROR:   from <function>:<line>`...
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeError {
+    pub message: String,
+    pub stack: Vec<Frame>,
+    pub kind: ErrorKind,
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ERROR: {}", self.message)?;
+        for (i, fr) in self.stack.iter().enumerate() {
+            let word = if i == 0 { "at" } else { "from" };
+            write!(f, "\nERROR:   {word} {}:{}", fr.function, fr.line)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+/// Per-VM limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// VM instructions one run (main code, handler, timer) may execute; 0: unlimited.
+    pub instructions_per_run: u64,
+    /// Heap bytes the VM may hold (including the imp API itself, about 60 KiB); 0: unlimited.
+    pub memory_bytes: u64,
+}
+
+impl Default for Limits {
+    /// 50 million instructions per run (well under a second) and 8 MiB of heap.
+    fn default() -> Limits {
+        Limits {
+            instructions_per_run: 50_000_000,
+            memory_bytes: 8 << 20,
+        }
+    }
+}
+
+/// Which side of a deployment a VM runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Device,
+    Agent,
+}
+
+/// Kind of a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    /// `server.log` and `print`.
+    Log,
+    /// `server.error`.
+    Error,
+}
+
+/// An HTTP request to the agent URL, for `http.onrequest`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HttpRequest {
+    pub method: String,
+    /// Path below the agent URL, e.g. `/` or `/led`.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// The answer given with `res.send(status, body)`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Headers set with `res.header(name, value)`, names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// A pending `imp.wakeup`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timer {
+    pub id: u64,
+    /// Virtual time (seconds, as [`Host::now`]) when it is due.
+    pub due: f64,
+}
+
+/// What a VM needs from the simulator. Called while the VM runs: must not re-enter it.
+pub trait Host: Send {
+    /// Device or agent.
+    fn side(&self) -> Side;
+    /// `server.log`, `server.error` and `print` output.
+    fn log(&mut self, kind: LogKind, message: &str);
+    /// Virtual time: seconds since the Unix epoch.
+    fn now(&self) -> f64;
+    /// `agent.send(name, data)` on a device, `device.send(name, data)` on an agent.
+    fn send(&mut self, name: &str, data: Value);
+    /// `imp.getmacaddress()`.
+    fn mac_address(&self) -> String {
+        "0c2a69000000".to_string()
+    }
+    /// `hardware.getdeviceid()`.
+    fn device_id(&self) -> String {
+        "0000000000000000".to_string()
+    }
+    /// `http.agenturl()`.
+    fn agent_url(&self) -> String {
+        "http://localhost/agent".to_string()
+    }
+    /// `server.save(table)` on an agent; an `Err` becomes a runtime error.
+    fn save(&mut self, _data: Value) -> Result<(), String> {
+        Ok(())
+    }
+    /// `server.load()` on an agent: what was saved last (an empty table at first).
+    fn load(&mut self) -> Value {
+        Value::Table(Vec::new())
+    }
+    /// The device's `nv` table when a device VM starts (`Null`: empty).
+    fn load_nv(&mut self) -> Value {
+        Value::Null
+    }
+    /// The device's `nv` table after a run that changed it.
+    fn store_nv(&mut self, _nv: &Value) {}
+    /// `hardware.pinX.write(value)` (`pin` is `"1"`, `"A"`...).
+    fn pin_written(&mut self, _pin: &str, _value: &Value) {}
+    /// `res.send` for a request that was answered after [`Vm::handle_http`] returned.
+    fn http_response(&mut self, _request_id: u64, _response: HttpResponse) {}
+}
+
+const PRELUDE: &str = include_str!("prelude.nut");
+const PRELUDE_NAME: &str = "__impt_api__";
+
+struct State {
+    host: Box<dyn Host>,
+    side: Side,
+    start: f64,
+    timers: BTreeMap<u64, f64>,
+    /// The request being handled by `handle_http` and its response if already sent.
+    current_request: Option<(u64, Option<HttpResponse>)>,
+}
+
+/// A Squirrel VM running one side of a deployment.
+pub struct Vm {
+    raw: ffi::RawVm<State>,
+    limits: Limits,
+    next_request: u64,
+    last_nv: Value,
+    last_instructions: u64,
+}
+
+impl Vm {
+    /// A VM with the imp API of `host.side()` loaded (and, on a device, `nv` from
+    /// [`Host::load_nv`]). Fails only if the API does not fit in the limits.
+    pub fn new(limits: Limits, mut host: Box<dyn Host>) -> Result<Vm, RuntimeError> {
+        let side = host.side();
+        let start = host.now();
+        let nv = if side == Side::Device {
+            host.load_nv()
+        } else {
+            Value::Null
+        };
+        let state = State {
+            host,
+            side,
+            start,
+            timers: BTreeMap::new(),
+            current_request: None,
+        };
+        let mut vm = Vm {
+            raw: ffi::RawVm::new(state, limits.memory_bytes),
+            limits,
+            next_request: 1,
+            last_nv: Value::Table(Vec::new()),
+            last_instructions: 0,
+        };
+        let side_name = match side {
+            Side::Device => "device",
+            Side::Agent => "agent",
+        };
+        let setup = format!("::__side <- \"{side_name}\";\n{PRELUDE}");
+        vm.run(|raw| raw.run_script(&setup, PRELUDE_NAME))?;
+        if side == Side::Device && nv != Value::Null {
+            vm.last_nv = nv.clone();
+            vm.run(|raw| raw.call_global("__set_nv", &[nv]).map(drop))?;
+        }
+        Ok(vm)
+    }
+
+    /// Compiles and runs the deployed code (`name` appears in errors and stacks). Meant once
+    /// per VM: to restart a device or agent, make a new `Vm` (`nv` and `server.save` data
+    /// carry over through the [`Host`]).
+    pub fn run_main(&mut self, source: &str, name: &str) -> Result<(), RuntimeError> {
+        self.run(|raw| raw.run_script(source, name))
+    }
+
+    /// Delivers message `name` to the handler registered with `agent.on`/`device.on`.
+    /// `Ok(false)`: no handler for `name`.
+    pub fn call_handler(&mut self, name: &str, data: Value) -> Result<bool, RuntimeError> {
+        let r = self.run(|raw| raw.call_global("__message", &[Value::Str(name.into()), data]))?;
+        Ok(r == Value::Bool(true))
+    }
+
+    /// Runs the agent's `device.onconnect` (`connected`) or `device.ondisconnect` handler.
+    /// `Ok(false)`: none registered.
+    pub fn notify_connection(&mut self, connected: bool) -> Result<bool, RuntimeError> {
+        let event = if connected { "connect" } else { "disconnect" };
+        let r = self.run(|raw| raw.call_global("__connection", &[Value::Str(event.into())]))?;
+        Ok(r == Value::Bool(true))
+    }
+
+    /// Runs `http.onrequest`'s handler (agent). `Ok(Some)`: answered during the call;
+    /// `Ok(None)`: no handler, or the answer comes later through [`Host::http_response`]
+    /// with this request's id ([`Vm::last_request_id`]).
+    pub fn handle_http(&mut self, req: &HttpRequest) -> Result<Option<HttpResponse>, RuntimeError> {
+        let id = self.next_request;
+        self.next_request += 1;
+        let pairs = |v: &[(String, String)]| {
+            Value::table(v.iter().map(|(k, x)| (k.clone(), Value::Str(x.clone()))))
+        };
+        let table = Value::table([
+            ("method", Value::Str(req.method.clone())),
+            ("path", Value::Str(req.path.clone())),
+            ("query", pairs(&req.query)),
+            ("headers", pairs(&req.headers)),
+            ("body", Value::Str(req.body.clone())),
+        ]);
+        self.raw.handler().current_request = Some((id, None));
+        let r = self.run(|raw| raw.call_global("__http", &[Value::Int(id as i64), table]));
+        let answered = self
+            .raw
+            .handler()
+            .current_request
+            .take()
+            .and_then(|(_, r)| r);
+        r?;
+        Ok(answered)
+    }
+
+    /// Id of the last request given to [`Vm::handle_http`].
+    pub fn last_request_id(&self) -> u64 {
+        self.next_request - 1
+    }
+
+    /// Pending timers, soonest first (ties in the order they were set).
+    pub fn timers(&self) -> Vec<Timer> {
+        let mut t: Vec<Timer> = self
+            .raw
+            .handler_ref()
+            .timers
+            .iter()
+            .map(|(&id, &due)| Timer { id, due })
+            .collect();
+        t.sort_by(|a, b| a.due.total_cmp(&b.due).then(a.id.cmp(&b.id)));
+        t
+    }
+
+    /// The soonest pending timer.
+    pub fn next_timer(&self) -> Option<Timer> {
+        self.timers().into_iter().next()
+    }
+
+    /// Runs timer `id`'s callback. `Ok(false)`: no such timer (fired or cancelled).
+    pub fn fire_timer(&mut self, id: u64) -> Result<bool, RuntimeError> {
+        if self.raw.handler().timers.remove(&id).is_none() {
+            return Ok(false);
+        }
+        let r = self.run(|raw| raw.call_global("__fire_timer", &[Value::Int(id as i64)]))?;
+        Ok(r == Value::Bool(true))
+    }
+
+    /// Fires, in order, every timer due at or before virtual time `now`, including ones
+    /// those callbacks set. Stops at the first error. Returns how many fired.
+    pub fn run_due_timers(&mut self, now: f64) -> Result<usize, RuntimeError> {
+        let mut fired = 0;
+        while let Some(t) = self.next_timer() {
+            if t.due > now {
+                break;
+            }
+            if self.fire_timer(t.id)? {
+                fired += 1;
+            }
+        }
+        Ok(fired)
+    }
+
+    /// Sets an input pin's value from outside (device); runs its state-change callback
+    /// if the value changed.
+    pub fn set_pin(&mut self, pin: &str, value: Value) -> Result<(), RuntimeError> {
+        self.run(|raw| raw.call_global("__set_pin", &[Value::Str(pin.into()), value]))
+            .map(drop)
+    }
+
+    /// The device's current `nv` table (`Null` on an agent).
+    pub fn nv(&self) -> Value {
+        self.last_nv.clone()
+    }
+
+    /// The host given to [`Vm::new`].
+    pub fn host(&mut self) -> &mut dyn Host {
+        self.raw.handler().host.as_mut()
+    }
+
+    /// Heap bytes the VM holds now.
+    pub fn memory_used(&self) -> u64 {
+        self.raw.mem_used()
+    }
+
+    /// Instructions the last run executed.
+    pub fn last_instructions(&self) -> u64 {
+        self.last_instructions
+    }
+
+    fn run<T>(
+        &mut self,
+        f: impl FnOnce(&mut ffi::RawVm<State>) -> Result<T, ffi::ScriptError>,
+    ) -> Result<T, RuntimeError> {
+        self.raw.begin_run(self.limits.instructions_per_run);
+        let r = f(&mut self.raw);
+        self.last_instructions = self.raw.ops_used();
+        let r = r.map_err(|e| RuntimeError {
+            message: e.message,
+            stack: e
+                .frames
+                .into_iter()
+                .filter(|f| f.file != PRELUDE_NAME && f.file != "NATIVE" && !f.file.is_empty())
+                .collect(),
+            kind: e.kind,
+        });
+        if matches!(&r, Err(e) if e.kind == ErrorKind::MemoryLimit) {
+            self.raw.collect_garbage();
+        }
+        self.sync_nv();
+        r
+    }
+
+    /// After a device run: hand a changed `nv` to the host.
+    fn sync_nv(&mut self) {
+        if self.raw.handler().side != Side::Device {
+            return;
+        }
+        self.raw.begin_run(1_000_000);
+        if let Ok(nv) = self.raw.call_global("__get_nv", &[]) {
+            if nv != self.last_nv {
+                self.raw.handler().host.store_nv(&nv);
+                self.last_nv = nv;
+            }
+        }
+    }
+}
+
+fn arg(args: &[Value], i: usize) -> &Value {
+    args.get(i).unwrap_or(&Value::Null)
+}
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn string(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.clone(),
+        Value::Null => String::new(),
+        other => key_string(other),
+    }
+}
+
+fn date_table(t: f64) -> Value {
+    use chrono::{Datelike, Timelike};
+    let secs = t.floor() as i64;
+    let usec = ((t - t.floor()) * 1e6) as i64;
+    let d = chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default();
+    Value::table([
+        ("year", Value::Int(d.year() as i64)),
+        ("month", Value::Int(d.month0() as i64)),
+        ("day", Value::Int(d.day() as i64)),
+        ("hour", Value::Int(d.hour() as i64)),
+        ("min", Value::Int(d.minute() as i64)),
+        ("sec", Value::Int(d.second() as i64)),
+        (
+            "wday",
+            Value::Int(d.weekday().num_days_from_sunday() as i64),
+        ),
+        ("yday", Value::Int(d.ordinal0() as i64)),
+        ("time", Value::Int(secs)),
+        ("usec", Value::Int(usec)),
+    ])
+}
+
+impl ffi::Handler for State {
+    fn host_op(&mut self, op: &str, args: Vec<Value>) -> Result<Value, String> {
+        let now = self.host.now();
+        Ok(match op {
+            "log" => {
+                self.host.log(LogKind::Log, &string(arg(&args, 0)));
+                Value::Null
+            }
+            "error" => {
+                self.host.log(LogKind::Error, &string(arg(&args, 0)));
+                Value::Null
+            }
+            "time" => Value::Int(now.floor() as i64),
+            "date" => date_table(num(arg(&args, 0)).unwrap_or(now)),
+            "clock" => Value::Float(now - self.start),
+            "millis" => Value::Int(((now - self.start) * 1000.0) as i64),
+            "wakeup" => {
+                let id = num(arg(&args, 0)).ok_or("bad timer id")? as u64;
+                let secs = num(arg(&args, 1)).ok_or("imp.wakeup: bad time")?;
+                self.timers.insert(id, now + secs.max(0.0));
+                Value::Null
+            }
+            "cancelwakeup" => {
+                if let Some(id) = num(arg(&args, 0)) {
+                    self.timers.remove(&(id as u64));
+                }
+                Value::Null
+            }
+            "mac" => Value::Str(self.host.mac_address()),
+            "deviceid" => Value::Str(self.host.device_id()),
+            "agenturl" => Value::Str(self.host.agent_url()),
+            "version" => Value::Str(format!("impt-sim {}", env!("CARGO_PKG_VERSION"))),
+            "memfree" => Value::Int(ffi::memory_free() as i64),
+            "send" => {
+                let name = arg(&args, 0)
+                    .as_str()
+                    .ok_or("send: the name must be a string")?;
+                self.host.send(name, arg(&args, 1).clone());
+                Value::Null
+            }
+            "save" => {
+                let data = arg(&args, 0);
+                if !matches!(data, Value::Table(_)) {
+                    return Err("server.save: argument must be a table".into());
+                }
+                self.host.save(data.clone())?;
+                Value::Int(0)
+            }
+            "load" => self.host.load(),
+            "respond" => {
+                let id = num(arg(&args, 0)).unwrap_or(0.0) as u64;
+                let status = num(arg(&args, 1)).ok_or("res.send: bad status code")? as u16;
+                let headers = match arg(&args, 3) {
+                    Value::Table(p) => p.iter().map(|(k, v)| (key_string(k), string(v))).collect(),
+                    _ => Vec::new(),
+                };
+                let resp = HttpResponse {
+                    status,
+                    headers,
+                    body: string(arg(&args, 2)),
+                };
+                match &mut self.current_request {
+                    Some((cur, slot)) if *cur == id => *slot = Some(resp),
+                    _ => self.host.http_response(id, resp),
+                }
+                Value::Null
+            }
+            "pin_configure" => Value::Null,
+            "pin_write" => {
+                self.host.pin_written(&string(arg(&args, 0)), arg(&args, 1));
+                Value::Null
+            }
+            "jsonencode" => Value::Str(arg(&args, 0).to_json().to_string()),
+            "jsondecode" => {
+                let s = arg(&args, 0)
+                    .as_str()
+                    .ok_or("http.jsondecode: expected a string")?;
+                let j: serde_json::Value =
+                    serde_json::from_str(s).map_err(|e| format!("http.jsondecode: {e}"))?;
+                Value::from_json(&j)
+            }
+            "urlencode" => {
+                let mut ser = url::form_urlencoded::Serializer::new(String::new());
+                if let Value::Table(pairs) = arg(&args, 0) {
+                    for (k, v) in pairs {
+                        ser.append_pair(&key_string(k), &string(v));
+                    }
+                }
+                Value::Str(ser.finish())
+            }
+            "urldecode" => {
+                let s = string(arg(&args, 0));
+                Value::table(
+                    url::form_urlencoded::parse(s.as_bytes())
+                        .map(|(k, v)| (k.into_owned(), Value::Str(v.into_owned()))),
+                )
+            }
+            other => return Err(format!("unknown host operation '{other}'")),
+        })
+    }
+
+    fn print(&mut self, text: &str, is_error: bool) {
+        let kind = if is_error {
+            LogKind::Error
+        } else {
+            LogKind::Log
+        };
+        self.host.log(kind, text);
+    }
+}
