@@ -21,7 +21,7 @@ use super::{Options, SourcePos};
 type Vars = Vec<(&'static str, Value)>;
 
 const MAX_EXECUTION_DEPTH: usize = 256;
-const MAX_LOOP_ITERATIONS: usize = 10_000_000;
+const MAX_LOOP_ITERATIONS: usize = 1_000_000;
 
 /// Internal failure, before it gets a position.
 pub enum Fail {
