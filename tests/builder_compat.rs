@@ -197,6 +197,7 @@ fn output_matches_npm_builder() {
         let ours = preprocess_file(Path::new(&job.input), &opts);
         match (r["ok"].as_bool().unwrap_or(false), ours) {
             (true, Ok(p)) => {
+                assert_eq!(p.line_map.len(), p.code.lines().count(), "{}: line map size", job.label);
                 if r["out"].as_str() == Some(p.code.as_str()) {
                     same_out += 1;
                 } else {
