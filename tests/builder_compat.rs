@@ -148,6 +148,16 @@ fn fixture_jobs(root: &Path, from_root: bool) -> Vec<Job> {
                 ),
             });
         }
+        if from_root {
+            let rel = f.strip_prefix(&root).unwrap().display().to_string();
+            out.push(Job {
+                cwd: root.clone(),
+                input: rel.clone(),
+                lc: true,
+                defines: Default::default(),
+                label: format!("{} from {}", rel, root.display()),
+            });
+        }
     }
     out
 }
