@@ -3,7 +3,8 @@
 //! Runs npm Builder (through a small Node driver, many inputs per process) and this crate on
 //! (a) every `.nut` file of Builder's own spec fixtures, as shipped in the npm package, and
 //! (b) randomly generated programs with include trees, with and without `-l`, and (c) random
-//! token noise (lexer and expression-parser parity, errors included).
+//! token noise (lexer and expression-parser parity, errors included), plus this project's own
+//! edge-case fixtures in `tests/fixtures/builder`.
 //! Skips (passes) when Node or npm Builder is absent. Builder is looked up in
 //! `$IMPT_NPM_BUILDER` (the `node_modules/Builder` directory) or
 //! `/tmp/npmbuilder/node_modules/Builder` (`npm install Builder@4.2.1` there).
@@ -14,6 +15,7 @@ mod builder_gen;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use base64::Engine;
 use impt::builder::{preprocess_file, Options};
 use serde_json::{json, Value};
 
@@ -37,9 +39,10 @@ for (const job of jobs) {
     b.machine.readers.file.inputFileDir = path.dirname(path.resolve(job.input));
     b.machine.excludeList = '';
     const out = b.machine.execute(`@include "${job.input.replace(/"/g, `'`)}"`, job.defines || {});
-    r = { ok: true, out };
+    // base64 of the UTF-8 bytes, as written to stdout (lone surrogates become U+FFFD)
+    r = { ok: true, out: Buffer.from(out).toString('base64') };
   } catch (e) {
-    r = { ok: false, err: String((e && e.message) || e) };
+    r = { ok: false, err: Buffer.from(String((e && e.message) || e)).toString('base64') };
   }
   console.error = saved;
   r.warnings = warnings;
@@ -89,12 +92,27 @@ fn run_node(builder: &Path, jobs: &[Job], work: &Path) -> Vec<Value> {
         .status()
         .unwrap();
     assert!(st.success(), "node driver failed");
-    serde_json::from_str::<Vec<Value>>(&std::fs::read_to_string(&rf).unwrap()).unwrap()
+    let mut v = serde_json::from_str::<Vec<Value>>(&std::fs::read_to_string(&rf).unwrap()).unwrap();
+    for r in v.iter_mut() {
+        for k in ["out", "err"] {
+            if let Some(b) = r[k].as_str() {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(b).unwrap();
+                r[k] = Value::String(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+    }
+    v
 }
 
 fn spec_jobs(builder: &Path) -> Vec<Job> {
+    fixture_jobs(&builder.join("spec/fixtures"), false)
+}
+
+/// Jobs for every `.nut` under `root` (cwd = the file's directory, with and without `-l`);
+/// with `from_root`, also each one run from `root` with a relative path.
+fn fixture_jobs(root: &Path, from_root: bool) -> Vec<Job> {
     let mut out = Vec::new();
-    let root = builder.join("spec/fixtures");
+    let root = root.to_path_buf();
     let mut stack = vec![root.clone()];
     let mut files = Vec::new();
     while let Some(d) = stack.pop() {
@@ -130,6 +148,16 @@ fn spec_jobs(builder: &Path) -> Vec<Job> {
                 ),
             });
         }
+        if from_root {
+            let rel = f.strip_prefix(&root).unwrap().display().to_string();
+            out.push(Job {
+                cwd: root.clone(),
+                input: rel.clone(),
+                lc: true,
+                defines: Default::default(),
+                label: format!("{} from {}", rel, root.display()),
+            });
+        }
     }
     out
 }
@@ -146,6 +174,12 @@ fn output_matches_npm_builder() {
     let work = work_path.as_path();
     let mut jobs = spec_jobs(&builder);
     let n_spec = jobs.len();
+    // this project's own edge-case fixtures
+    jobs.extend(fixture_jobs(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/builder"),
+        true,
+    ));
+    let n_own = jobs.len() - n_spec;
     let cases: u64 = std::env::var("IMPT_COMPAT_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -197,6 +231,12 @@ fn output_matches_npm_builder() {
         let ours = preprocess_file(Path::new(&job.input), &opts);
         match (r["ok"].as_bool().unwrap_or(false), ours) {
             (true, Ok(p)) => {
+                assert_eq!(
+                    p.line_map.len(),
+                    p.code.lines().count(),
+                    "{}: line map size",
+                    job.label
+                );
                 if r["out"].as_str() == Some(p.code.as_str()) {
                     same_out += 1;
                 } else {
@@ -226,10 +266,11 @@ fn output_matches_npm_builder() {
         }
     }
     eprintln!(
-        "compared {} inputs ({} from Builder's spec fixtures, {} generated): {} identical outputs, {} identical errors, {} errors with different text, {} differences",
+        "compared {} inputs ({} from Builder's spec fixtures, {} own fixtures, {} generated): {} identical outputs, {} identical errors, {} errors with different text, {} differences",
         jobs.len(),
         n_spec,
-        jobs.len() - n_spec,
+        n_own,
+        jobs.len() - n_spec - n_own,
         same_out,
         same_err,
         err_text_differs,

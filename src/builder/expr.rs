@@ -109,7 +109,11 @@ type PResult = Result<Node, ParseError>;
 struct Parser<'a> {
     s: &'a [char],
     i: usize,
+    depth: usize,
 }
+
+/// Nesting limit (Builder's parser would exhaust the JavaScript stack).
+const MAX_NESTING: usize = 500;
 
 /// Parse an expression.
 pub fn parse(text: &str) -> PResult {
@@ -119,7 +123,11 @@ pub fn parse(text: &str) -> PResult {
 
 /// Parse an expression given as chars.
 pub fn parse_chars(chars: &[char]) -> PResult {
-    let mut p = Parser { s: chars, i: 0 };
+    let mut p = Parser {
+        s: chars,
+        i: 0,
+        depth: 0,
+    };
     let mut nodes = Vec::new();
     while p.i < p.s.len() {
         let c = p.s[p.i];
@@ -164,6 +172,16 @@ impl Parser<'_> {
     }
 
     fn expression(&mut self) -> PResult {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.err("Maximum call stack size exceeded".into()));
+        }
+        let r = self.expression_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn expression_inner(&mut self) -> PResult {
         let test = self.binary_expression()?;
         self.spaces();
         if self.cur() == Some('?') {
@@ -259,7 +277,13 @@ impl Parser<'_> {
             }
             Some(op @ ('-' | '!' | '+')) => {
                 self.i += 1;
-                let arg = self.token()?;
+                self.depth += 1;
+                if self.depth > MAX_NESTING {
+                    return Err(self.err("Maximum call stack size exceeded".into()));
+                }
+                let arg = self.token();
+                self.depth -= 1;
+                let arg = arg?;
                 Ok(Node::Unary {
                     op,
                     arg: Box::new(arg),

@@ -340,6 +340,38 @@ pub fn set_parts(arg: &str) -> Option<(&str, &str)> {
     }
 }
 
+/// For each prefix length `n` (index), whether `body[..n]` may parse: `false` once inside an
+/// open string literal; the vector ends at the first unquoted `}` (longer prefixes fail).
+fn viable_prefix_ends(body: &[char]) -> Vec<bool> {
+    let mut v = Vec::with_capacity(body.len() + 1);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    v.push(true);
+    for &c in body {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => {
+                if c == '}' {
+                    break;
+                }
+                if c == '"' || c == '\'' {
+                    quote = Some(c);
+                }
+            }
+        }
+        v.push(quote.is_none());
+    }
+    v
+}
+
 /// Start of the first `@{` that has a `}` somewhere after it.
 fn inline_start(frag: &[char]) -> Option<usize> {
     let at = (0..frag.len().saturating_sub(1)).find(|&i| frag[i] == '@' && frag[i + 1] == '{')?;
@@ -354,14 +386,20 @@ fn tokenize_fragment(
 ) -> Result<(), BuilderError> {
     let mut frag: Vec<char> = text.chars().collect();
     while let Some(at) = inline_start(&frag) {
+        let body = &frag[at + 2..];
         let max = frag.len() as isize - at as isize - 3;
-        let mut arg_len = max;
+        // Only prefixes without an unquoted `}` and not ending inside a string literal can
+        // parse (quotes always open string literals in the expression grammar): skip the rest.
+        let viable = viable_prefix_ends(body);
+        let mut arg_len = max.min(viable.len() as isize - 1);
         let mut parsed = false;
         while arg_len >= 0 {
-            let end = at + 2 + arg_len as usize;
-            if expr::parse_chars(&frag[at + 2..end]).is_ok() {
-                parsed = true;
-                break;
+            if viable[arg_len as usize] {
+                let end = at + 2 + arg_len as usize;
+                if expr::parse_chars(&frag[at + 2..end]).is_ok() {
+                    parsed = true;
+                    break;
+                }
             }
             arg_len -= 1;
         }

@@ -21,7 +21,7 @@ use super::{Options, SourcePos};
 type Vars = Vec<(&'static str, Value)>;
 
 const MAX_EXECUTION_DEPTH: usize = 256;
-const MAX_LOOP_ITERATIONS: usize = 10_000_000;
+const MAX_LOOP_ITERATIONS: usize = 100_000;
 
 /// Internal failure, before it gets a position.
 pub enum Fail {
@@ -67,6 +67,14 @@ pub struct Buf {
     last_start: usize,
     last_file: Option<String>,
     pub map: Option<Vec<SourcePos>>,
+    memo: Option<(Value, Value, String)>,
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => Rc::ptr_eq(x, y) || x == y,
+        _ => false,
+    }
 }
 
 impl Buf {
@@ -76,6 +84,7 @@ impl Buf {
             last_start: 0,
             last_file: None,
             map: with_map.then(Vec::new),
+            memo: None,
         }
     }
 
@@ -361,33 +370,50 @@ impl<'o> Machine<'o> {
     }
 
     fn out(&mut self, text: &str, ctx: &Ctx, buf: &mut Buf) {
-        let need_pos = self.opts.line_control || buf.map.is_some();
-        let info = if need_pos {
-            let file = ctx.string("__FILE__");
-            let path = ctx.string("__PATH__");
-            Some((source_name(&path, &file), file))
-        } else {
-            None
-        };
         let line = ctx.line();
-        let pos = || SourcePos {
-            file: info.as_ref().map(|i| i.0.clone()).unwrap_or_default(),
-            line,
-        };
         if self.opts.line_control && !ctx.get("__INLINE__").is_some_and(|v| v.truthy()) {
-            if let Some((src, file)) = &info {
-                if buf.last_file.as_deref() != Some(file.as_str()) {
-                    let l = format!(
-                        "#line {} \"{}\"\n",
-                        ctx.string("__LINE__"),
-                        src.replace('"', "\\\"")
-                    );
-                    buf.push(&l, &pos);
-                    buf.last_file = Some(file.clone());
-                }
+            let file = ctx.string("__FILE__");
+            if buf.last_file.as_deref() != Some(file.as_str()) {
+                let src = Self::source_of(ctx, buf);
+                let l = format!(
+                    "#line {} \"{}\"\n",
+                    ctx.string("__LINE__"),
+                    src.replace('"', "\\\"")
+                );
+                let pos = SourcePos { file: src, line };
+                buf.push(&l, &|| pos.clone());
+                buf.last_file = Some(file);
             }
         }
-        buf.push(text, &pos);
+        let starts_line = buf.out.is_empty()
+            || buf.out.ends_with('\n')
+            || text.strip_suffix('\n').unwrap_or(text).contains('\n');
+        if buf.map.is_some() && !text.is_empty() && starts_line {
+            let pos = SourcePos {
+                file: Self::source_of(ctx, buf),
+                line,
+            };
+            buf.push(text, &|| pos.clone());
+        } else {
+            buf.push(text, &|| SourcePos {
+                file: String::new(),
+                line,
+            });
+        }
+    }
+
+    /// The source name of the current file, as in `#line` (memoized per file).
+    fn source_of(ctx: &Ctx, buf: &mut Buf) -> String {
+        let path = ctx.get("__PATH__").unwrap_or(Value::Undefined);
+        let file = ctx.get("__FILE__").unwrap_or(Value::Undefined);
+        if let Some((p, f, s)) = &buf.memo {
+            if same(p, &path) && same(f, &file) {
+                return s.clone();
+            }
+        }
+        let s = source_name(&path.to_js_string(), &file.to_js_string());
+        buf.memo = Some((path, file, s.clone()));
+        s
     }
 
     fn include(&mut self, value: &str, once: bool, ctx: &Ctx, buf: &mut Buf) -> Result<(), Fail> {
