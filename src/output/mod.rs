@@ -95,6 +95,22 @@ impl Ui {
         self.out(msg);
     }
 
+    /// A line printed in every mode but json (the test runner's `[test]`/`[error]` lines).
+    pub fn text(&self, msg: &str) {
+        if !self.is_json() {
+            self.out(msg);
+        }
+    }
+
+    /// Wraps `text` in an ANSI foreground color (SGR `code`) when colors are on.
+    pub fn paint(&self, code: u8, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[39m")
+        } else {
+            text.to_string()
+        }
+    }
+
     /// A line on stderr, in every mode (the original's few `console.error` lines).
     pub fn stderr_line(&self, msg: &str) {
         self.stop_spinner();
