@@ -28,7 +28,10 @@ fn create_info_update_delete() {
         .has("Error: Device file \"nope.nut\" is not found.")
         .has("IMPT COMMAND FAILS");
     assert!(!env.path(".impt.test").exists());
-    assert!(!env.path(".builder-cache").exists(), "create cleans the cache");
+    assert!(
+        !env.path(".builder-cache").exists(),
+        "create cleans the cache"
+    );
 
     std::fs::write(env.path("dev.nut"), "// device\n").unwrap();
     let out = env.impt(&[
@@ -127,11 +130,16 @@ fn github_file_and_delete_of_referenced_files() {
         .has("GitHub credentials Configuration is created successfully.");
     let gh: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(env.path("gh.json")).unwrap()).unwrap();
-    assert_eq!(gh, serde_json::json!({"githubUser": "me", "githubToken": "tok"}));
+    assert_eq!(
+        gh,
+        serde_json::json!({"githubUser": "me", "githubToken": "tok"})
+    );
     // existing: asks; prompts for what is missing
     env.impt_input(&["test", "github", "-i", "gh.json"], "n\n")
         .failed()
-        .has("GitHub credentials Configuration File gh.json already exists. It will be overwritten.");
+        .has(
+            "GitHub credentials Configuration File gh.json already exists. It will be overwritten.",
+        );
     env.impt_input(&["test", "github", "-i", "gh.json", "-q"], "you\nsecret\n")
         .ok()
         .has("Enter GitHub username: ")
@@ -139,12 +147,24 @@ fn github_file_and_delete_of_referenced_files() {
     let gh: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(env.path("gh.json")).unwrap()).unwrap();
     assert_eq!(gh["githubToken"], "secret");
-    assert!(!env.path(".impt.test").exists(), "github does not touch .impt.test");
+    assert!(
+        !env.path(".impt.test").exists(),
+        "github does not touch .impt.test"
+    );
 
     std::fs::write(env.path("vars.json"), "{\"A\": 1}").unwrap();
-    env.impt(&["test", "create", "-g", "DG", "-i", "gh.json", "-j", "vars.json"])
-        .ok()
-        .lacks("is not found");
+    env.impt(&[
+        "test",
+        "create",
+        "-g",
+        "DG",
+        "-i",
+        "gh.json",
+        "-j",
+        "vars.json",
+    ])
+    .ok()
+    .lacks("is not found");
     std::fs::remove_file(env.path("vars.json")).unwrap();
     env.impt_input(&["test", "delete", "-a"], "y\n")
         .ok()
