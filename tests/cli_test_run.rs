@@ -142,6 +142,18 @@ fn unit(env: &Env, device: &str, side: &str, session: &str, typ: &str, msg: serd
     emit(env, device, side, &line.to_string());
 }
 
+/// How many device assignments the sim has served.
+fn assign_requests(env: &Env) -> u64 {
+    let (_, stats) = env.http("GET", "/_sim/stats", None);
+    stats["routes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with("POST ") && k.ends_with("/relationships/devices"))
+        .map(|(_, v)| v.as_u64().unwrap_or(0))
+        .sum()
+}
+
 fn write(env: &Env, name: &str, text: &str) {
     let p = env.path(name);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -254,13 +266,18 @@ fn failing_test_and_summary() {
     write(&env, "dev.nut", "// app\n");
     env.impt(&["test", "update", "-x", "dev.nut"]).ok();
     write(&env, "a.test.nut", PASSING);
+    let before = assign_requests(&env);
     let run = Run::start(&env, &["-z", "minimal"]);
     let id = run.session(0, false);
     let d = &devices[0];
-    // minimal mode prints no info lines to wait for: give the stream time to subscribe
-    std::thread::sleep(Duration::from_millis(800));
+    // minimal mode prints no info lines to wait for: watch the sim for the re-assignment
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while assign_requests(&env) < before + 1 {
+        assert!(Instant::now() < deadline, "no re-assignment");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     env.http("POST", &format!("/_sim/devices/{d}/restart"), None);
-    std::thread::sleep(Duration::from_millis(800));
+    std::thread::sleep(Duration::from_millis(500));
     let s = "server.log";
     unit(&env, d, s, &id, "SESSION_START", "".into());
     unit(&env, d, s, &id, "TEST_START", "MyCase::testBad()".into());
@@ -459,4 +476,65 @@ fn no_files_no_devices_skip_and_debug() {
             && pre.contains("runner.testCase = \"testOne\";")
     );
     assert!(env.path(".build/preprocessed.agent.a.test.nut").exists());
+}
+
+#[test]
+fn builder_variables_compile_error_and_builder_error() {
+    let (env, devices) = setup(1, &["-j", "vars.json", "-i", "gh.json"]);
+    write(&env, "vars.json", "{\"GREETING\": \"hello\"}");
+    write(
+        &env,
+        "gh.json",
+        "{\"githubUser\": \"u\", \"githubToken\": \"t\"}",
+    );
+    write(&env, "1.test.nut", "//#sim-compile-error boom\n");
+    write(
+        &env,
+        "2.test.nut",
+        "local greeting = \"@{GREETING}\";\nclass B extends ImpTestCase {\n  function testB() {}\n}\n",
+    );
+    let d = &devices[0];
+    let run = Run::start(&env, &[]);
+    let id = run.session(0, false);
+    run.loaded(&env, d, 0);
+    unit(&env, d, "server.log", &id, "SESSION_START", "".into());
+    unit(
+        &env,
+        d,
+        "server.log",
+        &id,
+        "SESSION_RESULT",
+        serde_json::json!({"tests": 1, "assertions": 0, "failures": 0}),
+    );
+    let out = run.finish();
+    out.failed()
+        .lacks("is not found")
+        .has("info] Using device test file \"1.test.nut\"\n")
+        .has("error] impCentral API error HTTP/400\n")
+        .has("Error: ")
+        .has("boom")
+        .has("info] Using device test file \"2.test.nut\"\n")
+        .has(&format!("test] Session \"{id}\" succeeded\n"))
+        .has("info] Tests: 1, Assertions: 0, Failures: 0\n")
+        .has("info] Testing failed\nError: Testing failed\n");
+    let (_, deps) = env.http("GET", "/deployments", None);
+    let codes: Vec<String> = deps["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attributes"]["device_code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(codes
+        .iter()
+        .any(|c| c.contains("local greeting = \"hello\";")));
+
+    // a preprocessing error ends the run before any deployment
+    std::fs::remove_file(env.path("1.test.nut")).unwrap();
+    write(&env, "2.test.nut", "@include \"missing.nut\"\n");
+    env.impt(&["test", "run"])
+        .failed()
+        .has("Error: ")
+        .has("missing.nut")
+        .lacks("Created Deployment")
+        .lacks("TEST SUMMARY");
 }

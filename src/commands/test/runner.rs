@@ -64,6 +64,8 @@ enum TestError {
     CommandTimeout,
     CommandExit(String),
     Other(String),
+    /// A failed impCentral request: its details follow the `[error]` line in text modes.
+    Central(ImptError),
 }
 
 impl TestError {
@@ -81,6 +83,7 @@ impl TestError {
             TestError::CommandTimeout => "ExternalCommandTimeoutError",
             TestError::CommandExit(_) => "ExternalCommandExitCodeError",
             TestError::Other(_) => "Error",
+            TestError::Central(_) => "ImpCentralApiError",
         }
     }
 }
@@ -386,7 +389,7 @@ impl<'a> Runner<'a> {
         let out = tokio::task::block_in_place(|| {
             crate::builder::preprocess_str(source, "main", Path::new("."), &opts)
         })
-        .map_err(|e| ImptError::msg(e.to_string()))?;
+        .map_err(|e| ImptError::msg(e.builder_message()))?;
         for w in &out.warnings {
             self.warning(w);
         }
@@ -467,7 +470,7 @@ impl<'a> Runner<'a> {
         let deployment = match self.create_deployment(&agent, &device).await {
             Ok(d) => d,
             Err(e) => {
-                self.on_error(TestError::Other(e.to_string()));
+                self.on_error(TestError::Central(e));
                 return Ok(());
             }
         };
@@ -580,6 +583,8 @@ impl<'a> Runner<'a> {
         let opened = async {
             let client = ctx.client().await?;
             let stream = LogStream::open(client).await?;
+            // As the original: give the new stream a second before subscribing the device.
+            tokio::time::sleep(Duration::from_secs(1)).await;
             stream.add_device(client, device_id).await?;
             Ok::<_, ImptError>(stream)
         }
@@ -587,7 +592,7 @@ impl<'a> Runner<'a> {
         let mut stream = match opened {
             Ok(s) => s,
             Err(e) => {
-                self.on_error(TestError::Other(e.to_string()));
+                self.on_error(TestError::Central(e));
                 self.finish_session();
                 return;
             }
@@ -665,7 +670,7 @@ impl<'a> Runner<'a> {
             Ok(_) => self.ctx.ui.info(&format!(
                 "Device \"{device_id}\" is assigned successfully to Device Group \"{dg_id}\"."
             )),
-            Err(e) => self.after_error(TestError::Other(e.to_string())),
+            Err(e) => self.after_error(TestError::Central(e)),
         }
     }
 
@@ -934,6 +939,13 @@ impl<'a> Runner<'a> {
             }
             TestError::CommandExit(m) | TestError::Other(m) => {
                 self.error_line(&m);
+                self.stop_session = true;
+            }
+            TestError::Central(e) => {
+                self.error_line(&e.to_string());
+                if matches!(e, ImptError::Api(_)) && !self.ctx.ui.is_json() {
+                    self.ctx.ui.error(&e);
+                }
                 self.stop_session = true;
             }
         }
