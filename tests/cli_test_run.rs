@@ -133,6 +133,8 @@ fn emit(env: &Env, device: &str, typ: &str, message: &str) {
         Some(serde_json::json!({"type": typ, "message": message})),
     );
     assert_eq!(status, 202);
+    // The sim emits each injected line from its own task: keep them in order.
+    std::thread::sleep(Duration::from_millis(40));
 }
 
 /// Logs one framework message as the tested side of a session would.
