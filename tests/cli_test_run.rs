@@ -453,6 +453,8 @@ fn no_files_no_devices_skip_and_debug() {
         .has("info] Skip \"a.test.nut\" testing\n")
         .has("Tests: 0, Assertions: 0, Failures: 0")
         .has("Testing succeeded");
+    let out = env.impt(&["test", "run", "-t", ":Other", "-z", "json"]);
+    assert_eq!(out.ok().stdout, "{}\n");
     let out = env.impt(&["test", "run", "-t", "zzz"]);
     out.failed().has("Error: No test files found");
     // a file's class selected: debug output and the preprocessed sources
@@ -539,4 +541,48 @@ fn builder_variables_compile_error_and_builder_error() {
         .has("missing.nut")
         .lacks("Created Deployment")
         .lacks("TEST SUMMARY");
+}
+
+#[test]
+fn disconnects_and_failing_external_command() {
+    let (env, devices) = setup(1, &[]);
+    write(&env, "a.test.nut", PASSING);
+    let d = &devices[0];
+    let s = "server.log";
+    // a disconnect during the session fails it
+    let run = Run::start(&env, &[]);
+    let id = run.session(0, false);
+    run.loaded(&env, d, 0);
+    unit(&env, d, s, &id, "SESSION_START", "".into());
+    env.http("POST", &format!("/_sim/devices/{d}/offline"), None);
+    let out = run.finish();
+    out.failed()
+        .has("test] Device disconnected\n")
+        .has(&format!("Session \"{id}\" failed"));
+
+    // allowed by config: only noted; a failing external command ends the session
+    env.http("POST", &format!("/_sim/devices/{d}/online"), None);
+    env.impt(&["test", "update", "-a"]).ok();
+    let run = Run::start(&env, &[]);
+    let id = run.session(0, false);
+    run.loaded(&env, d, 0);
+    unit(&env, d, s, &id, "SESSION_START", "".into());
+    env.http("POST", &format!("/_sim/devices/{d}/offline"), None);
+    run.wait("Disconnected. Allowed by config.");
+    unit(&env, d, s, &id, "TEST_START", "MyCase::testCmd()".into());
+    unit(
+        &env,
+        d,
+        s,
+        &id,
+        "EXTERNAL_COMMAND",
+        serde_json::json!({"command": "echo out; exit 3"}),
+    );
+    let out = run.finish();
+    out.failed()
+        .has("info] Disconnected. Allowed by config.\n")
+        .has("> out\n")
+        .has("error] External command failed with exit code 3\n")
+        .has(&format!("Session \"{id}\" failed"))
+        .lacks("test] Device disconnected");
 }

@@ -22,7 +22,7 @@ fn commands() -> Vec<CmdSpec> {
             Opt::b("stop-on-fail", 's', "Stops the whole run at the first failing test."),
             Opt::b("allow-disconnect", 'a', "Keeps testing when the device disconnects."),
             Opt::b("builder-cache", 'e', "Caches remote includes of the preprocessor in .builder-cache."),
-            Opt::a("test-file", 'f', "test_file", "A glob pattern of test files. Repeatable.").default("*.test.nut, tests/**/*.test.nut"),
+            Opt::a("test-file", 'f', "test_file", "A glob pattern of test files. Repeatable. Default: *.test.nut and tests/**/*.test.nut."),
             Opt::s("github-config", 'i', "github_config", "The GitHub credentials file used for GitHub includes. May not exist yet."),
             Opt::s("builder-config", 'j', "builder_config", "A JSON file of Builder variables. May not exist yet."),
             Opt::f("confirmed", 'q', "Overwrites an existing Test Configuration File without asking for confirmation."),
