@@ -320,10 +320,10 @@ __module_impUnit_exports.ImpUnitRunner <- class {
     }
 
     function _isTestCase(cls) {
-        local base = cls.getbase();
-        while (base != null) {
-            if (base == ::__module_impUnit_exports.ImpTestCase) return true;
-            base = base.getbase();
+        local parent = cls.getbase();
+        while (parent != null) {
+            if (parent == ::__module_impUnit_exports.ImpTestCase) return true;
+            parent = parent.getbase();
         }
         return false;
     }
