@@ -453,6 +453,11 @@ fn no_files_no_devices_skip_and_debug() {
         .has("info] Skip \"a.test.nut\" testing\n")
         .has("Tests: 0, Assertions: 0, Failures: 0")
         .has("Testing succeeded");
+    std::fs::create_dir(env.path(".builder-cache")).unwrap();
+    env.impt(&["test", "run", "-e", "-t", ":Other"])
+        .ok()
+        .has("Builder cache .builder-cache directory is deleted successfully.\n[info] Started at ");
+    assert!(!env.path(".builder-cache").exists());
     let out = env.impt(&["test", "run", "-t", ":Other", "-z", "json"]);
     assert_eq!(out.ok().stdout, "{}\n");
     let out = env.impt(&["test", "run", "-t", "zzz"]);

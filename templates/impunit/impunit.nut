@@ -194,6 +194,11 @@ __module_impUnit_exports.Promise <- class {
     }
 };
 
+// Tests may use Promise without a library of their own (a library loaded later replaces it).
+if (!("Promise" in getroottable())) {
+    ::Promise <- __module_impUnit_exports.Promise;
+}
+
 // ----- test cases -----
 
 __module_impUnit_exports.ImpTestCase <- class {
