@@ -34,6 +34,7 @@ const CYAN: u8 = 36;
 const GREY: u8 = 90;
 
 pub async fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    ctx.ui.disable_spinner();
     let cfg = TestFile::load_required()?;
     let dg = saved_dg(ctx, &cfg).await?;
     if args.flag("clear-cache") {
