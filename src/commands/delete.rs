@@ -308,6 +308,10 @@ impl DeletePlan {
                 .info(&format!("{label} {dir} directory is deleted successfully."));
         }
         for (_, done, path) in &self.configs {
+            // A referenced file that is already gone was reported as "not found".
+            if !path.exists() {
+                continue;
+            }
             std::fs::remove_file(path).map_err(|e| ImptError::File {
                 file: path.display().to_string(),
                 msg: e.to_string(),

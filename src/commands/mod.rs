@@ -20,6 +20,7 @@ pub mod loginkey;
 pub mod product;
 pub mod project;
 pub mod restart;
+pub mod test;
 pub mod webhook;
 
 use serde_json::Value;

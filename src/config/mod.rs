@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod project;
+pub mod test;
 
 use std::path::Path;
 

@@ -37,7 +37,7 @@ pub struct Ui {
     mode: Mode,
     color: bool,
     spinner: Mutex<Option<indicatif::ProgressBar>>,
-    spinner_enabled: bool,
+    spinner_enabled: std::sync::atomic::AtomicBool,
     /// Answers read from stdin (prompts and confirmations), one line each.
     input: Mutex<Option<Box<dyn BufRead + Send>>>,
 }
@@ -52,7 +52,9 @@ impl Ui {
             mode,
             color: color_mode && !no_color && (tty || forced),
             spinner: Mutex::new(None),
-            spinner_enabled: mode == Mode::Default && tty && std::io::stderr().is_terminal(),
+            spinner_enabled: std::sync::atomic::AtomicBool::new(
+                mode == Mode::Default && tty && std::io::stderr().is_terminal(),
+            ),
             input: Mutex::new(None),
         }
     }
@@ -93,6 +95,22 @@ impl Ui {
     /// A line of an interactive dialog: printed in every mode, as text.
     pub fn dialog(&self, msg: &str) {
         self.out(msg);
+    }
+
+    /// A line printed in every mode but json (the test runner's `[test]`/`[error]` lines).
+    pub fn text(&self, msg: &str) {
+        if !self.is_json() {
+            self.out(msg);
+        }
+    }
+
+    /// Wraps `text` in an ANSI foreground color (SGR `code`) when colors are on.
+    pub fn paint(&self, code: u8, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[39m")
+        } else {
+            text.to_string()
+        }
     }
 
     /// A line on stderr, in every mode (the original's few `console.error` lines).
@@ -168,7 +186,10 @@ impl Ui {
 
     /// Shows `Contacting impCentral...` on a terminal while a request runs.
     pub fn start_spinner(&self) {
-        if !self.spinner_enabled {
+        if !self
+            .spinner_enabled
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
             return;
         }
         let mut guard = self.spinner.lock().unwrap();
@@ -183,6 +204,13 @@ impl Ui {
             pb.enable_steady_tick(std::time::Duration::from_millis(60));
             *guard = Some(pb);
         }
+    }
+
+    /// Turns the spinner off for the rest of the run (`test run` prints its own progress).
+    pub fn disable_spinner(&self) {
+        self.spinner_enabled
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.stop_spinner();
     }
 
     pub fn stop_spinner(&self) {

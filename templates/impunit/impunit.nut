@@ -1,0 +1,450 @@
+// ---------------------------------------------------------------------------------------
+// impUnit-compatible unit test framework, shipped with impt (Rust edition).
+//
+// Runs on the agent or on the device. Test cases extend ImpTestCase; ImpUnitRunner finds
+// them in the root table, runs setUp(), every test* method (in name order) and tearDown(),
+// and reports each step to impt as one log line: a JSON object with the key __IMPUNIT__,
+// the session id, the message type and its payload.
+//
+// Message types: SESSION_START, TEST_START, TEST_OK, TEST_FAIL, SESSION_RESULT
+// ({tests, assertions, failures}), INFO ({message}) and EXTERNAL_COMMAND ({command}).
+// A test may return a Promise (anything with a then() method): the runner waits for it,
+// up to the runner's timeout in seconds.
+// ---------------------------------------------------------------------------------------
+
+__module_impUnit_exports <- {};
+
+// ----- helpers: JSON text (the device has no encoder of its own), value display, calls -----
+
+__module_impUnit_exports.quote <- function (text) {
+    local out = "\"";
+    foreach (ch in text) {
+        if (ch == '"') {
+            out += "\\\"";
+        } else if (ch == '\\') {
+            out += "\\\\";
+        } else if (ch == '\n') {
+            out += "\\n";
+        } else if (ch == '\r') {
+            out += "\\r";
+        } else if (ch == '\t') {
+            out += "\\t";
+        } else if (ch >= 0 && ch < 32) {
+            out += format("\\u%04x", ch);
+        } else {
+            out += ch.tochar();
+        }
+    }
+    return out + "\"";
+};
+
+__module_impUnit_exports.encode <- function (value) {
+    local lib = ::__module_impUnit_exports;
+    switch (typeof value) {
+        case "null":
+            return "null";
+        case "bool":
+            return value ? "true" : "false";
+        case "integer":
+            return value.tostring();
+        case "float":
+            // NaN and infinities have no JSON form
+            if (value != value || value - value != 0.0) return "null";
+            return value.tostring();
+        case "string":
+            return lib.quote(value);
+        case "array": {
+            local items = [];
+            foreach (item in value) items.push(lib.encode(item));
+            return "[" + lib.join(items, ",") + "]";
+        }
+        case "table": {
+            local fields = [];
+            foreach (key, item in value) {
+                fields.push(lib.quote(key.tostring()) + ":" + lib.encode(item));
+            }
+            return "{" + lib.join(fields, ",") + "}";
+        }
+        case "instance":
+            if ("_serializeRaw" in value) return lib.encode(value._serializeRaw());
+            return lib.quote(value.tostring());
+        default:
+            return lib.quote(value.tostring());
+    }
+};
+
+__module_impUnit_exports.join <- function (parts, separator) {
+    local out = "";
+    foreach (i, part in parts) {
+        if (i > 0) out += separator;
+        out += part;
+    }
+    return out;
+};
+
+// How assertion messages show a value.
+__module_impUnit_exports.show <- function (value) {
+    if (typeof value == "string") return "\"" + value + "\"";
+    return ::__module_impUnit_exports.encode(value);
+};
+
+// Calls a callback with one argument, or with none when it declares no parameter.
+__module_impUnit_exports.call1 <- function (callback, argument) {
+    local infos = callback.getinfos();
+    if ("parameters" in infos && infos.parameters != null && infos.parameters.len() == 1) {
+        return callback();
+    }
+    return callback(argument);
+};
+
+__module_impUnit_exports.isThenable <- function (value) {
+    return typeof value == "instance" && ("then" in value);
+};
+
+// The path of the first difference between two values, or null when they are deeply equal.
+__module_impUnit_exports.difference <- function (expected, actual, path) {
+    local lib = ::__module_impUnit_exports;
+    local kind = typeof expected;
+    if (kind != typeof actual) return path == "" ? "<value>" : path;
+    if (kind == "table") {
+        foreach (key, item in expected) {
+            local at = path + "." + key;
+            if (!(key in actual)) return at;
+            local diff = lib.difference(item, actual[key], at);
+            if (diff != null) return diff;
+        }
+        foreach (key, item in actual) {
+            if (!(key in expected)) return path + "." + key;
+        }
+        return null;
+    }
+    if (kind == "array") {
+        if (expected.len() != actual.len()) return path + ".len()";
+        foreach (i, item in expected) {
+            local diff = lib.difference(item, actual[i], path + "[" + i + "]");
+            if (diff != null) return diff;
+        }
+        return null;
+    }
+    return expected == actual ? null : (path == "" ? "<value>" : path);
+};
+
+// ----- a small Promise, for tests that run asynchronously -----
+
+__module_impUnit_exports.Promise <- class {
+    _state = 0; // 0: pending, 1: resolved, 2: rejected
+    _value = null;
+    _waiting = null;
+
+    constructor(action) {
+        _waiting = [];
+        local self = this;
+        try {
+            action(function (value = null) { self._settle(1, value); },
+                   function (reason = null) { self._settle(2, reason); });
+        } catch (error) {
+            _settle(2, error);
+        }
+    }
+
+    function _settle(state, value) {
+        if (_state != 0) return;
+        if (state == 1 && ::__module_impUnit_exports.isThenable(value)) {
+            local self = this;
+            value.then(function (v = null) { self._settle(1, v); },
+                       function (r = null) { self._settle(2, r); });
+            return;
+        }
+        _state = state;
+        _value = value;
+        local waiting = _waiting;
+        _waiting = [];
+        foreach (w in waiting) _deliver(w);
+    }
+
+    function _deliver(w) {
+        local self = this;
+        imp.wakeup(0, function () {
+            local callback = self._state == 1 ? w.ok : w.fail;
+            if (callback == null) {
+                w.next._settle(self._state, self._value);
+                return;
+            }
+            try {
+                w.next._settle(1, ::__module_impUnit_exports.call1(callback, self._value));
+            } catch (error) {
+                w.next._settle(2, error);
+            }
+        });
+    }
+
+    function then(onResolved = null, onRejected = null) {
+        local next = ::__module_impUnit_exports.Promise(function (resolve, reject) {});
+        local w = { ok = onResolved, fail = onRejected, next = next };
+        if (_state == 0) {
+            _waiting.push(w);
+        } else {
+            _deliver(w);
+        }
+        return next;
+    }
+
+    function fail(onRejected) {
+        return then(null, onRejected);
+    }
+};
+
+// Tests may use Promise without a library of their own (a library loaded later replaces it).
+if (!("Promise" in getroottable())) {
+    ::Promise <- __module_impUnit_exports.Promise;
+}
+
+// ----- test cases -----
+
+__module_impUnit_exports.ImpTestCase <- class {
+    runner = null;
+    session = null;
+    assertions = 0;
+
+    // Sends a value to impt, shown as a [test] line.
+    function info(message) {
+        runner._send("INFO", { message = message });
+    }
+
+    // Asks impt to run a shell command on the host; its output is shown, a non-zero exit
+    // status fails the session.
+    function runCommand(command = "") {
+        runner._send("EXTERNAL_COMMAND", { command = command });
+    }
+
+    function _fail(message, fallback) {
+        throw message != null ? message : fallback;
+    }
+
+    function assertTrue(condition, message = null) {
+        assertions++;
+        if (!condition) _fail(message, "Failed to assert that condition is true");
+    }
+
+    function assertEqual(expected, actual, message = null) {
+        assertions++;
+        if (expected != actual) {
+            local show = ::__module_impUnit_exports.show;
+            _fail(message, "Expected value: " + show(expected) + ", got: " + show(actual));
+        }
+    }
+
+    function assertGreater(actual, limit, message = null) {
+        assertions++;
+        if (!(actual > limit)) {
+            local show = ::__module_impUnit_exports.show;
+            _fail(message, "Failed to assert that " + show(actual) + " > " + show(limit));
+        }
+    }
+
+    function assertLess(actual, limit, message = null) {
+        assertions++;
+        if (!(actual < limit)) {
+            local show = ::__module_impUnit_exports.show;
+            _fail(message, "Failed to assert that " + show(actual) + " < " + show(limit));
+        }
+    }
+
+    function assertClose(expected, actual, maxDiff, message = null) {
+        assertions++;
+        local diff = expected - actual;
+        if (diff < 0) diff = -diff;
+        if (diff > maxDiff) {
+            local show = ::__module_impUnit_exports.show;
+            _fail(message, "Expected value: " + show(expected) + " +/- " + show(maxDiff)
+                + ", got: " + show(actual));
+        }
+    }
+
+    function assertBetween(actual, from, to, message = null) {
+        assertions++;
+        if (actual < from || actual > to) {
+            local show = ::__module_impUnit_exports.show;
+            _fail(message, "Expected value in the range of " + show(from) + ".." + show(to)
+                + ", got: " + show(actual));
+        }
+    }
+
+    function assertDeepEqual(expected, actual, message = null) {
+        assertions++;
+        local lib = ::__module_impUnit_exports;
+        local at = lib.difference(expected, actual, "");
+        if (at != null) {
+            _fail(message, "Values differ at " + at + ": expected " + lib.show(expected)
+                + ", got: " + lib.show(actual));
+        }
+    }
+
+    // Calls fn (with ctx as this, and args) and passes when it throws; returns the error.
+    function assertThrowsError(fn, ctx = null, args = [], message = null) {
+        assertions++;
+        local argv = [ctx == null ? this : ctx];
+        argv.extend(args);
+        try {
+            fn.acall(argv);
+        } catch (error) {
+            return error;
+        }
+        _fail(message, "Function was expected to throw an error");
+    }
+};
+
+// ----- the runner -----
+
+__module_impUnit_exports.ImpUnitRunner <- class {
+    timeout = 2;
+    readableOutput = true;
+    stopOnFailure = false;
+    session = null;
+    testClass = "";
+    testCase = "";
+
+    _steps = null;
+    _index = 0;
+    _tests = 0;
+    _assertions = 0;
+    _failures = 0;
+    _finished = false;
+
+    // One log line to impt.
+    function _send(type, message = "") {
+        local lib = ::__module_impUnit_exports;
+        local text;
+        if (readableOutput) {
+            text = "[impUnit:" + type + "] "
+                + (typeof message == "string" ? message : lib.encode(message));
+        } else {
+            text = lib.encode({ __IMPUNIT__ = 1, type = type, session = session, message = message });
+        }
+        server.log(text);
+    }
+
+    function _isTestCase(cls) {
+        local parent = cls.getbase();
+        while (parent != null) {
+            if (parent == ::__module_impUnit_exports.ImpTestCase) return true;
+            parent = parent.getbase();
+        }
+        return false;
+    }
+
+    // The selected test cases, by name, with their sorted test methods.
+    function _cases() {
+        local found = [];
+        foreach (name, value in getroottable()) {
+            if (typeof value != "class" || !_isTestCase(value)) continue;
+            if (testClass != "" && testClass != name) continue;
+            local methods = [];
+            foreach (member, item in value) {
+                if (typeof item != "function" || typeof member != "string") continue;
+                if (member.len() < 4 || member.slice(0, 4) != "test") continue;
+                if (testCase != "" && testCase != member) continue;
+                methods.push(member);
+            }
+            methods.sort();
+            found.push({ name = name, cls = value, methods = methods });
+        }
+        found.sort(function (a, b) { return a.name <=> b.name; });
+        return found;
+    }
+
+    function run() {
+        _send("SESSION_START");
+        _steps = [];
+        foreach (c in _cases()) {
+            local instance = c.cls();
+            instance.session = session;
+            instance.runner = this;
+            if ("setUp" in c.cls) {
+                _steps.push({ name = c.name + "::setUp()", instance = instance, method = "setUp", test = false });
+            }
+            foreach (m in c.methods) {
+                _steps.push({ name = c.name + "::" + m + "()", instance = instance, method = m, test = true });
+            }
+            if ("tearDown" in c.cls) {
+                _steps.push({ name = c.name + "::tearDown()", instance = instance, method = "tearDown", test = false });
+            }
+        }
+        _index = 0;
+        _next();
+    }
+
+    function _finish() {
+        if (_finished) return;
+        _finished = true;
+        _send("SESSION_RESULT", { tests = _tests, assertions = _assertions, failures = _failures });
+    }
+
+    function _next() {
+        if (_finished) return;
+        if (_index >= _steps.len()) {
+            _finish();
+            return;
+        }
+        local step = _steps[_index];
+        _index++;
+        if (step.test) _tests++;
+        _send("TEST_START", step.name);
+        local before = step.instance.assertions;
+        local started = time();
+        local result = null;
+        try {
+            result = step.instance[step.method].bindenv(step.instance)();
+        } catch (error) {
+            _done(false, error, step.instance.assertions - before);
+            return;
+        }
+        if (!::__module_impUnit_exports.isThenable(result)) {
+            if (time() - started > timeout) {
+                _done(false, "Test took longer than timeout of " + timeout + "s",
+                    step.instance.assertions - before);
+            } else {
+                _done(true, result, step.instance.assertions - before);
+            }
+            return;
+        }
+        // Asynchronous test: the first of resolution, rejection and timeout counts.
+        local self = this;
+        local state = { settled = false, timer = null };
+        state.timer = imp.wakeup(timeout, function () {
+            if (state.settled) return;
+            state.settled = true;
+            self._done(false, "Test timed out after " + self.timeout + "s",
+                step.instance.assertions - before);
+        });
+        local settle = function (ok, value) {
+            if (state.settled) return;
+            state.settled = true;
+            if (state.timer != null) imp.cancelwakeup(state.timer);
+            self._done(ok, value, step.instance.assertions - before);
+        };
+        try {
+            result.then(function (value = null) { settle(true, value); },
+                        function (reason = null) { settle(false, reason); });
+        } catch (error) {
+            settle(false, error);
+        }
+    }
+
+    function _done(ok, value, assertions) {
+        _assertions += assertions;
+        if (ok) {
+            _send("TEST_OK", value);
+        } else {
+            _failures++;
+            _send("TEST_FAIL", value);
+            if (stopOnFailure) {
+                _finish();
+                return;
+            }
+        }
+        // Continue on a fresh stack, so long suites do not nest.
+        local self = this;
+        imp.wakeup(0, function () { self._next(); });
+    }
+};

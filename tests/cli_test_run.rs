@@ -1,0 +1,593 @@
+//! test run against the sim: the test drives the device side by injecting the framework's
+//! `__IMPUNIT__` log lines a real device would print, and checks output and exit status.
+
+mod cli_support;
+use cli_support::*;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running `impt test run` whose stdout is collected line by line.
+struct Run {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Run {
+    fn start(env: &Env, args: &[&str]) -> Run {
+        let mut child = Command::new(impt_bin())
+            .args(["test", "run"])
+            .args(args)
+            .current_dir(env.dir.path())
+            .env_clear()
+            .env("HOME", env.home.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run impt");
+        let stdout = child.stdout.take().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Run {
+            child,
+            lines,
+            reader: Some(reader),
+        }
+    }
+
+    /// Waits for the `n`-th (0-based) line containing `text`; returns it.
+    fn wait_nth(&self, text: &str, n: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            {
+                let lines = self.lines.lock().unwrap();
+                if let Some(l) = lines.iter().filter(|l| l.contains(text)).nth(n) {
+                    return l.clone();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} in:\n{}",
+                self.lines.lock().unwrap().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait(&self, text: &str) -> String {
+        self.wait_nth(text, 0)
+    }
+
+    /// Waits for the `n`-th re-assignment that loads the code, then plays the device's
+    /// restart (the sim does not restart a device re-assigned to its own group), and waits
+    /// until the session is ready.
+    fn loaded(&self, env: &Env, device: &str, n: usize) {
+        self.wait_nth("is assigned successfully to Device Group", n);
+        let (status, _) = env.http("POST", &format!("/_sim/devices/{device}/restart"), None);
+        assert_eq!(status, 204);
+        self.wait_nth("Device code space usage:", n);
+    }
+
+    /// The session id of the `n`-th session (from `Starting test session "<id>[-i]"`).
+    fn session(&self, n: usize, multi: bool) -> String {
+        let line = self.wait_nth("Starting test session", n);
+        let name = line.split('"').nth(1).unwrap().to_string();
+        if multi {
+            name.rsplit_once('-').unwrap().0.to_string()
+        } else {
+            name
+        }
+    }
+
+    fn finish(mut self) -> Out {
+        let status = self.child.wait().unwrap();
+        self.reader.take().unwrap().join().unwrap();
+        let mut stderr = String::new();
+        use std::io::Read;
+        let _ = self
+            .child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr);
+        let mut stdout = self.lines.lock().unwrap().join("\n");
+        stdout.push('\n');
+        Out {
+            stdout,
+            stderr,
+            code: status.code().unwrap_or(-1),
+        }
+    }
+}
+
+/// Product P, Device Group DG with `n` devices, `.impt.test` created with `extra` options.
+fn setup(n: usize, extra: &[&str]) -> (Env, Vec<String>) {
+    let env = Env::start(&[]);
+    env.impt(&["product", "create", "-n", "P"]).ok();
+    env.impt(&["dg", "create", "-n", "DG", "-p", "P"]).ok();
+    let devices: Vec<String> = env.device_ids().into_iter().take(n).collect();
+    for d in &devices {
+        env.impt(&["device", "assign", "-d", d, "-g", "DG", "-q"])
+            .ok();
+    }
+    let mut args = vec!["test", "create", "-g", "DG"];
+    args.extend_from_slice(extra);
+    env.impt(&args).ok();
+    (env, devices)
+}
+
+fn emit(env: &Env, device: &str, typ: &str, message: &str) {
+    let (status, _) = env.http(
+        "POST",
+        &format!("/_sim/devices/{device}/logs"),
+        Some(serde_json::json!({"type": typ, "message": message})),
+    );
+    assert_eq!(status, 202);
+    // The sim emits each injected line from its own task: keep them in order.
+    std::thread::sleep(Duration::from_millis(40));
+}
+
+/// Logs one framework message as the tested side of a session would.
+fn unit(env: &Env, device: &str, side: &str, session: &str, typ: &str, msg: serde_json::Value) {
+    let line =
+        serde_json::json!({"__IMPUNIT__": 1, "type": typ, "session": session, "message": msg});
+    emit(env, device, side, &line.to_string());
+}
+
+/// How many device assignments the sim has served.
+fn assign_requests(env: &Env) -> u64 {
+    let (_, stats) = env.http("GET", "/_sim/stats", None);
+    stats["routes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with("POST ") && k.ends_with("/relationships/devices"))
+        .map(|(_, v)| v.as_u64().unwrap_or(0))
+        .sum()
+}
+
+fn write(env: &Env, name: &str, text: &str) {
+    let p = env.path(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+const PASSING: &str =
+    "class MyCase extends ImpTestCase {\n  function testOne() { this.assertTrue(true); }\n}\n";
+
+#[test]
+fn passing_device_test() {
+    let (env, devices) = setup(1, &["-t", "7"]);
+    write(&env, "tests/pass.device.test.nut", PASSING);
+    write(&env, "tests/pass.agent.nut", "// partner agent code\n");
+    let run = Run::start(&env, &[]);
+    let id = run.session(0, false);
+    let d = &devices[0];
+    run.loaded(&env, d, 0);
+    let s = "server.log";
+    unit(&env, d, s, &id, "SESSION_START", "".into());
+    unit(
+        &env,
+        d,
+        "agent.log",
+        &id,
+        "TEST_START",
+        "ignored (other side)".into(),
+    );
+    unit(
+        &env,
+        d,
+        s,
+        "other-session",
+        "TEST_START",
+        "ignored (other session)".into(),
+    );
+    unit(&env, d, s, &id, "TEST_START", "MyCase::testOne()".into());
+    unit(
+        &env,
+        d,
+        s,
+        &id,
+        "INFO",
+        serde_json::json!({"message": {"k": 1}}),
+    );
+    unit(&env, d, s, &id, "TEST_OK", serde_json::Value::Null);
+    unit(&env, d, s, &id, "TEST_START", "MyCase::testTwo()".into());
+    unit(&env, d, s, &id, "TEST_OK", "done".into());
+    unit(
+        &env,
+        d,
+        s,
+        &id,
+        "SESSION_RESULT",
+        serde_json::json!({"tests": 2, "assertions": 3, "failures": 0}),
+    );
+    let out = run.finish();
+    out.ok()
+        .has("[info] Started at ")
+        .has("info] Found 1 test file(s):\n\ttests/pass.device.test.nut (tests/pass.agent.nut)\n")
+        .has("info] Have no agent source file, using blank\n")
+        .has("info] Using device test file \"tests/pass.device.test.nut\"\n")
+        .has("info] Using Device Group \"DG\" [")
+        .has("info] Created Deployment: ")
+        .has(&format!("test] Starting test session \"{id}\"\n"))
+        .has(&format!("info] Using Device device-1 [{d}] (1/1)\n"))
+        .has(&format!("Warning: please ensure imp device {d} is online."))
+        .has(&format!(
+            "Device \"{d}\" is assigned successfully to Device Group \""
+        ))
+        .has("test] MyCase::testOne()\n")
+        .has("test] {\"k\":1}\n")
+        .has("test] Success\n")
+        .has("test] Success: done\n")
+        .has("test] Tests: 2, Assertions: 3, Failures: 0\n")
+        .has(&format!("test] Session \"{id}\" succeeded\n"))
+        .has("info] -------------TEST SUMMARY-------------\n\n")
+        .has("info] Tests: 2, Assertions: 3, Failures: 0\n")
+        .has("info] --------------------------------------\n")
+        .has("info] Testing succeeded\nIMPT COMMAND SUCCEEDS\n")
+        .lacks("ignored");
+    // blank lines around the summary header; timing prefixes after the first line
+    assert!(
+        regex::Regex::new(r"succeeded\n\n\[\+[^\]]*info\] -------------TEST SUMMARY")
+            .unwrap()
+            .is_match(&out.stdout)
+    );
+    assert!(
+        regex::Regex::new(r"\[\+\d+\.\d\d/\d+\.\d\ds test\] MyCase::testOne\(\)")
+            .unwrap()
+            .is_match(&out.stdout)
+    );
+    // the deployment: framework and bootstrap on the device, the partner on the agent
+    let (_, deps) = env.http("GET", "/deployments", None);
+    let dep = &deps["data"].as_array().unwrap()[0]["attributes"];
+    let device_code = dep["device_code"].as_str().unwrap();
+    assert!(device_code.contains("__module_impUnit_exports <- {};"));
+    assert!(device_code.contains(&format!("runner.session = \"{id}\";")));
+    assert!(device_code.contains("runner.timeout = 7;"));
+    assert!(device_code.contains("class MyCase extends ImpTestCase"));
+    assert!(dep["agent_code"]
+        .as_str()
+        .unwrap()
+        .contains("// partner agent code"));
+}
+
+#[test]
+fn failing_test_and_summary() {
+    let (env, devices) = setup(1, &[]);
+    write(&env, "dev.nut", "// app\n");
+    env.impt(&["test", "update", "-x", "dev.nut"]).ok();
+    write(&env, "a.test.nut", PASSING);
+    let before = assign_requests(&env);
+    let run = Run::start(&env, &["-z", "minimal"]);
+    let id = run.session(0, false);
+    let d = &devices[0];
+    // minimal mode prints no info lines to wait for: watch the sim for the re-assignment
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while assign_requests(&env) < before + 1 {
+        assert!(Instant::now() < deadline, "no re-assignment");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    env.http("POST", &format!("/_sim/devices/{d}/restart"), None);
+    std::thread::sleep(Duration::from_millis(500));
+    let s = "server.log";
+    unit(&env, d, s, &id, "SESSION_START", "".into());
+    unit(&env, d, s, &id, "TEST_START", "MyCase::testBad()".into());
+    unit(
+        &env,
+        d,
+        s,
+        &id,
+        "TEST_FAIL",
+        "Expected value: 1, got: 2".into(),
+    );
+    unit(&env, d, s, &id, "TEST_START", "MyCase::testGood()".into());
+    unit(&env, d, s, &id, "TEST_OK", serde_json::Value::Null);
+    emit(&env, d, "server.error", "the index 'x' does not exist");
+    unit(
+        &env,
+        d,
+        s,
+        &id,
+        "SESSION_RESULT",
+        serde_json::json!({"tests": 2, "assertions": 2, "failures": 1}),
+    );
+    let out = run.finish();
+    out.failed()
+        .has("test] Failure: Expected value: 1, got: 2\n")
+        .has("test] MyCase::testGood()\n")
+        .has("test] Device Runtime Error: the index 'x' does not exist\n")
+        .has(&format!("test] Session \"{id}\" failed\n"))
+        .has("Error: Testing failed\n")
+        // minimal: no info lines, no status line
+        .lacks("[info]")
+        .lacks("TEST SUMMARY")
+        .lacks("IMPT COMMAND");
+
+    // default mode: the summary lists the failure
+    let run = Run::start(&env, &[]);
+    let id = run.session(0, false);
+    run.loaded(&env, d, 0);
+    unit(&env, d, s, &id, "SESSION_START", "".into());
+    unit(&env, d, s, &id, "TEST_START", "MyCase::testBad()".into());
+    unit(&env, d, s, &id, "TEST_FAIL", "boom".into());
+    unit(
+        &env,
+        d,
+        s,
+        &id,
+        "SESSION_RESULT",
+        serde_json::json!({"tests": 1, "assertions": 0, "failures": 1}),
+    );
+    let out = run.finish();
+    out.failed()
+        .has("info] Using device source file: dev.nut\n")
+        .has("info] 1) MyCase::testBad()\n")
+        .has("info] at a.test.nut\n")
+        .has("info] Error: boom\n")
+        .has("info] Tests: 1, Assertions: 0, Failures: 1\n")
+        .has("info] Testing failed\nError: Testing failed\nIMPT COMMAND FAILS\n");
+}
+
+#[test]
+fn agent_test_on_two_devices_and_external_command() {
+    let (env, devices) = setup(2, &[]);
+    write(&env, "my.agent.test.nut", PASSING);
+    let run = Run::start(&env, &[]);
+    for (i, d) in devices.iter().enumerate() {
+        let id = run.session(i, true);
+        run.loaded(&env, d, i);
+        let a = "agent.log";
+        unit(&env, d, a, &id, "SESSION_START", "".into());
+        unit(
+            &env,
+            d,
+            "server.log",
+            &id,
+            "TEST_FAIL",
+            "device side is not tested".into(),
+        );
+        unit(&env, d, a, &id, "TEST_START", "MyCase::testOne()".into());
+        unit(
+            &env,
+            d,
+            a,
+            &id,
+            "EXTERNAL_COMMAND",
+            serde_json::json!({"command": "echo hello; echo world"}),
+        );
+        unit(&env, d, a, &id, "TEST_OK", serde_json::Value::Null);
+        unit(
+            &env,
+            d,
+            a,
+            &id,
+            "SESSION_RESULT",
+            serde_json::json!({"tests": 1, "assertions": 1, "failures": 0}),
+        );
+        run.wait(&format!("Session \"{id}-{}\" succeeded", i + 1));
+    }
+    let out = run.finish();
+    out.ok()
+        .has("info] Test session is agent-only\n")
+        .has("(1/2)\n")
+        .has("(2/2)\n")
+        .has("info] Running external command: echo hello; echo world\n")
+        .has("> hello\n> world\n")
+        .has("info] Tests: 2, Assertions: 2, Failures: 0\n")
+        .lacks("Warning: please ensure")
+        .lacks("device side is not tested");
+}
+
+#[test]
+fn timeout_stop_on_fail_and_state_errors() {
+    let (env, devices) = setup(1, &["-t", "1", "-s"]);
+    write(&env, "a.test.nut", PASSING);
+    write(&env, "b.test.nut", PASSING);
+    let d = &devices[0];
+    let run = Run::start(&env, &[]);
+    let id = run.session(0, false);
+    run.loaded(&env, d, 0);
+    unit(&env, d, "server.log", &id, "SESSION_START", "".into());
+    unit(
+        &env,
+        d,
+        "server.log",
+        &id,
+        "TEST_START",
+        "MyCase::testSlow()".into(),
+    );
+    // nothing more: the test messages watchdog fires after timeout + 5 s
+    let out = run.finish();
+    out.failed()
+        .has("error] Testing timeout\n")
+        .has(&format!("Session \"{id}\" failed"))
+        .lacks("Using device test file \"b.test.nut\"")
+        .has("Error: Testing failed");
+
+    // a message before the session started is a state error
+    let run = Run::start(&env, &["--tests", "b.test"]);
+    let id = run.session(0, false);
+    run.loaded(&env, d, 0);
+    unit(
+        &env,
+        d,
+        "server.log",
+        &id,
+        "TEST_START",
+        "MyCase::testOne()".into(),
+    );
+    let out = run.finish();
+    out.failed()
+        .has("Found 1 test file(s):\n\tb.test.nut\n")
+        .has("error] Invalid test session state\n");
+}
+
+#[test]
+fn no_files_no_devices_skip_and_debug() {
+    let (env, _devices) = setup(0, &[]);
+    env.impt(&["test", "run"])
+        .failed()
+        .has("Error: No test files found\n");
+    write(&env, "a.test.nut", PASSING);
+    env.impt(&["test", "run"])
+        .failed()
+        .has("Found 1 test file(s):")
+        .has("does not have assigned Devices.");
+    let dev = env.device_ids()[0].clone();
+    env.impt(&["device", "assign", "-d", &dev, "-g", "DG", "-q"])
+        .ok();
+    // selection of a class the file lacks: skipped, debug mode writes the sources
+    let out = env.impt(&["test", "run", "-t", ":Other", "-z", "debug"]);
+    out.ok()
+        .has("info] Skip \"a.test.nut\" testing\n")
+        .has("Tests: 0, Assertions: 0, Failures: 0")
+        .has("Testing succeeded");
+    std::fs::create_dir(env.path(".builder-cache")).unwrap();
+    env.impt(&["test", "run", "-e", "-t", ":Other"])
+        .ok()
+        .has("Builder cache .builder-cache directory is deleted successfully.\n[info] Started at ");
+    assert!(!env.path(".builder-cache").exists());
+    let out = env.impt(&["test", "run", "-t", ":Other", "-z", "json"]);
+    assert_eq!(out.ok().stdout, "{}\n");
+    let out = env.impt(&["test", "run", "-t", "zzz"]);
+    out.failed().has("Error: No test files found");
+    // a file's class selected: debug output and the preprocessed sources
+    let run = Run::start(&env, &["-t", "a.test.nut:MyCase::testOne", "-z", "debug"]);
+    let id = run.session(0, false);
+    run.loaded(&env, &dev, 0);
+    unit(&env, &dev, "server.log", &id, "SESSION_START", "".into());
+    unit(
+        &env,
+        &dev,
+        "server.log",
+        &id,
+        "SESSION_RESULT",
+        serde_json::json!({"tests": 0, "assertions": 0, "failures": 0}),
+    );
+    let out = run.finish();
+    out.ok()
+        .has("[debug:TestHelper] Device code size: ")
+        .has("[debug:TestLogsParser] Log line received: ");
+    let pre = std::fs::read_to_string(env.path(".build/preprocessed.device.a.test.nut")).unwrap();
+    assert!(
+        pre.contains("runner.testClass = \"MyCase\";")
+            && pre.contains("runner.testCase = \"testOne\";")
+    );
+    assert!(env.path(".build/preprocessed.agent.a.test.nut").exists());
+}
+
+#[test]
+fn builder_variables_compile_error_and_builder_error() {
+    let (env, devices) = setup(1, &["-j", "vars.json", "-i", "gh.json"]);
+    write(&env, "vars.json", "{\"GREETING\": \"hello\"}");
+    write(
+        &env,
+        "gh.json",
+        "{\"githubUser\": \"u\", \"githubToken\": \"t\"}",
+    );
+    write(&env, "1.test.nut", "//#sim-compile-error boom\n");
+    write(
+        &env,
+        "2.test.nut",
+        "local greeting = \"@{GREETING}\";\nclass B extends ImpTestCase {\n  function testB() {}\n}\n",
+    );
+    let d = &devices[0];
+    let run = Run::start(&env, &[]);
+    let id = run.session(0, false);
+    run.loaded(&env, d, 0);
+    unit(&env, d, "server.log", &id, "SESSION_START", "".into());
+    unit(
+        &env,
+        d,
+        "server.log",
+        &id,
+        "SESSION_RESULT",
+        serde_json::json!({"tests": 1, "assertions": 0, "failures": 0}),
+    );
+    let out = run.finish();
+    out.failed()
+        .lacks("is not found")
+        .has("info] Using device test file \"1.test.nut\"\n")
+        .has("error] impCentral API error HTTP/400\n")
+        .has("Error: ")
+        .has("boom")
+        .has("info] Using device test file \"2.test.nut\"\n")
+        .has(&format!("test] Session \"{id}\" succeeded\n"))
+        .has("info] Tests: 1, Assertions: 0, Failures: 0\n")
+        .has("info] Testing failed\nError: Testing failed\n");
+    let (_, deps) = env.http("GET", "/deployments", None);
+    let codes: Vec<String> = deps["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attributes"]["device_code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(codes
+        .iter()
+        .any(|c| c.contains("local greeting = \"hello\";")));
+
+    // a preprocessing error ends the run before any deployment
+    std::fs::remove_file(env.path("1.test.nut")).unwrap();
+    write(&env, "2.test.nut", "@include \"missing.nut\"\n");
+    env.impt(&["test", "run"])
+        .failed()
+        .has("Error: ")
+        .has("missing.nut")
+        .lacks("Created Deployment")
+        .lacks("TEST SUMMARY");
+}
+
+#[test]
+fn disconnects_and_failing_external_command() {
+    let (env, devices) = setup(1, &[]);
+    write(&env, "a.test.nut", PASSING);
+    let d = &devices[0];
+    let s = "server.log";
+    // a disconnect during the session fails it
+    let run = Run::start(&env, &[]);
+    let id = run.session(0, false);
+    run.loaded(&env, d, 0);
+    unit(&env, d, s, &id, "SESSION_START", "".into());
+    env.http("POST", &format!("/_sim/devices/{d}/offline"), None);
+    let out = run.finish();
+    out.failed()
+        .has("test] Device disconnected\n")
+        .has(&format!("Session \"{id}\" failed"));
+
+    // allowed by config: only noted; a failing external command ends the session
+    env.http("POST", &format!("/_sim/devices/{d}/online"), None);
+    env.impt(&["test", "update", "-a"]).ok();
+    let run = Run::start(&env, &[]);
+    let id = run.session(0, false);
+    run.loaded(&env, d, 0);
+    unit(&env, d, s, &id, "SESSION_START", "".into());
+    env.http("POST", &format!("/_sim/devices/{d}/offline"), None);
+    run.wait("Disconnected. Allowed by config.");
+    unit(&env, d, s, &id, "TEST_START", "MyCase::testCmd()".into());
+    unit(
+        &env,
+        d,
+        s,
+        &id,
+        "EXTERNAL_COMMAND",
+        serde_json::json!({"command": "echo out; exit 3"}),
+    );
+    let out = run.finish();
+    out.failed()
+        .has("info] Disconnected. Allowed by config.\n")
+        .has("> out\n")
+        .has("error] External command failed with exit code 3\n")
+        .has(&format!("Session \"{id}\" failed"))
+        .lacks("test] Device disconnected");
+}
