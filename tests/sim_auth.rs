@@ -232,6 +232,10 @@ async fn accounts_and_login_keys() {
     assert_eq!(r.body["data"]["type"], "login_key");
     assert_eq!(r.body["data"]["attributes"]["description"], "ci");
     let key = r.id();
+    assert_eq!(key.len(), 16);
+    assert!(key
+        .chars()
+        .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
     assert_eq!(
         api.get(&format!("/accounts/me/login_keys/{key}"))
             .await

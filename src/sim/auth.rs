@@ -266,13 +266,13 @@ pub fn login_keys(ctx: &Ctx) -> ApiResult<Response> {
                 return Err(ApiError::new(
                     400,
                     "VX020",
-                    "Login Key Limit Reached",
-                    "An account cannot have more login keys.",
+                    "Account Limit Reached",
+                    "The account has the maximum number of login keys.",
                 ));
             }
             let now = now_iso();
             let k = LoginKey {
-                id: new_secret_hex(16),
+                id: new_secret_hex(8),
                 account: me,
                 description: doc.str("description")?.unwrap_or_default(),
                 usages: 0,
