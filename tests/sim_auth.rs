@@ -322,6 +322,8 @@ async fn accounts_are_isolated() {
     assert_eq!(db.len(), 2);
     assert!(da.iter().all(|d| !db.contains(d)));
     assert_eq!(b.get(&format!("/devices/{}", da[0])).await.status, 404);
+    let a_id = a.get("/accounts/me").await.id();
+    assert_eq!(b.get(&format!("/accounts/{a_id}")).await.status, 404);
     let ga = a.group(&pa, "development_devicegroup", "g").await;
     assert_eq!(b.get(&format!("/devicegroups/{ga}")).await.status, 404);
     let r = b.assign(&ga, &[&db[0]]).await;
