@@ -232,6 +232,10 @@ async fn accounts_and_login_keys() {
     assert_eq!(r.body["data"]["type"], "login_key");
     assert_eq!(r.body["data"]["attributes"]["description"], "ci");
     let key = r.id();
+    assert_eq!(key.len(), 16);
+    assert!(key
+        .chars()
+        .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
     assert_eq!(
         api.get(&format!("/accounts/me/login_keys/{key}"))
             .await
@@ -318,6 +322,8 @@ async fn accounts_are_isolated() {
     assert_eq!(db.len(), 2);
     assert!(da.iter().all(|d| !db.contains(d)));
     assert_eq!(b.get(&format!("/devices/{}", da[0])).await.status, 404);
+    let a_id = a.get("/accounts/me").await.id();
+    assert_eq!(b.get(&format!("/accounts/{a_id}")).await.status, 404);
     let ga = a.group(&pa, "development_devicegroup", "g").await;
     assert_eq!(b.get(&format!("/devicegroups/{ga}")).await.status, 404);
     let r = b.assign(&ga, &[&db[0]]).await;

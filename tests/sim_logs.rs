@@ -172,6 +172,25 @@ async fn text_stream_framing_and_boot_logs() {
     sse.until("Hello World, from your Device!", T)
         .await
         .unwrap();
+    // A group restart and a conditional restart do it too.
+    let r = api
+        .post(&format!("/devicegroups/{g}/restart"), Value::Null)
+        .await;
+    assert_eq!(r.status, 204);
+    sse.until("Agent restarted: reload.", T).await.unwrap();
+    sse.until("Hello World, from your Device!", T)
+        .await
+        .unwrap();
+    let r = api
+        .post(
+            &format!("/devicegroups/{g}/conditional_restart"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    sse.until("Hello World, from your Device!", T)
+        .await
+        .unwrap();
     let r = api.get(&format!("/devices/{}/logs", ids[0])).await;
     let hist: Vec<&str> = r.body["data"]
         .as_array()

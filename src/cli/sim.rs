@@ -5,13 +5,24 @@ use clap::Parser;
 use std::io::Write;
 use std::path::PathBuf;
 
+const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:
+  GET  /_sim/devices                          list every virtual device
+  POST /_sim/devices {account?,name?,online?} add a device
+  POST /_sim/devices/DEVICE/online|offline    change connectivity (logs the change)
+  POST /_sim/devices/DEVICE/restart           run the boot sequence
+  POST /_sim/devices/DEVICE/logs {count?,interval_ms?,type?,message?}
+                                              emit log lines ({i} = line number)
+  POST /_sim/faults {status?,count?,path?,method?,delay_ms?,drop_sse?}
+                                              inject faults into /v5 requests
+  DELETE /_sim/faults                         remove all faults
+  GET  /_sim/stats, POST /_sim/stats/reset    request counts per route";
+
 /// Run a local impCentral API v5 simulator with virtual devices.
 ///
-/// The first line printed is `impCentral simulator listening on http://127.0.0.1:PORT/v5`.
-/// Control endpoints (no auth) live under `/_sim/`: add devices, set them online/offline,
-/// make them log, inject faults, read request statistics (see `src/sim/control.rs`).
+/// The first line printed is `impCentral simulator listening on http://127.0.0.1:PORT/v5`;
+/// it then serves until SIGINT/SIGTERM.
 #[derive(Debug, Parser)]
-#[command(name = "impt sim", no_binary_name = true)]
+#[command(name = "impt sim", no_binary_name = true, after_long_help = CONTROL_HELP)]
 struct Args {
     /// TCP port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]

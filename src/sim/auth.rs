@@ -266,8 +266,8 @@ pub fn login_keys(ctx: &Ctx) -> ApiResult<Response> {
                 return Err(ApiError::new(
                     400,
                     "VX020",
-                    "Login Key Limit Reached",
-                    "An account cannot have more login keys.",
+                    "Account Limit Reached",
+                    "The account has the maximum number of login keys.",
                 ));
             }
             let now = now_iso();
