@@ -63,11 +63,15 @@ impl Running {
 
     /// Ctrl-C, then the exit code and the rest of the output.
     fn interrupt(mut self) -> (i32, String) {
+        // Keep stdin open until the process ends: `wait` would close it, racing the
+        // end-of-input path against the Ctrl-C one.
+        let stdin = self.child.stdin.take();
         Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status()
             .unwrap();
         let status = self.child.wait().unwrap();
+        drop(stdin);
         let rest: Vec<String> = self.lines.iter().collect();
         (status.code().unwrap_or(-1), rest.join("\n"))
     }
