@@ -322,10 +322,8 @@ pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
     }
     for (f, a) in &writes {
         let code = attr_str(&build, a).unwrap_or("");
-        std::fs::write(f, code).map_err(|e| ImptError::File {
-            file: f.clone(),
-            msg: e.to_string(),
-        })?;
+        // Replaces the user's source file atomically: never a half-written file.
+        crate::config::write_atomic(std::path::Path::new(f), code.as_bytes(), false)?;
     }
     ctx.ui.info(&format!(
         "Deployment \"{ident}\" source file(s) are downloaded successfully."
