@@ -384,3 +384,36 @@ async fn configurable_stream_limits() {
         "first stream stays open"
     );
 }
+
+#[tokio::test]
+async fn idle_streams_expire_connected_ones_stay() {
+    let sim = Sim::start(&[
+        "--devices",
+        "1",
+        "--stream-idle-secs",
+        "1",
+        "--streams-per-account",
+        "2",
+    ]);
+    let api = Api::login(sim.url(), "user", "password").await;
+    let id = api.device_ids().await.remove(0);
+    let idle = api.send("POST", "/logstream", None, &[]).await.id();
+    let (live, mut sse) = stream(&api, "text").await;
+    sse.next(T).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    let put = |sid: String| {
+        let api = &api;
+        let id = &id;
+        async move {
+            api.send("PUT", &format!("/logstream/{sid}/{id}"), None, &[])
+                .await
+                .status
+        }
+    };
+    assert_eq!(put(idle).await, 404, "never-connected stream expired");
+    assert_eq!(put(live.clone()).await, 204, "connected stream kept");
+    assert!(sse.until("subscribed", T).await.is_some());
+    drop(sse);
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    assert_eq!(put(live).await, 404, "expired after its client left");
+}

@@ -63,6 +63,9 @@ struct Args {
     /// Milliseconds between `: keep-alive` comments on log streams.
     #[arg(long, default_value_t = 15_000)]
     keepalive_ms: u64,
+    /// Close log streams that have had no connected client for SECS seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    stream_idle_secs: u64,
     /// Largest accepted request body in bytes (larger ones get 413).
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     max_body: usize,
@@ -112,6 +115,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
         devices_per_stream: args.devices_per_stream.max(1),
         keepalive_ms: args.keepalive_ms.max(10),
         max_body: args.max_body,
+        stream_idle_secs: args.stream_idle_secs.max(1),
         ..SimConfig::default()
     })
 }

@@ -37,6 +37,10 @@ pub struct Stream {
     pub devices: Vec<String>,
     pub tx: UnboundedSender<SseMsg>,
     pub rx: Option<UnboundedReceiver<SseMsg>>,
+    /// Since when no client has been connected (`None` while one is).
+    pub idle_since_ms: Option<i64>,
+    /// Number of the current connection (a reconnection supersedes older ones).
+    pub conn_gen: u64,
 }
 
 impl Stream {

@@ -1,7 +1,7 @@
 //! Log streams: `POST /logstream`, the Server-Sent Events `GET /logstream/{id}` and device
 //! subscription with `PUT`/`DELETE /logstream/{id}/{device}`.
 
-use super::app::{no_content, ok, Ctx, SseMsg, Stream, World};
+use super::app::{no_content, ok, App, Ctx, SseMsg, Stream, World};
 use super::error::{ApiError, ApiResult};
 use super::util::new_id;
 use axum::body::{Body, Bytes};
@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
@@ -53,6 +54,8 @@ fn create(ctx: &Ctx) -> ApiResult<Response> {
             devices: Vec::new(),
             tx,
             rx: Some(rx),
+            idle_since_ms: Some(super::util::now_ms()),
+            conn_gen: 0,
         });
     }
     let url = ctx.url(&format!("/logstream/{id}"));
@@ -153,7 +156,41 @@ fn render(m: &SseMsg, json_fmt: bool) -> String {
     }
 }
 
+/// Marks its stream idle when the connection ends.
+struct IdleGuard {
+    app: Arc<App>,
+    id: String,
+    gen: u64,
+}
+
+impl Drop for IdleGuard {
+    fn drop(&mut self) {
+        let mut w = self.app.world();
+        if let Some(s) = w
+            .streams
+            .iter_mut()
+            .find(|s| s.id == self.id && s.conn_gen == self.gen)
+        {
+            s.idle_since_ms = Some(super::util::now_ms());
+        }
+    }
+}
+
+/// Close streams that have had no client for `idle_ms`.
+pub fn expire_idle(app: &App, idle_ms: i64) {
+    let now = super::util::now_ms();
+    let mut w = app.world();
+    while let Some(i) = w
+        .streams
+        .iter()
+        .position(|s| s.idle_since_ms.is_some_and(|t| now - t >= idle_ms))
+    {
+        close(&mut w, i);
+    }
+}
+
 struct Conn {
+    _guard: IdleGuard,
     rx: UnboundedReceiver<SseMsg>,
     keepalive: tokio::time::Interval,
     json: bool,
@@ -174,14 +211,21 @@ fn open(ctx: &Ctx) -> ApiResult<Response> {
             ))
         }
     };
-    let rx = {
+    let (rx, guard) = {
         let mut w = ctx.app.world();
         let s = w
             .streams
             .iter_mut()
             .find(|s| s.id == ctx.seg(1))
             .ok_or_else(|| ApiError::not_found("log stream"))?;
-        match s.rx.take() {
+        s.conn_gen += 1;
+        s.idle_since_ms = None;
+        let guard = IdleGuard {
+            app: ctx.app.clone(),
+            id: s.id.clone(),
+            gen: s.conn_gen,
+        };
+        let rx = match s.rx.take() {
             Some(rx) => rx,
             None => {
                 // A reconnection: the previous connection ends, this one takes over.
@@ -190,10 +234,12 @@ fn open(ctx: &Ctx) -> ApiResult<Response> {
                 let _ = old.send(SseMsg::Drop);
                 rx
             }
-        }
+        };
+        (rx, guard)
     };
     let period = Duration::from_millis(ctx.app.cfg.keepalive_ms.max(10));
     let conn = Conn {
+        _guard: guard,
         rx,
         keepalive: tokio::time::interval_at(tokio::time::Instant::now() + period, period),
         json: json_fmt,

@@ -73,6 +73,8 @@ pub struct SimConfig {
     pub keepalive_ms: u64,
     /// Largest accepted request body in bytes.
     pub max_body: usize,
+    /// Log streams without a connected client for this long are closed.
+    pub stream_idle_secs: u64,
 }
 
 impl Default for SimConfig {
@@ -89,6 +91,7 @@ impl Default for SimConfig {
             devices_per_stream: 5,
             keepalive_ms: 15_000,
             max_body: 4 * 1024 * 1024,
+            stream_idle_secs: 3600,
         }
     }
 }
@@ -188,6 +191,17 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
         .with_state(app.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let saver = persist::spawn_saver(app.clone());
+    let janitor = {
+        let app = app.clone();
+        let idle_ms = (app.cfg.stream_idle_secs.max(1) * 1000) as i64;
+        let every = std::time::Duration::from_millis((idle_ms as u64 / 4).clamp(100, 60_000));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                logstream::expire_idle(&app, idle_ms);
+            }
+        })
+    };
     let app2 = app.clone();
     let task = tokio::spawn(async move {
         let shutdown = async move {
@@ -201,6 +215,7 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
             .with_graceful_shutdown(shutdown)
             .await;
         saver.abort();
+        janitor.abort();
     });
     Ok(SimHandle {
         base_url,
