@@ -66,6 +66,9 @@ struct Args {
     /// Largest accepted request body in bytes (larger ones get 413).
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     max_body: usize,
+    /// Speed of the devices' virtual time (imp.wakeup, time()) relative to real time.
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    time_scale: f64,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -112,6 +115,11 @@ fn config(args: Args) -> Result<SimConfig, String> {
         devices_per_stream: args.devices_per_stream.max(1),
         keepalive_ms: args.keepalive_ms.max(10),
         max_body: args.max_body,
+        time_scale: if args.time_scale.is_finite() && args.time_scale > 0.0 {
+            args.time_scale
+        } else {
+            return Err("--time-scale wants a positive number".into());
+        },
         ..SimConfig::default()
     })
 }
