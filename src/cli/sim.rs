@@ -15,7 +15,10 @@ const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT
   POST /_sim/faults {status?,count?,path?,method?,delay_ms?,drop_sse?}
                                               inject faults into /v5 requests
   DELETE /_sim/faults                         remove all faults
-  GET  /_sim/stats, POST /_sim/stats/reset    request counts per route";
+  GET  /_sim/stats, POST /_sim/stats/reset    request counts per route
+
+Agent URLs (no auth): ANY http://127.0.0.1:PORT/agents/AGENT_ID[/PATH] is answered by that
+agent's http.onrequest handler.";
 
 /// Run a local impCentral API v5 simulator with virtual devices.
 ///

@@ -298,13 +298,6 @@ struct Runner {
     http: HashMap<u64, (HttpReply, Instant)>,
 }
 
-fn side_name(side: Side) -> &'static str {
-    match side {
-        Side::Device => "device",
-        Side::Agent => "agent",
-    }
-}
-
 impl Runner {
     fn new(app: Weak<App>, device_id: String, clock: Clock, online: bool) -> Runner {
         Runner {
@@ -506,7 +499,14 @@ impl Runner {
         let now = Instant::now();
         for side in [Side::Agent, Side::Device] {
             if self.slot(side).restart_at.is_some_and(|t| t <= now) {
-                let msg = format!("Restarting {}: runtime error.", side_name(side));
+                let msg = match side {
+                    Side::Agent => "Agent restarted: runtime error.".to_string(),
+                    Side::Device => {
+                        let len = self.code.as_ref().map_or(0, |c| c.device_code.len());
+                        let used = vdev::storage_used(len);
+                        format!("Device booting; {used:.2}% program storage used")
+                    }
+                };
                 sh(&self.shared).emit("status", &msg);
                 self.start(side);
             }

@@ -93,6 +93,11 @@ pub fn emit_app(app: &App, device_id: &str, typ: &str, msg: &str) -> bool {
     true
 }
 
+/// Percentage of program storage that device code of `len` bytes uses.
+pub fn storage_used(len: usize) -> f64 {
+    3.0 + (len as f64 / 4096.0).min(90.0)
+}
+
 /// Restart a device: agent restart, code download and reconnection status lines, then the
 /// group's current deployment runs (agent and device, see [`runner`]).
 pub fn boot(app: &Arc<App>, device_id: String) {
@@ -127,7 +132,7 @@ pub fn boot(app: &Arc<App>, device_id: String) {
         if online {
             let len = code.as_ref().map_or(0, |c| c.device_code.len());
             tokio::time::sleep(STEP).await;
-            let used = 3.0 + (len as f64 / 4096.0).min(90.0);
+            let used = storage_used(len);
             let msg = format!("Downloading new code; {used:.2}% program storage used");
             if !emit_app(&app, &device_id, "status", &msg) {
                 return;
