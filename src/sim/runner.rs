@@ -143,6 +143,8 @@ const LOG_LINES_PER_SEC: u32 = 1000;
 const DELIVERIES_PER_TURN: usize = 100;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// A side that ran this long without failing starts its backoff afresh.
+const STABLE: Duration = Duration::from_secs(120);
 
 /// State shared by the runner and the hosts of its VMs.
 struct Shared {
@@ -274,10 +276,16 @@ struct Slot {
     vm: Option<Vm>,
     failures: u32,
     restart_at: Option<Instant>,
+    started: Option<Instant>,
 }
 
 impl Slot {
+    /// The delay before the next restart: doubles with each failure, unless the side had
+    /// been running fine for a while.
     fn backoff(&mut self) -> Duration {
+        if self.started.is_some_and(|t| t.elapsed() >= STABLE) {
+            self.failures = 0;
+        }
         self.failures += 1;
         let d = FIRST_BACKOFF * 2u32.saturating_pow(self.failures.saturating_sub(1).min(6));
         d.min(MAX_BACKOFF)
@@ -444,6 +452,7 @@ impl Runner {
             code,
         };
         self.slot(side).restart_at = None;
+        self.slot(side).started = Some(Instant::now());
         let mut vm = match Vm::new(Limits::default(), Box::new(host)) {
             Ok(vm) => vm,
             Err(e) => return self.fail(side, &e),
