@@ -418,6 +418,13 @@ async fn offline_devices_run_nothing_until_online() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     let h = s.history(&id).await;
     assert!(!h.iter().any(|(_, m)| m.contains("ran")), "{h:?}");
+    // Its agent does not answer either.
+    let url = s.api.get(&format!("/devices/{id}")).await.body["data"]["attributes"]["agent_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.status().as_u16(), 503);
     assert_eq!(ctl("online".into()).await, 204);
     s.log("Device connected", T).await;
     s.log("device ran", T).await;
