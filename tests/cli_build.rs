@@ -81,11 +81,13 @@ fn deploy_and_run() {
         .has("missing.nut")
         .lacks("is created successfully");
     // Builder directives are left alone with --no-preprocess
-    std::fs::write(env.path("agent.nut"), "@set X 1\n").unwrap();
+    // (the sim compiles deployments, so the unprocessed code must still be Squirrel)
+    let raw = "server.log(\"@{__FILE__}\");\n";
+    std::fs::write(env.path("agent.nut"), raw).unwrap();
     let out = env.impt(&["build", "deploy", "--no-preprocess"]);
     let id = out.id_after("Deployment: ");
     let (_, doc) = env.http("GET", &format!("/deployments/{id}"), None);
-    assert_eq!(doc["data"]["attributes"]["agent_code"], "@set X 1\n");
+    assert_eq!(doc["data"]["attributes"]["agent_code"], raw);
     std::fs::write(env.path("agent.nut"), "").unwrap();
 
     // run without devices
@@ -121,7 +123,7 @@ fn deploy_and_run() {
     std::fs::write(env.path("device.nut"), "local x = 1;\n/\n").unwrap();
     let out = env.impt(&["build", "run"]);
     out.failed();
-    out.has("Error: Compilation Error: Device code compile failed\ndevice_code error (line 2, column 1): expression expected");
+    out.has("Error: Compilation Error: Device code compile failed\ndevice_code error (line 2, column 2): expression expected");
 }
 
 #[test]

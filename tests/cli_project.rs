@@ -175,3 +175,26 @@ fn project_link_and_failures() {
         .ok()
         .has("Project is deleted successfully.");
 }
+
+#[test]
+fn pre_factory_project_with_only_a_production_target() {
+    // The Development Guide's factory example: a pre-factory project with only a target.
+    let env = Env::start(&[]);
+    env.impt(&["product", "create", "-n", "P"]).ok();
+    env.impt(&[
+        "project", "create", "-p", "P", "-n", "F", "-f", "-t", "PP", "-j", "-q",
+    ])
+    .ok()
+    .has("Device Group \"PP\" is created successfully.")
+    .has("type:              pre-factory")
+    .has("Production Target: ");
+    let (_, doc) = env.http(
+        "GET",
+        "/devicegroups?filter[type]=pre_factoryfixture_devicegroup",
+        None,
+    );
+    let g = &doc["data"][0];
+    assert_eq!(g["attributes"]["name"], "F");
+    assert!(g["relationships"]["production_target"]["id"].is_string());
+    assert!(g["relationships"]["dut_target"]["id"].is_null());
+}

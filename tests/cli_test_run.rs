@@ -162,8 +162,27 @@ fn write(env: &Env, name: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
-const PASSING: &str =
-    "class MyCase extends ImpTestCase {\n  function testOne() { this.assertTrue(true); }\n}\n";
+/// The sim runs the deployed framework for real; these tests script the framework's
+/// messages instead, so their test files first silence it (timers never fire, so the
+/// bootstrap never starts), on the first line to keep line numbers.
+const PASSING: &str = "::imp.wakeup = function(t, f) { return 0; }; \
+    class MyCase extends ImpTestCase {\n  function testOne() { this.assertTrue(true); }\n}\n";
+
+/// Run by the sim's VM for real.
+const REAL: &str = "class MyCase extends ImpTestCase {\n  \
+    function testOne() { this.assertTrue(true); server.log(\"one ran\"); }\n  \
+    function testTwo() { this.assertEqual(2, 1 + 1); }\n}\n";
+
+#[test]
+fn the_framework_really_runs_in_the_sim() {
+    let (env, _devices) = setup(1, &["-t", "5"]);
+    write(&env, "real.device.test.nut", REAL);
+    let out = env.impt(&["test", "run"]);
+    out.ok()
+        .has("MyCase::testOne()")
+        .has("MyCase::testTwo()")
+        .has("Tests: 2, Assertions: 2, Failures: 0");
+}
 
 #[test]
 fn passing_device_test() {

@@ -193,7 +193,7 @@ async fn device_groups() {
         .post("/devicegroups", json!({"data": {"type": DEV, "attributes": {"name": "L", "load_code_after_blessing": false}, "relationships": {"product": {"type": "product", "id": p}}}}))
         .await;
     assert_eq!(r.status, 400);
-    // Factory fixtures need both targets of the right types.
+    // Factory fixtures need a production_target; targets must have the right types.
     let ff = |pt: Option<(&str, &str)>, dt: Option<(&str, &str)>| {
         let mut rel = json!({"product": {"type": "product", "id": p}});
         if let Some((t, i)) = pt {
@@ -216,14 +216,23 @@ async fn device_groups() {
         .status,
         400
     );
+    // Only a production_target (the Development Guide's factory example): allowed.
+    let mut only_target = ff(Some(("production_devicegroup", &prod_id)), None);
+    only_target["data"]["attributes"]["name"] = json!("FF only target");
+    let r = api.post("/devicegroups", only_target).await;
+    assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(
-        api.post(
-            "/devicegroups",
-            ff(Some(("production_devicegroup", &prod_id)), None)
-        )
-        .await
-        .status,
-        400
+        r.body["data"]["relationships"]["production_target"]["id"],
+        prod_id.as_str()
+    );
+    assert!(r.body["data"]["relationships"]["dut_target"]
+        .get("id")
+        .is_none_or(Value::is_null));
+    assert_eq!(
+        api.delete(&format!("/devicegroups/{}", r.id()))
+            .await
+            .status,
+        204
     );
     assert_eq!(
         api.post(
@@ -575,7 +584,7 @@ async fn compile_errors() {
     let g = api.group(&p, DEV, "G").await;
     for (dc, ac, file, row) in [
         ("/", "", "device_code", 1),
-        ("function f() {\n  x(;\n}", "", "device_code", 3),
+        ("function f() {\n  x(;\n}", "", "device_code", 2),
         (
             "",
             "local a = 1;\n//#sim-compile-error boom here",

@@ -15,7 +15,10 @@ const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT
   POST /_sim/faults {status?,count?,path?,method?,delay_ms?,drop_sse?}
                                               inject faults into /v5 requests
   DELETE /_sim/faults                         remove all faults
-  GET  /_sim/stats, POST /_sim/stats/reset    request counts per route";
+  GET  /_sim/stats, POST /_sim/stats/reset    request counts per route
+
+Agent URLs (no auth): ANY http://127.0.0.1:PORT/agents/AGENT_ID[/PATH] is answered by that
+agent's http.onrequest handler.";
 
 /// Run a local impCentral API v5 simulator with virtual devices.
 ///
@@ -69,6 +72,9 @@ struct Args {
     /// Largest accepted request body in bytes (larger ones get 413).
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     max_body: usize,
+    /// Speed of the devices' virtual time (imp.wakeup, time()) relative to real time.
+    #[arg(long, value_name = "F", default_value_t = 1.0)]
+    time_scale: f64,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -116,6 +122,11 @@ fn config(args: Args) -> Result<SimConfig, String> {
         keepalive_ms: args.keepalive_ms.max(10),
         max_body: args.max_body,
         stream_idle_secs: args.stream_idle_secs.max(1),
+        time_scale: if args.time_scale.is_finite() && args.time_scale > 0.0 {
+            args.time_scale
+        } else {
+            return Err("--time-scale wants a positive number".into());
+        },
         ..SimConfig::default()
     })
 }

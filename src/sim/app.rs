@@ -74,6 +74,10 @@ pub struct Stats {
 
 pub struct App {
     pub cfg: SimConfig,
+    /// Virtual time of the devices' code.
+    pub clock: super::runner::Clock,
+    /// The threads running the devices' code.
+    pub runners: super::runner::Runners,
     /// Public base URL including the `/v5` prefix.
     pub base: String,
     pub world: Mutex<World>,
@@ -91,6 +95,13 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl App {
     pub fn world(&self) -> MutexGuard<'_, World> {
         lock(&self.world)
+    }
+
+    /// The URL of an agent: `<base without the API prefix>/agents/<agent_id>`.
+    pub fn agent_url(&self, agent_id: &str) -> String {
+        let prefix = self.cfg.prefix.trim_end_matches('/');
+        let root = self.base.strip_suffix(prefix).unwrap_or(&self.base);
+        format!("{root}/agents/{agent_id}")
     }
 
     pub fn mark_dirty(&self) {

@@ -5,7 +5,7 @@ use super::error::{error_object, ApiError, ApiResult};
 use super::jsonapi::{filter, filters, link, list, opt_link, parse_doc, resource, InDoc};
 use super::model::{is_production_type, target_types, Group, DG_TYPES};
 use super::util::{new_id, now_iso};
-use super::vdev;
+use super::{runner, vdev};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
@@ -107,9 +107,11 @@ fn resolve_targets(
         }
         return Ok((None, None));
     };
-    if required && (pt.is_none() || dt.is_none()) {
+    // A dut_target is optional: the Development Guide's factory example creates a
+    // pre-factory group with only a production_target.
+    if required && pt.is_none() {
         return Err(ApiError::invalid_attr(
-            "Factory fixture device groups require both production_target and dut_target.",
+            "Factory fixture device groups require a production_target.",
         ));
     }
     let check = |t: Option<(Option<String>, String)>,
@@ -456,6 +458,10 @@ fn assign(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
             };
             let cur = w.db.devices[i].group.clone();
             if cur.as_deref() == Some(id) {
+                // Re-assignment to the same group reloads the code (impt test run uses it).
+                if g.current_deployment.is_some() {
+                    boots.push(w.db.devices[i].id.clone());
+                }
                 continue;
             }
             let restricted = |t: &str| is_production_type(t) || t.ends_with("dut_devicegroup");
@@ -529,15 +535,21 @@ fn unassign(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
             "Unassigning production devices requires the X-Electricimp-Key unbond key.",
         ));
     }
+    let mut stopped = Vec::new();
     for ident in idents {
         match w.db.device_index(me, &ident) {
             Some(i) if w.db.devices[i].group.as_deref() == Some(id) => {
                 let d = &mut w.db.devices[i];
                 d.group = None;
                 d.updated_at = now_iso();
+                stopped.push(d.id.clone());
             }
             _ => errors.push(device_not_found(&ident)),
         }
+    }
+    drop(w);
+    for d in stopped {
+        runner::notify(&ctx.app, &d, runner::Cmd::Stop);
     }
     batch_result(errors)
 }

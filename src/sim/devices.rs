@@ -21,7 +21,7 @@ pub fn doc(ctx: &Ctx, w: &World, d: &Device) -> Value {
         "agent_id": agent_id,
         "device_online": d.online,
         "agent_running": group.is_some(),
-        "agent_url": agent_id.as_ref().map(|a| format!("https://agent.electricimp.com/{a}")),
+        "agent_url": agent_id.as_ref().map(|a| ctx.app.agent_url(a)),
         "imp_type": d.imp_type,
         "swversion": d.swversion,
         "plan_id": Value::Null,
@@ -112,6 +112,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                 ));
             }
             let id = w.db.devices.remove(i).id;
+            super::runner::forget(&ctx.app, &id);
             for s in w.streams.iter_mut() {
                 s.devices.retain(|d| d != &id);
             }

@@ -3,8 +3,9 @@
 //! Layout: [`app`] (shared state, request context), [`router`] (entry point, prefix,
 //! stats, faults, rate limits), [`jsonapi`] (documents, pagination, filters), one module per
 //! resource ([`auth`], [`products`], [`devicegroups`], [`devices`], [`deployments`],
-//! [`webhooks`], [`logstream`]), [`vdev`] (virtual devices), [`compile`] (compile-error
-//! rules), [`control`] (`/_sim/` endpoints), [`persist`] (`--state`).
+//! [`webhooks`], [`logstream`]), [`vdev`] (virtual devices), [`runner`] (the devices'
+//! and agents' Squirrel VMs, agent URLs), [`compile`] (compile checks), [`control`]
+//! (`/_sim/` endpoints), [`persist`] (`--state`).
 
 pub mod app;
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod model;
 pub mod persist;
 pub mod products;
 pub mod router;
+pub mod runner;
 pub mod util;
 pub mod vdev;
 pub mod webhooks;
@@ -75,6 +77,8 @@ pub struct SimConfig {
     pub max_body: usize,
     /// Log streams without a connected client for this long are closed.
     pub stream_idle_secs: u64,
+    /// Speed of virtual time (`imp.wakeup`, `time()`) relative to real time.
+    pub time_scale: f64,
 }
 
 impl Default for SimConfig {
@@ -92,6 +96,7 @@ impl Default for SimConfig {
             keepalive_ms: 15_000,
             max_body: 4 * 1024 * 1024,
             stream_idle_secs: 3600,
+            time_scale: 1.0,
         }
     }
 }
@@ -173,8 +178,11 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
     let port = listener.local_addr()?.port();
     let prefix = cfg.prefix.trim_end_matches('/').to_string();
     let base_url = format!("http://127.0.0.1:{port}{prefix}");
+    let clock = runner::Clock::new(cfg.time_scale);
     let app = Arc::new(App {
         cfg,
+        clock,
+        runners: Default::default(),
         base: base_url.clone(),
         world: Mutex::new(World {
             db,

@@ -2,7 +2,9 @@
 
 use super::app::{lock, App, Ctx};
 use super::error::{ApiError, ApiResult};
-use super::{auth, control, deployments, devicegroups, devices, logstream, products, webhooks};
+use super::{
+    auth, control, deployments, devicegroups, devices, logstream, products, runner, webhooks,
+};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
@@ -171,6 +173,9 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             return r;
         }
     }
+    if let Some(rest) = raw_path.strip_prefix("/agents/") {
+        return agent_request(&app, &parts, rest, &body).await;
+    }
     let Some(rest) = raw_path
         .strip_prefix(&prefix)
         .filter(|r| r.is_empty() || r.starts_with('/'))
@@ -244,4 +249,63 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     }
     rate_headers(&mut r, limit, remaining);
     r
+}
+
+/// `ANY /agents/{agent_id}[/path]`: a request to an agent's URL, answered by its
+/// `http.onrequest` handler (no auth).
+async fn agent_request(
+    app: &Arc<App>,
+    parts: &axum::http::request::Parts,
+    rest: &str,
+    body: &axum::body::Bytes,
+) -> Response {
+    use axum::http::StatusCode;
+    let (agent_id, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let text = |status: StatusCode, msg: &str| (status, msg.to_string()).into_response();
+    let device = {
+        let w = app.world();
+        w.db.devices
+            .iter()
+            .find(|d| d.group.is_some() && d.agent_id == agent_id)
+            .map(|d| d.id.clone())
+    };
+    let Some(device) = device else {
+        return text(StatusCode::NOT_FOUND, "No agent with this id.\n");
+    };
+    let req = crate::vm::HttpRequest {
+        method: parts.method.as_str().to_string(),
+        path: decode(path),
+        query: parse_query(parts.uri.query()),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (k.as_str().to_ascii_lowercase(), v)
+            })
+            .collect(),
+        body: String::from_utf8_lossy(body).into_owned(),
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    runner::send(app, &device, runner::Cmd::Http(req, tx));
+    match tokio::time::timeout(std::time::Duration::from_secs(30), rx).await {
+        Ok(Ok(Ok(resp))) => {
+            let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::OK);
+            let mut r = (status, resp.body).into_response();
+            for (k, v) in resp.headers {
+                if let (Ok(k), Ok(v)) = (
+                    axum::http::HeaderName::from_bytes(k.as_bytes()),
+                    HeaderValue::from_str(&v),
+                ) {
+                    r.headers_mut().insert(k, v);
+                }
+            }
+            r
+        }
+        Ok(Ok(Err(msg))) => text(StatusCode::SERVICE_UNAVAILABLE, &format!("{msg}\n")),
+        _ => text(StatusCode::GATEWAY_TIMEOUT, "The agent did not answer.\n"),
+    }
 }

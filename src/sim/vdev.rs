@@ -2,6 +2,7 @@
 
 use super::app::{App, SseMsg, World};
 use super::model::{log_type_for, Db, Device, LogEntry, MAX_DEVICE_LOGS};
+use super::runner;
 use super::util::{new_agent_id, new_device_id, new_mac, now_iso};
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,7 +82,7 @@ pub fn emit(w: &mut World, device_id: &str, typ: &str, msg: &str) {
     }
 }
 
-fn emit_app(app: &App, device_id: &str, typ: &str, msg: &str) -> bool {
+pub fn emit_app(app: &App, device_id: &str, typ: &str, msg: &str) -> bool {
     let mut w = app.world();
     if !w.db.devices.iter().any(|d| d.id == device_id) {
         return false;
@@ -92,37 +93,13 @@ fn emit_app(app: &App, device_id: &str, typ: &str, msg: &str) -> bool {
     true
 }
 
-/// `(type, text)` of every literal `server.log("…")`/`server.error("…")` in `code`.
-pub fn literal_logs(code: &str) -> Vec<(&'static str, String)> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(r#"server\.(log|error)\s*\(\s*"((?:[^"\\]|\\.)*)"\s*\)"#)
-            .expect("valid regex")
-    });
-    re.captures_iter(code)
-        .map(|c| {
-            let kind = if &c[1] == "error" { "error" } else { "log" };
-            let raw = &c[2];
-            let mut s = String::new();
-            let mut it = raw.chars();
-            while let Some(ch) = it.next() {
-                if ch == '\\' {
-                    match it.next() {
-                        Some('n') => s.push('\n'),
-                        Some('t') => s.push('\t'),
-                        Some(o) => s.push(o),
-                        None => {}
-                    }
-                } else {
-                    s.push(ch);
-                }
-            }
-            (kind, s)
-        })
-        .collect()
+/// Percentage of program storage that device code of `len` bytes uses.
+pub fn storage_used(len: usize) -> f64 {
+    3.0 + (len as f64 / 4096.0).min(90.0)
 }
 
-/// Restart a device: agent restart, code download, reconnection and the code's log lines.
+/// Restart a device: agent restart, code download and reconnection status lines, then the
+/// group's current deployment runs (agent and device, see [`runner`]).
 pub fn boot(app: &Arc<App>, device_id: String) {
     let app = app.clone();
     tokio::spawn(async move {
@@ -135,7 +112,13 @@ pub fn boot(app: &Arc<App>, device_id: String) {
                     .and_then(|g| w.db.groups.iter().find(|x| x.id == g))
                     .and_then(|g| g.current_deployment.clone())
                     .and_then(|dep| w.db.deployments.iter().find(|x| x.id == dep))
-                    .map(|dep| (dep.device_code.clone(), dep.agent_code.clone()));
+                    .map(|dep| runner::Code {
+                        device_code: dep.device_code.clone(),
+                        agent_code: dep.agent_code.clone(),
+                        agent_id: d.agent_id.clone(),
+                        agent_url: app.agent_url(&d.agent_id),
+                        mac: d.mac.clone(),
+                    });
                 (d.online, code)
             })
         };
@@ -146,10 +129,10 @@ pub fn boot(app: &Arc<App>, device_id: String) {
         if !emit_app(&app, &device_id, "status", "Agent restarted: reload.") {
             return;
         }
-        let (device_code, agent_code) = code.unwrap_or_default();
         if online {
+            let len = code.as_ref().map_or(0, |c| c.device_code.len());
             tokio::time::sleep(STEP).await;
-            let used = 3.0 + (device_code.len() as f64 / 4096.0).min(90.0);
+            let used = storage_used(len);
             let msg = format!("Downloading new code; {used:.2}% program storage used");
             if !emit_app(&app, &device_id, "status", &msg) {
                 return;
@@ -158,27 +141,12 @@ pub fn boot(app: &Arc<App>, device_id: String) {
             if !emit_app(&app, &device_id, "status", "Device connected") {
                 return;
             }
-            for (kind, text) in literal_logs(&device_code) {
-                let typ = if kind == "error" {
-                    "server.error"
-                } else {
-                    "server.log"
-                };
-                if !emit_app(&app, &device_id, typ, &text) {
-                    return;
-                }
-            }
         }
-        for (kind, text) in literal_logs(&agent_code) {
-            let typ = if kind == "error" {
-                "agent.error"
-            } else {
-                "agent.log"
-            };
-            if !emit_app(&app, &device_id, typ, &text) {
-                return;
-            }
-        }
+        let cmd = match code {
+            Some(c) => runner::Cmd::Start(Box::new(c)),
+            None => runner::Cmd::Stop,
+        };
+        runner::send(&app, &device_id, cmd);
     });
 }
 
@@ -200,6 +168,7 @@ pub fn set_online(app: &App, device_id: &str, online: bool) -> bool {
     }
     drop(w);
     app.mark_dirty();
+    runner::notify(app, device_id, runner::Cmd::Online(online));
     true
 }
 

@@ -304,6 +304,7 @@ pub struct Vm {
     raw: ffi::RawVm<State>,
     limits: Limits,
     next_request: u64,
+    last_handled: bool,
     last_nv: Value,
     last_instructions: u64,
 }
@@ -330,6 +331,7 @@ impl Vm {
             raw: ffi::RawVm::new(state, limits.memory_bytes),
             limits,
             next_request: 1,
+            last_handled: false,
             last_nv: Value::Table(Vec::new()),
             last_instructions: 0,
         };
@@ -392,8 +394,13 @@ impl Vm {
             .current_request
             .take()
             .and_then(|(_, r)| r);
-        r?;
+        self.last_handled = r? == Value::Bool(true);
         Ok(answered)
+    }
+
+    /// Whether the last [`Vm::handle_http`] found an `http.onrequest` handler.
+    pub fn last_request_handled(&self) -> bool {
+        self.last_handled
     }
 
     /// Id of the last request given to [`Vm::handle_http`].

@@ -1,0 +1,616 @@
+//! Runs the deployed Squirrel code of virtual devices.
+//!
+//! Each device that has booted gets a dedicated thread (a [`Runner`]) holding two
+//! [`Vm`]s: its agent and the device. The thread never blocks the async runtime: the API
+//! side talks to it over a channel ([`Cmd`]) and the thread emits log lines through
+//! [`vdev::emit`], taking the world lock only for the moment of one line.
+//!
+//! Timers (`imp.wakeup`) run on virtual time ([`Clock`], optionally faster than real
+//! time). A runtime error is logged as an imp does (`ERROR: …` lines) and restarts that side
+//! after a delay that doubles with every consecutive failure, so a program that keeps
+//! failing (or never returns, or eats memory: each callback is bounded by the VM limits)
+//! costs little. Offline devices run nothing until they are online again.
+
+use super::app::App;
+use super::vdev;
+use crate::vm::{HttpRequest, HttpResponse, Limits, LogKind, RuntimeError, Side, Value, Vm};
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// Virtual time: seconds since the Unix epoch, running `scale` times as fast as real time.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    base_unix: f64,
+    base: Instant,
+    scale: f64,
+}
+
+impl Clock {
+    pub fn new(scale: f64) -> Clock {
+        let base_unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        Clock {
+            base_unix,
+            base: Instant::now(),
+            scale,
+        }
+    }
+
+    pub fn now(&self) -> f64 {
+        self.base_unix + self.base.elapsed().as_secs_f64() * self.scale
+    }
+
+    /// Real time until virtual time `due`.
+    fn real_until(&self, due: f64) -> Duration {
+        let d = (due - self.now()) / self.scale;
+        if d.is_finite() && d > 0.0 {
+            Duration::from_secs_f64(d.min(3600.0))
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+/// What the code of a device needs to know to run.
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub device_code: String,
+    pub agent_code: String,
+    pub agent_id: String,
+    pub agent_url: String,
+    pub mac: String,
+}
+
+/// A request to a device's runner thread.
+pub enum Cmd {
+    /// (Re)start agent and device with this code.
+    Start(Box<Code>),
+    /// Stop both sides (device unassigned).
+    Stop,
+    Online(bool),
+    Http(
+        HttpRequest,
+        tokio::sync::oneshot::Sender<Result<HttpResponse, String>>,
+    ),
+}
+
+/// The runner channels of the devices, by device id.
+#[derive(Default)]
+pub struct Runners {
+    map: Mutex<HashMap<String, Sender<Cmd>>>,
+}
+
+/// Send `cmd` to the runner of `device_id`, starting it if needed.
+/// Never called with the world locked (lock order: world, then runners).
+pub fn send(app: &Arc<App>, device_id: &str, cmd: Cmd) {
+    let online = {
+        let w = app.world();
+        match w.db.devices.iter().find(|d| d.id == device_id) {
+            Some(d) => d.online,
+            None => return,
+        }
+    };
+    let mut map = super::app::lock(&app.runners.map);
+    let cmd = match map.get(device_id) {
+        Some(tx) => match tx.send(cmd) {
+            Ok(()) => return,
+            Err(e) => e.0,
+        },
+        None => cmd,
+    };
+    let (tx, rx) = channel();
+    let _ = tx.send(cmd);
+    let runner = Runner::new(
+        Arc::downgrade(app),
+        device_id.to_string(),
+        app.clock,
+        online,
+    );
+    let spawned = std::thread::Builder::new()
+        .name(format!("vdev-{device_id}"))
+        .stack_size(8 << 20)
+        .spawn(move || runner.run(rx));
+    if spawned.is_ok() {
+        map.insert(device_id.to_string(), tx);
+    }
+}
+
+/// Tell a running runner (if any) about `cmd`; never starts one.
+pub fn notify(app: &App, device_id: &str, cmd: Cmd) {
+    let map = super::app::lock(&app.runners.map);
+    if let Some(tx) = map.get(device_id) {
+        let _ = tx.send(cmd);
+    }
+}
+
+/// Forget a device's runner (deleted device): its thread ends.
+pub fn forget(app: &App, device_id: &str) {
+    super::app::lock(&app.runners.map).remove(device_id);
+}
+
+/// Log lines one device may emit per real second; more are dropped.
+const LOG_LINES_PER_SEC: u32 = 1000;
+/// Messages delivered between the two sides per loop turn.
+const DELIVERIES_PER_TURN: usize = 100;
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// A side that ran this long without failing starts its backoff afresh.
+const STABLE: Duration = Duration::from_secs(120);
+
+/// State shared by the runner and the hosts of its VMs.
+struct Shared {
+    app: Weak<App>,
+    device_id: String,
+    clock: Clock,
+    to_agent: VecDeque<(String, Value)>,
+    to_device: VecDeque<(String, Value)>,
+    http_done: Vec<(u64, HttpResponse)>,
+    nv: Value,
+    saved: Value,
+    window: (u64, u32, u32),
+}
+
+impl Shared {
+    fn emit(&mut self, typ: &str, msg: &str) {
+        let sec = self.clock.base.elapsed().as_secs();
+        if self.window.0 != sec {
+            if self.window.2 > 0 {
+                let note = format!(
+                    "WARNING: {} log lines dropped (log rate limit)",
+                    self.window.2
+                );
+                self.emit_raw("status", &note);
+            }
+            self.window = (sec, 0, 0);
+        }
+        self.window.1 += 1;
+        if self.window.1 > LOG_LINES_PER_SEC {
+            self.window.2 += 1;
+            return;
+        }
+        self.emit_raw(typ, msg);
+    }
+
+    fn emit_raw(&self, typ: &str, msg: &str) {
+        if let Some(app) = self.app.upgrade() {
+            vdev::emit_app(&app, &self.device_id, typ, msg);
+        }
+    }
+}
+
+type SharedRef = Arc<Mutex<Shared>>;
+
+fn sh(s: &SharedRef) -> std::sync::MutexGuard<'_, Shared> {
+    super::app::lock(s)
+}
+
+struct SideHost {
+    side: Side,
+    shared: SharedRef,
+    code: Code,
+}
+
+impl crate::vm::Host for SideHost {
+    fn side(&self) -> Side {
+        self.side
+    }
+
+    fn log(&mut self, kind: LogKind, message: &str) {
+        let typ = match (self.side, kind) {
+            (Side::Device, LogKind::Log) => "server.log",
+            (Side::Device, LogKind::Error) => "server.error",
+            (Side::Agent, LogKind::Log) => "agent.log",
+            (Side::Agent, LogKind::Error) => "agent.error",
+        };
+        sh(&self.shared).emit(typ, message);
+    }
+
+    fn now(&self) -> f64 {
+        sh(&self.shared).clock.now()
+    }
+
+    fn send(&mut self, name: &str, data: Value) {
+        let mut s = sh(&self.shared);
+        let q = match self.side {
+            Side::Device => &mut s.to_agent,
+            Side::Agent => &mut s.to_device,
+        };
+        if q.len() < 10_000 {
+            q.push_back((name.to_string(), data));
+        }
+    }
+
+    fn mac_address(&self) -> String {
+        self.code.mac.replace([':', '-'], "")
+    }
+
+    fn device_id(&self) -> String {
+        sh(&self.shared).device_id.clone()
+    }
+
+    fn agent_url(&self) -> String {
+        self.code.agent_url.clone()
+    }
+
+    fn save(&mut self, data: Value) -> Result<(), String> {
+        let size = data.to_json().to_string().len();
+        if size > 64 * 1024 {
+            return Err(format!("server.save: {size} bytes exceed the 64 KiB limit"));
+        }
+        sh(&self.shared).saved = data;
+        Ok(())
+    }
+
+    fn load(&mut self) -> Value {
+        match &sh(&self.shared).saved {
+            Value::Null => Value::Table(Vec::new()),
+            v => v.clone(),
+        }
+    }
+
+    fn load_nv(&mut self) -> Value {
+        sh(&self.shared).nv.clone()
+    }
+
+    fn store_nv(&mut self, nv: &Value) {
+        sh(&self.shared).nv = nv.clone();
+    }
+
+    fn http_response(&mut self, request_id: u64, response: HttpResponse) {
+        sh(&self.shared).http_done.push((request_id, response));
+    }
+}
+
+/// One side's VM and its restart state.
+#[derive(Default)]
+struct Slot {
+    vm: Option<Vm>,
+    failures: u32,
+    restart_at: Option<Instant>,
+    started: Option<Instant>,
+}
+
+impl Slot {
+    /// The delay before the next restart: doubles with each failure, unless the side had
+    /// been running fine for a while.
+    fn backoff(&mut self) -> Duration {
+        if self.started.is_some_and(|t| t.elapsed() >= STABLE) {
+            self.failures = 0;
+        }
+        self.failures += 1;
+        let d = FIRST_BACKOFF * 2u32.saturating_pow(self.failures.saturating_sub(1).min(6));
+        d.min(MAX_BACKOFF)
+    }
+}
+
+type HttpReply = tokio::sync::oneshot::Sender<Result<HttpResponse, String>>;
+
+struct Runner {
+    shared: SharedRef,
+    clock: Clock,
+    online: bool,
+    code: Option<Code>,
+    /// Code to start once the device is online.
+    pending: bool,
+    agent: Slot,
+    device: Slot,
+    http: HashMap<u64, (HttpReply, Instant)>,
+}
+
+impl Runner {
+    fn new(app: Weak<App>, device_id: String, clock: Clock, online: bool) -> Runner {
+        Runner {
+            shared: Arc::new(Mutex::new(Shared {
+                app,
+                device_id,
+                clock,
+                to_agent: VecDeque::new(),
+                to_device: VecDeque::new(),
+                http_done: Vec::new(),
+                nv: Value::Null,
+                saved: Value::Null,
+                window: (0, 0, 0),
+            })),
+            clock,
+            online,
+            code: None,
+            pending: false,
+            agent: Slot::default(),
+            device: Slot::default(),
+            http: HashMap::new(),
+        }
+    }
+
+    fn run(mut self, rx: Receiver<Cmd>) {
+        loop {
+            let wait = self.next_wakeup();
+            match rx.recv_timeout(wait) {
+                Ok(cmd) => self.command(cmd),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if sh(&self.shared).app.strong_count() == 0 {
+                return;
+            }
+            self.turn();
+        }
+    }
+
+    fn slot(&mut self, side: Side) -> &mut Slot {
+        match side {
+            Side::Device => &mut self.device,
+            Side::Agent => &mut self.agent,
+        }
+    }
+
+    fn next_wakeup(&self) -> Duration {
+        let idle = Duration::from_secs(3600);
+        if !self.online {
+            return idle;
+        }
+        {
+            let s = sh(&self.shared);
+            if !s.to_agent.is_empty() || !s.to_device.is_empty() {
+                return Duration::ZERO;
+            }
+        }
+        let mut wait = idle;
+        let now = Instant::now();
+        for slot in [&self.agent, &self.device] {
+            if let Some(t) = slot.vm.as_ref().and_then(Vm::next_timer) {
+                wait = wait.min(self.clock.real_until(t.due));
+            }
+            if let Some(at) = slot.restart_at {
+                wait = wait.min(at.saturating_duration_since(now));
+            }
+        }
+        if let Some(first) = self.http.values().map(|(_, t)| *t).min() {
+            wait = wait.min(first.saturating_duration_since(now));
+        }
+        wait
+    }
+
+    fn command(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Start(code) => {
+                self.stop_all();
+                self.code = Some(*code);
+                self.agent.failures = 0;
+                self.device.failures = 0;
+                if self.online {
+                    self.start_all();
+                } else {
+                    self.pending = true;
+                }
+            }
+            Cmd::Stop => {
+                self.stop_all();
+                self.code = None;
+                self.pending = false;
+            }
+            Cmd::Online(online) => {
+                self.online = online;
+                if online && self.pending {
+                    self.pending = false;
+                    self.start_all();
+                }
+            }
+            Cmd::Http(req, reply) => self.http(req, reply),
+        }
+    }
+
+    fn stop_all(&mut self) {
+        for side in [Side::Agent, Side::Device] {
+            let slot = self.slot(side);
+            slot.vm = None;
+            slot.restart_at = None;
+        }
+        let mut s = sh(&self.shared);
+        s.to_agent.clear();
+        s.to_device.clear();
+        s.http_done.clear();
+        drop(s);
+        for (_, (reply, _)) in self.http.drain() {
+            let _ = reply.send(Err("the agent restarted".into()));
+        }
+    }
+
+    /// Device first, then agent (the order the status lines and tests expect); messages
+    /// the device sends in its main code wait for the agent's handlers.
+    fn start_all(&mut self) {
+        self.start(Side::Device);
+        self.start(Side::Agent);
+        if self.device.vm.is_some() {
+            if let Some(agent) = self.agent.vm.as_mut() {
+                let r = agent.notify_connection(true);
+                self.check(Side::Agent, r.map(drop), false);
+            }
+        }
+    }
+
+    /// Start one side: a new VM running its code.
+    fn start(&mut self, side: Side) {
+        let Some(code) = self.code.clone() else {
+            return;
+        };
+        let (src, name) = match side {
+            Side::Device => (code.device_code.clone(), "device_code"),
+            Side::Agent => (code.agent_code.clone(), "agent_code"),
+        };
+        let host = SideHost {
+            side,
+            shared: self.shared.clone(),
+            code,
+        };
+        self.slot(side).restart_at = None;
+        self.slot(side).started = Some(Instant::now());
+        let mut vm = match Vm::new(Limits::default(), Box::new(host)) {
+            Ok(vm) => vm,
+            Err(e) => return self.fail(side, &e),
+        };
+        let r = vm.run_main(&src, name);
+        self.slot(side).vm = Some(vm);
+        self.check(side, r, true);
+    }
+
+    /// Handle the result of a run: errors are logged; a device restarts, and so does an
+    /// agent whose main code or limit failed.
+    fn check(&mut self, side: Side, r: Result<(), RuntimeError>, main: bool) {
+        let Err(e) = r else { return };
+        let limit = e.kind != crate::vm::ErrorKind::Script;
+        if side == Side::Device || main || limit {
+            self.fail(side, &e);
+        } else {
+            self.log_error(side, &e);
+        }
+    }
+
+    fn log_error(&self, side: Side, e: &RuntimeError) {
+        let typ = match side {
+            Side::Device => "server.error",
+            Side::Agent => "agent.error",
+        };
+        let text = e.to_string();
+        let mut s = sh(&self.shared);
+        for line in text.lines() {
+            s.emit(typ, line);
+        }
+    }
+
+    fn fail(&mut self, side: Side, e: &RuntimeError) {
+        self.log_error(side, e);
+        let slot = self.slot(side);
+        slot.vm = None;
+        let delay = slot.backoff();
+        slot.restart_at = Some(Instant::now() + delay);
+        if side == Side::Agent {
+            for (_, (reply, _)) in self.http.drain() {
+                let _ = reply.send(Err("the agent failed".into()));
+            }
+        }
+    }
+
+    /// Fire due timers, restarts and messages (online only), answer finished requests.
+    fn turn(&mut self) {
+        self.finish_http();
+        if !self.online {
+            return;
+        }
+        let now = Instant::now();
+        for side in [Side::Agent, Side::Device] {
+            if self.slot(side).restart_at.is_some_and(|t| t <= now) {
+                let msg = match side {
+                    Side::Agent => "Agent restarted: runtime error.".to_string(),
+                    Side::Device => {
+                        let len = self.code.as_ref().map_or(0, |c| c.device_code.len());
+                        let used = vdev::storage_used(len);
+                        format!("Device booting; {used:.2}% program storage used")
+                    }
+                };
+                sh(&self.shared).emit("status", &msg);
+                self.start(side);
+            }
+        }
+        let vnow = self.clock.now();
+        for side in [Side::Agent, Side::Device] {
+            let due: Vec<u64> = match self.slot(side).vm.as_ref() {
+                Some(vm) => vm
+                    .timers()
+                    .into_iter()
+                    .filter(|t| t.due <= vnow)
+                    .map(|t| t.id)
+                    .collect(),
+                None => continue,
+            };
+            for id in due {
+                let Some(vm) = self.slot(side).vm.as_mut() else {
+                    break;
+                };
+                let r = vm.fire_timer(id).map(drop);
+                self.check(side, r, false);
+            }
+        }
+        for _ in 0..DELIVERIES_PER_TURN {
+            let (a, d) = {
+                let mut s = sh(&self.shared);
+                (s.to_agent.pop_front(), s.to_device.pop_front())
+            };
+            if a.is_none() && d.is_none() {
+                break;
+            }
+            if let Some((name, data)) = a {
+                if let Some(vm) = self.agent.vm.as_mut() {
+                    let r = vm.call_handler(&name, data).map(drop);
+                    self.check(Side::Agent, r, false);
+                }
+            }
+            if let Some((name, data)) = d {
+                if let Some(vm) = self.device.vm.as_mut() {
+                    let r = vm.call_handler(&name, data).map(drop);
+                    self.check(Side::Device, r, false);
+                }
+            }
+        }
+        self.finish_http();
+    }
+
+    fn finish_http(&mut self) {
+        let done = std::mem::take(&mut sh(&self.shared).http_done);
+        for (id, resp) in done {
+            if let Some((reply, _)) = self.http.remove(&id) {
+                let _ = reply.send(Ok(resp));
+            }
+        }
+        let now = Instant::now();
+        let late: Vec<u64> = self
+            .http
+            .iter()
+            .filter(|(_, (_, t))| *t <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in late {
+            if let Some((reply, _)) = self.http.remove(&id) {
+                let _ = reply.send(Err("the agent did not answer in time".into()));
+            }
+        }
+    }
+
+    fn http(&mut self, req: HttpRequest, reply: HttpReply) {
+        if !self.online {
+            let _ = reply.send(Err("the device is offline".into()));
+            return;
+        }
+        let Some(vm) = self.agent.vm.as_mut() else {
+            let _ = reply.send(Err("the agent is not running".into()));
+            return;
+        };
+        let r = vm.handle_http(&req);
+        let handled = vm.last_request_handled();
+        let id = vm.last_request_id();
+        match r {
+            Ok(Some(resp)) => {
+                let _ = reply.send(Ok(resp));
+            }
+            Ok(None) if !handled => {
+                let _ = reply.send(Err("the agent has no http.onrequest handler".into()));
+            }
+            Ok(None) => {
+                self.http
+                    .insert(id, (reply, Instant::now() + Duration::from_secs(20)));
+            }
+            Err(e) => {
+                let _ = reply.send(Err("the agent's request handler failed".into()));
+                self.check(Side::Agent, Err(e), false);
+            }
+        }
+    }
+}
