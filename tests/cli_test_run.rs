@@ -184,6 +184,34 @@ fn the_framework_really_runs_in_the_sim() {
         .has("Tests: 2, Assertions: 2, Failures: 0");
 }
 
+/// Failing assertions of every kind, run by the sim's VM: their messages are the original
+/// framework's texts, which users' scripts and the original's suite match.
+const FAILING: &str = "class Asserts extends ImpTestCase {\n  \
+    function testClose() { this.assertClose(9, 10, 0.5); }\n  \
+    function testBetween() { this.assertBetween(10, 11, 12); }\n  \
+    function testDeep() { this.assertDeepEqual({a = 1, b = {c = 3}}, {a = 1, b = {}}); }\n  \
+    function testExtra() { this.assertDeepEqual({b = {c = 3}}, {b = {c = 3, d = 4}}); }\n  \
+    function testEqual() { this.assertEqual(true, false); }\n  \
+    function testGreater() { this.assertGreater(2, 2); }\n  \
+    function testThrows() { this.assertThrowsError(function () {}, this); }\n}\n";
+
+#[test]
+fn assertion_messages_are_the_original_framework_texts() {
+    let (env, _devices) = setup(1, &["-t", "5"]);
+    write(&env, "asserts.device.test.nut", FAILING);
+    let out = env.impt(&["test", "run"]);
+    out.failed()
+        .has("Expected value: 9±0.5, got: 10")
+        .has("Expected value the range of 11..12, got 10")
+        .has("Comparison failed on 'b.c': expected 3, got none")
+        .has("Comparison failed on 'b.d': expected none, got 4")
+        .has("Expected value: true, got: false")
+        .has("Failed to assert that 2 > 2")
+        .has("Function was expected to throw an error")
+        .has("Tests: 7, Assertions: 7, Failures: 7")
+        .has("Testing failed");
+}
+
 #[test]
 fn passing_device_test() {
     let (env, devices) = setup(1, &["-t", "7"]);

@@ -101,32 +101,34 @@ __module_impUnit_exports.isThenable <- function (value) {
     return typeof value == "instance" && ("then" in value);
 };
 
-// The path of the first difference between two values, or null when they are deeply equal.
+// A description of the first difference between two values (as the assertion reports it), or
+// null when they are deeply equal. `path` names the slot compared, e.g. "b.c".
 __module_impUnit_exports.difference <- function (expected, actual, path) {
     local lib = ::__module_impUnit_exports;
+    local at = function (key) { return path == "" ? key.tostring() : path + "." + key; };
+    local failed = function (where, want, got) {
+        return "Comparison failed on '" + where + "': expected " + want + ", got " + got;
+    };
     local kind = typeof expected;
-    if (kind != typeof actual) return path == "" ? "<value>" : path;
-    if (kind == "table") {
+    if ((kind == "table" || kind == "array") && kind == typeof actual) {
         foreach (key, item in expected) {
-            local at = path + "." + key;
-            if (!(key in actual)) return at;
-            local diff = lib.difference(item, actual[key], at);
+            if (kind == "table" ? !(key in actual) : key >= actual.len()) {
+                return failed(at(key), lib.show(item), "none");
+            }
+            local diff = lib.difference(item, actual[key], at(key));
             if (diff != null) return diff;
         }
         foreach (key, item in actual) {
-            if (!(key in expected)) return path + "." + key;
+            if (kind == "table" ? !(key in expected) : key >= expected.len()) {
+                return failed(at(key), "none", lib.show(item));
+            }
         }
         return null;
     }
-    if (kind == "array") {
-        if (expected.len() != actual.len()) return path + ".len()";
-        foreach (i, item in expected) {
-            local diff = lib.difference(item, actual[i], path + "[" + i + "]");
-            if (diff != null) return diff;
-        }
-        return null;
+    if (kind != typeof actual || expected != actual) {
+        return failed(path == "" ? "value" : path, lib.show(expected), lib.show(actual));
     }
-    return expected == actual ? null : (path == "" ? "<value>" : path);
+    return null;
 };
 
 // ----- a small Promise, for tests that run asynchronously -----
@@ -256,7 +258,7 @@ __module_impUnit_exports.ImpTestCase <- class {
         if (diff < 0) diff = -diff;
         if (diff > maxDiff) {
             local show = ::__module_impUnit_exports.show;
-            _fail(message, "Expected value: " + show(expected) + " +/- " + show(maxDiff)
+            _fail(message, "Expected value: " + show(expected) + "±" + show(maxDiff)
                 + ", got: " + show(actual));
         }
     }
@@ -265,19 +267,16 @@ __module_impUnit_exports.ImpTestCase <- class {
         assertions++;
         if (actual < from || actual > to) {
             local show = ::__module_impUnit_exports.show;
-            _fail(message, "Expected value in the range of " + show(from) + ".." + show(to)
-                + ", got: " + show(actual));
+            _fail(message, "Expected value the range of " + show(from) + ".." + show(to)
+                + ", got " + show(actual));
         }
     }
 
     function assertDeepEqual(expected, actual, message = null) {
         assertions++;
         local lib = ::__module_impUnit_exports;
-        local at = lib.difference(expected, actual, "");
-        if (at != null) {
-            _fail(message, "Values differ at " + at + ": expected " + lib.show(expected)
-                + ", got: " + lib.show(actual));
-        }
+        local diff = lib.difference(expected, actual, "");
+        if (diff != null) _fail(message, diff);
     }
 
     // Calls fn (with ctx as this, and args) and passes when it throws; returns the error.
