@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::delete::DeletePlan;
 use super::display::{self, short};
-use super::ident::{dg_or_project, find, find_full, project_dg};
+use super::ident::{dg_or_project, find, find_as, project_dg};
 use super::listing::{dg_types, id_filters, list, Filter};
 use super::restart::restart_dg;
 use super::{print_list, print_updated, Args, Ctx};
@@ -44,11 +44,7 @@ pub async fn build_or_project(
     full: bool,
 ) -> Result<(Value, String)> {
     if let Some(ident) = option.filter(|s| !s.is_empty()) {
-        let v = if full {
-            find_full(ctx, Entity::Deployment, &ident).await?
-        } else {
-            find(ctx, Entity::Deployment, &ident).await?
-        };
+        let v = find_as(ctx, Entity::Deployment, &ident, full).await?;
         return Ok((v, ident));
     }
     let project = ctx

@@ -162,27 +162,8 @@ pub async fn remove(ctx: &Ctx, args: &Args) -> Result<()> {
 pub async fn restart(ctx: &Ctx, args: &Args) -> Result<()> {
     let (device, ident) = device_opt(ctx, args).await?;
     let id = id_of(&device).to_string();
-    let conditional = args.flag("conditional");
-    let action = if conditional {
-        "conditional_restart"
-    } else {
-        "restart"
-    };
-    ctx.client()
-        .await?
-        .request(
-            reqwest::Method::POST,
-            &format!("/devices/{}/{action}", encode_segment(&id)),
-            &[],
-            None,
-            &[],
-        )
-        .await?;
-    let what = if conditional {
-        "Conditional restart request"
-    } else {
-        "Restart request"
-    };
+    let what =
+        super::restart::request_restart(ctx, "/devices", &id, args.flag("conditional")).await?;
     ctx.ui
         .info(&format!("{what} for Device \"{ident}\" is successful."));
     if args.flag("log") {

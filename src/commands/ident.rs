@@ -174,6 +174,15 @@ pub async fn find_full(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Value> 
     Ok(ctx.get(entity, id_of(&v)).await?.unwrap_or(v))
 }
 
+/// [`find_full`] when `full` (info-type commands), else [`find`].
+pub async fn find_as(ctx: &Ctx, entity: Entity, ident: &str, full: bool) -> Result<Value> {
+    if full {
+        find_full(ctx, entity, ident).await
+    } else {
+        find(ctx, entity, ident).await
+    }
+}
+
 /// Every entity an identifier names (filters of list commands): never a uniqueness error.
 pub async fn find_all(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Vec<Value>> {
     if hierarchical(ident, if entity == Entity::Product { 2 } else { 3 }).is_some()

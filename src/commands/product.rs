@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::delete::DeletePlan;
 use super::display::{self, info_map, short_body};
-use super::ident::{dg_or_project, find, find_full};
+use super::ident::{dg_or_project, find, find_as};
 use super::listing::{add_filter, list};
 use super::{print_created, print_list, print_updated, Args, Ctx};
 use crate::api::{encode_segment, id_of, rel_id};
@@ -17,11 +17,7 @@ pub async fn product_or_project(
     full: bool,
 ) -> Result<(Value, String)> {
     if let Some(ident) = option.filter(|s| !s.is_empty()) {
-        let v = if full {
-            find_full(ctx, Entity::Product, &ident).await?
-        } else {
-            find(ctx, Entity::Product, &ident).await?
-        };
+        let v = find_as(ctx, Entity::Product, &ident, full).await?;
         return Ok((v, ident));
     }
     if ctx.project()?.is_none() {

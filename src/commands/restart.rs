@@ -25,31 +25,37 @@ pub async fn restart_dg(
         ));
         return Ok(devices);
     }
-    let action = if conditional {
-        "conditional_restart"
-    } else {
-        "restart"
-    };
-    ctx.client()
-        .await?
-        .request(
-            reqwest::Method::POST,
-            &format!("/devicegroups/{}/{action}", encode_segment(&id)),
-            &[],
-            None,
-            &[],
-        )
-        .await?;
-    let what = if conditional {
-        "Conditional restart request"
-    } else {
-        "Restart request"
-    };
+    let what = request_restart(ctx, "/devicegroups", &id, conditional).await?;
     ctx.ui.info(&format!(
         "{what} for Devices assigned to Device Group \"{ident}\" is successful:"
     ));
     print_devices_info(ctx, &devices);
     Ok(devices)
+}
+
+/// `POST <collection>/<id>/restart` (or `/conditional_restart`). Returns how the original's
+/// success message starts: `Restart request` or `Conditional restart request`.
+pub async fn request_restart(
+    ctx: &Ctx,
+    collection: &str,
+    id: &str,
+    conditional: bool,
+) -> Result<&'static str> {
+    let action = if conditional {
+        "conditional_restart"
+    } else {
+        "restart"
+    };
+    let path = format!("{collection}/{}/{action}", encode_segment(id));
+    ctx.client()
+        .await?
+        .request(reqwest::Method::POST, &path, &[], None, &[])
+        .await?;
+    Ok(if conditional {
+        "Conditional restart request"
+    } else {
+        "Restart request"
+    })
 }
 
 /// Device list data at info level, cut to 5 plus `And <n> more Device(s).`.
