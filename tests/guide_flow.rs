@@ -231,7 +231,7 @@ fn development_guide_flow() {
     );
     assert_eq!(b["data"]["attributes"]["flagged"], true);
 
-    // Develop Factory Firmware
+    // Develop Factory Firmware: the Guide's command exactly (a production target, no DUT)
     let out = g.at(
         &factory,
         &[
@@ -247,9 +247,6 @@ fn development_guide_flow() {
             "-t",
             "MyPreProductionDG",
             "-j",
-            "-u",
-            "MyPreDutDG",
-            "-w",
             "-x",
             "factory.device.nut",
             "-y",
@@ -262,7 +259,6 @@ fn development_guide_flow() {
         &out,
         &[
             "Device Group \"MyPreProductionDG\" is created successfully.\n",
-            "Device Group \"MyPreDutDG\" is created successfully.\n",
             "Device Group \"MyPreFactoryDG\" is created successfully.\n",
             "Device source file \"factory.device.nut\" is created successfully.\n",
             "Agent source file \"factory.agent.nut\" is created successfully.\n",
