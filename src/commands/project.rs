@@ -243,17 +243,7 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
     }
     let name = args.str("name").unwrap_or_default();
     let dg = create_dg(ctx, &product_id, api_type, &name, args.str("descr"), rels).await?;
-    let project = ProjectFile::new(
-        id_of(&dg),
-        &file_opt(args, "device-file", "device.nut"),
-        &file_opt(args, "agent-file", "agent.nut"),
-    );
-    create_missing_files(ctx, &project)?;
-    project.save()?;
-    let info = info_data(ctx, false).await?;
-    ctx.ui.info("Project is created successfully.");
-    ctx.ui.result(&info);
-    Ok(())
+    write_project(ctx, args, &dg, "created").await
 }
 
 pub async fn link(ctx: &Ctx, args: &Args) -> Result<()> {
@@ -271,15 +261,21 @@ pub async fn link(ctx: &Ctx, args: &Args) -> Result<()> {
             dg_type_name(t)
         )));
     }
+    write_project(ctx, args, &dg, "linked").await
+}
+
+/// Writes `.impt.project` for `dg` with the files of the options (creating missing ones),
+/// then prints `Project is <done> successfully.` and the project info.
+async fn write_project(ctx: &Ctx, args: &Args, dg: &Value, done: &str) -> Result<()> {
     let project = ProjectFile::new(
-        id_of(&dg),
+        id_of(dg),
         &file_opt(args, "device-file", "device.nut"),
         &file_opt(args, "agent-file", "agent.nut"),
     );
     create_missing_files(ctx, &project)?;
     project.save()?;
     let info = info_data(ctx, false).await?;
-    ctx.ui.info("Project is linked successfully.");
+    ctx.ui.info(&format!("Project is {done} successfully."));
     ctx.ui.result(&info);
     Ok(())
 }
