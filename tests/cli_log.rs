@@ -63,6 +63,8 @@ impl Running {
 
     /// Ctrl-C, then the exit code and the rest of the output.
     fn interrupt(mut self) -> (i32, String) {
+        // stdin stays open until the process is gone (end of input also ends `log get`)
+        let _stdin = self.child.stdin.take();
         Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status()
