@@ -254,6 +254,15 @@ fn device_list_filters() {
     let out = env.impt(&["device", "list", "--product", ""]);
     out.failed()
         .has("Error: No Product Identifier is specified.");
+    // with a project file, an empty identifier is the project's group (or its product)
+    std::fs::write(
+        env.path(".impt.project"),
+        format!("{{\"deviceGroupId\": \"{}\"}}", dg_id(&env, "DG2")),
+    )
+    .unwrap();
+    assert_eq!(all(&["-g", ""]), sorted(&[&dev[1]]));
+    assert_eq!(all(&["-g", "", "-g", "DG1"]), sorted(&[&dev[0], &dev[1]]));
+    assert_eq!(all(&["-p", ""]), sorted(&[&dev[0], &dev[1]]));
 }
 
 #[test]

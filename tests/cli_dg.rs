@@ -202,7 +202,8 @@ fn dg_create_info_list_update() {
         .has("Error: DUT Target Device Group \"nodut\" is not found.");
     // invalid env JSON: stderr line and the parser's message
     let out = env.impt(&["dg", "create", "-n", "F", "-p", "P1", "-e", "{bad"]);
-    out.failed().has("Error: ");
+    out.failed()
+        .has("Error: Expected property name or '}' in JSON at position 1");
     assert!(
         out.stderr.contains("Invalid JSON string: {bad"),
         "{}",
@@ -617,4 +618,96 @@ fn dg_unassign_production_needs_unbond_key() {
         .has(&dev);
     let (_, doc) = env.http("GET", &format!("/devices/{dev}"), None);
     assert!(doc["data"]["relationships"]["devicegroup"]["id"].is_null());
+}
+
+/// Runs impt in the background; returns its stdout lines through a channel.
+fn spawn(env: &Env, args: &[&str]) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(impt_bin())
+        .args(args)
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("HOME", env.home.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+fn wait_for(rx: &std::sync::mpsc::Receiver<String>, text: &str, seen: &mut Vec<String>) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(l) => {
+                seen.push(l.clone());
+                if l.contains(text) {
+                    return;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("{text:?} not seen in:\n{}", seen.join("\n"));
+}
+
+#[test]
+fn restart_with_log() {
+    let env = Env::start(&[]);
+    env.impt(&["product", "create", "-n", "P1"]).ok();
+    env.impt(&["dg", "create", "-n", "DG1", "-p", "P1"]).ok();
+    let dev = env.device_ids();
+    env.impt(&["device", "assign", "-d", &dev[0], "-g", "DG1"])
+        .ok();
+    for (args, first) in [
+        (
+            vec!["dg", "restart", "-g", "DG1", "--log"],
+            "Restart request for Devices assigned to Device Group \"DG1\" is successful:"
+                .to_string(),
+        ),
+        (
+            vec!["device", "restart", "-d", dev[0].as_str(), "-l", "-c"],
+            format!(
+                "Conditional restart request for Device \"{}\" is successful.",
+                dev[0]
+            ),
+        ),
+    ] {
+        let (mut child, rx) = spawn(&env, &args);
+        let mut seen = vec![];
+        wait_for(&rx, &first, &mut seen);
+        wait_for(
+            &rx,
+            &format!("Log stream for Device(s) {} is opened.", dev[0]),
+            &mut seen,
+        );
+        env.http(
+            "POST",
+            &format!("/_sim/devices/{}/logs", dev[0]),
+            Some(json!({"count": 1, "message": "Hello #{i}#"})),
+        );
+        wait_for(&rx, "Hello #1#", &mut seen);
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+    }
+    // no devices: no stream, just the message
+    env.impt(&["dg", "create", "-n", "DG2", "-p", "P1"]).ok();
+    env.impt(&["dg", "restart", "-g", "DG2", "-l"])
+        .ok()
+        .has("Device Group \"DG2\" does not have assigned Devices.")
+        .lacks("Log stream");
 }

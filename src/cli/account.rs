@@ -7,7 +7,7 @@ use crate::error::{ImptError, Result};
 pub fn group() -> GroupSpec {
     GroupSpec {
         name: "account",
-        about: "Account information commands.",
+        about: "Shows the accounts you can work with.",
         commands: commands(),
     }
 }

@@ -8,7 +8,7 @@ use crate::error::{ImptError, Result};
 pub fn group() -> GroupSpec {
     GroupSpec {
         name: "device",
-        about: "Device manipulation commands.",
+        about: "Lists, assigns, restarts, renames and removes Devices.",
         commands: commands(),
     }
 }

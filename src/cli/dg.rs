@@ -8,7 +8,8 @@ use crate::error::{ImptError, Result};
 pub fn group() -> GroupSpec {
     GroupSpec {
         name: "dg",
-        about: "Device Group manipulation commands.",
+        about:
+            "Creates, lists, updates and deletes Device Groups; manages their Devices and builds.",
         commands: commands(),
     }
 }
