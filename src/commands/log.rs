@@ -69,14 +69,14 @@ async fn log_device(ctx: &Ctx, option: Option<String>) -> Result<Value> {
     match devices.len() {
         0 => Err(ImptError::NoIdentifier(Entity::Device)),
         1 => Ok(devices.remove(0)),
-        _ => Err(ImptError::Multiple {
-            entity: Entity::Device,
-            ident: None,
-            matches: devices
-                .iter()
-                .map(|d| display::short(Entity::Device, d))
-                .collect(),
-        }),
+        _ => {
+            let shown = display::list_items(ctx, Entity::Device, &devices).await?;
+            Err(ImptError::Multiple {
+                entity: Entity::Device,
+                ident: None,
+                matches: shown.as_array().cloned().unwrap_or_default(),
+            })
+        }
     }
 }
 
