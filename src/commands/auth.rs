@@ -159,7 +159,9 @@ pub async fn info_data(ctx: &Ctx) -> Result<Value> {
         let left = chrono::DateTime::parse_from_rfc3339(&at)
             .map(|t| (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds())
             .unwrap_or(-1);
-        expired = left < 0;
+        expired = chrono::DateTime::parse_from_rfc3339(&at).map_or(true, |t| {
+            t.with_timezone(&chrono::Utc) <= chrono::Utc::now()
+        });
         m.insert(
             "Access token".into(),
             json!(if expired {
