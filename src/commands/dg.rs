@@ -144,7 +144,8 @@ pub struct NewDg {
     pub dut_target: Option<Value>,
 }
 
-fn target_rel(t: &Value) -> Value {
+/// The relationship value `{type, id}` of a target Device Group.
+pub fn target_rel(t: &Value) -> Value {
     json!({"type": dg_type(t), "id": id_of(t)})
 }
 

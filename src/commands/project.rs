@@ -5,6 +5,7 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use super::delete::DeletePlan;
+use super::dg::{post_dg, resolve_target, target_rel, NewDg, TargetKind};
 use super::display::dg_info;
 use super::ident::{find, find_full, project_dg};
 use super::{Args, Ctx};
@@ -15,130 +16,16 @@ use crate::error::{ConfigKind, Entity, ImptError, Result};
 
 const DEVELOPMENT: &str = "development_devicegroup";
 const PRE_FACTORY: &str = "pre_factoryfixture_devicegroup";
-const FACTORY: &str = "factoryfixture_devicegroup";
 
 fn dg_type(dg: &Value) -> &str {
     dg.get("type").and_then(Value::as_str).unwrap_or("")
 }
 
-/// A target option of a fixture Device Group: `--target` or `--dut`.
-struct Target {
-    option: &'static str,
-    create_option: &'static str,
-    rel: &'static str,
-    label: &'static str,
-}
-
-const TARGETS: [Target; 2] = [
-    Target {
-        option: "target",
-        create_option: "create-target",
-        rel: "production_target",
-        label: "Production Target",
-    },
-    Target {
-        option: "dut",
-        create_option: "create-dut",
-        rel: "dut_target",
-        label: "DUT Target",
-    },
+/// The target options of fixture Device Groups, with their "create it" options.
+const TARGETS: [(TargetKind, &str); 2] = [
+    (TargetKind::Production, "create-target"),
+    (TargetKind::Dut, "create-dut"),
 ];
-
-impl Target {
-    /// The API type the target must have for a parent of `parent_type`.
-    fn required_type(&self, parent_type: &str) -> &'static str {
-        match (self.rel, parent_type == PRE_FACTORY) {
-            ("production_target", true) => "pre_production_devicegroup",
-            ("production_target", false) => "production_devicegroup",
-            (_, true) => "pre_dut_devicegroup",
-            (_, false) => "dut_devicegroup",
-        }
-    }
-
-    /// Finds (or with `create` creates) the target Device Group named by `ident`.
-    async fn resolve(
-        &self,
-        ctx: &Ctx,
-        parent_type: &str,
-        product_id: &str,
-        ident: &str,
-        create: bool,
-    ) -> Result<Value> {
-        if parent_type != PRE_FACTORY && parent_type != FACTORY {
-            return Err(ImptError::msg(format!(
-                "Invalid option \"--{}\" for Device Group of the type \"{}\". It may be specified for \"pre-factory\" or \"factory\" Device Groups only.",
-                self.option,
-                dg_type_name(parent_type)
-            )));
-        }
-        let required = self.required_type(parent_type);
-        match find(ctx, Entity::DeviceGroup, ident).await {
-            Ok(dg) => {
-                if dg_type(&dg) != required {
-                    return Err(ImptError::msg(format!(
-                        "{} Device Group \"{ident}\" is of the type \"{}\" but must be of the type \"{}\".",
-                        self.label,
-                        dg_type_name(dg_type(&dg)),
-                        dg_type_name(required)
-                    )));
-                }
-                if rel_id(&dg, "product") != Some(product_id) {
-                    return Err(ImptError::msg(format!(
-                        "{} Device Group must be from the same Product.",
-                        self.label
-                    )));
-                }
-                Ok(dg)
-            }
-            Err(ImptError::NotFound { .. }) if create => {
-                create_dg(ctx, product_id, required, ident, None, Map::new()).await
-            }
-            Err(ImptError::NotFound { .. }) => Err(ImptError::msg(format!(
-                "{} Device Group \"{ident}\" is not found.",
-                self.label
-            ))),
-            Err(e) => Err(e),
-        }
-    }
-}
-
-/// The relationship value of a target.
-fn target_rel(dg: &Value) -> Value {
-    json!({"type": dg_type(dg), "id": id_of(dg)})
-}
-
-/// `POST /devicegroups`; prints `Device Group "<name>" is created successfully.`
-async fn create_dg(
-    ctx: &Ctx,
-    product_id: &str,
-    api_type: &str,
-    name: &str,
-    descr: Option<String>,
-    targets: Map<String, Value>,
-) -> Result<Value> {
-    let mut attrs = Map::new();
-    attrs.insert("name".into(), json!(name));
-    if let Some(d) = descr {
-        attrs.insert("description".into(), json!(d));
-    }
-    let mut rels = Map::new();
-    rels.insert(
-        "product".into(),
-        json!({"type": "product", "id": product_id}),
-    );
-    rels.extend(targets);
-    let body = json!({"data": {"type": api_type, "attributes": attrs, "relationships": rels}});
-    let doc = ctx
-        .client()
-        .await?
-        .post("/devicegroups", &body)
-        .await?
-        .unwrap_or_default();
-    ctx.invalidate();
-    ctx.ui
-        .info(&format!("Device Group \"{name}\" is created successfully."));
-    Ok(doc.get("data").cloned().unwrap_or(Value::Null))
-}
 
 /// Creates the missing source files (`Device source file "<f>" is created successfully.`).
 fn create_missing_files(ctx: &Ctx, project: &ProjectFile) -> Result<()> {
@@ -226,23 +113,34 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
     } else {
         DEVELOPMENT
     };
-    let mut rels = Map::new();
-    for t in &TARGETS {
-        if let Some(ident) = args.str(t.option) {
-            let dg = t
-                .resolve(
-                    ctx,
-                    api_type,
-                    &product_id,
-                    &ident,
-                    args.flag(t.create_option),
-                )
-                .await?;
-            rels.insert(t.rel.into(), target_rel(&dg));
+    let mut new = NewDg {
+        name: args.str("name").unwrap_or_default(),
+        api_type: api_type.to_string(),
+        description: args.str("descr"),
+        ..Default::default()
+    };
+    for (kind, create_option) in TARGETS {
+        if let Some(ident) = args.str(kind.option()) {
+            let target = resolve_target(
+                ctx,
+                kind,
+                api_type,
+                &product_id,
+                &ident,
+                args.flag(create_option),
+            )
+            .await?;
+            match kind {
+                TargetKind::Production => new.production_target = Some(target),
+                TargetKind::Dut => new.dut_target = Some(target),
+            }
         }
     }
-    let name = args.str("name").unwrap_or_default();
-    let dg = create_dg(ctx, &product_id, api_type, &name, args.str("descr"), rels).await?;
+    let dg = post_dg(ctx, &product_id, &new).await?;
+    ctx.ui.info(&format!(
+        "Device Group \"{}\" is created successfully.",
+        new.name
+    ));
     write_project(ctx, args, &dg, "created").await
 }
 
@@ -320,12 +218,11 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
         }
         let mut data = json!({"type": dg_type(&dg), "id": dg_id, "attributes": attrs});
         let mut rels = Map::new();
-        for t in &TARGETS {
-            if let Some(ident) = args.str(t.option) {
-                let target = t
-                    .resolve(ctx, dg_type(&dg), &product_id, &ident, false)
-                    .await?;
-                rels.insert(t.rel.into(), target_rel(&target));
+        for (kind, _) in TARGETS {
+            if let Some(ident) = args.str(kind.option()) {
+                let target =
+                    resolve_target(ctx, kind, dg_type(&dg), &product_id, &ident, false).await?;
+                rels.insert(kind.relation().into(), target_rel(&target));
             }
         }
         if !rels.is_empty() {
@@ -402,13 +299,14 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
                         plan.entity(Entity::Product, p, product_id.clone());
                     }
                 }
-                for t in &TARGETS {
-                    let Some(tid) = rel_id(&dg, t.rel) else {
+                for (kind, _) in TARGETS {
+                    let rel = kind.relation();
+                    let Some(tid) = rel_id(&dg, rel) else {
                         continue;
                     };
                     let users = groups
                         .iter()
-                        .filter(|g| rel_id(g, t.rel) == Some(tid))
+                        .filter(|g| rel_id(g, rel) == Some(tid))
                         .count();
                     if users == 1 {
                         if let Some(target) = ctx.get(Entity::DeviceGroup, tid).await? {
