@@ -84,6 +84,8 @@ pub struct ApiError {
     pub errors: Vec<ApiErrorItem>,
     /// The body when it was not an error document (gateway pages, empty bodies).
     pub raw: String,
+    /// Lines printed after the errors: compile errors mapped back to the user's files.
+    pub notes: Vec<String>,
 }
 
 impl ApiError {

@@ -88,6 +88,7 @@ pub fn api_error(status: u16, body: &str) -> ApiError {
         status,
         errors,
         raw: body.to_string(),
+        notes: vec![],
     }
 }
 

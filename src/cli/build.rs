@@ -90,6 +90,12 @@ fn commands() -> Vec<CmdSpec> {
             Opt::f("non-zombie", 'n', "Lists builds that belong to a Device Group only."),
             Opt::f("zombie", 'm', "Lists builds whose Device Group was deleted only."),
         ]),
+        CmdSpec::new("build", "preprocess", "Prints a source file as the Builder preprocessor expands it.", "Runs the Builder-compatible preprocessor on FILE (@include, @set, @if, @macro, @{...}) and prints the code that would be deployed. Not part of the original impt.", vec![
+            Opt::a("var", 'D', "NAME=VALUE", "A Builder variable. Repeatable."),
+            Opt::f("lines", 'l', "Adds #line directives naming the source file and line of each part."),
+        ])
+        .positional("FILE")
+        .raw(),
         CmdSpec::new("build", "run", "Creates a build and runs it on the devices.", "Creates a new build for a Device Group, makes it the Min supported build of the group and restarts the group's devices; with --log then streams their logs.", run_opts),
         CmdSpec::new("build", "update", "Updates a build.", "Changes the description, tags and/or \"flagged\" attribute of the specified build (by default the current build of the Project's Device Group).", vec![
             build_opt("The build. Default: the current build of the Project's Device Group."),
@@ -112,6 +118,7 @@ pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
         "list" => build::list_cmd(ctx, args).await,
         "run" => build::run(ctx, args).await,
         "update" => build::update(ctx, args).await,
+        "preprocess" => build::preprocess(ctx, args),
         _ => Err(ImptError::Internal(format!("unknown command build {cmd}"))),
     }
 }

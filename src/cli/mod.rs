@@ -148,10 +148,10 @@ pub fn run_argv(argv: &[String]) -> i32 {
         Ok(a) => a,
         Err(msg) => return usage_failure(parse::command_help(cmd), msg),
     };
-    run_command(group.name, cmd.name, args)
+    run_command(group.name, cmd.name, args, cmd.raw)
 }
 
-fn run_command(group: &str, cmd: &str, args: Args) -> i32 {
+fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
     let ui = Arc::new(Ui::new(args.output));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -169,7 +169,9 @@ fn run_command(group: &str, cmd: &str, args: Args) -> i32 {
     ui.stop_spinner();
     match result {
         Ok(()) => {
-            ui.succeeds();
+            if !raw {
+                ui.succeeds();
+            }
             0
         }
         Err(e) => {

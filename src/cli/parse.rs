@@ -118,6 +118,7 @@ fn usage_line(spec: &CmdSpec) -> String {
         return u.to_string();
     }
     let mut parts = vec![format!("impt {} {}", spec.group, spec.name)];
+    parts.extend(spec.positional.map(|p| format!("<{p}>")));
     for o in all_opts(spec).iter().filter(|o| !o.hidden) {
         let mut p = format!("--{}", o.long);
         if o.takes_value() && o.kind != Kind::OptBool && !o.value_name.is_empty() {
@@ -266,10 +267,16 @@ pub fn parse(spec: &CmdSpec, words: &[String]) -> Result<Args, String> {
     if let Some(check) = spec.check {
         check(&args)?;
     }
-    let extra: Vec<String> = m
+    let mut extra: Vec<String> = m
         .get_many::<String>("__extra")
         .map(|v| v.cloned().collect())
         .unwrap_or_default();
+    if let Some(name) = spec.positional {
+        if extra.is_empty() {
+            return Err(format!("Missing required argument: {name}"));
+        }
+        args.positional = Some(extra.remove(0));
+    }
     if !extra.is_empty() {
         return Err(format!("Unknown arguments: {}.", extra.join(", ")));
     }

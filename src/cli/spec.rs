@@ -135,6 +135,10 @@ pub struct CmdSpec {
     pub usage: Option<&'static str>,
     /// Command-specific validation (step 4 of the parser): `Err(message)` fails with help.
     pub check: Option<CheckFn>,
+    /// One required positional argument (its name in help), kept as `Args::positional`.
+    pub positional: Option<&'static str>,
+    /// The command prints its result raw, without the `IMPT COMMAND SUCCEEDS` line.
+    pub raw: bool,
 }
 
 impl CmdSpec {
@@ -153,7 +157,17 @@ impl CmdSpec {
             opts,
             usage: None,
             check: None,
+            positional: None,
+            raw: false,
         }
+    }
+    pub fn positional(mut self, name: &'static str) -> CmdSpec {
+        self.positional = Some(name);
+        self
+    }
+    pub fn raw(mut self) -> CmdSpec {
+        self.raw = true;
+        self
     }
     pub fn check(mut self, f: CheckFn) -> CmdSpec {
         self.check = Some(f);

@@ -10,6 +10,8 @@ pub struct Args {
     /// a value (flags and optional-value options).
     pub values: HashMap<String, Vec<Option<String>>>,
     pub output: Mode,
+    /// The positional argument of commands that take one (`build preprocess FILE`).
+    pub positional: Option<String>,
 }
 
 impl Args {

@@ -11,6 +11,7 @@ use super::listing::{dg_types, id_filters, list, Filter};
 use super::restart::restart_dg;
 use super::{print_list, print_updated, Args, Ctx};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
+use crate::builder::SourcePos;
 use crate::config::project::ProjectFile;
 use crate::error::{Entity, ImptError, Result};
 
@@ -20,13 +21,57 @@ use crate::error::{Entity, ImptError, Result};
 /// BUILDER SWITCH-OVER POINT: the one place deployments meet `crate::builder`.
 /// Callers bypass it with `--no-preprocess` (they read the file verbatim).
 pub fn read_source(path: &Path) -> Result<String> {
+    Ok(read_mapped(path, false)?.0)
+}
+
+/// The code to deploy from `path` (preprocessed when it has Builder directives, unless
+/// `verbatim`) and, for each of its lines, the file and line it came from.
+fn read_mapped(path: &Path, verbatim: bool) -> Result<(String, Vec<SourcePos>)> {
     let text = read_verbatim(path)?;
-    if !crate::builder::has_directives(&text) {
-        return Ok(text);
+    if verbatim || !crate::builder::has_directives(&text) {
+        let name = path.display().to_string();
+        let map = (1..=text.lines().count().max(1))
+            .map(|line| SourcePos {
+                file: name.clone(),
+                line,
+            })
+            .collect();
+        return Ok((text, map));
     }
     crate::builder::preprocess_file(path, &crate::builder::Options::default())
-        .map(|p| p.code)
+        .map(|p| (p.code, p.line_map))
         .map_err(|e| ImptError::msg(e.to_string()))
+}
+
+/// Adds `<file>:<line>:<column>: <type>: <text>` notes to a compile error answer, naming the
+/// user's own files through the line maps (device code first, agent code second).
+fn map_compile_errors(err: ImptError, maps: &[Vec<SourcePos>; 2]) -> ImptError {
+    let ImptError::Api(mut api) = err else {
+        return err;
+    };
+    let mut notes = Vec::new();
+    for item in &api.errors {
+        let Some(entries) = item.meta.as_array() else {
+            continue;
+        };
+        for m in entries {
+            let side = match m.get("file").and_then(Value::as_str) {
+                Some("device_code") => &maps[0],
+                Some("agent_code") => &maps[1],
+                _ => continue,
+            };
+            let row = m.get("row").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let Some(pos) = row.checked_sub(1).and_then(|i| side.get(i)) else {
+                continue;
+            };
+            let column = m.get("column").and_then(Value::as_u64).unwrap_or(0);
+            let typ = m.get("type").and_then(Value::as_str).unwrap_or("error");
+            let text = m.get("text").and_then(Value::as_str).unwrap_or("");
+            notes.push(format!("{}:{}:{column}: {typ}: {text}", pos.file, pos.line));
+        }
+    }
+    api.notes = notes;
+    ImptError::Api(api)
 }
 
 fn read_verbatim(path: &Path) -> Result<String> {
@@ -81,11 +126,13 @@ fn file_names(ctx: &Ctx, args: &Args) -> Result<(Option<String>, Option<String>)
     ))
 }
 
-/// Device and agent code of `build deploy|run` (file notes and existence checks first).
-fn sources(ctx: &Ctx, args: &Args) -> Result<(String, String)> {
+/// Device and agent code of `build deploy|run` (file notes and existence checks first), and
+/// their line maps.
+fn sources(ctx: &Ctx, args: &Args) -> Result<(String, String, [Vec<SourcePos>; 2])> {
     let verbatim = args.flag("no-preprocess");
     let (device, agent) = file_names(ctx, args)?;
     let mut out = Vec::new();
+    let mut maps = Vec::new();
     for (opt, name, kind) in [
         ("device-file", device, "device"),
         ("agent-file", agent, "agent"),
@@ -96,6 +143,7 @@ fn sources(ctx: &Ctx, args: &Args) -> Result<(String, String)> {
                     "--{opt} option is not specified, empty {kind} code will be deployed."
                 ));
                 out.push(String::new());
+                maps.push(Vec::new());
             }
             Some(n) => {
                 let p = Path::new(&n);
@@ -104,17 +152,17 @@ fn sources(ctx: &Ctx, args: &Args) -> Result<(String, String)> {
                         "File with IMP {kind} source code \"{n}\" is not found."
                     )));
                 }
-                out.push(if verbatim {
-                    read_verbatim(p)?
-                } else {
-                    read_source(p)?
-                });
+                let (code, map) = read_mapped(p, verbatim)?;
+                out.push(code);
+                maps.push(map);
             }
         }
     }
     let agent = out.pop().unwrap_or_default();
     let device = out.pop().unwrap_or_default();
-    Ok((device, agent))
+    let agent_map = maps.pop().unwrap_or_default();
+    let device_map = maps.pop().unwrap_or_default();
+    Ok((device, agent, [device_map, agent_map]))
 }
 
 /// `POST /deployments` for a Device Group; prints `Deployment "<id>" is created successfully.`
@@ -132,46 +180,13 @@ async fn create_deployment(ctx: &Ctx, dg: &Value, attrs: Map<String, Value>) -> 
         .await?
         .unwrap_or_default();
     ctx.invalidate();
+    crate::output::errors::print_warnings(&ctx.ui, &doc);
     let data = doc.get("data").cloned().unwrap_or(Value::Null);
-    print_warnings(ctx, &data);
     ctx.ui.info(&format!(
         "Deployment \"{}\" is created successfully.",
         id_of(&data)
     ));
     Ok(data)
-}
-
-/// Compiler warnings carried in a success answer's `data.meta`.
-fn print_warnings(ctx: &Ctx, data: &Value) {
-    let Some(items) = data.get("meta").and_then(Value::as_array) else {
-        return;
-    };
-    for it in items {
-        let s = |k: &str| it.get(k).map(value_text).unwrap_or_default();
-        if it.get("title").is_some() {
-            ctx.ui.info(&format!("{}: {}", s("title"), s("detail")));
-        }
-        if let Some(meta) = it.get("meta").and_then(Value::as_array) {
-            for m in meta {
-                let g = |k: &str| m.get(k).map(value_text).unwrap_or_default();
-                ctx.ui.info(&format!(
-                    "{} {} (line {}, column {}): {}",
-                    g("file"),
-                    g("type"),
-                    g("row"),
-                    g("column"),
-                    g("text")
-                ));
-            }
-        }
-    }
-}
-
-fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// The attributes of a new deployment from the options of deploy/run.
@@ -195,9 +210,11 @@ fn deploy_attrs(args: &Args, device: String, agent: String) -> Map<String, Value
 }
 
 pub async fn deploy(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (device, agent) = sources(ctx, args)?;
+    let (device, agent, maps) = sources(ctx, args)?;
     let (dg, _) = dg_or_project(ctx, args.str("dg")).await?;
-    let data = create_deployment(ctx, &dg, deploy_attrs(args, device, agent)).await?;
+    let data = create_deployment(ctx, &dg, deploy_attrs(args, device, agent))
+        .await
+        .map_err(|e| map_compile_errors(e, &maps))?;
     ctx.ui.result(&short(Entity::Deployment, &data));
     Ok(())
 }
@@ -210,9 +227,11 @@ fn created_at(v: &Value) -> i64 {
 }
 
 pub async fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (device, agent) = sources(ctx, args)?;
+    let (device, agent, maps) = sources(ctx, args)?;
     let (dg, _) = dg_or_project(ctx, args.str("dg")).await?;
-    let build = create_deployment(ctx, &dg, deploy_attrs(args, device, agent)).await?;
+    let build = create_deployment(ctx, &dg, deploy_attrs(args, device, agent))
+        .await
+        .map_err(|e| map_compile_errors(e, &maps))?;
     let build_id = id_of(&build).to_string();
     // The Device Group again, as `dg update --min-supported-deployment <new build>` does it.
     let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
@@ -507,4 +526,42 @@ pub async fn cleanup(ctx: &Ctx, args: &Args) -> Result<()> {
         plan.entity(Entity::Deployment, b, id);
     }
     plan.run(ctx, args.flag("confirmed")).await
+}
+
+/// `build preprocess FILE [--var NAME=VALUE]... [--lines]`: the expanded code, printed raw
+/// (json mode: `{"code", "files", "warnings"}`).
+pub fn preprocess(ctx: &Ctx, args: &Args) -> Result<()> {
+    let file = args.positional.clone().unwrap_or_default();
+    let mut opts = crate::builder::Options {
+        line_control: args.flag("lines"),
+        ..Default::default()
+    };
+    for var in args.strs("var") {
+        let Some((name, value)) = var.split_once('=').filter(|(n, _)| !n.is_empty()) else {
+            return Err(ImptError::msg(format!(
+                "Option \"--var\" must be NAME=VALUE, not \"{var}\"."
+            )));
+        };
+        opts.vars.insert(name.to_string(), json!(value));
+    }
+    let path = Path::new(&file);
+    if !path.is_file() {
+        return Err(ImptError::File {
+            file,
+            msg: "no such file".into(),
+        });
+    }
+    let p =
+        crate::builder::preprocess_file(path, &opts).map_err(|e| ImptError::msg(e.to_string()))?;
+    for w in &p.warnings {
+        ctx.ui.stderr_line(w);
+    }
+    if ctx.ui.is_json() {
+        let files: Vec<String> = p.files.iter().map(|f| f.display().to_string()).collect();
+        ctx.ui
+            .result(&json!({"code": p.code, "files": files, "warnings": p.warnings}));
+    } else {
+        ctx.ui.raw(&p.code);
+    }
+    Ok(())
 }

@@ -107,6 +107,11 @@ pub fn print(ui: &Ui, err: &ImptError) {
                     }
                 }
             }
+            if !ui.is_json() {
+                for n in &api.notes {
+                    ui.dialog(n);
+                }
+            }
             if !printed {
                 let raw = api.raw.trim();
                 let text = if raw.is_empty() {

@@ -119,6 +119,14 @@ impl Ui {
         eprintln!("{msg}");
     }
 
+    /// Text printed exactly as given (no added line end), in every mode: generated code.
+    pub fn raw(&self, text: &str) {
+        self.stop_spinner();
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+
     /// API traces: debug mode only.
     pub fn debug(&self, msg: &str) {
         if self.mode == Mode::Debug {
