@@ -74,25 +74,27 @@ fn main() {
     drop(sim);
 }
 
+/// The first device of the account, read through the project's own API client.
 async fn first_device(url: &str) -> String {
-    let client = reqwest::Client::new();
-    let tok: serde_json::Value = client
-        .post(format!("{url}/auth"))
-        .json(&serde_json::json!({"id": "user", "password": "password"}))
-        .send()
+    use impt::api::{auth, id_of, Client, Quiet, Renewal, Session};
+    let quiet = std::sync::Arc::new(Quiet);
+    let anonymous = Client::new(url, Session::anonymous(), quiet.clone());
+    let auth::Login::Tokens(tokens) = auth::login(&anonymous, "user", "password")
         .await
-        .unwrap()
-        .json()
+        .expect("log in")
+    else {
+        panic!("the simulator's default account has no one-time password");
+    };
+    let session = Session {
+        access_token: tokens.access_token,
+        expires_at: tokens.expires_at,
+        renewal: Renewal::None,
+        file: None,
+        kind: impt::error::ConfigKind::GlobalAuth,
+    };
+    let devices = Client::new(url, session, quiet)
+        .list("/devices", &[])
         .await
-        .unwrap();
-    let devs: serde_json::Value = client
-        .get(format!("{url}/devices"))
-        .bearer_auth(tok["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    devs["data"][0]["id"].as_str().unwrap().to_string()
+        .expect("list devices");
+    id_of(&devices[0]).to_string()
 }

@@ -47,18 +47,20 @@ fn shown_attr(entity: Entity, name: &str, v: &Value) -> Value {
     shown(v)
 }
 
-/// `id` (and `type` for Device Groups) then the non-empty list attributes.
-pub fn short_body(entity: Entity, v: &Value) -> Map<String, Value> {
+/// `id`, and for Device Groups their impt `type` name: how every entity block starts.
+fn head(entity: Entity, v: &Value) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("id".into(), json!(id_of(v)));
     if entity == Entity::DeviceGroup {
-        m.insert(
-            "type".into(),
-            json!(dg_type_name(
-                v.get("type").and_then(Value::as_str).unwrap_or("")
-            )),
-        );
+        let t = v.get("type").and_then(Value::as_str).unwrap_or("");
+        m.insert("type".into(), json!(dg_type_name(t)));
     }
+    m
+}
+
+/// `id` (and `type` for Device Groups) then the non-empty list attributes.
+pub fn short_body(entity: Entity, v: &Value) -> Map<String, Value> {
+    let mut m = head(entity, v);
     for a in list_attrs(entity) {
         if let Some(x) = attr(v, a) {
             if !is_empty(x) {
@@ -76,16 +78,7 @@ pub fn short(entity: Entity, v: &Value) -> Value {
 
 /// `id` (+ `type`) then every attribute in API order.
 pub fn info_body(entity: Entity, v: &Value) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("id".into(), json!(id_of(v)));
-    if entity == Entity::DeviceGroup {
-        m.insert(
-            "type".into(),
-            json!(dg_type_name(
-                v.get("type").and_then(Value::as_str).unwrap_or("")
-            )),
-        );
-    }
+    let mut m = head(entity, v);
     if let Some(Value::Object(attrs)) = v.get("attributes") {
         for (k, x) in attrs {
             m.insert(k.clone(), shown_attr(entity, k, x));
