@@ -1,11 +1,9 @@
 //! Preprocessing time of a large generated include tree: this crate vs npm Builder 4.2.1.
 //!
 //! `cargo bench --bench builder_bench` (set `IMPT_BENCH_FILES` / `IMPT_BENCH_LINES` to resize
-//! the tree; npm Builder is looked up like in `tests/builder_compat.rs` and skipped if absent).
+//! the tree; npm Builder is looked up like in `tests/suite/builder_compat.rs` and skipped if absent).
 
-#[path = "../tests/builder_gen/mod.rs"]
-mod builder_gen;
-
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -60,7 +58,7 @@ fn main() {
     let runs = env_usize("IMPT_BENCH_RUNS", 3);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    builder_gen::big_tree(d, files, lines);
+    big_tree(d, files, lines);
     let total_lines: usize = (0..files)
         .map(|i| {
             std::fs::read_to_string(d.join(format!("lib/f{}.nut", i)))
@@ -136,4 +134,40 @@ fn main() {
         );
         println!("speed-up (min/min) {}: {:.1}x", label, nt[0] / times[0]);
     }
+}
+
+/// A large include tree for benchmarks: `files` files of `lines` lines each, a fan-out tree.
+fn big_tree(dir: &Path, files: usize, lines: usize) -> PathBuf {
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    for i in (0..files).rev() {
+        let mut s = String::new();
+        let _ = writeln!(s, "// file {} @{{__FILE__}}", i);
+        let _ = writeln!(s, "@set V{} = {}", i, i);
+        for c in [2 * i + 1, 2 * i + 2] {
+            if c < files {
+                let _ = writeln!(s, "@include once \"lib/f{}.nut\"", c);
+            }
+        }
+        for l in 0..lines {
+            match l % 10 {
+                0 => {
+                    let _ = writeln!(s, "@if V{} % 2 == 0", i);
+                    let _ = writeln!(s, "local even{} = @{{V{} * 2}};", l, i);
+                    let _ = writeln!(s, "@else");
+                    let _ = writeln!(s, "local odd{} = \"@{{S.toUpperCase('x' + V{})}}\";", l, i);
+                    let _ = writeln!(s, "@endif");
+                }
+                3 => {
+                    let _ = writeln!(s, "server.log(\"line @{{__LINE__}} of @{{__FILE__}}: @{{min(V{}, {}) + max(1, 2)}}\");", i, l);
+                }
+                _ => {
+                    let _ = writeln!(s, "function f{}_{}(a, b) {{ return a + b * {}; }}", i, l, l);
+                }
+            }
+        }
+        std::fs::write(dir.join(format!("lib/f{}.nut", i)), s).unwrap();
+    }
+    let main = dir.join("main.nut");
+    std::fs::write(&main, "@include \"lib/f0.nut\"\n").unwrap();
+    main
 }

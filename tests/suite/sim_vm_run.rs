@@ -2,10 +2,7 @@
 //! HTTP requests to the agent URL, runtime errors with their stack, compile errors and
 //! runaway code that must not stall the simulator.
 
-mod common;
-
-use common::api::{Api, Sse};
-use common::Sim;
+use crate::support::{Api, Sim, Sse};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -1,9 +1,6 @@
 //! `impt sim`: historical device logs, log streams (SSE) and virtual device behaviour.
 
-mod common;
-
-use common::api::{Api, Sse};
-use common::Sim;
+use crate::support::{Api, Sim, Sse};
 use serde_json::{json, Value};
 use std::time::Duration;
 

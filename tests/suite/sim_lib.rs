@@ -1,13 +1,9 @@
 //! `impt sim` as a library (`impt::sim::start`) and as a process stopped by SIGTERM.
 
-mod common;
-
-use common::api::Api;
+use crate::support::{Api, Sim};
 use impt::sim::{start, SimConfig};
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[tokio::test]
 async fn in_process_start_and_shutdown() {
@@ -37,40 +33,19 @@ async fn in_process_start_and_shutdown() {
 fn sigterm_stops_and_saves_state() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("state.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_impt"))
-        .args(["sim", "--port", "0", "--state", file.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    let mut sim = Sim::start(&["--state", file.to_str().unwrap()]);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let api = Api::login(&base, "user", "password").await;
+        let api = Api::login(sim.url(), "user", "password").await;
         api.post(
             "/products",
             json!({"data": {"type": "product", "attributes": {"name": "saved-on-exit"}}}),
         )
         .await;
     });
-    let t0 = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(5),
-            "did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = sim
+        .terminate(Duration::from_secs(5))
+        .expect("did not stop on SIGTERM");
     assert!(status.success());
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("saved-on-exit"));

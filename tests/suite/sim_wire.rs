@@ -1,9 +1,6 @@
 //! `impt sim`: bad requests, content types, rate limits, control endpoints, persistence.
 
-mod common;
-
-use common::api::Api;
-use common::Sim;
+use crate::support::{Api, Sim};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -291,7 +288,7 @@ async fn control_stats_faults_and_devices() {
     // drop_sse ends open log stream connections.
     let r = api.send("POST", "/logstream", None, &[]).await;
     let mut sse =
-        common::api::Sse::open(r.body["data"]["attributes"]["url"].as_str().unwrap()).await;
+        crate::support::Sse::open(r.body["data"]["attributes"]["url"].as_str().unwrap()).await;
     sse.next(Duration::from_secs(2)).await.unwrap();
     ctl("POST", "/faults")
         .json(&json!({"drop_sse": true}))

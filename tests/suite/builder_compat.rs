@@ -10,14 +10,14 @@
 //! `/tmp/npmbuilder/node_modules/Builder` (`npm install Builder@4.2.1` there).
 //! `IMPT_COMPAT_CASES` sets the number of generated programs (default 150).
 
-mod builder_gen;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use base64::Engine;
 use impt::builder::{preprocess_file, Options};
 use serde_json::{json, Value};
+
+use crate::support::builder_gen;
 
 const DRIVER: &str = r#"
 const Builder = require(process.argv[2]);

@@ -1,9 +1,6 @@
 //! `impt sim`: authentication, accounts, login keys, refresh tokens, isolation.
 
-mod common;
-
-use common::api::Api;
-use common::Sim;
+use crate::support::{Api, Sim};
 use serde_json::json;
 use std::time::Duration;
 

@@ -2,11 +2,11 @@
 //! `Ok` or `Err` (never panic, never hang) on random and adversarial inputs.
 //! (A cargo-fuzz target for the same entry points lives in `fuzz/`.)
 
-mod builder_gen;
-
 use impt::builder::{expr, preprocess_str, Options};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use crate::support::builder_gen;
 
 const ALPHABET: &[&str] = &[
     "@", "{", "}", "(", ")", "[", "]", "\"", "'", "\\", "/", "*", "|", "?", ":", ",", ".", "+",

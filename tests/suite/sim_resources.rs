@@ -1,9 +1,6 @@
 //! `impt sim`: products, device groups, devices, deployments, webhooks and their rules.
 
-mod common;
-
-use common::api::Api;
-use common::Sim;
+use crate::support::{Api, Sim};
 use serde_json::{json, Value};
 
 const DEV: &str = "development_devicegroup";
@@ -506,7 +503,7 @@ async fn deployments() {
         d1.as_str()
     );
     // Filters.
-    let n = |r: common::api::Resp| r.body["data"].as_array().unwrap().len();
+    let n = |r: crate::support::http::Resp| r.body["data"].as_array().unwrap().len();
     assert_eq!(n(api.get("/deployments?filter[flagged]=true").await), 1);
     assert_eq!(n(api.get("/deployments?filter[flagged]=false").await), 1);
     assert_eq!(n(api.get("/deployments?filter[flagged]=any").await), 2);

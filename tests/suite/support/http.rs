@@ -1,4 +1,5 @@
-//! A tiny JSON client for the simulator's API, and an SSE reader.
+//! The one HTTP helper: a small async JSON:API client for the simulator, and an SSE reader.
+//! `Env::http` (in `cli.rs`) is its blocking form for tests that run the CLI.
 
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};

@@ -1,6 +1,5 @@
-//! Random Builder program generator shared by the compatibility test, the no-panic test and
-//! the benchmark. Deterministic for a given seed.
-#![allow(dead_code)]
+//! Random Builder program generator shared by `builder_compat` and `builder_nopanic`.
+//! Deterministic for a given seed.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -275,42 +274,6 @@ impl Gen {
         std::fs::write(&p, s).unwrap();
         p
     }
-}
-
-/// A large include tree for benchmarks: `files` files of `lines` lines each, a fan-out tree.
-pub fn big_tree(dir: &Path, files: usize, lines: usize) -> PathBuf {
-    std::fs::create_dir_all(dir.join("lib")).unwrap();
-    for i in (0..files).rev() {
-        let mut s = String::new();
-        let _ = writeln!(s, "// file {} @{{__FILE__}}", i);
-        let _ = writeln!(s, "@set V{} = {}", i, i);
-        for c in [2 * i + 1, 2 * i + 2] {
-            if c < files {
-                let _ = writeln!(s, "@include once \"lib/f{}.nut\"", c);
-            }
-        }
-        for l in 0..lines {
-            match l % 10 {
-                0 => {
-                    let _ = writeln!(s, "@if V{} % 2 == 0", i);
-                    let _ = writeln!(s, "local even{} = @{{V{} * 2}};", l, i);
-                    let _ = writeln!(s, "@else");
-                    let _ = writeln!(s, "local odd{} = \"@{{S.toUpperCase('x' + V{})}}\";", l, i);
-                    let _ = writeln!(s, "@endif");
-                }
-                3 => {
-                    let _ = writeln!(s, "server.log(\"line @{{__LINE__}} of @{{__FILE__}}: @{{min(V{}, {}) + max(1, 2)}}\");", i, l);
-                }
-                _ => {
-                    let _ = writeln!(s, "function f{}_{}(a, b) {{ return a + b * {}; }}", i, l, l);
-                }
-            }
-        }
-        std::fs::write(dir.join(format!("lib/f{}.nut", i)), s).unwrap();
-    }
-    let main = dir.join("main.nut");
-    std::fs::write(&main, "@include \"lib/f0.nut\"\n").unwrap();
-    main
 }
 
 /// A "noise" program: lines of random Builder-ish tokens, for lexer/parser parity.

@@ -1,0 +1,18 @@
+//! The integration test suite: one test binary (`cargo test --test suite`), one module per
+//! feature, all sharing `support` (see `support/mod.rs` for what it offers). Run one module
+//! with `cargo test --test suite sim_auth::`. To add one, see `README.md` in this directory.
+
+mod support;
+
+mod builder_compat;
+mod builder_directives;
+mod builder_nopanic;
+mod builder_remote;
+mod sim_auth;
+mod sim_lib;
+mod sim_logs;
+mod sim_resources;
+mod sim_vm_run;
+mod sim_wire;
+mod vm_api;
+mod vm_limits;
