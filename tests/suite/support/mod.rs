@@ -32,10 +32,14 @@
 //! - [`builder_gen`]: a seeded random Builder program generator (`Gen`, `noise`).
 
 pub mod builder_gen;
+pub mod cli;
 pub mod http;
+pub mod running;
 pub mod sim;
 
+pub use cli::{plain, Env, Out, PASSWORD, USER};
 pub use http::{Api, Sse};
+pub use running::Running;
 pub use sim::Sim;
 
 /// The `impt` binary cargo built for the tests.

@@ -1,93 +1,15 @@
 //! log get (paging, Enter, EOF, json) and log stream (lines, reconnect, Ctrl-C).
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::{Duration, Instant};
-
-/// A running impt whose stdout lines arrive on a channel.
-struct Running {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    fn start(env: &Env, args: &[&str]) -> Running {
-        let mut child = Command::new(impt_bin())
-            .args(args)
-            .current_dir(env.dir.path())
-            .env_clear()
-            .env("HOME", env.home.path())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run impt");
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            child,
-            lines: rx,
-            seen: vec![],
-        }
-    }
-
-    /// Reads lines until one contains `text` (10 s at most).
-    fn wait_for(&mut self, text: &str) -> String {
-        let end = Instant::now() + Duration::from_secs(10);
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(l) => {
-                    self.seen.push(l.clone());
-                    if l.contains(text) {
-                        return l;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!("{text:?} not seen in:\n{}", self.seen.join("\n"));
-    }
-
-    /// Ctrl-C, then the exit code and the rest of the output.
-    fn interrupt(mut self) -> (i32, String) {
-        // Keep stdin open until the process ends: `wait` would close it, racing the
-        // end-of-input path against the Ctrl-C one.
-        let stdin = self.child.stdin.take();
-        Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = self.child.wait().unwrap();
-        drop(stdin);
-        let rest: Vec<String> = self.lines.iter().collect();
-        (status.code().unwrap_or(-1), rest.join("\n"))
-    }
-}
+use std::time::Duration;
 
 fn project_with_device(env: &Env) -> (String, String) {
     let out = env.impt(&["project", "create", "-p", "P", "-c", "-n", "DG", "-q"]);
     out.ok();
     let dg = out.id_after("Device Group: ");
     let dev = env.device_ids()[0].clone();
-    let body = serde_json::json!({"data": [{"type": "device", "id": dev}]});
-    env.http(
-        "POST",
-        &format!("/devicegroups/{dg}/relationships/devices"),
-        Some(body),
-    );
+    env.assign(&dg, &dev);
     (dg, dev)
 }
 
@@ -149,19 +71,14 @@ fn log_get() {
         .trim_end()
         .ends_with("Press <Enter> to see more logs or <Ctrl-C> to exit."));
     // Ctrl-C while waiting for Enter
-    let mut run = Running::start(&env, &["log", "get", "-s", "2"]);
+    let mut run = env.spawn(&["log", "get", "-s", "2"]);
     run.wait_for("Press <Enter> to see more logs or <Ctrl-C> to exit.");
     let (code, rest) = run.interrupt();
     assert_eq!(code, 0);
     assert_eq!(rest.trim(), "IMPT COMMAND SUCCEEDS");
     // two devices in the group
     let dev2 = env.device_ids()[1].clone();
-    let body = serde_json::json!({"data": [{"type": "device", "id": dev2}]});
-    env.http(
-        "POST",
-        &format!("/devicegroups/{dg}/relationships/devices"),
-        Some(body),
-    );
+    env.assign(&dg, &dev2);
     env.impt(&["log", "get", "-n", "1"])
         .failed()
         .has("Error: Multiple Devices are found:")
@@ -181,7 +98,7 @@ fn log_stream() {
         .failed()
         .has("Error: No Device Identifier is specified.");
     let (_, dev) = project_with_device(&env);
-    let mut run = Running::start(&env, &["log", "stream", "-d", &dev, "-g", "DG"]);
+    let mut run = env.spawn(&["log", "stream", "-d", &dev, "-g", "DG"]);
     let opened = run.wait_for("is opened.");
     assert_eq!(opened, format!("Log stream for Device(s) {dev} is opened."));
     run.wait_for("IMPT COMMAND SUCCEEDS");
@@ -206,22 +123,16 @@ fn log_stream() {
     assert_eq!(code, 0);
     assert!(rest.trim_end().ends_with("IMPT COMMAND SUCCEEDS"), "{rest}");
     // json: one object per line
-    let mut run = Running::start(&env, &["log", "stream", "-z", "json"]);
+    let mut run = env.spawn(&["log", "stream", "-z", "json"]);
     std::thread::sleep(Duration::from_millis(1500));
     emit(&env, &dev, 1);
     run.wait_for("\"msg\": \"Line #1#\"");
     // a second stream of the account closes the first one, which then ends by itself
-    let mut other = Running::start(&env, &["log", "stream", "-g", "DG"]);
+    let mut other = env.spawn(&["log", "stream", "-g", "DG"]);
     other.wait_for("is opened.");
-    assert_eq!(run.child.wait().unwrap().code(), Some(0));
-    let rest: Vec<String> = run.lines.iter().collect();
-    assert!(
-        !rest
-            .iter()
-            .chain(&run.seen)
-            .any(|l| l.contains("IMPT COMMAND")),
-        "{rest:?}"
-    );
+    let out = run.finish();
+    assert_eq!(out.code, 0);
+    assert!(!out.stdout.contains("IMPT COMMAND"), "{}", out.stdout);
     let (code, rest) = other.interrupt();
     assert_eq!(code, 0);
     assert!(rest.trim_end().ends_with("IMPT COMMAND SUCCEEDS"));

@@ -1,7 +1,6 @@
 //! auth login/logout/info, the execution context, token refresh and file safety.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
 #[test]
 fn global_login_writes_private_file_and_info_reports_it() {

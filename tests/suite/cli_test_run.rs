@@ -1,112 +1,37 @@
 //! test run against the sim: the test drives the device side by injecting the framework's
 //! `__IMPUNIT__` log lines a real device would print, and checks output and exit status.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A running `impt test run` whose stdout is collected line by line.
-struct Run {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
+/// Starts `impt test run <args>` with an empty stdin.
+fn start(env: &Env, args: &[&str]) -> Running {
+    let mut all = vec!["test", "run"];
+    all.extend_from_slice(args);
+    let mut run = env.spawn(&all);
+    run.close_input();
+    run
 }
 
-impl Run {
-    fn start(env: &Env, args: &[&str]) -> Run {
-        let mut child = Command::new(impt_bin())
-            .args(["test", "run"])
-            .args(args)
-            .current_dir(env.dir.path())
-            .env_clear()
-            .env("HOME", env.home.path())
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run impt");
-        let stdout = child.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Run {
-            child,
-            lines,
-            reader: Some(reader),
-        }
-    }
+/// Waits for the `n`-th re-assignment that loads the code, then plays the device's
+/// restart (the sim does not restart a device re-assigned to its own group), and waits
+/// until the session is ready.
+fn loaded(run: &mut Running, env: &Env, device: &str, n: usize) {
+    run.wait_nth("is assigned successfully to Device Group", n);
+    let (status, _) = env.http("POST", &format!("/_sim/devices/{device}/restart"), None);
+    assert_eq!(status, 204);
+    run.wait_nth("Device code space usage:", n);
+}
 
-    /// Waits for the `n`-th (0-based) line containing `text`; returns it.
-    fn wait_nth(&self, text: &str, n: usize) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            {
-                let lines = self.lines.lock().unwrap();
-                if let Some(l) = lines.iter().filter(|l| l.contains(text)).nth(n) {
-                    return l.clone();
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {text:?} in:\n{}",
-                self.lines.lock().unwrap().join("\n")
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn wait(&self, text: &str) -> String {
-        self.wait_nth(text, 0)
-    }
-
-    /// Waits for the `n`-th re-assignment that loads the code, then plays the device's
-    /// restart (the sim does not restart a device re-assigned to its own group), and waits
-    /// until the session is ready.
-    fn loaded(&self, env: &Env, device: &str, n: usize) {
-        self.wait_nth("is assigned successfully to Device Group", n);
-        let (status, _) = env.http("POST", &format!("/_sim/devices/{device}/restart"), None);
-        assert_eq!(status, 204);
-        self.wait_nth("Device code space usage:", n);
-    }
-
-    /// The session id of the `n`-th session (from `Starting test session "<id>[-i]"`).
-    fn session(&self, n: usize, multi: bool) -> String {
-        let line = self.wait_nth("Starting test session", n);
-        let name = line.split('"').nth(1).unwrap().to_string();
-        if multi {
-            name.rsplit_once('-').unwrap().0.to_string()
-        } else {
-            name
-        }
-    }
-
-    fn finish(mut self) -> Out {
-        let status = self.child.wait().unwrap();
-        self.reader.take().unwrap().join().unwrap();
-        let mut stderr = String::new();
-        use std::io::Read;
-        let _ = self
-            .child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr);
-        let mut stdout = self.lines.lock().unwrap().join("\n");
-        stdout.push('\n');
-        Out {
-            stdout,
-            stderr,
-            code: status.code().unwrap_or(-1),
-        }
+/// The session id of the `n`-th session (from `Starting test session "<id>[-i]"`).
+fn session(run: &mut Running, n: usize, multi: bool) -> String {
+    let line = run.wait_nth("Starting test session", n);
+    let name = line.split('"').nth(1).unwrap().to_string();
+    if multi {
+        name.rsplit_once('-').unwrap().0.to_string()
+    } else {
+        name
     }
 }
 
@@ -217,10 +142,10 @@ fn passing_device_test() {
     let (env, devices) = setup(1, &["-t", "7"]);
     write(&env, "tests/pass.device.test.nut", PASSING);
     write(&env, "tests/pass.agent.nut", "// partner agent code\n");
-    let run = Run::start(&env, &[]);
-    let id = run.session(0, false);
+    let mut run = start(&env, &[]);
+    let id = session(&mut run, 0, false);
     let d = &devices[0];
-    run.loaded(&env, d, 0);
+    loaded(&mut run, &env, d, 0);
     let s = "server.log";
     unit(&env, d, s, &id, "SESSION_START", "".into());
     unit(
@@ -316,8 +241,8 @@ fn failing_test_and_summary() {
     env.impt(&["test", "update", "-x", "dev.nut"]).ok();
     write(&env, "a.test.nut", PASSING);
     let before = assign_requests(&env);
-    let run = Run::start(&env, &["-z", "minimal"]);
-    let id = run.session(0, false);
+    let mut run = start(&env, &["-z", "minimal"]);
+    let id = session(&mut run, 0, false);
     let d = &devices[0];
     // minimal mode prints no info lines to wait for: watch the sim for the re-assignment
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -362,9 +287,9 @@ fn failing_test_and_summary() {
         .lacks("IMPT COMMAND");
 
     // default mode: the summary lists the failure
-    let run = Run::start(&env, &[]);
-    let id = run.session(0, false);
-    run.loaded(&env, d, 0);
+    let mut run = start(&env, &[]);
+    let id = session(&mut run, 0, false);
+    loaded(&mut run, &env, d, 0);
     unit(&env, d, s, &id, "SESSION_START", "".into());
     unit(&env, d, s, &id, "TEST_START", "MyCase::testBad()".into());
     unit(&env, d, s, &id, "TEST_FAIL", "boom".into());
@@ -390,10 +315,10 @@ fn failing_test_and_summary() {
 fn agent_test_on_two_devices_and_external_command() {
     let (env, devices) = setup(2, &[]);
     write(&env, "my.agent.test.nut", PASSING);
-    let run = Run::start(&env, &[]);
+    let mut run = start(&env, &[]);
     for (i, d) in devices.iter().enumerate() {
-        let id = run.session(i, true);
-        run.loaded(&env, d, i);
+        let id = session(&mut run, i, true);
+        loaded(&mut run, &env, d, i);
         let a = "agent.log";
         unit(&env, d, a, &id, "SESSION_START", "".into());
         unit(
@@ -422,7 +347,7 @@ fn agent_test_on_two_devices_and_external_command() {
             "SESSION_RESULT",
             serde_json::json!({"tests": 1, "assertions": 1, "failures": 0}),
         );
-        run.wait(&format!("Session \"{id}-{}\" succeeded", i + 1));
+        run.wait_nth(&format!("Session \"{id}-{}\" succeeded", i + 1), 0);
     }
     let out = run.finish();
     out.ok()
@@ -442,9 +367,9 @@ fn timeout_stop_on_fail_and_state_errors() {
     write(&env, "a.test.nut", PASSING);
     write(&env, "b.test.nut", PASSING);
     let d = &devices[0];
-    let run = Run::start(&env, &[]);
-    let id = run.session(0, false);
-    run.loaded(&env, d, 0);
+    let mut run = start(&env, &[]);
+    let id = session(&mut run, 0, false);
+    loaded(&mut run, &env, d, 0);
     unit(&env, d, "server.log", &id, "SESSION_START", "".into());
     unit(
         &env,
@@ -463,9 +388,9 @@ fn timeout_stop_on_fail_and_state_errors() {
         .has("Error: Testing failed");
 
     // a message before the session started is a state error
-    let run = Run::start(&env, &["--tests", "b.test"]);
-    let id = run.session(0, false);
-    run.loaded(&env, d, 0);
+    let mut run = start(&env, &["--tests", "b.test"]);
+    let id = session(&mut run, 0, false);
+    loaded(&mut run, &env, d, 0);
     unit(
         &env,
         d,
@@ -510,9 +435,9 @@ fn no_files_no_devices_skip_and_debug() {
     let out = env.impt(&["test", "run", "-t", "zzz"]);
     out.failed().has("Error: No test files found");
     // a file's class selected: debug output and the preprocessed sources
-    let run = Run::start(&env, &["-t", "a.test.nut:MyCase::testOne", "-z", "debug"]);
-    let id = run.session(0, false);
-    run.loaded(&env, &dev, 0);
+    let mut run = start(&env, &["-t", "a.test.nut:MyCase::testOne", "-z", "debug"]);
+    let id = session(&mut run, 0, false);
+    loaded(&mut run, &env, &dev, 0);
     unit(&env, &dev, "server.log", &id, "SESSION_START", "".into());
     unit(
         &env,
@@ -550,9 +475,9 @@ fn builder_variables_compile_error_and_builder_error() {
         "local greeting = \"@{GREETING}\";\nclass B extends ImpTestCase {\n  function testB() {}\n}\n",
     );
     let d = &devices[0];
-    let run = Run::start(&env, &[]);
-    let id = run.session(0, false);
-    run.loaded(&env, d, 0);
+    let mut run = start(&env, &[]);
+    let id = session(&mut run, 0, false);
+    loaded(&mut run, &env, d, 0);
     unit(&env, d, "server.log", &id, "SESSION_START", "".into());
     unit(
         &env,
@@ -602,9 +527,9 @@ fn disconnects_and_failing_external_command() {
     let d = &devices[0];
     let s = "server.log";
     // a disconnect during the session fails it
-    let run = Run::start(&env, &[]);
-    let id = run.session(0, false);
-    run.loaded(&env, d, 0);
+    let mut run = start(&env, &[]);
+    let id = session(&mut run, 0, false);
+    loaded(&mut run, &env, d, 0);
     unit(&env, d, s, &id, "SESSION_START", "".into());
     env.http("POST", &format!("/_sim/devices/{d}/offline"), None);
     let out = run.finish();
@@ -615,12 +540,12 @@ fn disconnects_and_failing_external_command() {
     // allowed by config: only noted; a failing external command ends the session
     env.http("POST", &format!("/_sim/devices/{d}/online"), None);
     env.impt(&["test", "update", "-a"]).ok();
-    let run = Run::start(&env, &[]);
-    let id = run.session(0, false);
-    run.loaded(&env, d, 0);
+    let mut run = start(&env, &[]);
+    let id = session(&mut run, 0, false);
+    loaded(&mut run, &env, d, 0);
     unit(&env, d, s, &id, "SESSION_START", "".into());
     env.http("POST", &format!("/_sim/devices/{d}/offline"), None);
-    run.wait("Disconnected. Allowed by config.");
+    run.wait_nth("Disconnected. Allowed by config.", 0);
     unit(&env, d, s, &id, "TEST_START", "MyCase::testCmd()".into());
     unit(
         &env,

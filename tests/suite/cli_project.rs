@@ -1,7 +1,6 @@
 //! project create/link/info/update/delete: messages, `.impt.project` content and server state.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
 fn project_file(env: &Env) -> serde_json::Value {
     let text = std::fs::read_to_string(env.path(".impt.project")).expect(".impt.project");

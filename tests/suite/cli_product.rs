@@ -1,7 +1,6 @@
 //! product create/info/list/update/delete in every output mode, and their failures.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
 #[test]
 fn product_lifecycle_in_all_modes() {

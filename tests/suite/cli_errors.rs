@@ -1,8 +1,7 @@
 //! Server errors, dropped connections, rate limits, expired tokens and broken files: every
 //! one gives a clear message and exit status 1, never a panic, and leaves files intact.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 use serde_json::json;
 
 fn fault(env: &Env, body: serde_json::Value) {

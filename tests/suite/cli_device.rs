@@ -1,7 +1,6 @@
 //! `impt device …` against the simulator.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 use serde_json::Value;
 
 fn setup(env: &Env) {

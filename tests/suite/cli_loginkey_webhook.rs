@@ -1,7 +1,6 @@
 //! loginkey and webhook groups, and logging in with a login key made by `loginkey create`.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
 #[test]
 fn login_key_lifecycle_and_login_with_it() {

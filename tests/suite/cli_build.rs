@@ -1,23 +1,12 @@
 //! build deploy/run/get/info/list/update/copy/delete/cleanup against the simulator.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
 /// A product "P" with a development group "DG" linked as the Project of the test directory.
 fn project(env: &Env) -> String {
     let out = env.impt(&["project", "create", "-p", "P", "-c", "-n", "DG", "-q"]);
     out.ok();
     out.id_after("Device Group: ")
-}
-
-fn assign(env: &Env, dg: &str, device: &str) {
-    let body = serde_json::json!({"data": [{"type": "device", "id": device}]});
-    let (status, _) = env.http(
-        "POST",
-        &format!("/devicegroups/{dg}/relationships/devices"),
-        Some(body),
-    );
-    assert!(status < 300, "assign failed: {status}");
 }
 
 #[test]
@@ -109,7 +98,7 @@ fn deploy_and_run() {
     );
     // run with a device, conditional, named group
     let dev = env.device_ids()[0].clone();
-    assign(&env, &dg, &dev);
+    env.assign(&dg, &dev);
     env.impt(&["build", "run", "-g", "DG", "-c"])
         .ok()
         .has("Min supported Deployment for Device Group \"DG\" is updated successfully.")

@@ -1,7 +1,6 @@
 //! `build preprocess`, and compile errors of preprocessed code mapped back to the user's files.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
 #[test]
 fn preprocess_prints_the_expanded_code() {

@@ -1,7 +1,6 @@
 //! `impt account info|list` against the simulator.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
 #[test]
 fn account_info_and_list() {

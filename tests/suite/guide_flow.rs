@@ -6,14 +6,9 @@
 //! of `build run`), and the factory project names a DUT target too (`-u … -w`), which
 //! impCentral (and the simulator) require for pre-factory Device Groups.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc::channel;
-use std::time::{Duration, Instant};
 
 struct Guide {
     env: Env,
@@ -153,59 +148,27 @@ fn development_guide_flow() {
     ]);
 
     // build run --log: read a few log lines, then Ctrl-C
-    let mut child = Command::new(impt_bin())
-        .args(["build", "run", "-l"])
-        .current_dir(&dev)
-        .env_clear()
-        .env("HOME", g.env.home.path())
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
-    let mut seen: Vec<String> = Vec::new();
-    let mut wait_for = |text: &str| -> String {
-        let end = Instant::now() + Duration::from_secs(10);
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            let Ok(l) = rx.recv_timeout(left) else { break };
-            seen.push(l.clone());
-            if l.contains(text) {
-                return l;
-            }
-        }
-        panic!("{text:?} not seen in:\n{}", seen.join("\n"));
-    };
-    let created = wait_for("is created successfully.");
-    let run_line = wait_for("is run successfully.");
+    let mut run = g.env.spawn_at(&dev, &["build", "run", "-l"]);
+    let created = run.wait_for("is created successfully.");
+    let run_line = run.wait_for("is run successfully.");
     assert_eq!(created.replace("created", "run"), run_line);
     let last_build = created.split('"').nth(1).unwrap().to_string();
     assert_eq!(
-        wait_for("is opened."),
+        run.wait_for("is opened."),
         format!("Log stream for Device(s) {d1} is opened.")
     );
-    wait_for("Press <Ctrl-C> to exit.");
+    run.wait_for("Press <Ctrl-C> to exit.");
     g.env
         .http("POST", &format!("/_sim/devices/{d1}/restart"), None);
-    let l = wait_for("Device started");
+    let l = run.wait_for("Device started");
     assert!(
         l.starts_with(&format!("[{d1}] ")) && l.ends_with(" [server.log] Device started"),
         "{l}"
     );
-    wait_for("[agent.log] Data published successfully:");
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
-    assert_eq!(rx.iter().last().as_deref(), Some("IMPT COMMAND SUCCEEDS"));
+    run.wait_for("[agent.log] Data published successfully:");
+    let (code, rest) = run.interrupt();
+    assert_eq!(code, 0);
+    assert_eq!(rest.lines().last(), Some("IMPT COMMAND SUCCEEDS"));
 
     // mark the release candidate
     g.at(

@@ -1,7 +1,6 @@
 //! `impt dg …` against the simulator.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 use serde_json::{json, Value};
 
 fn dg_json(env: &Env, ident: &str) -> Value {
@@ -620,48 +619,6 @@ fn dg_unassign_production_needs_unbond_key() {
     assert!(doc["data"]["relationships"]["devicegroup"]["id"].is_null());
 }
 
-/// Runs impt in the background; returns its stdout lines through a channel.
-fn spawn(env: &Env, args: &[&str]) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(impt_bin())
-        .args(args)
-        .current_dir(env.dir.path())
-        .env_clear()
-        .env("HOME", env.home.path())
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    (child, rx)
-}
-
-fn wait_for(rx: &std::sync::mpsc::Receiver<String>, text: &str, seen: &mut Vec<String>) {
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(l) => {
-                seen.push(l.clone());
-                if l.contains(text) {
-                    return;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    panic!("{text:?} not seen in:\n{}", seen.join("\n"));
-}
-
 #[test]
 fn restart_with_log() {
     let env = Env::start(&[]);
@@ -684,25 +641,16 @@ fn restart_with_log() {
             ),
         ),
     ] {
-        let (mut child, rx) = spawn(&env, &args);
-        let mut seen = vec![];
-        wait_for(&rx, &first, &mut seen);
-        wait_for(
-            &rx,
-            &format!("Log stream for Device(s) {} is opened.", dev[0]),
-            &mut seen,
-        );
+        let mut run = env.spawn(&args);
+        run.wait_for(&first);
+        run.wait_for(&format!("Log stream for Device(s) {} is opened.", dev[0]));
         env.http(
             "POST",
             &format!("/_sim/devices/{}/logs", dev[0]),
             Some(json!({"count": 1, "message": "Hello #{i}#"})),
         );
-        wait_for(&rx, "Hello #1#", &mut seen);
-        std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert_eq!(child.wait().unwrap().code(), Some(0));
+        run.wait_for("Hello #1#");
+        assert_eq!(run.interrupt().0, 0);
     }
     // no devices: no stream, just the message
     env.impt(&["dg", "create", "-n", "DG2", "-p", "P1"]).ok();

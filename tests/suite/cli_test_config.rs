@@ -1,7 +1,6 @@
 //! test create/info/update/github/delete: messages, `.impt.test` content and failures.
 
-mod cli_support;
-use cli_support::*;
+use crate::support::*;
 
 fn test_file(env: &Env) -> serde_json::Value {
     let text = std::fs::read_to_string(env.path(".impt.test")).expect(".impt.test");
