@@ -11,10 +11,10 @@
 //! `WATCH_BENCH_ITER` (default 20), `WATCH_BENCH_LINES` (default 20000) and
 //! `WATCH_BENCH_DEBOUNCE` (ms, default 50; the tool's default is 300) tune it.
 
-#[path = "../tests/cli_support/mod.rs"]
-mod cli_support;
-#[path = "../tests/watch_support/mod.rs"]
-mod watch_support;
+// The test suite's support module; this bench uses only its watch driver.
+#[path = "../tests/suite/support/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod support;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -37,7 +37,7 @@ fn main() {
     let iters = env_num("WATCH_BENCH_ITER", 20);
     let lines = env_num("WATCH_BENCH_LINES", 20_000);
     let debounce = env_num("WATCH_BENCH_DEBOUNCE", 50) as u64;
-    let p = watch_support::project(&["--keepalive-ms", "60000"]);
+    let p = support::project(&["--keepalive-ms", "60000"]);
     let mut w = p.watch_debounce(debounce, &[]);
     w.wait_event("stream_opened");
 
@@ -71,7 +71,7 @@ fn main() {
 
     // 2. Log throughput.
     let t0 = Instant::now();
-    p.sim(
+    p.env.http(
         "POST",
         &format!("/_sim/devices/{}/logs", p.device),
         Some(json!({"count": lines, "message": "line {i}"})),
@@ -80,7 +80,10 @@ fn main() {
     let mut last = t0;
     let until = t0 + Duration::from_secs(120);
     while seen.len() < lines {
-        let Some(e) = w.next_event(until) else { break };
+        let left = until.saturating_duration_since(Instant::now());
+        let Some(e) = w.next_matching(left, |_| true) else {
+            break;
+        };
         if e["event"] == "log" {
             if let Some(m) = e["msg"].as_str().and_then(|m| m.strip_prefix("line ")) {
                 seen.insert(m.to_string());

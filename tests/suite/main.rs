@@ -30,3 +30,5 @@ mod sim_vm_run;
 mod sim_wire;
 mod vm_api;
 mod vm_limits;
+mod watch_loop;
+mod watch_sim;

@@ -27,7 +27,8 @@
 //! - [`watch`]: `project(&sim_args)` (an `Env` with a product, a development group, one
 //!   assigned device and project files) and `Project::watch(&args)`, which starts
 //!   `impt watch -z json` and returns a `Watch` with bounded waits on its JSON events
-//!   (`wait_event`, `wait_for`, `settle`, `all`, `since`, `key`, `quit`, `interrupt`);
+//!   (`wait_event`, `wait_for`, `next_matching`, `settle`, `all`, `log_msgs`, `key`,
+//!   `quit`, `interrupt`);
 //!   `spawn_watch(dir, home, &args)` without a project.
 //! - [`builder_gen`]: a seeded random Builder program generator (`Gen`, `noise`).
 
@@ -36,11 +37,13 @@ pub mod cli;
 pub mod http;
 pub mod running;
 pub mod sim;
+pub mod watch;
 
 pub use cli::{plain, Env, Out, PASSWORD, USER};
 pub use http::{Api, Sse};
 pub use running::Running;
 pub use sim::Sim;
+pub use watch::{project, project_typed, spawn_watch, DEBOUNCE_MS};
 
 /// The `impt` binary cargo built for the tests.
 pub fn impt_bin() -> std::path::PathBuf {

@@ -2,7 +2,7 @@
 //! arrive on a thread and are waited for with a bounded wait; Ctrl-C, keys on stdin and
 //! the exit are driven from the test.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
@@ -108,6 +108,14 @@ impl Running {
             if !self.pump(until) {
                 panic!("no {text:?} (#{n}) in:\n{}", self.lines.join("\n"));
             }
+        }
+    }
+
+    /// Writes `line` to the process's stdin.
+    pub fn send_line(&mut self, line: &str) {
+        if let Some(s) = self.stdin.as_mut() {
+            let _ = writeln!(s, "{line}");
+            let _ = s.flush();
         }
     }
 

@@ -1,20 +1,19 @@
-//! Drives a real `impt watch -z json` against a real `impt sim` (see `cli_support`):
-//! a project with a development Device Group and one assigned device, the watch process
-//! with its JSON events read on a thread, and bounded waits on those events.
-#![allow(dead_code)]
+//! Drives a real `impt watch -z json` against a real `impt sim`: a project with a development
+//! Device Group and one assigned device, the watch process with its JSON events, and
+//! bounded waits on those events.
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub use crate::cli_support::{impt_bin, Env};
+use super::cli::Env;
+use super::running::{self, Running};
 
+/// The debounce `Project::watch` passes (ms).
 pub const DEBOUNCE_MS: u64 = 150;
 
+/// A watched project: its `Env` (sim, HOME, directory), Device Group and device.
 pub struct Project {
     pub env: Env,
     pub dg: String,
@@ -59,12 +58,7 @@ pub fn project_typed(sim_args: &[&str], dg_type: &str, targets: Option<(&str, &s
     assert_eq!(s, 201, "{g}");
     let dg = g["data"]["id"].as_str().unwrap().to_string();
     let device = env.device_ids()[0].clone();
-    let (s, b) = env.http(
-        "POST",
-        &format!("/devicegroups/{dg}/relationships/devices"),
-        Some(json!({"data": [{"type": "device", "id": device}]})),
-    );
-    assert!(s < 300, "{s} {b}");
+    env.assign(&dg, &device);
     std::fs::write(env.path("device.nut"), "server.log(\"device v0\");\n").unwrap();
     std::fs::write(env.path("agent.nut"), "server.log(\"agent v0\");\n").unwrap();
     std::fs::write(
@@ -82,10 +76,7 @@ impl Project {
         std::fs::write(self.env.path(name), text).unwrap();
     }
 
-    pub fn sim(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        self.env.http(method, path, body)
-    }
-
+    /// The sim's request counters (`/_sim/stats`).
     pub fn stats(&self) -> Value {
         self.env.http("GET", "/_sim/stats", None).1
     }
@@ -134,62 +125,35 @@ impl Project {
         w
     }
 
+    /// Like [`Project::watch`], not waiting.
     pub fn watch_nowait(&self, args: &[&str]) -> Watch {
         self.watch_debounce(DEBOUNCE_MS, args)
     }
 
     /// `impt watch -z json --debounce <ms>` (plus `args`), not waiting.
     pub fn watch_debounce(&self, debounce_ms: u64, args: &[&str]) -> Watch {
-        let mut all = vec![
-            "-z".to_string(),
-            "json".into(),
-            "--debounce".into(),
-            debounce_ms.to_string(),
-        ];
-        all.extend(args.iter().map(|a| a.to_string()));
+        let ms = debounce_ms.to_string();
+        let mut all = vec!["-z", "json", "--debounce", &ms];
+        all.extend_from_slice(args);
         spawn_watch(self.env.dir.path(), self.env.home.path(), &all)
     }
 }
 
 /// `impt watch <args>` in `dir` with HOME=`home` and nothing else in its environment.
-pub fn spawn_watch(dir: &Path, home: &Path, args: &[String]) -> Watch {
-    let mut cmd = Command::new(impt_bin());
-    cmd.arg("watch")
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("start impt watch");
-    let stdin = child.stdin.take();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let v = serde_json::from_str::<Value>(&line)
-                .unwrap_or_else(|_| json!({"event": "raw", "text": line}));
-            if tx.send(v).is_err() {
-                break;
-            }
-        }
-    });
+pub fn spawn_watch(dir: &Path, home: &Path, args: &[&str]) -> Watch {
+    let mut all = vec!["watch"];
+    all.extend_from_slice(args);
     Watch {
-        child,
-        stdin,
-        rx,
+        run: running::spawn(dir, home, &all),
         events: Vec::new(),
         cursor: 0,
     }
 }
 
+/// A running `impt watch -z json`: its stdout lines as JSON events (a line that is not JSON
+/// becomes `{"event": "raw", "text": …}`).
 pub struct Watch {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    rx: mpsc::Receiver<Value>,
+    run: Running,
     /// Every event so far.
     pub events: Vec<Value>,
     /// Events before this index were consumed by `wait_for`.
@@ -198,45 +162,47 @@ pub struct Watch {
 
 impl Watch {
     fn pump(&mut self, until: Instant) -> bool {
-        let left = until.saturating_duration_since(Instant::now());
-        match self.rx.recv_timeout(left) {
-            Ok(v) => {
-                self.events.push(v);
-                true
+        if !self.run.pump(until) {
+            return false;
+        }
+        let line = self.run.lines.last().unwrap();
+        let v = serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|_| json!({"event": "raw", "text": line}));
+        self.events.push(v);
+        true
+    }
+
+    /// The first event after the last one waited for that satisfies `pred`, or `None` when
+    /// none came within `timeout`.
+    pub fn next_matching(
+        &mut self,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
+        let until = Instant::now() + timeout;
+        loop {
+            if let Some(i) = self.events[self.cursor..].iter().position(&pred) {
+                self.cursor += i + 1;
+                return Some(self.events[self.cursor - 1].clone());
             }
-            Err(_) => false,
+            if !self.pump(until) {
+                return None;
+            }
         }
     }
 
-    /// The first event after the last one waited for that satisfies `pred`; panics with
-    /// every event seen after `timeout`.
+    /// Like [`Watch::next_matching`]; panics with every event seen after `timeout`.
     pub fn wait_for(
         &mut self,
         what: &str,
         timeout: Duration,
         pred: impl Fn(&Value) -> bool,
     ) -> Value {
-        let until = Instant::now() + timeout;
-        loop {
-            if let Some(i) = self.events[self.cursor..].iter().position(&pred) {
-                self.cursor += i + 1;
-                return self.events[self.cursor - 1].clone();
-            }
-            if !self.pump(until) {
-                panic!("timed out waiting for {what}; events:\n{}", self.dump());
-            }
-        }
+        self.next_matching(timeout, pred)
+            .unwrap_or_else(|| panic!("timed out waiting for {what}; events:\n{}", self.dump()))
     }
 
-    /// The next event not consumed yet, waiting until `until`.
-    pub fn next_event(&mut self, until: Instant) -> Option<Value> {
-        if self.cursor >= self.events.len() && !self.pump(until) {
-            return None;
-        }
-        self.cursor += 1;
-        Some(self.events[self.cursor - 1].clone())
-    }
-
+    /// The next event named `name` (15 s at most).
     pub fn wait_event(&mut self, name: &str) -> Value {
         self.wait_for(name, Duration::from_secs(15), |e| e["event"] == name)
     }
@@ -247,15 +213,7 @@ impl Watch {
         while self.pump(until) {}
     }
 
-    /// Events named `name` after the last waited-for one (after `settle`).
-    pub fn since(&self, name: &str) -> Vec<Value> {
-        self.events[self.cursor..]
-            .iter()
-            .filter(|e| e["event"] == name)
-            .cloned()
-            .collect()
-    }
-
+    /// Every event named `name` so far.
     pub fn all(&self, name: &str) -> Vec<Value> {
         self.events
             .iter()
@@ -272,6 +230,7 @@ impl Watch {
             .collect()
     }
 
+    /// Every event so far, one per line.
     pub fn dump(&self) -> String {
         self.events
             .iter()
@@ -280,39 +239,21 @@ impl Watch {
             .join("\n")
     }
 
+    /// Types `k` and Enter (the keys of a watch without a terminal).
     pub fn key(&mut self, k: &str) {
-        if let Some(s) = self.stdin.as_mut() {
-            let _ = writeln!(s, "{k}");
-            let _ = s.flush();
-        }
+        self.run.send_line(k);
     }
 
     /// Sends SIGINT (Ctrl-C), then the exit code.
     pub fn interrupt(mut self) -> i32 {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        self.wait_exit()
+        self.run.ctrl_c();
+        self.run.wait_exit()
     }
 
-    /// `q`, then the exit code (killed after 10 s).
+    /// `q`, then the exit code.
     pub fn quit(mut self) -> i32 {
         self.key("q");
-        self.wait_exit()
-    }
-
-    fn wait_exit(&mut self) -> i32 {
-        let until = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                return st.code().unwrap_or(-1);
-            }
-            if Instant::now() > until {
-                let _ = self.child.kill();
-                panic!("impt watch did not quit; events:\n{}", self.dump());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.run.wait_exit()
     }
 }
 
@@ -321,7 +262,5 @@ impl Drop for Watch {
         if std::env::var_os("WATCH_DUMP").is_some() {
             eprintln!("--- impt watch events:\n{}", self.dump());
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

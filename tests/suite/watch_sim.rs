@@ -1,12 +1,9 @@
 //! `impt watch --sim DIR`: the whole loop against an in-process simulator, with no account
 //! and no auth file.
 
-mod cli_support;
-mod watch_support;
-
 use std::time::Duration;
 
-use watch_support::spawn_watch;
+use crate::support::spawn_watch;
 
 #[test]
 fn sim_mode_deploys_streams_and_redeploys_without_an_account() {
@@ -17,10 +14,7 @@ fn sim_mode_deploys_streams_and_redeploys_without_an_account() {
         std::fs::copy(src.join(f), proj.path().join(f)).unwrap();
     }
     let dir = proj.path().to_string_lossy().into_owned();
-    let args: Vec<String> = ["-z", "json", "--debounce", "100", "--sim", &dir]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let args = ["-z", "json", "--debounce", "100", "--sim", &dir];
     let mut w = spawn_watch(home.path(), home.path(), &args);
     let t = Duration::from_secs(20);
     w.wait_for("the sample's first line", t, |e| {

@@ -1,13 +1,11 @@
 //! `impt watch` end to end: the real binary against a real `impt sim --port 0`, synchronised
 //! on its `-z json` events, every wait bounded.
 
-mod cli_support;
-mod watch_support;
-
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use watch_support::{project, project_typed, DEBOUNCE_MS};
+
+use crate::support::{project, project_typed, spawn_watch, DEBOUNCE_MS};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -145,7 +143,7 @@ fn a_change_during_an_iteration_is_deployed_after_it() {
     let p = project(&[]);
     let mut w = p.watch(&[]);
     // The first create request takes 1.5 s.
-    let (s, _) = p.sim(
+    let (s, _) = p.env.http(
         "POST",
         "/_sim/faults",
         Some(json!({"path": "^/deployments$", "method": "POST", "delay_ms": 1500, "count": 1})),
@@ -184,8 +182,9 @@ fn survives_a_dropped_stream_a_500_and_an_expired_token() {
     let p = project(&["--token-ttl", "2"]);
     let mut w = p.watch(&[]);
     // Drop the stream and log while it is down: every line arrives once.
-    p.sim("POST", "/_sim/faults", Some(json!({"drop_sse": true})));
-    p.sim(
+    p.env
+        .http("POST", "/_sim/faults", Some(json!({"drop_sse": true})));
+    p.env.http(
         "POST",
         &format!("/_sim/devices/{}/logs", p.device),
         Some(json!({"count": 20, "message": "gap {i}"})),
@@ -197,12 +196,12 @@ fn survives_a_dropped_stream_a_500_and_an_expired_token() {
         e["event"] == "log" && e["msg"] == "gap 20"
     });
     // A 500 (twice) on create, and a 401 once on restart.
-    p.sim(
+    p.env.http(
         "POST",
         "/_sim/faults",
         Some(json!({"path": "^/deployments$", "method": "POST", "status": 500, "count": 2})),
     );
-    p.sim(
+    p.env.http(
         "POST",
         "/_sim/faults",
         Some(json!({"path": "/restart$", "status": 401, "count": 1})),
@@ -221,7 +220,7 @@ fn survives_a_dropped_stream_a_500_and_an_expired_token() {
     w.wait_for("the line after expiry", T, |e| {
         e["event"] == "log" && e["msg"] == "after expiry"
     });
-    p.sim(
+    p.env.http(
         "POST",
         &format!("/_sim/devices/{}/logs", p.device),
         Some(json!({"count": 5, "message": "late {i}"})),
@@ -246,11 +245,13 @@ fn survives_a_dropped_stream_a_500_and_an_expired_token() {
 fn devices_going_offline_and_online_are_reported() {
     let p = project(&[]);
     let mut w = p.watch(&[]);
-    p.sim("POST", &format!("/_sim/devices/{}/offline", p.device), None);
+    p.env
+        .http("POST", &format!("/_sim/devices/{}/offline", p.device), None);
     let e = w.wait_event("device");
     assert_eq!(e["state"], "offline");
     assert_eq!(e["device_id"], p.device.as_str());
-    p.sim("POST", &format!("/_sim/devices/{}/online", p.device), None);
+    p.env
+        .http("POST", &format!("/_sim/devices/{}/online", p.device), None);
     let e = w.wait_event("device");
     assert_eq!(e["state"], "online");
 }
@@ -325,19 +326,20 @@ fn answers_429_are_waited_out() {
     let p = project(&[]);
     let mut w = p.watch(&[]);
     // The stream's reconnection is refused once with 429, the create request twice.
-    p.sim(
+    p.env.http(
         "POST",
         "/_sim/faults",
         Some(json!({"path": "^/logstream/[^/]+$", "method": "GET", "status": 429, "count": 1})),
     );
-    p.sim("POST", "/_sim/faults", Some(json!({"drop_sse": true})));
+    p.env
+        .http("POST", "/_sim/faults", Some(json!({"drop_sse": true})));
     w.wait_for("the refused reconnection", T, |e| {
         e["event"] == "stream_lost" && e["retry_ms"].as_u64() >= Some(1000)
     });
     w.wait_for("the reconnection", T, |e| {
         e["event"] == "stream_opened" && e["reconnect"] == true
     });
-    p.sim(
+    p.env.http(
         "POST",
         "/_sim/faults",
         Some(json!({"path": "^/deployments$", "method": "POST", "status": 429, "count": 2})),
@@ -391,11 +393,7 @@ fn editor_saves_count_once_and_temp_files_are_ignored() {
 #[test]
 fn text_output_prints_log_lines_as_log_stream_does() {
     let p = project(&[]);
-    let mut w = watch_support::spawn_watch(
-        p.env.dir.path(),
-        p.env.home.path(),
-        &["--debounce".to_string(), "100".to_string()],
-    );
+    let mut w = spawn_watch(p.env.dir.path(), p.env.home.path(), &["--debounce", "100"]);
     w.wait_for("the stream", T, |e| {
         e["text"].as_str().is_some_and(|t| t.contains("is opened"))
     });
@@ -431,9 +429,9 @@ fn a_changed_project_file_switches_files_and_device_group() {
         .unwrap()
         .contains("agent two"));
     // Another Device Group of the product.
-    let (_, g) = p.sim("GET", &format!("/devicegroups/{}", p.dg), None);
+    let (_, g) = p.env.http("GET", &format!("/devicegroups/{}", p.dg), None);
     let product = g["data"]["relationships"]["product"]["id"].clone();
-    let (s, g2) = p.sim(
+    let (s, g2) = p.env.http(
         "POST",
         "/devicegroups",
         Some(
@@ -447,7 +445,7 @@ fn a_changed_project_file_switches_files_and_device_group() {
     let e = w.wait_event("started");
     assert_eq!(e["dg"]["id"], dg2.as_str());
     let d = w.wait_event("deployed");
-    let (_, dep) = p.sim(
+    let (_, dep) = p.env.http(
         "GET",
         &format!("/deployments/{}", d["deployment"].as_str().unwrap()),
         None,
