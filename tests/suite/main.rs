@@ -28,6 +28,7 @@ mod sim_logs;
 mod sim_resources;
 mod sim_vm_run;
 mod sim_wire;
+mod suite_layout;
 mod vm_api;
 mod vm_limits;
 mod watch_loop;
