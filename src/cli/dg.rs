@@ -36,7 +36,7 @@ fn check_create(args: &Args) -> std::result::Result<(), String> {
     if args.str("region").is_some_and(|r| !r.is_empty())
         && !matches!(t.as_str(), "production" | "pre-production")
     {
-        return Err(dg::wrong_type_for_option(
+        return Err(crate::commands::core::targets::wrong_type_for_option(
             "region",
             &t,
             "pre-production",

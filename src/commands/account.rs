@@ -1,7 +1,7 @@
 //! `account info|list`.
 
-use super::ident::find_full;
-use super::{display, print_list, Args, Ctx};
+use super::core::ident::find_full;
+use super::core::{display, print_list, Args, Ctx};
 use crate::error::{Entity, Result};
 
 pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {

@@ -4,12 +4,12 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::delete::DeletePlan;
-use super::display::{self, short};
-use super::ident::{dg_or_project, find, find_as, project_dg};
-use super::listing::{dg_types, id_filters, list, Filter};
-use super::restart::restart_dg;
-use super::{print_list, print_updated, Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::display::{self, short};
+use super::core::ident::{dg_or_project, find, find_as, project_dg};
+use super::core::listing::{dg_types, id_filters, list, Filter};
+use super::core::restart::restart_dg;
+use super::core::{print_list, print_updated, Args, Ctx};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
 use crate::builder::SourcePos;
 use crate::config::project::ProjectFile;
@@ -168,17 +168,8 @@ fn sources(ctx: &Ctx, args: &Args) -> Result<(String, String, [Vec<SourcePos>; 2
 /// `POST /deployments` for a Device Group; prints `Deployment "<id>" is created successfully.`
 async fn create_deployment(ctx: &Ctx, dg: &Value, attrs: Map<String, Value>) -> Result<Value> {
     let dg_type = dg.get("type").and_then(Value::as_str).unwrap_or("");
-    let body = json!({"data": {
-        "type": "deployment",
-        "attributes": attrs,
-        "relationships": {"devicegroup": {"type": dg_type, "id": id_of(dg)}}
-    }});
-    let doc = ctx
-        .client()
-        .await?
-        .post("/deployments", &body)
-        .await?
-        .unwrap_or_default();
+    let doc =
+        crate::api::deployments::create(ctx.client().await?, dg_type, id_of(dg), attrs).await?;
     ctx.invalidate();
     crate::output::errors::print_warnings(&ctx.ui, &doc);
     let data = doc.get("data").cloned().unwrap_or(Value::Null);
@@ -284,7 +275,7 @@ pub async fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         ctx.ui
             .info(&format!("Deployment \"{build_id}\" is run successfully."));
         let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
-        return super::log::stream_devices(ctx, &ids).await;
+        return super::core::stream::stream_devices(ctx, &ids).await;
     }
     ctx.ui.json_empty();
     Ok(())

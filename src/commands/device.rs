@@ -2,10 +2,11 @@
 
 use serde_json::{json, Value};
 
-use super::delete::DeletePlan;
-use super::ident::{dg_or_project, find, find_full};
-use super::listing::{dg_type_filter, id_filters, list as list_filtered};
-use super::{display, print_list, print_updated, Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::devices::change_devices;
+use super::core::ident::{dg_or_project, find, find_full};
+use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
+use super::core::{display, print_list, print_updated, Args, Ctx};
 use crate::api::{attr, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 
@@ -16,36 +17,6 @@ async fn device_opt(ctx: &Ctx, args: &Args) -> Result<(Value, String)> {
         return Err(ImptError::NoIdentifier(Entity::Device));
     }
     Ok((find(ctx, Entity::Device, &ident).await?, ident))
-}
-
-/// `{"data": [{"type": "device", "id": …}, …]}` for the devices relationship endpoints.
-pub fn devices_body(ids: &[&str]) -> Value {
-    json!({ "data": ids.iter().map(|id| json!({"type": "device", "id": id})).collect::<Vec<_>>() })
-}
-
-/// `POST` (assign) or `DELETE` (unassign) on `/devicegroups/{dg}/relationships/devices`.
-pub async fn change_devices(
-    ctx: &Ctx,
-    method: reqwest::Method,
-    dg_id: &str,
-    ids: &[&str],
-    headers: &[(&str, String)],
-) -> Result<()> {
-    ctx.client()
-        .await?
-        .request(
-            method,
-            &format!(
-                "/devicegroups/{}/relationships/devices",
-                encode_segment(dg_id)
-            ),
-            &[],
-            Some(&devices_body(ids)),
-            headers,
-        )
-        .await?;
-    ctx.invalidate();
-    Ok(())
 }
 
 pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
@@ -163,11 +134,12 @@ pub async fn restart(ctx: &Ctx, args: &Args) -> Result<()> {
     let (device, ident) = device_opt(ctx, args).await?;
     let id = id_of(&device).to_string();
     let what =
-        super::restart::request_restart(ctx, "/devices", &id, args.flag("conditional")).await?;
+        super::core::restart::request_restart(ctx, Entity::Device, &id, args.flag("conditional"))
+            .await?;
     ctx.ui
         .info(&format!("{what} for Device \"{ident}\" is successful."));
     if args.flag("log") {
-        return super::log::stream_devices(ctx, &[id]).await;
+        return super::core::stream::stream_devices(ctx, &[id]).await;
     }
     ctx.ui.json_empty();
     Ok(())

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Map};
 
-use super::delete::{DeletePlan, Doomed};
-use super::{print_created, print_list, print_updated, Args, Ctx};
+use super::core::delete::{DeletePlan, Doomed};
+use super::core::{print_created, print_list, print_updated, Args, Ctx};
 use crate::api::encode_segment;
 use crate::error::{Entity, ImptError, Result};
 
@@ -58,7 +58,7 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
 pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
     let key = find_key(ctx, &args.str("lk").unwrap_or_default()).await?;
     ctx.ui
-        .result(&super::display::info(ctx, Entity::LoginKey, &key).await?);
+        .result(&super::core::display::info(ctx, Entity::LoginKey, &key).await?);
     Ok(())
 }
 

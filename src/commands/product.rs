@@ -2,38 +2,13 @@
 
 use serde_json::{json, Value};
 
-use super::delete::DeletePlan;
-use super::display::{self, info_map, short_body};
-use super::ident::{dg_or_project, find, find_as};
-use super::listing::{add_filter, list};
-use super::{print_created, print_list, print_updated, Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::display::{self, info_map, short_body};
+use super::core::ident::{find, product_or_project};
+use super::core::listing::{add_filter, list};
+use super::core::{print_created, print_list, print_updated, Args, Ctx};
 use crate::api::{encode_segment, id_of, rel_id};
-use crate::error::{Entity, ImptError, Result};
-
-/// The product of the option, else the product of the Project's Device Group.
-pub async fn product_or_project(
-    ctx: &Ctx,
-    option: Option<String>,
-    full: bool,
-) -> Result<(Value, String)> {
-    if let Some(ident) = option.filter(|s| !s.is_empty()) {
-        let v = find_as(ctx, Entity::Product, &ident, full).await?;
-        return Ok((v, ident));
-    }
-    if ctx.project()?.is_none() {
-        return Err(ImptError::NoIdentifier(Entity::Product));
-    }
-    let (dg, _) = dg_or_project(ctx, None).await?;
-    let pid = rel_id(&dg, "product").unwrap_or_default().to_string();
-    let p = ctx
-        .get(Entity::Product, &pid)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::Product,
-            ident: pid.clone(),
-        })?;
-    Ok((p, pid))
-}
+use crate::error::{Entity, Result};
 
 pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
     let name = args.str("name").unwrap_or_default();

@@ -4,18 +4,15 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::delete::DeletePlan;
-use super::dg::{post_dg, resolve_target, target_rel, NewDg, TargetKind};
-use super::display::dg_info;
-use super::ident::{find, find_full, project_dg};
-use super::{Args, Ctx};
-use crate::api::types::dg_type_name;
+use super::core::delete::DeletePlan;
+use super::core::display::dg_info;
+use super::core::ident::{find, find_full, project_dg};
+use super::core::targets::{post_dg, resolve_target, target_rel, NewDg, TargetKind};
+use super::core::{Args, Ctx};
+use crate::api::types::{dg_type_name, DEVELOPMENT, PRE_FACTORY};
 use crate::api::{encode_segment, id_of, rel_id};
 use crate::config::project::ProjectFile;
 use crate::error::{ConfigKind, Entity, ImptError, Result};
-
-const DEVELOPMENT: &str = "development_devicegroup";
-const PRE_FACTORY: &str = "pre_factoryfixture_devicegroup";
 
 fn dg_type(dg: &Value) -> &str {
     dg.get("type").and_then(Value::as_str).unwrap_or("")
@@ -66,7 +63,7 @@ async fn info_data(ctx: &Ctx, full: bool) -> Result<Value> {
     let mut out = Map::new();
     out.insert("Project".into(), Value::Object(m));
     if full {
-        out.insert("Auth".into(), super::auth::info_data(ctx).await?);
+        out.insert("Auth".into(), super::core::auth_info::info_data(ctx).await?);
     }
     Ok(Value::Object(out))
 }

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::delete::DeletePlan;
-use super::ident::dg_or_project;
-use super::listing::{add_filter, dg_types, list, resolve_ids};
-use super::{print_created, print_list, print_updated, Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::ident::dg_or_project;
+use super::core::listing::{add_filter, dg_types, list, resolve_ids};
+use super::core::{print_created, print_list, print_updated, Args, Ctx};
 use crate::api::types::WEBHOOK_MIME;
 use crate::api::{attr_str, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
@@ -48,7 +48,7 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
 pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
     let hook = find_hook(ctx, &args.str("wh").unwrap_or_default()).await?;
     ctx.ui
-        .result(&super::display::info(ctx, Entity::Webhook, &hook).await?);
+        .result(&super::core::display::info(ctx, Entity::Webhook, &hook).await?);
     Ok(())
 }
 

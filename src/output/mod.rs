@@ -363,7 +363,4 @@ fn piped_line(wait: std::time::Duration) -> Option<String> {
     rx.lock().unwrap().recv_timeout(wait).ok().flatten()
 }
 
-/// `JSON.stringify(value, null, 2)`.
-pub fn to_json(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())
-}
+pub use crate::api::to_json;

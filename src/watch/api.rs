@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::api::{encode_segment, Client};
-use crate::commands::Ctx;
+use crate::commands::core::Ctx;
 use crate::error::Result;
 
 pub enum Api {

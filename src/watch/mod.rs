@@ -145,9 +145,9 @@ async fn setup_project(opts: &Options) -> Result<Setup> {
     } else {
         crate::output::Mode::Minimal
     };
-    let ctx = Arc::new(crate::commands::Ctx::new(Arc::new(crate::output::Ui::new(
-        mode,
-    ))));
+    let ctx = Arc::new(crate::commands::core::Ctx::new(Arc::new(
+        crate::output::Ui::new(mode),
+    )));
     let project = ProjectFile::load()?;
     let sources = project_sources(opts, project.as_ref());
     if sources.device.is_none() && sources.agent.is_none() {
@@ -155,7 +155,7 @@ async fn setup_project(opts: &Options) -> Result<Setup> {
             "Nothing to watch: run impt watch in a project directory or give --device-file/--agent-file.",
         ));
     }
-    let (dg, _) = crate::commands::ident::dg_or_project(&ctx, opts.dg.clone()).await?;
+    let (dg, _) = crate::commands::core::ident::dg_or_project(&ctx, opts.dg.clone()).await?;
     let api = Arc::new(Api::Ctx(ctx));
     finish_setup(api, dg, opts.dir.clone(), sources, false, None).await
 }
@@ -184,7 +184,7 @@ pub async fn finish_setup(
             dg_type: dg
                 .get("type")
                 .and_then(Value::as_str)
-                .unwrap_or("development_devicegroup")
+                .unwrap_or(crate::api::types::DEVELOPMENT)
                 .to_string(),
         },
         dg_name: attr_str(&dg, "name").unwrap_or_default().to_string(),
@@ -505,7 +505,7 @@ async fn reload(
         return Ok(());
     }
     ctx.invalidate();
-    let dg = crate::commands::ident::project_dg(ctx, id).await?;
+    let dg = crate::commands::core::ident::project_dg(ctx, id).await?;
     let setup = finish_setup(
         lp.api.clone(),
         dg,

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -14,8 +13,8 @@ use super::api::Api;
 use super::render::Event;
 use super::settings::RestartMode;
 use super::source::{self, Sources};
-use crate::api::{attr_str, encode_segment, id_of};
-use crate::error::ImptError;
+use crate::api::{attr_str, deployments, id_of, Client};
+use crate::error::{Entity, ImptError};
 
 /// Tries of a request that fails with a network error or a 5xx.
 const ATTEMPTS: u32 = 5;
@@ -61,20 +60,22 @@ fn transient(e: &ImptError) -> bool {
     }
 }
 
-/// Sends a request, retrying transient failures with backoff.
-async fn request(
-    api: &Api,
+/// Runs one API call, retrying transient failures with backoff.
+async fn retrying<'a, T, F, Fut>(
+    api: &'a Api,
     tx: &UnboundedSender<Event>,
     what: &str,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> crate::error::Result<Option<Value>> {
+    call: F,
+) -> crate::error::Result<T>
+where
+    F: Fn(&'a Client) -> Fut,
+    Fut: std::future::Future<Output = crate::error::Result<T>>,
+{
     let mut delay = Duration::from_millis(250);
     let mut attempt = 1;
     loop {
         let r = match api.client().await {
-            Ok(c) => c.request(method.clone(), path, &[], body, &[]).await,
+            Ok(c) => call(c).await,
             Err(e) => Err(e),
         };
         match r {
@@ -159,22 +160,16 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
     if !job.tags.is_empty() {
         attrs["tags"] = json!(job.tags);
     }
-    let body = json!({"data": {
-        "type": "deployment",
-        "attributes": attrs,
-        "relationships": {"devicegroup": {"type": job.target.dg_type, "id": job.target.dg_id}},
-    }});
-    let created = request(
-        &job.api,
-        &tx,
-        "Deployment",
-        Method::POST,
-        "/deployments",
-        Some(&body),
-    )
+    let Value::Object(attrs) = attrs else {
+        unreachable!("deployment attributes are an object")
+    };
+    let (dg_type, dg_id) = (&job.target.dg_type, &job.target.dg_id);
+    let created = retrying(&job.api, &tx, "Deployment", |c| {
+        deployments::create(c, dg_type, dg_id, attrs.clone())
+    })
     .await;
     let doc = match created {
-        Ok(d) => d.unwrap_or(Value::Null),
+        Ok(d) => d,
         Err(ImptError::Api(a)) if a.status == 400 && a.errors.iter().any(|i| i.meta.is_array()) => {
             let meta: Vec<Value> = a
                 .errors
@@ -203,16 +198,16 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
         sha,
         ms: job.since.elapsed().as_millis() as u64,
     });
-    let action = match job.restart {
+    let conditional = match job.restart {
         RestartMode::None => return out,
-        RestartMode::Always => "restart",
-        RestartMode::Conditional => "conditional_restart",
+        RestartMode::Always => false,
+        RestartMode::Conditional => true,
     };
-    let path = format!(
-        "/devicegroups/{}/{action}",
-        encode_segment(&job.target.dg_id)
-    );
-    match request(&job.api, &tx, "Restart", Method::POST, &path, None).await {
+    let restarted = retrying(&job.api, &tx, "Restart", |c| {
+        crate::api::restart(c, Entity::DeviceGroup, dg_id, conditional)
+    })
+    .await;
+    match restarted {
         Ok(_) => {
             let _ = tx.send(Event::Restarted {
                 conditional: job.restart == RestartMode::Conditional,

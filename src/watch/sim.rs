@@ -78,7 +78,7 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
         client
             .post(
                 "/devicegroups",
-                &json!({"data": {"type": "development_devicegroup",
+                &json!({"data": {"type": crate::api::types::DEVELOPMENT,
                     "attributes": {"name": format!("{name}-dev")},
                     "relationships": {"product": {"type": "product", "id": id_of(&product)}}}}),
             )

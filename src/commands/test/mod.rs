@@ -9,10 +9,10 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::delete::DeletePlan;
-use super::display::{dg_full_additions, list_item};
-use super::ident::find_full;
-use super::{Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::display::{dg_full_additions, list_item};
+use super::core::ident::find_full;
+use super::core::{Args, Ctx};
 use crate::api::{id_of, rel_id};
 use crate::config::test::{
     GithubFile, TestFile, BUILDER_CACHE_DIR, BUILDER_TYPE, DEBUG_DIR, DEFAULT_TEST_FILES,

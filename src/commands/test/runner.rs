@@ -14,7 +14,7 @@ use super::session::{classify, LogEvent};
 use super::{clean_builder_cache, saved_dg};
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::api::{attr_str, encode_segment, id_of};
-use crate::commands::{Args, Ctx};
+use crate::commands::core::{Args, Ctx};
 use crate::config::test::{
     load_builder_vars, GithubFile, TestFile, BUILDER_CACHE_DIR, BUILDER_TYPE, DEBUG_DIR,
     GITHUB_TYPE,
@@ -491,18 +491,11 @@ impl<'a> Runner<'a> {
 
     async fn create_deployment(&self, agent: &str, device: &str) -> Result<String> {
         let dg_type = self.dg.get("type").and_then(Value::as_str).unwrap_or("");
-        let body = json!({"data": {
-            "type": "deployment",
-            "attributes": {"device_code": device, "agent_code": agent},
-            "relationships": {"devicegroup": {"type": dg_type, "id": id_of(&self.dg)}}
-        }});
-        let doc = self
-            .ctx
-            .client()
-            .await?
-            .post("/deployments", &body)
-            .await?
-            .unwrap_or_default();
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("device_code".into(), json!(device));
+        attrs.insert("agent_code".into(), json!(agent));
+        let client = self.ctx.client().await?;
+        let doc = crate::api::deployments::create(client, dg_type, id_of(&self.dg), attrs).await?;
         Ok(doc
             .pointer("/data/id")
             .and_then(Value::as_str)

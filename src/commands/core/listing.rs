@@ -24,12 +24,9 @@ pub async fn resolve_ids(ctx: &Ctx, entity: Entity, idents: &[String]) -> Result
                 Entity::DeviceGroup if ctx.project()?.is_some() => {
                     id_of(&super::ident::dg_or_project(ctx, None).await?.0).to_string()
                 }
-                Entity::Product if ctx.project()?.is_some() => id_of(
-                    &super::product::product_or_project(ctx, None, false)
-                        .await?
-                        .0,
-                )
-                .to_string(),
+                Entity::Product if ctx.project()?.is_some() => {
+                    id_of(&super::ident::product_or_project(ctx, None, false).await?.0).to_string()
+                }
                 _ => return Err(ImptError::NoIdentifier(entity)),
             };
             if !ids.contains(&id) {

@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::Ctx;
-use crate::api::types::{dg_type_name, webhook_mime_name};
+use crate::api::types::{self, dg_type_name, webhook_mime_name};
 use crate::api::{attr, id_of, rel_id};
 use crate::error::{Entity, Result};
 
@@ -225,12 +225,12 @@ pub async fn info_map(ctx: &Ctx, entity: Entity, v: &Value) -> Result<Map<String
 pub async fn dg_full_additions(ctx: &Ctx, dg: &Value, m: &mut Map<String, Value>) -> Result<()> {
     let id = id_of(dg);
     let dg_type = dg.get("type").and_then(Value::as_str).unwrap_or("");
-    let target_rel = match dg_type {
-        "production_devicegroup" | "pre_production_devicegroup" => {
-            Some(("production_target", "Production Target for"))
-        }
-        "dut_devicegroup" | "pre_dut_devicegroup" => Some(("dut_target", "DUT Target for")),
-        _ => None,
+    let target_rel = if types::is_production_type(dg_type) {
+        Some(("production_target", "Production Target for"))
+    } else if types::is_dut_type(dg_type) {
+        Some(("dut_target", "DUT Target for"))
+    } else {
+        None
     };
     if let (Some((rel, label)), Some(product)) = (target_rel, rel_id(dg, "product")) {
         let groups = ctx

@@ -240,3 +240,28 @@ mod tests {
         assert_eq!(hierarchical("{a}{b}{c}", 3).unwrap().len(), 3);
     }
 }
+
+/// The product of the option, else the product of the Project's Device Group.
+pub async fn product_or_project(
+    ctx: &Ctx,
+    option: Option<String>,
+    full: bool,
+) -> Result<(Value, String)> {
+    if let Some(ident) = option.filter(|s| !s.is_empty()) {
+        let v = find_as(ctx, Entity::Product, &ident, full).await?;
+        return Ok((v, ident));
+    }
+    if ctx.project()?.is_none() {
+        return Err(ImptError::NoIdentifier(Entity::Product));
+    }
+    let (dg, _) = dg_or_project(ctx, None).await?;
+    let pid = rel_id(&dg, "product").unwrap_or_default().to_string();
+    let p = ctx
+        .get(Entity::Product, &pid)
+        .await?
+        .ok_or_else(|| ImptError::NotFound {
+            entity: Entity::Product,
+            ident: pid.clone(),
+        })?;
+    Ok((p, pid))
+}
