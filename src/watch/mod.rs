@@ -13,7 +13,6 @@ pub mod api;
 pub mod ignore;
 pub mod keys;
 pub mod pipeline;
-pub mod render;
 pub mod settings;
 pub mod sim;
 pub mod source;
@@ -31,10 +30,11 @@ use tokio::sync::mpsc;
 use crate::api::{attr_str, id_of, rel_id};
 use crate::config::project::{ProjectFile, PROJECT_FILE};
 use crate::error::{ImptError, Result};
+use crate::output::watch::{DeviceInfo, Event, WatchRenderer};
+use crate::output::Mode;
 use api::Api;
 use keys::Key;
 use pipeline::{Outcome, Target};
-use render::{DeviceInfo, Event, Renderer};
 use settings::{Overrides, Settings};
 use source::{display_path, Sources};
 
@@ -47,8 +47,8 @@ pub struct Options {
     pub device_file: Option<String>,
     pub agent_file: Option<String>,
     pub flags: Overrides,
-    pub json: bool,
-    pub debug: bool,
+    /// `-z text|json|debug`: [`Mode::Default`], [`Mode::Json`] or [`Mode::Debug`].
+    pub mode: Mode,
     /// `--sim [DIR]`: the directory of device.nut/agent.nut.
     pub sim: Option<PathBuf>,
 }
@@ -78,12 +78,12 @@ pub fn run(opts: Options) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("Error: {e}");
+            crate::output::stderr_line(&format!("Error: {e}"));
             return 1;
         }
     };
-    let mut r = Renderer::new(opts.json);
-    let code = match rt.block_on(main(opts, &mut r)) {
+    let mut r = crate::output::watch::renderer(opts.mode);
+    let code = match rt.block_on(main(opts, r.as_mut())) {
         Ok(()) => 0,
         Err(e) => {
             r.emit(&Event::Error {
@@ -140,10 +140,10 @@ fn project_sources(opts: &Options, project: Option<&ProjectFile>) -> Sources {
 }
 
 async fn setup_project(opts: &Options) -> Result<Setup> {
-    let mode = if opts.debug {
-        crate::output::Mode::Debug
+    let mode = if opts.mode == Mode::Debug {
+        Mode::Debug
     } else {
-        crate::output::Mode::Minimal
+        Mode::Minimal
     };
     let ctx = Arc::new(crate::commands::core::Ctx::new(Arc::new(
         crate::output::Ui::new(mode),
@@ -206,7 +206,7 @@ enum Msg {
     Done(Outcome),
 }
 
-async fn main(opts: Options, r: &mut Renderer) -> Result<()> {
+async fn main(opts: Options, r: &mut dyn WatchRenderer) -> Result<()> {
     let base = opts.sim.clone().unwrap_or(opts.dir.clone());
     let file = settings::load_file(&base)?;
     let settings = settings::merge(&base, file, opts.flags.clone())?;
@@ -285,7 +285,7 @@ async fn watch_loop(
     opts: Options,
     settings: Settings,
     setup: Setup,
-    r: &mut Renderer,
+    r: &mut dyn WatchRenderer,
 ) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let root = setup.root.clone();
@@ -338,26 +338,27 @@ async fn watch_loop(
         .cloned()
         .collect();
     let mut watched: Vec<PathBuf> = Vec::new();
-    let mut set_watched = |files: &[PathBuf], watcher: &mut watcher::Watcher, r: &mut Renderer| {
-        let mut all: Vec<PathBuf> = files.to_vec();
-        all.extend(extra_files.iter().cloned());
-        if opts.sim.is_none() {
-            all.push(project_path.clone());
-        }
-        all.sort();
-        all.dedup();
-        if all != watched {
-            for e in watcher.set(&all, &extra_dirs) {
-                r.emit(&Event::Error {
-                    message: format!("watching: {e}"),
-                });
+    let mut set_watched =
+        |files: &[PathBuf], watcher: &mut watcher::Watcher, r: &mut dyn WatchRenderer| {
+            let mut all: Vec<PathBuf> = files.to_vec();
+            all.extend(extra_files.iter().cloned());
+            if opts.sim.is_none() {
+                all.push(project_path.clone());
             }
-            let mut shown: Vec<String> = all.iter().map(|f| display_path(&root, f)).collect();
-            shown.extend(extra_dirs.iter().map(|d| display_path(&root, d) + "/"));
-            r.emit(&Event::Watching { files: shown });
-            watched = all;
-        }
-    };
+            all.sort();
+            all.dedup();
+            if all != watched {
+                for e in watcher.set(&all, &extra_dirs) {
+                    r.emit(&Event::Error {
+                        message: format!("watching: {e}"),
+                    });
+                }
+                let mut shown: Vec<String> = all.iter().map(|f| display_path(&root, f)).collect();
+                shown.extend(extra_dirs.iter().map(|d| display_path(&root, d) + "/"));
+                r.emit(&Event::Watching { files: shown });
+                watched = all;
+            }
+        };
     let initial: Vec<PathBuf> = setup
         .sources
         .device

@@ -10,11 +10,11 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::api::Api;
-use super::render::Event;
 use super::settings::RestartMode;
 use super::source::{self, Sources};
 use crate::api::{attr_str, deployments, id_of, Client};
 use crate::error::{Entity, ImptError};
+use crate::output::watch::Event;
 
 /// Tries of a request that fails with a network error or a 5xx.
 const ATTEMPTS: u32 = 5;
