@@ -1,15 +1,17 @@
 //! `impt watch`: save a file, see your device's logs.
 //!
-//! Stages, in the style of watchexec: [`watcher`] (notify + notify-debouncer-full) →
-//! [`ignore`] → a debounce in the loop below → [`pipeline`] (build with the
-//! [`builder`](crate::builder), hash in [`source`], deploy, restart) while [`stream`] keeps
-//! the log stream alive; [`render`] prints everything (text with a status line, or JSON
-//! lines); [`settings`] reads `impt.toml`; [`sim`] sets up `--sim`; [`keys`] reads `r`/`c`/`q`.
+//! Stages, each testable alone: events ([`watcher`], notify, filtered by [`ignore`]) →
+//! [`debounce`] (the only one) → [`pipeline`]'s build (the [`builder`](crate::builder), hash
+//! in [`source`]), deploy and restart, while [`stream`] keeps the log stream alive → render
+//! ([`crate::output::watch`]: text with a status line, or JSON lines). The loop below only
+//! moves messages between them. [`settings`] reads `impt.toml`; [`sim`] sets up `--sim`;
+//! [`keys`] reads `r`/`c`/`q`.
 //!
 //! Iterations never overlap: a change that arrives while one runs marks the loop dirty and
 //! the newest state is built once the running iteration ends.
 
 pub mod api;
+pub mod debounce;
 pub mod ignore;
 pub mod keys;
 pub mod pipeline;
@@ -33,6 +35,7 @@ use crate::error::{ImptError, Result};
 use crate::output::watch::{DeviceInfo, Event, WatchRenderer};
 use crate::output::Mode;
 use api::Api;
+use debounce::Debounce;
 use keys::Key;
 use pipeline::{Outcome, Target};
 use settings::{Overrides, Settings};
@@ -407,26 +410,28 @@ async fn watch_loop(
         r.flush();
     }
 
-    let debounce = settings.debounce;
-    let mut deadline: Option<tokio::time::Instant> = None;
-    let mut first_change: Option<Instant> = None;
-    let mut changed: BTreeSet<String> = BTreeSet::new();
-    let mut reload_project = false;
+    let mut debounce = Debounce::new(settings.debounce);
     let _sim = setup.sim;
     loop {
+        let due = debounce.due();
         let msg = tokio::select! {
             m = rx.recv() => m,
-            _ = async { tokio::time::sleep_until(deadline.unwrap()).await }, if deadline.is_some() => {
-                deadline = None;
-                if reload_project {
-                    reload_project = false;
+            _ = async { tokio::time::sleep_until(due.unwrap().into()).await }, if due.is_some() => {
+                let Some(batch) = debounce.take_due(Instant::now()) else { continue };
+                if batch.paths.contains(&project_path) {
                     if let Err(e) = reload(&opts, &mut lp, &mut stream_task, &etx).await {
                         r.emit(&Event::Error { message: e.to_string() });
                     }
                 }
-                let paths: Vec<String> = std::mem::take(&mut changed).into_iter().collect();
+                let paths: Vec<String> = batch
+                    .paths
+                    .iter()
+                    .map(|p| display_path(&root, p))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 r.emit(&Event::Changed { paths: paths.clone() });
-                lp.request(false, first_change.take().unwrap_or_else(Instant::now), paths);
+                lp.request(false, batch.first, paths);
                 r.flush();
                 continue;
             }
@@ -443,16 +448,7 @@ async fn watch_loop(
         }
         for msg in pending_msgs {
             match msg {
-                Msg::Changed(paths) => {
-                    first_change.get_or_insert_with(Instant::now);
-                    for p in paths {
-                        if p == project_path {
-                            reload_project = true;
-                        }
-                        changed.insert(display_path(&root, &p));
-                    }
-                    deadline = Some(tokio::time::Instant::now() + debounce);
-                }
+                Msg::Changed(paths) => debounce.push(paths, Instant::now()),
                 Msg::Key(Key::Redeploy) => lp.request(true, Instant::now(), vec![]),
                 Msg::Key(Key::Clear) => r.clear(),
                 Msg::Key(Key::Quit) => {
