@@ -3,7 +3,8 @@
 use serde_json::json;
 
 use super::core::auth_info::info_data;
-use super::core::{Args, Ctx};
+use super::core::options::{options, Opt};
+use super::core::Ctx;
 use crate::api::auth::{token_from_key, Tokens};
 use crate::config::auth::{self as authcfg, AuthFile, DEFAULT_ENDPOINT};
 use crate::error::{ConfigKind, ImptError, Result};
@@ -18,33 +19,53 @@ fn target(local: bool) -> Result<(std::path::PathBuf, ConfigKind, &'static str)>
     }
 }
 
-pub async fn login(ctx: &Ctx, args: &Args) -> Result<()> {
-    if args.has("user") && args.has("lk") {
+options! {
+    /// Options of `auth info`.
+    pub struct InfoOpts {
+    }
+}
+
+options! {
+    /// Options of `auth login`.
+    pub struct LoginOpts {
+        local: flag = Opt::f("local", 'l', "Writes the Local Auth File in the current directory instead of the Global Auth File."),
+        endpoint: str = Opt::s("endpoint", 'e', "endpoint_url", "The impCentral API endpoint; https://api.electricimp.com/v5 when not given."),
+        user: str = Opt::s("user", 'u', "user_id", "The account's user name or email address."),
+        pwd: str = Opt::s0("pwd", 'w', "password", "The account's password. Asked for when --user is given without it."),
+        lk: str = Opt::s("lk", 'k', "login_key_id", "A login key to log in with."),
+        temp: flag = Opt::f("temp", 't', "Saves neither the login key nor the refresh token: the login ends when the access token expires."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Overwrites an existing Auth File without asking."),
+    }
+}
+
+pub async fn login(ctx: &Ctx, o: &LoginOpts) -> Result<()> {
+    if o.user.is_some() && o.lk.is_some() {
         return Err(ImptError::msg(
             "Options \"--user\" and \"--lk\" are mutually exclusive.",
         ));
     }
-    if args.has("pwd") && !args.has("user") {
+    if o.pwd.is_some() && o.user.is_none() {
         return Err(ImptError::msg(
             "Options \"--pwd\" and \"--user\" must be specified together.",
         ));
     }
-    let (path, _kind, label) = target(args.flag("local"))?;
-    if path.exists() && !args.flag("confirmed") {
+    let (path, _kind, label) = target(o.local)?;
+    if path.exists() && !o.confirmed {
         ctx.ui.confirm(Some(&format!(
             "The {label} Auth File already exists. It will be overwritten."
         )))?;
     }
-    let endpoint = args
-        .str("endpoint")
+    let endpoint = o
+        .endpoint
+        .clone()
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
     let endpoint = endpoint.trim_end_matches('/').to_string();
     let anon = ctx.anonymous_client(&endpoint);
-    let (tokens, login_key): (Tokens, Option<String>) = if let Some(key) = args.str("lk") {
+    let (tokens, login_key): (Tokens, Option<String>) = if let Some(key) = o.lk.clone() {
         (token_from_key(&anon, &key).await?, Some(key))
     } else {
-        let (user, pwd) = match args.str("user") {
-            Some(u) => (u, args.str("pwd")),
+        let (user, pwd) = match o.user.clone() {
+            Some(u) => (u, o.pwd.clone()),
             None => match ctx.ui.choose(
                 "Choose authentication method:",
                 &["User/Password", "Login Key"],
@@ -53,7 +74,7 @@ pub async fn login(ctx: &Ctx, args: &Args) -> Result<()> {
                 _ => {
                     let key = ctx.ui.prompt("Login Key", true)?;
                     let t = token_from_key(&anon, &key).await?;
-                    return finish(ctx, args, &path, label, &endpoint, t, Some(key));
+                    return finish(ctx, o, &path, label, &endpoint, t, Some(key));
                 }
             },
         };
@@ -66,19 +87,19 @@ pub async fn login(ctx: &Ctx, args: &Args) -> Result<()> {
             None,
         )
     };
-    finish(ctx, args, &path, label, &endpoint, tokens, login_key)
+    finish(ctx, o, &path, label, &endpoint, tokens, login_key)
 }
 
 fn finish(
     ctx: &Ctx,
-    args: &Args,
+    o: &LoginOpts,
     path: &std::path::Path,
     label: &str,
     endpoint: &str,
     t: Tokens,
     key: Option<String>,
 ) -> Result<()> {
-    let temp = args.flag("temp");
+    let temp = o.temp;
     let file = AuthFile::new(
         endpoint,
         &t.access_token,
@@ -92,8 +113,15 @@ fn finish(
     Ok(())
 }
 
-pub async fn logout(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (path, kind, label) = target(args.flag("local"))?;
+options! {
+    /// Options of `auth logout`.
+    pub struct LogoutOpts {
+        local: flag = Opt::f("local", 'l', "Deletes the Local Auth File instead of the Global Auth File."),
+    }
+}
+
+pub async fn logout(ctx: &Ctx, o: &LogoutOpts) -> Result<()> {
+    let (path, kind, label) = target(o.local)?;
     if !path.exists() {
         return Err(ImptError::AuthFileNotFound(kind));
     }

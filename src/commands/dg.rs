@@ -9,14 +9,24 @@ use super::core::display;
 use super::core::ident::product_or_project;
 use super::core::ident::{dg_or_project, find, find_full};
 use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
+use super::core::options::{options, Opt};
 use super::core::restart::{print_devices_info, restart_dg};
 use super::core::targets::{
     dg_type, post_dg, resolve_target, target_rel, wrong_type_for_option, NewDg, TargetKind,
 };
-use super::core::{print_created, print_list, print_updated, Args, Ctx};
+use super::core::{print_created, print_list, print_updated, Ctx};
+use crate::api::types::DG_TYPE_NAMES;
 use crate::api::types::{self, dg_api_type, dg_type_name};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
+
+fn dg_opt(desc: &'static str) -> Opt {
+    Opt::s("dg", 'g', "DEVICE_GROUP_IDENTIFIER", desc)
+}
+
+const DG_DEFAULT: &str = "The Device Group. Default: the Device Group of the Project.";
+
+const ENV_DESC: &str = "Environment variables of the Device Group, as the text of a JSON object.";
 
 /// Parses `--env-variable`; invalid JSON writes `Invalid JSON string: …` to stderr and fails
 /// with the message Node's `JSON.parse` gives.
@@ -303,22 +313,36 @@ mod js_json {
     }
 }
 
-pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
-    let name = args.str("name").unwrap_or_default();
-    let type_name = args.str("dg-type").unwrap_or_else(|| "development".into());
+options! {
+    /// Options of `dg create`.
+    pub struct CreateOpts {
+        name: str = Opt::s("name", 'n', "device_group_name", "Name of the new Device Group, unique within the Product.").req(),
+        dg_type: str = Opt::s("dg-type", 'y', "device_group_type", "Type of the new Device Group.").choices(&DG_TYPE_NAMES).default("development"),
+        product: str = Opt::s("product", 'p', "PRODUCT_IDENTIFIER", "The Product. Default: the Product of the Project."),
+        descr: str = Opt::s0("descr", 's', "device_group_description", "Description of the Device Group."),
+        dut: str = Opt::s("dut", 'u', "DEVICE_GROUP_IDENTIFIER", "The device-under-test target of a factory (dut) or pre-factory (pre-dut) Device Group, from the same Product."),
+        target: str = Opt::s("target", 't', "DEVICE_GROUP_IDENTIFIER", "The production target of a factory (production) or pre-factory (pre-production) Device Group, from the same Product."),
+        region: str = Opt::s0("region", 'r', "region_name", "Region of a production or pre-production Device Group."),
+        env_variable: str = Opt::s("env-variable", 'e', "", ENV_DESC),
+    }
+}
+
+pub async fn create(ctx: &Ctx, o: &CreateOpts) -> Result<()> {
+    let name = o.name.clone().unwrap_or_default();
+    let type_name = o.dg_type.clone().unwrap_or_else(|| "development".into());
     let api_type = dg_api_type(&type_name)
         .unwrap_or(types::DEVELOPMENT)
         .to_string();
-    let (product, _) = product_or_project(ctx, args.str("product"), false).await?;
+    let (product, _) = product_or_project(ctx, o.product.clone(), false).await?;
     let product_id = id_of(&product).to_string();
     let mut new = NewDg {
         name: name.clone(),
         api_type,
-        description: args.str("descr"),
-        region: args.str("region"),
+        description: o.descr.clone(),
+        region: o.region.clone(),
         ..Default::default()
     };
-    if let Some(t) = args.str("target") {
+    if let Some(t) = o.target.clone() {
         new.production_target = Some(
             resolve_target(
                 ctx,
@@ -331,12 +355,12 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
             .await?,
         );
     }
-    if let Some(t) = args.str("dut") {
+    if let Some(t) = o.dut.clone() {
         new.dut_target = Some(
             resolve_target(ctx, TargetKind::Dut, &new.api_type, &product_id, &t, false).await?,
         );
     }
-    if let Some(e) = args.str("env-variable") {
+    if let Some(e) = o.env_variable.clone() {
         new.env_vars = Some(parse_env(ctx, &e)?);
     }
     let created = post_dg(ctx, &product_id, &new).await?;
@@ -357,19 +381,37 @@ pub fn is_older(a: &Value, b: &Value) -> bool {
     }
 }
 
-pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `dg update`.
+    pub struct UpdateOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        name: str = Opt::s("name", 'n', "device_group_name", "New name of the Device Group."),
+        descr: str = Opt::s0("descr", 's', "device_group_description", "New description of the Device Group."),
+        dut: str = Opt::s("dut", 'u', "DEVICE_GROUP_IDENTIFIER", "New device-under-test target (factory and pre-factory Device Groups only)."),
+        target: str = Opt::s("target", 't', "DEVICE_GROUP_IDENTIFIER", "New production target (factory and pre-factory Device Groups only)."),
+        load_code_after_blessing: opt_bool = Opt::b("load-code-after-blessing", 'l', "Whether production code is loaded right after blessing (production and pre-production Device Groups only)."),
+        min_supported_deployment: str = Opt::s("min-supported-deployment", 'm', "BUILD_IDENTIFIER", "A build of this Device Group to become its Min supported Deployment; it cannot be older than the current one."),
+        env_variable: str = Opt::s("env-variable", 'e', "", ENV_DESC),
+    }
+}
+
+pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let id = id_of(&dg).to_string();
     let api_type = dg_type(&dg).to_string();
     let product_id = rel_id(&dg, "product").unwrap_or_default().to_string();
     let mut rels = Map::new();
     for kind in [TargetKind::Production, TargetKind::Dut] {
-        if let Some(t) = args.str(kind.option()) {
+        let given = match kind {
+            TargetKind::Production => o.target.clone(),
+            TargetKind::Dut => o.dut.clone(),
+        };
+        if let Some(t) = given {
             let target = resolve_target(ctx, kind, &api_type, &product_id, &t, false).await?;
             rels.insert(kind.relation().into(), target_rel(&target));
         }
     }
-    let load_code = args.opt_bool("load-code-after-blessing");
+    let load_code = o.load_code_after_blessing;
     if load_code.is_some() && !types::is_production_type(&api_type) {
         return Err(ImptError::msg(wrong_type_for_option(
             "load-code-after-blessing",
@@ -378,7 +420,7 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
             "production",
         )));
     }
-    if let Some(b) = args.str("min-supported-deployment") {
+    if let Some(b) = o.min_supported_deployment.clone() {
         let build = find_full(ctx, Entity::Deployment, &b).await?;
         if rel_id(&build, "devicegroup") != Some(id.as_str()) {
             return Err(ImptError::msg(format!(
@@ -412,16 +454,16 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
         ));
     }
     let mut attrs = Map::new();
-    if let Some(n) = args.str("name") {
+    if let Some(n) = o.name.clone() {
         attrs.insert("name".into(), json!(n));
     }
-    if let Some(d) = args.str("descr") {
+    if let Some(d) = o.descr.clone() {
         attrs.insert("description".into(), json!(d));
     }
     if let Some(l) = load_code {
         attrs.insert("load_code_after_blessing".into(), json!(l));
     }
-    if let Some(e) = args.str("env-variable") {
+    if let Some(e) = o.env_variable.clone() {
         attrs.insert("env_vars".into(), parse_env(ctx, &e)?);
     }
     let mut data = json!({"type": api_type, "id": id, "attributes": attrs});
@@ -440,43 +482,77 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, _) = dg_or_project(ctx, args.str("dg")).await?;
-    let m = display::dg_info(ctx, &dg, args.flag("full")).await?;
+options! {
+    /// Options of `dg info`.
+    pub struct InfoOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        full: flag = Opt::f("full", 'u', "Also shows the groups targeting it, its Webhooks and its Devices."),
+    }
+}
+
+pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
+    let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
+    let m = display::dg_info(ctx, &dg, o.full).await?;
     ctx.ui.result(&json!({ "Device Group": m }));
     Ok(())
 }
 
-pub async fn list(ctx: &Ctx, args: &Args) -> Result<()> {
+options! {
+    /// Options of `dg list`.
+    pub struct ListOpts {
+        owner: strs = Opt::a("owner", 'o', "ACCOUNT_IDENTIFIER", "Only Device Groups owned by this account. Repeatable."),
+        product: strs = Opt::a("product", 'p', "PRODUCT_IDENTIFIER", "Only Device Groups of this Product. Repeatable."),
+        dg_type: strs = Opt::a("dg-type", 'y', "device_group_type", "Only Device Groups of this type. Repeatable.").choices(&DG_TYPE_NAMES),
+    }
+}
+
+pub async fn list(ctx: &Ctx, o: &ListOpts) -> Result<()> {
     let mut filters = id_filters(
         ctx,
-        args,
         &[
-            ("owner", "owner.id", Entity::Account),
-            ("product", "product.id", Entity::Product),
+            (&o.owner, "owner.id", Entity::Account),
+            (&o.product, "product.id", Entity::Product),
         ],
     )
     .await?;
-    filters.extend(dg_type_filter(args, "type"));
+    filters.extend(dg_type_filter(&o.dg_type, "type"));
     let items = list_filtered(ctx, Entity::DeviceGroup, &filters).await?;
     print_list(ctx, Entity::DeviceGroup, &items).await
 }
 
-pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `dg delete`.
+    pub struct DeleteOpts {
+        dg: str = dg_opt("The Device Group to delete. Default: the Device Group of the Project."),
+        force: flag = Opt::f("force", 'f', "Unassigns the Device Group's Devices and unflags its builds before deleting it."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
+    }
+}
+
+pub async fn delete(ctx: &Ctx, o: &DeleteOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let mut plan = DeletePlan::default();
-    if args.flag("force") {
+    if o.force {
         plan.add_dg_forced(ctx, &dg, &ident, false).await?;
     } else {
         plan.entity(Entity::DeviceGroup, dg, ident);
     }
-    plan.run(ctx, args.flag("confirmed")).await
+    plan.run(ctx, o.confirmed).await
 }
 
-pub async fn restart(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
-    let devices = restart_dg(ctx, &dg, &ident, args.flag("conditional")).await?;
-    if args.flag("log") && !devices.is_empty() {
+options! {
+    /// Options of `dg restart`.
+    pub struct RestartOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        conditional: flag = Opt::f("conditional", 'c', "Sends a conditional restart request (Devices restart only if new code is pending)."),
+        log: flag = Opt::f("log", 'l', "Streams the logs of the restarted Devices afterwards; Ctrl-C ends it."),
+    }
+}
+
+pub async fn restart(ctx: &Ctx, o: &RestartOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
+    let devices = restart_dg(ctx, &dg, &ident, o.conditional).await?;
+    if o.log && !devices.is_empty() {
         let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
         return super::core::stream::stream_devices(ctx, &ids).await;
     }
@@ -495,15 +571,24 @@ async fn devices_of(ctx: &Ctx, dg: &Value) -> Result<Vec<Value>> {
         .await
 }
 
-pub async fn unassign(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `dg unassign`.
+    pub struct UnassignOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        unbond: str = Opt::s0("unbond", 'u', "unbond_key", "The unbond key needed to unassign Devices from a production Device Group."),
+    }
+}
+
+pub async fn unassign(ctx: &Ctx, o: &UnassignOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let devices = devices_of(ctx, &dg).await?;
     if devices.is_empty() {
         no_devices(ctx, &ident);
     } else {
         let ids: Vec<&str> = devices.iter().map(id_of).collect();
-        let headers: Vec<(&str, String)> = args
-            .str("unbond")
+        let headers: Vec<(&str, String)> = o
+            .unbond
+            .clone()
             .filter(|k| !k.is_empty())
             .map(|k| vec![("X-Electricimp-Key", k)])
             .unwrap_or_default();
@@ -517,9 +602,17 @@ pub async fn unassign(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn reassign(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (to, to_ident) = dg_or_project(ctx, args.str("to")).await?;
-    let from_ident = args.str("from").unwrap_or_default();
+options! {
+    /// Options of `dg reassign`.
+    pub struct ReassignOpts {
+        from: str = Opt::s("from", 'f', "DEVICE_GROUP_IDENTIFIER", "The Device Group whose Devices are moved.").req(),
+        to: str = Opt::s("to", 't', "DEVICE_GROUP_IDENTIFIER", "The Device Group receiving the Devices. Default: the Device Group of the Project."),
+    }
+}
+
+pub async fn reassign(ctx: &Ctx, o: &ReassignOpts) -> Result<()> {
+    let (to, to_ident) = dg_or_project(ctx, o.to.clone()).await?;
+    let from_ident = o.from.clone().unwrap_or_default();
     let from = find(ctx, Entity::DeviceGroup, &from_ident).await?;
     let devices = devices_of(ctx, &from).await?;
     if devices.is_empty() {
@@ -540,14 +633,21 @@ fn is_flagged(b: &Value) -> bool {
     attr(b, "flagged").and_then(Value::as_bool) == Some(true)
 }
 
-pub async fn builds(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `dg builds`.
+    pub struct BuildsOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        unflag: flag = Opt::f("unflag", 'u', "Unflags every flagged build of the Device Group."),
+        unflag_old: flag = Opt::f("unflag-old", 'o', "Unflags the flagged builds older than the Min supported Deployment."),
+        remove: flag = Opt::f("remove", 'r', "Deletes the unflagged builds older than the Min supported Deployment."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Deletes without asking for confirmation."),
+    }
+}
+
+pub async fn builds(ctx: &Ctx, o: &BuildsOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let id = id_of(&dg).to_string();
-    let (unflag, unflag_old, remove) = (
-        args.flag("unflag"),
-        args.flag("unflag-old"),
-        args.flag("remove"),
-    );
+    let (unflag, unflag_old, remove) = (o.unflag, o.unflag_old, o.remove);
     let mut min_supported = None;
     if let Some(ms) = rel_id(&dg, "min_supported_deployment") {
         if (unflag_old && !unflag) || remove {
@@ -610,7 +710,7 @@ pub async fn builds(ctx: &Ctx, args: &Args) -> Result<()> {
                 let bid = id_of(&b).to_string();
                 plan.entity(Entity::Deployment, b, bid);
             }
-            plan.confirm(ctx, args.flag("confirmed"))?;
+            plan.confirm(ctx, o.confirmed)?;
             plan.execute(ctx).await?;
         }
     }

@@ -5,8 +5,9 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::core::ident::{find, project_dg};
+use super::core::options::{options, Opt};
 use super::core::stream::{format_log, stream_devices};
-use super::core::{display, Args, Ctx};
+use super::core::{display, Ctx};
 use crate::api::{encode_segment, id_of};
 use crate::error::{Entity, ImptError, Result};
 
@@ -88,11 +89,20 @@ async fn print_page(ctx: &Ctx, device_id: &str, page: u64, size: u64) -> Result<
     Ok(logs.len())
 }
 
-pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
-    let device = log_device(ctx, args.str("device")).await?;
+options! {
+    /// Options of `log get`.
+    pub struct GetOpts {
+        device: str = Opt::s("device", 'd', "DEVICE_IDENTIFIER", "The Device. Default: the only Device assigned to the Project's Device Group."),
+        page_size: num = Opt::n("page-size", 's', "number_of_entries", "How many log entries one page has.").default("20"),
+        page_number: num = Opt::n("page-number", 'n', "page_number", "Shows only this page (page 1 has the newest entries) and exits."),
+    }
+}
+
+pub async fn get(ctx: &Ctx, o: &GetOpts) -> Result<()> {
+    let device = log_device(ctx, o.device.clone()).await?;
     let id = id_of(&device).to_string();
-    let size = args.num("page-size").unwrap_or(20);
-    if let Some(n) = args.num("page-number") {
+    let size = o.page_size.unwrap_or(20);
+    if let Some(n) = o.page_number {
         print_page(ctx, &id, n, size).await?;
         return Ok(());
     }
@@ -128,16 +138,24 @@ pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
     }
 }
 
-pub async fn stream(ctx: &Ctx, args: &Args) -> Result<()> {
+options! {
+    /// Options of `log stream`.
+    pub struct StreamOpts {
+        device: strs = Opt::a("device", 'd', "DEVICE_IDENTIFIER", "A Device to stream logs of. Repeatable."),
+        dg: strs = Opt::a("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "A Device Group whose Devices' logs are streamed. Repeatable. Default: the Project's Device Group."),
+    }
+}
+
+pub async fn stream(ctx: &Ctx, o: &StreamOpts) -> Result<()> {
     let mut ids: Vec<String> = Vec::new();
-    for d in args.strs("device") {
+    for d in o.device.clone() {
         if d.is_empty() {
             return Err(ImptError::NoIdentifier(Entity::Device));
         }
         ids.push(id_of(&find(ctx, Entity::Device, &d).await?).to_string());
     }
     let mut groups = Vec::new();
-    for g in args.strs("dg") {
+    for g in o.dg.clone() {
         groups.push(if g.is_empty() {
             let project = ctx
                 .project()?
@@ -147,7 +165,7 @@ pub async fn stream(ctx: &Ctx, args: &Args) -> Result<()> {
             find(ctx, Entity::DeviceGroup, &g).await?
         });
     }
-    if !args.has("device") && !args.has("dg") {
+    if o.device.is_empty() && o.dg.is_empty() {
         if let Some(project) = ctx.project()? {
             groups.push(project_dg(ctx, project.device_group_id().unwrap_or_default()).await?);
         }

@@ -226,21 +226,6 @@ pub async fn find_opt(ctx: &Ctx, entity: Entity, ident: Option<String>) -> Resul
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[test]
-    fn hierarchical_parts() {
-        assert_eq!(
-            hierarchical("{a}{b}", 2),
-            Some(vec!["a".to_string(), "b".to_string()])
-        );
-        assert_eq!(hierarchical("{a}{b}", 3), None);
-        assert_eq!(hierarchical("a}{b", 2), None);
-        assert_eq!(hierarchical("{a}{b}{c}", 3).unwrap().len(), 3);
-    }
-}
-
 /// The product of the option, else the product of the Project's Device Group.
 pub async fn product_or_project(
     ctx: &Ctx,
@@ -264,4 +249,19 @@ pub async fn product_or_project(
             ident: pid.clone(),
         })?;
     Ok((p, pid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn hierarchical_parts() {
+        assert_eq!(
+            hierarchical("{a}{b}", 2),
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(hierarchical("{a}{b}", 3), None);
+        assert_eq!(hierarchical("a}{b", 2), None);
+        assert_eq!(hierarchical("{a}{b}{c}", 3).unwrap().len(), 3);
+    }
 }

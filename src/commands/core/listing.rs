@@ -91,23 +91,22 @@ pub async fn add_filter(
     Ok(())
 }
 
-/// The identifier filters of a list command: `(option, filter name, entity)` for each
-/// option the command has; options not given add nothing.
+/// The identifier filters of a list command: `(option values, filter name, entity)` for
+/// each option the command has; options not given add nothing.
 pub async fn id_filters(
     ctx: &Ctx,
-    args: &super::Args,
-    specs: &[(&str, &'static str, Entity)],
+    specs: &[(&[String], &'static str, Entity)],
 ) -> Result<Vec<Filter>> {
     let mut filters = Vec::new();
-    for (option, name, entity) in specs {
-        add_filter(ctx, &mut filters, name, *entity, args.strs(option)).await?;
+    for (values, name, entity) in specs {
+        add_filter(ctx, &mut filters, name, *entity, values.to_vec()).await?;
     }
     Ok(filters)
 }
 
 /// The API types of the `--dg-type` values.
-pub fn dg_types(args: &super::Args) -> Vec<String> {
-    args.strs("dg-type")
+pub fn dg_types(dg_type: &[String]) -> Vec<String> {
+    dg_type
         .iter()
         .filter_map(|t| crate::api::types::dg_api_type(t))
         .map(str::to_string)
@@ -115,9 +114,9 @@ pub fn dg_types(args: &super::Args) -> Vec<String> {
 }
 
 /// `--dg-type` as a server-side filter named `name`, when given.
-pub fn dg_type_filter(args: &super::Args, name: &'static str) -> Option<Filter> {
-    args.has("dg-type").then(|| Filter {
+pub fn dg_type_filter(dg_type: &[String], name: &'static str) -> Option<Filter> {
+    (!dg_type.is_empty()).then(|| Filter {
         name,
-        values: dg_types(args),
+        values: dg_types(dg_type),
     })
 }

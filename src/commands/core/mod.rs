@@ -12,6 +12,7 @@ pub mod devices;
 pub mod display;
 pub mod ident;
 pub mod listing;
+pub mod options;
 pub mod restart;
 pub mod stream;
 pub mod targets;

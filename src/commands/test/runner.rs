@@ -11,10 +11,10 @@ use tokio::time::Instant;
 
 use super::files::{self, Bootstrap, Selection, TestFileEntry};
 use super::session::{classify, LogEvent};
-use super::{clean_builder_cache, saved_dg};
+use super::{clean_builder_cache, saved_dg, RunOpts};
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::api::{attr_str, encode_segment, id_of};
-use crate::commands::core::{Args, Ctx};
+use crate::commands::core::Ctx;
 use crate::config::test::{
     load_builder_vars, GithubFile, TestFile, BUILDER_CACHE_DIR, BUILDER_TYPE, DEBUG_DIR,
     GITHUB_TYPE,
@@ -33,14 +33,14 @@ const YELLOW: u8 = 33;
 const CYAN: u8 = 36;
 const GREY: u8 = 90;
 
-pub async fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+pub async fn run(ctx: &Ctx, o: &RunOpts) -> Result<()> {
     ctx.ui.disable_spinner();
     let cfg = TestFile::load_required()?;
     let dg = saved_dg(ctx, &cfg).await?;
-    if args.flag("clear-cache") {
+    if o.clear_cache {
         clean_builder_cache(ctx)?;
     }
-    let mut runner = Runner::new(ctx, cfg, dg, args.str("tests").as_deref());
+    let mut runner = Runner::new(ctx, cfg, dg, o.tests.as_deref());
     runner.run_tests().await?;
     if runner.success {
         ctx.ui.json_empty();
