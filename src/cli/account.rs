@@ -1,7 +1,7 @@
 //! `impt account` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{account, Args, Ctx};
+use crate::commands::{account, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -19,7 +19,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "info" => account::info(ctx, &account::InfoOpts::from_args(args)).await,
         "list" => account::list(ctx, &account::ListOpts::from_args(args)).await,

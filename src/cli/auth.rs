@@ -1,7 +1,7 @@
 //! `impt auth` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{auth, Args, Ctx};
+use crate::commands::{auth, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -39,7 +39,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "info" => auth::info(ctx).await,
         "login" => auth::login(ctx, &auth::LoginOpts::from_args(args)).await,

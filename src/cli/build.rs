@@ -1,7 +1,7 @@
 //! `impt build` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{build, Args, Ctx};
+use crate::commands::{build, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -29,7 +29,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "cleanup" => build::cleanup(ctx, &build::CleanupOpts::from_args(args)).await,
         "copy" => build::copy(ctx, &build::CopyOpts::from_args(args)).await,

@@ -1,7 +1,7 @@
 //! `impt device` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{device, Args, Ctx};
+use crate::commands::{device, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -24,7 +24,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "assign" => device::assign(ctx, &device::AssignOpts::from_args(args)).await,
         "info" => device::info(ctx, &device::InfoOpts::from_args(args)).await,

@@ -1,7 +1,7 @@
 //! `impt dg` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{dg, Args, Ctx};
+use crate::commands::{dg, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -53,7 +53,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "builds" => dg::builds(ctx, &dg::BuildsOpts::from_args(args)).await,
         "create" => dg::create(ctx, &dg::CreateOpts::from_args(args)).await,

@@ -1,7 +1,7 @@
 //! `impt log` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{log, Args, Ctx};
+use crate::commands::{log, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -19,7 +19,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "get" => log::get(ctx, &log::GetOpts::from_args(args)).await,
         "stream" => log::stream(ctx, &log::StreamOpts::from_args(args)).await,

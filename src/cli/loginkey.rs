@@ -1,7 +1,7 @@
 //! `impt loginkey` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{loginkey, Args, Ctx};
+use crate::commands::{loginkey, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -52,7 +52,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "create" => loginkey::create(ctx, &loginkey::CreateOpts::from_args(args)).await,
         "delete" => loginkey::delete(ctx, &loginkey::DeleteOpts::from_args(args)).await,

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use spec::GroupSpec;
 
-use crate::commands::{Args, Ctx};
+use crate::commands::{Args, CommandCtx};
 use crate::error::{ImptError, Result};
 use crate::output::{self, Mode, Ui};
 
@@ -60,7 +60,7 @@ const EXTRA: [(&str, &str); 3] = [
     ),
 ];
 
-async fn dispatch(ctx: &Ctx, group: &str, cmd: &str, args: &Args) -> Result<()> {
+async fn dispatch(ctx: &CommandCtx, group: &str, cmd: &str, args: &Args) -> Result<()> {
     match group {
         "account" => account::run(ctx, cmd, args).await,
         "auth" => auth::run(ctx, cmd, args).await,
@@ -164,7 +164,7 @@ fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
             return 1;
         }
     };
-    let ctx = Ctx::new(ui.clone());
+    let ctx = CommandCtx::new(ui.clone());
     let result = rt.block_on(dispatch(&ctx, group, cmd, &args));
     ui.stop_spinner();
     match result {

@@ -1,7 +1,7 @@
 //! `impt product` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{product, Args, Ctx};
+use crate::commands::{product, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -22,7 +22,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "create" => product::create(ctx, &product::CreateOpts::from_args(args)).await,
         "delete" => product::delete(ctx, &product::DeleteOpts::from_args(args)).await,

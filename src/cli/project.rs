@@ -2,7 +2,7 @@
 
 use super::parse::command_help;
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{project, Args, Ctx};
+use crate::commands::{project, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -31,7 +31,7 @@ fn check_create(o: &project::CreateOpts) -> std::result::Result<(), String> {
     if pre != o.target.is_some() {
         return Err(together("pre-factory", "target"));
     }
-    // 2.6.1 also requires --dut with --pre-factory; the Development Guide's examples omit it,
+    // impt 2.6.1 also requires --dut with --pre-factory; the Development Guide's examples omit it,
     // so only --dut without --pre-factory is refused here.
     if o.dut.is_some() && !pre {
         return Err(together("pre-factory", "dut"));
@@ -39,7 +39,7 @@ fn check_create(o: &project::CreateOpts) -> std::result::Result<(), String> {
     Ok(())
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "create" => {
             let o = project::CreateOpts::from_args(args);

@@ -1,7 +1,7 @@
 //! `impt test` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{test, Args, Ctx};
+use crate::commands::{test, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -23,7 +23,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "create" => test::create(ctx, &test::CreateOpts::from_args(args)).await,
         "delete" => test::delete(ctx, &test::DeleteOpts::from_args(args)).await,

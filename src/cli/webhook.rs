@@ -1,7 +1,7 @@
 //! `impt webhook` commands.
 
 use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{webhook, Args, Ctx};
+use crate::commands::{webhook, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
 pub fn group() -> GroupSpec {
@@ -22,7 +22,7 @@ fn commands() -> Vec<CmdSpec> {
     ]
 }
 
-pub async fn run(ctx: &Ctx, cmd: &str, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
     match cmd {
         "create" => webhook::create(ctx, &webhook::CreateOpts::from_args(args)).await,
         "delete" => webhook::delete(ctx, &webhook::DeleteOpts::from_args(args)).await,

@@ -2,7 +2,7 @@
 
 use super::core::ident::find_full;
 use super::core::options::{options, Opt};
-use super::core::{display, print_list, Ctx};
+use super::core::{display, print_list, CommandCtx};
 use crate::error::{Entity, Result};
 
 options! {
@@ -18,7 +18,7 @@ options! {
     }
 }
 
-pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let ident = o
         .user
         .clone()
@@ -30,7 +30,7 @@ pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
     Ok(())
 }
 
-pub async fn list(ctx: &Ctx, _o: &ListOpts) -> Result<()> {
+pub async fn list(ctx: &CommandCtx, _o: &ListOpts) -> Result<()> {
     let items = ctx.list_all(Entity::Account).await?;
     print_list(ctx, Entity::Account, &items).await
 }

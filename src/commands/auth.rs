@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::core::auth_info::info_data;
 use super::core::options::{options, Opt};
-use super::core::Ctx;
+use super::core::CommandCtx;
 use crate::api::auth::{token_from_key, Tokens};
 use crate::config::auth::{self as authcfg, AuthFile, DEFAULT_ENDPOINT};
 use crate::error::{ConfigKind, ImptError, Result};
@@ -38,7 +38,7 @@ options! {
     }
 }
 
-pub async fn login(ctx: &Ctx, o: &LoginOpts) -> Result<()> {
+pub async fn login(ctx: &CommandCtx, o: &LoginOpts) -> Result<()> {
     if o.user.is_some() && o.lk.is_some() {
         return Err(ImptError::msg(
             "Options \"--user\" and \"--lk\" are mutually exclusive.",
@@ -91,7 +91,7 @@ pub async fn login(ctx: &Ctx, o: &LoginOpts) -> Result<()> {
 }
 
 fn finish(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     o: &LoginOpts,
     path: &std::path::Path,
     label: &str,
@@ -120,7 +120,7 @@ options! {
     }
 }
 
-pub async fn logout(ctx: &Ctx, o: &LogoutOpts) -> Result<()> {
+pub async fn logout(ctx: &CommandCtx, o: &LogoutOpts) -> Result<()> {
     let (path, kind, label) = target(o.local)?;
     if !path.exists() {
         return Err(ImptError::AuthFileNotFound(kind));
@@ -134,7 +134,7 @@ pub async fn logout(ctx: &Ctx, o: &LogoutOpts) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Ctx) -> Result<()> {
+pub async fn info(ctx: &CommandCtx) -> Result<()> {
     let data = info_data(ctx).await?;
     ctx.ui.result(&json!({ "Auth": data }));
     Ok(())

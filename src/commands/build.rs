@@ -10,7 +10,7 @@ use super::core::ident::{dg_or_project, find, find_as, project_dg};
 use super::core::listing::{dg_types, id_filters, list, Filter};
 use super::core::options::{options, Opt};
 use super::core::restart::restart_dg;
-use super::core::{print_list, print_updated, Ctx};
+use super::core::{print_list, print_updated, CommandCtx};
 use crate::api::types::DG_TYPE_NAMES;
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
 use crate::builder::SourcePos;
@@ -30,17 +30,9 @@ fn build_opt(desc: &'static str) -> Opt {
     Opt::s("build", 'b', "BUILD_IDENTIFIER", desc)
 }
 
-/// Reads a source file for a deployment, running the Builder preprocessor when the file
-/// contains Builder directives (`@include`, `@set`, `@if`, …).
-///
-/// BUILDER SWITCH-OVER POINT: the one place deployments meet `crate::builder`.
-/// Callers bypass it with `--no-preprocess` (they read the file verbatim).
-pub fn read_source(path: &Path) -> Result<String> {
-    Ok(read_mapped(path, false)?.0)
-}
-
-/// The code to deploy from `path` (preprocessed when it has Builder directives, unless
-/// `verbatim`) and, for each of its lines, the file and line it came from.
+/// The code to deploy from `path` (preprocessed when it has Builder directives such as
+/// `@include`, `@set`, `@if`, unless `verbatim`: `--no-preprocess`) and, for each of its
+/// lines, the file and line it came from. The one place deployments meet `crate::builder`.
 fn read_mapped(path: &Path, verbatim: bool) -> Result<(String, Vec<SourcePos>)> {
     let text = read_verbatim(path)?;
     if verbatim || !crate::builder::has_directives(&text) {
@@ -99,7 +91,7 @@ fn read_verbatim(path: &Path) -> Result<String> {
 /// The build of the option (`find`, or `find_full` for info-type commands), else the current
 /// deployment of the Project's Device Group. Returns the entity and its identifier to show.
 pub async fn build_or_project(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     option: Option<String>,
     full: bool,
 ) -> Result<(Value, String)> {
@@ -127,7 +119,7 @@ pub async fn build_or_project(
 /// The device and agent file names of an option pair, the Project's names filling the gaps
 /// (the Project File is only read when an option is missing).
 fn file_names(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     device: Option<String>,
     agent: Option<String>,
 ) -> Result<(Option<String>, Option<String>)> {
@@ -146,7 +138,7 @@ fn file_names(
 
 /// Device and agent code of `build deploy|run` (file notes and existence checks first), and
 /// their line maps.
-fn sources(ctx: &Ctx, o: &DeployOpts) -> Result<(String, String, [Vec<SourcePos>; 2])> {
+fn sources(ctx: &CommandCtx, o: &DeployOpts) -> Result<(String, String, [Vec<SourcePos>; 2])> {
     let verbatim = o.no_preprocess;
     let (device, agent) = file_names(ctx, o.device_file.clone(), o.agent_file.clone())?;
     let mut out = Vec::new();
@@ -184,7 +176,11 @@ fn sources(ctx: &Ctx, o: &DeployOpts) -> Result<(String, String, [Vec<SourcePos>
 }
 
 /// `POST /deployments` for a Device Group; prints `Deployment "<id>" is created successfully.`
-async fn create_deployment(ctx: &Ctx, dg: &Value, attrs: Map<String, Value>) -> Result<Value> {
+async fn create_deployment(
+    ctx: &CommandCtx,
+    dg: &Value,
+    attrs: Map<String, Value>,
+) -> Result<Value> {
     let dg_type = dg.get("type").and_then(Value::as_str).unwrap_or("");
     let doc =
         crate::api::deployments::create(ctx.client().await?, dg_type, id_of(dg), attrs).await?;
@@ -232,7 +228,7 @@ options! {
     }
 }
 
-pub async fn deploy(ctx: &Ctx, o: &DeployOpts) -> Result<()> {
+pub async fn deploy(ctx: &CommandCtx, o: &DeployOpts) -> Result<()> {
     let (device, agent, maps) = sources(ctx, o)?;
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let data = create_deployment(ctx, &dg, deploy_attrs(o, device, agent))
@@ -281,7 +277,7 @@ impl RunOpts {
     }
 }
 
-pub async fn run(ctx: &Ctx, o: &RunOpts) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     let d = o.deploy();
     let (device, agent, maps) = sources(ctx, &d)?;
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
@@ -358,7 +354,7 @@ options! {
     }
 }
 
-pub async fn get(ctx: &Ctx, o: &GetOpts) -> Result<()> {
+pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
     let (build, ident) = build_or_project(ctx, o.build.clone(), true).await?;
     let project = ctx.project()?;
     let device_file = o.device_file.clone().or_else(|| {
@@ -423,7 +419,7 @@ options! {
     }
 }
 
-pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let (build, _) = build_or_project(ctx, o.build.clone(), true).await?;
     ctx.ui
         .result(&display::info(ctx, Entity::Deployment, &build).await?);
@@ -431,7 +427,7 @@ pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
 }
 
 /// The builds of `build list` (and `build cleanup`): server-side then client-side filters.
-async fn list_builds(ctx: &Ctx, o: &ListOpts) -> Result<Vec<Value>> {
+async fn list_builds(ctx: &CommandCtx, o: &ListOpts) -> Result<Vec<Value>> {
     let mut filters = id_filters(
         ctx,
         &[
@@ -488,7 +484,7 @@ options! {
     }
 }
 
-pub async fn list_cmd(ctx: &Ctx, o: &ListOpts) -> Result<()> {
+pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let items = list_builds(ctx, o).await?;
     print_list(ctx, Entity::Deployment, &items).await
 }
@@ -504,7 +500,7 @@ options! {
     }
 }
 
-pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let (build, ident) = build_or_project(ctx, o.build.clone(), false).await?;
     let id = id_of(&build).to_string();
     let mut attrs = Map::new();
@@ -556,7 +552,7 @@ options! {
     }
 }
 
-pub async fn copy(ctx: &Ctx, o: &CopyOpts) -> Result<()> {
+pub async fn copy(ctx: &CommandCtx, o: &CopyOpts) -> Result<()> {
     let (src, ident) = build_or_project(ctx, o.build.clone(), true).await?;
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let mut attrs = Map::new();
@@ -588,7 +584,7 @@ options! {
     }
 }
 
-pub async fn delete(ctx: &Ctx, o: &DeleteOpts) -> Result<()> {
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
     let ident = o.build.clone().unwrap_or_default();
     let build = find(ctx, Entity::Deployment, &ident).await?;
     let build = ctx
@@ -629,7 +625,7 @@ options! {
     }
 }
 
-pub async fn cleanup(ctx: &Ctx, o: &CleanupOpts) -> Result<()> {
+pub async fn cleanup(ctx: &CommandCtx, o: &CleanupOpts) -> Result<()> {
     let unflag = o.unflag;
     let zombies = ListOpts {
         zombie: true,
@@ -664,7 +660,7 @@ options! {
 
 /// `build preprocess FILE [--var NAME=VALUE]... [--lines]`: the expanded code, printed raw
 /// (json mode: `{"code", "files", "warnings"}`).
-pub fn preprocess(ctx: &Ctx, file: &str, o: &PreprocessOpts) -> Result<()> {
+pub fn preprocess(ctx: &CommandCtx, file: &str, o: &PreprocessOpts) -> Result<()> {
     let file = file.to_string();
     let mut opts = crate::builder::Options {
         line_control: o.lines,

@@ -7,7 +7,7 @@ use super::core::devices::change_devices;
 use super::core::ident::{dg_or_project, find, find_full};
 use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
 use super::core::options::{options, Opt};
-use super::core::{display, print_list, print_updated, Ctx};
+use super::core::{display, print_list, print_updated, CommandCtx};
 use crate::api::types::DG_TYPE_NAMES;
 use crate::api::{attr, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
@@ -23,7 +23,7 @@ fn device_opt() -> Opt {
 }
 
 /// The device of `--device`, and the identifier as typed.
-async fn find_device(ctx: &Ctx, device: &Option<String>) -> Result<(Value, String)> {
+async fn find_device(ctx: &CommandCtx, device: &Option<String>) -> Result<(Value, String)> {
     let ident = device.clone().unwrap_or_default();
     if ident.is_empty() {
         return Err(ImptError::NoIdentifier(Entity::Device));
@@ -38,7 +38,7 @@ options! {
     }
 }
 
-pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let ident = o.device.clone().unwrap_or_default();
     let device = find_full(ctx, Entity::Device, &ident).await?;
     ctx.ui
@@ -60,7 +60,7 @@ options! {
     }
 }
 
-pub async fn list(ctx: &Ctx, o: &ListOpts) -> Result<()> {
+pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let mut filters = id_filters(
         ctx,
         &[
@@ -94,7 +94,7 @@ options! {
     }
 }
 
-pub async fn assign(ctx: &Ctx, o: &AssignOpts) -> Result<()> {
+pub async fn assign(ctx: &CommandCtx, o: &AssignOpts) -> Result<()> {
     let (device, ident) = find_device(ctx, &o.device).await?;
     let (dg, dg_ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let current = rel_id(&device, "devicegroup");
@@ -133,7 +133,7 @@ options! {
     }
 }
 
-pub async fn unassign(ctx: &Ctx, o: &UnassignOpts) -> Result<()> {
+pub async fn unassign(ctx: &CommandCtx, o: &UnassignOpts) -> Result<()> {
     let (device, ident) = find_device(ctx, &o.device).await?;
     match rel_id(&device, "devicegroup") {
         None => ctx
@@ -158,7 +158,7 @@ options! {
     }
 }
 
-pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let (device, ident) = find_device(ctx, &o.device).await?;
     let id = id_of(&device);
     let name = o.name.clone().unwrap_or_default();
@@ -182,7 +182,7 @@ options! {
     }
 }
 
-pub async fn remove(ctx: &Ctx, o: &RemoveOpts) -> Result<()> {
+pub async fn remove(ctx: &CommandCtx, o: &RemoveOpts) -> Result<()> {
     let (device, ident) = find_device(ctx, &o.device).await?;
     let device = ctx
         .get(Entity::Device, id_of(&device))
@@ -205,7 +205,7 @@ options! {
     }
 }
 
-pub async fn restart(ctx: &Ctx, o: &RestartOpts) -> Result<()> {
+pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
     let (device, ident) = find_device(ctx, &o.device).await?;
     let id = id_of(&device).to_string();
     let what =

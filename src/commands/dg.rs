@@ -14,7 +14,7 @@ use super::core::restart::{print_devices_info, restart_dg};
 use super::core::targets::{
     dg_type, post_dg, resolve_target, target_rel, wrong_type_for_option, NewDg, TargetKind,
 };
-use super::core::{print_created, print_list, print_updated, Ctx};
+use super::core::{print_created, print_list, print_updated, CommandCtx};
 use crate::api::types::DG_TYPE_NAMES;
 use crate::api::types::{self, dg_api_type, dg_type_name};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id};
@@ -30,7 +30,7 @@ const ENV_DESC: &str = "Environment variables of the Device Group, as the text o
 
 /// Parses `--env-variable`; invalid JSON writes `Invalid JSON string: …` to stderr and fails
 /// with the message Node's `JSON.parse` gives.
-pub fn parse_env(ctx: &Ctx, text: &str) -> Result<Value> {
+pub fn parse_env(ctx: &CommandCtx, text: &str) -> Result<Value> {
     let err = match js_json::check(text) {
         Ok(()) => match serde_json::from_str(text) {
             Ok(v) => return Ok(v),
@@ -327,7 +327,7 @@ options! {
     }
 }
 
-pub async fn create(ctx: &Ctx, o: &CreateOpts) -> Result<()> {
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     let name = o.name.clone().unwrap_or_default();
     let type_name = o.dg_type.clone().unwrap_or_else(|| "development".into());
     let api_type = dg_api_type(&type_name)
@@ -395,7 +395,7 @@ options! {
     }
 }
 
-pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let id = id_of(&dg).to_string();
     let api_type = dg_type(&dg).to_string();
@@ -490,7 +490,7 @@ options! {
     }
 }
 
-pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let m = display::dg_info(ctx, &dg, o.full).await?;
     ctx.ui.result(&json!({ "Device Group": m }));
@@ -506,7 +506,7 @@ options! {
     }
 }
 
-pub async fn list(ctx: &Ctx, o: &ListOpts) -> Result<()> {
+pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let mut filters = id_filters(
         ctx,
         &[
@@ -529,7 +529,7 @@ options! {
     }
 }
 
-pub async fn delete(ctx: &Ctx, o: &DeleteOpts) -> Result<()> {
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
     let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let mut plan = DeletePlan::default();
     if o.force {
@@ -549,7 +549,7 @@ options! {
     }
 }
 
-pub async fn restart(ctx: &Ctx, o: &RestartOpts) -> Result<()> {
+pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
     let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let devices = restart_dg(ctx, &dg, &ident, o.conditional).await?;
     if o.log && !devices.is_empty() {
@@ -560,13 +560,13 @@ pub async fn restart(ctx: &Ctx, o: &RestartOpts) -> Result<()> {
     Ok(())
 }
 
-fn no_devices(ctx: &Ctx, ident: &str) {
+fn no_devices(ctx: &CommandCtx, ident: &str) {
     ctx.ui.info(&format!(
         "Device Group \"{ident}\" does not have assigned Devices."
     ));
 }
 
-async fn devices_of(ctx: &Ctx, dg: &Value) -> Result<Vec<Value>> {
+async fn devices_of(ctx: &CommandCtx, dg: &Value) -> Result<Vec<Value>> {
     ctx.list(Entity::Device, &[("devicegroup.id", id_of(dg).to_string())])
         .await
 }
@@ -579,7 +579,7 @@ options! {
     }
 }
 
-pub async fn unassign(ctx: &Ctx, o: &UnassignOpts) -> Result<()> {
+pub async fn unassign(ctx: &CommandCtx, o: &UnassignOpts) -> Result<()> {
     let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let devices = devices_of(ctx, &dg).await?;
     if devices.is_empty() {
@@ -610,7 +610,7 @@ options! {
     }
 }
 
-pub async fn reassign(ctx: &Ctx, o: &ReassignOpts) -> Result<()> {
+pub async fn reassign(ctx: &CommandCtx, o: &ReassignOpts) -> Result<()> {
     let (to, to_ident) = dg_or_project(ctx, o.to.clone()).await?;
     let from_ident = o.from.clone().unwrap_or_default();
     let from = find(ctx, Entity::DeviceGroup, &from_ident).await?;
@@ -644,7 +644,7 @@ options! {
     }
 }
 
-pub async fn builds(ctx: &Ctx, o: &BuildsOpts) -> Result<()> {
+pub async fn builds(ctx: &CommandCtx, o: &BuildsOpts) -> Result<()> {
     let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let id = id_of(&dg).to_string();
     let (unflag, unflag_old, remove) = (o.unflag, o.unflag_old, o.remove);

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use super::core::ident::{find, project_dg};
 use super::core::options::{options, Opt};
 use super::core::stream::{format_log, stream_devices};
-use super::core::{display, Ctx};
+use super::core::{display, CommandCtx};
 use crate::api::{encode_segment, id_of};
 use crate::error::{Entity, ImptError, Result};
 
@@ -34,7 +34,7 @@ fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
 }
 
 /// The device of `log get`: the option, else the single device of the Project's group.
-async fn log_device(ctx: &Ctx, option: Option<String>) -> Result<Value> {
+async fn log_device(ctx: &CommandCtx, option: Option<String>) -> Result<Value> {
     if let Some(ident) = option {
         return find(ctx, Entity::Device, &ident).await;
     }
@@ -63,7 +63,7 @@ async fn log_device(ctx: &Ctx, option: Option<String>) -> Result<Value> {
 }
 
 /// Prints one page of historical logs; returns how many entries it had.
-async fn print_page(ctx: &Ctx, device_id: &str, page: u64, size: u64) -> Result<usize> {
+async fn print_page(ctx: &CommandCtx, device_id: &str, page: u64, size: u64) -> Result<usize> {
     let doc = ctx
         .client()
         .await?
@@ -98,7 +98,7 @@ options! {
     }
 }
 
-pub async fn get(ctx: &Ctx, o: &GetOpts) -> Result<()> {
+pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
     let device = log_device(ctx, o.device.clone()).await?;
     let id = id_of(&device).to_string();
     let size = o.page_size.unwrap_or(20);
@@ -146,7 +146,7 @@ options! {
     }
 }
 
-pub async fn stream(ctx: &Ctx, o: &StreamOpts) -> Result<()> {
+pub async fn stream(ctx: &CommandCtx, o: &StreamOpts) -> Result<()> {
     let mut ids: Vec<String> = Vec::new();
     for d in o.device.clone() {
         if d.is_empty() {

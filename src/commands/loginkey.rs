@@ -5,7 +5,7 @@ use serde_json::{json, Map};
 
 use super::core::delete::{DeletePlan, Doomed};
 use super::core::options::{options, Opt};
-use super::core::{print_created, print_list, print_updated, Ctx};
+use super::core::{print_created, print_list, print_updated, CommandCtx};
 use crate::api::encode_segment;
 use crate::error::{Entity, ImptError, Result};
 
@@ -20,7 +20,7 @@ fn pwd() -> Opt {
 
 const PASSWORD_HEADER: &str = "X-Electricimp-Password";
 
-fn password(ctx: &Ctx, pwd: &Option<String>) -> Result<String> {
+fn password(ctx: &CommandCtx, pwd: &Option<String>) -> Result<String> {
     match pwd.clone() {
         Some(p) => Ok(p),
         None => ctx.ui.prompt("password", true),
@@ -32,7 +32,7 @@ fn key_path(id: &str) -> String {
 }
 
 /// A login key by id (login keys are identified by id only).
-async fn find_key(ctx: &Ctx, id: &str) -> Result<serde_json::Value> {
+async fn find_key(ctx: &CommandCtx, id: &str) -> Result<serde_json::Value> {
     ctx.get(Entity::LoginKey, id)
         .await?
         .ok_or_else(|| ImptError::NotFound {
@@ -55,7 +55,7 @@ options! {
     }
 }
 
-pub async fn create(ctx: &Ctx, o: &CreateOpts) -> Result<()> {
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     let pwd = password(ctx, &o.pwd)?;
     let mut attrs = Map::new();
     if let Some(d) = o.descr.clone() {
@@ -86,14 +86,14 @@ options! {
     }
 }
 
-pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let key = find_key(ctx, &o.lk.clone().unwrap_or_default()).await?;
     ctx.ui
         .result(&super::core::display::info(ctx, Entity::LoginKey, &key).await?);
     Ok(())
 }
 
-pub async fn list_cmd(ctx: &Ctx) -> Result<()> {
+pub async fn list_cmd(ctx: &CommandCtx) -> Result<()> {
     let items = ctx.list_all(Entity::LoginKey).await?;
     print_list(ctx, Entity::LoginKey, &items).await
 }
@@ -107,7 +107,7 @@ options! {
     }
 }
 
-pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let id = o.lk.clone().unwrap_or_default();
     find_key(ctx, &id).await?;
     let pwd = password(ctx, &o.pwd)?;
@@ -135,7 +135,7 @@ options! {
     }
 }
 
-pub async fn delete(ctx: &Ctx, o: &DeleteOpts) -> Result<()> {
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
     let id = o.lk.clone().unwrap_or_default();
     let key = find_key(ctx, &id).await?;
     let mut plan = DeletePlan::default();

@@ -16,4 +16,4 @@ pub mod project;
 pub mod test;
 pub mod webhook;
 
-pub use self::core::{Args, Ctx};
+pub use self::core::{Args, CommandCtx};

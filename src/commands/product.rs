@@ -7,7 +7,7 @@ use super::core::display::{self, info_map, short_body};
 use super::core::ident::{find, product_or_project};
 use super::core::listing::{add_filter, list};
 use super::core::options::{options, Opt};
-use super::core::{print_created, print_list, print_updated, Ctx};
+use super::core::{print_created, print_list, print_updated, CommandCtx};
 use crate::api::{encode_segment, id_of, rel_id};
 use crate::error::{Entity, Result};
 
@@ -20,7 +20,7 @@ options! {
     }
 }
 
-pub async fn create(ctx: &Ctx, o: &CreateOpts) -> Result<()> {
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     let name = o.name.clone().unwrap_or_default();
     let mut data = json!({"type": "product", "attributes": {"name": name}});
     if let Some(d) = o.descr.clone() {
@@ -48,7 +48,7 @@ options! {
     }
 }
 
-pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let (p, _) = product_or_project(ctx, o.product.clone(), true).await?;
     let mut m = info_map(ctx, Entity::Product, &p).await?;
     if o.full {
@@ -105,7 +105,7 @@ options! {
     }
 }
 
-pub async fn list_cmd(ctx: &Ctx, o: &ListOpts) -> Result<()> {
+pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let mut filters = Vec::new();
     add_filter(
         ctx,
@@ -128,7 +128,7 @@ options! {
     }
 }
 
-pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let (p, ident) = product_or_project(ctx, o.product.clone(), false).await?;
     let mut attrs = serde_json::Map::new();
     if let Some(n) = o.name.clone() {
@@ -159,7 +159,7 @@ options! {
     }
 }
 
-pub async fn delete(ctx: &Ctx, o: &DeleteOpts) -> Result<()> {
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
     let (p, ident) = product_or_project(ctx, o.product.clone(), false).await?;
     let pid = id_of(&p).to_string();
     let mut plan = DeletePlan::default();

@@ -9,7 +9,7 @@ use super::core::display::dg_info;
 use super::core::ident::{find, find_full, project_dg};
 use super::core::options::{options, Opt};
 use super::core::targets::{post_dg, resolve_target, target_rel, NewDg, TargetKind};
-use super::core::Ctx;
+use super::core::CommandCtx;
 use crate::api::types::{dg_type_name, DEVELOPMENT, PRE_FACTORY};
 use crate::api::{encode_segment, id_of, rel_id};
 use crate::config::project::ProjectFile;
@@ -21,7 +21,7 @@ fn dg_type(dg: &Value) -> &str {
 
 /// The target options of fixture Device Groups, with their "create it" options.
 /// Creates the missing source files (`Device source file "<f>" is created successfully.`).
-fn create_missing_files(ctx: &Ctx, project: &ProjectFile) -> Result<()> {
+fn create_missing_files(ctx: &CommandCtx, project: &ProjectFile) -> Result<()> {
     for (file, label) in [
         (project.device_file(), "Device source file"),
         (project.agent_file(), "Agent source file"),
@@ -42,7 +42,7 @@ fn create_missing_files(ctx: &Ctx, project: &ProjectFile) -> Result<()> {
 }
 
 /// `{"Project": {Device file, Agent file, Device Group}}` (+ `"Auth"` with `full`).
-async fn info_data(ctx: &Ctx, full: bool) -> Result<Value> {
+async fn info_data(ctx: &CommandCtx, full: bool) -> Result<Value> {
     let project = ProjectFile::load_required()?;
     let dg = project_dg(ctx, project.device_group_id().unwrap_or_default()).await?;
     let mut m = Map::new();
@@ -65,7 +65,7 @@ async fn info_data(ctx: &Ctx, full: bool) -> Result<Value> {
 }
 
 /// Asks before overwriting an existing Project File.
-fn confirm_overwrite(ctx: &Ctx, confirmed: bool) -> Result<()> {
+fn confirm_overwrite(ctx: &CommandCtx, confirmed: bool) -> Result<()> {
     if ProjectFile::exists() && !confirmed {
         ctx.ui.confirm(Some(
             "The current directory already contains Project File. It will be overwritten.",
@@ -98,7 +98,7 @@ options! {
     }
 }
 
-pub async fn create(ctx: &Ctx, o: &CreateOpts) -> Result<()> {
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     confirm_overwrite(ctx, o.confirmed)?;
     let pident = o.product.clone().unwrap_or_default();
     let product = match find(ctx, Entity::Product, &pident).await {
@@ -164,7 +164,7 @@ options! {
     }
 }
 
-pub async fn link(ctx: &Ctx, o: &LinkOpts) -> Result<()> {
+pub async fn link(ctx: &CommandCtx, o: &LinkOpts) -> Result<()> {
     confirm_overwrite(ctx, o.confirmed)?;
     let dg = find_full(ctx, Entity::DeviceGroup, &o.dg.clone().unwrap_or_default()).await?;
     let t = dg_type(&dg);
@@ -180,7 +180,7 @@ pub async fn link(ctx: &Ctx, o: &LinkOpts) -> Result<()> {
 /// Writes `.impt.project` for `dg` with the files of the options (creating missing ones),
 /// then prints `Project is <done> successfully.` and the project info.
 async fn write_project(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     (device_file, agent_file): (&Option<String>, &Option<String>),
     dg: &Value,
     done: &str,
@@ -205,14 +205,14 @@ options! {
     }
 }
 
-pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let info = info_data(ctx, o.full).await?;
     ctx.ui.result(&info);
     Ok(())
 }
 
 /// Renames the old source file to the new name (`--rename-files`), when there is one to move.
-fn rename_file(ctx: &Ctx, old: Option<&str>, new: &str, label: &str) -> Result<()> {
+fn rename_file(ctx: &CommandCtx, old: Option<&str>, new: &str, label: &str) -> Result<()> {
     let Some(old) = old.filter(|o| !o.is_empty() && *o != new) else {
         return Ok(());
     };
@@ -242,7 +242,7 @@ options! {
     }
 }
 
-pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let mut project = ProjectFile::load_required()?;
     let dg_id = project.device_group_id().unwrap_or_default().to_string();
     let dg = project_dg(ctx, &dg_id).await?;
@@ -318,7 +318,7 @@ options! {
     }
 }
 
-pub async fn delete(ctx: &Ctx, o: &DeleteOpts) -> Result<()> {
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
     if !ProjectFile::exists() {
         ctx.ui
             .info("There is no Project File in the current directory.");

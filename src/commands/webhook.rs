@@ -10,7 +10,7 @@ const MIMES: &[&str] = &["json", "urlencoded"];
 
 use super::core::ident::dg_or_project;
 use super::core::listing::{add_filter, dg_types, list, resolve_ids};
-use super::core::{print_created, print_list, print_updated, Ctx};
+use super::core::{print_created, print_list, print_updated, CommandCtx};
 use crate::api::types::WEBHOOK_MIME;
 use crate::api::types::{DG_TYPE_NAMES, WEBHOOK_EVENTS};
 use crate::api::{attr_str, encode_segment, id_of, rel_id};
@@ -24,7 +24,7 @@ fn mime(name: &str) -> &'static str {
         .unwrap_or("application/json")
 }
 
-async fn find_hook(ctx: &Ctx, id: &str) -> Result<Value> {
+async fn find_hook(ctx: &CommandCtx, id: &str) -> Result<Value> {
     ctx.get(Entity::Webhook, id)
         .await?
         .ok_or_else(|| ImptError::NotFound {
@@ -43,7 +43,7 @@ options! {
     }
 }
 
-pub async fn create(ctx: &Ctx, o: &CreateOpts) -> Result<()> {
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let body = json!({"data": {
         "type": "webhook",
@@ -68,7 +68,7 @@ options! {
     }
 }
 
-pub async fn info(ctx: &Ctx, o: &InfoOpts) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let hook = find_hook(ctx, &o.wh.clone().unwrap_or_default()).await?;
     ctx.ui
         .result(&super::core::display::info(ctx, Entity::Webhook, &hook).await?);
@@ -84,7 +84,7 @@ options! {
     }
 }
 
-pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let id = o.wh.clone().unwrap_or_default();
     find_hook(ctx, &id).await?;
     let mut attrs = Map::new();
@@ -113,7 +113,7 @@ options! {
     }
 }
 
-pub async fn delete(ctx: &Ctx, o: &DeleteOpts) -> Result<()> {
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
     let id = o.wh.clone().unwrap_or_default();
     let hook = find_hook(ctx, &id).await?;
     let mut plan = DeletePlan::default();
@@ -133,7 +133,7 @@ options! {
     }
 }
 
-pub async fn list_cmd(ctx: &Ctx, o: &ListOpts) -> Result<()> {
+pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let mut filters = Vec::new();
     add_filter(
         ctx,

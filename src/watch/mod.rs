@@ -148,7 +148,7 @@ async fn setup_project(opts: &Options) -> Result<Setup> {
     } else {
         Mode::Minimal
     };
-    let ctx = Arc::new(crate::commands::core::Ctx::new(Arc::new(
+    let ctx = Arc::new(crate::commands::core::CommandCtx::new(Arc::new(
         crate::output::Ui::new(mode),
     )));
     let project = ProjectFile::load()?;
@@ -159,7 +159,7 @@ async fn setup_project(opts: &Options) -> Result<Setup> {
         ));
     }
     let (dg, _) = crate::commands::core::ident::dg_or_project(&ctx, opts.dg.clone()).await?;
-    let api = Arc::new(Api::Ctx(ctx));
+    let api = Arc::new(Api::Command(ctx));
     finish_setup(api, dg, opts.dir.clone(), sources, false, None).await
 }
 
@@ -412,6 +412,10 @@ async fn watch_loop(
 
     let mut debounce = Debounce::new(settings.debounce);
     let _sim = setup.sim;
+    // One Ctrl-C listener for the whole loop, so that a signal arriving while messages are
+    // handled is not lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         let due = debounce.due();
         let msg = tokio::select! {
@@ -435,7 +439,7 @@ async fn watch_loop(
                 r.flush();
                 continue;
             }
-            _ = tokio::signal::ctrl_c() => Some(Msg::Key(Key::Quit)),
+            _ = &mut ctrl_c => Some(Msg::Key(Key::Quit)),
         };
         let Some(msg) = msg else { break };
         let mut pending_msgs = vec![msg];
@@ -490,7 +494,7 @@ async fn reload(
     stream_task: &mut tokio::task::JoinHandle<()>,
     etx: &mpsc::UnboundedSender<Event>,
 ) -> Result<()> {
-    let Api::Ctx(ctx) = lp.api.as_ref() else {
+    let Api::Command(ctx) = lp.api.as_ref() else {
         return Ok(());
     };
     let Some(project) = ProjectFile::load()? else {

@@ -3,13 +3,13 @@
 
 use serde_json::{json, Map, Value};
 
-use super::Ctx;
+use super::CommandCtx;
 use crate::config::auth::{self as authcfg, AuthSource};
 use crate::error::{ConfigKind, Result};
 
 /// The `Auth` block of `auth info` and `project info --full`. Partial data is printed before
 /// an error when the context is a concrete file.
-pub async fn info_data(ctx: &Ctx) -> Result<Value> {
+pub async fn info_data(ctx: &CommandCtx) -> Result<Value> {
     let source = authcfg::resolve()?;
     let mut m = Map::new();
     let (auth_type, endpoint, refreshable, login_key, expires_at) = match &source {

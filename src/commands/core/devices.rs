@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::Ctx;
+use super::CommandCtx;
 use crate::api::encode_segment;
 use crate::error::Result;
 
@@ -14,7 +14,7 @@ pub fn devices_body(ids: &[&str]) -> Value {
 
 /// `POST` (assign) or `DELETE` (unassign) on `/devicegroups/{dg}/relationships/devices`.
 pub async fn change_devices(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     method: reqwest::Method,
     dg_id: &str,
     ids: &[&str],

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::ident::find_all;
-use super::Ctx;
+use super::CommandCtx;
 use crate::api::id_of;
 use crate::error::{Entity, ImptError, Result};
 
@@ -16,7 +16,11 @@ pub struct Filter {
 
 /// Resolves each identifier to the ids of every matching entity. An empty identifier falls
 /// back to the Project file (`fallback`) or fails with "No … Identifier is specified.".
-pub async fn resolve_ids(ctx: &Ctx, entity: Entity, idents: &[String]) -> Result<Vec<String>> {
+pub async fn resolve_ids(
+    ctx: &CommandCtx,
+    entity: Entity,
+    idents: &[String],
+) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for i in idents {
         if i.is_empty() {
@@ -46,7 +50,7 @@ pub async fn resolve_ids(ctx: &Ctx, entity: Entity, idents: &[String]) -> Result
 
 /// Lists `entity` with every combination of the filters' values; a filter with no value
 /// left means an empty result. Results are concatenated without de-duplication.
-pub async fn list(ctx: &Ctx, entity: Entity, filters: &[Filter]) -> Result<Vec<Value>> {
+pub async fn list(ctx: &CommandCtx, entity: Entity, filters: &[Filter]) -> Result<Vec<Value>> {
     if filters.iter().any(|f| f.values.is_empty()) {
         return Ok(vec![]);
     }
@@ -76,7 +80,7 @@ pub async fn list(ctx: &Ctx, entity: Entity, filters: &[Filter]) -> Result<Vec<V
 
 /// Adds a filter when the option was given.
 pub async fn add_filter(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     filters: &mut Vec<Filter>,
     name: &'static str,
     entity: Entity,
@@ -94,7 +98,7 @@ pub async fn add_filter(
 /// The identifier filters of a list command: `(option values, filter name, entity)` for
 /// each option the command has; options not given add nothing.
 pub async fn id_filters(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     specs: &[(&[String], &'static str, Entity)],
 ) -> Result<Vec<Filter>> {
     let mut filters = Vec::new();

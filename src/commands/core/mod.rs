@@ -18,14 +18,14 @@ pub mod stream;
 pub mod targets;
 
 pub use args::Args;
-pub use context::Ctx;
+pub use context::CommandCtx;
 
 use serde_json::Value;
 
 use crate::error::{Entity, Result};
 
 /// Prints a list result: header (or "No …s are found.") and the items' list data.
-pub async fn print_list(ctx: &Ctx, entity: Entity, items: &[Value]) -> Result<()> {
+pub async fn print_list(ctx: &CommandCtx, entity: Entity, items: &[Value]) -> Result<()> {
     let data = display::list_items(ctx, entity, items).await?;
     if items.is_empty() {
         ctx.ui.info(&format!("No {}s are found.", entity.label()));
@@ -40,7 +40,7 @@ pub async fn print_list(ctx: &Ctx, entity: Entity, items: &[Value]) -> Result<()
 }
 
 /// `<Type> "<ident>" is created successfully.` then the short data.
-pub fn print_created(ctx: &Ctx, entity: Entity, ident: &str, data: &Value) {
+pub fn print_created(ctx: &CommandCtx, entity: Entity, ident: &str, data: &Value) {
     ctx.ui.info(&format!(
         "{} \"{ident}\" is created successfully.",
         entity.label()
@@ -49,7 +49,7 @@ pub fn print_created(ctx: &Ctx, entity: Entity, ident: &str, data: &Value) {
 }
 
 /// `<Type> "<ident>" is updated successfully.` (json: `{}`).
-pub fn print_updated(ctx: &Ctx, entity: Entity, ident: &str) {
+pub fn print_updated(ctx: &CommandCtx, entity: Entity, ident: &str) {
     ctx.ui.info(&format!(
         "{} \"{ident}\" is updated successfully.",
         entity.label()
@@ -66,9 +66,9 @@ mod tests {
     use super::*;
     use crate::output::{Captured, Mode, Ui};
 
-    fn ctx(mode: Mode, input: &str) -> (Ctx, Captured) {
+    fn ctx(mode: Mode, input: &str) -> (CommandCtx, Captured) {
         let (ui, out) = Ui::buffered(mode, input);
-        (Ctx::new(Arc::new(ui)), out)
+        (CommandCtx::new(Arc::new(ui)), out)
     }
 
     fn run<F: std::future::Future>(f: F) -> F::Output {

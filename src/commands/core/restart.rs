@@ -3,14 +3,14 @@
 use serde_json::Value;
 
 use super::display::{short, truncated};
-use super::Ctx;
+use super::CommandCtx;
 use crate::api::id_of;
 use crate::error::{Entity, Result};
 
 /// Lists the group's devices and restarts them (or conditionally). Prints the original's
 /// messages and returns the devices (empty: nothing was restarted).
 pub async fn restart_dg(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     dg: &Value,
     ident: &str,
     conditional: bool,
@@ -36,7 +36,7 @@ pub async fn restart_dg(
 /// Restarts a device or a group's devices (see [`crate::api::restart`]). Returns how the original's
 /// success message starts: `Restart request` or `Conditional restart request`.
 pub async fn request_restart(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     entity: Entity,
     id: &str,
     conditional: bool,
@@ -50,7 +50,7 @@ pub async fn request_restart(
 }
 
 /// Device list data at info level, cut to 5 plus `And <n> more Device(s).`.
-pub fn print_devices_info(ctx: &Ctx, devices: &[Value]) {
+pub fn print_devices_info(ctx: &CommandCtx, devices: &[Value]) {
     if ctx.ui.is_json()
         || !matches!(
             ctx.ui.mode(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::Ctx;
+use super::CommandCtx;
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::error::{Entity, ImptError, Result};
 
@@ -28,7 +28,7 @@ pub fn format_log(log: &Value, with_device: bool) -> String {
 
 /// Streams the logs of these devices (ids) until Ctrl-C or the stream is closed. Prints
 /// `Log stream for Device(s) … is opened.`, `IMPT COMMAND SUCCEEDS` and the log lines.
-pub async fn stream_devices(ctx: &Ctx, device_ids: &[String]) -> Result<()> {
+pub async fn stream_devices(ctx: &CommandCtx, device_ids: &[String]) -> Result<()> {
     let mut ids: Vec<String> = Vec::new();
     for id in device_ids {
         if !ids.contains(id) {
@@ -96,7 +96,7 @@ pub async fn stream_devices(ctx: &Ctx, device_ids: &[String]) -> Result<()> {
 }
 
 /// Creates a stream, waits a second as the original does, then adds the devices.
-async fn open(ctx: &Ctx, ids: &[String]) -> Result<LogStream> {
+async fn open(ctx: &CommandCtx, ids: &[String]) -> Result<LogStream> {
     let client = ctx.client().await?;
     let stream = LogStream::open(client).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::ident::find;
-use super::Ctx;
+use super::CommandCtx;
 use crate::api::id_of;
 use crate::api::rel_id;
 use crate::api::types::{self, dg_type_name};
@@ -63,7 +63,7 @@ impl TargetKind {
 /// Finds (or, with `create`, creates) the target Device Group `ident` of a parent of API type
 /// `parent_type` in Product `product_id`, checking its type and Product.
 pub async fn resolve_target(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     kind: TargetKind,
     parent_type: &str,
     product_id: &str,
@@ -142,7 +142,7 @@ pub fn target_rel(t: &Value) -> Value {
 }
 
 /// `POST /devicegroups`; returns the created group.
-pub async fn post_dg(ctx: &Ctx, product_id: &str, new: &NewDg) -> Result<Value> {
+pub async fn post_dg(ctx: &CommandCtx, product_id: &str, new: &NewDg) -> Result<Value> {
     let mut attrs = Map::new();
     attrs.insert("name".into(), json!(new.name));
     if let Some(d) = &new.description {

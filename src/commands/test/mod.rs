@@ -13,7 +13,7 @@ use super::core::delete::DeletePlan;
 use super::core::display::{dg_full_additions, list_item};
 use super::core::ident::find_full;
 use super::core::options::{options, Opt};
-use super::core::Ctx;
+use super::core::CommandCtx;
 use crate::api::{id_of, rel_id};
 use crate::config::test::{
     GithubFile, TestFile, BUILDER_CACHE_DIR, BUILDER_TYPE, DEBUG_DIR, DEFAULT_TEST_FILES,
@@ -24,7 +24,7 @@ use crate::error::{ConfigKind, Entity, ImptError, Result};
 pub use runner::run;
 
 /// The Device Group saved in `.impt.test` (gone → "does not exist anymore").
-async fn saved_dg(ctx: &Ctx, t: &TestFile) -> Result<Value> {
+async fn saved_dg(ctx: &CommandCtx, t: &TestFile) -> Result<Value> {
     let id = t.device_group_id().unwrap_or_default().to_string();
     ctx.get(Entity::DeviceGroup, &id)
         .await?
@@ -36,7 +36,7 @@ async fn saved_dg(ctx: &Ctx, t: &TestFile) -> Result<Value> {
 }
 
 /// Deletes `.builder-cache` when present.
-fn clean_builder_cache(ctx: &Ctx) -> Result<()> {
+fn clean_builder_cache(ctx: &CommandCtx) -> Result<()> {
     let dir = Path::new(BUILDER_CACHE_DIR);
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| ImptError::File {
@@ -107,7 +107,7 @@ impl UpdateOpts {
 
 /// Applies the options to the configuration, in the original's order. `create` applies the
 /// defaults of `test create`.
-fn set_options(ctx: &Ctx, t: &mut TestFile, o: &Settings, create: bool) -> Result<()> {
+fn set_options(ctx: &CommandCtx, t: &mut TestFile, o: &Settings, create: bool) -> Result<()> {
     if let Some(n) = o.timeout.clone() {
         let v: f64 = n.parse().unwrap_or(DEFAULT_TIMEOUT as f64);
         t.set("timeout", json_number(v));
@@ -170,7 +170,7 @@ fn json_number(v: f64) -> Value {
 }
 
 /// `{"Test Configuration": {...}}` of `test info` and after create/update.
-async fn info_data(ctx: &Ctx, t: &TestFile) -> Result<Value> {
+async fn info_data(ctx: &CommandCtx, t: &TestFile) -> Result<Value> {
     let dg = saved_dg(ctx, t).await?;
     let mut m = Map::new();
     for (key, label) in [
@@ -230,7 +230,7 @@ options! {
     }
 }
 
-pub async fn create(ctx: &Ctx, o: &CreateOpts) -> Result<()> {
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     if TestFile::exists() && !o.confirmed {
         ctx.ui.confirm(Some(&format!(
             "The current directory already contains {TEST_TYPE} File. It will be overwritten."
@@ -265,7 +265,7 @@ options! {
     }
 }
 
-pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let mut t = TestFile::load_required()?;
     match o.dg.clone().filter(|s| !s.is_empty()) {
         Some(ident) => {
@@ -288,7 +288,7 @@ pub async fn update(ctx: &Ctx, o: &UpdateOpts) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Ctx, _o: &InfoOpts) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, _o: &InfoOpts) -> Result<()> {
     let t = TestFile::load_required()?;
     let info = info_data(ctx, &t).await?;
     ctx.ui.result(&info);
@@ -305,7 +305,7 @@ options! {
     }
 }
 
-pub async fn github(ctx: &Ctx, o: &GithubOpts) -> Result<()> {
+pub async fn github(ctx: &CommandCtx, o: &GithubOpts) -> Result<()> {
     if o.pwd.is_some() && o.user.is_none() {
         return Err(ImptError::msg(
             "Options \"--pwd\" and \"--user\" must be specified together.",
@@ -367,7 +367,7 @@ options! {
     }
 }
 
-pub async fn delete(ctx: &Ctx, o: &DeleteOpts) -> Result<()> {
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
     if !TestFile::exists() {
         ctx.ui.info(&format!(
             "There is no {TEST_TYPE} File in the current directory."

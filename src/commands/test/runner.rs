@@ -14,7 +14,7 @@ use super::session::{classify, LogEvent};
 use super::{clean_builder_cache, saved_dg, RunOpts};
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::api::{attr_str, encode_segment, id_of};
-use crate::commands::core::Ctx;
+use crate::commands::core::CommandCtx;
 use crate::config::test::{
     load_builder_vars, GithubFile, TestFile, BUILDER_CACHE_DIR, BUILDER_TYPE, DEBUG_DIR,
     GITHUB_TYPE,
@@ -33,7 +33,7 @@ const YELLOW: u8 = 33;
 const CYAN: u8 = 36;
 const GREY: u8 = 90;
 
-pub async fn run(ctx: &Ctx, o: &RunOpts) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     ctx.ui.disable_spinner();
     let cfg = TestFile::load_required()?;
     let dg = saved_dg(ctx, &cfg).await?;
@@ -116,7 +116,7 @@ struct Failure {
 }
 
 struct Runner<'a> {
-    ctx: &'a Ctx,
+    ctx: &'a CommandCtx,
     cfg: TestFile,
     dg: Value,
     sel: Selection,
@@ -150,7 +150,7 @@ fn message_text(v: &Value) -> String {
 }
 
 impl<'a> Runner<'a> {
-    fn new(ctx: &'a Ctx, cfg: TestFile, dg: Value, selected: Option<&str>) -> Runner<'a> {
+    fn new(ctx: &'a CommandCtx, cfg: TestFile, dg: Value, selected: Option<&str>) -> Runner<'a> {
         let mut builder = crate::builder::Options {
             line_control: true,
             ..Default::default()
