@@ -1,4 +1,4 @@
-//! Typed command options. Each command declares its options once with [`options!`]: that
+//! Typed command options. Each command declares its options once with `options!`: that
 //! gives the option table the cli layer builds help, validation and completions from, and a
 //! struct with one typed field per option that the command reads (a misspelt option is a
 //! compile error). [`Opt`] and [`Kind`] describe one option of a table.
