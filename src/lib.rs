@@ -1,9 +1,12 @@
 //! impt: a drop-in successor of the Electric Imp `impt` CLI.
 //!
-//! Data flows one way: `cli` (argument parsing, dispatch) → `commands` (what each command
-//! does) → `api`/`config` (impCentral client, auth/project/test files) → `output` (the only
-//! place that prints). `sim` is a local impCentral-compatible server, `builder` the Squirrel
-//! preprocessor and `watch` the build-run-log loop.
+//! Layers, top to bottom (a module imports only layers below it; see ARCHITECTURE.md):
+//! `cli` (argument parsing, dispatch) → `watch` (the build-run-log loop) → `commands` (what
+//! each command does; `commands::core` what they share) → `sim` (a local
+//! impCentral-compatible server) → `output` (the only place that prints) → `api` (the
+//! impCentral client and the wire vocabulary shared with the sim) → `config` (auth, project
+//! and test files) → `builder` (the Squirrel preprocessor) → `vm` (the Squirrel VM) →
+//! `error`.
 
 pub mod api;
 pub mod builder;

@@ -104,19 +104,6 @@ impl LogStream {
             .map(|_| ())
     }
 
-    /// `DELETE /logstream/{id}/{device}`.
-    pub async fn remove_device(&self, client: &Client, device_id: &str) -> Result<()> {
-        let path = format!(
-            "/logstream/{}/{}",
-            encode_segment(&self.id),
-            encode_segment(device_id)
-        );
-        client
-            .request(Method::DELETE, &path, &[], None, &[])
-            .await
-            .map(|_| ())
-    }
-
     /// The next event; `None` once the stream task has ended and everything was read.
     pub async fn next(&mut self) -> Option<StreamEvent> {
         self.rx.recv().await

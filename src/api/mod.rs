@@ -3,6 +3,7 @@
 //! `types` holds the wire vocabulary shared with the simulator.
 
 pub mod auth;
+pub mod deployments;
 pub mod logstream;
 pub mod types;
 
@@ -284,7 +285,7 @@ impl Client {
         }
         self.hooks.debug(&format!(
             "Doing the request with options:\n{}",
-            crate::output::to_json(&json!({
+            to_json(&json!({
                 "url": url,
                 "method": method.as_str(),
                 "qs": query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>(),
@@ -300,7 +301,7 @@ impl Client {
         let headers = resp.headers().clone();
         let text = resp.text().await.map_err(|e| network_error(&e))?;
         let shown = serde_json::from_str::<Value>(&text)
-            .map(|v| crate::output::to_json(&redact(&v)))
+            .map(|v| to_json(&redact(&v)))
             .unwrap_or_else(|_| text.clone());
         self.hooks.debug(&format!(
             "\nResponse code: {status}\nResponse body: {shown}\n"
@@ -443,6 +444,24 @@ impl Client {
             page += 1;
         }
     }
+}
+
+/// `JSON.stringify(value, null, 2)`: how JSON documents are shown, in traces and output.
+pub fn to_json(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())
+}
+
+/// `POST <collection>/<id>/restart`, or `/conditional_restart`: restarts one device
+/// ([`Entity::Device`]) or every device of a Device Group ([`Entity::DeviceGroup`]).
+pub async fn restart(client: &Client, entity: Entity, id: &str, conditional: bool) -> Result<()> {
+    let action = if conditional {
+        "conditional_restart"
+    } else {
+        "restart"
+    };
+    let path = format!("{}/{}/{action}", entity.collection(), encode_segment(id));
+    client.request(Method::POST, &path, &[], None, &[]).await?;
+    Ok(())
 }
 
 /// Percent-encodes one path segment (names with spaces or slashes used as ids).

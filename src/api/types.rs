@@ -1,15 +1,68 @@
-//! Wire vocabulary shared by the client and the simulator.
+//! Wire vocabulary shared by the client and the simulator: Device Group types, their
+//! predicates and impt names, webhook events and content types, log types.
+
+/// API `type` of a development Device Group.
+pub const DEVELOPMENT: &str = "development_devicegroup";
+/// API `type` of a pre-factory (pre-fixture) Device Group.
+pub const PRE_FACTORY: &str = "pre_factoryfixture_devicegroup";
+/// API `type` of a pre-DUT Device Group.
+pub const PRE_DUT: &str = "pre_dut_devicegroup";
+/// API `type` of a pre-production Device Group.
+pub const PRE_PRODUCTION: &str = "pre_production_devicegroup";
+/// API `type` of a factory (fixture) Device Group.
+pub const FACTORY: &str = "factoryfixture_devicegroup";
+/// API `type` of a DUT Device Group.
+pub const DUT: &str = "dut_devicegroup";
+/// API `type` of a production Device Group.
+pub const PRODUCTION: &str = "production_devicegroup";
 
 /// Device Group types: (impt name, API `type`).
 pub const DG_TYPES: [(&str, &str); 7] = [
-    ("development", "development_devicegroup"),
-    ("pre-factory", "pre_factoryfixture_devicegroup"),
-    ("pre-dut", "pre_dut_devicegroup"),
-    ("pre-production", "pre_production_devicegroup"),
-    ("factory", "factoryfixture_devicegroup"),
-    ("dut", "dut_devicegroup"),
-    ("production", "production_devicegroup"),
+    ("development", DEVELOPMENT),
+    ("pre-factory", PRE_FACTORY),
+    ("pre-dut", PRE_DUT),
+    ("pre-production", PRE_PRODUCTION),
+    ("factory", FACTORY),
+    ("dut", DUT),
+    ("production", PRODUCTION),
 ];
+
+/// Whether `t` is one of the seven Device Group API types.
+pub fn is_dg_type(t: &str) -> bool {
+    DG_TYPES.iter().any(|(_, api)| *api == t)
+}
+
+/// Production and pre-production groups (blessing, `load_code_after_blessing`, region).
+pub fn is_production_type(t: &str) -> bool {
+    t == PRODUCTION || t == PRE_PRODUCTION
+}
+
+/// Factory and pre-factory groups (the ones with production and DUT targets).
+pub fn is_fixture_type(t: &str) -> bool {
+    t == FACTORY || t == PRE_FACTORY
+}
+
+/// DUT and pre-DUT groups.
+pub fn is_dut_type(t: &str) -> bool {
+    t == DUT || t == PRE_DUT
+}
+
+/// The expected (production_target, dut_target) types of a fixture group type.
+pub fn target_types(t: &str) -> Option<(&'static str, &'static str)> {
+    match t {
+        FACTORY => Some((PRODUCTION, DUT)),
+        PRE_FACTORY => Some((PRE_PRODUCTION, PRE_DUT)),
+        _ => None,
+    }
+}
+
+/// `log_type` of log entries from a device in a group of this type.
+pub fn log_type_for(t: Option<&str>) -> &'static str {
+    match t {
+        None | Some(DEVELOPMENT) => "development",
+        _ => "production",
+    }
+}
 
 /// impt names of the Device Group types, in the order of the original's choices list.
 pub const DG_TYPE_NAMES: [&str; 7] = [
@@ -42,7 +95,11 @@ pub const WEBHOOK_MIME: [(&str, &str); 2] = [
     ("urlencoded", "application/x-www-form-urlencoded"),
 ];
 
+/// Webhook events.
 pub const WEBHOOK_EVENTS: [&str; 3] = ["blessing", "blinkup", "deployment"];
+
+/// The MIME types a webhook can send.
+pub const WEBHOOK_CONTENT_TYPES: [&str; 2] = [WEBHOOK_MIME[0].1, WEBHOOK_MIME[1].1];
 
 pub fn webhook_mime_name(mime: &str) -> &'static str {
     WEBHOOK_MIME
@@ -61,5 +118,19 @@ mod tests {
             assert_eq!(dg_type_name(dg_api_type(n).unwrap()), n);
         }
         assert_eq!(dg_type_name("x"), "unknown");
+    }
+
+    #[test]
+    fn predicates_split_the_types() {
+        for (_, t) in DG_TYPES {
+            assert!(is_dg_type(t));
+            let kinds = [is_production_type(t), is_fixture_type(t), is_dut_type(t)];
+            assert!(kinds.iter().filter(|k| **k).count() <= 1, "{t}");
+            assert_eq!(target_types(t).is_some(), is_fixture_type(t));
+        }
+        assert!(!is_dg_type("development"));
+        assert_eq!(target_types(PRE_FACTORY), Some((PRE_PRODUCTION, PRE_DUT)));
+        assert_eq!(log_type_for(Some(DUT)), "production");
+        assert_eq!(log_type_for(None), "development");
     }
 }

@@ -21,9 +21,9 @@ use std::sync::Arc;
 
 use spec::GroupSpec;
 
-use crate::commands::{Args, Ctx};
+use crate::commands::{Args, CommandCtx};
 use crate::error::{ImptError, Result};
-use crate::output::{Mode, Ui};
+use crate::output::{self, Mode, Ui};
 
 /// The version the tool reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -60,7 +60,7 @@ const EXTRA: [(&str, &str); 3] = [
     ),
 ];
 
-async fn dispatch(ctx: &Ctx, group: &str, cmd: &str, args: &Args) -> Result<()> {
+async fn dispatch(ctx: &CommandCtx, group: &str, cmd: &str, args: &Args) -> Result<()> {
     match group {
         "account" => account::run(ctx, cmd, args).await,
         "auth" => auth::run(ctx, cmd, args).await,
@@ -102,7 +102,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
         Some("watch") => return watch::run(&argv[1..]),
         Some("completions") => return completions(&groups, argv.get(1).map(String::as_str)),
         Some("--version") | Some("-v") if argv.len() == 1 => {
-            println!("{VERSION}");
+            output::print_stdout(&format!("{VERSION}\n"));
             return 0;
         }
         _ => {}
@@ -114,7 +114,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
     else {
         let root = parse::root_help(&groups, &EXTRA);
         if help_asked {
-            print!("{root}");
+            output::print_stdout(&root);
             return 0;
         }
         return match first {
@@ -132,7 +132,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
     else {
         let help = parse::group_help(group);
         if help_asked {
-            print!("{help}");
+            output::print_stdout(&help);
             return 0;
         }
         return match second {
@@ -141,7 +141,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
         };
     };
     if help_asked {
-        print!("{}", parse::command_help(cmd));
+        output::print_stdout(&parse::command_help(cmd));
         return 0;
     }
     let args = match parse::parse(cmd, &argv[2..]) {
@@ -164,7 +164,7 @@ fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
             return 1;
         }
     };
-    let ctx = Ctx::new(ui.clone());
+    let ctx = CommandCtx::new(ui.clone());
     let result = rt.block_on(dispatch(&ctx, group, cmd, &args));
     ui.stop_spinner();
     match result {
@@ -185,10 +185,10 @@ fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
 fn completions(groups: &[GroupSpec], shell: Option<&str>) -> i32 {
     use clap_complete::Shell;
     let Some(shell) = shell.and_then(|s| s.parse::<Shell>().ok()) else {
-        eprintln!("Usage: impt completions bash|zsh|fish|powershell|elvish");
+        output::stderr_line("Usage: impt completions bash|zsh|fish|powershell|elvish");
         return 1;
     };
     let mut cmd = parse::clap_tree(groups);
-    clap_complete::generate(shell, &mut cmd, "impt", &mut std::io::stdout());
+    output::completions(shell, &mut cmd);
     0
 }

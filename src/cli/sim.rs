@@ -2,7 +2,6 @@
 
 use crate::sim::{self, AccountSpec, SimConfig};
 use clap::Parser;
-use std::io::Write;
 use std::path::PathBuf;
 
 const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:
@@ -157,15 +156,12 @@ async fn wait_for_signal() {
 pub fn run(args: &[String]) -> i32 {
     let args = match Args::try_parse_from(args) {
         Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
+        Err(e) => return crate::output::clap_error(&e),
     };
     let cfg = match config(args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("impt sim: {e}");
+            crate::output::stderr_line(&format!("impt sim: {e}"));
             return 2;
         }
     };
@@ -175,7 +171,7 @@ pub fn run(args: &[String]) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("impt sim: {e}");
+            crate::output::stderr_line(&format!("impt sim: {e}"));
             return 1;
         }
     };
@@ -183,19 +179,14 @@ pub fn run(args: &[String]) -> i32 {
         let handle = match sim::start(cfg).await {
             Ok(h) => h,
             Err(e) => {
-                eprintln!("impt sim: {e:#}");
+                crate::output::stderr_line(&format!("impt sim: {e:#}"));
                 return 1;
             }
         };
-        {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(
-                out,
-                "impCentral simulator listening on {}",
-                handle.base_url()
-            );
-            let _ = out.flush();
-        }
+        crate::output::print_stdout(&format!(
+            "impCentral simulator listening on {}\n",
+            handle.base_url()
+        ));
         wait_for_signal().await;
         handle.shutdown().await;
         0

@@ -59,10 +59,7 @@ struct Args {
 pub fn run(args: &[String]) -> i32 {
     let a = match Args::try_parse_from(args) {
         Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
+        Err(e) => return crate::output::clap_error(&e),
     };
     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let sim = a.sim.map(|s| {
@@ -93,8 +90,11 @@ pub fn run(args: &[String]) -> i32 {
             tags: a.tags,
             restart,
         },
-        json: a.output == "json",
-        debug: a.output == "debug",
+        mode: match a.output.as_str() {
+            "json" => crate::output::Mode::Json,
+            "debug" => crate::output::Mode::Debug,
+            _ => crate::output::Mode::Default,
+        },
         sim,
     };
     crate::watch::run(opts)

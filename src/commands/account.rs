@@ -1,12 +1,27 @@
 //! `account info|list`.
 
-use super::ident::find_full;
-use super::{display, print_list, Args, Ctx};
+use super::core::ident::find_full;
+use super::core::options::{options, Opt};
+use super::core::{display, print_list, CommandCtx};
 use crate::error::{Entity, Result};
 
-pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
-    let ident = args
-        .str("user")
+options! {
+    /// Options of `account info`.
+    pub struct InfoOpts {
+        user: str = Opt::s("user", 'u', "ACCOUNT_IDENTIFIER", "The account (id, email or username). The current account when not given.").default("me"),
+    }
+}
+
+options! {
+    /// Options of `account list`.
+    pub struct ListOpts {
+    }
+}
+
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
+    let ident = o
+        .user
+        .clone()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "me".into());
     let account = find_full(ctx, Entity::Account, &ident).await?;
@@ -15,7 +30,7 @@ pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn list(ctx: &Ctx, _args: &Args) -> Result<()> {
+pub async fn list(ctx: &CommandCtx, _o: &ListOpts) -> Result<()> {
     let items = ctx.list_all(Entity::Account).await?;
     print_list(ctx, Entity::Account, &items).await
 }

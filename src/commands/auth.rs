@@ -1,10 +1,12 @@
 //! `auth login`, `auth logout`, `auth info`.
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
-use super::{Args, Ctx};
+use super::core::auth_info::info_data;
+use super::core::options::{options, Opt};
+use super::core::CommandCtx;
 use crate::api::auth::{token_from_key, Tokens};
-use crate::config::auth::{self as authcfg, AuthFile, AuthSource, DEFAULT_ENDPOINT};
+use crate::config::auth::{self as authcfg, AuthFile, DEFAULT_ENDPOINT};
 use crate::error::{ConfigKind, ImptError, Result};
 
 fn target(local: bool) -> Result<(std::path::PathBuf, ConfigKind, &'static str)> {
@@ -17,33 +19,53 @@ fn target(local: bool) -> Result<(std::path::PathBuf, ConfigKind, &'static str)>
     }
 }
 
-pub async fn login(ctx: &Ctx, args: &Args) -> Result<()> {
-    if args.has("user") && args.has("lk") {
+options! {
+    /// Options of `auth info`.
+    pub struct InfoOpts {
+    }
+}
+
+options! {
+    /// Options of `auth login`.
+    pub struct LoginOpts {
+        local: flag = Opt::f("local", 'l', "Writes the Local Auth File in the current directory instead of the Global Auth File."),
+        endpoint: str = Opt::s("endpoint", 'e', "endpoint_url", "The impCentral API endpoint; https://api.electricimp.com/v5 when not given."),
+        user: str = Opt::s("user", 'u', "user_id", "The account's user name or email address."),
+        pwd: str = Opt::s0("pwd", 'w', "password", "The account's password. Asked for when --user is given without it."),
+        lk: str = Opt::s("lk", 'k', "login_key_id", "A login key to log in with."),
+        temp: flag = Opt::f("temp", 't', "Saves neither the login key nor the refresh token: the login ends when the access token expires."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Overwrites an existing Auth File without asking."),
+    }
+}
+
+pub async fn login(ctx: &CommandCtx, o: &LoginOpts) -> Result<()> {
+    if o.user.is_some() && o.lk.is_some() {
         return Err(ImptError::msg(
             "Options \"--user\" and \"--lk\" are mutually exclusive.",
         ));
     }
-    if args.has("pwd") && !args.has("user") {
+    if o.pwd.is_some() && o.user.is_none() {
         return Err(ImptError::msg(
             "Options \"--pwd\" and \"--user\" must be specified together.",
         ));
     }
-    let (path, _kind, label) = target(args.flag("local"))?;
-    if path.exists() && !args.flag("confirmed") {
+    let (path, _kind, label) = target(o.local)?;
+    if path.exists() && !o.confirmed {
         ctx.ui.confirm(Some(&format!(
             "The {label} Auth File already exists. It will be overwritten."
         )))?;
     }
-    let endpoint = args
-        .str("endpoint")
+    let endpoint = o
+        .endpoint
+        .clone()
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
     let endpoint = endpoint.trim_end_matches('/').to_string();
     let anon = ctx.anonymous_client(&endpoint);
-    let (tokens, login_key): (Tokens, Option<String>) = if let Some(key) = args.str("lk") {
+    let (tokens, login_key): (Tokens, Option<String>) = if let Some(key) = o.lk.clone() {
         (token_from_key(&anon, &key).await?, Some(key))
     } else {
-        let (user, pwd) = match args.str("user") {
-            Some(u) => (u, args.str("pwd")),
+        let (user, pwd) = match o.user.clone() {
+            Some(u) => (u, o.pwd.clone()),
             None => match ctx.ui.choose(
                 "Choose authentication method:",
                 &["User/Password", "Login Key"],
@@ -52,7 +74,7 @@ pub async fn login(ctx: &Ctx, args: &Args) -> Result<()> {
                 _ => {
                     let key = ctx.ui.prompt("Login Key", true)?;
                     let t = token_from_key(&anon, &key).await?;
-                    return finish(ctx, args, &path, label, &endpoint, t, Some(key));
+                    return finish(ctx, o, &path, label, &endpoint, t, Some(key));
                 }
             },
         };
@@ -61,23 +83,23 @@ pub async fn login(ctx: &Ctx, args: &Args) -> Result<()> {
             None => ctx.ui.prompt("password", true)?,
         };
         (
-            super::context::password_login(ctx, &anon, &user, &pwd).await?,
+            super::core::context::password_login(ctx, &anon, &user, &pwd).await?,
             None,
         )
     };
-    finish(ctx, args, &path, label, &endpoint, tokens, login_key)
+    finish(ctx, o, &path, label, &endpoint, tokens, login_key)
 }
 
 fn finish(
-    ctx: &Ctx,
-    args: &Args,
+    ctx: &CommandCtx,
+    o: &LoginOpts,
     path: &std::path::Path,
     label: &str,
     endpoint: &str,
     t: Tokens,
     key: Option<String>,
 ) -> Result<()> {
-    let temp = args.flag("temp");
+    let temp = o.temp;
     let file = AuthFile::new(
         endpoint,
         &t.access_token,
@@ -91,8 +113,15 @@ fn finish(
     Ok(())
 }
 
-pub async fn logout(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (path, kind, label) = target(args.flag("local"))?;
+options! {
+    /// Options of `auth logout`.
+    pub struct LogoutOpts {
+        local: flag = Opt::f("local", 'l', "Deletes the Local Auth File instead of the Global Auth File."),
+    }
+}
+
+pub async fn logout(ctx: &CommandCtx, o: &LogoutOpts) -> Result<()> {
+    let (path, kind, label) = target(o.local)?;
     if !path.exists() {
         return Err(ImptError::AuthFileNotFound(kind));
     }
@@ -105,96 +134,7 @@ pub async fn logout(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The `Auth` block of `auth info` and `project info --full`. Partial data is printed before
-/// an error when the context is a concrete file.
-pub async fn info_data(ctx: &Ctx) -> Result<Value> {
-    let source = authcfg::resolve()?;
-    let mut m = Map::new();
-    let (auth_type, endpoint, refreshable, login_key, expires_at) = match &source {
-        AuthSource::File { kind, file, path } => {
-            let t = match kind {
-                ConfigKind::LocalAuth => "Local Auth file".to_string(),
-                ConfigKind::Auth => format!(
-                    "Auth file path: {}",
-                    path.parent()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default()
-                ),
-                _ => "Global Auth file".to_string(),
-            };
-            (
-                t,
-                file.endpoint().to_string(),
-                file.login_key().is_some() || file.refresh_token().is_some(),
-                file.login_key().is_some(),
-                Some(file.expires_at().to_string()),
-            )
-        }
-        AuthSource::Env {
-            endpoint,
-            login_key,
-            ..
-        } => (
-            "Environment variables".to_string(),
-            endpoint.clone(),
-            true,
-            login_key.is_some(),
-            None,
-        ),
-    };
-    m.insert("Auth type".into(), json!(auth_type));
-    m.insert("impCentral API endpoint".into(), json!(endpoint));
-    m.insert("Access token auto refresh".into(), json!(refreshable));
-    let mut expired = false;
-    if refreshable {
-        m.insert(
-            "Login method".into(),
-            json!(if login_key {
-                "Login Key"
-            } else {
-                "User/Password"
-            }),
-        );
-    } else if let Some(at) = expires_at {
-        let left = chrono::DateTime::parse_from_rfc3339(&at)
-            .map(|t| (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds())
-            .unwrap_or(-1);
-        expired = chrono::DateTime::parse_from_rfc3339(&at).map_or(true, |t| {
-            t.with_timezone(&chrono::Utc) <= chrono::Utc::now()
-        });
-        m.insert(
-            "Access token".into(),
-            json!(if expired {
-                "expired".to_string()
-            } else {
-                format!("expires in {} minutes", left / 60)
-            }),
-        );
-    }
-    if !expired {
-        match ctx.me().await {
-            Ok(me) => {
-                let a = |k: &str| {
-                    me.pointer(&format!("/attributes/{k}"))
-                        .cloned()
-                        .unwrap_or(json!(""))
-                };
-                m.insert("Username".into(), a("username"));
-                m.insert("Email".into(), a("email"));
-                m.insert("Account id".into(), json!(crate::api::id_of(me)));
-            }
-            Err(e) => {
-                if matches!(source, AuthSource::File { .. }) {
-                    ctx.ui.result(&json!({ "Auth": m }));
-                }
-                return Err(e);
-            }
-        }
-    }
-    Ok(Value::Object(m))
-}
-
-pub async fn info(ctx: &Ctx) -> Result<()> {
+pub async fn info(ctx: &CommandCtx) -> Result<()> {
     let data = info_data(ctx).await?;
     ctx.ui.result(&json!({ "Auth": data }));
     Ok(())

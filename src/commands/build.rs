@@ -4,28 +4,35 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::delete::DeletePlan;
-use super::display::{self, short};
-use super::ident::{dg_or_project, find, find_as, project_dg};
-use super::listing::{dg_types, id_filters, list, Filter};
-use super::restart::restart_dg;
-use super::{print_list, print_updated, Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::display::{self, short};
+use super::core::ident::{dg_or_project, find, find_as, project_dg};
+use super::core::listing::{dg_types, id_filters, list, Filter};
+use super::core::options::{options, Opt};
+use super::core::restart::restart_dg;
+use super::core::{print_list, print_updated, CommandCtx};
+use crate::api::types::DG_TYPE_NAMES;
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
 use crate::builder::SourcePos;
 use crate::config::project::ProjectFile;
 use crate::error::{Entity, ImptError, Result};
 
-/// Reads a source file for a deployment, running the Builder preprocessor when the file
-/// contains Builder directives (`@include`, `@set`, `@if`, …).
-///
-/// BUILDER SWITCH-OVER POINT: the one place deployments meet `crate::builder`.
-/// Callers bypass it with `--no-preprocess` (they read the file verbatim).
-pub fn read_source(path: &Path) -> Result<String> {
-    Ok(read_mapped(path, false)?.0)
+fn dg_opt() -> Opt {
+    Opt::s(
+        "dg",
+        'g',
+        "DEVICE_GROUP_IDENTIFIER",
+        "The Device Group the build is created for. Default: the Device Group of the Project.",
+    )
 }
 
-/// The code to deploy from `path` (preprocessed when it has Builder directives, unless
-/// `verbatim`) and, for each of its lines, the file and line it came from.
+fn build_opt(desc: &'static str) -> Opt {
+    Opt::s("build", 'b', "BUILD_IDENTIFIER", desc)
+}
+
+/// The code to deploy from `path` (preprocessed when it has Builder directives such as
+/// `@include`, `@set`, `@if`, unless `verbatim`: `--no-preprocess`) and, for each of its
+/// lines, the file and line it came from. The one place deployments meet `crate::builder`.
 fn read_mapped(path: &Path, verbatim: bool) -> Result<(String, Vec<SourcePos>)> {
     let text = read_verbatim(path)?;
     if verbatim || !crate::builder::has_directives(&text) {
@@ -84,7 +91,7 @@ fn read_verbatim(path: &Path) -> Result<String> {
 /// The build of the option (`find`, or `find_full` for info-type commands), else the current
 /// deployment of the Project's Device Group. Returns the entity and its identifier to show.
 pub async fn build_or_project(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     option: Option<String>,
     full: bool,
 ) -> Result<(Value, String)> {
@@ -111,8 +118,11 @@ pub async fn build_or_project(
 
 /// The device and agent file names of an option pair, the Project's names filling the gaps
 /// (the Project File is only read when an option is missing).
-fn file_names(ctx: &Ctx, args: &Args) -> Result<(Option<String>, Option<String>)> {
-    let (device, agent) = (args.str("device-file"), args.str("agent-file"));
+fn file_names(
+    ctx: &CommandCtx,
+    device: Option<String>,
+    agent: Option<String>,
+) -> Result<(Option<String>, Option<String>)> {
     if device.is_some() && agent.is_some() {
         return Ok((device, agent));
     }
@@ -128,9 +138,9 @@ fn file_names(ctx: &Ctx, args: &Args) -> Result<(Option<String>, Option<String>)
 
 /// Device and agent code of `build deploy|run` (file notes and existence checks first), and
 /// their line maps.
-fn sources(ctx: &Ctx, args: &Args) -> Result<(String, String, [Vec<SourcePos>; 2])> {
-    let verbatim = args.flag("no-preprocess");
-    let (device, agent) = file_names(ctx, args)?;
+fn sources(ctx: &CommandCtx, o: &DeployOpts) -> Result<(String, String, [Vec<SourcePos>; 2])> {
+    let verbatim = o.no_preprocess;
+    let (device, agent) = file_names(ctx, o.device_file.clone(), o.agent_file.clone())?;
     let mut out = Vec::new();
     let mut maps = Vec::new();
     for (opt, name, kind) in [
@@ -166,19 +176,14 @@ fn sources(ctx: &Ctx, args: &Args) -> Result<(String, String, [Vec<SourcePos>; 2
 }
 
 /// `POST /deployments` for a Device Group; prints `Deployment "<id>" is created successfully.`
-async fn create_deployment(ctx: &Ctx, dg: &Value, attrs: Map<String, Value>) -> Result<Value> {
+async fn create_deployment(
+    ctx: &CommandCtx,
+    dg: &Value,
+    attrs: Map<String, Value>,
+) -> Result<Value> {
     let dg_type = dg.get("type").and_then(Value::as_str).unwrap_or("");
-    let body = json!({"data": {
-        "type": "deployment",
-        "attributes": attrs,
-        "relationships": {"devicegroup": {"type": dg_type, "id": id_of(dg)}}
-    }});
-    let doc = ctx
-        .client()
-        .await?
-        .post("/deployments", &body)
-        .await?
-        .unwrap_or_default();
+    let doc =
+        crate::api::deployments::create(ctx.client().await?, dg_type, id_of(dg), attrs).await?;
     ctx.invalidate();
     crate::output::errors::print_warnings(&ctx.ui, &doc);
     let data = doc.get("data").cloned().unwrap_or(Value::Null);
@@ -190,29 +195,43 @@ async fn create_deployment(ctx: &Ctx, dg: &Value, attrs: Map<String, Value>) -> 
 }
 
 /// The attributes of a new deployment from the options of deploy/run.
-fn deploy_attrs(args: &Args, device: String, agent: String) -> Map<String, Value> {
+fn deploy_attrs(o: &DeployOpts, device: String, agent: String) -> Map<String, Value> {
     let mut attrs = Map::new();
     attrs.insert("device_code".into(), json!(device));
     attrs.insert("agent_code".into(), json!(agent));
-    if let Some(d) = args.str("descr") {
+    if let Some(d) = o.descr.clone() {
         attrs.insert("description".into(), json!(d));
     }
-    if let Some(o) = args.str("origin") {
-        attrs.insert("origin".into(), json!(o));
+    if let Some(origin) = o.origin.clone() {
+        attrs.insert("origin".into(), json!(origin));
     }
-    if let Some(f) = args.opt_bool("flagged") {
+    if let Some(f) = o.flagged {
         attrs.insert("flagged".into(), json!(f));
     }
-    if args.has("tag") {
-        attrs.insert("tags".into(), json!(args.strs("tag")));
+    if !o.tag.is_empty() {
+        attrs.insert("tags".into(), json!(o.tag));
     }
     attrs
 }
 
-pub async fn deploy(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (device, agent, maps) = sources(ctx, args)?;
-    let (dg, _) = dg_or_project(ctx, args.str("dg")).await?;
-    let data = create_deployment(ctx, &dg, deploy_attrs(args, device, agent))
+options! {
+    /// Options of `build deploy`.
+    pub struct DeployOpts {
+        dg: str = dg_opt(),
+        device_file: str = Opt::s("device-file", 'x', "device_file", "The file with the device source code. Default: the Project's device file; without one, empty device code is deployed."),
+        agent_file: str = Opt::s("agent-file", 'y', "agent_file", "The file with the agent source code. Default: the Project's agent file; without one, empty agent code is deployed."),
+        descr: str = Opt::s0("descr", 's', "build_description", "Description of the build."),
+        origin: str = Opt::s0("origin", 'o', "origin", "Free-form origin of the build."),
+        tag: strs = Opt::a("tag", 't', "tag", "A tag of the build. Repeatable."),
+        flagged: opt_bool = Opt::b("flagged", 'f', "Sets the \"flagged\" attribute of the build (flagged builds cannot be deleted). Sent only when given."),
+        no_preprocess: flag = Opt::f("no-preprocess", 'P', "Deploys the source files as they are, without running the Builder preprocessor on files that contain Builder directives (impt-rs extension).").long_only(),
+    }
+}
+
+pub async fn deploy(ctx: &CommandCtx, o: &DeployOpts) -> Result<()> {
+    let (device, agent, maps) = sources(ctx, o)?;
+    let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
+    let data = create_deployment(ctx, &dg, deploy_attrs(o, device, agent))
         .await
         .map_err(|e| map_compile_errors(e, &maps))?;
     ctx.ui.result(&short(Entity::Deployment, &data));
@@ -226,15 +245,48 @@ fn created_at(v: &Value) -> i64 {
         .unwrap_or(0)
 }
 
-pub async fn run(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (device, agent, maps) = sources(ctx, args)?;
-    let (dg, _) = dg_or_project(ctx, args.str("dg")).await?;
-    let build = create_deployment(ctx, &dg, deploy_attrs(args, device, agent))
+options! {
+    /// Options of `build run`.
+    pub struct RunOpts {
+        dg: str = dg_opt(),
+        device_file: str = Opt::s("device-file", 'x', "device_file", "The file with the device source code. Default: the Project's device file; without one, empty device code is deployed."),
+        agent_file: str = Opt::s("agent-file", 'y', "agent_file", "The file with the agent source code. Default: the Project's agent file; without one, empty agent code is deployed."),
+        descr: str = Opt::s0("descr", 's', "build_description", "Description of the build."),
+        origin: str = Opt::s0("origin", 'o', "origin", "Free-form origin of the build."),
+        tag: strs = Opt::a("tag", 't', "tag", "A tag of the build. Repeatable."),
+        flagged: opt_bool = Opt::b("flagged", 'f', "Sets the \"flagged\" attribute of the build (flagged builds cannot be deleted). Sent only when given."),
+        conditional: flag = Opt::f("conditional", 'c', "Restarts the devices conditionally: devices already running a supported build only get a notification."),
+        log: flag = Opt::f("log", 'l', "After the restart, streams the logs of the Device Group's devices until Ctrl-C."),
+        no_preprocess: flag = Opt::f("no-preprocess", 'P', "Deploys the source files as they are, without running the Builder preprocessor on files that contain Builder directives (impt-rs extension).").long_only(),
+    }
+}
+
+impl RunOpts {
+    /// The options `build run` shares with `build deploy`.
+    fn deploy(&self) -> DeployOpts {
+        DeployOpts {
+            dg: self.dg.clone(),
+            device_file: self.device_file.clone(),
+            agent_file: self.agent_file.clone(),
+            descr: self.descr.clone(),
+            origin: self.origin.clone(),
+            tag: self.tag.clone(),
+            flagged: self.flagged,
+            no_preprocess: self.no_preprocess,
+        }
+    }
+}
+
+pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
+    let d = o.deploy();
+    let (device, agent, maps) = sources(ctx, &d)?;
+    let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
+    let build = create_deployment(ctx, &dg, deploy_attrs(&d, device, agent))
         .await
         .map_err(|e| map_compile_errors(e, &maps))?;
     let build_id = id_of(&build).to_string();
     // The Device Group again, as `dg update --min-supported-deployment <new build>` does it.
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let dg_id = id_of(&dg).to_string();
     if rel_id(&build, "devicegroup") != Some(dg_id.as_str()) {
         return Err(ImptError::msg(format!(
@@ -265,7 +317,7 @@ pub async fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         "Min supported Deployment for Device Group \"{ident}\" is updated successfully."
     ));
     let mut attrs = Map::new();
-    if let Some(d) = args.str("descr") {
+    if let Some(d) = o.descr.clone() {
         attrs.insert("description".into(), json!(d));
     }
     let dg_type = dg.get("type").and_then(Value::as_str).unwrap_or("");
@@ -279,32 +331,44 @@ pub async fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     ctx.ui.info(&format!(
         "Device Group \"{ident}\" is updated successfully."
     ));
-    let devices = restart_dg(ctx, &dg, &ident, args.flag("conditional")).await?;
-    if args.flag("log") && !devices.is_empty() {
+    let devices = restart_dg(ctx, &dg, &ident, o.conditional).await?;
+    if o.log && !devices.is_empty() {
         ctx.ui
             .info(&format!("Deployment \"{build_id}\" is run successfully."));
         let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
-        return super::log::stream_devices(ctx, &ids).await;
+        return super::core::stream::stream_devices(ctx, &ids).await;
     }
     ctx.ui.json_empty();
     Ok(())
 }
 
-pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (build, ident) = build_or_project(ctx, args.str("build"), true).await?;
+options! {
+    /// Options of `build get`.
+    pub struct GetOpts {
+        build: str = build_opt("The build. Default: the current build of the Project's Device Group."),
+        device_file: str = Opt::s("device-file", 'x', "device_file", "The file to write the device code to. Default: the Project's device file."),
+        agent_file: str = Opt::s("agent-file", 'y', "agent_file", "The file to write the agent code to. Default: the Project's agent file."),
+        device_only: flag = Opt::f("device-only", 'i', "Downloads the device code only."),
+        agent_only: flag = Opt::f("agent-only", 'j', "Downloads the agent code only."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Overwrites existing files without asking for confirmation."),
+    }
+}
+
+pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
+    let (build, ident) = build_or_project(ctx, o.build.clone(), true).await?;
     let project = ctx.project()?;
-    let device_file = args.str("device-file").or_else(|| {
+    let device_file = o.device_file.clone().or_else(|| {
         project
             .as_ref()
             .and_then(|p| p.device_file().map(str::to_string))
     });
-    let agent_file = args.str("agent-file").or_else(|| {
+    let agent_file = o.agent_file.clone().or_else(|| {
         project
             .as_ref()
             .and_then(|p| p.agent_file().map(str::to_string))
     });
-    let device_only = args.flag("device-only");
-    let agent_only = args.flag("agent-only");
+    let device_only = o.device_only;
+    let agent_only = o.agent_only;
     if device_file.is_none() && !agent_only {
         return Err(ImptError::msg(
             "Option \"--device-file\" must be specified.",
@@ -329,7 +393,7 @@ pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
         .filter(|(f, _)| Path::new(f).exists())
         .map(|(f, _)| f.as_str())
         .collect();
-    if !existing.is_empty() && !args.flag("confirmed") {
+    if !existing.is_empty() && !o.confirmed {
         ctx.ui.confirm(Some(&format!(
             "Source file(s) {} already exist. They will be overwritten.",
             existing.join(", ")
@@ -348,38 +412,44 @@ pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (build, _) = build_or_project(ctx, args.str("build"), true).await?;
+options! {
+    /// Options of `build info`.
+    pub struct InfoOpts {
+        build: str = build_opt("The build. Default: the current build of the Project's Device Group."),
+    }
+}
+
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
+    let (build, _) = build_or_project(ctx, o.build.clone(), true).await?;
     ctx.ui
         .result(&display::info(ctx, Entity::Deployment, &build).await?);
     Ok(())
 }
 
 /// The builds of `build list` (and `build cleanup`): server-side then client-side filters.
-async fn list_builds(ctx: &Ctx, args: &Args) -> Result<Vec<Value>> {
+async fn list_builds(ctx: &CommandCtx, o: &ListOpts) -> Result<Vec<Value>> {
     let mut filters = id_filters(
         ctx,
-        args,
         &[
-            ("owner", "owner.id", Entity::Account),
-            ("product", "product.id", Entity::Product),
-            ("dg", "devicegroup.id", Entity::DeviceGroup),
+            (&o.owner, "owner.id", Entity::Account),
+            (&o.product, "product.id", Entity::Product),
+            (&o.dg, "devicegroup.id", Entity::DeviceGroup),
         ],
     )
     .await?;
-    if args.has("sha") {
+    if !o.sha.is_empty() {
         filters.push(Filter {
             name: "sha",
-            values: args.strs("sha"),
+            values: o.sha.clone(),
         });
     }
-    if args.has("tag") {
+    if !o.tag.is_empty() {
         filters.push(Filter {
             name: "tags",
-            values: args.strs("tag"),
+            values: o.tag.clone(),
         });
     }
-    let (flagged, unflagged) = (args.flag("flagged"), args.flag("unflagged"));
+    let (flagged, unflagged) = (o.flagged, o.unflagged);
     if flagged != unflagged {
         filters.push(Filter {
             name: "flagged",
@@ -387,33 +457,60 @@ async fn list_builds(ctx: &Ctx, args: &Args) -> Result<Vec<Value>> {
         });
     }
     let mut items = list(ctx, Entity::Deployment, &filters).await?;
-    if args.has("dg-type") {
-        let types = dg_types(args);
+    if !o.dg_type.is_empty() {
+        let types = dg_types(&o.dg_type);
         items.retain(|b| rel_type(b, "devicegroup").is_some_and(|t| types.iter().any(|x| x == t)));
     }
-    let (non_zombie, zombie) = (args.flag("non-zombie"), args.flag("zombie"));
+    let (non_zombie, zombie) = (o.non_zombie, o.zombie);
     if non_zombie != zombie {
         items.retain(|b| rel_id(b, "devicegroup").is_some() == non_zombie);
     }
     Ok(items)
 }
 
-pub async fn list_cmd(ctx: &Ctx, args: &Args) -> Result<()> {
-    let items = list_builds(ctx, args).await?;
+options! {
+    /// Options of `build list`.
+    pub struct ListOpts {
+        owner: strs = Opt::a("owner", 'o', "ACCOUNT_IDENTIFIER", "Lists builds of this owner only. Repeatable."),
+        product: strs = Opt::a("product", 'p', "PRODUCT_IDENTIFIER", "Lists builds of this Product only. Repeatable."),
+        dg: strs = Opt::a("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "Lists builds of this Device Group only. Repeatable."),
+        dg_type: strs = Opt::a("dg-type", 'y', "DEVICE_GROUP_TYPE", "Lists builds of Device Groups of this type only. Repeatable.").choices(&DG_TYPE_NAMES),
+        sha: strs = Opt::a("sha", 's', "deployment_sha", "Lists builds with this SHA only. Repeatable."),
+        tag: strs = Opt::a("tag", 't', "tag", "Lists builds with this tag only. Repeatable."),
+        flagged: flag = Opt::f("flagged", 'f', "Lists flagged builds only."),
+        unflagged: flag = Opt::f("unflagged", 'u', "Lists unflagged builds only."),
+        non_zombie: flag = Opt::f("non-zombie", 'n', "Lists builds that belong to a Device Group only."),
+        zombie: flag = Opt::f("zombie", 'm', "Lists builds whose Device Group was deleted only."),
+    }
+}
+
+pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
+    let items = list_builds(ctx, o).await?;
     print_list(ctx, Entity::Deployment, &items).await
 }
 
-pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (build, ident) = build_or_project(ctx, args.str("build"), false).await?;
+options! {
+    /// Options of `build update`.
+    pub struct UpdateOpts {
+        build: str = build_opt("The build. Default: the current build of the Project's Device Group."),
+        descr: str = Opt::s0("descr", 's', "build_description", "New description of the build."),
+        tag: strs = Opt::a("tag", 't', "tag", "A tag to add. Repeatable."),
+        remove_tag: strs = Opt::a("remove-tag", 'r', "tag", "A tag to remove. Repeatable."),
+        flagged: opt_bool = Opt::b("flagged", 'f', "Sets or clears the \"flagged\" attribute."),
+    }
+}
+
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
+    let (build, ident) = build_or_project(ctx, o.build.clone(), false).await?;
     let id = id_of(&build).to_string();
     let mut attrs = Map::new();
-    if let Some(d) = args.str("descr") {
+    if let Some(d) = o.descr.clone() {
         attrs.insert("description".into(), json!(d));
     }
-    if let Some(f) = args.opt_bool("flagged") {
+    if let Some(f) = o.flagged {
         attrs.insert("flagged".into(), json!(f));
     }
-    if args.has("tag") || args.has("remove-tag") {
+    if !o.tag.is_empty() || !o.remove_tag.is_empty() {
         let current = ctx.get(Entity::Deployment, &id).await?.unwrap_or(build);
         let mut tags: Vec<String> = attr(&current, "tags")
             .and_then(Value::as_array)
@@ -423,12 +520,12 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
                     .collect()
             })
             .unwrap_or_default();
-        for r in args.strs("remove-tag") {
+        for r in o.remove_tag.clone() {
             if let Some(i) = tags.iter().position(|t| *t == r) {
                 tags.remove(i);
             }
         }
-        for t in args.strs("tag") {
+        for t in o.tag.clone() {
             if !tags.contains(&t) {
                 tags.push(t);
             }
@@ -446,14 +543,23 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn copy(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (src, ident) = build_or_project(ctx, args.str("build"), true).await?;
-    let (dg, _) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `build copy`.
+    pub struct CopyOpts {
+        build: str = build_opt("The build to copy. Default: the current build of the Project's Device Group."),
+        dg: str = Opt::s("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "The Device Group the copy is created in.").req(),
+        all: flag = Opt::f("all", 'a', "Also copies the description, origin, tags and \"flagged\" attribute."),
+    }
+}
+
+pub async fn copy(ctx: &CommandCtx, o: &CopyOpts) -> Result<()> {
+    let (src, ident) = build_or_project(ctx, o.build.clone(), true).await?;
+    let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let mut attrs = Map::new();
     for a in ["device_code", "agent_code"] {
         attrs.insert(a.into(), json!(attr_str(&src, a).unwrap_or("")));
     }
-    if args.flag("all") {
+    if o.all {
         for a in ["description", "origin", "tags", "flagged"] {
             if let Some(v) = attr(&src, a).filter(|v| !v.is_null()) {
                 attrs.insert(a.into(), v.clone());
@@ -469,8 +575,17 @@ pub async fn copy(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
-    let ident = args.str("build").unwrap_or_default();
+options! {
+    /// Options of `build delete`.
+    pub struct DeleteOpts {
+        build: str = build_opt("The build to delete.").req(),
+        force: flag = Opt::f("force", 'f', "Deletes the build even when it is flagged (unflags it first)."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
+    }
+}
+
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
+    let ident = o.build.clone().unwrap_or_default();
     let build = find(ctx, Entity::Deployment, &ident).await?;
     let build = ctx
         .get(Entity::Deployment, id_of(&build))
@@ -490,28 +605,35 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
         }
     }
     let mut plan = DeletePlan::default();
-    if args.flag("force") && is_flagged(&build) {
+    if o.force && is_flagged(&build) {
         plan.unflag_named(build.clone(), &ident);
     }
     plan.entity(Entity::Deployment, build, ident);
-    plan.run(ctx, args.flag("confirmed")).await
+    plan.run(ctx, o.confirmed).await
 }
 
 fn is_flagged(b: &Value) -> bool {
     attr(b, "flagged").and_then(Value::as_bool) == Some(true)
 }
 
-pub async fn cleanup(ctx: &Ctx, args: &Args) -> Result<()> {
-    let mut pairs: Vec<(&str, Option<&str>)> = vec![("zombie", None)];
-    let product = args.str("product");
-    if let Some(p) = product.as_deref() {
-        pairs.push(("product", Some(p)));
+options! {
+    /// Options of `build cleanup`.
+    pub struct CleanupOpts {
+        product: str = Opt::s("product", 'p', "PRODUCT_IDENTIFIER", "Only deletes the zombie builds of this Product."),
+        unflag: flag = Opt::f("unflag", 'u', "Also deletes flagged zombie builds, unflagging them first."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
     }
-    let unflag = args.flag("unflag");
-    if !unflag {
-        pairs.push(("unflagged", None));
-    }
-    let builds = list_builds(ctx, &Args::from_pairs(&pairs)).await?;
+}
+
+pub async fn cleanup(ctx: &CommandCtx, o: &CleanupOpts) -> Result<()> {
+    let unflag = o.unflag;
+    let zombies = ListOpts {
+        zombie: true,
+        product: o.product.clone().into_iter().collect(),
+        unflagged: !unflag,
+        ..Default::default()
+    };
+    let builds = list_builds(ctx, &zombies).await?;
     if builds.is_empty() {
         ctx.ui.info("No Deployments are found.");
         ctx.ui.json_empty();
@@ -525,18 +647,26 @@ pub async fn cleanup(ctx: &Ctx, args: &Args) -> Result<()> {
         let id = id_of(&b).to_string();
         plan.entity(Entity::Deployment, b, id);
     }
-    plan.run(ctx, args.flag("confirmed")).await
+    plan.run(ctx, o.confirmed).await
+}
+
+options! {
+    /// Options of `build preprocess`.
+    pub struct PreprocessOpts {
+        var: strs = Opt::a("var", 'D', "NAME=VALUE", "A Builder variable. Repeatable."),
+        lines: flag = Opt::f("lines", 'l', "Adds #line directives naming the source file and line of each part."),
+    }
 }
 
 /// `build preprocess FILE [--var NAME=VALUE]... [--lines]`: the expanded code, printed raw
 /// (json mode: `{"code", "files", "warnings"}`).
-pub fn preprocess(ctx: &Ctx, args: &Args) -> Result<()> {
-    let file = args.positional.clone().unwrap_or_default();
+pub fn preprocess(ctx: &CommandCtx, file: &str, o: &PreprocessOpts) -> Result<()> {
+    let file = file.to_string();
     let mut opts = crate::builder::Options {
-        line_control: args.flag("lines"),
+        line_control: o.lines,
         ..Default::default()
     };
-    for var in args.strs("var") {
+    for var in o.var.clone() {
         let Some((name, value)) = var.split_once('=').filter(|(n, _)| !n.is_empty()) else {
             return Err(ImptError::msg(format!(
                 "Option \"--var\" must be NAME=VALUE, not \"{var}\"."

@@ -2,78 +2,81 @@
 
 use serde_json::{json, Value};
 
-use super::delete::DeletePlan;
-use super::ident::{dg_or_project, find, find_full};
-use super::listing::{dg_type_filter, id_filters, list as list_filtered};
-use super::{display, print_list, print_updated, Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::devices::change_devices;
+use super::core::ident::{dg_or_project, find, find_full};
+use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
+use super::core::options::{options, Opt};
+use super::core::{display, print_list, print_updated, CommandCtx};
+use crate::api::types::DG_TYPE_NAMES;
 use crate::api::{attr, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 
+fn device_opt() -> Opt {
+    Opt::s(
+        "device",
+        'd',
+        "DEVICE_IDENTIFIER",
+        "The Device: its id, MAC address, agent id or name.",
+    )
+    .req()
+}
+
 /// The device of `--device`, and the identifier as typed.
-async fn device_opt(ctx: &Ctx, args: &Args) -> Result<(Value, String)> {
-    let ident = args.str("device").unwrap_or_default();
+async fn find_device(ctx: &CommandCtx, device: &Option<String>) -> Result<(Value, String)> {
+    let ident = device.clone().unwrap_or_default();
     if ident.is_empty() {
         return Err(ImptError::NoIdentifier(Entity::Device));
     }
     Ok((find(ctx, Entity::Device, &ident).await?, ident))
 }
 
-/// `{"data": [{"type": "device", "id": …}, …]}` for the devices relationship endpoints.
-pub fn devices_body(ids: &[&str]) -> Value {
-    json!({ "data": ids.iter().map(|id| json!({"type": "device", "id": id})).collect::<Vec<_>>() })
+options! {
+    /// Options of `device info`.
+    pub struct InfoOpts {
+        device: str = device_opt(),
+    }
 }
 
-/// `POST` (assign) or `DELETE` (unassign) on `/devicegroups/{dg}/relationships/devices`.
-pub async fn change_devices(
-    ctx: &Ctx,
-    method: reqwest::Method,
-    dg_id: &str,
-    ids: &[&str],
-    headers: &[(&str, String)],
-) -> Result<()> {
-    ctx.client()
-        .await?
-        .request(
-            method,
-            &format!(
-                "/devicegroups/{}/relationships/devices",
-                encode_segment(dg_id)
-            ),
-            &[],
-            Some(&devices_body(ids)),
-            headers,
-        )
-        .await?;
-    ctx.invalidate();
-    Ok(())
-}
-
-pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
-    let ident = args.str("device").unwrap_or_default();
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
+    let ident = o.device.clone().unwrap_or_default();
     let device = find_full(ctx, Entity::Device, &ident).await?;
     ctx.ui
         .result(&display::info(ctx, Entity::Device, &device).await?);
     Ok(())
 }
 
-pub async fn list(ctx: &Ctx, args: &Args) -> Result<()> {
+options! {
+    /// Options of `device list`.
+    pub struct ListOpts {
+        owner: strs = Opt::a("owner", 'o', "ACCOUNT_IDENTIFIER", "Only Devices owned by this account. Repeatable."),
+        product: strs = Opt::a("product", 'p', "PRODUCT_IDENTIFIER", "Only Devices assigned to Device Groups of this Product. Repeatable."),
+        dg: strs = Opt::a("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "Only Devices assigned to this Device Group. Repeatable."),
+        dg_type: strs = Opt::a("dg-type", 'y', "device_group_type", "Only Devices assigned to Device Groups of this type. Repeatable.").choices(&DG_TYPE_NAMES),
+        unassigned: flag = Opt::f("unassigned", 'u', "Only Devices not assigned to any Device Group."),
+        assigned: flag = Opt::f("assigned", 'a', "Only Devices assigned to a Device Group."),
+        online: flag = Opt::f("online", 'n', "Only Devices that are online."),
+        offline: flag = Opt::f("offline", 'f', "Only Devices that are offline."),
+    }
+}
+
+pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let mut filters = id_filters(
         ctx,
-        args,
         &[
-            ("owner", "owner.id", Entity::Account),
-            ("product", "product.id", Entity::Product),
-            ("dg", "devicegroup.id", Entity::DeviceGroup),
+            (&o.owner, "owner.id", Entity::Account),
+            (&o.product, "product.id", Entity::Product),
+            (&o.dg, "devicegroup.id", Entity::DeviceGroup),
         ],
     )
     .await?;
-    filters.extend(dg_type_filter(args, "devicegroup.type"));
+    filters.extend(dg_type_filter(&o.dg_type, "devicegroup.type"));
     let mut items = list_filtered(ctx, Entity::Device, &filters).await?;
-    let (assigned, unassigned) = (args.flag("assigned"), args.flag("unassigned"));
+    let (assigned, unassigned) = (o.assigned, o.unassigned);
     if assigned != unassigned {
         items.retain(|d| rel_id(d, "devicegroup").is_some() == assigned);
     }
-    let (online, offline) = (args.flag("online"), args.flag("offline"));
+    let (online, offline) = (o.online, o.offline);
     if online != offline {
         items.retain(|d| {
             (attr(d, "device_online").and_then(Value::as_bool) == Some(true)) == online
@@ -82,9 +85,18 @@ pub async fn list(ctx: &Ctx, args: &Args) -> Result<()> {
     print_list(ctx, Entity::Device, &items).await
 }
 
-pub async fn assign(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (device, ident) = device_opt(ctx, args).await?;
-    let (dg, dg_ident) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `device assign`.
+    pub struct AssignOpts {
+        device: str = device_opt(),
+        dg: str = Opt::s("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "The Device Group to assign the Device to. Default: the Device Group of the Project."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Reassigns without asking for confirmation."),
+    }
+}
+
+pub async fn assign(ctx: &CommandCtx, o: &AssignOpts) -> Result<()> {
+    let (device, ident) = find_device(ctx, &o.device).await?;
+    let (dg, dg_ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let current = rel_id(&device, "devicegroup");
     if current == Some(id_of(&dg)) {
         ctx.ui.info(&format!(
@@ -93,7 +105,7 @@ pub async fn assign(ctx: &Ctx, args: &Args) -> Result<()> {
         ctx.ui.json_empty();
         return Ok(());
     }
-    if current.is_some() && !args.flag("confirmed") {
+    if current.is_some() && !o.confirmed {
         ctx.ui.confirm(Some(&format!(
             "Device \"{ident}\" is assigned to another Device Group. It will be reassigned to Device Group \"{dg_ident}\"."
         )))?;
@@ -113,8 +125,16 @@ pub async fn assign(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn unassign(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (device, ident) = device_opt(ctx, args).await?;
+options! {
+    /// Options of `device unassign`.
+    pub struct UnassignOpts {
+        device: str = device_opt(),
+        unbond: str = Opt::s0("unbond", 'u', "unbond_key", "The unbond key needed to unassign a Device from a production Device Group."),
+    }
+}
+
+pub async fn unassign(ctx: &CommandCtx, o: &UnassignOpts) -> Result<()> {
+    let (device, ident) = find_device(ctx, &o.device).await?;
     match rel_id(&device, "devicegroup") {
         None => ctx
             .ui
@@ -130,10 +150,18 @@ pub async fn unassign(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (device, ident) = device_opt(ctx, args).await?;
+options! {
+    /// Options of `device update`.
+    pub struct UpdateOpts {
+        device: str = device_opt(),
+        name: str = Opt::s0("name", 'n', "device_name", "The new name of the Device (empty to clear it).").req(),
+    }
+}
+
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
+    let (device, ident) = find_device(ctx, &o.device).await?;
     let id = id_of(&device);
-    let name = args.str("name").unwrap_or_default();
+    let name = o.name.clone().unwrap_or_default();
     ctx.client()
         .await?
         .patch(
@@ -145,29 +173,47 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn remove(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (device, ident) = device_opt(ctx, args).await?;
+options! {
+    /// Options of `device remove`.
+    pub struct RemoveOpts {
+        device: str = device_opt(),
+        force: flag = Opt::f("force", 'f', "Unassigns the Device from its Device Group before removing it."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
+    }
+}
+
+pub async fn remove(ctx: &CommandCtx, o: &RemoveOpts) -> Result<()> {
+    let (device, ident) = find_device(ctx, &o.device).await?;
     let device = ctx
         .get(Entity::Device, id_of(&device))
         .await?
         .unwrap_or(device);
     let mut plan = DeletePlan::default();
-    if args.flag("force") && rel_id(&device, "devicegroup").is_some() {
+    if o.force && rel_id(&device, "devicegroup").is_some() {
         plan.unassign(device.clone());
     }
     plan.remove.push((device, ident));
-    plan.run(ctx, args.flag("confirmed")).await
+    plan.run(ctx, o.confirmed).await
 }
 
-pub async fn restart(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (device, ident) = device_opt(ctx, args).await?;
+options! {
+    /// Options of `device restart`.
+    pub struct RestartOpts {
+        device: str = device_opt(),
+        conditional: flag = Opt::f("conditional", 'c', "Sends a conditional restart request (the Device restarts only if new code is pending)."),
+        log: flag = Opt::f("log", 'l', "Streams the Device's logs afterwards (like impt log stream); Ctrl-C ends it."),
+    }
+}
+
+pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
+    let (device, ident) = find_device(ctx, &o.device).await?;
     let id = id_of(&device).to_string();
     let what =
-        super::restart::request_restart(ctx, "/devices", &id, args.flag("conditional")).await?;
+        super::core::restart::request_restart(ctx, Entity::Device, &id, o.conditional).await?;
     ctx.ui
         .info(&format!("{what} for Device \"{ident}\" is successful."));
-    if args.flag("log") {
-        return super::log::stream_devices(ctx, &[id]).await;
+    if o.log {
+        return super::core::stream::stream_devices(ctx, &[id]).await;
     }
     ctx.ui.json_empty();
     Ok(())

@@ -3,190 +3,34 @@
 
 use serde_json::{json, Map, Value};
 
-use super::delete::DeletePlan;
-use super::device::change_devices;
-use super::display;
-use super::ident::{dg_or_project, find, find_full};
-use super::listing::{dg_type_filter, id_filters, list as list_filtered};
-use super::product::product_or_project;
-use super::restart::{print_devices_info, restart_dg};
-use super::{print_created, print_list, print_updated, Args, Ctx};
-use crate::api::types::{dg_api_type, dg_type_name};
+use super::core::delete::DeletePlan;
+use super::core::devices::change_devices;
+use super::core::display;
+use super::core::ident::product_or_project;
+use super::core::ident::{dg_or_project, find, find_full};
+use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
+use super::core::options::{options, Opt};
+use super::core::restart::{print_devices_info, restart_dg};
+use super::core::targets::{
+    dg_type, post_dg, resolve_target, target_rel, wrong_type_for_option, NewDg, TargetKind,
+};
+use super::core::{print_created, print_list, print_updated, CommandCtx};
+use crate::api::types::DG_TYPE_NAMES;
+use crate::api::types::{self, dg_api_type, dg_type_name};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 
-/// `Invalid option "--<opt>" for Device Group of the type "<t>". It may be specified for …`.
-pub fn wrong_type_for_option(option: &str, type_name: &str, a: &str, b: &str) -> String {
-    format!(
-        "Invalid option \"--{option}\" for Device Group of the type \"{type_name}\". It may be specified for \"{a}\" or \"{b}\" Device Groups only."
-    )
+fn dg_opt(desc: &'static str) -> Opt {
+    Opt::s("dg", 'g', "DEVICE_GROUP_IDENTIFIER", desc)
 }
 
-fn dg_type(dg: &Value) -> &str {
-    dg.get("type").and_then(Value::as_str).unwrap_or("")
-}
+const DG_DEFAULT: &str = "The Device Group. Default: the Device Group of the Project.";
 
-/// The two kinds of targets of factory Device Groups.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TargetKind {
-    Production,
-    Dut,
-}
-
-impl TargetKind {
-    pub fn option(self) -> &'static str {
-        match self {
-            TargetKind::Production => "target",
-            TargetKind::Dut => "dut",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            TargetKind::Production => "Production Target",
-            TargetKind::Dut => "DUT Target",
-        }
-    }
-    /// The relationship name in the API.
-    pub fn relation(self) -> &'static str {
-        match self {
-            TargetKind::Production => "production_target",
-            TargetKind::Dut => "dut_target",
-        }
-    }
-    /// The API type the target of a parent of `parent_type` must have.
-    pub fn required_type(self, parent_type: &str) -> &'static str {
-        let pre = parent_type == "pre_factoryfixture_devicegroup";
-        match (self, pre) {
-            (TargetKind::Production, true) => "pre_production_devicegroup",
-            (TargetKind::Production, false) => "production_devicegroup",
-            (TargetKind::Dut, true) => "pre_dut_devicegroup",
-            (TargetKind::Dut, false) => "dut_devicegroup",
-        }
-    }
-}
-
-/// Finds (or, with `create`, creates) the target Device Group `ident` of a parent of API type
-/// `parent_type` in Product `product_id`, checking its type and Product.
-pub async fn resolve_target(
-    ctx: &Ctx,
-    kind: TargetKind,
-    parent_type: &str,
-    product_id: &str,
-    ident: &str,
-    create: bool,
-) -> Result<Value> {
-    if !matches!(
-        parent_type,
-        "pre_factoryfixture_devicegroup" | "factoryfixture_devicegroup"
-    ) {
-        return Err(ImptError::msg(wrong_type_for_option(
-            kind.option(),
-            dg_type_name(parent_type),
-            "pre-factory",
-            "factory",
-        )));
-    }
-    let required = kind.required_type(parent_type);
-    let found = match find(ctx, Entity::DeviceGroup, ident).await {
-        Ok(v) => Some(v),
-        Err(ImptError::NotFound {
-            entity: Entity::DeviceGroup,
-            ident: i,
-        }) if i == ident => None,
-        Err(e) => return Err(e),
-    };
-    match found {
-        Some(t) => {
-            if dg_type(&t) != required {
-                return Err(ImptError::msg(format!(
-                    "{} Device Group \"{ident}\" is of the type \"{}\" but must be of the type \"{}\".",
-                    kind.label(),
-                    dg_type_name(dg_type(&t)),
-                    dg_type_name(required)
-                )));
-            }
-            if rel_id(&t, "product") != Some(product_id) {
-                return Err(ImptError::msg(format!(
-                    "{} Device Group must be from the same Product.",
-                    kind.label()
-                )));
-            }
-            Ok(t)
-        }
-        None if create => {
-            let new = NewDg {
-                name: ident.to_string(),
-                api_type: required.to_string(),
-                ..Default::default()
-            };
-            let created = post_dg(ctx, product_id, &new).await?;
-            ctx.ui.info(&format!(
-                "Device Group \"{ident}\" is created successfully."
-            ));
-            Ok(created)
-        }
-        None => Err(ImptError::msg(format!(
-            "{} Device Group \"{ident}\" is not found.",
-            kind.label()
-        ))),
-    }
-}
-
-/// Attributes and relations of a Device Group to create.
-#[derive(Default, Debug, Clone)]
-pub struct NewDg {
-    pub name: String,
-    pub api_type: String,
-    pub description: Option<String>,
-    pub region: Option<String>,
-    pub env_vars: Option<Value>,
-    pub production_target: Option<Value>,
-    pub dut_target: Option<Value>,
-}
-
-/// The relationship value `{type, id}` of a target Device Group.
-pub fn target_rel(t: &Value) -> Value {
-    json!({"type": dg_type(t), "id": id_of(t)})
-}
-
-/// `POST /devicegroups`; returns the created group.
-pub async fn post_dg(ctx: &Ctx, product_id: &str, new: &NewDg) -> Result<Value> {
-    let mut attrs = Map::new();
-    attrs.insert("name".into(), json!(new.name));
-    if let Some(d) = &new.description {
-        attrs.insert("description".into(), json!(d));
-    }
-    if let Some(r) = new.region.as_ref().filter(|r| !r.is_empty()) {
-        attrs.insert("region".into(), json!(r));
-    }
-    if let Some(e) = &new.env_vars {
-        attrs.insert("env_vars".into(), e.clone());
-    }
-    let mut rels = Map::new();
-    rels.insert(
-        "product".into(),
-        json!({"type": "product", "id": product_id}),
-    );
-    if let Some(t) = &new.production_target {
-        rels.insert("production_target".into(), target_rel(t));
-    }
-    if let Some(t) = &new.dut_target {
-        rels.insert("dut_target".into(), target_rel(t));
-    }
-    let body = json!({"data": {"type": new.api_type, "attributes": attrs, "relationships": rels}});
-    let doc = ctx
-        .client()
-        .await?
-        .post("/devicegroups", &body)
-        .await?
-        .unwrap_or_default();
-    ctx.invalidate();
-    Ok(doc.get("data").cloned().unwrap_or(Value::Null))
-}
+const ENV_DESC: &str = "Environment variables of the Device Group, as the text of a JSON object.";
 
 /// Parses `--env-variable`; invalid JSON writes `Invalid JSON string: …` to stderr and fails
 /// with the message Node's `JSON.parse` gives.
-pub fn parse_env(ctx: &Ctx, text: &str) -> Result<Value> {
+pub fn parse_env(ctx: &CommandCtx, text: &str) -> Result<Value> {
     let err = match js_json::check(text) {
         Ok(()) => match serde_json::from_str(text) {
             Ok(v) => return Ok(v),
@@ -469,22 +313,36 @@ mod js_json {
     }
 }
 
-pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
-    let name = args.str("name").unwrap_or_default();
-    let type_name = args.str("dg-type").unwrap_or_else(|| "development".into());
+options! {
+    /// Options of `dg create`.
+    pub struct CreateOpts {
+        name: str = Opt::s("name", 'n', "device_group_name", "Name of the new Device Group, unique within the Product.").req(),
+        dg_type: str = Opt::s("dg-type", 'y', "device_group_type", "Type of the new Device Group.").choices(&DG_TYPE_NAMES).default("development"),
+        product: str = Opt::s("product", 'p', "PRODUCT_IDENTIFIER", "The Product. Default: the Product of the Project."),
+        descr: str = Opt::s0("descr", 's', "device_group_description", "Description of the Device Group."),
+        dut: str = Opt::s("dut", 'u', "DEVICE_GROUP_IDENTIFIER", "The device-under-test target of a factory (dut) or pre-factory (pre-dut) Device Group, from the same Product."),
+        target: str = Opt::s("target", 't', "DEVICE_GROUP_IDENTIFIER", "The production target of a factory (production) or pre-factory (pre-production) Device Group, from the same Product."),
+        region: str = Opt::s0("region", 'r', "region_name", "Region of a production or pre-production Device Group."),
+        env_variable: str = Opt::s("env-variable", 'e', "", ENV_DESC),
+    }
+}
+
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
+    let name = o.name.clone().unwrap_or_default();
+    let type_name = o.dg_type.clone().unwrap_or_else(|| "development".into());
     let api_type = dg_api_type(&type_name)
-        .unwrap_or("development_devicegroup")
+        .unwrap_or(types::DEVELOPMENT)
         .to_string();
-    let (product, _) = product_or_project(ctx, args.str("product"), false).await?;
+    let (product, _) = product_or_project(ctx, o.product.clone(), false).await?;
     let product_id = id_of(&product).to_string();
     let mut new = NewDg {
         name: name.clone(),
         api_type,
-        description: args.str("descr"),
-        region: args.str("region"),
+        description: o.descr.clone(),
+        region: o.region.clone(),
         ..Default::default()
     };
-    if let Some(t) = args.str("target") {
+    if let Some(t) = o.target.clone() {
         new.production_target = Some(
             resolve_target(
                 ctx,
@@ -497,12 +355,12 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
             .await?,
         );
     }
-    if let Some(t) = args.str("dut") {
+    if let Some(t) = o.dut.clone() {
         new.dut_target = Some(
             resolve_target(ctx, TargetKind::Dut, &new.api_type, &product_id, &t, false).await?,
         );
     }
-    if let Some(e) = args.str("env-variable") {
+    if let Some(e) = o.env_variable.clone() {
         new.env_vars = Some(parse_env(ctx, &e)?);
     }
     let created = post_dg(ctx, &product_id, &new).await?;
@@ -523,25 +381,38 @@ pub fn is_older(a: &Value, b: &Value) -> bool {
     }
 }
 
-pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `dg update`.
+    pub struct UpdateOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        name: str = Opt::s("name", 'n', "device_group_name", "New name of the Device Group."),
+        descr: str = Opt::s0("descr", 's', "device_group_description", "New description of the Device Group."),
+        dut: str = Opt::s("dut", 'u', "DEVICE_GROUP_IDENTIFIER", "New device-under-test target (factory and pre-factory Device Groups only)."),
+        target: str = Opt::s("target", 't', "DEVICE_GROUP_IDENTIFIER", "New production target (factory and pre-factory Device Groups only)."),
+        load_code_after_blessing: opt_bool = Opt::b("load-code-after-blessing", 'l', "Whether production code is loaded right after blessing (production and pre-production Device Groups only)."),
+        min_supported_deployment: str = Opt::s("min-supported-deployment", 'm', "BUILD_IDENTIFIER", "A build of this Device Group to become its Min supported Deployment; it cannot be older than the current one."),
+        env_variable: str = Opt::s("env-variable", 'e', "", ENV_DESC),
+    }
+}
+
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let id = id_of(&dg).to_string();
     let api_type = dg_type(&dg).to_string();
     let product_id = rel_id(&dg, "product").unwrap_or_default().to_string();
     let mut rels = Map::new();
     for kind in [TargetKind::Production, TargetKind::Dut] {
-        if let Some(t) = args.str(kind.option()) {
+        let given = match kind {
+            TargetKind::Production => o.target.clone(),
+            TargetKind::Dut => o.dut.clone(),
+        };
+        if let Some(t) = given {
             let target = resolve_target(ctx, kind, &api_type, &product_id, &t, false).await?;
             rels.insert(kind.relation().into(), target_rel(&target));
         }
     }
-    let load_code = args.opt_bool("load-code-after-blessing");
-    if load_code.is_some()
-        && !matches!(
-            api_type.as_str(),
-            "production_devicegroup" | "pre_production_devicegroup"
-        )
-    {
+    let load_code = o.load_code_after_blessing;
+    if load_code.is_some() && !types::is_production_type(&api_type) {
         return Err(ImptError::msg(wrong_type_for_option(
             "load-code-after-blessing",
             dg_type_name(&api_type),
@@ -549,7 +420,7 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
             "production",
         )));
     }
-    if let Some(b) = args.str("min-supported-deployment") {
+    if let Some(b) = o.min_supported_deployment.clone() {
         let build = find_full(ctx, Entity::Deployment, &b).await?;
         if rel_id(&build, "devicegroup") != Some(id.as_str()) {
             return Err(ImptError::msg(format!(
@@ -583,16 +454,16 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
         ));
     }
     let mut attrs = Map::new();
-    if let Some(n) = args.str("name") {
+    if let Some(n) = o.name.clone() {
         attrs.insert("name".into(), json!(n));
     }
-    if let Some(d) = args.str("descr") {
+    if let Some(d) = o.descr.clone() {
         attrs.insert("description".into(), json!(d));
     }
     if let Some(l) = load_code {
         attrs.insert("load_code_after_blessing".into(), json!(l));
     }
-    if let Some(e) = args.str("env-variable") {
+    if let Some(e) = o.env_variable.clone() {
         attrs.insert("env_vars".into(), parse_env(ctx, &e)?);
     }
     let mut data = json!({"type": api_type, "id": id, "attributes": attrs});
@@ -611,70 +482,113 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, _) = dg_or_project(ctx, args.str("dg")).await?;
-    let m = display::dg_info(ctx, &dg, args.flag("full")).await?;
+options! {
+    /// Options of `dg info`.
+    pub struct InfoOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        full: flag = Opt::f("full", 'u', "Also shows the groups targeting it, its Webhooks and its Devices."),
+    }
+}
+
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
+    let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
+    let m = display::dg_info(ctx, &dg, o.full).await?;
     ctx.ui.result(&json!({ "Device Group": m }));
     Ok(())
 }
 
-pub async fn list(ctx: &Ctx, args: &Args) -> Result<()> {
+options! {
+    /// Options of `dg list`.
+    pub struct ListOpts {
+        owner: strs = Opt::a("owner", 'o', "ACCOUNT_IDENTIFIER", "Only Device Groups owned by this account. Repeatable."),
+        product: strs = Opt::a("product", 'p', "PRODUCT_IDENTIFIER", "Only Device Groups of this Product. Repeatable."),
+        dg_type: strs = Opt::a("dg-type", 'y', "device_group_type", "Only Device Groups of this type. Repeatable.").choices(&DG_TYPE_NAMES),
+    }
+}
+
+pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let mut filters = id_filters(
         ctx,
-        args,
         &[
-            ("owner", "owner.id", Entity::Account),
-            ("product", "product.id", Entity::Product),
+            (&o.owner, "owner.id", Entity::Account),
+            (&o.product, "product.id", Entity::Product),
         ],
     )
     .await?;
-    filters.extend(dg_type_filter(args, "type"));
+    filters.extend(dg_type_filter(&o.dg_type, "type"));
     let items = list_filtered(ctx, Entity::DeviceGroup, &filters).await?;
     print_list(ctx, Entity::DeviceGroup, &items).await
 }
 
-pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `dg delete`.
+    pub struct DeleteOpts {
+        dg: str = dg_opt("The Device Group to delete. Default: the Device Group of the Project."),
+        force: flag = Opt::f("force", 'f', "Unassigns the Device Group's Devices and unflags its builds before deleting it."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
+    }
+}
+
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let mut plan = DeletePlan::default();
-    if args.flag("force") {
+    if o.force {
         plan.add_dg_forced(ctx, &dg, &ident, false).await?;
     } else {
         plan.entity(Entity::DeviceGroup, dg, ident);
     }
-    plan.run(ctx, args.flag("confirmed")).await
+    plan.run(ctx, o.confirmed).await
 }
 
-pub async fn restart(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
-    let devices = restart_dg(ctx, &dg, &ident, args.flag("conditional")).await?;
-    if args.flag("log") && !devices.is_empty() {
+options! {
+    /// Options of `dg restart`.
+    pub struct RestartOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        conditional: flag = Opt::f("conditional", 'c', "Sends a conditional restart request (Devices restart only if new code is pending)."),
+        log: flag = Opt::f("log", 'l', "Streams the logs of the restarted Devices afterwards; Ctrl-C ends it."),
+    }
+}
+
+pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
+    let devices = restart_dg(ctx, &dg, &ident, o.conditional).await?;
+    if o.log && !devices.is_empty() {
         let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
-        return super::log::stream_devices(ctx, &ids).await;
+        return super::core::stream::stream_devices(ctx, &ids).await;
     }
     ctx.ui.json_empty();
     Ok(())
 }
 
-fn no_devices(ctx: &Ctx, ident: &str) {
+fn no_devices(ctx: &CommandCtx, ident: &str) {
     ctx.ui.info(&format!(
         "Device Group \"{ident}\" does not have assigned Devices."
     ));
 }
 
-async fn devices_of(ctx: &Ctx, dg: &Value) -> Result<Vec<Value>> {
+async fn devices_of(ctx: &CommandCtx, dg: &Value) -> Result<Vec<Value>> {
     ctx.list(Entity::Device, &[("devicegroup.id", id_of(dg).to_string())])
         .await
 }
 
-pub async fn unassign(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `dg unassign`.
+    pub struct UnassignOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        unbond: str = Opt::s0("unbond", 'u', "unbond_key", "The unbond key needed to unassign Devices from a production Device Group."),
+    }
+}
+
+pub async fn unassign(ctx: &CommandCtx, o: &UnassignOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let devices = devices_of(ctx, &dg).await?;
     if devices.is_empty() {
         no_devices(ctx, &ident);
     } else {
         let ids: Vec<&str> = devices.iter().map(id_of).collect();
-        let headers: Vec<(&str, String)> = args
-            .str("unbond")
+        let headers: Vec<(&str, String)> = o
+            .unbond
+            .clone()
             .filter(|k| !k.is_empty())
             .map(|k| vec![("X-Electricimp-Key", k)])
             .unwrap_or_default();
@@ -688,9 +602,17 @@ pub async fn unassign(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn reassign(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (to, to_ident) = dg_or_project(ctx, args.str("to")).await?;
-    let from_ident = args.str("from").unwrap_or_default();
+options! {
+    /// Options of `dg reassign`.
+    pub struct ReassignOpts {
+        from: str = Opt::s("from", 'f', "DEVICE_GROUP_IDENTIFIER", "The Device Group whose Devices are moved.").req(),
+        to: str = Opt::s("to", 't', "DEVICE_GROUP_IDENTIFIER", "The Device Group receiving the Devices. Default: the Device Group of the Project."),
+    }
+}
+
+pub async fn reassign(ctx: &CommandCtx, o: &ReassignOpts) -> Result<()> {
+    let (to, to_ident) = dg_or_project(ctx, o.to.clone()).await?;
+    let from_ident = o.from.clone().unwrap_or_default();
     let from = find(ctx, Entity::DeviceGroup, &from_ident).await?;
     let devices = devices_of(ctx, &from).await?;
     if devices.is_empty() {
@@ -711,14 +633,21 @@ fn is_flagged(b: &Value) -> bool {
     attr(b, "flagged").and_then(Value::as_bool) == Some(true)
 }
 
-pub async fn builds(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, ident) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `dg builds`.
+    pub struct BuildsOpts {
+        dg: str = dg_opt(DG_DEFAULT),
+        unflag: flag = Opt::f("unflag", 'u', "Unflags every flagged build of the Device Group."),
+        unflag_old: flag = Opt::f("unflag-old", 'o', "Unflags the flagged builds older than the Min supported Deployment."),
+        remove: flag = Opt::f("remove", 'r', "Deletes the unflagged builds older than the Min supported Deployment."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Deletes without asking for confirmation."),
+    }
+}
+
+pub async fn builds(ctx: &CommandCtx, o: &BuildsOpts) -> Result<()> {
+    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
     let id = id_of(&dg).to_string();
-    let (unflag, unflag_old, remove) = (
-        args.flag("unflag"),
-        args.flag("unflag-old"),
-        args.flag("remove"),
-    );
+    let (unflag, unflag_old, remove) = (o.unflag, o.unflag_old, o.remove);
     let mut min_supported = None;
     if let Some(ms) = rel_id(&dg, "min_supported_deployment") {
         if (unflag_old && !unflag) || remove {
@@ -781,7 +710,7 @@ pub async fn builds(ctx: &Ctx, args: &Args) -> Result<()> {
                 let bid = id_of(&b).to_string();
                 plan.entity(Entity::Deployment, b, bid);
             }
-            plan.confirm(ctx, args.flag("confirmed"))?;
+            plan.confirm(ctx, o.confirmed)?;
             plan.execute(ctx).await?;
         }
     }

@@ -1,33 +1,15 @@
 //! `log get` and `log stream`, and the log streaming used by `build run --log`,
 //! `dg restart --log` and `device restart --log`.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::ident::{find, project_dg};
-use super::{display, Args, Ctx};
-use crate::api::logstream::{LogStream, StreamEvent};
+use super::core::ident::{find, project_dg};
+use super::core::options::{options, Opt};
+use super::core::stream::{format_log, stream_devices};
+use super::core::{display, CommandCtx};
 use crate::api::{encode_segment, id_of};
 use crate::error::{Entity, ImptError, Result};
-
-/// How many device ids the "opened" line shows before `...`.
-const SHOWN_IDS: usize = 5;
-
-/// `<ts> [<type>] <msg>`, prefixed by `[<device_id>] ` when asked and present.
-fn format_log(log: &Value, with_device: bool) -> String {
-    let s = |k: &str| match log.get(k) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => "undefined".to_string(),
-        Some(other) => other.to_string(),
-    };
-    let line = format!("{} [{}] {}", s("ts"), s("type"), s("msg"));
-    match log.get("device_id") {
-        Some(_) if with_device => format!("[{}] {line}", s("device_id")),
-        _ => line,
-    }
-}
 
 /// Lines typed on stdin, read by a detached thread (so a pending read never blocks exit).
 /// `None` from the receiver = end of input.
@@ -52,7 +34,7 @@ fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
 }
 
 /// The device of `log get`: the option, else the single device of the Project's group.
-async fn log_device(ctx: &Ctx, option: Option<String>) -> Result<Value> {
+async fn log_device(ctx: &CommandCtx, option: Option<String>) -> Result<Value> {
     if let Some(ident) = option {
         return find(ctx, Entity::Device, &ident).await;
     }
@@ -81,7 +63,7 @@ async fn log_device(ctx: &Ctx, option: Option<String>) -> Result<Value> {
 }
 
 /// Prints one page of historical logs; returns how many entries it had.
-async fn print_page(ctx: &Ctx, device_id: &str, page: u64, size: u64) -> Result<usize> {
+async fn print_page(ctx: &CommandCtx, device_id: &str, page: u64, size: u64) -> Result<usize> {
     let doc = ctx
         .client()
         .await?
@@ -107,11 +89,20 @@ async fn print_page(ctx: &Ctx, device_id: &str, page: u64, size: u64) -> Result<
     Ok(logs.len())
 }
 
-pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
-    let device = log_device(ctx, args.str("device")).await?;
+options! {
+    /// Options of `log get`.
+    pub struct GetOpts {
+        device: str = Opt::s("device", 'd', "DEVICE_IDENTIFIER", "The Device. Default: the only Device assigned to the Project's Device Group."),
+        page_size: num = Opt::n("page-size", 's', "number_of_entries", "How many log entries one page has.").default("20"),
+        page_number: num = Opt::n("page-number", 'n', "page_number", "Shows only this page (page 1 has the newest entries) and exits."),
+    }
+}
+
+pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
+    let device = log_device(ctx, o.device.clone()).await?;
     let id = id_of(&device).to_string();
-    let size = args.num("page-size").unwrap_or(20);
-    if let Some(n) = args.num("page-number") {
+    let size = o.page_size.unwrap_or(20);
+    if let Some(n) = o.page_number {
         print_page(ctx, &id, n, size).await?;
         return Ok(());
     }
@@ -147,16 +138,24 @@ pub async fn get(ctx: &Ctx, args: &Args) -> Result<()> {
     }
 }
 
-pub async fn stream(ctx: &Ctx, args: &Args) -> Result<()> {
+options! {
+    /// Options of `log stream`.
+    pub struct StreamOpts {
+        device: strs = Opt::a("device", 'd', "DEVICE_IDENTIFIER", "A Device to stream logs of. Repeatable."),
+        dg: strs = Opt::a("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "A Device Group whose Devices' logs are streamed. Repeatable. Default: the Project's Device Group."),
+    }
+}
+
+pub async fn stream(ctx: &CommandCtx, o: &StreamOpts) -> Result<()> {
     let mut ids: Vec<String> = Vec::new();
-    for d in args.strs("device") {
+    for d in o.device.clone() {
         if d.is_empty() {
             return Err(ImptError::NoIdentifier(Entity::Device));
         }
         ids.push(id_of(&find(ctx, Entity::Device, &d).await?).to_string());
     }
     let mut groups = Vec::new();
-    for g in args.strs("dg") {
+    for g in o.dg.clone() {
         groups.push(if g.is_empty() {
             let project = ctx
                 .project()?
@@ -166,7 +165,7 @@ pub async fn stream(ctx: &Ctx, args: &Args) -> Result<()> {
             find(ctx, Entity::DeviceGroup, &g).await?
         });
     }
-    if !args.has("device") && !args.has("dg") {
+    if o.device.is_empty() && o.dg.is_empty() {
         if let Some(project) = ctx.project()? {
             groups.push(project_dg(ctx, project.device_group_id().unwrap_or_default()).await?);
         }
@@ -180,84 +179,4 @@ pub async fn stream(ctx: &Ctx, args: &Args) -> Result<()> {
         }
     }
     stream_devices(ctx, &ids).await
-}
-
-/// Streams the logs of these devices (ids) until Ctrl-C or the stream is closed. Prints
-/// `Log stream for Device(s) … is opened.`, `IMPT COMMAND SUCCEEDS` and the log lines.
-pub async fn stream_devices(ctx: &Ctx, device_ids: &[String]) -> Result<()> {
-    let mut ids: Vec<String> = Vec::new();
-    for id in device_ids {
-        if !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
-    if ids.is_empty() {
-        return Err(ImptError::NoIdentifier(Entity::Device));
-    }
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        let mut stream = tokio::select! {
-            _ = &mut ctrl_c => return Ok(()),
-            s = open(ctx, &ids) => s?,
-        };
-        let mut shown: Vec<&str> = ids.iter().take(SHOWN_IDS).map(String::as_str).collect();
-        if ids.len() > SHOWN_IDS {
-            shown.push("...");
-        }
-        ctx.ui.stop_spinner();
-        ctx.ui.info(&format!(
-            "Log stream for Device(s) {} is opened.",
-            shown.join(", ")
-        ));
-        ctx.ui.succeeds();
-        ctx.ui.info("");
-        ctx.ui.info("Press <Ctrl-C> to exit.");
-        loop {
-            let ev = tokio::select! {
-                _ = &mut ctrl_c => return Ok(()),
-                ev = stream.next() => ev,
-            };
-            match ev {
-                Some(StreamEvent::Log(v)) => ctx.ui.log_line(&format_log(&v, true), &v),
-                Some(StreamEvent::State(v)) => {
-                    if v.get("state").and_then(Value::as_str) == Some("closed") {
-                        ctx.ui.info("The log stream is closed.");
-                        return Ok(());
-                    }
-                }
-                Some(StreamEvent::Garbled(raw)) => {
-                    return Err(ImptError::Internal(format!(
-                        "Unexpected format of log stream message: {raw}"
-                    )))
-                }
-                Some(StreamEvent::Lost { reason, .. }) => {
-                    ctx.ui.error(&ImptError::msg(reason));
-                    break;
-                }
-                None => {
-                    ctx.ui.error(&ImptError::msg("the log stream ended"));
-                    break;
-                }
-            }
-        }
-        drop(stream);
-        ctx.ui
-            .info("The log stream is lost. Trying to reconnect...");
-        tokio::select! {
-            _ = &mut ctrl_c => return Ok(()),
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
-    }
-}
-
-/// Creates a stream, waits a second as the original does, then adds the devices.
-async fn open(ctx: &Ctx, ids: &[String]) -> Result<LogStream> {
-    let client = ctx.client().await?;
-    let stream = LogStream::open(client).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    for id in ids {
-        stream.add_device(client, id).await?;
-    }
-    Ok(stream)
 }

@@ -3,15 +3,25 @@
 
 use serde_json::{json, Map};
 
-use super::delete::{DeletePlan, Doomed};
-use super::{print_created, print_list, print_updated, Args, Ctx};
+use super::core::delete::{DeletePlan, Doomed};
+use super::core::options::{options, Opt};
+use super::core::{print_created, print_list, print_updated, CommandCtx};
 use crate::api::encode_segment;
 use crate::error::{Entity, ImptError, Result};
 
+fn pwd() -> Opt {
+    Opt::s0(
+        "pwd",
+        'w',
+        "password",
+        "The account password. Asked for (without echo) when not given.",
+    )
+}
+
 const PASSWORD_HEADER: &str = "X-Electricimp-Password";
 
-fn password(ctx: &Ctx, args: &Args) -> Result<String> {
-    match args.str("pwd") {
+fn password(ctx: &CommandCtx, pwd: &Option<String>) -> Result<String> {
+    match pwd.clone() {
         Some(p) => Ok(p),
         None => ctx.ui.prompt("password", true),
     }
@@ -22,7 +32,7 @@ fn key_path(id: &str) -> String {
 }
 
 /// A login key by id (login keys are identified by id only).
-async fn find_key(ctx: &Ctx, id: &str) -> Result<serde_json::Value> {
+async fn find_key(ctx: &CommandCtx, id: &str) -> Result<serde_json::Value> {
     ctx.get(Entity::LoginKey, id)
         .await?
         .ok_or_else(|| ImptError::NotFound {
@@ -31,10 +41,24 @@ async fn find_key(ctx: &Ctx, id: &str) -> Result<serde_json::Value> {
         })
 }
 
-pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
-    let pwd = password(ctx, args)?;
+options! {
+    /// Options of `loginkey create`.
+    pub struct CreateOpts {
+        pwd: str = pwd(),
+        descr: str = Opt::s0("descr", 's', "login_key_description", "Description of the login key."),
+    }
+}
+
+options! {
+    /// Options of `loginkey list`.
+    pub struct ListOpts {
+    }
+}
+
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
+    let pwd = password(ctx, &o.pwd)?;
     let mut attrs = Map::new();
-    if let Some(d) = args.str("descr") {
+    if let Some(d) = o.descr.clone() {
         attrs.insert("description".into(), json!(d));
     }
     let body = json!({"data": {"type": "login_key", "attributes": attrs}});
@@ -55,23 +79,39 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
-    let key = find_key(ctx, &args.str("lk").unwrap_or_default()).await?;
+options! {
+    /// Options of `loginkey info`.
+    pub struct InfoOpts {
+        lk: str = Opt::s("lk", 'k', "LOGIN_KEY_ID", "The login key.").req(),
+    }
+}
+
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
+    let key = find_key(ctx, &o.lk.clone().unwrap_or_default()).await?;
     ctx.ui
-        .result(&super::display::info(ctx, Entity::LoginKey, &key).await?);
+        .result(&super::core::display::info(ctx, Entity::LoginKey, &key).await?);
     Ok(())
 }
 
-pub async fn list_cmd(ctx: &Ctx) -> Result<()> {
+pub async fn list_cmd(ctx: &CommandCtx) -> Result<()> {
     let items = ctx.list_all(Entity::LoginKey).await?;
     print_list(ctx, Entity::LoginKey, &items).await
 }
 
-pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
-    let id = args.str("lk").unwrap_or_default();
+options! {
+    /// Options of `loginkey update`.
+    pub struct UpdateOpts {
+        lk: str = Opt::s("lk", 'k', "LOGIN_KEY_ID", "The login key to update.").req(),
+        pwd: str = pwd(),
+        descr: str = Opt::s0("descr", 's', "login_key_description", "New description of the login key.") .req(),
+    }
+}
+
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
+    let id = o.lk.clone().unwrap_or_default();
     find_key(ctx, &id).await?;
-    let pwd = password(ctx, args)?;
-    let body = json!({"data": {"type": "login_key", "id": id, "attributes": {"description": args.str("descr").unwrap_or_default()}}});
+    let pwd = password(ctx, &o.pwd)?;
+    let body = json!({"data": {"type": "login_key", "id": id, "attributes": {"description": o.descr.clone().unwrap_or_default()}}});
     ctx.client()
         .await?
         .request(
@@ -86,8 +126,17 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
-    let id = args.str("lk").unwrap_or_default();
+options! {
+    /// Options of `loginkey delete`.
+    pub struct DeleteOpts {
+        lk: str = Opt::s("lk", 'k', "LOGIN_KEY_ID", "The login key to delete.").req(),
+        pwd: str = pwd(),
+        confirmed: flag = Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
+    }
+}
+
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
+    let id = o.lk.clone().unwrap_or_default();
     let key = find_key(ctx, &id).await?;
     let mut plan = DeletePlan::default();
     plan.entities.push(Doomed {
@@ -97,8 +146,8 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
         headers: vec![],
     });
     // The password is asked after the confirmation, as the original does.
-    plan.confirm(ctx, args.flag("confirmed"))?;
-    let pwd = password(ctx, args)?;
+    plan.confirm(ctx, o.confirmed)?;
+    let pwd = password(ctx, &o.pwd)?;
     plan.entities[0].headers.push((PASSWORD_HEADER, pwd));
     plan.execute(ctx).await?;
     ctx.ui.json_empty();

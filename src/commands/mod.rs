@@ -1,61 +1,19 @@
-//! What each command does. Commands report through [`Ui`](crate::output::Ui) and return
-//! `Ok(())` on success (the dispatcher then prints `IMPT COMMAND SUCCEEDS`).
+//! What each command does, one file per command group. Commands report through
+//! [`Ui`](crate::output::Ui) and return `Ok(())` on success (the dispatcher then prints
+//! `IMPT COMMAND SUCCEEDS`). What the groups share lives in [`core`]; a group file imports
+//! only `core`, never a sibling.
 
 pub mod account;
-pub mod args;
 pub mod auth;
 pub mod build;
-pub mod context;
-pub mod delete;
+pub mod core;
 pub mod device;
 pub mod dg;
-pub mod display;
-pub mod ident;
-
-pub use args::Args;
-pub use context::Ctx;
-pub mod listing;
 pub mod log;
 pub mod loginkey;
 pub mod product;
 pub mod project;
-pub mod restart;
 pub mod test;
 pub mod webhook;
 
-use serde_json::Value;
-
-use crate::error::{Entity, Result};
-
-/// Prints a list result: header (or "No …s are found.") and the items' list data.
-pub async fn print_list(ctx: &Ctx, entity: Entity, items: &[Value]) -> Result<()> {
-    let data = display::list_items(ctx, entity, items).await?;
-    if items.is_empty() {
-        ctx.ui.info(&format!("No {}s are found.", entity.label()));
-    } else {
-        ctx.ui
-            .info(&format!("{} list ({} items):", entity.label(), items.len()));
-    }
-    if ctx.ui.is_json() || !items.is_empty() {
-        ctx.ui.result(&data);
-    }
-    Ok(())
-}
-
-/// `<Type> "<ident>" is created successfully.` then the short data.
-pub fn print_created(ctx: &Ctx, entity: Entity, ident: &str, data: &Value) {
-    ctx.ui.info(&format!(
-        "{} \"{ident}\" is created successfully.",
-        entity.label()
-    ));
-    ctx.ui.result(&display::short(entity, data));
-}
-
-/// `<Type> "<ident>" is updated successfully.` (json: `{}`).
-pub fn print_updated(ctx: &Ctx, entity: Entity, ident: &str) {
-    ctx.ui.info(&format!(
-        "{} \"{ident}\" is updated successfully.",
-        entity.label()
-    ));
-    ctx.ui.json_empty();
-}
+pub use self::core::{Args, CommandCtx};

@@ -2,46 +2,31 @@
 
 use serde_json::{json, Value};
 
-use super::delete::DeletePlan;
-use super::display::{self, info_map, short_body};
-use super::ident::{dg_or_project, find, find_as};
-use super::listing::{add_filter, list};
-use super::{print_created, print_list, print_updated, Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::display::{self, info_map, short_body};
+use super::core::ident::{find, product_or_project};
+use super::core::listing::{add_filter, list};
+use super::core::options::{options, Opt};
+use super::core::{print_created, print_list, print_updated, CommandCtx};
 use crate::api::{encode_segment, id_of, rel_id};
-use crate::error::{Entity, ImptError, Result};
+use crate::error::{Entity, Result};
 
-/// The product of the option, else the product of the Project's Device Group.
-pub async fn product_or_project(
-    ctx: &Ctx,
-    option: Option<String>,
-    full: bool,
-) -> Result<(Value, String)> {
-    if let Some(ident) = option.filter(|s| !s.is_empty()) {
-        let v = find_as(ctx, Entity::Product, &ident, full).await?;
-        return Ok((v, ident));
+options! {
+    /// Options of `product create`.
+    pub struct CreateOpts {
+        name: str = Opt::s("name", 'n', "product_name", "Name of the Product. Must be unique among the owner's Products.").req(),
+        descr: str = Opt::s0("descr", 's', "product_description", "Description of the Product."),
+        owner: str = Opt::s("owner", 'o', "ACCOUNT_IDENTIFIER", "The account to create the Product for (a collaborator's account)."),
     }
-    if ctx.project()?.is_none() {
-        return Err(ImptError::NoIdentifier(Entity::Product));
-    }
-    let (dg, _) = dg_or_project(ctx, None).await?;
-    let pid = rel_id(&dg, "product").unwrap_or_default().to_string();
-    let p = ctx
-        .get(Entity::Product, &pid)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::Product,
-            ident: pid.clone(),
-        })?;
-    Ok((p, pid))
 }
 
-pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
-    let name = args.str("name").unwrap_or_default();
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
+    let name = o.name.clone().unwrap_or_default();
     let mut data = json!({"type": "product", "attributes": {"name": name}});
-    if let Some(d) = args.str("descr") {
+    if let Some(d) = o.descr.clone() {
         data["attributes"]["description"] = json!(d);
     }
-    if let Some(owner) = args.str("owner") {
+    if let Some(owner) = o.owner.clone() {
         let acc = find(ctx, Entity::Account, &owner).await?;
         data["relationships"] = json!({"owner": {"type": "account", "id": id_of(&acc)}});
     }
@@ -55,10 +40,18 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (p, _) = product_or_project(ctx, args.str("product"), true).await?;
+options! {
+    /// Options of `product info`.
+    pub struct InfoOpts {
+        product: str = Opt::s("product", 'p', "PRODUCT_IDENTIFIER", "The Product. Default: the Product of the Project."),
+        full: flag = Opt::f("full", 'u', "Also shows the Product's Device Groups with their builds, targets, webhooks and devices."),
+    }
+}
+
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
+    let (p, _) = product_or_project(ctx, o.product.clone(), true).await?;
     let mut m = info_map(ctx, Entity::Product, &p).await?;
-    if args.flag("full") {
+    if o.full {
         let dgs = ctx
             .list(
                 Entity::DeviceGroup,
@@ -105,27 +98,43 @@ pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn list_cmd(ctx: &Ctx, args: &Args) -> Result<()> {
+options! {
+    /// Options of `product list`.
+    pub struct ListOpts {
+        owner: strs = Opt::a("owner", 'o', "ACCOUNT_IDENTIFIER", "Lists Products of this owner only. Repeatable: any of the owners."),
+    }
+}
+
+pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let mut filters = Vec::new();
     add_filter(
         ctx,
         &mut filters,
         "owner.id",
         Entity::Account,
-        args.strs("owner"),
+        o.owner.clone(),
     )
     .await?;
     let items = list(ctx, Entity::Product, &filters).await?;
     print_list(ctx, Entity::Product, &items).await
 }
 
-pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (p, ident) = product_or_project(ctx, args.str("product"), false).await?;
+options! {
+    /// Options of `product update`.
+    pub struct UpdateOpts {
+        product: str = Opt::s("product", 'p', "PRODUCT_IDENTIFIER", "The Product. Default: the Product of the Project."),
+        name: str = Opt::s("name", 'n', "product_name", "New name of the Product."),
+        descr: str = Opt::s0("descr", 's', "product_description", "New description of the Product."),
+    }
+}
+
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
+    let (p, ident) = product_or_project(ctx, o.product.clone(), false).await?;
     let mut attrs = serde_json::Map::new();
-    if let Some(n) = args.str("name") {
+    if let Some(n) = o.name.clone() {
         attrs.insert("name".into(), json!(n));
     }
-    if let Some(d) = args.str("descr") {
+    if let Some(d) = o.descr.clone() {
         attrs.insert("description".into(), json!(d));
     }
     let id = id_of(&p);
@@ -140,13 +149,23 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (p, ident) = product_or_project(ctx, args.str("product"), false).await?;
+options! {
+    /// Options of `product delete`.
+    pub struct DeleteOpts {
+        product: str = Opt::s("product", 'p', "PRODUCT_IDENTIFIER", "The Product to delete. Default: the Product of the Project."),
+        builds: flag = Opt::f("builds", 'b', "Also deletes every build of the Product, including builds of deleted Device Groups."),
+        force: flag = Opt::f("force", 'f', "Also deletes the Product's Device Groups, unassigning devices and unflagging builds."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
+    }
+}
+
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
+    let (p, ident) = product_or_project(ctx, o.product.clone(), false).await?;
     let pid = id_of(&p).to_string();
     let mut plan = DeletePlan::default();
     plan.entity(Entity::Product, p.clone(), ident);
-    let force = args.flag("force");
-    let builds = args.flag("builds");
+    let force = o.force;
+    let builds = o.builds;
     if force {
         for dg in ctx
             .list(Entity::DeviceGroup, &[("product.id", pid.clone())])
@@ -168,5 +187,5 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
             plan.entity(Entity::Deployment, b, bid);
         }
     }
-    plan.run(ctx, args.flag("confirmed")).await
+    plan.run(ctx, o.confirmed).await
 }

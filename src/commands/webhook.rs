@@ -2,11 +2,17 @@
 
 use serde_json::{json, Map, Value};
 
-use super::delete::DeletePlan;
-use super::ident::dg_or_project;
-use super::listing::{add_filter, dg_types, list, resolve_ids};
-use super::{print_created, print_list, print_updated, Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::options::{options, Opt};
+
+/// impt names of the webhook content types, as `--mime` takes them.
+const MIMES: &[&str] = &["json", "urlencoded"];
+
+use super::core::ident::dg_or_project;
+use super::core::listing::{add_filter, dg_types, list, resolve_ids};
+use super::core::{print_created, print_list, print_updated, CommandCtx};
 use crate::api::types::WEBHOOK_MIME;
+use crate::api::types::{DG_TYPE_NAMES, WEBHOOK_EVENTS};
 use crate::api::{attr_str, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 
@@ -18,7 +24,7 @@ fn mime(name: &str) -> &'static str {
         .unwrap_or("application/json")
 }
 
-async fn find_hook(ctx: &Ctx, id: &str) -> Result<Value> {
+async fn find_hook(ctx: &CommandCtx, id: &str) -> Result<Value> {
     ctx.get(Entity::Webhook, id)
         .await?
         .ok_or_else(|| ImptError::NotFound {
@@ -27,11 +33,21 @@ async fn find_hook(ctx: &Ctx, id: &str) -> Result<Value> {
         })
 }
 
-pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
-    let (dg, _) = dg_or_project(ctx, args.str("dg")).await?;
+options! {
+    /// Options of `webhook create`.
+    pub struct CreateOpts {
+        dg: str = Opt::s("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "The Device Group. Default: the Device Group of the Project."),
+        url: str = Opt::s("url", 'u', "target_url", "The URL called on the event.").req(),
+        event: str = Opt::s("event", 'e', "trigger_event", "The event that triggers the webhook.").req().choices(&WEBHOOK_EVENTS),
+        mime: str = Opt::s("mime", 'm', "content_type", "The content type of the webhook's requests.").req().choices(MIMES),
+    }
+}
+
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
+    let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let body = json!({"data": {
         "type": "webhook",
-        "attributes": {"event": args.str("event"), "url": args.str("url"), "content_type": mime(&args.str("mime").unwrap_or_default())},
+        "attributes": {"event": o.event.clone(), "url": o.url.clone(), "content_type": mime(&o.mime.clone().unwrap_or_default())},
         "relationships": {"devicegroup": {"type": dg["type"], "id": id_of(&dg)}},
     }});
     let doc = ctx
@@ -45,21 +61,37 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Ctx, args: &Args) -> Result<()> {
-    let hook = find_hook(ctx, &args.str("wh").unwrap_or_default()).await?;
+options! {
+    /// Options of `webhook info`.
+    pub struct InfoOpts {
+        wh: str = Opt::s("wh", 'w', "WEBHOOK_ID", "The webhook.").req(),
+    }
+}
+
+pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
+    let hook = find_hook(ctx, &o.wh.clone().unwrap_or_default()).await?;
     ctx.ui
-        .result(&super::display::info(ctx, Entity::Webhook, &hook).await?);
+        .result(&super::core::display::info(ctx, Entity::Webhook, &hook).await?);
     Ok(())
 }
 
-pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
-    let id = args.str("wh").unwrap_or_default();
+options! {
+    /// Options of `webhook update`.
+    pub struct UpdateOpts {
+        wh: str = Opt::s("wh", 'w', "WEBHOOK_ID", "The webhook to update.").req(),
+        url: str = Opt::s("url", 'u', "target_url", "The new URL."),
+        mime: str = Opt::s("mime", 'm', "content_type", "The new content type.").choices(MIMES),
+    }
+}
+
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
+    let id = o.wh.clone().unwrap_or_default();
     find_hook(ctx, &id).await?;
     let mut attrs = Map::new();
-    if let Some(u) = args.str("url") {
+    if let Some(u) = o.url.clone() {
         attrs.insert("url".into(), json!(u));
     }
-    if let Some(m) = args.str("mime") {
+    if let Some(m) = o.mime.clone() {
         attrs.insert("content_type".into(), json!(mime(&m)));
     }
     ctx.client()
@@ -73,31 +105,51 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
-    let id = args.str("wh").unwrap_or_default();
+options! {
+    /// Options of `webhook delete`.
+    pub struct DeleteOpts {
+        wh: str = Opt::s("wh", 'w', "WEBHOOK_ID", "The webhook to delete.").req(),
+        confirmed: flag = Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
+    }
+}
+
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
+    let id = o.wh.clone().unwrap_or_default();
     let hook = find_hook(ctx, &id).await?;
     let mut plan = DeletePlan::default();
     plan.entity(Entity::Webhook, hook, id);
-    plan.run(ctx, args.flag("confirmed")).await
+    plan.run(ctx, o.confirmed).await
 }
 
-pub async fn list_cmd(ctx: &Ctx, args: &Args) -> Result<()> {
+options! {
+    /// Options of `webhook list`.
+    pub struct ListOpts {
+        owner: strs = Opt::a("owner", 'o', "ACCOUNT_IDENTIFIER", "Webhooks of Device Groups owned by this account."),
+        product: strs = Opt::a("product", 'p', "PRODUCT_IDENTIFIER", "Webhooks of Device Groups of this Product."),
+        dg: strs = Opt::a("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "Webhooks of this Device Group."),
+        url: strs = Opt::a("url", 'u', "target_url", "Webhooks with this URL."),
+        event: strs = Opt::a("event", 'e', "trigger_event", "Webhooks of this event.").choices(&WEBHOOK_EVENTS),
+        dg_type: strs = Opt::a("dg-type", 'y', "DEVICE_GROUP_TYPE", "Webhooks of Device Groups of this type.").choices(&DG_TYPE_NAMES),
+    }
+}
+
+pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let mut filters = Vec::new();
     add_filter(
         ctx,
         &mut filters,
         "devicegroup.id",
         Entity::DeviceGroup,
-        args.strs("dg"),
+        o.dg.clone(),
     )
     .await?;
     let mut items = list(ctx, Entity::Webhook, &filters).await?;
     // The API filters by group only; the rest is checked here, through each hook's group.
-    let owners = resolve_ids(ctx, Entity::Account, &args.strs("owner")).await?;
-    let products = resolve_ids(ctx, Entity::Product, &args.strs("product")).await?;
-    let types = dg_types(args);
-    let urls = args.strs("url");
-    let events = args.strs("event");
+    let owners = resolve_ids(ctx, Entity::Account, &o.owner.clone()).await?;
+    let products = resolve_ids(ctx, Entity::Product, &o.product.clone()).await?;
+    let types = dg_types(&o.dg_type);
+    let urls = o.url.clone();
+    let events = o.event.clone();
     let mut kept = Vec::new();
     for h in items.drain(..) {
         if !urls.is_empty() && !urls.iter().any(|u| Some(u.as_str()) == attr_str(&h, "url")) {
@@ -115,21 +167,21 @@ pub async fn list_cmd(ctx: &Ctx, args: &Args) -> Result<()> {
             None => None,
         };
         let dg_ref = dg.as_ref();
-        if args.has("owner")
+        if !o.owner.is_empty()
             && !dg_ref
                 .and_then(|g| rel_id(g, "owner"))
                 .is_some_and(|o| owners.iter().any(|x| x == o))
         {
             continue;
         }
-        if args.has("product")
+        if !o.product.is_empty()
             && !dg_ref
                 .and_then(|g| rel_id(g, "product"))
                 .is_some_and(|p| products.iter().any(|x| x == p))
         {
             continue;
         }
-        if args.has("dg-type")
+        if !o.dg_type.is_empty()
             && !dg_ref
                 .and_then(|g| g["type"].as_str())
                 .is_some_and(|t| types.iter().any(|x| x == t))

@@ -1,11 +1,14 @@
 //! The only place that prints. Commands report through [`Ui`]: info lines, results, dialogs,
-//! prompts and errors; `Ui` renders them for the chosen `--output` mode.
+//! prompts and errors; `Ui` renders them for the chosen `--output` mode. The watch loop hands
+//! its events to a [`watch`] renderer; the few lines of the dispatcher (help, version,
+//! completions, usage errors) go through the free functions at the end of this file.
 
 pub mod errors;
 pub mod render;
+pub mod watch;
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -32,9 +35,34 @@ impl Mode {
     }
 }
 
+/// Where a [`Ui`] writes: the process's stdout and stderr, or buffers (see [`Ui::buffered`]).
+enum Sink {
+    Std,
+    Buffer(Captured),
+}
+
+/// What a buffered [`Ui`] printed, one buffer per stream.
+#[derive(Clone, Default)]
+pub struct Captured {
+    out: Arc<Mutex<Vec<u8>>>,
+    err: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Captured {
+    /// Everything printed to stdout so far.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+    /// Everything printed to stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.err.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
 /// Where commands report to. Cheap to share (`&Ui`) across tasks.
 pub struct Ui {
     mode: Mode,
+    sink: Sink,
     color: bool,
     spinner: Mutex<Option<indicatif::ProgressBar>>,
     spinner_enabled: std::sync::atomic::AtomicBool,
@@ -50,12 +78,47 @@ impl Ui {
         let color_mode = matches!(mode, Mode::Default | Mode::Debug);
         Ui {
             mode,
+            sink: Sink::Std,
             color: color_mode && !no_color && (tty || forced),
             spinner: Mutex::new(None),
             spinner_enabled: std::sync::atomic::AtomicBool::new(
                 mode == Mode::Default && tty && std::io::stderr().is_terminal(),
             ),
             input: Mutex::new(None),
+        }
+    }
+
+    /// A Ui that prints into buffers instead of the process's streams, without colors or
+    /// spinner, answering prompts from the lines of `input`: command logic can be tested
+    /// without a process.
+    pub fn buffered(mode: Mode, input: &str) -> (Ui, Captured) {
+        let captured = Captured::default();
+        let ui = Ui {
+            mode,
+            sink: Sink::Buffer(captured.clone()),
+            color: false,
+            spinner: Mutex::new(None),
+            spinner_enabled: std::sync::atomic::AtomicBool::new(false),
+            input: Mutex::new(Some(Box::new(std::io::Cursor::new(
+                input.as_bytes().to_vec(),
+            )))),
+        };
+        (ui, captured)
+    }
+
+    /// Writes `text` to stdout (or its buffer) as it is.
+    fn write_out(&self, text: &str) {
+        match &self.sink {
+            Sink::Std => {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout.write_all(text.as_bytes());
+                let _ = stdout.flush();
+            }
+            Sink::Buffer(c) => c
+                .out
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(text.as_bytes()),
         }
     }
 
@@ -80,9 +143,7 @@ impl Ui {
 
     fn out(&self, text: &str) {
         self.stop_spinner();
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{text}");
-        let _ = stdout.flush();
+        self.write_out(&format!("{text}\n"));
     }
 
     /// An info line: progress, success messages, list headers. Default and debug modes only.
@@ -116,15 +177,20 @@ impl Ui {
     /// A line on stderr, in every mode (the original's few `console.error` lines).
     pub fn stderr_line(&self, msg: &str) {
         self.stop_spinner();
-        eprintln!("{msg}");
+        match &self.sink {
+            Sink::Std => eprintln!("{msg}"),
+            Sink::Buffer(c) => c
+                .err
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(format!("{msg}\n").as_bytes()),
+        }
     }
 
     /// Text printed exactly as given (no added line end), in every mode: generated code.
     pub fn raw(&self, text: &str) {
         self.stop_spinner();
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
+        self.write_out(text);
     }
 
     /// API traces: debug mode only.
@@ -227,11 +293,6 @@ impl Ui {
         }
     }
 
-    /// Replaces stdin as the source of answers (tests, scripted use).
-    pub fn set_input(&self, input: Box<dyn BufRead + Send>) {
-        *self.input.lock().unwrap() = Some(input);
-    }
-
     fn read_line(&self, hidden: bool) -> Result<Option<String>> {
         self.stop_spinner();
         let mut guard = self.input.lock().unwrap();
@@ -261,9 +322,7 @@ impl Ui {
 
     fn ask(&self, prompt: &str) {
         self.stop_spinner();
-        let mut stdout = std::io::stdout().lock();
-        let _ = write!(stdout, "{prompt}");
-        let _ = stdout.flush();
+        self.write_out(prompt);
     }
 
     /// `Are you sure you want to continue?` dialog. Returns Err(Canceled) on 'n' or no input.
@@ -363,7 +422,32 @@ fn piped_line(wait: std::time::Duration) -> Option<String> {
     rx.lock().unwrap().recv_timeout(wait).ok().flatten()
 }
 
-/// `JSON.stringify(value, null, 2)`.
-pub fn to_json(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())
+pub use crate::api::to_json;
+
+/// Text on stdout exactly as given (help, version, completions of the dispatcher).
+pub fn print_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// A line on stderr, outside any command (usage errors of the dispatcher, `impt sim`).
+pub fn stderr_line(text: &str) {
+    eprintln!("{text}");
+}
+
+/// A command-line parse error of clap (or its help/version display), where clap prints it;
+/// returns the exit code: 2 for an error, 0 for help and version.
+pub fn clap_error(e: &clap::Error) -> i32 {
+    let _ = e.print();
+    if e.use_stderr() {
+        2
+    } else {
+        0
+    }
+}
+
+/// Shell completions of `cmd` on stdout.
+pub fn completions(shell: clap_complete::Shell, cmd: &mut clap::Command) {
+    clap_complete::generate(shell, cmd, "impt", &mut std::io::stdout());
 }

@@ -3,7 +3,7 @@
 use super::app::{no_content, ok, Ctx, World};
 use super::error::{error_object, ApiError, ApiResult};
 use super::jsonapi::{filter, filters, link, list, opt_link, parse_doc, resource, InDoc};
-use super::model::{is_production_type, target_types, Group, DG_TYPES};
+use super::model::{is_dg_type, is_production_type, target_types, Group};
 use super::util::{new_id, now_iso};
 use super::{runner, vdev};
 use axum::http::StatusCode;
@@ -169,7 +169,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
 fn list_groups(ctx: &Ctx, me: &str) -> ApiResult<Response> {
     let f = filters(ctx, &["owner.id", "product.id", "type"])?;
     if let Some(t) = filter(&f, "type") {
-        if !DG_TYPES.contains(&t) {
+        if !is_dg_type(t) {
             return Err(ApiError::new(
                 400,
                 "VX003",
@@ -195,7 +195,7 @@ fn list_groups(ctx: &Ctx, me: &str) -> ApiResult<Response> {
 fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
     let d = parse_doc(ctx)?;
     let gtype = d.typ.clone().unwrap_or_default();
-    if !DG_TYPES.contains(&gtype.as_str()) {
+    if !is_dg_type(&gtype) {
         return Err(ApiError::invalid_attr(&format!(
             "\"{gtype}\" is not a device group type."
         )));
@@ -464,7 +464,7 @@ fn assign(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
                 }
                 continue;
             }
-            let restricted = |t: &str| is_production_type(t) || t.ends_with("dut_devicegroup");
+            let restricted = |t: &str| is_production_type(t) || crate::api::types::is_dut_type(t);
             if restricted(&g.gtype) {
                 let from = cur
                     .as_deref()
@@ -523,7 +523,7 @@ fn unassign(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
         w.db.group(me, id)
             .cloned()
             .ok_or_else(|| ApiError::not_found("device group"))?;
-    if g.gtype == "production_devicegroup"
+    if g.gtype == crate::api::types::PRODUCTION
         && ctx
             .header("x-electricimp-key")
             .map_or(true, |k| k.trim().is_empty())

@@ -162,42 +162,7 @@ pub struct Db {
     pub seq: u64,
 }
 
-pub const DG_TYPES: [&str; 7] = [
-    "development_devicegroup",
-    "pre_production_devicegroup",
-    "production_devicegroup",
-    "pre_factoryfixture_devicegroup",
-    "factoryfixture_devicegroup",
-    "pre_dut_devicegroup",
-    "dut_devicegroup",
-];
-
-pub fn is_production_type(t: &str) -> bool {
-    t == "production_devicegroup" || t == "pre_production_devicegroup"
-}
-
-pub fn is_fixture_type(t: &str) -> bool {
-    t == "factoryfixture_devicegroup" || t == "pre_factoryfixture_devicegroup"
-}
-
-/// The expected (production_target, dut_target) types of a fixture group type.
-pub fn target_types(t: &str) -> Option<(&'static str, &'static str)> {
-    match t {
-        "factoryfixture_devicegroup" => Some(("production_devicegroup", "dut_devicegroup")),
-        "pre_factoryfixture_devicegroup" => {
-            Some(("pre_production_devicegroup", "pre_dut_devicegroup"))
-        }
-        _ => None,
-    }
-}
-
-/// `log_type` of log entries from a device in a group of this type.
-pub fn log_type_for(t: Option<&str>) -> &'static str {
-    match t {
-        None | Some("development_devicegroup") => "development",
-        _ => "production",
-    }
-}
+pub use crate::api::types::{is_dg_type, is_production_type, log_type_for, target_types};
 
 impl Db {
     pub fn next_seq(&mut self) -> u64 {

@@ -8,13 +8,12 @@ use super::util::{new_id, now_iso};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-const EVENTS: [&str; 3] = ["blessing", "blinkup", "deployment"];
-const CONTENT_TYPES: [&str; 2] = ["application/json", "application/x-www-form-urlencoded"];
+use crate::api::types::{WEBHOOK_CONTENT_TYPES as CONTENT_TYPES, WEBHOOK_EVENTS as EVENTS};
 
 pub fn doc(ctx: &Ctx, w: &World, h: &Webhook) -> Value {
     let gt =
         w.db.group_type(&h.group)
-            .unwrap_or("development_devicegroup");
+            .unwrap_or(crate::api::types::DEVELOPMENT);
     resource(
         ctx,
         "webhook",

@@ -6,18 +6,20 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::api::{encode_segment, Client};
-use crate::commands::Ctx;
+use crate::commands::core::CommandCtx;
 use crate::error::Result;
 
 pub enum Api {
-    Ctx(Arc<Ctx>),
+    /// The command context's client (auth files, environment variables).
+    Command(Arc<CommandCtx>),
+    /// A client made in memory (`--sim`).
     Client(Arc<Client>),
 }
 
 impl Api {
     pub async fn client(&self) -> Result<&Client> {
         match self {
-            Api::Ctx(c) => c.client().await,
+            Api::Command(c) => c.client().await,
             Api::Client(c) => Ok(c),
         }
     }

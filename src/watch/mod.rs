@@ -1,19 +1,20 @@
 //! `impt watch`: save a file, see your device's logs.
 //!
-//! Stages, in the style of watchexec: [`watcher`] (notify + notify-debouncer-full) →
-//! [`ignore`] → a debounce in the loop below → [`pipeline`] (build with the
-//! [`builder`](crate::builder), hash in [`source`], deploy, restart) while [`stream`] keeps
-//! the log stream alive; [`render`] prints everything (text with a status line, or JSON
-//! lines); [`settings`] reads `impt.toml`; [`sim`] sets up `--sim`; [`keys`] reads `r`/`c`/`q`.
+//! Stages, each testable alone: events ([`watcher`], notify, filtered by [`ignore`]) →
+//! [`debounce`] (the only one) → [`pipeline`]'s build (the [`builder`](crate::builder), hash
+//! in [`source`]), deploy and restart, while [`stream`] keeps the log stream alive → render
+//! ([`crate::output::watch`]: text with a status line, or JSON lines). The loop below only
+//! moves messages between them. [`settings`] reads `impt.toml`; [`sim`] sets up `--sim`;
+//! [`keys`] reads `r`/`c`/`q`.
 //!
 //! Iterations never overlap: a change that arrives while one runs marks the loop dirty and
 //! the newest state is built once the running iteration ends.
 
 pub mod api;
+pub mod debounce;
 pub mod ignore;
 pub mod keys;
 pub mod pipeline;
-pub mod render;
 pub mod settings;
 pub mod sim;
 pub mod source;
@@ -31,10 +32,12 @@ use tokio::sync::mpsc;
 use crate::api::{attr_str, id_of, rel_id};
 use crate::config::project::{ProjectFile, PROJECT_FILE};
 use crate::error::{ImptError, Result};
+use crate::output::watch::{DeviceInfo, Event, WatchRenderer};
+use crate::output::Mode;
 use api::Api;
+use debounce::Debounce;
 use keys::Key;
 use pipeline::{Outcome, Target};
-use render::{DeviceInfo, Event, Renderer};
 use settings::{Overrides, Settings};
 use source::{display_path, Sources};
 
@@ -47,8 +50,8 @@ pub struct Options {
     pub device_file: Option<String>,
     pub agent_file: Option<String>,
     pub flags: Overrides,
-    pub json: bool,
-    pub debug: bool,
+    /// `-z text|json|debug`: [`Mode::Default`], [`Mode::Json`] or [`Mode::Debug`].
+    pub mode: Mode,
     /// `--sim [DIR]`: the directory of device.nut/agent.nut.
     pub sim: Option<PathBuf>,
 }
@@ -78,12 +81,12 @@ pub fn run(opts: Options) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("Error: {e}");
+            crate::output::stderr_line(&format!("Error: {e}"));
             return 1;
         }
     };
-    let mut r = Renderer::new(opts.json);
-    let code = match rt.block_on(main(opts, &mut r)) {
+    let mut r = crate::output::watch::renderer(opts.mode);
+    let code = match rt.block_on(main(opts, r.as_mut())) {
         Ok(()) => 0,
         Err(e) => {
             r.emit(&Event::Error {
@@ -140,14 +143,14 @@ fn project_sources(opts: &Options, project: Option<&ProjectFile>) -> Sources {
 }
 
 async fn setup_project(opts: &Options) -> Result<Setup> {
-    let mode = if opts.debug {
-        crate::output::Mode::Debug
+    let mode = if opts.mode == Mode::Debug {
+        Mode::Debug
     } else {
-        crate::output::Mode::Minimal
+        Mode::Minimal
     };
-    let ctx = Arc::new(crate::commands::Ctx::new(Arc::new(crate::output::Ui::new(
-        mode,
-    ))));
+    let ctx = Arc::new(crate::commands::core::CommandCtx::new(Arc::new(
+        crate::output::Ui::new(mode),
+    )));
     let project = ProjectFile::load()?;
     let sources = project_sources(opts, project.as_ref());
     if sources.device.is_none() && sources.agent.is_none() {
@@ -155,8 +158,8 @@ async fn setup_project(opts: &Options) -> Result<Setup> {
             "Nothing to watch: run impt watch in a project directory or give --device-file/--agent-file.",
         ));
     }
-    let (dg, _) = crate::commands::ident::dg_or_project(&ctx, opts.dg.clone()).await?;
-    let api = Arc::new(Api::Ctx(ctx));
+    let (dg, _) = crate::commands::core::ident::dg_or_project(&ctx, opts.dg.clone()).await?;
+    let api = Arc::new(Api::Command(ctx));
     finish_setup(api, dg, opts.dir.clone(), sources, false, None).await
 }
 
@@ -184,7 +187,7 @@ pub async fn finish_setup(
             dg_type: dg
                 .get("type")
                 .and_then(Value::as_str)
-                .unwrap_or("development_devicegroup")
+                .unwrap_or(crate::api::types::DEVELOPMENT)
                 .to_string(),
         },
         dg_name: attr_str(&dg, "name").unwrap_or_default().to_string(),
@@ -206,7 +209,7 @@ enum Msg {
     Done(Outcome),
 }
 
-async fn main(opts: Options, r: &mut Renderer) -> Result<()> {
+async fn main(opts: Options, r: &mut dyn WatchRenderer) -> Result<()> {
     let base = opts.sim.clone().unwrap_or(opts.dir.clone());
     let file = settings::load_file(&base)?;
     let settings = settings::merge(&base, file, opts.flags.clone())?;
@@ -285,7 +288,7 @@ async fn watch_loop(
     opts: Options,
     settings: Settings,
     setup: Setup,
-    r: &mut Renderer,
+    r: &mut dyn WatchRenderer,
 ) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let root = setup.root.clone();
@@ -338,26 +341,27 @@ async fn watch_loop(
         .cloned()
         .collect();
     let mut watched: Vec<PathBuf> = Vec::new();
-    let mut set_watched = |files: &[PathBuf], watcher: &mut watcher::Watcher, r: &mut Renderer| {
-        let mut all: Vec<PathBuf> = files.to_vec();
-        all.extend(extra_files.iter().cloned());
-        if opts.sim.is_none() {
-            all.push(project_path.clone());
-        }
-        all.sort();
-        all.dedup();
-        if all != watched {
-            for e in watcher.set(&all, &extra_dirs) {
-                r.emit(&Event::Error {
-                    message: format!("watching: {e}"),
-                });
+    let mut set_watched =
+        |files: &[PathBuf], watcher: &mut watcher::Watcher, r: &mut dyn WatchRenderer| {
+            let mut all: Vec<PathBuf> = files.to_vec();
+            all.extend(extra_files.iter().cloned());
+            if opts.sim.is_none() {
+                all.push(project_path.clone());
             }
-            let mut shown: Vec<String> = all.iter().map(|f| display_path(&root, f)).collect();
-            shown.extend(extra_dirs.iter().map(|d| display_path(&root, d) + "/"));
-            r.emit(&Event::Watching { files: shown });
-            watched = all;
-        }
-    };
+            all.sort();
+            all.dedup();
+            if all != watched {
+                for e in watcher.set(&all, &extra_dirs) {
+                    r.emit(&Event::Error {
+                        message: format!("watching: {e}"),
+                    });
+                }
+                let mut shown: Vec<String> = all.iter().map(|f| display_path(&root, f)).collect();
+                shown.extend(extra_dirs.iter().map(|d| display_path(&root, d) + "/"));
+                r.emit(&Event::Watching { files: shown });
+                watched = all;
+            }
+        };
     let initial: Vec<PathBuf> = setup
         .sources
         .device
@@ -406,30 +410,36 @@ async fn watch_loop(
         r.flush();
     }
 
-    let debounce = settings.debounce;
-    let mut deadline: Option<tokio::time::Instant> = None;
-    let mut first_change: Option<Instant> = None;
-    let mut changed: BTreeSet<String> = BTreeSet::new();
-    let mut reload_project = false;
+    let mut debounce = Debounce::new(settings.debounce);
     let _sim = setup.sim;
+    // One Ctrl-C listener for the whole loop, so that a signal arriving while messages are
+    // handled is not lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
+        let due = debounce.due();
         let msg = tokio::select! {
             m = rx.recv() => m,
-            _ = async { tokio::time::sleep_until(deadline.unwrap()).await }, if deadline.is_some() => {
-                deadline = None;
-                if reload_project {
-                    reload_project = false;
+            _ = async { tokio::time::sleep_until(due.unwrap().into()).await }, if due.is_some() => {
+                let Some(batch) = debounce.take_due(Instant::now()) else { continue };
+                if batch.paths.contains(&project_path) {
                     if let Err(e) = reload(&opts, &mut lp, &mut stream_task, &etx).await {
                         r.emit(&Event::Error { message: e.to_string() });
                     }
                 }
-                let paths: Vec<String> = std::mem::take(&mut changed).into_iter().collect();
+                let paths: Vec<String> = batch
+                    .paths
+                    .iter()
+                    .map(|p| display_path(&root, p))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 r.emit(&Event::Changed { paths: paths.clone() });
-                lp.request(false, first_change.take().unwrap_or_else(Instant::now), paths);
+                lp.request(false, batch.first, paths);
                 r.flush();
                 continue;
             }
-            _ = tokio::signal::ctrl_c() => Some(Msg::Key(Key::Quit)),
+            _ = &mut ctrl_c => Some(Msg::Key(Key::Quit)),
         };
         let Some(msg) = msg else { break };
         let mut pending_msgs = vec![msg];
@@ -442,16 +452,7 @@ async fn watch_loop(
         }
         for msg in pending_msgs {
             match msg {
-                Msg::Changed(paths) => {
-                    first_change.get_or_insert_with(Instant::now);
-                    for p in paths {
-                        if p == project_path {
-                            reload_project = true;
-                        }
-                        changed.insert(display_path(&root, &p));
-                    }
-                    deadline = Some(tokio::time::Instant::now() + debounce);
-                }
+                Msg::Changed(paths) => debounce.push(paths, Instant::now()),
                 Msg::Key(Key::Redeploy) => lp.request(true, Instant::now(), vec![]),
                 Msg::Key(Key::Clear) => r.clear(),
                 Msg::Key(Key::Quit) => {
@@ -493,7 +494,7 @@ async fn reload(
     stream_task: &mut tokio::task::JoinHandle<()>,
     etx: &mpsc::UnboundedSender<Event>,
 ) -> Result<()> {
-    let Api::Ctx(ctx) = lp.api.as_ref() else {
+    let Api::Command(ctx) = lp.api.as_ref() else {
         return Ok(());
     };
     let Some(project) = ProjectFile::load()? else {
@@ -505,7 +506,7 @@ async fn reload(
         return Ok(());
     }
     ctx.invalidate();
-    let dg = crate::commands::ident::project_dg(ctx, id).await?;
+    let dg = crate::commands::core::ident::project_dg(ctx, id).await?;
     let setup = finish_setup(
         lp.api.clone(),
         dg,

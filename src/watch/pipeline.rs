@@ -1,21 +1,20 @@
-//! One iteration of the loop: build the code, skip it when it equals what is deployed,
-//! otherwise create a deployment and restart the devices. Two API requests when something
-//! changed, none when nothing did.
+//! One iteration of the loop, as three stages: [`build`] the code, skip it when it equals
+//! what is deployed ([`needs_deploy`]), otherwise [`deploy`] it and [`restart`] the devices.
+//! Two API requests when something changed, none when nothing did.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::api::Api;
-use super::render::Event;
 use super::settings::RestartMode;
-use super::source::{self, Sources};
-use crate::api::{attr_str, encode_segment, id_of};
-use crate::error::ImptError;
+use super::source::{self, Code, Sources};
+use crate::api::{attr_str, deployments, id_of, Client};
+use crate::error::{Entity, ImptError};
+use crate::output::watch::Event;
 
 /// Tries of a request that fails with a network error or a 5xx.
 const ATTEMPTS: u32 = 5;
@@ -61,20 +60,22 @@ fn transient(e: &ImptError) -> bool {
     }
 }
 
-/// Sends a request, retrying transient failures with backoff.
-async fn request(
-    api: &Api,
+/// Runs one API call, retrying transient failures with backoff.
+async fn retrying<'a, T, F, Fut>(
+    api: &'a Api,
     tx: &UnboundedSender<Event>,
     what: &str,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> crate::error::Result<Option<Value>> {
+    call: F,
+) -> crate::error::Result<T>
+where
+    F: Fn(&'a Client) -> Fut,
+    Fut: std::future::Future<Output = crate::error::Result<T>>,
+{
     let mut delay = Duration::from_millis(250);
     let mut attempt = 1;
     loop {
         let r = match api.client().await {
-            Ok(c) => c.request(method.clone(), path, &[], body, &[]).await,
+            Ok(c) => call(c).await,
             Err(e) => Err(e),
         };
         match r {
@@ -121,16 +122,13 @@ pub fn error_text(e: &ImptError) -> String {
     }
 }
 
+/// One iteration: the build, deploy and restart stages in a row. Events go to `tx`.
 pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
     let mut out = Outcome {
         deployed: job.deployed.clone(),
         ..Default::default()
     };
-    let sources = job.sources.clone();
-    let loaded = tokio::task::spawn_blocking(move || source::load(&sources))
-        .await
-        .unwrap_or_else(|e| Err((e.to_string(), vec![])));
-    let code = match loaded {
+    let code = match build(&job.sources).await {
         Ok(c) => c,
         Err((msg, files)) => {
             out.files = files;
@@ -139,42 +137,73 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
         }
     };
     out.files = code.files();
-    if !job.force && job.deployed.as_deref() == Some(code.hash.as_str()) {
+    if !needs_deploy(job.force, job.deployed.as_deref(), &code.hash) {
         let _ = tx.send(Event::Skipped { sha: code.hash });
         return out;
     }
+    let Some(sha) = deploy(&job, &code, &tx).await else {
+        return out;
+    };
+    out.deployed = Some(code.hash.clone());
+    out.sha = Some(sha);
+    restart(&job, &tx).await;
+    out
+}
+
+/// The build stage: reads and preprocesses the sources (on a blocking thread). The error
+/// carries its message and the files to keep watching.
+pub async fn build(sources: &Sources) -> Result<Code, (String, Vec<PathBuf>)> {
+    let sources = sources.clone();
+    tokio::task::spawn_blocking(move || source::load(&sources))
+        .await
+        .unwrap_or_else(|e| Err((e.to_string(), vec![])))
+}
+
+/// Whether built code with hash `built` is deployed: when forced (the `r` key) or when it
+/// differs from the deployed code.
+pub fn needs_deploy(force: bool, deployed: Option<&str>, built: &str) -> bool {
+    force || deployed != Some(built)
+}
+
+/// The attributes of the deployment of `code`: description naming the changed files,
+/// origin and tags.
+pub fn deployment_attributes(
+    code: &Code,
+    changed: &[String],
+    tags: &[String],
+) -> Map<String, Value> {
+    let mut attrs = Map::new();
+    attrs.insert("device_code".into(), json!(code.device.code));
+    attrs.insert("agent_code".into(), json!(code.agent.code));
+    attrs.insert(
+        "description".into(),
+        json!(if changed.is_empty() {
+            "Deployed by impt watch".to_string()
+        } else {
+            format!("Deployed by impt watch: {} changed", changed.join(", "))
+        }),
+    );
+    attrs.insert("origin".into(), json!("impt watch"));
+    if !tags.is_empty() {
+        attrs.insert("tags".into(), json!(tags));
+    }
+    attrs
+}
+
+/// The deploy stage: creates the deployment (retrying transient failures). Returns the
+/// server's sha, or `None` after reporting a compile error or a failure.
+pub async fn deploy(job: &Job, code: &Code, tx: &UnboundedSender<Event>) -> Option<String> {
     let _ = tx.send(Event::DeployStarted {
         hash: code.hash.clone(),
     });
-    let mut attrs = json!({
-        "device_code": code.device.code,
-        "agent_code": code.agent.code,
-        "description": if job.changed.is_empty() {
-            "Deployed by impt watch".to_string()
-        } else {
-            format!("Deployed by impt watch: {} changed", job.changed.join(", "))
-        },
-        "origin": "impt watch",
-    });
-    if !job.tags.is_empty() {
-        attrs["tags"] = json!(job.tags);
-    }
-    let body = json!({"data": {
-        "type": "deployment",
-        "attributes": attrs,
-        "relationships": {"devicegroup": {"type": job.target.dg_type, "id": job.target.dg_id}},
-    }});
-    let created = request(
-        &job.api,
-        &tx,
-        "Deployment",
-        Method::POST,
-        "/deployments",
-        Some(&body),
-    )
+    let attrs = deployment_attributes(code, &job.changed, &job.tags);
+    let (dg_type, dg_id) = (&job.target.dg_type, &job.target.dg_id);
+    let created = retrying(&job.api, tx, "Deployment", |c| {
+        deployments::create(c, dg_type, dg_id, attrs.clone())
+    })
     .await;
     let doc = match created {
-        Ok(d) => d.unwrap_or(Value::Null),
+        Ok(d) => d,
         Err(ImptError::Api(a)) if a.status == 400 && a.errors.iter().any(|i| i.meta.is_array()) => {
             let meta: Vec<Value> = a
                 .errors
@@ -183,39 +212,44 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
                 .flatten()
                 .cloned()
                 .collect();
-            let errors = source::diagnostics(&code, &job.sources, &meta);
+            let errors = source::diagnostics(code, &job.sources, &meta);
             let _ = tx.send(Event::CompileError { errors });
-            return out;
+            return None;
         }
         Err(e) => {
             let _ = tx.send(Event::Error {
                 message: format!("Deployment failed: {}", error_text(&e)),
             });
-            return out;
+            return None;
         }
     };
     let data = doc.get("data").cloned().unwrap_or(Value::Null);
     let sha = attr_str(&data, "sha").unwrap_or(&code.hash).to_string();
-    out.deployed = Some(code.hash.clone());
-    out.sha = Some(sha.clone());
     let _ = tx.send(Event::Deployed {
         id: id_of(&data).to_string(),
-        sha,
+        sha: sha.clone(),
         ms: job.since.elapsed().as_millis() as u64,
     });
-    let action = match job.restart {
-        RestartMode::None => return out,
-        RestartMode::Always => "restart",
-        RestartMode::Conditional => "conditional_restart",
+    Some(sha)
+}
+
+/// The restart stage: restarts the group's devices as the settings say (retrying transient
+/// failures).
+pub async fn restart(job: &Job, tx: &UnboundedSender<Event>) {
+    let conditional = match job.restart {
+        RestartMode::None => return,
+        RestartMode::Always => false,
+        RestartMode::Conditional => true,
     };
-    let path = format!(
-        "/devicegroups/{}/{action}",
-        encode_segment(&job.target.dg_id)
-    );
-    match request(&job.api, &tx, "Restart", Method::POST, &path, None).await {
-        Ok(_) => {
+    let dg_id = &job.target.dg_id;
+    let restarted = retrying(&job.api, tx, "Restart", |c| {
+        crate::api::restart(c, Entity::DeviceGroup, dg_id, conditional)
+    })
+    .await;
+    match restarted {
+        Ok(()) => {
             let _ = tx.send(Event::Restarted {
-                conditional: job.restart == RestartMode::Conditional,
+                conditional,
                 devices: job.devices,
             });
         }
@@ -225,5 +259,94 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
             });
         }
     }
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc::unbounded_channel;
+
+    #[test]
+    fn deploys_only_changed_code_unless_forced() {
+        assert!(needs_deploy(false, None, "h1"));
+        assert!(needs_deploy(false, Some("h0"), "h1"));
+        assert!(!needs_deploy(false, Some("h1"), "h1"));
+        assert!(needs_deploy(true, Some("h1"), "h1"));
+    }
+
+    #[test]
+    fn deployment_attributes_name_the_changes_and_tags() {
+        let mut code = Code::default();
+        code.device.code = "server.log(1);".into();
+        code.agent.code = "".into();
+        let a = deployment_attributes(&code, &[], &[]);
+        assert_eq!(
+            Value::Object(a),
+            json!({"device_code": "server.log(1);", "agent_code": "",
+                   "description": "Deployed by impt watch", "origin": "impt watch"})
+        );
+        let a = deployment_attributes(&code, &["a.nut".into(), "b.nut".into()], &["t".into()]);
+        assert_eq!(
+            a["description"],
+            "Deployed by impt watch: a.nut, b.nut changed"
+        );
+        assert_eq!(a["tags"], json!(["t"]));
+    }
+
+    fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>) -> Vec<Value> {
+        let mut v = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            v.push(e.to_json());
+        }
+        v
+    }
+
+    /// The build, deploy and restart stages one by one, against the in-process simulator.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stages_build_deploy_and_restart_on_the_simulator() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("device.nut"), "server.log(\"hi\");\n").unwrap();
+        let setup = super::super::sim::setup(dir.path(), |_| {}).await.unwrap();
+        let code = build(&setup.sources).await.unwrap();
+        assert_eq!(code.files(), vec![dir.path().join("device.nut")]);
+        let mut job = Job {
+            api: setup.api.clone(),
+            target: setup.target.clone(),
+            sources: setup.sources.clone(),
+            tags: vec![],
+            restart: RestartMode::Conditional,
+            deployed: None,
+            force: false,
+            since: Instant::now(),
+            changed: vec!["device.nut".into()],
+            devices: setup.devices.len(),
+        };
+        let (tx, mut rx) = unbounded_channel();
+        let sha = deploy(&job, &code, &tx).await.expect("deployed");
+        let events = drain(&mut rx);
+        assert_eq!(events[0]["event"], "deploy_started");
+        assert_eq!(events[1]["event"], "deployed");
+        assert_eq!(events[1]["sha"], json!(sha));
+        restart(&job, &tx).await;
+        assert_eq!(
+            drain(&mut rx),
+            vec![json!({"event": "restarted", "conditional": true, "devices": 1})]
+        );
+        job.restart = RestartMode::None;
+        restart(&job, &tx).await;
+        assert!(
+            drain(&mut rx).is_empty(),
+            "no restart when the settings say none"
+        );
+
+        // A compile error of the server is mapped to the user's file.
+        std::fs::write(dir.path().join("device.nut"), "local x = ;\n").unwrap();
+        let code = build(&setup.sources).await.unwrap();
+        assert!(deploy(&job, &code, &tx).await.is_none());
+        let events = drain(&mut rx);
+        let last = events.last().unwrap();
+        assert_eq!(last["event"], "compile_error", "{events:?}");
+        assert_eq!(last["errors"][0]["file"], "device.nut");
+        assert_eq!(last["errors"][0]["line"], 1);
+    }
 }

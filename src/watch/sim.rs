@@ -9,11 +9,11 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::api::Api;
-use super::render::Event;
 use super::source::Sources;
 use super::Setup;
 use crate::api::{self, id_of, Client, Renewal, Session};
 use crate::error::{ConfigKind, ImptError, Result};
+use crate::output::watch::Event;
 
 const USER: &str = "user";
 const PASSWORD: &str = "password";
@@ -78,7 +78,7 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
         client
             .post(
                 "/devicegroups",
-                &json!({"data": {"type": "development_devicegroup",
+                &json!({"data": {"type": crate::api::types::DEVELOPMENT,
                     "attributes": {"name": format!("{name}-dev")},
                     "relationships": {"product": {"type": "product", "id": id_of(&product)}}}}),
             )

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::builder::{self, Processed};
+pub use crate::output::watch::Diagnostic;
 
 /// Where the sources of the project are (absolute paths; `None`: empty code).
 #[derive(Clone, Debug, PartialEq)]
@@ -109,31 +110,6 @@ pub fn load(src: &Sources) -> Result<Code, (String, Vec<PathBuf>)> {
         agent,
         hash,
     })
-}
-
-/// One compile diagnostic against the user's files.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Diagnostic {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub kind: String,
-    pub text: String,
-}
-
-impl std::fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = if self.kind.is_empty() || self.kind == "error" {
-            String::new()
-        } else {
-            format!("{}: ", self.kind)
-        };
-        write!(
-            f,
-            "{}:{}:{}: {kind}{}",
-            self.file, self.line, self.column, self.text
-        )
-    }
 }
 
 /// Maps compile diagnostics (`meta` items `{file: device_code|agent_code, row, column, text}`)

@@ -10,10 +10,10 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::api::Api;
-use super::render::{DeviceInfo, Event, LogLine};
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::api::{attr, attr_str, id_of};
 use crate::error::ImptError;
+use crate::output::watch::{DeviceInfo, Event, LogLine};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);

@@ -1,14 +1,13 @@
-//! File watching: notify + notify-debouncer-full. Watches the parent directory of every
-//! watched file (so that editors' atomic renames are seen) and extra directories
-//! recursively; reports the changed paths that matter.
+//! The events stage of the watch loop: file watching with notify. Watches the parent
+//! directory of every watched file (so that editors' atomic renames are seen) and extra
+//! directories recursively; reports the changed paths that matter, event by event (merging
+//! them is the [`debounce`](super::debounce) stage's job).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use notify::{EventKind, RecursiveMode};
-use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use super::ignore::Ignore;
 
@@ -30,15 +29,11 @@ impl Matcher {
 }
 
 pub struct Watcher {
-    debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
+    inner: notify::RecommendedWatcher,
     matcher: Arc<Mutex<Matcher>>,
     /// Watched directory → recursive?
     watched: BTreeMap<PathBuf, bool>,
 }
-
-/// Merges the raw events of an editor save (quiet period of the debouncer itself; the watch
-/// loop adds its own `--debounce` on top).
-pub const RAW_DEBOUNCE: Duration = Duration::from_millis(20);
 
 impl Watcher {
     /// Starts watching; `on_change` is called from the watcher's thread with the changed
@@ -56,16 +51,16 @@ impl Watcher {
             ignore,
         }));
         let m = matcher.clone();
-        let debouncer = new_debouncer(
-            RAW_DEBOUNCE,
-            Some(Duration::from_millis(5)),
-            move |res: DebounceEventResult| match res {
-                Ok(events) => {
+        let inner =
+            notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+                Ok(event) => {
+                    if matches!(event.kind, EventKind::Access(_)) {
+                        return;
+                    }
                     let m = m.lock().unwrap_or_else(|e| e.into_inner());
-                    let mut hit: Vec<PathBuf> = events
+                    let mut hit: Vec<PathBuf> = event
+                        .paths
                         .iter()
-                        .filter(|e| !matches!(e.kind, EventKind::Access(_)))
-                        .flat_map(|e| e.paths.iter())
                         .filter(|p| m.matches(p))
                         .cloned()
                         .collect();
@@ -76,15 +71,10 @@ impl Watcher {
                         on_change(hit);
                     }
                 }
-                Err(errors) => {
-                    for e in errors {
-                        on_error(e.to_string());
-                    }
-                }
-            },
-        )?;
+                Err(e) => on_error(e.to_string()),
+            })?;
         Ok(Watcher {
-            debouncer,
+            inner,
             matcher,
             watched: BTreeMap::new(),
         })
@@ -105,7 +95,7 @@ impl Watcher {
         let old = std::mem::take(&mut self.watched);
         for (dir, rec) in &old {
             if want.get(dir) != Some(rec) {
-                let _ = self.debouncer.unwatch(dir);
+                let _ = self.inner.unwatch(dir);
             }
         }
         for (dir, rec) in want {
@@ -122,7 +112,7 @@ impl Watcher {
             } else {
                 RecursiveMode::NonRecursive
             };
-            match self.debouncer.watch(&dir, mode) {
+            match self.inner.watch(&dir, mode) {
                 Ok(()) => {
                     self.watched.insert(dir, rec);
                 }
@@ -140,6 +130,7 @@ impl Watcher {
 mod tests {
     use super::*;
     use std::sync::mpsc;
+    use std::time::Duration;
 
     #[test]
     fn sees_writes_and_renames_of_watched_files_only() {

@@ -9,10 +9,11 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::delete::DeletePlan;
-use super::display::{dg_full_additions, list_item};
-use super::ident::find_full;
-use super::{Args, Ctx};
+use super::core::delete::DeletePlan;
+use super::core::display::{dg_full_additions, list_item};
+use super::core::ident::find_full;
+use super::core::options::{options, Opt};
+use super::core::CommandCtx;
 use crate::api::{id_of, rel_id};
 use crate::config::test::{
     GithubFile, TestFile, BUILDER_CACHE_DIR, BUILDER_TYPE, DEBUG_DIR, DEFAULT_TEST_FILES,
@@ -23,7 +24,7 @@ use crate::error::{ConfigKind, Entity, ImptError, Result};
 pub use runner::run;
 
 /// The Device Group saved in `.impt.test` (gone → "does not exist anymore").
-async fn saved_dg(ctx: &Ctx, t: &TestFile) -> Result<Value> {
+async fn saved_dg(ctx: &CommandCtx, t: &TestFile) -> Result<Value> {
     let id = t.device_group_id().unwrap_or_default().to_string();
     ctx.get(Entity::DeviceGroup, &id)
         .await?
@@ -35,7 +36,7 @@ async fn saved_dg(ctx: &Ctx, t: &TestFile) -> Result<Value> {
 }
 
 /// Deletes `.builder-cache` when present.
-fn clean_builder_cache(ctx: &Ctx) -> Result<()> {
+fn clean_builder_cache(ctx: &CommandCtx) -> Result<()> {
     let dir = Path::new(BUILDER_CACHE_DIR);
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| ImptError::File {
@@ -58,48 +59,94 @@ fn source_file(value: &str, label: &str) -> Result<Value> {
     }
 }
 
+/// The settings `test create` and `test update` share. A file option is `None` when not
+/// given and `Some(None)` when given without a value (update: remove the file).
+struct Settings<'a> {
+    timeout: Option<String>,
+    stop_on_fail: Option<bool>,
+    allow_disconnect: Option<bool>,
+    builder_cache: Option<bool>,
+    test_file: &'a [String],
+    device_file: Option<Option<String>>,
+    agent_file: Option<Option<String>>,
+    github_config: Option<Option<String>>,
+    builder_config: Option<Option<String>>,
+}
+
+impl CreateOpts {
+    fn settings(&self) -> Settings<'_> {
+        Settings {
+            timeout: self.timeout.clone(),
+            stop_on_fail: self.stop_on_fail,
+            allow_disconnect: self.allow_disconnect,
+            builder_cache: self.builder_cache,
+            test_file: &self.test_file,
+            device_file: self.device_file.clone().map(Some),
+            agent_file: self.agent_file.clone().map(Some),
+            github_config: self.github_config.clone().map(Some),
+            builder_config: self.builder_config.clone().map(Some),
+        }
+    }
+}
+
+impl UpdateOpts {
+    fn settings(&self) -> Settings<'_> {
+        Settings {
+            timeout: self.timeout.clone(),
+            stop_on_fail: self.stop_on_fail,
+            allow_disconnect: self.allow_disconnect,
+            builder_cache: self.builder_cache,
+            test_file: &self.test_file,
+            device_file: self.device_file.clone(),
+            agent_file: self.agent_file.clone(),
+            github_config: self.github_config.clone(),
+            builder_config: self.builder_config.clone(),
+        }
+    }
+}
+
 /// Applies the options to the configuration, in the original's order. `create` applies the
 /// defaults of `test create`.
-fn set_options(ctx: &Ctx, t: &mut TestFile, args: &Args, create: bool) -> Result<()> {
-    if let Some(n) = args.str("timeout") {
+fn set_options(ctx: &CommandCtx, t: &mut TestFile, o: &Settings, create: bool) -> Result<()> {
+    if let Some(n) = o.timeout.clone() {
         let v: f64 = n.parse().unwrap_or(DEFAULT_TIMEOUT as f64);
         t.set("timeout", json_number(v));
     } else if create {
         t.set("timeout", json!(DEFAULT_TIMEOUT));
     }
-    for (opt, key) in [
-        ("stop-on-fail", "stopOnFail"),
-        ("allow-disconnect", "allowDisconnect"),
-        ("builder-cache", "builderCache"),
+    for (given, key) in [
+        (o.stop_on_fail, "stopOnFail"),
+        (o.allow_disconnect, "allowDisconnect"),
+        (o.builder_cache, "builderCache"),
     ] {
-        match args.opt_bool(opt) {
+        match given {
             Some(b) => t.set(key, json!(b)),
             None if create => t.set(key, json!(false)),
             None => {}
         }
     }
-    if args.has("test-file") {
-        t.set("testFiles", json!(args.strs("test-file")));
+    if !o.test_file.is_empty() {
+        t.set("testFiles", json!(o.test_file));
     } else if create {
         t.set("testFiles", json!(DEFAULT_TEST_FILES));
     }
-    for (opt, key, label) in [
-        ("device-file", "deviceFile", "Device file"),
-        ("agent-file", "agentFile", "Agent file"),
+    for (given, key, label) in [
+        (&o.device_file, "deviceFile", "Device file"),
+        (&o.agent_file, "agentFile", "Agent file"),
     ] {
-        if args.has(opt) {
-            match args.str(opt).filter(|v| !v.is_empty()) {
+        if let Some(value) = given {
+            match value.clone().filter(|v| !v.is_empty()) {
                 Some(v) => t.set(key, source_file(&v, label)?),
                 None => t.unset(key),
             }
         }
     }
-    for (opt, key, label) in [
-        ("github-config", "githubConfig", GITHUB_TYPE),
-        ("builder-config", "builderConfig", BUILDER_TYPE),
+    for (given, key, label) in [
+        (&o.github_config, "githubConfig", GITHUB_TYPE),
+        (&o.builder_config, "builderConfig", BUILDER_TYPE),
     ] {
-        if args.has(opt) {
-            match args.str(opt).filter(|v| !v.is_empty()) {
+        if let Some(value) = given {
+            match value.clone().filter(|v| !v.is_empty()) {
                 Some(v) => {
                     if !Path::new(&v).exists() {
                         ctx.ui.info(&format!("{label} File {v} is not found."));
@@ -123,7 +170,7 @@ fn json_number(v: f64) -> Value {
 }
 
 /// `{"Test Configuration": {...}}` of `test info` and after create/update.
-async fn info_data(ctx: &Ctx, t: &TestFile) -> Result<Value> {
+async fn info_data(ctx: &CommandCtx, t: &TestFile) -> Result<Value> {
     let dg = saved_dg(ctx, t).await?;
     let mut m = Map::new();
     for (key, label) in [
@@ -152,22 +199,48 @@ async fn info_data(ctx: &Ctx, t: &TestFile) -> Result<Value> {
     Ok(json!({ TEST_TYPE: m }))
 }
 
-pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
-    if TestFile::exists() && !args.flag("confirmed") {
+options! {
+    /// Options of `test create`.
+    pub struct CreateOpts {
+        dg: str = Opt::s("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "The Device Group whose devices run the tests.").req(),
+        device_file: str = Opt::s("device-file", 'x', "device_file", "A device source file deployed together with the tests. Must exist."),
+        agent_file: str = Opt::s("agent-file", 'y', "agent_file", "An agent source file deployed together with the tests. Must exist."),
+        timeout: num_text = Opt::n("timeout", 't', "timeout", "Seconds a test may take before it is reported as failed.").default("30"),
+        stop_on_fail: opt_bool = Opt::b("stop-on-fail", 's', "Stops the whole run at the first failing test."),
+        allow_disconnect: opt_bool = Opt::b("allow-disconnect", 'a', "Keeps testing when the device disconnects."),
+        builder_cache: opt_bool = Opt::b("builder-cache", 'e', "Caches remote includes of the preprocessor in .builder-cache."),
+        test_file: strs = Opt::a("test-file", 'f', "test_file", "A glob pattern of test files. Repeatable. Default: *.test.nut and tests/**/*.test.nut."),
+        github_config: str = Opt::s("github-config", 'i', "github_config", "The GitHub credentials file used for GitHub includes. May not exist yet."),
+        builder_config: str = Opt::s("builder-config", 'j', "builder_config", "A JSON file of Builder variables. May not exist yet."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Overwrites an existing Test Configuration File without asking for confirmation."),
+    }
+}
+
+options! {
+    /// Options of `test info`.
+    pub struct InfoOpts {
+    }
+}
+
+options! {
+    /// Options of `test run`.
+    pub struct RunOpts {
+        tests: str = Opt::s0("tests", 't', "test_pattern", "Selects the tests to run: [test_file_name][:test_class_name][::test_method_name]."),
+        clear_cache: flag = Opt::f("clear-cache", 'e', "Deletes the .builder-cache directory before running."),
+    }
+}
+
+pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
+    if TestFile::exists() && !o.confirmed {
         ctx.ui.confirm(Some(&format!(
             "The current directory already contains {TEST_TYPE} File. It will be overwritten."
         )))?;
     }
     let mut t = TestFile::default();
-    let dg = find_full(
-        ctx,
-        Entity::DeviceGroup,
-        &args.str("dg").unwrap_or_default(),
-    )
-    .await?;
+    let dg = find_full(ctx, Entity::DeviceGroup, &o.dg.clone().unwrap_or_default()).await?;
     t.set("deviceGroupId", json!(id_of(&dg)));
     clean_builder_cache(ctx)?;
-    set_options(ctx, &mut t, args, true)?;
+    set_options(ctx, &mut t, &o.settings(), true)?;
     t.save()?;
     let info = info_data(ctx, &t).await?;
     ctx.ui
@@ -176,9 +249,25 @@ pub async fn create(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
+options! {
+    /// Options of `test update`.
+    pub struct UpdateOpts {
+        dg: str = Opt::s("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "The Device Group whose devices run the tests."),
+        device_file: opt_str = Opt::so("device-file", 'x', "device_file", "A device source file deployed together with the tests. Must exist. No value: none."),
+        agent_file: opt_str = Opt::so("agent-file", 'y', "agent_file", "An agent source file deployed together with the tests. Must exist. No value: none."),
+        timeout: num_text = Opt::n("timeout", 't', "timeout", "Seconds a test may take before it is reported as failed."),
+        stop_on_fail: opt_bool = Opt::b("stop-on-fail", 's', "Stops the whole run at the first failing test."),
+        allow_disconnect: opt_bool = Opt::b("allow-disconnect", 'a', "Keeps testing when the device disconnects."),
+        builder_cache: opt_bool = Opt::b("builder-cache", 'e', "Caches remote includes of the preprocessor; false also clears .builder-cache."),
+        test_file: strs = Opt::a("test-file", 'f', "test_file", "A glob pattern of test files; replaces the list. Repeatable."),
+        github_config: opt_str = Opt::so("github-config", 'i', "github_config", "The GitHub credentials file. No value: none."),
+        builder_config: opt_str = Opt::so("builder-config", 'j', "builder_config", "A JSON file of Builder variables. No value: none."),
+    }
+}
+
+pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let mut t = TestFile::load_required()?;
-    match args.str("dg").filter(|s| !s.is_empty()) {
+    match o.dg.clone().filter(|s| !s.is_empty()) {
         Some(ident) => {
             let dg = find_full(ctx, Entity::DeviceGroup, &ident).await?;
             t.set("deviceGroupId", json!(id_of(&dg)));
@@ -187,10 +276,10 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
             saved_dg(ctx, &t).await?;
         }
     }
-    if args.opt_bool("builder-cache") == Some(false) {
+    if o.builder_cache == Some(false) {
         clean_builder_cache(ctx)?;
     }
-    set_options(ctx, &mut t, args, false)?;
+    set_options(ctx, &mut t, &o.settings(), false)?;
     t.save()?;
     let info = info_data(ctx, &t).await?;
     ctx.ui
@@ -199,36 +288,42 @@ pub async fn update(ctx: &Ctx, args: &Args) -> Result<()> {
     Ok(())
 }
 
-pub async fn info(ctx: &Ctx, _args: &Args) -> Result<()> {
+pub async fn info(ctx: &CommandCtx, _o: &InfoOpts) -> Result<()> {
     let t = TestFile::load_required()?;
     let info = info_data(ctx, &t).await?;
     ctx.ui.result(&info);
     Ok(())
 }
 
-pub async fn github(ctx: &Ctx, args: &Args) -> Result<()> {
-    if args.has("pwd") && !args.has("user") {
+options! {
+    /// Options of `test github`.
+    pub struct GithubOpts {
+        github_config: str = Opt::s("github-config", 'i', "github_config", "The path of the GitHub credentials file.").req(),
+        user: str = Opt::s("user", 'u', "github_user", "The GitHub user name. Asked for when not given."),
+        pwd: str = Opt::s0("pwd", 'w', "github_password", "The GitHub password or personal access token. Asked for when not given."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Overwrites an existing file without asking for confirmation."),
+    }
+}
+
+pub async fn github(ctx: &CommandCtx, o: &GithubOpts) -> Result<()> {
+    if o.pwd.is_some() && o.user.is_none() {
         return Err(ImptError::msg(
             "Options \"--pwd\" and \"--user\" must be specified together.",
         ));
     }
-    let file = args.str("github-config").unwrap_or_default();
+    let file = o.github_config.clone().unwrap_or_default();
     let path = Path::new(&file);
     let exists = path.exists();
-    if exists && !args.flag("confirmed") {
+    if exists && !o.confirmed {
         ctx.ui.confirm(Some(&format!(
             "{GITHUB_TYPE} File {file} already exists. It will be overwritten."
         )))?;
     }
-    let user = match args.str("user") {
+    let user = match o.user.clone() {
         Some(u) => u,
         None => ctx.ui.prompt("GitHub username", false)?,
     };
-    let token = match args
-        .values
-        .get("pwd")
-        .and_then(|v| v.last().cloned().flatten())
-    {
+    let token = match o.pwd.clone() {
         Some(p) => p,
         None => ctx
             .ui
@@ -261,7 +356,18 @@ fn config_entry(plan: &mut DeletePlan, label: &str, file: &str) {
     ));
 }
 
-pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
+options! {
+    /// Options of `test delete`.
+    pub struct DeleteOpts {
+        github_config: flag = Opt::f("github-config", 'i', "Also deletes the GitHub credentials file referenced by the Test Configuration."),
+        builder_config: flag = Opt::f("builder-config", 'j', "Also deletes the Builder variables file referenced by the Test Configuration."),
+        entities: flag = Opt::f("entities", 'e', "Also deletes the Device Group with its builds (devices are unassigned), and its Product when it has no other Device Group."),
+        all: flag = Opt::f("all", 'a', "Same as --github-config, --builder-config and --entities together."),
+        confirmed: flag = Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
+    }
+}
+
+pub async fn delete(ctx: &CommandCtx, o: &DeleteOpts) -> Result<()> {
     if !TestFile::exists() {
         ctx.ui.info(&format!(
             "There is no {TEST_TYPE} File in the current directory."
@@ -270,7 +376,7 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
         return Ok(());
     }
     let t = TestFile::load_required()?;
-    let all = args.flag("all");
+    let all = o.all;
     let mut plan = DeletePlan::default();
     if Path::new(BUILDER_CACHE_DIR).exists() {
         plan.dirs
@@ -280,12 +386,12 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
         plan.dirs
             .push(("Debug mode temporary".into(), DEBUG_DIR.into()));
     }
-    if args.flag("github-config") || all {
+    if o.github_config || all {
         if let Some(f) = t.github_config() {
             config_entry(&mut plan, GITHUB_TYPE, f);
         }
     }
-    if args.flag("builder-config") || all {
+    if o.builder_config || all {
         if let Some(f) = t.builder_config() {
             config_entry(&mut plan, BUILDER_TYPE, f);
         }
@@ -295,7 +401,7 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
         format!("{TEST_TYPE} is deleted successfully."),
         TestFile::path(),
     ));
-    if args.flag("entities") || all {
+    if o.entities || all {
         let dg_id = t.device_group_id().unwrap_or_default().to_string();
         if let Some(dg) = ctx.get(Entity::DeviceGroup, &dg_id).await? {
             let product_id = rel_id(&dg, "product").unwrap_or_default().to_string();
@@ -310,5 +416,5 @@ pub async fn delete(ctx: &Ctx, args: &Args) -> Result<()> {
             plan.add_dg_forced(ctx, &dg, &dg_id, true).await?;
         }
     }
-    plan.run(ctx, args.flag("confirmed")).await
+    plan.run(ctx, o.confirmed).await
 }

@@ -11,10 +11,10 @@ use tokio::time::Instant;
 
 use super::files::{self, Bootstrap, Selection, TestFileEntry};
 use super::session::{classify, LogEvent};
-use super::{clean_builder_cache, saved_dg};
+use super::{clean_builder_cache, saved_dg, RunOpts};
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::api::{attr_str, encode_segment, id_of};
-use crate::commands::{Args, Ctx};
+use crate::commands::core::CommandCtx;
 use crate::config::test::{
     load_builder_vars, GithubFile, TestFile, BUILDER_CACHE_DIR, BUILDER_TYPE, DEBUG_DIR,
     GITHUB_TYPE,
@@ -33,14 +33,14 @@ const YELLOW: u8 = 33;
 const CYAN: u8 = 36;
 const GREY: u8 = 90;
 
-pub async fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     ctx.ui.disable_spinner();
     let cfg = TestFile::load_required()?;
     let dg = saved_dg(ctx, &cfg).await?;
-    if args.flag("clear-cache") {
+    if o.clear_cache {
         clean_builder_cache(ctx)?;
     }
-    let mut runner = Runner::new(ctx, cfg, dg, args.str("tests").as_deref());
+    let mut runner = Runner::new(ctx, cfg, dg, o.tests.as_deref());
     runner.run_tests().await?;
     if runner.success {
         ctx.ui.json_empty();
@@ -116,7 +116,7 @@ struct Failure {
 }
 
 struct Runner<'a> {
-    ctx: &'a Ctx,
+    ctx: &'a CommandCtx,
     cfg: TestFile,
     dg: Value,
     sel: Selection,
@@ -150,7 +150,7 @@ fn message_text(v: &Value) -> String {
 }
 
 impl<'a> Runner<'a> {
-    fn new(ctx: &'a Ctx, cfg: TestFile, dg: Value, selected: Option<&str>) -> Runner<'a> {
+    fn new(ctx: &'a CommandCtx, cfg: TestFile, dg: Value, selected: Option<&str>) -> Runner<'a> {
         let mut builder = crate::builder::Options {
             line_control: true,
             ..Default::default()
@@ -491,18 +491,11 @@ impl<'a> Runner<'a> {
 
     async fn create_deployment(&self, agent: &str, device: &str) -> Result<String> {
         let dg_type = self.dg.get("type").and_then(Value::as_str).unwrap_or("");
-        let body = json!({"data": {
-            "type": "deployment",
-            "attributes": {"device_code": device, "agent_code": agent},
-            "relationships": {"devicegroup": {"type": dg_type, "id": id_of(&self.dg)}}
-        }});
-        let doc = self
-            .ctx
-            .client()
-            .await?
-            .post("/deployments", &body)
-            .await?
-            .unwrap_or_default();
+        let mut attrs = serde_json::Map::new();
+        attrs.insert("device_code".into(), json!(device));
+        attrs.insert("agent_code".into(), json!(agent));
+        let client = self.ctx.client().await?;
+        let doc = crate::api::deployments::create(client, dg_type, id_of(&self.dg), attrs).await?;
         Ok(doc
             .pointer("/data/id")
             .and_then(Value::as_str)

@@ -28,7 +28,9 @@ impl Hooks for UiHooks {
     }
 }
 
-pub struct Ctx {
+/// What a command works with: the output, the impCentral client and the per-run cache.
+/// (Not to be confused with the simulator's request context or the preprocessor's.)
+pub struct CommandCtx {
     pub ui: Arc<Ui>,
     client: tokio::sync::OnceCell<Client>,
     cache: Mutex<HashMap<(Entity, String), Value>>,
@@ -36,9 +38,9 @@ pub struct Ctx {
     me: tokio::sync::OnceCell<Value>,
 }
 
-impl Ctx {
-    pub fn new(ui: Arc<Ui>) -> Ctx {
-        Ctx {
+impl CommandCtx {
+    pub fn new(ui: Arc<Ui>) -> CommandCtx {
+        CommandCtx {
             ui,
             client: Default::default(),
             cache: Default::default(),
@@ -126,7 +128,7 @@ impl Ctx {
     }
 }
 
-async fn connect(ctx: &Ctx, source: AuthSource) -> Result<Client> {
+async fn connect(ctx: &CommandCtx, source: AuthSource) -> Result<Client> {
     match source {
         AuthSource::File { path, kind, file } => {
             let renewal = match (file.refresh_token(), file.login_key()) {
@@ -183,7 +185,7 @@ async fn connect(ctx: &Ctx, source: AuthSource) -> Result<Client> {
 
 /// `POST /auth`, with the one-time password step when the account has MFA on.
 pub async fn password_login(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     anon: &Client,
     user: &str,
     password: &str,

@@ -3,14 +3,14 @@
 use serde_json::Value;
 
 use super::display::{short, truncated};
-use super::Ctx;
-use crate::api::{encode_segment, id_of};
+use super::CommandCtx;
+use crate::api::id_of;
 use crate::error::{Entity, Result};
 
 /// Lists the group's devices and restarts them (or conditionally). Prints the original's
 /// messages and returns the devices (empty: nothing was restarted).
 pub async fn restart_dg(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     dg: &Value,
     ident: &str,
     conditional: bool,
@@ -25,7 +25,7 @@ pub async fn restart_dg(
         ));
         return Ok(devices);
     }
-    let what = request_restart(ctx, "/devicegroups", &id, conditional).await?;
+    let what = request_restart(ctx, Entity::DeviceGroup, &id, conditional).await?;
     ctx.ui.info(&format!(
         "{what} for Devices assigned to Device Group \"{ident}\" is successful:"
     ));
@@ -33,24 +33,15 @@ pub async fn restart_dg(
     Ok(devices)
 }
 
-/// `POST <collection>/<id>/restart` (or `/conditional_restart`). Returns how the original's
+/// Restarts a device or a group's devices (see [`crate::api::restart`]). Returns how the original's
 /// success message starts: `Restart request` or `Conditional restart request`.
 pub async fn request_restart(
-    ctx: &Ctx,
-    collection: &str,
+    ctx: &CommandCtx,
+    entity: Entity,
     id: &str,
     conditional: bool,
 ) -> Result<&'static str> {
-    let action = if conditional {
-        "conditional_restart"
-    } else {
-        "restart"
-    };
-    let path = format!("{collection}/{}/{action}", encode_segment(id));
-    ctx.client()
-        .await?
-        .request(reqwest::Method::POST, &path, &[], None, &[])
-        .await?;
+    crate::api::restart(ctx.client().await?, entity, id, conditional).await?;
     Ok(if conditional {
         "Conditional restart request"
     } else {
@@ -59,7 +50,7 @@ pub async fn request_restart(
 }
 
 /// Device list data at info level, cut to 5 plus `And <n> more Device(s).`.
-pub fn print_devices_info(ctx: &Ctx, devices: &[Value]) {
+pub fn print_devices_info(ctx: &CommandCtx, devices: &[Value]) {
     if ctx.ui.is_json()
         || !matches!(
             ctx.ui.mode(),

@@ -4,8 +4,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::Ctx;
-use crate::api::types::{dg_type_name, webhook_mime_name};
+use super::CommandCtx;
+use crate::api::types::{self, dg_type_name, webhook_mime_name};
 use crate::api::{attr, id_of, rel_id};
 use crate::error::{Entity, Result};
 
@@ -143,7 +143,7 @@ fn info_relations(entity: Entity) -> &'static [(&'static str, &'static str, Enti
 /// Adds related entities (their short body) under their labels. Owner/Creator that are the
 /// current account are left out; relations that no longer exist are reported and skipped.
 async fn add_relations(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     entity: Entity,
     v: &Value,
     rels: &[(&str, &str, Entity)],
@@ -173,14 +173,14 @@ async fn add_relations(
 }
 
 /// List data: short body plus the list relations.
-pub async fn list_item(ctx: &Ctx, entity: Entity, v: &Value) -> Result<Value> {
+pub async fn list_item(ctx: &CommandCtx, entity: Entity, v: &Value) -> Result<Value> {
     let mut m = short_body(entity, v);
     add_relations(ctx, entity, v, list_relations(entity), &mut m).await?;
     Ok(json!({ entity.label(): m }))
 }
 
 /// Many list items as an array.
-pub async fn list_items(ctx: &Ctx, entity: Entity, items: &[Value]) -> Result<Value> {
+pub async fn list_items(ctx: &CommandCtx, entity: Entity, items: &[Value]) -> Result<Value> {
     let mut out = Vec::with_capacity(items.len());
     for v in items {
         out.push(list_item(ctx, entity, v).await?);
@@ -190,11 +190,11 @@ pub async fn list_items(ctx: &Ctx, entity: Entity, items: &[Value]) -> Result<Va
 
 /// Info data: all attributes plus the info relations. Devices always get their group's
 /// list data with its current deployment.
-pub async fn info(ctx: &Ctx, entity: Entity, v: &Value) -> Result<Value> {
+pub async fn info(ctx: &CommandCtx, entity: Entity, v: &Value) -> Result<Value> {
     Ok(json!({ entity.label(): info_map(ctx, entity, v).await? }))
 }
 
-pub async fn info_map(ctx: &Ctx, entity: Entity, v: &Value) -> Result<Map<String, Value>> {
+pub async fn info_map(ctx: &CommandCtx, entity: Entity, v: &Value) -> Result<Map<String, Value>> {
     let mut m = info_body(entity, v);
     add_relations(ctx, entity, v, info_relations(entity), &mut m).await?;
     if entity == Entity::Device {
@@ -222,15 +222,19 @@ pub async fn info_map(ctx: &Ctx, entity: Entity, v: &Value) -> Result<Map<String
 
 /// The "full" additions of a Device Group: groups it is a target for, its webhooks and
 /// devices (at most 5 shown in text mode).
-pub async fn dg_full_additions(ctx: &Ctx, dg: &Value, m: &mut Map<String, Value>) -> Result<()> {
+pub async fn dg_full_additions(
+    ctx: &CommandCtx,
+    dg: &Value,
+    m: &mut Map<String, Value>,
+) -> Result<()> {
     let id = id_of(dg);
     let dg_type = dg.get("type").and_then(Value::as_str).unwrap_or("");
-    let target_rel = match dg_type {
-        "production_devicegroup" | "pre_production_devicegroup" => {
-            Some(("production_target", "Production Target for"))
-        }
-        "dut_devicegroup" | "pre_dut_devicegroup" => Some(("dut_target", "DUT Target for")),
-        _ => None,
+    let target_rel = if types::is_production_type(dg_type) {
+        Some(("production_target", "Production Target for"))
+    } else if types::is_dut_type(dg_type) {
+        Some(("dut_target", "DUT Target for"))
+    } else {
+        None
     };
     if let (Some((rel, label)), Some(product)) = (target_rel, rel_id(dg, "product")) {
         let groups = ctx
@@ -270,7 +274,7 @@ pub async fn dg_full_additions(ctx: &Ctx, dg: &Value, m: &mut Map<String, Value>
 }
 
 /// `dg info --full` / `project info --full` data of a Device Group.
-pub async fn dg_info(ctx: &Ctx, dg: &Value, full: bool) -> Result<Map<String, Value>> {
+pub async fn dg_info(ctx: &CommandCtx, dg: &Value, full: bool) -> Result<Map<String, Value>> {
     let mut m = info_map(ctx, Entity::DeviceGroup, dg).await?;
     if full {
         dg_full_additions(ctx, dg, &mut m).await?;

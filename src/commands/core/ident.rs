@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::Ctx;
+use super::CommandCtx;
 use crate::api::{attr, id_of, rel_id};
 use crate::error::{ConfigKind, Entity, ImptError, Result};
 
@@ -43,7 +43,7 @@ fn hierarchical(ident: &str, n: usize) -> Option<Vec<String>> {
 /// Every entity the identifier names (no uniqueness check), from the listed data.
 /// `scope` restricts to entities whose relationship `(name, id)` matches.
 async fn search(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     entity: Entity,
     ident: &str,
     scope: Option<(&str, &str)>,
@@ -103,7 +103,7 @@ fn unique(entity: Entity, ident: &str, mut found: Vec<Value>) -> Result<Value> {
 }
 
 /// Resolves a hierarchical identifier level by level; `Ok(None)` when `ident` is not one.
-async fn find_hierarchical(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Option<Value>> {
+async fn find_hierarchical(ctx: &CommandCtx, entity: Entity, ident: &str) -> Result<Option<Value>> {
     let n = match entity {
         Entity::Product => 2,
         Entity::DeviceGroup => 3,
@@ -150,7 +150,7 @@ async fn find_hierarchical(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Opt
 }
 
 /// Finds exactly one entity by identifier (not found / multiple are errors).
-pub async fn find(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Value> {
+pub async fn find(ctx: &CommandCtx, entity: Entity, ident: &str) -> Result<Value> {
     match find_hierarchical(ctx, entity, ident).await {
         Ok(Some(v)) => return Ok(v),
         Ok(None) => {}
@@ -169,13 +169,13 @@ pub async fn find(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Value> {
 }
 
 /// Finds one entity and re-reads it with `GET` (for info-type commands that need all data).
-pub async fn find_full(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Value> {
+pub async fn find_full(ctx: &CommandCtx, entity: Entity, ident: &str) -> Result<Value> {
     let v = find(ctx, entity, ident).await?;
     Ok(ctx.get(entity, id_of(&v)).await?.unwrap_or(v))
 }
 
 /// [`find_full`] when `full` (info-type commands), else [`find`].
-pub async fn find_as(ctx: &Ctx, entity: Entity, ident: &str, full: bool) -> Result<Value> {
+pub async fn find_as(ctx: &CommandCtx, entity: Entity, ident: &str, full: bool) -> Result<Value> {
     if full {
         find_full(ctx, entity, ident).await
     } else {
@@ -184,7 +184,7 @@ pub async fn find_as(ctx: &Ctx, entity: Entity, ident: &str, full: bool) -> Resu
 }
 
 /// Every entity an identifier names (filters of list commands): never a uniqueness error.
-pub async fn find_all(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Vec<Value>> {
+pub async fn find_all(ctx: &CommandCtx, entity: Entity, ident: &str) -> Result<Vec<Value>> {
     if hierarchical(ident, if entity == Entity::Product { 2 } else { 3 }).is_some()
         && matches!(entity, Entity::Product | Entity::DeviceGroup)
     {
@@ -195,7 +195,7 @@ pub async fn find_all(ctx: &Ctx, entity: Entity, ident: &str) -> Result<Vec<Valu
 
 /// The Device Group of a command: the option's value, or the Project file's group.
 /// Returns the entity and the identifier to show in messages.
-pub async fn dg_or_project(ctx: &Ctx, option: Option<String>) -> Result<(Value, String)> {
+pub async fn dg_or_project(ctx: &CommandCtx, option: Option<String>) -> Result<(Value, String)> {
     if let Some(ident) = option.filter(|s| !s.is_empty()) {
         let v = find_full(ctx, Entity::DeviceGroup, &ident).await?;
         return Ok((v, ident));
@@ -208,7 +208,7 @@ pub async fn dg_or_project(ctx: &Ctx, option: Option<String>) -> Result<(Value, 
 }
 
 /// The Device Group saved in the Project file (gone → the "does not exist anymore" error).
-pub async fn project_dg(ctx: &Ctx, id: &str) -> Result<Value> {
+pub async fn project_dg(ctx: &CommandCtx, id: &str) -> Result<Value> {
     ctx.get(Entity::DeviceGroup, id)
         .await?
         .ok_or(ImptError::Outdated {
@@ -218,12 +218,29 @@ pub async fn project_dg(ctx: &Ctx, id: &str) -> Result<Value> {
         })
 }
 
-/// Resolves an optional identifier of any entity, falling back to `fallback` when absent.
-pub async fn find_opt(ctx: &Ctx, entity: Entity, ident: Option<String>) -> Result<Option<Value>> {
-    match ident.filter(|s| !s.is_empty()) {
-        Some(i) => find(ctx, entity, &i).await.map(Some),
-        None => Ok(None),
+/// The product of the option, else the product of the Project's Device Group.
+pub async fn product_or_project(
+    ctx: &CommandCtx,
+    option: Option<String>,
+    full: bool,
+) -> Result<(Value, String)> {
+    if let Some(ident) = option.filter(|s| !s.is_empty()) {
+        let v = find_as(ctx, Entity::Product, &ident, full).await?;
+        return Ok((v, ident));
     }
+    if ctx.project()?.is_none() {
+        return Err(ImptError::NoIdentifier(Entity::Product));
+    }
+    let (dg, _) = dg_or_project(ctx, None).await?;
+    let pid = rel_id(&dg, "product").unwrap_or_default().to_string();
+    let p = ctx
+        .get(Entity::Product, &pid)
+        .await?
+        .ok_or_else(|| ImptError::NotFound {
+            entity: Entity::Product,
+            ident: pid.clone(),
+        })?;
+    Ok((p, pid))
 }
 
 #[cfg(test)]

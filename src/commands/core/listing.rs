@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::ident::find_all;
-use super::Ctx;
+use super::CommandCtx;
 use crate::api::id_of;
 use crate::error::{Entity, ImptError, Result};
 
@@ -16,7 +16,11 @@ pub struct Filter {
 
 /// Resolves each identifier to the ids of every matching entity. An empty identifier falls
 /// back to the Project file (`fallback`) or fails with "No … Identifier is specified.".
-pub async fn resolve_ids(ctx: &Ctx, entity: Entity, idents: &[String]) -> Result<Vec<String>> {
+pub async fn resolve_ids(
+    ctx: &CommandCtx,
+    entity: Entity,
+    idents: &[String],
+) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for i in idents {
         if i.is_empty() {
@@ -24,12 +28,9 @@ pub async fn resolve_ids(ctx: &Ctx, entity: Entity, idents: &[String]) -> Result
                 Entity::DeviceGroup if ctx.project()?.is_some() => {
                     id_of(&super::ident::dg_or_project(ctx, None).await?.0).to_string()
                 }
-                Entity::Product if ctx.project()?.is_some() => id_of(
-                    &super::product::product_or_project(ctx, None, false)
-                        .await?
-                        .0,
-                )
-                .to_string(),
+                Entity::Product if ctx.project()?.is_some() => {
+                    id_of(&super::ident::product_or_project(ctx, None, false).await?.0).to_string()
+                }
                 _ => return Err(ImptError::NoIdentifier(entity)),
             };
             if !ids.contains(&id) {
@@ -49,7 +50,7 @@ pub async fn resolve_ids(ctx: &Ctx, entity: Entity, idents: &[String]) -> Result
 
 /// Lists `entity` with every combination of the filters' values; a filter with no value
 /// left means an empty result. Results are concatenated without de-duplication.
-pub async fn list(ctx: &Ctx, entity: Entity, filters: &[Filter]) -> Result<Vec<Value>> {
+pub async fn list(ctx: &CommandCtx, entity: Entity, filters: &[Filter]) -> Result<Vec<Value>> {
     if filters.iter().any(|f| f.values.is_empty()) {
         return Ok(vec![]);
     }
@@ -79,7 +80,7 @@ pub async fn list(ctx: &Ctx, entity: Entity, filters: &[Filter]) -> Result<Vec<V
 
 /// Adds a filter when the option was given.
 pub async fn add_filter(
-    ctx: &Ctx,
+    ctx: &CommandCtx,
     filters: &mut Vec<Filter>,
     name: &'static str,
     entity: Entity,
@@ -94,23 +95,22 @@ pub async fn add_filter(
     Ok(())
 }
 
-/// The identifier filters of a list command: `(option, filter name, entity)` for each
-/// option the command has; options not given add nothing.
+/// The identifier filters of a list command: `(option values, filter name, entity)` for
+/// each option the command has; options not given add nothing.
 pub async fn id_filters(
-    ctx: &Ctx,
-    args: &super::Args,
-    specs: &[(&str, &'static str, Entity)],
+    ctx: &CommandCtx,
+    specs: &[(&[String], &'static str, Entity)],
 ) -> Result<Vec<Filter>> {
     let mut filters = Vec::new();
-    for (option, name, entity) in specs {
-        add_filter(ctx, &mut filters, name, *entity, args.strs(option)).await?;
+    for (values, name, entity) in specs {
+        add_filter(ctx, &mut filters, name, *entity, values.to_vec()).await?;
     }
     Ok(filters)
 }
 
 /// The API types of the `--dg-type` values.
-pub fn dg_types(args: &super::Args) -> Vec<String> {
-    args.strs("dg-type")
+pub fn dg_types(dg_type: &[String]) -> Vec<String> {
+    dg_type
         .iter()
         .filter_map(|t| crate::api::types::dg_api_type(t))
         .map(str::to_string)
@@ -118,9 +118,9 @@ pub fn dg_types(args: &super::Args) -> Vec<String> {
 }
 
 /// `--dg-type` as a server-side filter named `name`, when given.
-pub fn dg_type_filter(args: &super::Args, name: &'static str) -> Option<Filter> {
-    args.has("dg-type").then(|| Filter {
+pub fn dg_type_filter(dg_type: &[String], name: &'static str) -> Option<Filter> {
+    (!dg_type.is_empty()).then(|| Filter {
         name,
-        values: dg_types(args),
+        values: dg_types(dg_type),
     })
 }

@@ -1,5 +1,6 @@
-//! What the watch loop reports, and how it is printed: text (colored log lines per device
-//! and log type, a status line at the bottom of a terminal) or one JSON object per line.
+//! What the watch loop reports, and how it is printed: a renderer per output mode, chosen
+//! once ([`renderer`]): text (colored log lines per device and log type, a status line at the
+//! bottom of a terminal) or one JSON object per line. The watch loop only hands events here.
 //!
 //! JSON events (`-z json`), each `{"event": NAME, …}`:
 //! `started {dg{id,name,type}, sha, devices[{id,name,online}]}`, `watching {files}`,
@@ -12,11 +13,37 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use console::{Style, Term};
 use serde_json::{json, Value};
 
-use super::source::Diagnostic;
+use super::Mode;
+
+/// A compile error or warning, mapped to the user's file and line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub kind: String,
+    pub text: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.kind.is_empty() || self.kind == "error" {
+            String::new()
+        } else {
+            format!("{}: ", self.kind)
+        };
+        write!(
+            f,
+            "{}:{}:{}: {kind}{}",
+            self.file, self.line, self.column, self.text
+        )
+    }
+}
 
 /// One thing that happened.
 #[derive(Clone, Debug)]
@@ -177,41 +204,105 @@ const DEVICE_COLORS: [console::Color; 5] = [
     console::Color::Yellow,
 ];
 
-pub struct Renderer {
-    json: bool,
+/// How the watch loop's screen is drawn: one implementation per output mode.
+pub trait WatchRenderer: Send {
+    /// Prints an event (buffered; call [`flush`](Self::flush) when the queue is drained).
+    fn emit(&mut self, ev: &Event);
+    /// Writes everything out (and redraws the status line of a terminal).
+    fn flush(&mut self);
+    /// The `c` key.
+    fn clear(&mut self) {}
+    /// Leaves the terminal clean.
+    fn finish(&mut self) {
+        self.flush();
+    }
+}
+
+/// The renderer of an output mode, writing to stdout: JSON lines for [`Mode::Json`], text
+/// otherwise.
+pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
+    let out = Box::new(std::io::BufWriter::with_capacity(
+        64 * 1024,
+        std::io::stdout(),
+    ));
+    if mode == Mode::Json {
+        return Box::new(JsonRenderer { out });
+    }
+    let term = Term::stdout();
+    let tty = term.is_term();
+    let forced = std::env::var("CLICOLOR_FORCE").is_ok_and(|v| v != "0");
+    let no_color = std::env::var_os("NO_COLOR").is_some();
+    Box::new(TextRenderer::new(out, !no_color && (tty || forced), tty))
+}
+
+/// The renderer of an output mode writing into `buffer`, without colors or status line
+/// (for tests of what the loop shows).
+pub fn buffer_renderer(mode: Mode, buffer: Arc<Mutex<Vec<u8>>>) -> Box<dyn WatchRenderer> {
+    let out = Box::new(SharedBuffer(buffer));
+    if mode == Mode::Json {
+        Box::new(JsonRenderer { out })
+    } else {
+        Box::new(TextRenderer::new(out, false, false))
+    }
+}
+
+/// A `Write` into a shared byte buffer.
+pub(crate) struct SharedBuffer(pub(crate) Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `-z json`: one JSON object per event and line.
+struct JsonRenderer {
+    out: Box<dyn Write + Send>,
+}
+
+impl WatchRenderer for JsonRenderer {
+    fn emit(&mut self, ev: &Event) {
+        let _ = writeln!(self.out, "{}", ev.to_json());
+    }
+    fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+}
+
+/// Text: colored lines, and a status line at the bottom of a terminal.
+struct TextRenderer {
     color: bool,
     status_line: bool,
     status_shown: bool,
     term: Term,
-    out: std::io::BufWriter<std::io::Stdout>,
+    out: Box<dyn Write + Send>,
     devices: BTreeMap<String, (String, bool)>,
     colors: BTreeMap<String, usize>,
     sha: Option<String>,
     last_deploy: Option<String>,
     busy: Option<&'static str>,
-    /// Log lines printed so far.
-    pub logs: u64,
 }
 
-impl Renderer {
-    pub fn new(json: bool) -> Renderer {
-        let term = Term::stdout();
-        let tty = term.is_term();
-        let forced = std::env::var("CLICOLOR_FORCE").is_ok_and(|v| v != "0");
-        let no_color = std::env::var_os("NO_COLOR").is_some();
-        Renderer {
-            json,
-            color: !json && !no_color && (tty || forced),
-            status_line: !json && tty,
+impl TextRenderer {
+    fn new(out: Box<dyn Write + Send>, color: bool, status_line: bool) -> TextRenderer {
+        TextRenderer {
+            color,
+            status_line,
             status_shown: false,
-            term,
-            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            term: Term::stdout(),
+            out,
             devices: BTreeMap::new(),
             colors: BTreeMap::new(),
             sha: None,
             last_deploy: None,
             busy: None,
-            logs: 0,
         }
     }
 
@@ -253,21 +344,11 @@ impl Renderer {
         let _ = writeln!(self.out, "{text}");
     }
 
-    /// Prints an event (buffered; call [`flush`](Self::flush) when the queue is drained).
-    pub fn emit(&mut self, ev: &Event) {
+    fn draw(&mut self, ev: &Event) {
         self.track(ev);
-        if self.json {
-            let v = ev.to_json();
-            self.line(&v.to_string());
-            if matches!(ev, Event::Log(_)) {
-                self.logs += 1;
-            }
-            return;
-        }
         self.hide_status();
         match ev {
             Event::Log(l) => {
-                self.logs += 1;
                 let dev = self.device_style(&l.device_id);
                 let typ = self.type_style(&l.typ);
                 let text = format!(
@@ -466,8 +547,7 @@ impl Renderer {
         console::truncate_str(&text, width.saturating_sub(1).max(10), "…").into_owned()
     }
 
-    /// Writes everything out and redraws the status line.
-    pub fn flush(&mut self) {
+    fn redraw(&mut self) {
         if self.status_line {
             self.hide_status();
             let s = self.status_text();
@@ -480,19 +560,82 @@ impl Renderer {
         }
         let _ = self.out.flush();
     }
+}
 
-    /// The `c` key.
-    pub fn clear(&mut self) {
-        if !self.json {
-            let _ = self.out.flush();
-            let _ = self.term.clear_screen();
-            self.status_shown = false;
-        }
+impl WatchRenderer for TextRenderer {
+    fn emit(&mut self, ev: &Event) {
+        self.draw(ev);
     }
 
-    /// Leaves the terminal clean.
-    pub fn finish(&mut self) {
+    fn flush(&mut self) {
+        self.redraw();
+    }
+
+    fn clear(&mut self) {
+        let _ = self.out.flush();
+        let _ = self.term.clear_screen();
+        self.status_shown = false;
+    }
+
+    fn finish(&mut self) {
         self.hide_status();
         let _ = self.out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(mode: Mode, events: &[Event]) -> String {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let mut r = buffer_renderer(mode, buf.clone());
+        for e in events {
+            r.emit(e);
+        }
+        r.finish();
+        let bytes = buf.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn log() -> Event {
+        Event::Log(LogLine {
+            device_id: "d1".into(),
+            ts: "2026-01-01T00:00:00Z".into(),
+            typ: "server.log".into(),
+            msg: "hello".into(),
+            replayed: false,
+        })
+    }
+
+    #[test]
+    fn json_mode_prints_one_object_per_event() {
+        let out = shown(Mode::Json, &[log(), Event::Quit]);
+        let lines: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["event"], "log");
+        assert_eq!(lines[0]["msg"], "hello");
+        assert_eq!(lines[1], json!({"event": "quit"}));
+    }
+
+    #[test]
+    fn text_mode_prints_log_lines_and_notes() {
+        let out = shown(
+            Mode::Default,
+            &[
+                log(),
+                Event::Restarted {
+                    conditional: true,
+                    devices: 2,
+                },
+            ],
+        );
+        assert_eq!(
+            out,
+            "[d1] 2026-01-01T00:00:00Z [server.log] hello\n» Conditional restart requested for 2 device(s).\n"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::display::{short, truncated};
-use super::Ctx;
+use super::CommandCtx;
 use crate::api::{encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 
@@ -94,7 +94,7 @@ impl DeletePlan {
     /// its flagged builds to unflag; with `builds`, all its builds are deleted too.
     pub async fn add_dg_forced(
         &mut self,
-        ctx: &Ctx,
+        ctx: &CommandCtx,
         dg: &Value,
         ident: &str,
         builds: bool,
@@ -132,7 +132,7 @@ impl DeletePlan {
             && self.configs.is_empty()
     }
 
-    fn print_list(ctx: &Ctx, entity: Entity, items: &[Value]) {
+    fn print_list(ctx: &CommandCtx, entity: Entity, items: &[Value]) {
         let shown: Vec<Value> = items.iter().map(|v| short(entity, v)).collect();
         let (head, more) = truncated(&shown, entity.label());
         ctx.ui.dialog_value(&head);
@@ -142,7 +142,7 @@ impl DeletePlan {
     }
 
     /// Prints the summary and asks (unless confirmed).
-    pub fn confirm(&self, ctx: &Ctx, confirmed: bool) -> Result<()> {
+    pub fn confirm(&self, ctx: &CommandCtx, confirmed: bool) -> Result<()> {
         if confirmed || self.is_empty() {
             return Ok(());
         }
@@ -196,7 +196,7 @@ impl DeletePlan {
     }
 
     /// Runs the plan.
-    pub async fn execute(&self, ctx: &Ctx) -> Result<()> {
+    pub async fn execute(&self, ctx: &CommandCtx) -> Result<()> {
         let client = ctx.client().await?;
         for d in &self.unassign {
             let id = id_of(d);
@@ -322,7 +322,7 @@ impl DeletePlan {
     }
 
     /// Confirm then execute; prints `{}` in json mode.
-    pub async fn run(&self, ctx: &Ctx, confirmed: bool) -> Result<()> {
+    pub async fn run(&self, ctx: &CommandCtx, confirmed: bool) -> Result<()> {
         self.confirm(ctx, confirmed)?;
         self.execute(ctx).await?;
         ctx.ui.json_empty();

@@ -1,0 +1,160 @@
+//! What the command groups share: the run context, parsed arguments, identification of
+//! entities, listing filters, display data, the delete flow, Device Group creation and
+//! targets, device changes, restarts, log streaming and the common result lines. A group
+//! file (`commands/<group>.rs`) imports only this module, never a sibling; so do `watch` and
+//! `test`.
+
+pub mod args;
+pub mod auth_info;
+pub mod context;
+pub mod delete;
+pub mod devices;
+pub mod display;
+pub mod ident;
+pub mod listing;
+pub mod options;
+pub mod restart;
+pub mod stream;
+pub mod targets;
+
+pub use args::Args;
+pub use context::CommandCtx;
+
+use serde_json::Value;
+
+use crate::error::{Entity, Result};
+
+/// Prints a list result: header (or "No …s are found.") and the items' list data.
+pub async fn print_list(ctx: &CommandCtx, entity: Entity, items: &[Value]) -> Result<()> {
+    let data = display::list_items(ctx, entity, items).await?;
+    if items.is_empty() {
+        ctx.ui.info(&format!("No {}s are found.", entity.label()));
+    } else {
+        ctx.ui
+            .info(&format!("{} list ({} items):", entity.label(), items.len()));
+    }
+    if ctx.ui.is_json() || !items.is_empty() {
+        ctx.ui.result(&data);
+    }
+    Ok(())
+}
+
+/// `<Type> "<ident>" is created successfully.` then the short data.
+pub fn print_created(ctx: &CommandCtx, entity: Entity, ident: &str, data: &Value) {
+    ctx.ui.info(&format!(
+        "{} \"{ident}\" is created successfully.",
+        entity.label()
+    ));
+    ctx.ui.result(&display::short(entity, data));
+}
+
+/// `<Type> "<ident>" is updated successfully.` (json: `{}`).
+pub fn print_updated(ctx: &CommandCtx, entity: Entity, ident: &str) {
+    ctx.ui.info(&format!(
+        "{} \"{ident}\" is updated successfully.",
+        entity.label()
+    ));
+    ctx.ui.json_empty();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::output::{Captured, Mode, Ui};
+
+    fn ctx(mode: Mode, input: &str) -> (CommandCtx, Captured) {
+        let (ui, out) = Ui::buffered(mode, input);
+        (CommandCtx::new(Arc::new(ui)), out)
+    }
+
+    fn run<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn an_empty_list_says_so_in_text_and_is_an_empty_array_in_json() {
+        let (c, out) = ctx(Mode::Default, "");
+        run(print_list(&c, Entity::Product, &[])).unwrap();
+        assert_eq!(out.stdout(), "No Products are found.\n");
+        let (c, out) = ctx(Mode::Json, "");
+        run(print_list(&c, Entity::Webhook, &[])).unwrap();
+        assert_eq!(out.stdout(), "[]\n");
+        let (c, out) = ctx(Mode::Minimal, "");
+        run(print_list(&c, Entity::Device, &[])).unwrap();
+        assert_eq!(out.stdout(), "");
+    }
+
+    #[test]
+    fn created_prints_the_message_then_the_short_data() {
+        let product = json!({"type": "product", "id": "p-1",
+            "attributes": {"name": "lamp", "description": "", "created_at": "x"}});
+        let (c, out) = ctx(Mode::Default, "");
+        print_created(&c, Entity::Product, "lamp", &product);
+        let text = out.stdout();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("Product \"lamp\" is created successfully.")
+        );
+        assert!(text.contains("p-1"), "{text}");
+        assert!(text.contains("lamp"), "{text}");
+        let (c, out) = ctx(Mode::Json, "");
+        print_created(&c, Entity::Product, "lamp", &product);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+        assert_eq!(doc["Product"]["id"], "p-1");
+    }
+
+    #[test]
+    fn updated_is_a_line_in_text_and_an_empty_object_in_json() {
+        let (c, out) = ctx(Mode::Default, "");
+        print_updated(&c, Entity::DeviceGroup, "dg");
+        assert_eq!(
+            out.stdout(),
+            "Device Group \"dg\" is updated successfully.\n"
+        );
+        let (c, out) = ctx(Mode::Json, "");
+        print_updated(&c, Entity::DeviceGroup, "dg");
+        assert_eq!(out.stdout(), "{}\n");
+    }
+
+    #[test]
+    fn confirmation_asks_again_until_y_or_n() {
+        let (c, out) = ctx(Mode::Default, "maybe\ny\n");
+        c.ui.confirm(Some("Device Group \"dg\" will be deleted."))
+            .unwrap();
+        assert_eq!(
+            out.stdout(),
+            "Device Group \"dg\" will be deleted.\nAre you sure you want to continue?\n\
+             Enter 'y' (yes) or 'n' (no): Invalid value!\nEnter 'y' (yes) or 'n' (no): \n"
+        );
+        let (c, _) = ctx(Mode::Default, "n\n");
+        assert!(matches!(
+            c.ui.confirm(None),
+            Err(crate::error::ImptError::Canceled)
+        ));
+        // No answer at all (end of input) cancels too.
+        let (c, _) = ctx(Mode::Default, "");
+        assert!(c.ui.confirm(None).is_err());
+    }
+
+    #[test]
+    fn errors_are_printed_with_the_failure_line() {
+        let (c, out) = ctx(Mode::Default, "");
+        c.ui.error(&crate::error::ImptError::NoIdentifier(Entity::Device));
+        c.ui.fails();
+        let text = out.stdout();
+        assert!(text.starts_with("Error: "), "{text}");
+        assert!(text.ends_with("IMPT COMMAND FAILS\n"), "{text}");
+        let (c, out) = ctx(Mode::Json, "");
+        c.ui.error(&crate::error::ImptError::msg("boom"));
+        c.ui.fails();
+        assert_eq!(out.stdout(), "{\n  \"Error\": \"boom\"\n}\n");
+    }
+}

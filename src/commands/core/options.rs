@@ -1,0 +1,282 @@
+//! Typed command options. Each command declares its options once with `options!`: that
+//! gives the option table the cli layer builds help, validation and completions from, and a
+//! struct with one typed field per option that the command reads (a misspelt option is a
+//! compile error). [`Opt`] and [`Kind`] describe one option of a table.
+
+/// Kinds of option values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// One non-empty string.
+    Str,
+    /// One string, empty allowed.
+    StrEmpty,
+    /// Repeatable string.
+    Array,
+    /// A flag without value.
+    Flag,
+    /// A boolean with an optional value (`--x`, `--x true`, `--x false`).
+    OptBool,
+    /// A positive integer.
+    PosInt,
+    /// A string with an optional value (given alone = remove the setting).
+    OptStr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Opt {
+    pub long: &'static str,
+    pub short: Option<char>,
+    pub kind: Kind,
+    pub required: bool,
+    pub value_name: &'static str,
+    pub desc: &'static str,
+    pub choices: &'static [&'static str],
+    pub default: Option<&'static str>,
+    /// Not shown in help (compatibility aliases).
+    pub hidden: bool,
+    /// A second one-letter alias, not shown in help (older spellings of the Development Guide).
+    pub alias: Option<char>,
+}
+
+impl Opt {
+    fn new(
+        long: &'static str,
+        short: Option<char>,
+        kind: Kind,
+        value_name: &'static str,
+        desc: &'static str,
+    ) -> Opt {
+        Opt {
+            long,
+            short,
+            kind,
+            required: false,
+            value_name,
+            desc,
+            choices: &[],
+            default: None,
+            hidden: false,
+            alias: None,
+        }
+    }
+    pub fn s(long: &'static str, short: char, value_name: &'static str, desc: &'static str) -> Opt {
+        Opt::new(long, Some(short), Kind::Str, value_name, desc)
+    }
+    pub fn s0(
+        long: &'static str,
+        short: char,
+        value_name: &'static str,
+        desc: &'static str,
+    ) -> Opt {
+        Opt::new(long, Some(short), Kind::StrEmpty, value_name, desc)
+    }
+    pub fn a(long: &'static str, short: char, value_name: &'static str, desc: &'static str) -> Opt {
+        Opt::new(long, Some(short), Kind::Array, value_name, desc)
+    }
+    pub fn f(long: &'static str, short: char, desc: &'static str) -> Opt {
+        Opt::new(long, Some(short), Kind::Flag, "", desc)
+    }
+    pub fn b(long: &'static str, short: char, desc: &'static str) -> Opt {
+        Opt::new(long, Some(short), Kind::OptBool, "true|false", desc)
+    }
+    pub fn n(long: &'static str, short: char, value_name: &'static str, desc: &'static str) -> Opt {
+        Opt::new(long, Some(short), Kind::PosInt, value_name, desc)
+    }
+    pub fn so(
+        long: &'static str,
+        short: char,
+        value_name: &'static str,
+        desc: &'static str,
+    ) -> Opt {
+        Opt::new(long, Some(short), Kind::OptStr, value_name, desc)
+    }
+    /// A long-only option.
+    pub fn long_only(mut self) -> Opt {
+        self.short = None;
+        self
+    }
+    pub fn req(mut self) -> Opt {
+        self.required = true;
+        self
+    }
+    pub fn choices(mut self, c: &'static [&'static str]) -> Opt {
+        self.choices = c;
+        self
+    }
+    pub fn default(mut self, d: &'static str) -> Opt {
+        self.default = Some(d);
+        self
+    }
+    pub fn hidden(mut self) -> Opt {
+        self.hidden = true;
+        self
+    }
+    /// Adds a hidden second one-letter alias.
+    pub fn alias(mut self, c: char) -> Opt {
+        self.alias = Some(c);
+        self
+    }
+    pub fn takes_value(&self) -> bool {
+        !matches!(self.kind, Kind::Flag)
+    }
+}
+
+/// Declares the typed options of a command:
+///
+/// ```ignore
+/// options! {
+///     /// `product create`
+///     pub struct CreateOpts {
+///         name: str = Opt::s("name", 'n', "product_name", "Name of the Product.").req(),
+///         force: flag = Opt::f("force", 'f', "Also deletes …"),
+///     }
+/// }
+/// ```
+///
+/// Field kinds and their types: `str` (`Str`/`StrEmpty` options) → `Option<String>`,
+/// `strs` (`Array`) → `Vec<String>`, `flag` (`Flag`) → `bool`, `opt_bool` (`OptBool`) →
+/// `Option<bool>`, `num` (`PosInt`) → `Option<u64>`, `num_text` (`PosInt`, as typed) →
+/// `Option<String>`, `opt_str` (`OptStr`) →
+/// `Option<Option<String>>` (outer `None`: not given; inner `None`: given without value).
+/// Generates `table()` (the options in order) and `from_args(&Args)`.
+macro_rules! options {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $field:ident : $kind:ident = $opt:expr ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct $name {
+            $( pub $field: options!(@type $kind), )*
+        }
+
+        impl $name {
+            /// The option table: drives help, validation and completions.
+            pub fn table() -> Vec<$crate::commands::core::options::Opt> {
+                vec![$({
+                    let o: $crate::commands::core::options::Opt = $opt;
+                    debug_assert!(
+                        $crate::commands::core::options::fits(stringify!($kind), o.kind),
+                        "option --{} of {} is declared `{}`",
+                        o.long,
+                        stringify!($name),
+                        stringify!($kind)
+                    );
+                    o
+                }),*]
+            }
+
+            /// The typed values of parsed arguments.
+            #[allow(unused_variables)]
+            pub fn from_args(args: &$crate::commands::core::args::Args) -> Self {
+                $name {
+                    $( $field: {
+                        let o: $crate::commands::core::options::Opt = $opt;
+                        options!(@read $kind, args, o.long)
+                    }, )*
+                }
+            }
+        }
+    };
+    (@type str) => { Option<String> };
+    (@type strs) => { Vec<String> };
+    (@type flag) => { bool };
+    (@type opt_bool) => { Option<bool> };
+    (@type num) => { Option<u64> };
+    (@type num_text) => { Option<String> };
+    (@type opt_str) => { Option<Option<String>> };
+    (@read str, $a:ident, $l:expr) => { $a.str($l) };
+    (@read strs, $a:ident, $l:expr) => { $a.strs($l) };
+    (@read flag, $a:ident, $l:expr) => { $a.flag($l) };
+    (@read opt_bool, $a:ident, $l:expr) => { $a.opt_bool($l) };
+    (@read num, $a:ident, $l:expr) => { $a.num($l) };
+    (@read num_text, $a:ident, $l:expr) => { $a.str($l) };
+    (@read opt_str, $a:ident, $l:expr) => { $a.has($l).then(|| $a.str($l)) };
+}
+pub(crate) use options;
+
+/// Whether an option of kind `kind` can be read as a field declared `declared`.
+pub fn fits(declared: &str, kind: Kind) -> bool {
+    matches!(
+        (declared, kind),
+        ("str", Kind::Str | Kind::StrEmpty)
+            | ("strs", Kind::Array)
+            | ("flag", Kind::Flag)
+            | ("opt_bool", Kind::OptBool)
+            | ("num" | "num_text", Kind::PosInt)
+            | ("opt_str", Kind::OptStr)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::core::args::Args;
+
+    options! {
+        /// Options of a test command.
+        pub struct Sample {
+            name: str = Opt::s("name", 'n', "NAME", "A name.").req(),
+            descr: str = Opt::s0("descr", 's', "TEXT", "A description."),
+            tag: strs = Opt::a("tag", 't', "TAG", "A tag."),
+            force: flag = Opt::f("force", 'f', "Forces."),
+            flagged: opt_bool = Opt::b("flagged", 'g', "Flags."),
+            size: num = Opt::n("page-size", 'z', "N", "A size."),
+            unbond: opt_str = Opt::so("unbond", 'u', "KEY", "A key."),
+        }
+    }
+
+    #[test]
+    fn the_table_keeps_the_declared_options_in_order() {
+        let t = Sample::table();
+        let longs: Vec<&str> = t.iter().map(|o| o.long).collect();
+        assert_eq!(
+            longs,
+            [
+                "name",
+                "descr",
+                "tag",
+                "force",
+                "flagged",
+                "page-size",
+                "unbond"
+            ]
+        );
+        assert!(t[0].required);
+    }
+
+    #[test]
+    fn fields_are_read_by_kind() {
+        let none = Sample::from_args(&Args::default());
+        assert_eq!(none, Sample::default());
+        let a = Args::from_pairs(&[
+            ("name", Some("x")),
+            ("descr", Some("")),
+            ("tag", Some("a")),
+            ("tag", Some("b")),
+            ("force", None),
+            ("flagged", Some("false")),
+            ("page-size", Some("7")),
+            ("unbond", None),
+        ]);
+        let s = Sample::from_args(&a);
+        assert_eq!(s.name.as_deref(), Some("x"));
+        assert_eq!(s.descr.as_deref(), Some(""));
+        assert_eq!(s.tag, ["a", "b"]);
+        assert!(s.force);
+        assert_eq!(s.flagged, Some(false));
+        assert_eq!(s.size, Some(7));
+        assert_eq!(s.unbond, Some(None));
+        let s = Sample::from_args(&Args::from_pairs(&[("unbond", Some("k"))]));
+        assert_eq!(s.unbond, Some(Some("k".into())));
+    }
+
+    #[test]
+    fn declared_kinds_must_fit_the_option() {
+        assert!(fits("str", Kind::StrEmpty));
+        assert!(!fits("str", Kind::Array));
+        assert!(!fits("flag", Kind::OptBool));
+    }
+}
