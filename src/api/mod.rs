@@ -59,6 +59,8 @@ pub struct Client {
     http: reqwest::Client,
     endpoint: String,
     session: tokio::sync::Mutex<Session>,
+    /// Seconds before expiry a token is refreshed (see [`margin_for`]).
+    margin: std::sync::atomic::AtomicI64,
     hooks: Arc<dyn Hooks>,
 }
 
@@ -140,12 +142,24 @@ pub fn redact(v: &Value) -> Value {
     }
 }
 
-fn expires_soon(expires_at: &str) -> bool {
-    match chrono::DateTime::parse_from_rfc3339(expires_at) {
-        Ok(t) => {
-            (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds() < REFRESH_MARGIN_SECS
-        }
-        Err(_) => true,
+/// Seconds the token has left (negative: expired; `None`: unreadable expiry).
+fn seconds_left(expires_at: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(expires_at)
+        .ok()
+        .map(|t| (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds())
+}
+
+fn expires_soon(expires_at: &str, margin: i64) -> bool {
+    seconds_left(expires_at).is_none_or(|left| left < margin)
+}
+
+/// The refresh margin for tokens that live `lifetime` seconds: [`REFRESH_MARGIN_SECS`], or a
+/// quarter of the lifetime when that is shorter (else every request would refresh first).
+fn margin_for(lifetime: i64) -> i64 {
+    if lifetime <= REFRESH_MARGIN_SECS {
+        (lifetime / 4).max(1)
+    } else {
+        REFRESH_MARGIN_SECS
     }
 }
 
@@ -186,6 +200,7 @@ impl Client {
             http: http_client(),
             endpoint: endpoint.trim_end_matches('/').to_string(),
             session: tokio::sync::Mutex::new(session),
+            margin: std::sync::atomic::AtomicI64::new(REFRESH_MARGIN_SECS),
             hooks,
         }
     }
@@ -205,7 +220,8 @@ impl Client {
     /// The current access token (refreshed first if it is about to expire).
     pub async fn token(&self) -> Result<String> {
         let mut s = self.session.lock().await;
-        if expires_soon(&s.expires_at) {
+        let margin = self.margin.load(std::sync::atomic::Ordering::Relaxed);
+        if expires_soon(&s.expires_at, margin) {
             self.renew(&mut s).await?;
         }
         Ok(s.access_token.clone())
@@ -237,6 +253,10 @@ impl Client {
             }
             Err(e) => return Err(e),
         };
+        if let Some(lifetime) = seconds_left(&tokens.expires_at) {
+            self.margin
+                .store(margin_for(lifetime), std::sync::atomic::Ordering::Relaxed);
+        }
         s.access_token = tokens.access_token.clone();
         s.expires_at = tokens.expires_at.clone();
         if let Some((path, file)) = &mut s.file {
@@ -472,4 +492,20 @@ pub fn encode_segment(s: &str) -> String {
         .replace("%5F", "_")
         .replace("%2E", ".")
         .replace("%3A", ":")
+}
+
+#[cfg(test)]
+mod refresh_tests {
+    use super::*;
+
+    #[test]
+    fn short_lived_tokens_are_not_refreshed_before_every_request() {
+        assert_eq!(margin_for(3600), REFRESH_MARGIN_SECS);
+        assert_eq!(margin_for(8), 2);
+        assert_eq!(margin_for(1), 1);
+        let in_8s = (chrono::Utc::now() + chrono::Duration::seconds(8)).to_rfc3339();
+        assert!(!expires_soon(&in_8s, margin_for(8)));
+        assert!(expires_soon(&in_8s, REFRESH_MARGIN_SECS));
+        assert!(expires_soon("not a time", 1));
+    }
 }

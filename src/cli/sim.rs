@@ -74,6 +74,10 @@ struct Args {
     /// Speed of the devices' virtual time (imp.wakeup, time()) relative to real time.
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     time_scale: f64,
+    /// Milliseconds between the status lines of a simulated boot (agent restarted, code
+    /// downloaded, device connected) before the new code runs.
+    #[arg(long, value_name = "MS", default_value_t = 5)]
+    boot_step_ms: u64,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -126,6 +130,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
         } else {
             return Err("--time-scale wants a positive number".into());
         },
+        boot_step_ms: args.boot_step_ms,
         ..SimConfig::default()
     })
 }

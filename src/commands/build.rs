@@ -331,12 +331,11 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     ctx.ui.info(&format!(
         "Device Group \"{ident}\" is updated successfully."
     ));
-    let devices = restart_dg(ctx, &dg, &ident, o.conditional).await?;
-    if o.log && !devices.is_empty() {
+    let (_, tail) = restart_dg(ctx, &dg, &ident, o.conditional, o.log).await?;
+    if let Some(tail) = tail {
         ctx.ui
             .info(&format!("Deployment \"{build_id}\" is run successfully."));
-        let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
-        return super::core::stream::stream_devices(ctx, &ids).await;
+        return tail.run(ctx).await;
     }
     ctx.ui.json_empty();
     Ok(())

@@ -208,12 +208,17 @@ options! {
 pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
     let (device, ident) = find_device(ctx, &o.device).await?;
     let id = id_of(&device).to_string();
+    // Subscribed before the restart, so the first lines of the restarted code are shown.
+    let tail = match o.log {
+        true => Some(super::core::stream::Tail::open(ctx, &[id.clone()]).await?),
+        false => None,
+    };
     let what =
         super::core::restart::request_restart(ctx, Entity::Device, &id, o.conditional).await?;
     ctx.ui
         .info(&format!("{what} for Device \"{ident}\" is successful."));
-    if o.log {
-        return super::core::stream::stream_devices(ctx, &[id]).await;
+    if let Some(tail) = tail {
+        return tail.run(ctx).await;
     }
     ctx.ui.json_empty();
     Ok(())

@@ -551,10 +551,9 @@ options! {
 
 pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
     let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
-    let devices = restart_dg(ctx, &dg, &ident, o.conditional).await?;
-    if o.log && !devices.is_empty() {
-        let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
-        return super::core::stream::stream_devices(ctx, &ids).await;
+    let (_, tail) = restart_dg(ctx, &dg, &ident, o.conditional, o.log).await?;
+    if let Some(tail) = tail {
+        return tail.run(ctx).await;
     }
     ctx.ui.json_empty();
     Ok(())

@@ -79,6 +79,9 @@ pub struct SimConfig {
     pub stream_idle_secs: u64,
     /// Speed of virtual time (`imp.wakeup`, `time()`) relative to real time.
     pub time_scale: f64,
+    /// Milliseconds between the status lines of a simulated boot (real devices take about
+    /// a second; short by default so that the watch loop shows new code at once).
+    pub boot_step_ms: u64,
 }
 
 impl Default for SimConfig {
@@ -97,6 +100,7 @@ impl Default for SimConfig {
             max_body: 4 * 1024 * 1024,
             stream_idle_secs: 3600,
             time_scale: 1.0,
+            boot_step_ms: 5,
         }
     }
 }

@@ -7,9 +7,6 @@ use super::util::{new_agent_id, new_device_id, new_mac, now_iso};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Delay between the steps of a boot sequence.
-const STEP: Duration = Duration::from_millis(80);
-
 /// A new online, unassigned device owned by `owner`, with one historical log entry.
 pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> Device {
     let now = now_iso();
@@ -125,19 +122,22 @@ pub fn boot(app: &Arc<App>, device_id: String) {
         let Some((online, code)) = snapshot else {
             return;
         };
-        tokio::time::sleep(STEP).await;
+        // Delay between the steps of the boot sequence.
+        const STEP_CAP_MS: u64 = 60_000;
+        let step = Duration::from_millis(app.cfg.boot_step_ms.min(STEP_CAP_MS));
+        tokio::time::sleep(step).await;
         if !emit_app(&app, &device_id, "status", "Agent restarted: reload.") {
             return;
         }
         if online {
             let len = code.as_ref().map_or(0, |c| c.device_code.len());
-            tokio::time::sleep(STEP).await;
+            tokio::time::sleep(step).await;
             let used = storage_used(len);
             let msg = format!("Downloading new code; {used:.2}% program storage used");
             if !emit_app(&app, &device_id, "status", &msg) {
                 return;
             }
-            tokio::time::sleep(STEP).await;
+            tokio::time::sleep(step).await;
             if !emit_app(&app, &device_id, "status", "Device connected") {
                 return;
             }

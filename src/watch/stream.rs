@@ -2,7 +2,7 @@
 //! (re-adding the devices, renewing the token after a 401, waiting longer after a 429), and
 //! recovers the lines logged while it was down from the devices' log history.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::api::Api;
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::api::{attr, attr_str, id_of};
+use crate::commands::core::seen::{Key, Seen};
 use crate::error::ImptError;
 use crate::output::watch::{DeviceInfo, Event, LogLine};
 
@@ -19,72 +20,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Wait after a 429 on the event-stream connection (its Retry-After is not available).
 const RATE_LIMIT_WAIT: Duration = Duration::from_secs(1);
-/// Lines remembered per device to drop duplicates after a recovery.
-const SEEN_CAP: usize = 2000;
-
-type Key = (String, String, String);
-
 fn key(l: &LogLine) -> Key {
     (l.ts.clone(), l.typ.clone(), l.msg.clone())
-}
-
-/// The lines of one device delivered lately, so that a recovery after a reconnection
-/// delivers every line exactly once: history entries already shown are skipped, and lines
-/// recovered from history that also arrive on the new stream are shown once. Identical lines
-/// in normal streaming are all shown.
-#[derive(Default)]
-struct Seen {
-    recent: VecDeque<Key>,
-    /// Lines recovered from history that the new stream may deliver again (oldest first).
-    pending: VecDeque<Key>,
-    last_ts: String,
-}
-
-impl Seen {
-    fn record(&mut self, k: Key) {
-        if k.0 > self.last_ts {
-            self.last_ts = k.0.clone();
-        }
-        self.recent.push_back(k);
-        if self.recent.len() > SEEN_CAP {
-            self.recent.pop_front();
-        }
-    }
-
-    /// A line of the stream: false when it was recovered from history already.
-    fn on_stream(&mut self, l: &LogLine) -> bool {
-        let k = key(l);
-        // The stream is in order: recovered lines older than this one will not come.
-        while self.pending.front().is_some_and(|p| p.0 < k.0) {
-            self.pending.pop_front();
-        }
-        if let Some(i) = self.pending.iter().position(|p| *p == k) {
-            self.pending.remove(i);
-            return false;
-        }
-        self.record(k);
-        true
-    }
-
-    /// History entries (oldest first) not older than `since`: those to deliver.
-    fn on_history(&mut self, entries: Vec<LogLine>, since: &str) -> Vec<LogLine> {
-        let mut credit: std::collections::HashMap<Key, usize> = Default::default();
-        for k in self.recent.iter().filter(|k| k.0.as_str() >= since) {
-            *credit.entry(k.clone()).or_default() += 1;
-        }
-        let mut out = Vec::new();
-        for l in entries.into_iter().filter(|l| l.ts.as_str() >= since) {
-            let k = key(&l);
-            if let Some(c) = credit.get_mut(&k).filter(|c| **c > 0) {
-                *c -= 1;
-                continue;
-            }
-            self.record(k.clone());
-            self.pending.push_back(k);
-            out.push(l);
-        }
-        out
-    }
 }
 
 pub fn device_info(d: &Value) -> DeviceInfo {
@@ -140,7 +77,7 @@ impl Supervisor {
             .seen
             .entry(l.device_id.clone())
             .or_default()
-            .on_stream(&l)
+            .on_stream(key(&l))
         {
             return true;
         }
@@ -221,7 +158,7 @@ impl Supervisor {
                 .seen
                 .entry(id.clone())
                 .or_default()
-                .on_history(entries, &since);
+                .on_history(entries, key, &since);
             for l in missed {
                 if !self.show(l) {
                     return Ok(false);
@@ -376,42 +313,23 @@ pub fn spawn(
 mod tests {
     use super::*;
 
-    fn line(ts: &str, msg: &str) -> LogLine {
-        LogLine {
+    #[test]
+    fn status_lines_announce_the_online_state() {
+        let l = |msg: &str| LogLine {
             device_id: "d".into(),
-            ts: ts.into(),
-            typ: "server.log".into(),
+            ts: "t".into(),
+            typ: "status".into(),
             msg: msg.into(),
             replayed: false,
-        }
-    }
-
-    #[test]
-    fn every_line_once_across_a_recovery() {
-        let mut s = Seen::default();
-        // Identical lines while streaming are all shown.
-        assert!(s.on_stream(&line("t1", "a")));
-        assert!(s.on_stream(&line("t1", "a")));
-        assert!(s.on_stream(&line("t2", "b")));
-        // History after a reconnection: t2 b was shown, t2 c and t3 d were missed, t4 e
-        // will come on the new stream too.
-        let hist = vec![
-            line("t1", "a"),
-            line("t2", "b"),
-            line("t2", "c"),
-            line("t3", "d"),
-            line("t4", "e"),
-        ];
-        let missed: Vec<String> = s
-            .on_history(hist, "t2")
-            .into_iter()
-            .map(|l| l.msg)
-            .collect();
-        assert_eq!(missed, ["c", "d", "e"]);
-        assert!(!s.on_stream(&line("t4", "e")));
-        assert!(s.on_stream(&line("t4", "e")));
-        assert!(s.on_stream(&line("t5", "f")));
-        assert!(s.pending.is_empty());
-        assert_eq!(state_of(&line("t", "x")), None);
+        };
+        assert_eq!(state_of(&l("Device connected")), Some(true));
+        assert_eq!(state_of(&l("Device disconnected")), Some(false));
+        assert_eq!(
+            state_of(&LogLine {
+                typ: "server.log".into(),
+                ..l("x")
+            }),
+            None
+        );
     }
 }

@@ -14,6 +14,7 @@ pub mod ident;
 pub mod listing;
 pub mod options;
 pub mod restart;
+pub mod seen;
 pub mod stream;
 pub mod targets;
 

@@ -3,18 +3,22 @@
 use serde_json::Value;
 
 use super::display::{short, truncated};
+use super::stream::Tail;
 use super::CommandCtx;
 use crate::api::id_of;
 use crate::error::{Entity, Result};
 
 /// Lists the group's devices and restarts them (or conditionally). Prints the original's
-/// messages and returns the devices (empty: nothing was restarted).
+/// messages and returns the devices (empty: nothing was restarted). With `log`, the devices'
+/// log stream is opened and subscribed before the restart is sent (returned to be run), so
+/// the first lines of the restarted code are shown.
 pub async fn restart_dg(
     ctx: &CommandCtx,
     dg: &Value,
     ident: &str,
     conditional: bool,
-) -> Result<Vec<Value>> {
+    log: bool,
+) -> Result<(Vec<Value>, Option<Tail>)> {
     let id = id_of(dg).to_string();
     let devices = ctx
         .list(Entity::Device, &[("devicegroup.id", id.clone())])
@@ -23,14 +27,20 @@ pub async fn restart_dg(
         ctx.ui.info(&format!(
             "Device Group \"{ident}\" does not have assigned Devices."
         ));
-        return Ok(devices);
+        return Ok((devices, None));
     }
+    let tail = if log {
+        let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
+        Some(Tail::open(ctx, &ids).await?)
+    } else {
+        None
+    };
     let what = request_restart(ctx, Entity::DeviceGroup, &id, conditional).await?;
     ctx.ui.info(&format!(
         "{what} for Devices assigned to Device Group \"{ident}\" is successful:"
     ));
     print_devices_info(ctx, &devices);
-    Ok(devices)
+    Ok((devices, tail))
 }
 
 /// Restarts a device or a group's devices (see [`crate::api::restart`]). Returns how the original's

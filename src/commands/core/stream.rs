@@ -1,11 +1,14 @@
 //! Streaming device logs until Ctrl-C (`log stream`, `build run --log`, `dg restart --log`,
-//! `device restart --log`), and the text of one log entry.
+//! `device restart --log`), healing drops, and the text of one log entry.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::seen::{key_of, Seen};
 use super::CommandCtx;
+use crate::api::encode_segment;
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::error::{Entity, ImptError, Result};
 
@@ -29,24 +32,68 @@ pub fn format_log(log: &Value, with_device: bool) -> String {
 /// Streams the logs of these devices (ids) until Ctrl-C or the stream is closed. Prints
 /// `Log stream for Device(s) … is opened.`, `IMPT COMMAND SUCCEEDS` and the log lines.
 pub async fn stream_devices(ctx: &CommandCtx, device_ids: &[String]) -> Result<()> {
-    let mut ids: Vec<String> = Vec::new();
-    for id in device_ids {
-        if !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
-    if ids.is_empty() {
-        return Err(ImptError::NoIdentifier(Entity::Device));
-    }
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
-    loop {
-        let mut stream = tokio::select! {
-            _ = &mut ctrl_c => return Ok(()),
-            s = open(ctx, &ids) => s?,
-        };
-        let mut shown: Vec<&str> = ids.iter().take(SHOWN_IDS).map(String::as_str).collect();
-        if ids.len() > SHOWN_IDS {
+    let tail = tokio::select! {
+        _ = &mut ctrl_c => return Ok(()),
+        t = Tail::open(ctx, device_ids) => t?,
+    };
+    tail.run(ctx).await
+}
+
+/// A log stream that heals: opened and subscribed before a restart is sent (so the first
+/// line of new code is shown), reopened and resubscribed after it drops, with the lines
+/// logged meanwhile fetched from the devices' history and each line printed once; where
+/// lines cannot be recovered, a gap marker says between which times.
+pub struct Tail {
+    ids: Vec<String>,
+    stream: LogStream,
+    seen: HashMap<String, Seen>,
+    /// When the first stream opened (lines older than that are not recovered).
+    opened_at: String,
+}
+
+/// Pages of history read per device when recovering (100 entries each).
+const HISTORY_PAGES: u64 = 5;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+impl Tail {
+    /// Opens the stream and subscribes the devices; lines arrive from now on and are
+    /// printed by [`Tail::run`].
+    pub async fn open(ctx: &CommandCtx, device_ids: &[String]) -> Result<Tail> {
+        let mut ids: Vec<String> = Vec::new();
+        for id in device_ids {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        if ids.is_empty() {
+            return Err(ImptError::NoIdentifier(Entity::Device));
+        }
+        let opened_at = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        let stream = open(ctx, &ids).await?;
+        Ok(Tail {
+            ids,
+            stream,
+            seen: HashMap::new(),
+            opened_at,
+        })
+    }
+
+    /// Prints the lines until Ctrl-C or the stream is closed, healing drops.
+    pub async fn run(mut self, ctx: &CommandCtx) -> Result<()> {
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let mut shown: Vec<&str> = self
+            .ids
+            .iter()
+            .take(SHOWN_IDS)
+            .map(String::as_str)
+            .collect();
+        if self.ids.len() > SHOWN_IDS {
             shown.push("...");
         }
         ctx.ui.stop_spinner();
@@ -58,39 +105,166 @@ pub async fn stream_devices(ctx: &CommandCtx, device_ids: &[String]) -> Result<(
         ctx.ui.info("");
         ctx.ui.info("Press <Ctrl-C> to exit.");
         loop {
-            let ev = tokio::select! {
-                _ = &mut ctrl_c => return Ok(()),
-                ev = stream.next() => ev,
-            };
-            match ev {
-                Some(StreamEvent::Log(v)) => ctx.ui.log_line(&format_log(&v, true), &v),
-                Some(StreamEvent::State(v)) => {
-                    if v.get("state").and_then(Value::as_str) == Some("closed") {
-                        ctx.ui.info("The log stream is closed.");
-                        return Ok(());
+            loop {
+                let ev = tokio::select! {
+                    _ = &mut ctrl_c => return Ok(()),
+                    ev = self.stream.next() => ev,
+                };
+                match ev {
+                    Some(StreamEvent::Log(v)) => self.print(ctx, v),
+                    Some(StreamEvent::State(v)) => {
+                        if v.get("state").and_then(Value::as_str) == Some("closed") {
+                            ctx.ui.info("The log stream is closed.");
+                            return Ok(());
+                        }
+                    }
+                    Some(StreamEvent::Garbled(raw)) => {
+                        return Err(ImptError::Internal(format!(
+                            "Unexpected format of log stream message: {raw}"
+                        )))
+                    }
+                    Some(StreamEvent::Lost { status, reason }) => {
+                        ctx.ui.error(&ImptError::msg(reason));
+                        if status == Some(401) {
+                            renew(ctx).await;
+                        }
+                        break;
+                    }
+                    None => {
+                        ctx.ui.error(&ImptError::msg("the log stream ended"));
+                        break;
                     }
                 }
-                Some(StreamEvent::Garbled(raw)) => {
-                    return Err(ImptError::Internal(format!(
-                        "Unexpected format of log stream message: {raw}"
-                    )))
+            }
+            ctx.ui
+                .info("The log stream is lost. Trying to reconnect...");
+            let mut backoff = FIRST_BACKOFF;
+            self.stream = loop {
+                tokio::select! {
+                    _ = &mut ctrl_c => return Ok(()),
+                    _ = tokio::time::sleep(backoff) => {}
                 }
-                Some(StreamEvent::Lost { reason, .. }) => {
-                    ctx.ui.error(&ImptError::msg(reason));
-                    break;
+                let attempt = tokio::select! {
+                    _ = &mut ctrl_c => return Ok(()),
+                    s = open(ctx, &self.ids) => s,
+                };
+                match attempt {
+                    Ok(s) => break s,
+                    Err(e) => {
+                        if e.to_string().contains("HTTP/401") {
+                            renew(ctx).await;
+                        }
+                        ctx.ui.debug(&format!("reconnecting the log stream: {e}"));
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
                 }
-                None => {
-                    ctx.ui.error(&ImptError::msg("the log stream ended"));
-                    break;
-                }
+            };
+            ctx.ui.info("The log stream is reconnected.");
+            let recovered = tokio::select! {
+                _ = &mut ctrl_c => return Ok(()),
+                r = self.recover(ctx) => r,
+            };
+            if let Err(e) = recovered {
+                ctx.ui.error(&ImptError::msg(format!(
+                    "the log lines logged while the stream was lost could not be fetched: {e}"
+                )));
             }
         }
-        drop(stream);
-        ctx.ui
-            .info("The log stream is lost. Trying to reconnect...");
-        tokio::select! {
-            _ = &mut ctrl_c => return Ok(()),
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+    }
+
+    /// A line of the stream, unless it was recovered from history already.
+    fn print(&mut self, ctx: &CommandCtx, v: Value) {
+        let device = v
+            .get("device_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if self.seen.entry(device).or_default().on_stream(key_of(&v)) {
+            ctx.ui.log_line(&format_log(&v, true), &v);
+        }
+    }
+
+    /// After a reconnection: each device's lines since the last one shown (or since the
+    /// stream first opened), from its history; a gap marker where history does not reach.
+    async fn recover(&mut self, ctx: &CommandCtx) -> Result<()> {
+        for id in self.ids.clone() {
+            let seen = self.seen.entry(id.clone()).or_default();
+            let (since, known) = if seen.last_ts.is_empty() {
+                (self.opened_at.clone(), false)
+            } else {
+                (seen.last_ts.clone(), true)
+            };
+            let (mut entries, reached) = history_since(ctx, &id, &since).await?;
+            entries.reverse();
+            for e in entries.iter_mut() {
+                e["device_id"] = Value::String(id.clone());
+            }
+            // The last line shown is in history unless history no longer reaches back.
+            if known && !reached {
+                let to = entries
+                    .first()
+                    .and_then(|e| e.get("ts"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                ctx.ui.log_line(
+                    &format!(
+                        "[{id}] --- gap: log lines between {since} and {to} could not be recovered ---"
+                    ),
+                    &serde_json::json!({"event": "gap", "device_id": id, "from": since, "to": to}),
+                );
+            }
+            let seen = self.seen.entry(id.clone()).or_default();
+            for e in seen.on_history(entries, key_of, &since) {
+                ctx.ui.log_line(&format_log(&e, true), &e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// History entries of a device (newest first) back to `since`; true when they reach it
+/// (an entry at or before `since` was seen, or the history ended).
+async fn history_since(ctx: &CommandCtx, id: &str, since: &str) -> Result<(Vec<Value>, bool)> {
+    let client = ctx.client().await?;
+    let mut out = Vec::new();
+    for page in 1..=HISTORY_PAGES {
+        let doc = client
+            .get_query(
+                &format!("/devices/{}/logs", encode_segment(id)),
+                &[
+                    ("page[number]".into(), page.to_string()),
+                    ("page[size]".into(), "100".into()),
+                ],
+            )
+            .await?;
+        let data = doc
+            .get("data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let full = data.len() >= 100;
+        let mut reached = false;
+        for e in data {
+            if e.get("ts").and_then(Value::as_str).unwrap_or_default() <= since {
+                reached = true;
+            }
+            out.push(e);
+        }
+        if reached || !full {
+            // A short page is the end of the history: it reaches back only if it holds the
+            // line at `since`.
+            return Ok((out, reached));
+        }
+    }
+    Ok((out, false))
+}
+
+/// Renews the token after the event stream answered 401.
+async fn renew(ctx: &CommandCtx) {
+    if let Ok(c) = ctx.client().await {
+        if let Ok(t) = c.token().await {
+            let _ = c.renew_token(&t).await;
         }
     }
 }
