@@ -116,7 +116,7 @@ fn log_stream() {
         Some(serde_json::json!({"drop_sse": true})),
     );
     run.wait_for("The log stream is lost. Trying to reconnect...");
-    run.wait_for("is opened.");
+    run.wait_for("The log stream is reconnected.");
     emit(&env, &dev, 1);
     run.wait_for("Line #1#");
     let (code, rest) = run.interrupt();
