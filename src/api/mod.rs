@@ -227,6 +227,17 @@ impl Client {
         Ok(s.access_token.clone())
     }
 
+    /// Takes `session` when its access token differs from the current one (a new login);
+    /// true when it did.
+    pub async fn replace_session(&self, session: Session) -> bool {
+        let mut s = self.session.lock().await;
+        if s.access_token == session.access_token {
+            return false;
+        }
+        *s = session;
+        true
+    }
+
     /// Renews the access token now, unless another task already did since `stale` was
     /// read (for connections the client does not make itself, e.g. a log stream's answer 401).
     pub async fn renew_token(&self, stale: &str) -> Result<()> {

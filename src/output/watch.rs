@@ -8,7 +8,8 @@
 //! `changed {paths}`, `deploy_started {sha}`, `skipped {sha, reason}`,
 //! `deployed {deployment, sha, ms}`, `restarted {conditional, devices}`,
 //! `compile_error {errors[{file,line,column,type,text}]}`, `retry {what, attempt, delay_ms,
-//! reason}`, `error {message}`, `log {device_id, ts, type, msg, replayed?}`,
+//! reason}`, `pending {reason, retry_ms, login}` (a save not deployed yet, kept and retried;
+//! `login`: waiting for `impt auth login`), `error {message}`, `log {device_id, ts, type, msg, replayed?}`,
 //! `device {device_id, state: online|offline}`, `info {message}`, `quit`.
 
 use std::collections::BTreeMap;
@@ -82,7 +83,7 @@ pub enum Event {
     Deployed {
         id: String,
         sha: String,
-        /// From the triggering change to the answer of the create request.
+        /// From the end of the debounce to the answer of the create request.
         ms: u64,
     },
     Restarted {
@@ -98,6 +99,13 @@ pub enum Event {
         attempt: u32,
         delay_ms: u64,
         reason: String,
+    },
+    /// A save whose deployment failed for a transient reason or for want of a login: it
+    /// stays pending and is retried after `retry_ms` (or once a login works, `login`).
+    Pending {
+        reason: String,
+        retry_ms: Option<u64>,
+        login: bool,
     },
     Error {
         message: String,
@@ -173,6 +181,13 @@ impl Event {
                 reason,
             } => {
                 json!({"event": "retry", "what": what, "attempt": attempt, "delay_ms": delay_ms, "reason": reason})
+            }
+            Event::Pending {
+                reason,
+                retry_ms,
+                login,
+            } => {
+                json!({"event": "pending", "reason": reason, "retry_ms": retry_ms, "login": login})
             }
             Event::Error { message } => json!({"event": "error", "message": message}),
             Event::Log(l) => {
@@ -447,6 +462,20 @@ impl TextRenderer {
                 ));
                 self.line(&t);
             }
+            Event::Pending {
+                reason,
+                retry_ms,
+                login,
+            } => {
+                let t = self.note(&match (login, retry_ms) {
+                    (true, _) => format!("Not deployed yet: {reason}"),
+                    (false, Some(ms)) => {
+                        format!("Not deployed yet ({reason}); the change stays pending, retry in {ms} ms.")
+                    }
+                    (false, None) => format!("Not deployed yet ({reason}); the change stays pending."),
+                });
+                self.line(&t);
+            }
             Event::Error { message } => {
                 let t = format!(
                     "{} {message}",
@@ -504,6 +533,7 @@ impl TextRenderer {
                 self.last_deploy = Some(chrono::Local::now().format("%H:%M:%S").to_string());
                 self.busy = None;
             }
+            Event::Pending { .. } => self.busy = Some("pending"),
             Event::Skipped { .. } | Event::CompileError { .. } | Event::Error { .. } => {
                 self.busy = None
             }

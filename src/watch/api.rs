@@ -24,6 +24,15 @@ impl Api {
         }
     }
 
+    /// Reads the auth file again and takes its token when it is a new one (a login in
+    /// another terminal); true when it did.
+    pub async fn reload_auth(&self) -> Result<bool> {
+        match self {
+            Api::Command(c) => c.reload_auth().await,
+            Api::Client(_) => Ok(false),
+        }
+    }
+
     /// Devices of a Device Group.
     pub async fn group_devices(&self, dg_id: &str) -> Result<Vec<Value>> {
         self.client()

@@ -24,7 +24,7 @@ pub mod watcher;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -207,7 +207,15 @@ enum Msg {
     Key(Key),
     Event(Event),
     Done(Outcome),
+    /// Retry the held save (if the loop's generation is still this one).
+    Retry(u64),
 }
+
+/// First wait before a held save is retried; doubles up to [`MAX_RETRY`].
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(15);
+/// How often the auth file is read again while a save waits for a login.
+const LOGIN_POLL: Duration = Duration::from_secs(1);
 
 async fn main(opts: Options, r: &mut dyn WatchRenderer) -> Result<()> {
     let base = opts.sim.clone().unwrap_or(opts.dir.clone());
@@ -231,19 +239,45 @@ struct Loop {
     devices: usize,
     running: bool,
     pending: Option<Pending>,
+    /// What the running iteration deploys (kept when it fails in a way that passes).
+    inflight: Option<Pending>,
+    /// A save that was not deployed and waits for its retry.
+    held: Option<Pending>,
+    /// Counts finished iterations; a retry for an older one is dropped.
+    generation: u64,
+    retry_delay: Duration,
+    /// The task that triggers the held save's retry.
+    waiter: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// A requested iteration.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Pending {
     force: bool,
     since: Option<Instant>,
     changed: BTreeSet<String>,
 }
 
+impl Pending {
+    /// Adds an older request's changes.
+    fn merge(&mut self, older: Pending) {
+        self.force |= older.force;
+        self.since = match (self.since, older.since) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.changed.extend(older.changed);
+    }
+}
+
 impl Loop {
     fn request(&mut self, force: bool, since: Instant, changed: Vec<String>) {
+        let held = self.held.take();
         let p = self.pending.get_or_insert_with(Pending::default);
+        if let Some(h) = held {
+            // A newer save replaces the held one (and keeps its changes in the description).
+            p.merge(h);
+        }
         p.force |= force;
         p.since.get_or_insert(since);
         p.changed.extend(changed);
@@ -256,6 +290,7 @@ impl Loop {
         }
         let Some(p) = self.pending.take() else { return };
         self.running = true;
+        self.inflight = Some(p.clone());
         let job = pipeline::Job {
             api: self.api.clone(),
             target: self.target.clone(),
@@ -281,6 +316,75 @@ impl Loop {
             let _ = fwd.await;
             let _ = tx.send(Msg::Done(out));
         });
+    }
+
+    /// An iteration ended: a save that was not deployed for a passing reason stays pending
+    /// and is retried with backoff, or once a login works; a newer save replaces it.
+    fn finished(&mut self, hold: Option<pipeline::Hold>, r: &mut dyn WatchRenderer) {
+        self.running = false;
+        self.generation += 1;
+        if let Some(w) = self.waiter.take() {
+            w.abort();
+        }
+        let inflight = self.inflight.take();
+        let Some(hold) = hold else {
+            self.retry_delay = FIRST_RETRY;
+            self.start_if_idle();
+            return;
+        };
+        let mut held = inflight.unwrap_or_default();
+        if let Some(p) = self.pending.as_mut() {
+            p.merge(held);
+            self.start_if_idle();
+            return;
+        }
+        if let Some(older) = self.held.take() {
+            held.merge(older);
+        }
+        self.held = Some(held);
+        let (tx, generation) = (self.tx.clone(), self.generation);
+        match hold {
+            pipeline::Hold::Transient(reason) => {
+                let delay = self.retry_delay;
+                self.retry_delay = (delay * 2).min(MAX_RETRY);
+                r.emit(&Event::Pending {
+                    reason,
+                    retry_ms: Some(delay.as_millis() as u64),
+                    login: false,
+                });
+                self.waiter = Some(tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = tx.send(Msg::Retry(generation));
+                }));
+            }
+            pipeline::Hold::Login(reason) => {
+                r.emit(&Event::Pending {
+                    reason,
+                    retry_ms: None,
+                    login: true,
+                });
+                let api = self.api.clone();
+                self.waiter = Some(tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(LOGIN_POLL).await;
+                        if let Ok(true) = api.reload_auth().await {
+                            let _ = tx.send(Msg::Retry(generation));
+                            return;
+                        }
+                    }
+                }));
+            }
+        }
+    }
+
+    fn retry(&mut self, generation: u64) {
+        if generation != self.generation || self.running {
+            return;
+        }
+        if let Some(h) = self.held.take() {
+            self.pending.get_or_insert_with(Pending::default).merge(h);
+            self.start_if_idle();
+        }
     }
 }
 
@@ -392,6 +496,11 @@ async fn watch_loop(
         devices: setup.devices.len(),
         running: false,
         pending: None,
+        inflight: None,
+        held: None,
+        generation: 0,
+        retry_delay: FIRST_RETRY,
+        waiter: None,
     };
     // The first iteration: deploys in --sim mode, otherwise only reads the files (and tells
     // whether they differ from the deployment).
@@ -435,7 +544,8 @@ async fn watch_loop(
                     .into_iter()
                     .collect();
                 r.emit(&Event::Changed { paths: paths.clone() });
-                lp.request(false, batch.first, paths);
+                // Deploy times count from here: the debounce is the user's setting, not work.
+                lp.request(false, Instant::now(), paths);
                 r.flush();
                 continue;
             }
@@ -474,11 +584,11 @@ async fn watch_loop(
                     }
                 }
                 Msg::Done(out) => {
-                    lp.running = false;
                     lp.deployed = out.deployed.clone();
                     set_watched(&out.files, &mut watcher, r);
-                    lp.start_if_idle();
+                    lp.finished(out.hold, r);
                 }
+                Msg::Retry(generation) => lp.retry(generation),
             }
         }
         r.flush();

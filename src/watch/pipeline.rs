@@ -50,6 +50,32 @@ pub struct Outcome {
     /// Hash of the deployed code after this iteration.
     pub deployed: Option<String>,
     pub sha: Option<String>,
+    /// The deployment failed in a way that passes: the save stays pending.
+    pub hold: Option<Hold>,
+}
+
+/// Why a save was not deployed but stays pending.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Hold {
+    /// Network, 5xx, 429, or a token refresh that failed so: retry with backoff.
+    Transient(String),
+    /// The token cannot be renewed (refused, or no way to renew): wait for a new login.
+    Login(String),
+}
+
+/// Whether a failed deployment stays pending, and why.
+pub fn hold_for(e: &ImptError) -> Option<Hold> {
+    match e {
+        ImptError::RefreshFailed(_)
+        | ImptError::TokenExpired(_)
+        | ImptError::NotLoggedIn
+        | ImptError::AuthFileNotFound(_) => Some(Hold::Login(format!(
+            "{e} Log in again with impt auth login (another terminal will do): the change is deployed once it works."
+        ))),
+        ImptError::Api(a) if a.status == 429 => Some(Hold::Transient(error_text(e))),
+        _ if transient(e) => Some(Hold::Transient(error_text(e))),
+        _ => None,
+    }
 }
 
 fn transient(e: &ImptError) -> bool {
@@ -141,8 +167,12 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
         let _ = tx.send(Event::Skipped { sha: code.hash });
         return out;
     }
-    let Some(sha) = deploy(&job, &code, &tx).await else {
-        return out;
+    let sha = match deploy(&job, &code, &tx).await {
+        Ok(sha) => sha,
+        Err(hold) => {
+            out.hold = hold;
+            return out;
+        }
     };
     out.deployed = Some(code.hash.clone());
     out.sha = Some(sha);
@@ -191,8 +221,13 @@ pub fn deployment_attributes(
 }
 
 /// The deploy stage: creates the deployment (retrying transient failures). Returns the
-/// server's sha, or `None` after reporting a compile error or a failure.
-pub async fn deploy(job: &Job, code: &Code, tx: &UnboundedSender<Event>) -> Option<String> {
+/// server's sha; after reporting a compile error or a failure, why the save stays pending
+/// (`None`: it does not).
+pub async fn deploy(
+    job: &Job,
+    code: &Code,
+    tx: &UnboundedSender<Event>,
+) -> Result<String, Option<Hold>> {
     let _ = tx.send(Event::DeployStarted {
         hash: code.hash.clone(),
     });
@@ -214,13 +249,16 @@ pub async fn deploy(job: &Job, code: &Code, tx: &UnboundedSender<Event>) -> Opti
                 .collect();
             let errors = source::diagnostics(code, &job.sources, &meta);
             let _ = tx.send(Event::CompileError { errors });
-            return None;
+            return Err(None);
         }
         Err(e) => {
-            let _ = tx.send(Event::Error {
-                message: format!("Deployment failed: {}", error_text(&e)),
-            });
-            return None;
+            let hold = hold_for(&e);
+            if hold.is_none() {
+                let _ = tx.send(Event::Error {
+                    message: format!("Deployment failed: {}", error_text(&e)),
+                });
+            }
+            return Err(hold);
         }
     };
     let data = doc.get("data").cloned().unwrap_or(Value::Null);
@@ -230,7 +268,7 @@ pub async fn deploy(job: &Job, code: &Code, tx: &UnboundedSender<Event>) -> Opti
         sha: sha.clone(),
         ms: job.since.elapsed().as_millis() as u64,
     });
-    Some(sha)
+    Ok(sha)
 }
 
 /// The restart stage: restarts the group's devices as the settings say (retrying transient
@@ -342,7 +380,7 @@ mod tests {
         // A compile error of the server is mapped to the user's file.
         std::fs::write(dir.path().join("device.nut"), "local x = ;\n").unwrap();
         let code = build(&setup.sources).await.unwrap();
-        assert!(deploy(&job, &code, &tx).await.is_none());
+        assert_eq!(deploy(&job, &code, &tx).await, Err(None));
         let events = drain(&mut rx);
         let last = events.last().unwrap();
         assert_eq!(last["event"], "compile_error", "{events:?}");

@@ -60,6 +60,16 @@ impl CommandCtx {
             .await
     }
 
+    /// Reads the auth file again; when it holds another access token than the client's (a
+    /// login since), the client takes it. True when it did.
+    pub async fn reload_auth(&self) -> Result<bool> {
+        let AuthSource::File { path, kind, file } = auth::resolve()? else {
+            return Ok(false);
+        };
+        let session = file_session(path, kind, &file);
+        Ok(self.client().await?.replace_session(session).await)
+    }
+
     /// A client that is not logged in, for the auth endpoints.
     pub fn anonymous_client(&self, endpoint: &str) -> Client {
         Client::new(endpoint, Session::anonymous(), self.hooks())
@@ -128,21 +138,26 @@ impl CommandCtx {
     }
 }
 
+/// The session an auth file holds.
+fn file_session(path: std::path::PathBuf, kind: ConfigKind, file: &auth::AuthFile) -> Session {
+    let renewal = match (file.refresh_token(), file.login_key()) {
+        (Some(t), _) => Renewal::RefreshToken(t.to_string()),
+        (None, Some(k)) => Renewal::LoginKey(k.to_string()),
+        _ => Renewal::None,
+    };
+    Session {
+        access_token: file.access_token().into(),
+        expires_at: file.expires_at().into(),
+        renewal,
+        file: Some((path, file.clone())),
+        kind,
+    }
+}
+
 async fn connect(ctx: &CommandCtx, source: AuthSource) -> Result<Client> {
     match source {
         AuthSource::File { path, kind, file } => {
-            let renewal = match (file.refresh_token(), file.login_key()) {
-                (Some(t), _) => Renewal::RefreshToken(t.to_string()),
-                (None, Some(k)) => Renewal::LoginKey(k.to_string()),
-                _ => Renewal::None,
-            };
-            let session = Session {
-                access_token: file.access_token().into(),
-                expires_at: file.expires_at().into(),
-                renewal,
-                file: Some((path, file.clone())),
-                kind,
-            };
+            let session = file_session(path, kind, &file);
             Ok(Client::new(file.endpoint(), session, ctx.hooks()))
         }
         AuthSource::Env {
