@@ -44,6 +44,11 @@ struct Args {
     /// Deploy only; do not restart the devices.
     #[arg(long)]
     no_restart: bool,
+    /// Send the code without compiling it locally first (by default the embedded Squirrel
+    /// compiler catches compile errors before any request; the cloud compiler stays the
+    /// authority).
+    #[arg(long)]
+    no_local_check: bool,
     /// Output: text (default), json (one JSON event per line: started, watching,
     /// stream_opened, stream_lost, changed, deploy_started, skipped, deployed, restarted,
     /// compile_error, retry, error, log, device, info, quit) or debug (API traces).
@@ -96,6 +101,7 @@ pub fn run(args: &[String]) -> i32 {
             _ => crate::output::Mode::Default,
         },
         sim,
+        no_local_check: a.no_local_check,
     };
     crate::watch::run(opts)
 }

@@ -225,11 +225,34 @@ options! {
         tag: strs = Opt::a("tag", 't', "tag", "A tag of the build. Repeatable."),
         flagged: opt_bool = Opt::b("flagged", 'f', "Sets the \"flagged\" attribute of the build (flagged builds cannot be deleted). Sent only when given."),
         no_preprocess: flag = Opt::f("no-preprocess", 'P', "Deploys the source files as they are, without running the Builder preprocessor on files that contain Builder directives (impt-rs extension).").long_only(),
+        no_local_check: flag = Opt::f("no-local-check", 'K', "Sends the code without compiling it locally first (the embedded Squirrel compiler catches compile errors before any request; impt-rs extension).").long_only(),
     }
+}
+
+/// The local compile check (unless `--no-local-check`): compile errors mapped to the user's
+/// files, before any request.
+fn local_check(
+    o: &DeployOpts,
+    device: &str,
+    agent: &str,
+    maps: &[Vec<SourcePos>; 2],
+) -> Result<()> {
+    if o.no_local_check {
+        return Ok(());
+    }
+    let meta = super::core::precheck::compile_errors(device, agent);
+    if meta.is_empty() {
+        return Ok(());
+    }
+    Err(map_compile_errors(
+        super::core::precheck::compile_failure(meta),
+        maps,
+    ))
 }
 
 pub async fn deploy(ctx: &CommandCtx, o: &DeployOpts) -> Result<()> {
     let (device, agent, maps) = sources(ctx, o)?;
+    local_check(o, &device, &agent, &maps)?;
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let data = create_deployment(ctx, &dg, deploy_attrs(o, device, agent))
         .await
@@ -258,6 +281,7 @@ options! {
         conditional: flag = Opt::f("conditional", 'c', "Restarts the devices conditionally: devices already running a supported build only get a notification."),
         log: flag = Opt::f("log", 'l', "After the restart, streams the logs of the Device Group's devices until Ctrl-C."),
         no_preprocess: flag = Opt::f("no-preprocess", 'P', "Deploys the source files as they are, without running the Builder preprocessor on files that contain Builder directives (impt-rs extension).").long_only(),
+        no_local_check: flag = Opt::f("no-local-check", 'K', "Sends the code without compiling it locally first (the embedded Squirrel compiler catches compile errors before any request; impt-rs extension).").long_only(),
     }
 }
 
@@ -273,6 +297,7 @@ impl RunOpts {
             tag: self.tag.clone(),
             flagged: self.flagged,
             no_preprocess: self.no_preprocess,
+            no_local_check: self.no_local_check,
         }
     }
 }
@@ -280,6 +305,7 @@ impl RunOpts {
 pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     let d = o.deploy();
     let (device, agent, maps) = sources(ctx, &d)?;
+    local_check(&d, &device, &agent, &maps)?;
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let build = create_deployment(ctx, &dg, deploy_attrs(&d, device, agent))
         .await

@@ -7,10 +7,12 @@
 //! `stream_opened {devices, reconnect}`, `stream_lost {reason, retry_ms}`,
 //! `changed {paths}`, `deploy_started {sha}`, `skipped {sha, reason}`,
 //! `deployed {deployment, sha, ms}`, `restarted {conditional, devices}`,
-//! `compile_error {errors[{file,line,column,type,text}]}`, `retry {what, attempt, delay_ms,
+//! `compile_error {errors[{file,line,column,severity,message,type,text}]}` (`type` and `text`
+//! repeat `severity` and `message`), `retry {what, attempt, delay_ms,
 //! reason}`, `pending {reason, retry_ms, login}` (a save not deployed yet, kept and retried;
 //! `login`: waiting for `impt auth login`), `error {message}`, `log {device_id, ts, type, msg, replayed?}`,
-//! `device {device_id, state: online|offline}`, `info {message}`, `quit`.
+//! `device {device_id, state: online|offline}`, `info {message}`, `divider {device_id, sha}`
+//! (the device restarts into the code of `sha`), `quit`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,17 +33,28 @@ pub struct Diagnostic {
     pub text: String,
 }
 
+impl Diagnostic {
+    /// `error` unless the compiler said otherwise (e.g. `warning`).
+    pub fn severity(&self) -> &str {
+        if self.kind.is_empty() {
+            "error"
+        } else {
+            &self.kind
+        }
+    }
+}
+
+/// `file:line:col: severity: message`, the form editors' problem matchers read.
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = if self.kind.is_empty() || self.kind == "error" {
-            String::new()
-        } else {
-            format!("{}: ", self.kind)
-        };
         write!(
             f,
-            "{}:{}:{}: {kind}{}",
-            self.file, self.line, self.column, self.text
+            "{}:{}:{}: {}: {}",
+            self.file,
+            self.line,
+            self.column,
+            self.severity(),
+            self.text
         )
     }
 }
@@ -118,6 +131,12 @@ pub enum Event {
     Info {
         message: String,
     },
+    /// A device restarts into the code deployed as `sha`: lines after this are the new
+    /// code's.
+    Divider {
+        device_id: String,
+        sha: Option<String>,
+    },
     Quit,
 }
 
@@ -172,7 +191,8 @@ impl Event {
             } => json!({"event": "restarted", "conditional": conditional, "devices": devices}),
             Event::CompileError { errors } => {
                 json!({"event": "compile_error", "errors": errors.iter().map(|d| json!({
-                "file": d.file, "line": d.line, "column": d.column, "type": d.kind, "text": d.text})).collect::<Vec<_>>()})
+                "file": d.file, "line": d.line, "column": d.column, "severity": d.severity(), "message": d.text,
+                "type": d.kind, "text": d.text})).collect::<Vec<_>>()})
             }
             Event::Retry {
                 what,
@@ -202,6 +222,9 @@ impl Event {
                 "state": if *online { "online" } else { "offline" }})
             }
             Event::Info { message } => json!({"event": "info", "message": message}),
+            Event::Divider { device_id, sha } => {
+                json!({"event": "divider", "device_id": device_id, "sha": sha})
+            }
             Event::Quit => json!({"event": "quit"}),
         }
     }
@@ -303,6 +326,8 @@ struct TextRenderer {
     sha: Option<String>,
     last_deploy: Option<String>,
     busy: Option<&'static str>,
+    /// An error state kept until the next good deploy (compile error, runtime error, …).
+    problem: Option<&'static str>,
 }
 
 impl TextRenderer {
@@ -318,6 +343,7 @@ impl TextRenderer {
             sha: None,
             last_deploy: None,
             busy: None,
+            problem: None,
         }
     }
 
@@ -355,6 +381,14 @@ impl TextRenderer {
         )
     }
 
+    /// How devices are named, in log lines and the status line alike: the name, else the id.
+    fn device_name(&self, id: &str) -> String {
+        self.devices
+            .get(id)
+            .map(|d| d.0.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
     fn line(&mut self, text: &str) {
         let _ = writeln!(self.out, "{text}");
     }
@@ -366,9 +400,10 @@ impl TextRenderer {
             Event::Log(l) => {
                 let dev = self.device_style(&l.device_id);
                 let typ = self.type_style(&l.typ);
+                let name = self.device_name(&l.device_id);
                 let text = format!(
                     "{} {} {} {}",
-                    dev.apply_to(format!("[{}]", l.device_id)),
+                    dev.apply_to(format!("[{name}]")),
                     self.style(Style::new().dim()).apply_to(&l.ts),
                     typ.apply_to(format!("[{}]", l.typ)),
                     l.msg
@@ -383,7 +418,8 @@ impl TextRenderer {
                 ..
             } => {
                 let t = format!(
-                    "Watching Device Group \"{dg_name}\" ({dg_type}), {} device(s), deployed sha {}.",
+                    "Watching Device Group \"{dg_name}\" ({}), {} device(s), running sha {}.",
+                    crate::api::types::dg_type_name(dg_type),
                     devices.len(),
                     sha.as_deref().map(short).unwrap_or("none")
                 );
@@ -499,6 +535,15 @@ impl TextRenderer {
                 let t = self.note(message);
                 self.line(&t);
             }
+            Event::Divider { device_id, sha } => {
+                let t = format!(
+                    "──── {} restarts into {} ────",
+                    self.device_name(device_id),
+                    sha.as_deref().map(short).unwrap_or("new code")
+                );
+                let t = format!("{}", self.style(Style::new().dim()).apply_to(t));
+                self.line(&t);
+            }
             Event::Quit => {
                 let t = self.note("Stopped watching.");
                 self.line(&t);
@@ -532,11 +577,24 @@ impl TextRenderer {
                 self.sha = Some(sha.clone());
                 self.last_deploy = Some(chrono::Local::now().format("%H:%M:%S").to_string());
                 self.busy = None;
+                self.problem = None;
             }
-            Event::Pending { .. } => self.busy = Some("pending"),
-            Event::Skipped { .. } | Event::CompileError { .. } | Event::Error { .. } => {
-                self.busy = None
+            Event::Pending { .. } => {
+                self.busy = None;
+                self.problem = Some("pending deploy");
             }
+            Event::CompileError { .. } => {
+                self.busy = None;
+                self.problem = Some("compile error");
+            }
+            Event::Error { .. } => {
+                self.busy = None;
+                self.problem.get_or_insert("error");
+            }
+            Event::Log(l) if l.typ.ends_with("error") && !l.replayed => {
+                self.problem = Some("runtime error");
+            }
+            Event::Skipped { .. } => self.busy = None,
             _ => {}
         }
     }
@@ -570,6 +628,12 @@ impl TextRenderer {
         }
         if let Some(b) = self.busy {
             parts.push(b.to_string());
+        }
+        if let Some(p) = self.problem {
+            parts.push(format!(
+                "{}",
+                self.style(Style::new().red().bold()).apply_to(p)
+            ));
         }
         parts.push("r redeploy · c clear · q quit".into());
         let text = parts.join(" │ ");
@@ -666,6 +730,115 @@ mod tests {
         assert_eq!(
             out,
             "[d1] 2026-01-01T00:00:00Z [server.log] hello\n» Conditional restart requested for 2 device(s).\n"
+        );
+    }
+
+    #[test]
+    fn diagnostics_read_as_editors_expect() {
+        let d = Diagnostic {
+            file: "lib/a.nut".into(),
+            line: 3,
+            column: 7,
+            kind: String::new(),
+            text: "expression expected".into(),
+        };
+        assert_eq!(d.to_string(), "lib/a.nut:3:7: error: expression expected");
+        let v = Event::CompileError { errors: vec![d] }.to_json();
+        let e = &v["errors"][0];
+        assert_eq!(
+            (
+                &e["file"],
+                &e["line"],
+                &e["column"],
+                &e["severity"],
+                &e["message"]
+            ),
+            (
+                &json!("lib/a.nut"),
+                &json!(3),
+                &json!(7),
+                &json!("error"),
+                &json!("expression expected")
+            )
+        );
+    }
+
+    #[test]
+    fn the_status_line_keeps_an_error_until_the_next_good_deploy() {
+        let mut r = TextRenderer::new(Box::new(std::io::sink()), false, false);
+        r.emit(&Event::Started {
+            dg_id: "g".into(),
+            dg_name: "G".into(),
+            dg_type: "development_devicegroup".into(),
+            sha: Some("abcdef0123".into()),
+            devices: vec![DeviceInfo {
+                id: "d1".into(),
+                name: "kitchen".into(),
+                online: true,
+            }],
+        });
+        r.emit(&Event::CompileError { errors: vec![] });
+        r.emit(&log());
+        assert!(
+            r.status_text().contains("compile error"),
+            "{}",
+            r.status_text()
+        );
+        assert!(r.status_text().contains("sha abcdef01"));
+        r.emit(&Event::Deployed {
+            id: "dep".into(),
+            sha: "0123456789".into(),
+            ms: 5,
+        });
+        assert!(!r.status_text().contains("error"), "{}", r.status_text());
+        assert!(r.status_text().contains("sha 01234567"));
+        r.emit(&Event::Log(LogLine {
+            typ: "server.error".into(),
+            ..match log() {
+                Event::Log(l) => l,
+                _ => unreachable!(),
+            }
+        }));
+        assert!(r.status_text().contains("runtime error"));
+        r.emit(&Event::Pending {
+            reason: "HTTP/503".into(),
+            retry_ms: Some(500),
+            login: false,
+        });
+        assert!(r.status_text().contains("pending deploy"));
+    }
+
+    #[test]
+    fn devices_are_named_alike_in_log_lines_and_dividers() {
+        let out = shown(
+            Mode::Default,
+            &[
+                Event::Started {
+                    dg_id: "g".into(),
+                    dg_name: "G".into(),
+                    dg_type: "pre_factoryfixture_devicegroup".into(),
+                    sha: None,
+                    devices: vec![DeviceInfo {
+                        id: "d1".into(),
+                        name: "kitchen".into(),
+                        online: true,
+                    }],
+                },
+                Event::Divider {
+                    device_id: "d1".into(),
+                    sha: Some("0123456789".into()),
+                },
+                log(),
+            ],
+        );
+        assert!(out.contains("(pre-factory)"), "{out}");
+        assert!(
+            out.contains("──── kitchen restarts into 01234567 ────"),
+            "{out}"
+        );
+        assert!(
+            out.contains("[kitchen] 2026-01-01T00:00:00Z [server.log] hello"),
+            "{out}"
         );
     }
 }

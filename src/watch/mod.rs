@@ -54,6 +54,8 @@ pub struct Options {
     pub mode: Mode,
     /// `--sim [DIR]`: the directory of device.nut/agent.nut.
     pub sim: Option<PathBuf>,
+    /// `--no-local-check`: send code without compiling it locally first.
+    pub no_local_check: bool,
 }
 
 /// What the loop starts from.
@@ -237,6 +239,7 @@ struct Loop {
     settings: Settings,
     deployed: Option<String>,
     devices: usize,
+    local_check: bool,
     running: bool,
     pending: Option<Pending>,
     /// What the running iteration deploys (kept when it fails in a way that passes).
@@ -302,6 +305,7 @@ impl Loop {
             since: p.since.unwrap_or_else(Instant::now),
             changed: p.changed.into_iter().collect(),
             devices: self.devices,
+            local_check: self.local_check,
         };
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -494,6 +498,7 @@ async fn watch_loop(
         settings: settings.clone(),
         deployed: setup.deployed.clone(),
         devices: setup.devices.len(),
+        local_check: !opts.no_local_check,
         running: false,
         pending: None,
         inflight: None,
@@ -520,6 +525,12 @@ async fn watch_loop(
     }
 
     let mut debounce = Debounce::new(settings.debounce);
+    let mut restarts = Restarts {
+        sha: setup.sha.clone(),
+        waiting: BTreeSet::new(),
+        restarting: settings.restart != settings::RestartMode::None,
+    };
+    let mut stream_devices: Vec<String> = setup.devices.iter().map(|d| d.id.clone()).collect();
     let _sim = setup.sim;
     // One Ctrl-C listener for the whole loop, so that a signal arriving while messages are
     // handled is not lost.
@@ -574,6 +585,10 @@ async fn watch_loop(
                 Msg::Event(ev) => {
                     if let Event::StreamOpened { devices, .. } = &ev {
                         lp.devices = devices.len();
+                        stream_devices = devices.clone();
+                    }
+                    if let Some(d) = restarts.on_event(&ev, &stream_devices) {
+                        r.emit(&d);
                     }
                     let streaming =
                         matches!(ev, Event::StreamOpened { .. } | Event::StreamLost { .. });
@@ -595,6 +610,43 @@ async fn watch_loop(
     }
     r.finish();
     Ok(())
+}
+
+/// Where each device restarts into new code: after a restart request, a device's first
+/// status line (the agent restarting, the code downloading, the device connecting) gets a
+/// divider before it, so that lines of the old and new code are never confused.
+struct Restarts {
+    /// The sha of the last deployment.
+    sha: Option<String>,
+    /// Devices restarting into it whose first status line has not come yet.
+    waiting: BTreeSet<String>,
+    /// Deployments are followed by a restart (not `--no-restart`).
+    restarting: bool,
+}
+
+impl Restarts {
+    /// The divider to show before `ev`, if any.
+    fn on_event(&mut self, ev: &Event, devices: &[String]) -> Option<Event> {
+        match ev {
+            // The devices' boot lines may come before the answer to the restart request.
+            Event::Deployed { sha, .. } => {
+                self.sha = Some(sha.clone());
+                self.waiting = if self.restarting {
+                    devices.iter().cloned().collect()
+                } else {
+                    BTreeSet::new()
+                };
+                None
+            }
+            Event::Log(l) if l.typ == "status" && !l.replayed => {
+                self.waiting.remove(&l.device_id).then(|| Event::Divider {
+                    device_id: l.device_id.clone(),
+                    sha: self.sha.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// `.impt.project` changed: new source files, and maybe a new Device Group.

@@ -41,6 +41,8 @@ pub struct Job {
     pub since: Instant,
     pub changed: Vec<String>,
     pub devices: usize,
+    /// Compile with the embedded compiler before any request (off: `--no-local-check`).
+    pub local_check: bool,
 }
 
 #[derive(Debug, Default)]
@@ -163,6 +165,13 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
         }
     };
     out.files = code.files();
+    if job.local_check {
+        let errors = local_check(&code, &job.sources).await;
+        if !errors.is_empty() {
+            let _ = tx.send(Event::CompileError { errors });
+            return out;
+        }
+    }
     if !needs_deploy(job.force, job.deployed.as_deref(), &code.hash) {
         let _ = tx.send(Event::Skipped { sha: code.hash });
         return out;
@@ -187,6 +196,21 @@ pub async fn build(sources: &Sources) -> Result<Code, (String, Vec<PathBuf>)> {
     tokio::task::spawn_blocking(move || source::load(&sources))
         .await
         .unwrap_or_else(|e| Err((e.to_string(), vec![])))
+}
+
+/// The local compile check: the built code's compile errors at the user's files and lines
+/// (empty: it compiles).
+pub async fn local_check(code: &Code, sources: &Sources) -> Vec<crate::output::watch::Diagnostic> {
+    let (device, agent) = (code.device.code.clone(), code.agent.code.clone());
+    let meta = tokio::task::spawn_blocking(move || {
+        crate::commands::core::precheck::compile_errors(&device, &agent)
+    })
+    .await
+    .unwrap_or_default();
+    if meta.is_empty() {
+        return Vec::new();
+    }
+    source::diagnostics(code, sources, &meta)
 }
 
 /// Whether built code with hash `built` is deployed: when forced (the `r` key) or when it
@@ -358,6 +382,7 @@ mod tests {
             since: Instant::now(),
             changed: vec!["device.nut".into()],
             devices: setup.devices.len(),
+            local_check: false,
         };
         let (tx, mut rx) = unbounded_channel();
         let sha = deploy(&job, &code, &tx).await.expect("deployed");

@@ -13,6 +13,7 @@ pub mod display;
 pub mod ident;
 pub mod listing;
 pub mod options;
+pub mod precheck;
 pub mod restart;
 pub mod seen;
 pub mod stream;
