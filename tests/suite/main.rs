@@ -24,6 +24,7 @@ mod cli_test_run;
 mod guide_flow;
 mod loop_heal;
 mod loop_pending;
+mod loop_truth;
 mod sim_auth;
 mod sim_lib;
 mod sim_logs;
