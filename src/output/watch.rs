@@ -381,12 +381,13 @@ impl TextRenderer {
         )
     }
 
-    /// How devices are named, in log lines and the status line alike: the name, else the id.
+    /// How devices are named in the status line and dividers: by the id that their log
+    /// lines start with (as `impt log stream` prints them), then the name.
     fn device_name(&self, id: &str) -> String {
-        self.devices
-            .get(id)
-            .map(|d| d.0.clone())
-            .unwrap_or_else(|| id.to_string())
+        match self.devices.get(id) {
+            Some((name, _)) if name != id && !name.is_empty() => format!("[{id}] {name}"),
+            _ => format!("[{id}]"),
+        }
     }
 
     fn line(&mut self, text: &str) {
@@ -400,10 +401,9 @@ impl TextRenderer {
             Event::Log(l) => {
                 let dev = self.device_style(&l.device_id);
                 let typ = self.type_style(&l.typ);
-                let name = self.device_name(&l.device_id);
                 let text = format!(
                     "{} {} {} {}",
-                    dev.apply_to(format!("[{name}]")),
+                    dev.apply_to(format!("[{}]", l.device_id)),
                     self.style(Style::new().dim()).apply_to(&l.ts),
                     typ.apply_to(format!("[{}]", l.typ)),
                     l.msg
@@ -520,13 +520,9 @@ impl TextRenderer {
                 self.line(&t);
             }
             Event::Device { device_id, online } => {
-                let name = self
-                    .devices
-                    .get(device_id)
-                    .map(|d| d.0.clone())
-                    .unwrap_or_else(|| device_id.clone());
+                let name = self.device_name(device_id);
                 let t = self.note(&format!(
-                    "Device \"{name}\" is {}.",
+                    "Device {name} is {}.",
                     if *online { "online" } else { "offline" }
                 ));
                 self.line(&t);
@@ -610,8 +606,9 @@ impl TextRenderer {
     fn status_text(&self) -> String {
         let mut parts: Vec<String> = self
             .devices
-            .values()
-            .map(|(name, online)| {
+            .iter()
+            .map(|(id, (_, online))| {
+                let name = self.device_name(id);
                 if *online {
                     format!("{} {name}", self.style(Style::new().green()).apply_to("●"))
                 } else {
@@ -785,6 +782,11 @@ mod tests {
             r.status_text()
         );
         assert!(r.status_text().contains("sha abcdef01"));
+        assert!(
+            r.status_text().contains("● [d1] kitchen"),
+            "{}",
+            r.status_text()
+        );
         r.emit(&Event::Deployed {
             id: "dep".into(),
             sha: "0123456789".into(),
@@ -833,11 +835,11 @@ mod tests {
         );
         assert!(out.contains("(pre-factory)"), "{out}");
         assert!(
-            out.contains("──── kitchen restarts into 01234567 ────"),
+            out.contains("──── [d1] kitchen restarts into 01234567 ────"),
             "{out}"
         );
         assert!(
-            out.contains("[kitchen] 2026-01-01T00:00:00Z [server.log] hello"),
+            out.contains("[d1] 2026-01-01T00:00:00Z [server.log] hello"),
             "{out}"
         );
     }
