@@ -361,7 +361,16 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     if let Some(tail) = tail {
         ctx.ui
             .info(&format!("Deployment \"{build_id}\" is run successfully."));
-        return tail.run(ctx).await;
+        // Runtime errors of the new code at the user's files and lines.
+        let [device_map, agent_map] = maps;
+        let mut maps = super::core::errmap::LineMaps {
+            device: device_map,
+            agent: agent_map,
+        };
+        if let Ok(dir) = std::env::current_dir() {
+            maps = maps.relative_to(&dir);
+        }
+        return tail.with_maps(maps).run(ctx).await;
     }
     ctx.ui.json_empty();
     Ok(())

@@ -9,8 +9,10 @@
 //! `deployed {deployment, sha, ms}`, `restarted {conditional, devices}`,
 //! `compile_error {errors[{file,line,column,severity,message,type,text}]}` (`type` and `text`
 //! repeat `severity` and `message`), `retry {what, attempt, delay_ms,
-//! reason}`, `pending {reason, retry_ms, login}` (a save not deployed yet, kept and retried;
-//! `login`: waiting for `impt auth login`), `error {message}`, `log {device_id, ts, type, msg, replayed?}`,
+//! reason}`, `log {device_id, ts, type, msg, replayed?, file?, line?, raw_msg?}` (an error
+//! frame mapped to the user's file: `msg` names it, `raw_msg` is the line as logged),
+//! `pending {reason, retry_ms, login}` (a save not deployed yet, kept and retried;
+//! `login`: waiting for `impt auth login`), `error {message}`,
 //! `device {device_id, state: online|offline}`, `info {message}`, `divider {device_id, sha}`
 //! (the device restarts into the code of `sha`), `quit`.
 
@@ -155,6 +157,17 @@ pub struct LogLine {
     pub msg: String,
     /// Recovered from the device's log history after the stream was lost.
     pub replayed: bool,
+    /// An error frame mapped to the user's file: `msg` names the file and line, this
+    /// keeps the location as logged.
+    pub mapped: Option<MappedAt>,
+}
+
+/// Where an error frame is in the user's files, and the line as the device logged it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MappedAt {
+    pub file: String,
+    pub line: usize,
+    pub raw_msg: String,
 }
 
 impl Event {
@@ -214,6 +227,11 @@ impl Event {
                 let mut v = json!({"event": "log", "device_id": l.device_id, "ts": l.ts, "type": l.typ, "msg": l.msg});
                 if l.replayed {
                     v["replayed"] = true.into();
+                }
+                if let Some(m) = &l.mapped {
+                    v["file"] = m.file.clone().into();
+                    v["line"] = m.line.into();
+                    v["raw_msg"] = m.raw_msg.clone().into();
                 }
                 v
             }
@@ -696,6 +714,7 @@ mod tests {
             typ: "server.log".into(),
             msg: "hello".into(),
             replayed: false,
+            mapped: None,
         })
     }
 

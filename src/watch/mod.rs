@@ -240,6 +240,7 @@ struct Loop {
     deployed: Option<String>,
     devices: usize,
     local_check: bool,
+    maps: pipeline::LineMapsBySha,
     running: bool,
     pending: Option<Pending>,
     /// What the running iteration deploys (kept when it fails in a way that passes).
@@ -306,6 +307,7 @@ impl Loop {
             changed: p.changed.into_iter().collect(),
             devices: self.devices,
             local_check: self.local_check,
+            maps: self.maps.clone(),
         };
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -499,6 +501,7 @@ async fn watch_loop(
         deployed: setup.deployed.clone(),
         devices: setup.devices.len(),
         local_check: !opts.no_local_check,
+        maps: Default::default(),
         running: false,
         pending: None,
         inflight: None,
@@ -515,6 +518,15 @@ async fn watch_loop(
         let sources = setup.sources.clone();
         if let Ok(Ok(code)) = tokio::task::spawn_blocking(move || source::load(&sources)).await {
             set_watched(&code.files(), &mut watcher, r);
+            if let (Some(sha), true) = (
+                &setup.sha,
+                lp.deployed.as_deref() == Some(code.hash.as_str()),
+            ) {
+                lp.maps
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(sha.clone(), Arc::new(pipeline::line_maps(&code)));
+            }
             if lp.deployed.as_deref() != Some(code.hash.as_str()) {
                 r.emit(&Event::Info {
                     message: "The local code differs from the deployed one: save a file or press r to deploy.".into(),
@@ -529,6 +541,8 @@ async fn watch_loop(
         sha: setup.sha.clone(),
         waiting: BTreeSet::new(),
         restarting: settings.restart != settings::RestartMode::None,
+        running: Default::default(),
+        initial: setup.sha.clone(),
     };
     let mut stream_devices: Vec<String> = setup.devices.iter().map(|d| d.id.clone()).collect();
     let _sim = setup.sim;
@@ -582,7 +596,10 @@ async fn watch_loop(
                     r.finish();
                     return Ok(());
                 }
-                Msg::Event(ev) => {
+                Msg::Event(mut ev) => {
+                    if let Event::Log(l) = &mut ev {
+                        restarts.map_error(l, &lp.maps);
+                    }
                     if let Event::StreamOpened { devices, .. } = &ev {
                         lp.devices = devices.len();
                         stream_devices = devices.clone();
@@ -622,9 +639,39 @@ struct Restarts {
     waiting: BTreeSet<String>,
     /// Deployments are followed by a restart (not `--no-restart`).
     restarting: bool,
+    /// The sha each device runs, from its divider on (else the one at the start).
+    running: std::collections::HashMap<String, String>,
+    /// The sha running when the loop started.
+    initial: Option<String>,
 }
 
 impl Restarts {
+    /// An error frame of `l` mapped to the user's file through the line map of the code the
+    /// device runs.
+    fn map_error(&self, l: &mut crate::output::watch::LogLine, maps: &pipeline::LineMapsBySha) {
+        if !l.typ.ends_with("error") {
+            return;
+        }
+        let Some(sha) = self.running.get(&l.device_id).or(self.initial.as_ref()) else {
+            return;
+        };
+        let Some(map) = maps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(sha)
+            .cloned()
+        else {
+            return;
+        };
+        if let Some(m) = map.map(&l.typ, &l.msg) {
+            l.mapped = Some(crate::output::watch::MappedAt {
+                file: m.file,
+                line: m.line,
+                raw_msg: std::mem::replace(&mut l.msg, m.text),
+            });
+        }
+    }
+
     /// The divider to show before `ev`, if any.
     fn on_event(&mut self, ev: &Event, devices: &[String]) -> Option<Event> {
         match ev {
@@ -639,7 +686,13 @@ impl Restarts {
                 None
             }
             Event::Log(l) if l.typ == "status" && !l.replayed => {
-                self.waiting.remove(&l.device_id).then(|| Event::Divider {
+                if !self.waiting.remove(&l.device_id) {
+                    return None;
+                }
+                if let Some(sha) = &self.sha {
+                    self.running.insert(l.device_id.clone(), sha.clone());
+                }
+                Some(Event::Divider {
                     device_id: l.device_id.clone(),
                     sha: self.sha.clone(),
                 })

@@ -13,6 +13,7 @@ use super::api::Api;
 use super::settings::RestartMode;
 use super::source::{self, Code, Sources};
 use crate::api::{attr_str, deployments, id_of, Client};
+use crate::commands::core::errmap::LineMaps;
 use crate::error::{Entity, ImptError};
 use crate::output::watch::Event;
 
@@ -43,6 +44,20 @@ pub struct Job {
     pub devices: usize,
     /// Compile with the embedded compiler before any request (off: `--no-local-check`).
     pub local_check: bool,
+    /// The line maps of each deployed sha (this iteration adds its own before the restart).
+    pub maps: LineMapsBySha,
+}
+
+/// The preprocessor's line maps of the deployments, by sha: runtime errors are mapped
+/// through the map of the code that logged them.
+pub type LineMapsBySha = Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<LineMaps>>>>;
+
+/// The line maps of built code.
+pub fn line_maps(code: &Code) -> LineMaps {
+    LineMaps {
+        device: code.device.line_map.clone(),
+        agent: code.agent.line_map.clone(),
+    }
 }
 
 #[derive(Debug, Default)]
@@ -183,6 +198,10 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
             return out;
         }
     };
+    job.maps
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(sha.clone(), Arc::new(line_maps(&code)));
     out.deployed = Some(code.hash.clone());
     out.sha = Some(sha);
     restart(&job, &tx).await;
@@ -383,6 +402,7 @@ mod tests {
             changed: vec!["device.nut".into()],
             devices: setup.devices.len(),
             local_check: false,
+            maps: Default::default(),
         };
         let (tx, mut rx) = unbounded_channel();
         let sha = deploy(&job, &code, &tx).await.expect("deployed");

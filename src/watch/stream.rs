@@ -42,6 +42,7 @@ fn log_line(v: &Value) -> Option<LogLine> {
         typ: s("type").unwrap_or_default(),
         msg: s("msg").unwrap_or_default(),
         replayed: false,
+        mapped: None,
     })
 }
 
@@ -321,6 +322,7 @@ mod tests {
             typ: "status".into(),
             msg: msg.into(),
             replayed: false,
+            mapped: None,
         };
         assert_eq!(state_of(&l("Device connected")), Some(true));
         assert_eq!(state_of(&l("Device disconnected")), Some(false));

@@ -22,6 +22,7 @@ mod cli_project;
 mod cli_test_config;
 mod cli_test_run;
 mod guide_flow;
+mod loop_errors;
 mod loop_heal;
 mod loop_pending;
 mod loop_truth;

@@ -10,6 +10,7 @@ pub mod context;
 pub mod delete;
 pub mod devices;
 pub mod display;
+pub mod errmap;
 pub mod ident;
 pub mod listing;
 pub mod options;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::errmap::LineMaps;
 use super::seen::{key_of, Seen};
 use super::CommandCtx;
 use crate::api::encode_segment;
@@ -51,6 +52,8 @@ pub struct Tail {
     seen: HashMap<String, Seen>,
     /// When the first stream opened (lines older than that are not recovered).
     opened_at: String,
+    /// The line maps of the code the devices run: error frames name the user's files.
+    maps: Option<LineMaps>,
 }
 
 /// Pages of history read per device when recovering (100 entries each).
@@ -80,7 +83,14 @@ impl Tail {
             stream,
             seen: HashMap::new(),
             opened_at,
+            maps: None,
         })
+    }
+
+    /// Maps runtime error frames through these line maps (those of the code just deployed).
+    pub fn with_maps(mut self, maps: LineMaps) -> Tail {
+        self.maps = Some(maps);
+        self
     }
 
     /// Prints the lines until Ctrl-C or the stream is closed, healing drops.
@@ -180,8 +190,38 @@ impl Tail {
             .unwrap_or_default()
             .to_string();
         if self.seen.entry(device).or_default().on_stream(key_of(&v)) {
-            ctx.ui.log_line(&format_log(&v, true), &v);
+            self.show(ctx, v);
         }
+    }
+
+    /// Prints a line, an error frame at the user's file and line when the maps know it (the
+    /// JSON keeps the logged line as `raw_msg`).
+    fn show(&self, ctx: &CommandCtx, mut v: Value) {
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        if let Some(m) = self
+            .maps
+            .as_ref()
+            .and_then(|m| m.map(&s("type"), &s("msg")))
+        {
+            v["raw_msg"] = v["msg"].take();
+            v["msg"] = Value::String(m.text);
+            v["file"] = Value::String(m.file);
+            v["line"] = m.line.into();
+            let text = format_log(&v, true);
+            if ctx.ui.mode() == crate::output::Mode::Debug {
+                ctx.ui
+                    .log_line(&format!("{text} [logged as {}]", m.raw), &v);
+            } else {
+                ctx.ui.log_line(&text, &v);
+            }
+            return;
+        }
+        ctx.ui.log_line(&format_log(&v, true), &v);
     }
 
     /// After a reconnection: each device's lines since the last one shown (or since the
@@ -216,7 +256,7 @@ impl Tail {
             }
             let seen = self.seen.entry(id.clone()).or_default();
             for e in seen.on_history(entries, key_of, &since) {
-                ctx.ui.log_line(&format_log(&e, true), &e);
+                self.show(ctx, e);
             }
         }
         Ok(())

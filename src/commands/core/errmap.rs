@@ -1,0 +1,124 @@
+//! Runtime errors at the user's file and line. An imp logs a runtime error as
+//! `ERROR: <message>` followed by `ERROR:   at <function>:<line>` and `ERROR:   from
+//! <function>:<line>` frames, whose lines count in the deployed code, that is the
+//! preprocessed code with every include inlined. The preprocessor's line map of the
+//! deployment that produced the error turns a frame into the user's own `file:line`.
+
+use crate::builder::SourcePos;
+
+/// The line maps of one deployment: device code and agent code, one entry per line.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LineMaps {
+    pub device: Vec<SourcePos>,
+    pub agent: Vec<SourcePos>,
+}
+
+/// A stack frame line mapped to the user's file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mapped {
+    /// The line as the user reads it: `ERROR:   at device.nut:5 (main)`.
+    pub text: String,
+    pub file: String,
+    pub line: usize,
+    pub function: String,
+    /// The location as logged: `main:5`.
+    pub raw: String,
+}
+
+/// `(word, function, line)` of `ERROR:   at <function>:<line>` (or `from`).
+fn frame(msg: &str) -> Option<(&str, &str, usize)> {
+    let rest = msg.strip_prefix("ERROR:")?.trim_start();
+    let (word, rest) = rest.split_once(' ')?;
+    if word != "at" && word != "from" {
+        return None;
+    }
+    let (function, line) = rest.trim().rsplit_once(':')?;
+    Some((word, function, line.trim().parse().ok()?))
+}
+
+impl LineMaps {
+    /// The same maps naming files below `root` relative to it (as users type them).
+    pub fn relative_to(mut self, root: &std::path::Path) -> LineMaps {
+        for pos in self.device.iter_mut().chain(self.agent.iter_mut()) {
+            if let Ok(rel) = std::path::Path::new(&pos.file).strip_prefix(root) {
+                pos.file = rel.to_string_lossy().into_owned();
+            }
+        }
+        self
+    }
+
+    /// The map of the side that logged a line of `log_type` (`agent.*`: the agent's).
+    fn side(&self, log_type: &str) -> &[SourcePos] {
+        if log_type.starts_with("agent") {
+            &self.agent
+        } else {
+            &self.device
+        }
+    }
+
+    /// A frame line of an error log line, mapped; `None` for other lines or lines the map
+    /// does not have.
+    pub fn map(&self, log_type: &str, msg: &str) -> Option<Mapped> {
+        if !log_type.ends_with("error") {
+            return None;
+        }
+        let (word, function, line) = frame(msg)?;
+        let pos = self.side(log_type).get(line.checked_sub(1)?)?;
+        Some(Mapped {
+            text: format!("ERROR:   {word} {}:{} ({function})", pos.file, pos.line),
+            file: pos.file.clone(),
+            line: pos.line,
+            function: function.to_string(),
+            raw: format!("{function}:{line}"),
+        })
+    }
+}
+
+/// One entry per line of `code`, all naming `file` (code that was not preprocessed).
+pub fn identity_map(code: &str, file: &str) -> Vec<SourcePos> {
+    (1..=code.lines().count().max(1))
+        .map(|line| SourcePos {
+            file: file.to_string(),
+            line,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(file: &str, line: usize) -> SourcePos {
+        SourcePos {
+            file: file.into(),
+            line,
+        }
+    }
+
+    #[test]
+    fn frames_name_the_users_file_and_line() {
+        let maps = LineMaps {
+            device: vec![
+                pos("device.nut", 1),
+                pos("lib/util.nut", 1),
+                pos("lib/util.nut", 2),
+            ],
+            agent: identity_map("a\nb\n", "agent.nut"),
+        };
+        let m = maps.map("server.error", "ERROR:   at main:3").unwrap();
+        assert_eq!(m.text, "ERROR:   at lib/util.nut:2 (main)");
+        assert_eq!(
+            (m.file.as_str(), m.line, m.raw.as_str()),
+            ("lib/util.nut", 2, "main:3")
+        );
+        let m = maps.map("agent.error", "ERROR:   from unknown:2").unwrap();
+        assert_eq!(m.text, "ERROR:   from agent.nut:2 (unknown)");
+        // Not a frame, not an error, or a line the map does not have.
+        assert!(maps
+            .map("server.error", "ERROR: the index 'x' does not exist")
+            .is_none());
+        assert!(maps.map("server.log", "ERROR:   at main:1").is_none());
+        assert!(maps.map("server.error", "ERROR:   at main:99").is_none());
+        assert!(maps.map("server.error", "ERROR:   at main:0").is_none());
+    }
+}

@@ -1,0 +1,63 @@
+//! Runtime errors at the user's file and line (issue #12): the stack frames an imp logs
+//! count lines of the deployed, preprocessed code; `build run -l` and `impt watch` map them
+//! through the line map of the deployment to the user's own files, includes included, and
+//! keep the logged location (JSON `raw_msg`).
+
+use std::time::Duration;
+
+use crate::support::*;
+
+const LIB: &str = "function boom() {\n  local t = {};\n  return t.nope;\n}\n";
+const DEVICE: &str = "server.log(\"start\");\n@include \"lib.nut\"\nboom();\n";
+
+#[test]
+fn build_run_log_maps_stack_frames_to_the_users_files() {
+    let env = Env::start(&[]);
+    let out = env.impt(&["project", "create", "-p", "P", "-c", "-n", "DG", "-q"]);
+    out.ok();
+    let dg = out.id_after("Device Group: ");
+    env.assign(&dg, &env.device_ids()[0]);
+    std::fs::write(env.path("lib.nut"), LIB).unwrap();
+    std::fs::write(env.path("device.nut"), DEVICE).unwrap();
+    let mut run = env.spawn(&["build", "run", "-l"]);
+    let at = run.wait_for("ERROR:   at ");
+    assert!(at.ends_with("ERROR:   at lib.nut:3 (boom)"), "{at}");
+    let from = run.wait_for("ERROR:   from ");
+    assert!(
+        from.ends_with("ERROR:   from device.nut:3 (main)"),
+        "{from}"
+    );
+    assert_eq!(run.interrupt().0, 0);
+
+    // JSON: the mapped line, its file and line, and the line as logged.
+    let mut run = env.spawn(&["build", "run", "-l", "-z", "json"]);
+    run.wait_for("\"msg\": \"ERROR:   at lib.nut:3 (boom)\"");
+    run.wait_for("\"raw_msg\": \"ERROR:   at boom:");
+    assert_eq!(run.interrupt().0, 0);
+}
+
+#[test]
+fn watch_maps_runtime_errors_of_the_code_that_logged_them() {
+    let p = project(&[]);
+    let mut w = p.watch(&[]);
+    p.write("lib.nut", LIB);
+    p.write("device.nut", DEVICE);
+    w.wait_event("deployed");
+    let e = w.wait_for("the mapped frame", Duration::from_secs(20), |e| {
+        e["event"] == "log"
+            && e["msg"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("ERROR:   at "))
+    });
+    assert_eq!(e["msg"], "ERROR:   at lib.nut:3 (boom)", "{e}");
+    assert_eq!(e["file"], "lib.nut");
+    assert_eq!(e["line"], 3);
+    assert!(
+        e["raw_msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("ERROR:   at boom:"),
+        "{e}"
+    );
+    assert_eq!(w.quit(), 0);
+}
