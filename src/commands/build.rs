@@ -53,32 +53,11 @@ fn read_mapped(path: &Path, verbatim: bool) -> Result<(String, Vec<SourcePos>)> 
 /// Adds `<file>:<line>:<column>: <type>: <text>` notes to a compile error answer, naming the
 /// user's own files through the line maps (device code first, agent code second).
 fn map_compile_errors(err: ImptError, maps: &[Vec<SourcePos>; 2]) -> ImptError {
-    let ImptError::Api(mut api) = err else {
-        return err;
+    let maps = super::core::errmap::LineMaps {
+        device: maps[0].clone(),
+        agent: maps[1].clone(),
     };
-    let mut notes = Vec::new();
-    for item in &api.errors {
-        let Some(entries) = item.meta.as_array() else {
-            continue;
-        };
-        for m in entries {
-            let side = match m.get("file").and_then(Value::as_str) {
-                Some("device_code") => &maps[0],
-                Some("agent_code") => &maps[1],
-                _ => continue,
-            };
-            let row = m.get("row").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let Some(pos) = row.checked_sub(1).and_then(|i| side.get(i)) else {
-                continue;
-            };
-            let column = m.get("column").and_then(Value::as_u64).unwrap_or(0);
-            let typ = m.get("type").and_then(Value::as_str).unwrap_or("error");
-            let text = m.get("text").and_then(Value::as_str).unwrap_or("");
-            notes.push(format!("{}:{}:{column}: {typ}: {text}", pos.file, pos.line));
-        }
-    }
-    api.notes = notes;
-    ImptError::Api(api)
+    super::core::errmap::map_compile_errors(err, &maps)
 }
 
 fn read_verbatim(path: &Path) -> Result<String> {

@@ -25,6 +25,7 @@ mod guide_flow;
 mod loop_errors;
 mod loop_heal;
 mod loop_pending;
+mod loop_test_run;
 mod loop_truth;
 mod sim_auth;
 mod sim_lib;

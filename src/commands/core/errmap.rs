@@ -4,7 +4,10 @@
 //! preprocessed code with every include inlined. The preprocessor's line map of the
 //! deployment that produced the error turns a frame into the user's own `file:line`.
 
+use serde_json::Value;
+
 use crate::builder::SourcePos;
+use crate::error::ImptError;
 
 /// The line maps of one deployment: device code and agent code, one entry per line.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -72,6 +75,37 @@ impl LineMaps {
             raw: format!("{function}:{line}"),
         })
     }
+}
+
+/// Adds `<file>:<line>:<column>: <type>: <text>` notes to a compile error answer (the
+/// service's or the local check's), naming the user's own files through the line maps.
+pub fn map_compile_errors(err: ImptError, maps: &LineMaps) -> ImptError {
+    let ImptError::Api(mut api) = err else {
+        return err;
+    };
+    let mut notes = Vec::new();
+    for item in &api.errors {
+        let Some(entries) = item.meta.as_array() else {
+            continue;
+        };
+        for m in entries {
+            let side = match m.get("file").and_then(Value::as_str) {
+                Some("device_code") => &maps.device,
+                Some("agent_code") => &maps.agent,
+                _ => continue,
+            };
+            let row = m.get("row").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let Some(pos) = row.checked_sub(1).and_then(|i| side.get(i)) else {
+                continue;
+            };
+            let column = m.get("column").and_then(Value::as_u64).unwrap_or(0);
+            let typ = m.get("type").and_then(Value::as_str).unwrap_or("error");
+            let text = m.get("text").and_then(Value::as_str).unwrap_or("");
+            notes.push(format!("{}:{}:{column}: {typ}: {text}", pos.file, pos.line));
+        }
+    }
+    api.notes = notes;
+    ImptError::Api(api)
 }
 
 /// One entry per line of `code`, all naming `file` (code that was not preprocessed).

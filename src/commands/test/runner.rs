@@ -14,6 +14,8 @@ use super::session::{classify, LogEvent};
 use super::{clean_builder_cache, saved_dg, RunOpts};
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::api::{attr_str, encode_segment, id_of};
+use crate::builder::SourcePos;
+use crate::commands::core::errmap::{map_compile_errors, LineMaps};
 use crate::commands::core::CommandCtx;
 use crate::config::test::{
     load_builder_vars, GithubFile, TestFile, BUILDER_CACHE_DIR, BUILDER_TYPE, DEBUG_DIR,
@@ -140,6 +142,8 @@ struct Runner<'a> {
     message_deadline: Option<Instant>,
     log_start: Option<std::time::Instant>,
     log_last: Option<std::time::Instant>,
+    /// The line maps of the session's deployment: errors name the user's files.
+    maps: LineMaps,
 }
 
 fn message_text(v: &Value) -> String {
@@ -206,6 +210,7 @@ impl<'a> Runner<'a> {
             message_deadline: None,
             log_start: None,
             log_last: None,
+            maps: LineMaps::default(),
         }
     }
 
@@ -385,7 +390,7 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn preprocess(&mut self, source: &str) -> Result<String> {
+    fn preprocess(&mut self, source: &str) -> Result<(String, Vec<SourcePos>)> {
         let opts = self.builder.clone();
         let out = tokio::task::block_in_place(|| {
             crate::builder::preprocess_str(source, "main", Path::new("."), &opts)
@@ -394,7 +399,7 @@ impl<'a> Runner<'a> {
         for w in &out.warnings {
             self.warning(w);
         }
-        Ok(out.code)
+        Ok((out.code, out.line_map))
     }
 
     /// The agent and device code of a session; `None` when the selection is not in the file.
@@ -415,13 +420,29 @@ impl<'a> Runner<'a> {
                 method: &self.sel.method.clone(),
             },
         );
-        let mut agent = self.preprocess(&sources.agent)?;
-        let mut device = self.preprocess(&sources.device)?;
+        let (mut agent, mut agent_map) = self.preprocess(&sources.agent)?;
+        let (mut device, mut device_map) = self.preprocess(&sources.device)?;
+        // The framework comes first: its lines shift the tested side's.
+        let framework = |code: &str, map: &mut Vec<SourcePos>| {
+            let framed = files::with_framework(code);
+            let shift = framed.lines().count().saturating_sub(code.lines().count());
+            let head = (1..=shift).map(|line| SourcePos {
+                file: "impUnit".into(),
+                line,
+            });
+            *map = head.chain(map.drain(..)).collect();
+            framed
+        };
         if file.kind == "agent" {
-            agent = files::with_framework(&agent);
+            agent = framework(&agent, &mut agent_map);
         } else {
-            device = files::with_framework(&device);
+            device = framework(&device, &mut device_map);
         }
+        self.maps = LineMaps {
+            device: device_map,
+            agent: agent_map,
+        }
+        .relative_to(&cwd);
         let tested = if file.kind == "agent" {
             &agent
         } else {
@@ -471,6 +492,7 @@ impl<'a> Runner<'a> {
         let deployment = match self.create_deployment(&agent, &device).await {
             Ok(d) => d,
             Err(e) => {
+                let e = map_compile_errors(e, &self.maps);
                 self.on_error(TestError::Central(e));
                 return Ok(());
             }
@@ -737,10 +759,12 @@ impl<'a> Runner<'a> {
                 return self.error_or_warning(TestError::Device(m.clone()), &m);
             }
             LogEvent::DeviceError(v) => {
+                let v = self.maps.map("server.error", &v).map_or(v, |m| m.text);
                 let m = format!("Device Runtime Error: {v}");
                 return self.error_or_warning(TestError::DeviceRuntime(m.clone()), &m);
             }
             LogEvent::AgentError(v) => {
+                let v = self.maps.map("agent.error", &v).map_or(v, |m| m.text);
                 let m = format!("Agent Runtime Error: {v}");
                 return self.error_or_warning(TestError::AgentRuntime(m.clone()), &m);
             }
