@@ -210,7 +210,7 @@ pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
     let id = id_of(&device).to_string();
     // Subscribed before the restart, so the first lines of the restarted code are shown.
     let tail = match o.log {
-        true => Some(super::core::stream::Tail::open(ctx, &[id.clone()]).await?),
+        true => Some(super::core::stream::Tail::open(ctx, std::slice::from_ref(&id)).await?),
         false => None,
     };
     let what =

@@ -92,7 +92,7 @@ fn watch_shows_the_group_type_a_divider_per_restart_and_deploy_time_without_debo
         e["event"] == "log" && e["msg"] == "new code"
     });
     // Every line of the new code comes after the divider.
-    let at = |pred: &dyn Fn(&serde_json::Value) -> bool| w.events.iter().position(|e| pred(e));
+    let at = |pred: &dyn Fn(&serde_json::Value) -> bool| w.events.iter().position(pred);
     let divider = at(&|e| e["event"] == "divider").unwrap();
     let line = at(&|e| e["event"] == "log" && e["msg"] == "new code").unwrap();
     assert!(divider < line, "{}", w.dump());
