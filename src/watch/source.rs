@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(code.files(), vec![root.join("device.nut")]);
         let meta = serde_json::json!([{"file": "device_code", "type": "error", "row": 2, "column": 3, "text": "boom"}]);
         let d = diagnostics(&code, &src, meta.as_array().unwrap());
-        assert_eq!(d[0].to_string(), "device.nut:2:3: boom");
+        assert_eq!(d[0].to_string(), "device.nut:2:3: error: boom");
         let missing = Sources {
             agent: Some(root.join("agent.nut")),
             ..src
