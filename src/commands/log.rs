@@ -4,9 +4,10 @@
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use super::core::errmap::LineMaps;
 use super::core::ident::{find, project_dg};
 use super::core::options::{options, Opt};
-use super::core::stream::{format_log, stream_devices};
+use super::core::stream::{format_log, Tail};
 use super::core::{display, CommandCtx};
 use crate::api::{encode_segment, id_of};
 use crate::error::{Entity, ImptError, Result};
@@ -63,7 +64,13 @@ async fn log_device(ctx: &CommandCtx, option: Option<String>) -> Result<Value> {
 }
 
 /// Prints one page of historical logs; returns how many entries it had.
-async fn print_page(ctx: &CommandCtx, device_id: &str, page: u64, size: u64) -> Result<usize> {
+async fn print_page(
+    ctx: &CommandCtx,
+    device_id: &str,
+    page: u64,
+    size: u64,
+    maps: Option<&LineMaps>,
+) -> Result<usize> {
     let doc = ctx
         .client()
         .await?
@@ -80,13 +87,18 @@ async fn print_page(ctx: &CommandCtx, device_id: &str, page: u64, size: u64) -> 
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let count = logs.len();
+    let logs: Vec<Value> = match maps {
+        Some(m) => logs.into_iter().map(|l| m.map_entry(l)).collect(),
+        None => logs,
+    };
     if ctx.ui.is_json() {
-        ctx.ui.result(&Value::Array(logs.clone()));
+        ctx.ui.result(&Value::Array(logs));
     } else {
         let lines: Vec<Value> = logs.iter().map(|l| json!(format_log(l, false))).collect();
         ctx.ui.result(&Value::Array(lines));
     }
-    Ok(logs.len())
+    Ok(count)
 }
 
 options! {
@@ -101,9 +113,17 @@ options! {
 pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
     let device = log_device(ctx, o.device.clone()).await?;
     let id = id_of(&device).to_string();
+    // In a project whose files the device's group runs, error frames name those files.
+    let maps = match crate::api::rel_id(&device, "devicegroup") {
+        Some(g) => match ctx.get(Entity::DeviceGroup, g).await {
+            Ok(Some(dg)) => super::core::errmap::project_maps(ctx, &dg).await,
+            _ => None,
+        },
+        None => None,
+    };
     let size = o.page_size.unwrap_or(20);
     if let Some(n) = o.page_number {
-        print_page(ctx, &id, n, size).await?;
+        print_page(ctx, &id, n, size, maps.as_ref()).await?;
         return Ok(());
     }
     let mut input = stdin_lines();
@@ -118,7 +138,7 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
         }
         let count = tokio::select! {
             _ = &mut ctrl_c => return Ok(()),
-            n = print_page(ctx, &id, page, size) => n?,
+            n = print_page(ctx, &id, page, size, maps.as_ref()) => n?,
         };
         finished = (count as u64) < size;
         ctx.ui.succeeds();
@@ -178,5 +198,19 @@ pub async fn stream(ctx: &CommandCtx, o: &StreamOpts) -> Result<()> {
             ids.push(id_of(&d).to_string());
         }
     }
-    stream_devices(ctx, &ids).await
+    // In a project whose files the group runs, error frames name those files.
+    let mut maps = None;
+    for g in &groups {
+        maps = maps.or(super::core::errmap::project_maps(ctx, g).await);
+    }
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let tail = tokio::select! {
+        _ = &mut ctrl_c => return Ok(()),
+        t = Tail::open(ctx, &ids) => t?,
+    };
+    match maps {
+        Some(m) => tail.with_maps(m).run(ctx).await,
+        None => tail.run(ctx).await,
+    }
 }

@@ -61,3 +61,32 @@ fn watch_maps_runtime_errors_of_the_code_that_logged_them() {
     );
     assert_eq!(w.quit(), 0);
 }
+
+#[test]
+fn log_get_and_log_stream_in_the_project_map_frames_of_its_code() {
+    let env = Env::start(&[]);
+    let out = env.impt(&["project", "create", "-p", "P", "-c", "-n", "DG", "-q"]);
+    out.ok();
+    let dg = out.id_after("Device Group: ");
+    let device = env.device_ids()[0].clone();
+    env.assign(&dg, &device);
+    std::fs::write(env.path("lib.nut"), LIB).unwrap();
+    std::fs::write(env.path("device.nut"), DEVICE).unwrap();
+    env.impt(&["build", "run"]).ok();
+    // The frames are mapped when the stream opens on the code the group runs.
+    let mut stream = env.spawn(&["log", "stream"]);
+    stream.wait_for("Press <Ctrl-C> to exit.");
+    let (status, _) = env.http("POST", &format!("/_sim/devices/{device}/restart"), None);
+    assert_eq!(status, 204);
+    let at = stream.wait_for("ERROR:   at ");
+    assert!(at.ends_with("ERROR:   at lib.nut:3 (boom)"), "{at}");
+    assert_eq!(stream.interrupt().0, 0);
+    let out = env.impt(&["log", "get", "-n", "1", "-s", "50"]);
+    out.ok().has("ERROR:   from device.nut:3 (main)");
+    // Changed local code is not what the device runs: frames stay as logged.
+    std::fs::write(env.path("device.nut"), format!("// moved\n{DEVICE}")).unwrap();
+    let out = env.impt(&["log", "get", "-n", "1", "-s", "50"]);
+    out.ok()
+        .lacks("ERROR:   from device.nut:")
+        .has("ERROR:   from main:");
+}

@@ -59,6 +59,24 @@ impl LineMaps {
         }
     }
 
+    /// A log entry (`{type, msg, …}`) with an error frame mapped: `msg` names the user's file
+    /// and line, `file` and `line` say them, `raw_msg` keeps the logged line.
+    pub fn map_entry(&self, mut v: Value) -> Value {
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        if let Some(m) = self.map(&s("type"), &s("msg")) {
+            v["raw_msg"] = v["msg"].take();
+            v["msg"] = Value::String(m.text);
+            v["file"] = Value::String(m.file);
+            v["line"] = m.line.into();
+        }
+        v
+    }
+
     /// A frame line of an error log line, mapped; `None` for other lines or lines the map
     /// does not have.
     pub fn map(&self, log_type: &str, msg: &str) -> Option<Mapped> {
@@ -106,6 +124,51 @@ pub fn map_compile_errors(err: ImptError, maps: &LineMaps) -> ImptError {
     }
     api.notes = notes;
     ImptError::Api(api)
+}
+
+/// The code of one project source file as it is deployed (preprocessed when it has Builder
+/// directives), and its line map; `None` when it cannot be read or built.
+fn project_side(file: Option<&str>) -> Option<(String, Vec<SourcePos>)> {
+    let Some(name) = file.filter(|f| !f.is_empty()) else {
+        return Some((String::new(), Vec::new()));
+    };
+    let path = std::path::Path::new(name);
+    let text = std::fs::read_to_string(path).ok()?;
+    if !crate::builder::has_directives(&text) {
+        let map = identity_map(&text, name);
+        return Some((text, map));
+    }
+    let p = crate::builder::preprocess_file(path, &crate::builder::Options::default()).ok()?;
+    Some((p.code, p.line_map))
+}
+
+/// The line maps of the Project's files when they are what the Device Group `dg` runs
+/// (its current deployment has their code), for `log stream` and `log get` in a project.
+pub async fn project_maps(ctx: &super::CommandCtx, dg: &serde_json::Value) -> Option<LineMaps> {
+    let project = ctx.project().ok()??;
+    if project.device_group_id() != Some(crate::api::id_of(dg)) {
+        return None;
+    }
+    let (device, device_map) = project_side(project.device_file())?;
+    let (agent, agent_map) = project_side(project.agent_file())?;
+    let id = crate::api::rel_id(dg, "current_deployment")?;
+    let dep = ctx.get(crate::error::Entity::Deployment, id).await.ok()??;
+    let code = |k: &str| {
+        crate::api::attr_str(&dep, k)
+            .unwrap_or_default()
+            .to_string()
+    };
+    if code("device_code") != device || code("agent_code") != agent {
+        return None;
+    }
+    let maps = LineMaps {
+        device: device_map,
+        agent: agent_map,
+    };
+    Some(match std::env::current_dir() {
+        Ok(dir) => maps.relative_to(&dir),
+        Err(_) => maps,
+    })
 }
 
 /// One entry per line of `code`, all naming `file` (code that was not preprocessed).
