@@ -13,6 +13,7 @@ use super::error::{BuilderError, ErrorKind};
 use super::expr::{self, Node};
 use super::functions;
 use super::js::{self, js_trim, Func, Value};
+use super::jslib::JsLibs;
 use super::parser::{self, Instr};
 use super::paths;
 use super::reader::{self, ReadError, Source};
@@ -126,6 +127,8 @@ pub struct Machine<'o> {
     pub warnings: Vec<String>,
     input_dir: Option<String>,
     run_dir: PathBuf,
+    /// JavaScript libraries (`--lib`), when any.
+    js: Option<Rc<JsLibs>>,
 }
 
 fn source_name(path: &str, file: &str) -> String {
@@ -150,7 +153,14 @@ impl<'o> Machine<'o> {
             warnings: Vec::new(),
             input_dir,
             run_dir,
+            js: None,
         }
+    }
+
+    /// Use loaded JavaScript libraries: their exports join the root context.
+    pub fn with_js(mut self, js: Option<Rc<JsLibs>>) -> Self {
+        self.js = js;
+        self
     }
 
     /// The root context: `__FILE__`, `__PATH__`, built-ins, then `-D` variables.
@@ -159,7 +169,20 @@ impl<'o> Machine<'o> {
             (Rc::from("__FILE__"), Value::str(file)),
             (Rc::from("__PATH__"), Value::str(path)),
         ];
-        for (k, v) in functions::root_bindings() {
+        // Builder's order: its own libraries, the user's, then abs/min/max
+        let builtins = functions::root_bindings();
+        let (math, own): (Vec<_>, Vec<_>) = builtins
+            .into_iter()
+            .partition(|(k, _)| matches!(*k, "abs" | "min" | "max"));
+        for (k, v) in own {
+            vars.push((Rc::from(k), v));
+        }
+        if let Some(js) = &self.js {
+            for (k, v) in &js.exports {
+                vars.push((Rc::from(k.as_str()), v.clone()));
+            }
+        }
+        for (k, v) in math {
             vars.push((Rc::from(k), v));
         }
         for (k, v) in &self.opts.vars {
@@ -745,7 +768,16 @@ impl<'o> Machine<'o> {
                         _ => Value::Undefined,
                     }
                 };
-                member(&obj, &prop)
+                match (&obj, &self.js) {
+                    (Value::Js(h, _) | Value::Func(Func::Js(h)), Some(js)) => {
+                        let key = prop.to_js_string();
+                        match js.member(*h, &key).map_err(|e| Fail::Expr(e.to_string()))? {
+                            Some(v) => Ok(v),
+                            None => Err(Fail::Expr(format!("Property \"{}\" is not defined", key))),
+                        }
+                    }
+                    _ => member(&obj, &prop),
+                }
             }
             Node::Call { callee, args } => self.call(callee, args, ctx),
         }
@@ -813,6 +845,27 @@ impl<'o> Machine<'o> {
                 Ok(Value::str(&sub.out))
             }
             Func::Builtin(name) => functions::call(name, &vals).map_err(Fail::Expr),
+            Func::Js(h) => {
+                let Some(js) = self.js.clone() else {
+                    return Err(Fail::Expr("Can't call a non-callable expression".into()));
+                };
+                let this = ctx.all();
+                let globals: Vec<(String, Value)> = self
+                    .globals
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let (res, changed) = js
+                    .call(h, &this, &globals, &vals)
+                    .map_err(|e| Fail::Expr(e.to_string()))?;
+                for (k, v) in changed {
+                    match v {
+                        Some(v) => self.globals.insert(k, v),
+                        None => self.globals.remove(&k),
+                    };
+                }
+                Ok(res)
+            }
             Func::Macro(name) => {
                 let Some(def) = self.macros.get(&*name).cloned() else {
                     return Err(Fail::Expr(format!("Function \"{}\" is not defined", name)));

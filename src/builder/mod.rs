@@ -15,13 +15,16 @@ pub mod error;
 pub mod expr;
 mod functions;
 mod js;
+mod jslib;
 pub mod lexer;
 mod machine;
 pub mod parser;
 mod paths;
 mod reader;
+pub mod settings;
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Duration;
 
 pub use error::{BuilderError, ErrorKind};
@@ -51,6 +54,26 @@ pub struct Options {
     pub run_dir: Option<PathBuf>,
     /// Do not resolve unknown variables from the environment.
     pub no_env: bool,
+    /// JavaScript libraries (Builder's `--lib`): files, directories or glob patterns,
+    /// relative to the run directory.
+    pub libs: Vec<String>,
+    /// Azure Repos credentials (`--azure-user`, `--azure-token`).
+    pub azure_user: Option<String>,
+    pub azure_token: Option<String>,
+    /// Bitbucket Server address and credentials (`--bitbucket-server-*`).
+    pub bitbucket_server_addr: Option<String>,
+    pub bitbucket_server_user: Option<String>,
+    pub bitbucket_server_token: Option<String>,
+    /// Empty the cache directory first (`--clear-cache`).
+    pub clear_cache: bool,
+    /// `--save-dependencies FILE`: the Git blob of every GitHub include, written after a run.
+    pub save_dependencies: Option<PathBuf>,
+    /// `--use-dependencies FILE`: read GitHub includes at those blobs.
+    pub use_dependencies: Option<PathBuf>,
+    /// `--save-directives FILE`: the variables a run started with, written after it.
+    pub save_directives: Option<PathBuf>,
+    /// `--use-directives FILE`: variables to start with (`vars` override them).
+    pub use_directives: Option<PathBuf>,
 }
 
 impl Options {
@@ -98,6 +121,22 @@ fn run_dir(opts: &Options) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
+/// Load the `--lib` JavaScript libraries, if any.
+fn load_libs(opts: &Options, run: &Path) -> Result<Option<Rc<jslib::JsLibs>>, BuilderError> {
+    if opts.libs.is_empty() {
+        return Ok(None);
+    }
+    let lib_err = |m: String, file: &str, line: usize| {
+        BuilderError::new(ErrorKind::Library, m.clone(), file, line, m)
+    };
+    let files = jslib::lib_files(&opts.libs, run).map_err(|m| lib_err(m, "", 0))?;
+    let libs = jslib::JsLibs::load(&files).map_err(|e| match &e.position {
+        Some((f, l)) => lib_err(e.message.clone(), f, *l),
+        None => lib_err(e.message.clone(), "", 0),
+    })?;
+    Ok(Some(Rc::new(libs)))
+}
+
 fn finish(m: machine::Machine, buf: machine::Buf) -> Processed {
     Processed {
         code: buf.out,
@@ -143,7 +182,8 @@ fn preprocess_file_inner(path: &Path, opts: &Options) -> Result<Processed, Build
         run.join(path)
     };
     let input_dir = abs.parent().map(|p| paths::normalize(&p.to_string_lossy()));
-    let mut m = machine::Machine::new(opts, input_dir, run.clone());
+    let js = load_libs(opts, &run)?;
+    let mut m = machine::Machine::new(opts, input_dir, run.clone()).with_js(js);
     let run_s = run.to_string_lossy().to_string();
     let ctx = m.root_ctx("main", &run_s);
     let source = format!("@include \"{}\"", path.to_string_lossy().replace('"', "'"));
@@ -166,7 +206,8 @@ fn preprocess_str_inner(
         run.join(base_dir)
     };
     let base_s = paths::normalize(&base.to_string_lossy());
-    let mut m = machine::Machine::new(opts, Some(base_s.clone()), run);
+    let js = load_libs(opts, &run)?;
+    let mut m = machine::Machine::new(opts, Some(base_s.clone()), run).with_js(js);
     let ctx = m.root_ctx(name, &base_s);
     let mut text = source.to_string();
     if !text.is_empty() && !text.ends_with('\n') {

@@ -40,6 +40,45 @@ fn deploy_opts() -> Vec<Opt> {
     ]
 }
 
+/// `pleasebuild`'s options (same names and meanings; see `crate::builder::settings`), on top
+/// of the `[builder]` table of impt.toml. `preprocess` gets Builder's short -l and -c too.
+fn builder_opts(preprocess: bool) -> Vec<Opt> {
+    let o = |long, desc| Opt::f(long, ' ', desc).long_only();
+    let v = |long, name, desc| Opt::s(long, ' ', name, desc).long_only();
+    let f = |long, desc| Opt::so(long, ' ', "path_to_file", desc).long_only();
+    let short = |opt: Opt, c| {
+        if preprocess {
+            Opt {
+                short: Some(c),
+                ..opt
+            }
+        } else {
+            opt
+        }
+    };
+    vec![
+        Opt::a("var", 'D', "NAME=VALUE", "A Builder variable (Builder's -D). Repeatable."),
+        short(o("lines", "Adds #line directives naming the source file and line of each part (Builder's -l)."), 'l'),
+        v("github-user", "username", "A GitHub username."),
+        v("github-token", "token", "A GitHub personal access token."),
+        v("azure-user", "username", "An Azure Repos username."),
+        v("azure-token", "token", "An Azure Repos personal access token."),
+        v("bitbucket-server-addr", "address", "A Bitbucket Server address."),
+        v("bitbucket-server-user", "username", "A Bitbucket Server username."),
+        v("bitbucket-server-token", "token", "A Bitbucket Server personal access token or password."),
+        Opt::a("lib", ' ', "path_to_file", "A JavaScript file, directory or glob of library functions. Repeatable.").long_only(),
+        o("use-remote-relative-includes", "Resolves every local include relative to the file that mentions it, remote ones too."),
+        o("suppress-duplicate-includes-warning", "No warning when the same file content is included several times."),
+        short(o("cache", "Caches remotely included files (in .builder-cache)."), 'c'),
+        o("clear-cache", "Empties the cache first."),
+        v("cache-exclude-list", "path_to_file", "A file listing include paths never cached."),
+        f("save-dependencies", "Saves the Git blob of every remote include (default file: dependencies.json)."),
+        f("use-dependencies", "Includes remote files at the blobs saved in this file (default: dependencies.json)."),
+        f("save-directives", "Saves the Builder variables in this file (default: directives.json)."),
+        f("use-directives", "Starts with the Builder variables of this file (default: directives.json)."),
+    ]
+}
+
 fn commands() -> Vec<CmdSpec> {
     let mut run_opts = deploy_opts();
     let pre = run_opts.pop().expect("no-preprocess");
@@ -50,6 +89,8 @@ fn commands() -> Vec<CmdSpec> {
         "After the restart, streams the logs of the Device Group's devices until Ctrl-C.",
     ));
     run_opts.push(pre);
+    run_opts.extend(builder_opts(false));
+    let deploy_opts = [deploy_opts(), builder_opts(false)].concat();
     vec![
         CmdSpec::new("build", "cleanup", "Deletes builds that no longer belong to a Device Group.", "Deletes \"zombie\" builds, i.e. builds whose Device Group was deleted. Flagged builds are kept unless --unflag is given.", vec![
             Opt::s("product", 'p', "PRODUCT_IDENTIFIER", "Only deletes the zombie builds of this Product."),
@@ -66,7 +107,7 @@ fn commands() -> Vec<CmdSpec> {
             Opt::f("force", 'f', "Deletes the build even when it is flagged (unflags it first)."),
             Opt::f("confirmed", 'q', "Executes the operation without asking for confirmation."),
         ]),
-        CmdSpec::new("build", "deploy", "Creates a build from source files.", "Creates a new build (Deployment) for a Device Group from device and agent source files. Devices are not restarted.", deploy_opts()),
+        CmdSpec::new("build", "deploy", "Creates a build from source files.", "Creates a new build (Deployment) for a Device Group from device and agent source files. Devices are not restarted.", deploy_opts),
         CmdSpec::new("build", "get", "Downloads the source code of a build.", "Writes the device and agent source code of the specified build (by default the current build of the Project's Device Group) to files and shows the build's information.", vec![
             build_opt("The build. Default: the current build of the Project's Device Group."),
             Opt::s("device-file", 'x', "device_file", "The file to write the device code to. Default: the Project's device file."),
@@ -90,10 +131,7 @@ fn commands() -> Vec<CmdSpec> {
             Opt::f("non-zombie", 'n', "Lists builds that belong to a Device Group only."),
             Opt::f("zombie", 'm', "Lists builds whose Device Group was deleted only."),
         ]),
-        CmdSpec::new("build", "preprocess", "Prints a source file as the Builder preprocessor expands it.", "Runs the Builder-compatible preprocessor on FILE (@include, @set, @if, @macro, @{...}) and prints the code that would be deployed. Not part of the original impt.", vec![
-            Opt::a("var", 'D', "NAME=VALUE", "A Builder variable. Repeatable."),
-            Opt::f("lines", 'l', "Adds #line directives naming the source file and line of each part."),
-        ])
+        CmdSpec::new("build", "preprocess", "Prints a source file as the Builder preprocessor expands it.", "Runs the Builder-compatible preprocessor on FILE (@include, @set, @if, @macro, @{...}) and prints the code that would be deployed, like Builder's pleasebuild, with its options and the [builder] table of impt.toml. Not part of the original impt.", builder_opts(true))
         .positional("FILE")
         .raw(),
         CmdSpec::new("build", "run", "Creates a build and runs it on the devices.", "Creates a new build for a Device Group, makes it the Min supported build of the group and restarts the group's devices; with --log then streams their logs.", run_opts),

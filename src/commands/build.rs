@@ -21,12 +21,16 @@ use crate::error::{Entity, ImptError, Result};
 /// BUILDER SWITCH-OVER POINT: the one place deployments meet `crate::builder`.
 /// Callers bypass it with `--no-preprocess` (they read the file verbatim).
 pub fn read_source(path: &Path) -> Result<String> {
-    Ok(read_mapped(path, false)?.0)
+    Ok(read_mapped(path, false, &Default::default())?.0)
 }
 
 /// The code to deploy from `path` (preprocessed when it has Builder directives, unless
 /// `verbatim`) and, for each of its lines, the file and line it came from.
-fn read_mapped(path: &Path, verbatim: bool) -> Result<(String, Vec<SourcePos>)> {
+fn read_mapped(
+    path: &Path,
+    verbatim: bool,
+    flags: &std::collections::HashMap<String, Vec<Option<String>>>,
+) -> Result<(String, Vec<SourcePos>)> {
     let text = read_verbatim(path)?;
     if verbatim || !crate::builder::has_directives(&text) {
         let name = path.display().to_string();
@@ -38,7 +42,8 @@ fn read_mapped(path: &Path, verbatim: bool) -> Result<(String, Vec<SourcePos>)> 
             .collect();
         return Ok((text, map));
     }
-    crate::builder::preprocess_file(path, &crate::builder::Options::default())
+    let opts = crate::builder::settings::for_command(flags).map_err(ImptError::msg)?;
+    crate::builder::preprocess_file(path, &opts)
         .map(|p| (p.code, p.line_map))
         .map_err(|e| ImptError::msg(e.to_string()))
 }
@@ -152,7 +157,7 @@ fn sources(ctx: &Ctx, args: &Args) -> Result<(String, String, [Vec<SourcePos>; 2
                         "File with IMP {kind} source code \"{n}\" is not found."
                     )));
                 }
-                let (code, map) = read_mapped(p, verbatim)?;
+                let (code, map) = read_mapped(p, verbatim, &args.values)?;
                 out.push(code);
                 maps.push(map);
             }
@@ -532,18 +537,7 @@ pub async fn cleanup(ctx: &Ctx, args: &Args) -> Result<()> {
 /// (json mode: `{"code", "files", "warnings"}`).
 pub fn preprocess(ctx: &Ctx, args: &Args) -> Result<()> {
     let file = args.positional.clone().unwrap_or_default();
-    let mut opts = crate::builder::Options {
-        line_control: args.flag("lines"),
-        ..Default::default()
-    };
-    for var in args.strs("var") {
-        let Some((name, value)) = var.split_once('=').filter(|(n, _)| !n.is_empty()) else {
-            return Err(ImptError::msg(format!(
-                "Option \"--var\" must be NAME=VALUE, not \"{var}\"."
-            )));
-        };
-        opts.vars.insert(name.to_string(), json!(value));
-    }
+    let opts = crate::builder::settings::for_command(&args.values).map_err(ImptError::msg)?;
     let path = Path::new(&file);
     if !path.is_file() {
         return Err(ImptError::File {
