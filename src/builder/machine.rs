@@ -129,6 +129,8 @@ pub struct Machine<'o> {
     run_dir: PathBuf,
     /// JavaScript libraries (`--lib`), when any.
     js: Option<Rc<JsLibs>>,
+    /// Remote include → Git blob (`--save-dependencies`/`--use-dependencies`), in order.
+    pub deps: Option<Vec<(String, String)>>,
 }
 
 fn source_name(path: &str, file: &str) -> String {
@@ -154,6 +156,7 @@ impl<'o> Machine<'o> {
             input_dir,
             run_dir,
             js: None,
+            deps: None,
         }
     }
 
@@ -569,8 +572,17 @@ impl<'o> Machine<'o> {
                 text
             }
             _ => {
+                let blob = self
+                    .deps
+                    .as_ref()
+                    .and_then(|d| d.iter().find(|(k, _)| k == path))
+                    .map(|(_, v)| v.clone());
+                let pinned = blob.is_some()
+                    || self.opts.save_dependencies.is_some()
+                    || matches!(src, Source::GitLocal { .. });
                 let cache_dir = self.opts.cache_dir.as_ref().filter(|_| {
-                    !self
+                    !pinned
+                        && !self
                         .opts
                         .cache_exclude
                         .iter()
@@ -582,7 +594,39 @@ impl<'o> Machine<'o> {
                 } else {
                     let mut text = match src {
                         Source::Http(u) => reader::read_http(u)?,
-                        _ => reader::read_github(path, src, &self.opts.github_auth())?,
+                        Source::GitLocal { path: p, reference } => {
+                            let (root, rel) = reader::git_local_root(p)?;
+                            vars.push((
+                                "__REPO_PREFIX__",
+                                Value::str(&format!("git-local:{}", root)),
+                            ));
+                            let (text, commit) = reader::read_git_local(
+                                &root,
+                                &rel,
+                                reference.as_deref(),
+                                blob.as_deref(),
+                                self.deps.is_some(),
+                            )?;
+                            if let (Some(d), Some(c)) = (self.deps.as_mut(), commit) {
+                                d.push((path.to_string(), c));
+                            }
+                            text
+                        }
+                        _ => {
+                            let (text, sha) = reader::read_github(
+                                path,
+                                src,
+                                &self.opts.github_auth(),
+                                blob.as_deref(),
+                            )?;
+                            if let Some(d) = self.deps.as_mut() {
+                                match d.iter_mut().find(|(k, _)| k == path) {
+                                    Some(e) => e.1 = sha,
+                                    None => d.push((path.to_string(), sha)),
+                                }
+                            }
+                            text
+                        }
                     };
                     if !text.is_empty() && !text.ends_with('\n') {
                         text.push('\n');

@@ -174,22 +174,144 @@ pub fn preprocess_str(
     on_big_stack(|| preprocess_str_inner(source, name, base_dir, opts))
 }
 
+fn plain(m: String) -> BuilderError {
+    BuilderError::new(ErrorKind::Include, m.clone(), "", 0, m)
+}
+
+fn in_run(run: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        run.join(p)
+    }
+}
+
+/// Write a file through a temporary file in the same directory.
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
+    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+}
+
+/// Reads a JSON file of `--use-dependencies`/`--use-directives` with Builder's error texts.
+fn read_json(kind: &str, shown: &Path, real: &Path) -> Result<serde_json::Value, BuilderError> {
+    if !real.exists() {
+        return Err(plain(format!(
+            "The {} JSON file '{}' does not exist",
+            kind,
+            shown.display()
+        )));
+    }
+    std::fs::read_to_string(real)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .map_err(|m| {
+            plain(format!(
+                "The {} JSON file '{}' cannot be used: {}",
+                kind,
+                shown.display(),
+                m
+            ))
+        })
+}
+
+/// Everything around one run: `--clear-cache`, directives and dependencies files, libraries.
+struct Run {
+    opts: Options,
+    deps: Option<Vec<(String, String)>>,
+    directives: Option<serde_json::Map<String, serde_json::Value>>,
+    js: Option<Rc<jslib::JsLibs>>,
+}
+
+impl Run {
+    fn prepare(opts: &Options, run: &Path) -> Result<Run, BuilderError> {
+        if opts.clear_cache {
+            let dir = opts
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(settings::CACHE_DIR));
+            let _ = std::fs::remove_dir_all(in_run(run, &dir));
+        }
+        let mut opts = opts.clone();
+        let deps = match (&opts.use_dependencies, &opts.save_dependencies) {
+            (Some(f), _) => {
+                let v = read_json("dependencies", f, &in_run(run, f))?;
+                let pairs: Vec<(String, String)> = serde_json::from_value(v).map_err(|e| {
+                    plain(format!(
+                        "The dependencies JSON file '{}' cannot be used: {}",
+                        f.display(),
+                        e
+                    ))
+                })?;
+                Some(pairs)
+            }
+            (None, Some(_)) => Some(Vec::new()),
+            _ => None,
+        };
+        let directives = match (&opts.use_directives, &opts.save_directives) {
+            (Some(f), _) => {
+                let v = read_json("directives", f, &in_run(run, f))?;
+                let mut merged = match v {
+                    serde_json::Value::Object(m) => m,
+                    _ => serde_json::Map::new(),
+                };
+                for (k, v) in &opts.vars {
+                    merged.insert(k.clone(), v.clone());
+                }
+                opts.vars = merged.clone();
+                Some(merged)
+            }
+            (None, Some(_)) => Some(opts.vars.clone()),
+            _ => None,
+        };
+        let js = load_libs(&opts, run)?;
+        Ok(Run {
+            opts,
+            deps,
+            directives,
+            js,
+        })
+    }
+
+    fn save(&self, deps: Option<Vec<(String, String)>>, run: &Path) -> Result<(), BuilderError> {
+        let save = |f: &Path, text: String| {
+            write_atomic(&in_run(run, f), &text).map_err(|e| {
+                plain(format!("The {} file cannot be saved: {}", f.display(), e))
+            })
+        };
+        if let (Some(f), Some(d)) = (&self.opts.save_dependencies, deps) {
+            save(f, serde_json::to_string_pretty(&d).unwrap_or_default())?;
+        }
+        if let (Some(f), Some(d)) = (&self.opts.save_directives, &self.directives) {
+            save(f, serde_json::to_string_pretty(d).unwrap_or_default())?;
+        }
+        Ok(())
+    }
+}
+
 fn preprocess_file_inner(path: &Path, opts: &Options) -> Result<Processed, BuilderError> {
     let run = run_dir(opts);
+    let prep = Run::prepare(opts, &run)?;
+    let opts = &prep.opts;
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
         run.join(path)
     };
     let input_dir = abs.parent().map(|p| paths::normalize(&p.to_string_lossy()));
-    let js = load_libs(opts, &run)?;
-    let mut m = machine::Machine::new(opts, input_dir, run.clone()).with_js(js);
+    let mut m = machine::Machine::new(opts, input_dir, run.clone()).with_js(prep.js.clone());
+    m.deps = prep.deps.clone();
     let run_s = run.to_string_lossy().to_string();
     let ctx = m.root_ctx("main", &run_s);
     let source = format!("@include \"{}\"", path.to_string_lossy().replace('"', "'"));
     let ast = parser::parse(&source, "main")?;
     let mut buf = machine::Buf::new(true);
     m.run(&ast, &ctx, &mut buf)?;
+    prep.save(m.deps.take(), &run)?;
     Ok(finish(m, buf))
 }
 
@@ -200,14 +322,17 @@ fn preprocess_str_inner(
     opts: &Options,
 ) -> Result<Processed, BuilderError> {
     let run = run_dir(opts);
+    let prep = Run::prepare(opts, &run)?;
+    let opts = &prep.opts;
     let base = if base_dir.is_absolute() {
         base_dir.to_path_buf()
     } else {
         run.join(base_dir)
     };
     let base_s = paths::normalize(&base.to_string_lossy());
-    let js = load_libs(opts, &run)?;
-    let mut m = machine::Machine::new(opts, Some(base_s.clone()), run).with_js(js);
+    let mut m =
+        machine::Machine::new(opts, Some(base_s.clone()), run.clone()).with_js(prep.js.clone());
+    m.deps = prep.deps.clone();
     let ctx = m.root_ctx(name, &base_s);
     let mut text = source.to_string();
     if !text.is_empty() && !text.ends_with('\n') {
@@ -216,6 +341,7 @@ fn preprocess_str_inner(
     let ast = parser::parse(&text, name)?;
     let mut buf = machine::Buf::new(true);
     m.run(&ast, &ctx, &mut buf)?;
+    prep.save(m.deps.take(), &run)?;
     Ok(finish(m, buf))
 }
 

@@ -37,6 +37,11 @@ pub enum Source {
     },
     Http(String),
     File(String),
+    /// `git-local:/path/in/a/repo/file.nut[@ref]`
+    GitLocal {
+        path: String,
+        reference: Option<String>,
+    },
 }
 
 /// Why a source could not be read; `Read` errors get a position appended by the caller.
@@ -104,10 +109,20 @@ pub fn parse_github(s: &str) -> Option<Source> {
 /// Pick the reader for an include path, in Builder's order.
 pub fn classify(s: &str) -> Result<Source, ReadError> {
     let lower = s.to_ascii_lowercase();
+    if let Some(rest) = ci_prefix(s, "git-local:") {
+        let mut parts = rest.split('@');
+        let path = parts.next().unwrap_or_default();
+        let reference = parts.next().map(str::to_string);
+        if !path.is_empty() && parts.next().is_none() {
+            return Ok(Source::GitLocal {
+                path: path.to_string(),
+                reference,
+            });
+        }
+    }
     for (prefix, name) in [
         ("bitbucket-server:", "Bitbucket Server"),
         ("git-azure-repos:", "Azure Repos"),
-        ("git-local:", "local Git"),
     ] {
         if lower.starts_with(prefix) {
             return Err(ReadError::Other(format!(
@@ -182,6 +197,20 @@ pub fn parse_path(src: &Source, include_path: &str) -> Vec<(&'static str, Value)
                 ),
             ]
         }
+        Source::GitLocal { path, reference } => vec![
+            ("__FILE__", Value::str(&paths::u_basename(path))),
+            (
+                "__PATH__",
+                Value::str(&format!("git-local:{}", paths::u_dirname(path))),
+            ),
+            (
+                "__REPO_REF__",
+                reference
+                    .as_deref()
+                    .map(Value::str)
+                    .unwrap_or(Value::Undefined),
+            ),
+        ],
         Source::File(_) => {
             let file = paths::u_basename(include_path);
             let path = if paths::has_protocol(include_path) {
@@ -304,6 +333,74 @@ pub fn read_http(url: &str) -> Result<String, ReadError> {
     res.map_err(ReadError::Read)
 }
 
+fn git(dir: &str, args: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("Error: git: {}", e))?;
+    if !out.status.success() {
+        return Err(format!(
+            "Error: Command failed: git -C {} {}\n{}",
+            dir,
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The repository root of a `git-local:` path and the path relative to it.
+pub fn git_local_root(path: &str) -> Result<(String, String), ReadError> {
+    let mut dir = paths::u_dirname(path);
+    while !Path::new(&dir).exists() {
+        let up = paths::u_normalize(&paths::u_join(&dir, ".."));
+        if up == dir {
+            break;
+        }
+        dir = up;
+    }
+    let root = git(&dir, &["rev-parse", "--show-toplevel"])
+        .map_err(|_| {
+            ReadError::Read(format!(
+                "Couldn't find the repo root. Probably {} is not a git repository (or any of the parent directories)",
+                dir
+            ))
+        })?
+        .trim()
+        .replace('\\', "/");
+    let rel = Path::new(&paths::u_normalize(path))
+        .strip_prefix(&root)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| path.to_string());
+    Ok((paths::u_normalize(&root), paths::u_normalize(&rel)))
+}
+
+/// Read a file of a local repository at a ref (default `HEAD`); with `commit`, at that commit.
+/// Returns the text and the commit the ref names.
+pub fn read_git_local(
+    root: &str,
+    rel: &str,
+    reference: Option<&str>,
+    commit: Option<&str>,
+    want_commit: bool,
+) -> Result<(String, Option<String>), ReadError> {
+    let r = commit.or(reference).unwrap_or("HEAD");
+    let text = git(root, &["show", &format!("{}:{}", r, rel)]).map_err(ReadError::Read)?;
+    let id = if want_commit && commit.is_none() {
+        Some(
+            git(root, &["rev-parse", reference.unwrap_or("HEAD")])
+                .map_err(ReadError::Read)?
+                .trim()
+                .to_string(),
+        )
+    } else {
+        None
+    };
+    Ok((text, id))
+}
+
 /// GitHub access settings.
 #[derive(Debug, Clone, Default)]
 pub struct GithubAuth {
@@ -312,8 +409,14 @@ pub struct GithubAuth {
     pub base: Option<String>,
 }
 
-/// Fetch a file through the GitHub contents API.
-pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<String, ReadError> {
+/// Fetch a file through the GitHub contents API, or at a Git blob (`--use-dependencies`)
+/// through the blobs API; returns the text and its blob SHA.
+pub fn read_github(
+    source: &str,
+    src: &Source,
+    auth: &GithubAuth,
+    blob: Option<&str>,
+) -> Result<(String, String), ReadError> {
     let Source::Github {
         owner,
         repo,
@@ -344,9 +447,18 @@ pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<Stri
         url.push_str("?ref=");
         url.push_str(&percent_encoding::utf8_percent_encode(r, URL_ESCAPE).to_string());
     }
+    if let Some(b) = blob {
+        url = format!(
+            "{}/repos/{}/{}/git/blobs/{}",
+            base.trim_end_matches('/'),
+            owner,
+            repo,
+            percent_encoding::utf8_percent_encode(b, URL_ESCAPE)
+        );
+    }
     let auth = auth.clone();
     let source = source.to_string();
-    let res = run_blocking(move || -> Result<String, String> {
+    let res = run_blocking(move || -> Result<(String, String), String> {
         let fail = |m: String| format!("Failed to fetch url \"{}\": {}", source, m);
         let client = reqwest::blocking::Client::builder()
             .timeout(TIMEOUT)
@@ -382,7 +494,12 @@ pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<Stri
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(clean)
             .map_err(|e| fail(e.to_string()))?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        let sha = json
+            .get("sha")
+            .and_then(|s| s.as_str())
+            .unwrap_or_default()
+            .to_string();
+        Ok((String::from_utf8_lossy(&bytes).into_owned(), sha))
     });
     res.map_err(ReadError::Read)
 }
