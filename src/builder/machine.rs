@@ -593,7 +593,16 @@ impl<'o> Machine<'o> {
                     c
                 } else {
                     let mut text = match src {
-                        Source::Http(u) => reader::read_http(u)?,
+                        Source::Http(u) => match self.opts.remote_memo.then(|| cache::memo_get(u)) {
+                            Some(Some((t, _))) => t,
+                            _ => {
+                                let t = reader::read_http(u)?;
+                                if self.opts.remote_memo {
+                                    cache::memo_put(u, &(t.clone(), String::new()));
+                                }
+                                t
+                            }
+                        },
                         Source::GitLocal { path: p, reference } => {
                             let (root, rel) = reader::git_local_root(p)?;
                             vars.push((
@@ -613,12 +622,23 @@ impl<'o> Machine<'o> {
                             text
                         }
                         _ => {
-                            let (text, sha) = reader::read_github(
-                                path,
-                                src,
-                                &self.opts.github_auth(),
-                                blob.as_deref(),
-                            )?;
+                            let memo_key = format!("{}#{}", path, blob.as_deref().unwrap_or(""));
+                            let memo = self.opts.remote_memo.then(|| cache::memo_get(&memo_key));
+                            let (text, sha) = match memo.flatten() {
+                                Some(hit) => hit,
+                                None => {
+                                    let r = reader::read_github(
+                                        path,
+                                        src,
+                                        &self.opts.github_auth(),
+                                        blob.as_deref(),
+                                    )?;
+                                    if self.opts.remote_memo {
+                                        cache::memo_put(&memo_key, &r);
+                                    }
+                                    r
+                                }
+                            };
                             if let Some(d) = self.deps.as_mut() {
                                 match d.iter_mut().find(|(k, _)| k == path) {
                                     Some(e) => e.1 = sha,

@@ -74,6 +74,9 @@ pub struct Options {
     pub save_directives: Option<PathBuf>,
     /// `--use-directives FILE`: variables to start with (`vars` override them).
     pub use_directives: Option<PathBuf>,
+    /// Keep remote files in memory for the life of the process (the watch loop: a save
+    /// costs no network round trip).
+    pub remote_memo: bool,
 }
 
 impl Options {
@@ -277,6 +280,19 @@ impl Run {
         })
     }
 
+    /// The result; the `--use-dependencies`/`--use-directives` files count as files read
+    /// (the watch loop follows them).
+    fn finish(&self, m: machine::Machine, buf: machine::Buf, run: &Path) -> Processed {
+        let mut p = finish(m, buf);
+        for f in [&self.opts.use_dependencies, &self.opts.use_directives]
+            .into_iter()
+            .flatten()
+        {
+            p.files.push(in_run(run, f));
+        }
+        p
+    }
+
     fn save(&self, deps: Option<Vec<(String, String)>>, run: &Path) -> Result<(), BuilderError> {
         let save = |f: &Path, text: String| {
             write_atomic(&in_run(run, f), &text).map_err(|e| {
@@ -312,7 +328,7 @@ fn preprocess_file_inner(path: &Path, opts: &Options) -> Result<Processed, Build
     let mut buf = machine::Buf::new(true);
     m.run(&ast, &ctx, &mut buf)?;
     prep.save(m.deps.take(), &run)?;
-    Ok(finish(m, buf))
+    Ok(prep.finish(m, buf, &run))
 }
 
 fn preprocess_str_inner(
@@ -342,7 +358,7 @@ fn preprocess_str_inner(
     let mut buf = machine::Buf::new(true);
     m.run(&ast, &ctx, &mut buf)?;
     prep.save(m.deps.take(), &run)?;
-    Ok(finish(m, buf))
+    Ok(prep.finish(m, buf, &run))
 }
 
 /// Quick check whether a source uses Builder syntax at all.
