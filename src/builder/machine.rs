@@ -583,26 +583,28 @@ impl<'o> Machine<'o> {
                 let cache_dir = self.opts.cache_dir.as_ref().filter(|_| {
                     !pinned
                         && !self
-                        .opts
-                        .cache_exclude
-                        .iter()
-                        .any(|p| cache::glob_match(p, path))
+                            .opts
+                            .cache_exclude
+                            .iter()
+                            .any(|p| cache::glob_match(p, path))
                 });
                 let max_age = self.opts.cache_max_age.unwrap_or(cache::DEFAULT_MAX_AGE);
                 if let Some(c) = cache_dir.and_then(|d| cache::lookup(d, path, max_age)) {
                     c
                 } else {
                     let mut text = match src {
-                        Source::Http(u) => match self.opts.remote_memo.then(|| cache::memo_get(u)) {
-                            Some(Some((t, _))) => t,
-                            _ => {
-                                let t = reader::read_http(u)?;
-                                if self.opts.remote_memo {
-                                    cache::memo_put(u, &(t.clone(), String::new()));
+                        Source::Http(u) => {
+                            match self.opts.remote_memo.then(|| cache::memo_get(u)) {
+                                Some(Some((t, _))) => t,
+                                _ => {
+                                    let t = reader::read_http(u)?;
+                                    if self.opts.remote_memo {
+                                        cache::memo_put(u, &(t.clone(), String::new()));
+                                    }
+                                    t
                                 }
-                                t
                             }
-                        },
+                        }
                         Source::GitLocal { path: p, reference } => {
                             let (root, rel) = reader::git_local_root(p)?;
                             vars.push((

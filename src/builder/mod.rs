@@ -44,7 +44,7 @@ pub struct Options {
     pub cache_exclude: Vec<String>,
     pub github_user: Option<String>,
     pub github_token: Option<String>,
-    /// Base URL of the GitHub API (default `https://api.github.com`), for tests.
+    /// Base URL of the GitHub API (default: `$IMPT_GITHUB_API`, else `https://api.github.com`).
     pub github_base: Option<String>,
     /// Builder's `--use-remote-relative-includes`.
     pub remote_relative_includes: bool,
@@ -84,7 +84,10 @@ impl Options {
         reader::GithubAuth {
             user: self.github_user.clone(),
             token: self.github_token.clone(),
-            base: self.github_base.clone(),
+            base: self
+                .github_base
+                .clone()
+                .or_else(|| std::env::var("IMPT_GITHUB_API").ok()),
         }
     }
 }
@@ -295,9 +298,8 @@ impl Run {
 
     fn save(&self, deps: Option<Vec<(String, String)>>, run: &Path) -> Result<(), BuilderError> {
         let save = |f: &Path, text: String| {
-            write_atomic(&in_run(run, f), &text).map_err(|e| {
-                plain(format!("The {} file cannot be saved: {}", f.display(), e))
-            })
+            write_atomic(&in_run(run, f), &text)
+                .map_err(|e| plain(format!("The {} file cannot be saved: {}", f.display(), e)))
         };
         if let (Some(f), Some(d)) = (&self.opts.save_dependencies, deps) {
             save(f, serde_json::to_string_pretty(&d).unwrap_or_default())?;

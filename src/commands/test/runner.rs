@@ -152,8 +152,8 @@ fn message_text(v: &Value) -> String {
 impl<'a> Runner<'a> {
     fn new(ctx: &'a Ctx, cfg: TestFile, dg: Value, selected: Option<&str>) -> Runner<'a> {
         // impt.toml's [builder] table first; .impt.test's own settings on top
-        let mut builder = crate::builder::settings::from_project(Path::new("."))
-            .unwrap_or_else(|e| {
+        let mut builder =
+            crate::builder::settings::from_project(Path::new(".")).unwrap_or_else(|e| {
                 ctx.ui.info(&e);
                 Default::default()
             });
