@@ -676,9 +676,18 @@ impl<'o> Machine<'o> {
             _ => p,
         };
         let format_url = |prefix: &str, inc: &str| -> Option<String> {
-            let rest = prefix.strip_prefix("github:")?;
+            let scheme = [
+                "github:",
+                "bitbucket-server:",
+                "git-azure-repos:",
+                "git-local:",
+            ]
+            .into_iter()
+            .find(|s| prefix.starts_with(s))?;
+            let rest = &prefix[scheme.len()..];
             Some(format!(
-                "github:{}",
+                "{}{}",
+                scheme,
                 paths::u_normalize(&paths::u_join(rest, inc))
             ))
         };
@@ -701,22 +710,17 @@ impl<'o> Machine<'o> {
         if p.starts_with('/') || matches!(target, Source::Http(_)) {
             return Ok(p);
         }
-        if let Source::Github {
-            owner,
-            repo,
-            reference,
-            ..
-        } = &target
-        {
-            if Some(format!("github:{}/{}", owner, repo)) == get("__REPO_PREFIX__")
-                && reference.is_none()
-            {
+        if let Some((prefix, reference)) = reader::repo_of(&target)? {
+            if Some(prefix) == get("__REPO_PREFIX__") && reference.is_none() {
                 return Ok(add_ref(p));
             }
             return Ok(p);
         }
         if let Some(r) = format_url(&ctx.string("__PATH__"), &p) {
-            if matches!(reader::classify(&r), Ok(Source::Github { .. })) {
+            if matches!(
+                reader::classify(&r),
+                Ok(Source::Github { .. } | Source::GitLocal { .. })
+            ) {
                 return Ok(add_ref(r));
             }
         }

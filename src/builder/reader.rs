@@ -146,6 +146,23 @@ pub fn classify(s: &str) -> Result<Source, ReadError> {
     )))
 }
 
+/// For a repository include: its `__REPO_PREFIX__` and ref.
+pub fn repo_of(src: &Source) -> Result<Option<(String, Option<String>)>, ReadError> {
+    Ok(match src {
+        Source::Github {
+            owner,
+            repo,
+            reference,
+            ..
+        } => Some((format!("github:{}/{}", owner, repo), reference.clone())),
+        Source::GitLocal { path, reference } => {
+            let (root, _) = git_local_root(path)?;
+            Some((format!("git-local:{}", root), reference.clone()))
+        }
+        _ => None,
+    })
+}
+
 /// The context variables an included source defines (`__FILE__`, `__PATH__`, …).
 pub fn parse_path(src: &Source, include_path: &str) -> Vec<(&'static str, Value)> {
     match src {
