@@ -365,3 +365,129 @@ fn github_dependencies_round_trip() {
         .message
         .starts_with("The dependencies JSON file 'broken.json' cannot be used:"));
 }
+
+/// A stand-in for the Bitbucket Server and Azure Repos APIs: exact request targets → answers.
+fn api(routes: Vec<(String, u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = r.read_line(&mut first);
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+            }
+            let target = first.split_whitespace().nth(1).unwrap_or("/").to_string();
+            log2.lock().unwrap().push(target.clone());
+            let (status, body) = routes
+                .iter()
+                .find(|(t, _, _)| *t == target)
+                .map(|(_, st, b)| (*st, b.clone()))
+                .unwrap_or((404, "{\"errors\":[{\"message\":\"no such file\"}]}".into()));
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (base, log)
+}
+
+#[test]
+fn bitbucket_server_and_azure_repos_includes() {
+    let bb = "/rest/api/1.0/projects/P/repos/r";
+    let az = "/org/proj/_apis/git/repositories/repo/items?path=";
+    let azq = "&api-version=5.1&$format=json&includeContent=true";
+    let (base, log) = api(vec![
+        (
+            format!("{bb}/raw/lib/x.nut?at=v1"),
+            200,
+            "bb @{__FILE__} @{__PATH__} @{__REPO_PREFIX__}\n@include \"y.nut\"\n".into(),
+        ),
+        (format!("{bb}/raw/lib/y.nut?at=v1"), 200, "y at v1\n".into()),
+        (
+            format!("{bb}/raw/lib/y.nut?at=c0ffee"),
+            200,
+            "y pinned\n".into(),
+        ),
+        (
+            format!("{bb}/commits?limit=1&until=v1"),
+            200,
+            "{\"values\":[{\"id\":\"c0ffee\"}]}".into(),
+        ),
+        (
+            format!(
+                "{az}lib/a.nut{azq}&versionDescriptor.version=t1&versionDescriptor.versionType=tag"
+            ),
+            200,
+            "{\"content\":\"az @{__REPO_PREFIX__} @{__REPO_REF__}\\n\",\"commitId\":\"abc\"}"
+                .into(),
+        ),
+    ]);
+    std::env::set_var("IMPT_AZURE_API", format!("{base}/"));
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "in.nut",
+        "@include \"bitbucket-server:P/r/lib/x.nut@v1\"\n@include \"git-azure-repos:org/proj/repo/lib/a.nut@t1\"\n",
+    );
+    let mut o = opts(d.path());
+    o.bitbucket_server_addr = Some(base.clone());
+    o.remote_relative_includes = true;
+    o.save_dependencies = Some("deps.json".into());
+    let out = preprocess_file(&d.path().join("in.nut"), &o).unwrap();
+    assert_eq!(
+        out.code,
+        "bb x.nut bitbucket-server:P/r/lib bitbucket-server:P/r\ny at v1\naz git-azure-repos:org/proj/repo t1\n"
+    );
+    // the tag was found after the branch attempt answered 404
+    assert!(log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|t| t.ends_with("versionType=branch")));
+    let deps: Vec<(String, String)> =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("deps.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        deps,
+        vec![
+            (
+                "bitbucket-server:P/r/lib/x.nut@v1".to_string(),
+                "c0ffee".to_string()
+            ),
+            (
+                "bitbucket-server:P/r/lib/y.nut@v1".to_string(),
+                "c0ffee".to_string()
+            ),
+            (
+                "git-azure-repos:org/proj/repo/lib/a.nut@t1".to_string(),
+                "abc".to_string()
+            ),
+        ]
+    );
+
+    // Builder's error texts
+    write(
+        d.path(),
+        "bad.nut",
+        "@include \"bitbucket-server:P/r/nope.nut\"\n",
+    );
+    let e = preprocess_file(&d.path().join("bad.nut"), &o).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Include);
+    assert_eq!(
+        e.message,
+        format!("Failed to fetch url \"{base}{bb}/raw/nope.nut\": HTTP/404\nResponse from the server: {{\"errors\":[{{\"message\":\"no such file\"}}]}}\n")
+    );
+    o.bitbucket_server_addr = None;
+    let e = preprocess_file(&d.path().join("bad.nut"), &o).unwrap_err();
+    assert_eq!(e.message, "Bitbucket Server address is not specified");
+}

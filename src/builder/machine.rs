@@ -605,6 +605,25 @@ impl<'o> Machine<'o> {
                                 }
                             }
                         }
+                        Source::Bitbucket { .. } | Source::Azure { .. } => {
+                            let auth = self.opts.repo_auth();
+                            let (text, commit) = if matches!(src, Source::Bitbucket { .. }) {
+                                reader::read_bitbucket(
+                                    src,
+                                    &auth,
+                                    blob.as_deref(),
+                                    self.deps.is_some(),
+                                )?
+                            } else {
+                                reader::read_azure(src, &auth, blob.as_deref())?
+                            };
+                            if let (Some(d), Some(c)) = (self.deps.as_mut(), commit) {
+                                if blob.is_none() {
+                                    d.push((path.to_string(), c));
+                                }
+                            }
+                            text
+                        }
                         Source::GitLocal { path: p, reference } => {
                             let (root, rel) = reader::git_local_root(p)?;
                             vars.push((
@@ -719,7 +738,10 @@ impl<'o> Machine<'o> {
         if let Some(r) = format_url(&ctx.string("__PATH__"), &p) {
             if matches!(
                 reader::classify(&r),
-                Ok(Source::Github { .. } | Source::GitLocal { .. })
+                Ok(Source::Github { .. }
+                    | Source::GitLocal { .. }
+                    | Source::Bitbucket { .. }
+                    | Source::Azure { .. })
             ) {
                 return Ok(add_ref(r));
             }

@@ -80,6 +80,21 @@ pub struct Options {
 }
 
 impl Options {
+    fn repo_auth(&self) -> reader::RepoAuth {
+        let env = |n: &str| std::env::var(n).ok();
+        reader::RepoAuth {
+            bitbucket_addr: self
+                .bitbucket_server_addr
+                .clone()
+                .or_else(|| env("IMPT_BITBUCKET_SERVER_ADDR")),
+            bitbucket_user: self.bitbucket_server_user.clone(),
+            bitbucket_token: self.bitbucket_server_token.clone(),
+            azure_base: env("IMPT_AZURE_API"),
+            azure_user: self.azure_user.clone(),
+            azure_token: self.azure_token.clone(),
+        }
+    }
+
     fn github_auth(&self) -> reader::GithubAuth {
         reader::GithubAuth {
             user: self.github_user.clone(),
