@@ -491,3 +491,41 @@ fn bitbucket_server_and_azure_repos_includes() {
     let e = preprocess_file(&d.path().join("bad.nut"), &o).unwrap_err();
     assert_eq!(e.message, "Bitbucket Server address is not specified");
 }
+
+#[test]
+fn watch_sources_follow_the_builder_table_and_the_dependencies_file() {
+    let d = tempfile::tempdir().unwrap();
+    let repo = d.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    write(&repo, "lib.nut", "one\n");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "one"]);
+    let first = git(&repo, &["rev-parse", "HEAD"]);
+    write(&repo, "lib.nut", "two\n");
+    git(&repo, &["commit", "-qam", "two"]);
+    let inc = format!("git-local:{}/lib.nut", repo.to_string_lossy());
+    write(
+        d.path(),
+        "deps.json",
+        &serde_json::json!([[inc.clone(), first]]).to_string(),
+    );
+    write(
+        d.path(),
+        "impt.toml",
+        "[builder]\nvariables = { WHO = \"table\" }\nuse-dependencies = \"deps.json\"\n",
+    );
+    write(
+        d.path(),
+        "device.nut",
+        &format!("@{{WHO}}\n@include \"{inc}\"\n"),
+    );
+    let src = impt::watch::source::Sources {
+        root: d.path().to_path_buf(),
+        device: Some(d.path().join("device.nut")),
+        agent: None,
+    };
+    let code = impt::watch::source::load(&src).map_err(|e| e.0).unwrap();
+    assert_eq!(code.device.code, "table\none\n");
+    assert!(code.files().contains(&d.path().join("deps.json")));
+}
