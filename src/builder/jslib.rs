@@ -120,6 +120,9 @@ impl std::fmt::Display for JsError {
     }
 }
 
+/// Globals a JavaScript function set (`Some`) or deleted (`None`) through `this.globals`.
+pub type GlobalChanges = Vec<(String, Option<Value>)>;
+
 /// The engine with the loaded libraries.
 pub struct JsLibs {
     _rt: Runtime,
@@ -341,9 +344,9 @@ impl JsLibs {
         this_vars: &[(Rc<str>, Value)],
         globals: &[(String, Value)],
         args: &[Value],
-    ) -> Result<(Value, Vec<(String, Option<Value>)>), JsError> {
+    ) -> Result<(Value, GlobalChanges), JsError> {
         self.ctx.with(|c| {
-            let r = (|| -> rquickjs::Result<(Value, Vec<(String, Option<Value>)>)> {
+            let r = (|| -> rquickjs::Result<(Value, GlobalChanges)> {
                 let f = handle_value(&c, handle)?;
                 let this = Object::new(c.clone())?;
                 for (k, v) in this_vars {
