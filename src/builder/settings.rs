@@ -194,18 +194,16 @@ pub fn from_project(dir: &Path) -> Result<Options, String> {
     Ok(o)
 }
 
-/// Builder's cache exclude list: one pattern a line, `#` comments and blank lines skipped.
+/// Builder's cache exclude list read when none is named (if it exists).
+pub const DEFAULT_EXCLUDE_FILE: &str = "builder-cache.exclude";
+
+/// Builder's cache exclude list: one glob a line; blank lines and `#` comments skipped.
 pub fn read_exclude_list(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "Error: cannot read the cache exclude list \"{}\": {}",
-            path.display(),
-            e
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|_| format!("{} file does not exist", path.display()))?;
     Ok(text
-        .lines()
-        .map(str::trim)
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l).trim_start())
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(str::to_string)
         .collect())
@@ -291,6 +289,8 @@ impl Options {
         }
         if let Some(Some(f)) = last("cache-exclude-list") {
             self.cache_exclude = read_exclude_list(Path::new(&f))?;
+        } else if self.cache_exclude.is_empty() && Path::new(DEFAULT_EXCLUDE_FILE).is_file() {
+            self.cache_exclude = read_exclude_list(Path::new(DEFAULT_EXCLUDE_FILE))?;
         }
         let file = |n: &str, default: &str| -> Option<PathBuf> {
             last(n).map(|v| PathBuf::from(v.filter(|s| !s.is_empty()).unwrap_or(default.into())))
