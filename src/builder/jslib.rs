@@ -5,6 +5,8 @@
 //! JavaScript objects and functions stay in the engine; the preprocessor holds them by index
 //! (`Value::Js`, `Func::Js`) into a handle table kept by the prelude below.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -127,6 +129,7 @@ pub type GlobalChanges = Vec<(String, Option<Value>)>;
 pub struct JsLibs {
     _rt: Runtime,
     ctx: Context,
+    caches: Caches,
     /// Exported names and values, in the order `Object.assign` would set them.
     pub exports: Vec<(String, Value)>,
 }
@@ -316,6 +319,7 @@ impl JsLibs {
             _rt: rt,
             ctx,
             exports,
+            caches: Caches::default(),
         })
     }
 
@@ -350,11 +354,11 @@ impl JsLibs {
                 let f = handle_value(&c, handle)?;
                 let this = Object::new(c.clone())?;
                 for (k, v) in this_vars {
-                    this.set(&**k, to_js(&c, v)?)?;
+                    this.set(&**k, to_js(&c, v, &self.caches)?)?;
                 }
                 let g = Object::new(c.clone())?;
                 for (k, v) in globals {
-                    g.set(k.as_str(), to_js(&c, v)?)?;
+                    g.set(k.as_str(), to_js(&c, v, &self.caches)?)?;
                 }
                 let watch: Function = c.globals().get("__impt_watch")?;
                 let gp: rquickjs::Value = watch.call((g.clone(),))?;
@@ -362,7 +366,7 @@ impl JsLibs {
                 c.globals().set("__impt_changed", Array::new(c.clone())?)?;
                 let a = Array::new(c.clone())?;
                 for (i, v) in args.iter().enumerate() {
-                    a.set(i, to_js(&c, v)?)?;
+                    a.set(i, to_js(&c, v, &self.caches)?)?;
                 }
                 let apply: Function = c.globals().get("__impt_apply")?;
                 let res: rquickjs::Value = apply.call((f, this, a))?;
@@ -477,7 +481,34 @@ fn from_js<'js>(c: &JsCtx<'js>, v: rquickjs::Value<'js>) -> rquickjs::Result<Val
 }
 
 /// Preprocessor value → JavaScript value.
-fn to_js<'js>(c: &JsCtx<'js>, v: &Value) -> rquickjs::Result<rquickjs::Value<'js>> {
+/// Conversions made once per run: preprocessor objects (by identity, e.g. `S`) and the
+/// stand-ins of built-in functions.
+#[derive(Default)]
+struct Caches {
+    objects: RefCell<Vec<(Rc<Vec<(String, Value)>>, u32)>>,
+    stubs: RefCell<HashMap<String, u32>>,
+}
+
+fn stub<'js>(
+    c: &JsCtx<'js>,
+    name: &str,
+    caches: &Caches,
+) -> rquickjs::Result<rquickjs::Value<'js>> {
+    if let Some(h) = caches.stubs.borrow().get(name) {
+        return handle_value(c, *h);
+    }
+    let make: Function = c.globals().get("__impt_stub")?;
+    let f: rquickjs::Value = make.call((name,))?;
+    let h = keep(c, f.clone())?;
+    caches.stubs.borrow_mut().insert(name.to_string(), h);
+    Ok(f)
+}
+
+fn to_js<'js>(
+    c: &JsCtx<'js>,
+    v: &Value,
+    caches: &Caches,
+) -> rquickjs::Result<rquickjs::Value<'js>> {
     use rquickjs::IntoJs;
     Ok(match v {
         Value::Undefined => rquickjs::Value::new_undefined(c.clone()),
@@ -488,26 +519,32 @@ fn to_js<'js>(c: &JsCtx<'js>, v: &Value) -> rquickjs::Result<rquickjs::Value<'js
         Value::Array(items) => {
             let a = Array::new(c.clone())?;
             for (i, x) in items.iter().enumerate() {
-                a.set(i, to_js(c, x)?)?;
+                a.set(i, to_js(c, x, caches)?)?;
             }
             a.into_value()
         }
         Value::Object(props) => {
+            let known = caches
+                .objects
+                .borrow()
+                .iter()
+                .find(|(p, _)| Rc::ptr_eq(p, props))
+                .map(|(_, h)| *h);
+            if let Some(h) = known {
+                return handle_value(c, h);
+            }
             let o = Object::new(c.clone())?;
             for (k, x) in props.iter() {
-                o.set(k.as_str(), to_js(c, x)?)?;
+                o.set(k.as_str(), to_js(c, x, caches)?)?;
             }
-            o.into_value()
+            let v = o.into_value();
+            let h = keep(c, v.clone())?;
+            caches.objects.borrow_mut().push((props.clone(), h));
+            v
         }
         Value::Js(h, _) | Value::Func(Func::Js(h)) => handle_value(c, *h)?,
-        Value::Func(Func::Builtin(n)) => {
-            let stub: Function = c.globals().get("__impt_stub")?;
-            stub.call((*n,))?
-        }
-        Value::Func(Func::Macro(n)) => {
-            let stub: Function = c.globals().get("__impt_stub")?;
-            stub.call((n.to_string(),))?
-        }
+        Value::Func(Func::Builtin(n)) => stub(c, n, caches)?,
+        Value::Func(Func::Macro(n)) => stub(c, n, caches)?,
     })
 }
 
