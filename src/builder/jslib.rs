@@ -481,11 +481,14 @@ fn from_js<'js>(c: &JsCtx<'js>, v: rquickjs::Value<'js>) -> rquickjs::Result<Val
 }
 
 /// Preprocessor value → JavaScript value.
+/// A preprocessor object value, kept alive while its JavaScript copy is cached.
+type ObjectRc = Rc<Vec<(String, Value)>>;
+
 /// Conversions made once per run: preprocessor objects (by identity, e.g. `S`) and the
 /// stand-ins of built-in functions.
 #[derive(Default)]
 struct Caches {
-    objects: RefCell<Vec<(Rc<Vec<(String, Value)>>, u32)>>,
+    objects: RefCell<Vec<(ObjectRc, u32)>>,
     stubs: RefCell<HashMap<String, u32>>,
 }
 
