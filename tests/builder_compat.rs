@@ -111,6 +111,8 @@ fn run_node(builder: &Path, jobs: &[Job], work: &Path) -> Vec<Value> {
         // never reach the network
         .env("HTTP_PROXY", "http://127.0.0.1:9")
         .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        // except the test's own server on loopback
+        .env("NO_PROXY", "127.0.0.1")
         .status()
         .unwrap();
     assert!(st.success(), "node driver failed");
@@ -421,6 +423,39 @@ fn feature_jobs(work: &Path, cases: u64) -> Vec<Job> {
             ..Default::default()
         });
     }
+    // http includes from a server on loopback, relative ones resolved against the URL
+    let base = serve_dir(work.join("www"));
+    let www = work.join("www");
+    std::fs::create_dir_all(www.join("lib/sub")).unwrap();
+    std::fs::write(
+        www.join("lib/a.nut"),
+        "a @{__FILE__} @{__PATH__} @{__URL_ROOT__} @{__URL_PATH__}\n@include \"b.nut\"\n@include \"/root.nut\"\n@include \"sub/c.nut\"\n",
+    )
+    .unwrap();
+    std::fs::write(www.join("lib/b.nut"), "b @{__LINE__} @{__FILE__}\n").unwrap();
+    std::fs::write(www.join("root.nut"), "root @{__PATH__}").unwrap();
+    std::fs::write(
+        www.join("lib/sub/c.nut"),
+        "c @{__PATH__}\n@include once \"../b.nut\"\n@include \"../../root.nut\"\n",
+    )
+    .unwrap();
+    let dir = work.join("http");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("main.nut"),
+        format!("@include \"{base}/lib/a.nut\"\n@include \"{base}/lib/sub/c.nut\"\n"),
+    )
+    .unwrap();
+    for (i, rri) in [true, false, true].into_iter().enumerate() {
+        out.push(Job {
+            cwd: dir.clone(),
+            input: "main.nut".into(),
+            lc: i == 2,
+            label: format!("http rri={rri} lc={}", i == 2),
+            rri,
+            ..Default::default()
+        });
+    }
     // a local repository at two commits, included at refs, relatively and pinned
     let repo = work.join("repo");
     std::fs::create_dir_all(repo.join("lib")).unwrap();
@@ -467,4 +502,38 @@ fn feature_jobs(work: &Path, cases: u64) -> Vec<Job> {
         });
     }
     out
+}
+
+/// Serve the files below `root` over HTTP on loopback (404 for anything else); the base URL.
+fn serve_dir(root: PathBuf) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = r.read_line(&mut first);
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+            }
+            let target = first.split_whitespace().nth(1).unwrap_or("/");
+            let file = root.join(target.trim_start_matches('/'));
+            let (status, body) = match std::fs::read(&file) {
+                Ok(b) if !target.contains("..") => ("200 OK", b),
+                _ => ("404 Not Found", b"not found".to_vec()),
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(&body);
+        }
+    });
+    base
 }
