@@ -322,7 +322,7 @@ fn output_matches_npm_builder() {
         }
     }
     eprintln!(
-        "compared {} inputs ({} from Builder's spec fixtures, {} own fixtures, {} generated, {} of them with libraries, directives, dependencies and git-local relative includes): {} identical outputs, {} identical errors, {} errors with different text, {} differences",
+        "compared {} inputs ({} from Builder's spec fixtures, {} own fixtures, {} generated, {} of them with libraries, directives, dependencies, git-local and http relative includes): {} identical outputs, {} identical errors, {} errors with different text, {} differences",
         jobs.len(),
         n_spec,
         n_own,
