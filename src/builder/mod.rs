@@ -2,12 +2,14 @@
 //!
 //! Directives: `@include [once]`, `@set`, `@if/@elseif/@else/@endif`, `@macro/@endmacro`,
 //! `@while`, `@repeat`, `@error`, `@warning`, `@end`, inline `@{expr}` and `@ ` comments.
-//! Includes: local files, http(s) URLs and `github:owner/repo/path[@ref]`, with an optional
-//! on-disk cache for remote ones.
+//! Includes: local files, http(s) URLs, `github:`, `bitbucket-server:`, `git-azure-repos:` and
+//! `git-local:` sources, with an optional on-disk cache for remote ones, dependencies and
+//! directives files, and JavaScript libraries (`--lib`).
 //!
 //! Layout: [`lexer`] (lines, directives, inline expressions) → [`parser`] (instruction tree) →
 //! `machine` (execution, includes, output) using [`expr`] (expression parser), `js` (value
-//! semantics), `functions` (built-ins), `reader` (sources), `cache`, `paths`.
+//! semantics), `jslib` (JavaScript libraries), `functions` (built-ins), `reader` (sources),
+//! `cache`, `paths`; [`settings`] fills [`Options`] from impt.toml and command-line flags.
 
 mod cache;
 mod context;
