@@ -103,6 +103,21 @@ fn js_errors_name_the_library_file_and_line() {
     assert!(e.message.contains("TypeError: bad 1 at "), "{}", e.message);
     assert!(e.message.ends_with("lib.js:4"), "{}", e.message);
 
+    // a runaway library call is interrupted, not hung
+    write(
+        d.path(),
+        "spin.js",
+        "module.exports = { spin: () => { for (;;) {} } };\n",
+    );
+    write(d.path(), "spin.nut", "@{spin()}\n");
+    o.libs = vec!["spin.js".into()];
+    o.js_time_limit = Some(std::time::Duration::from_millis(200));
+    let t = std::time::Instant::now();
+    let e = preprocess_file(&d.path().join("spin.nut"), &o).unwrap_err();
+    assert!(e.message.contains("interrupted"), "{}", e.message);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(200));
+    assert!(t.elapsed() < std::time::Duration::from_secs(20));
+
     write(
         d.path(),
         "syntax.js",

@@ -5,10 +5,11 @@
 //! JavaScript objects and functions stay in the engine; the preprocessor holds them by index
 //! (`Value::Js`, `Func::Js`) into a handle table kept by the prelude below.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use rquickjs::{Array, Context, Ctx as JsCtx, Function, Module, Object, Runtime};
 
@@ -128,6 +129,9 @@ pub type GlobalChanges = Vec<(String, Option<Value>)>;
 /// The engine with the loaded libraries.
 pub struct JsLibs {
     _rt: Runtime,
+    /// When the running load or call is interrupted (runaway loops in a library).
+    deadline: Rc<Cell<Option<Instant>>>,
+    limit: Duration,
     ctx: Context,
     caches: Caches,
     /// Exported names and values, in the order `Object.assign` would set them.
@@ -284,7 +288,7 @@ fn string_of<'js>(ctx: &JsCtx<'js>, v: &rquickjs::Value<'js>) -> String {
 
 impl JsLibs {
     /// Start the engine and load `files` (paths shown in errors as given).
-    pub fn load(files: &[PathBuf]) -> Result<JsLibs, JsError> {
+    pub fn load(files: &[PathBuf], limit: Duration) -> Result<JsLibs, JsError> {
         let fail = |m: String| JsError {
             message: m,
             position: None,
@@ -292,6 +296,11 @@ impl JsLibs {
         let rt = Runtime::new().map_err(|e| fail(e.to_string()))?;
         rt.set_memory_limit(512 << 20);
         rt.set_max_stack_size(64 << 20);
+        let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(Some(Instant::now() + limit)));
+        let d = deadline.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || {
+            d.get().is_some_and(|t| Instant::now() > t)
+        })));
         let ctx = Context::full(&rt).map_err(|e| fail(e.to_string()))?;
         let exports = ctx.with(|c| -> Result<Vec<(String, Value)>, JsError> {
             install_natives(&c).map_err(|e| err_of(&c, e))?;
@@ -315,28 +324,41 @@ impl JsLibs {
             }
             Ok(out)
         })?;
+        deadline.set(None);
         Ok(JsLibs {
             _rt: rt,
+            deadline,
+            limit,
             ctx,
             exports,
             caches: Caches::default(),
         })
     }
 
+    /// Run `f` with the time limit armed.
+    fn timed<T>(&self, f: impl FnOnce() -> Result<T, JsError>) -> Result<T, JsError> {
+        self.deadline.set(Some(Instant::now() + self.limit));
+        let r = f();
+        self.deadline.set(None);
+        r
+    }
+
     /// `key in obj` then `obj[key]`, for member expressions on JavaScript objects.
     pub fn member(&self, handle: u32, key: &str) -> Result<Option<Value>, JsError> {
-        self.ctx.with(|c| {
-            let r = (|| -> rquickjs::Result<Option<Value>> {
-                let obj = handle_value(&c, handle)?;
-                let has: Function = c.globals().get("__impt_has")?;
-                if !has.call::<_, bool>((obj.clone(), key))? {
-                    return Ok(None);
-                }
-                let o = Object::from_value(obj)?;
-                let v: rquickjs::Value = o.get(key)?;
-                Ok(Some(from_js(&c, v)?))
-            })();
-            r.map_err(|e| err_of(&c, e))
+        self.timed(|| {
+            self.ctx.with(|c| {
+                let r = (|| -> rquickjs::Result<Option<Value>> {
+                    let obj = handle_value(&c, handle)?;
+                    let has: Function = c.globals().get("__impt_has")?;
+                    if !has.call::<_, bool>((obj.clone(), key))? {
+                        return Ok(None);
+                    }
+                    let o = Object::from_value(obj)?;
+                    let v: rquickjs::Value = o.get(key)?;
+                    Ok(Some(from_js(&c, v)?))
+                })();
+                r.map_err(|e| err_of(&c, e))
+            })
         })
     }
 
@@ -349,45 +371,47 @@ impl JsLibs {
         globals: &[(String, Value)],
         args: &[Value],
     ) -> Result<(Value, GlobalChanges), JsError> {
-        self.ctx.with(|c| {
-            let r = (|| -> rquickjs::Result<(Value, GlobalChanges)> {
-                let f = handle_value(&c, handle)?;
-                let this = Object::new(c.clone())?;
-                for (k, v) in this_vars {
-                    this.set(&**k, to_js(&c, v, &self.caches)?)?;
-                }
-                let g = Object::new(c.clone())?;
-                for (k, v) in globals {
-                    g.set(k.as_str(), to_js(&c, v, &self.caches)?)?;
-                }
-                let watch: Function = c.globals().get("__impt_watch")?;
-                let gp: rquickjs::Value = watch.call((g.clone(),))?;
-                this.set("globals", gp)?;
-                c.globals().set("__impt_changed", Array::new(c.clone())?)?;
-                let a = Array::new(c.clone())?;
-                for (i, v) in args.iter().enumerate() {
-                    a.set(i, to_js(&c, v, &self.caches)?)?;
-                }
-                let apply: Function = c.globals().get("__impt_apply")?;
-                let res: rquickjs::Value = apply.call((f, this, a))?;
-                let res = from_js(&c, res)?;
-                let changed: Array = c.globals().get("__impt_changed")?;
-                let mut out: Vec<(String, Option<Value>)> = Vec::new();
-                for k in changed.iter::<String>() {
-                    let k = k?;
-                    if out.iter().any(|(n, _)| *n == k) {
-                        continue;
+        self.timed(|| {
+            self.ctx.with(|c| {
+                let r = (|| -> rquickjs::Result<(Value, GlobalChanges)> {
+                    let f = handle_value(&c, handle)?;
+                    let this = Object::new(c.clone())?;
+                    for (k, v) in this_vars {
+                        this.set(&**k, to_js(&c, v, &self.caches)?)?;
                     }
-                    let v = if g.contains_key(k.as_str())? {
-                        Some(from_js(&c, g.get(k.as_str())?)?)
-                    } else {
-                        None
-                    };
-                    out.push((k, v));
-                }
-                Ok((res, out))
-            })();
-            r.map_err(|e| err_of(&c, e))
+                    let g = Object::new(c.clone())?;
+                    for (k, v) in globals {
+                        g.set(k.as_str(), to_js(&c, v, &self.caches)?)?;
+                    }
+                    let watch: Function = c.globals().get("__impt_watch")?;
+                    let gp: rquickjs::Value = watch.call((g.clone(),))?;
+                    this.set("globals", gp)?;
+                    c.globals().set("__impt_changed", Array::new(c.clone())?)?;
+                    let a = Array::new(c.clone())?;
+                    for (i, v) in args.iter().enumerate() {
+                        a.set(i, to_js(&c, v, &self.caches)?)?;
+                    }
+                    let apply: Function = c.globals().get("__impt_apply")?;
+                    let res: rquickjs::Value = apply.call((f, this, a))?;
+                    let res = from_js(&c, res)?;
+                    let changed: Array = c.globals().get("__impt_changed")?;
+                    let mut out: Vec<(String, Option<Value>)> = Vec::new();
+                    for k in changed.iter::<String>() {
+                        let k = k?;
+                        if out.iter().any(|(n, _)| *n == k) {
+                            continue;
+                        }
+                        let v = if g.contains_key(k.as_str())? {
+                            Some(from_js(&c, g.get(k.as_str())?)?)
+                        } else {
+                            None
+                        };
+                        out.push((k, v));
+                    }
+                    Ok((res, out))
+                })();
+                r.map_err(|e| err_of(&c, e))
+            })
         })
     }
 }

@@ -59,6 +59,8 @@ pub struct Options {
     /// JavaScript libraries (Builder's `--lib`): files, directories or glob patterns,
     /// relative to the run directory.
     pub libs: Vec<String>,
+    /// Longest a library load or call may run before it is interrupted (default 60 s).
+    pub js_time_limit: Option<Duration>,
     /// Azure Repos credentials (`--azure-user`, `--azure-token`).
     pub azure_user: Option<String>,
     pub azure_token: Option<String>,
@@ -153,7 +155,8 @@ fn load_libs(opts: &Options, run: &Path) -> Result<Option<Rc<jslib::JsLibs>>, Bu
         BuilderError::new(ErrorKind::Library, m.clone(), file, line, m)
     };
     let files = jslib::lib_files(&opts.libs, run).map_err(|m| lib_err(m, "", 0))?;
-    let libs = jslib::JsLibs::load(&files).map_err(|e| match &e.position {
+    let limit = opts.js_time_limit.unwrap_or(Duration::from_secs(60));
+    let libs = jslib::JsLibs::load(&files, limit).map_err(|e| match &e.position {
         Some((f, l)) => lib_err(e.message.clone(), f, *l),
         None => lib_err(e.message.clone(), "", 0),
     })?;
