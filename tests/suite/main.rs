@@ -7,6 +7,7 @@ mod support;
 mod builder_compat;
 mod builder_directives;
 mod builder_nopanic;
+mod builder_parity;
 mod builder_remote;
 mod cli_account;
 mod cli_auth;

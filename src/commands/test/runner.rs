@@ -151,10 +151,13 @@ fn message_text(v: &Value) -> String {
 
 impl<'a> Runner<'a> {
     fn new(ctx: &'a CommandCtx, cfg: TestFile, dg: Value, selected: Option<&str>) -> Runner<'a> {
-        let mut builder = crate::builder::Options {
-            line_control: true,
-            ..Default::default()
-        };
+        // impt.toml's [builder] table first; .impt.test's own settings on top
+        let mut builder =
+            crate::builder::settings::from_project(Path::new(".")).unwrap_or_else(|e| {
+                ctx.ui.info(&e);
+                Default::default()
+            });
+        builder.line_control = true;
         if let Some(f) = cfg.github_config() {
             if Path::new(f).exists() {
                 if let Some(g) = GithubFile::load(Path::new(f)).filter(GithubFile::valid) {
@@ -167,12 +170,14 @@ impl<'a> Runner<'a> {
             }
         }
         if builder.github_user.is_none() || builder.github_token.is_none() {
-            builder.github_user = std::env::var("GITHUB_USER").ok();
-            builder.github_token = std::env::var("GITHUB_TOKEN").ok();
+            builder.github_user = std::env::var("GITHUB_USER").ok().or(builder.github_user);
+            builder.github_token = std::env::var("GITHUB_TOKEN").ok().or(builder.github_token);
         }
         if let Some(f) = cfg.builder_config() {
             if Path::new(f).exists() {
-                builder.vars = load_builder_vars(Path::new(f)).unwrap_or_default();
+                builder
+                    .vars
+                    .extend(load_builder_vars(Path::new(f)).unwrap_or_default());
             } else {
                 ctx.ui
                     .info(&format!("{BUILDER_TYPE} File {f} is not found."));
