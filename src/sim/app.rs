@@ -75,9 +75,9 @@ pub struct Stats {
 pub struct App {
     pub cfg: SimConfig,
     /// Virtual time of the devices' code.
-    pub clock: super::runner::Clock,
+    pub clock: super::exec::Clock,
     /// The threads running the devices' code.
-    pub runners: super::runner::Runners,
+    pub runners: super::exec::Runners,
     /// Public base URL including the `/v5` prefix.
     pub base: String,
     pub world: Mutex<World>,

@@ -331,7 +331,7 @@ pub fn login_keys(ctx: &Ctx) -> ApiResult<Response> {
             }
             no_content()
         }
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }
 
@@ -371,6 +371,6 @@ pub fn refresh_tokens(ctx: &Ctx) -> ApiResult<Response> {
             }
             no_content()
         }
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }

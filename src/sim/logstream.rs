@@ -32,7 +32,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
         ("GET", 2) => open(ctx),
         ("PUT", 3) => subscribe(ctx, true),
         ("DELETE", 3) => subscribe(ctx, false),
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }
 

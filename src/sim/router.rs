@@ -55,15 +55,6 @@ pub fn template(segs: &[String]) -> Option<&'static str> {
     })
 }
 
-pub fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        405,
-        "VX405",
-        "Method Not Allowed",
-        "This method is not allowed on this resource.",
-    )
-}
-
 fn decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
@@ -91,14 +82,14 @@ fn dispatch(ctx: &Ctx) -> ApiResult<Response> {
     match (ctx.seg(0), tpl) {
         ("auth", "/auth") if ctx.method == Method::POST => auth::login(ctx),
         ("auth", "/auth/token") if ctx.method == Method::POST => auth::token(ctx),
-        ("auth", _) => Err(method_not_allowed()),
+        ("auth", _) => Err(ApiError::method_not_allowed()),
         ("accounts", "/accounts") if ctx.method == Method::GET => auth::list_accounts(ctx),
         ("accounts", "/accounts/{id}") if ctx.method == Method::GET => auth::get_account(ctx),
         ("accounts", t) if t.starts_with("/accounts/me/login_keys") => auth::login_keys(ctx),
         ("accounts", t) if t.starts_with("/accounts/me/refresh_tokens") => {
             auth::refresh_tokens(ctx)
         }
-        ("accounts", _) => Err(method_not_allowed()),
+        ("accounts", _) => Err(ApiError::method_not_allowed()),
         ("products", _) => products::handle(ctx),
         ("devicegroups", _) => devicegroups::handle(ctx),
         ("devices", _) => devices::handle(ctx),
