@@ -10,33 +10,16 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-
-/// What a log stream connection is told.
-#[derive(Debug, Clone)]
-pub enum SseMsg {
-    State {
-        state: &'static str,
-        device_id: Option<String>,
-    },
-    Log {
-        device_id: String,
-        ts: String,
-        log_type: String,
-        typ: String,
-        msg: String,
-    },
-    /// End the connection without a `closed` event (fault injection).
-    Drop,
-}
+pub use super::queue::SseMsg;
+use super::queue::{QueueRx, QueueTx};
 
 pub struct Stream {
     pub id: String,
     pub account: String,
     /// Subscribed device ids, least recently added first.
     pub devices: Vec<String>,
-    pub tx: UnboundedSender<SseMsg>,
-    pub rx: Option<UnboundedReceiver<SseMsg>>,
+    pub tx: QueueTx,
+    pub rx: Option<QueueRx>,
     /// Since when no client has been connected (`None` while one is).
     pub idle_since_ms: Option<i64>,
     /// Number of the current connection (a reconnection supersedes older ones).
@@ -44,8 +27,14 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// Queue `m` for the connection, unless its queue is full (see [`super::queue`]).
     pub fn send(&self, m: SseMsg) {
-        let _ = self.tx.send(m);
+        self.tx.send(m);
+    }
+
+    /// Queue `m` whatever the bound (`closed`, `Drop`).
+    pub fn control(&self, m: SseMsg) {
+        self.tx.control(m);
     }
 }
 

@@ -139,7 +139,7 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
             if b.get("drop_sse").and_then(Value::as_bool) == Some(true) {
                 let w = app.world();
                 for s in &w.streams {
-                    s.send(SseMsg::Drop);
+                    s.control(SseMsg::Drop);
                 }
             }
             let status = b.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;

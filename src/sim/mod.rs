@@ -22,6 +22,7 @@ pub mod logstream;
 pub mod model;
 pub mod persist;
 pub mod products;
+pub mod queue;
 pub mod router;
 pub mod runner;
 pub mod util;
@@ -218,7 +219,7 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
             let _ = stopped.await;
             let w = app2.world();
             for s in &w.streams {
-                s.send(SseMsg::Drop);
+                s.control(SseMsg::Drop);
             }
         };
         let _ = axum::serve(listener, router)
