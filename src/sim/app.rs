@@ -7,7 +7,6 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 pub use super::queue::SseMsg;
@@ -73,8 +72,10 @@ pub struct App {
     pub dirty: AtomicBool,
     pub stats: Mutex<Stats>,
     pub faults: Mutex<Vec<Fault>>,
-    /// Rate limiting: key → (window second, count).
-    pub rate: Mutex<HashMap<String, (i64, u32)>>,
+    /// `/_sim/…/logs` emitters running now.
+    pub emitters: std::sync::atomic::AtomicUsize,
+    /// Rate limits and failed logins.
+    pub guard: super::guard::Guard,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

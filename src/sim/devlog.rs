@@ -2,7 +2,7 @@
 //! stream subscribed to the device.
 
 use super::app::{App, SseMsg, World};
-use super::model::{log_type_for, MAX_DEVICE_LOGS, LogEntry};
+use super::model::{log_type_for, truncate_log, LogEntry, MAX_DEVICE_LOGS};
 use super::util::now_iso;
 
 /// Record a log line of a device and send it to every stream that has the device.
@@ -10,6 +10,8 @@ pub fn emit(w: &mut World, device_id: &str, typ: &str, msg: &str) {
     let Some(i) = w.db.devices.iter().position(|d| d.id == device_id) else {
         return;
     };
+    let msg = truncate_log(msg);
+    let msg: &str = &msg;
     let log_type = {
         let g = w.db.devices[i].group.clone();
         log_type_for(g.as_deref().and_then(|g| w.db.group_type(g)))

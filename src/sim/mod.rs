@@ -17,6 +17,7 @@ pub mod devices;
 pub mod devlog;
 pub mod error;
 pub mod exec;
+pub mod guard;
 pub mod jsonapi;
 pub mod logstream;
 pub mod model;
@@ -25,6 +26,7 @@ pub mod products;
 pub mod queue;
 pub mod router;
 pub mod runner;
+pub mod serve;
 pub mod util;
 pub mod vdev;
 pub mod webhooks;
@@ -82,6 +84,8 @@ pub struct SimConfig {
     pub stream_idle_secs: u64,
     /// Speed of virtual time (`imp.wakeup`, `time()`) relative to real time.
     pub time_scale: f64,
+    /// Time a client has to send a request's headers, and then its body.
+    pub read_timeout: std::time::Duration,
 }
 
 impl Default for SimConfig {
@@ -100,6 +104,7 @@ impl Default for SimConfig {
             max_body: 4 * 1024 * 1024,
             stream_idle_secs: 3600,
             time_scale: 1.0,
+            read_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -194,7 +199,8 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
         dirty: AtomicBool::new(true),
         stats: Default::default(),
         faults: Default::default(),
-        rate: Default::default(),
+        guard: Default::default(),
+        emitters: Default::default(),
     });
     persist::flush(&app);
     let router = axum::Router::new()
@@ -214,6 +220,7 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
         })
     };
     let app2 = app.clone();
+    let app2_timeout = app.cfg.read_timeout;
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.await;
@@ -222,9 +229,7 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
                 s.control(SseMsg::Drop);
             }
         };
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        serve::serve(listener, router, app2_timeout, shutdown).await;
         saver.abort();
         janitor.abort();
     });

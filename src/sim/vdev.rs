@@ -122,27 +122,3 @@ pub fn set_online(app: &App, device_id: &str, online: bool) -> bool {
     runner::notify(app, device_id, runner::Cmd::Online(online));
     true
 }
-
-/// Emit `count` log lines from a device, one every `interval`; `{i}` in `template` is the
-/// 1-based line number.
-pub fn spam(
-    app: &Arc<App>,
-    device_id: String,
-    count: u64,
-    interval: Duration,
-    typ: String,
-    template: String,
-) {
-    let app = app.clone();
-    tokio::spawn(async move {
-        for i in 1..=count {
-            if i > 1 && !interval.is_zero() {
-                tokio::time::sleep(interval).await;
-            }
-            let msg = template.replace("{i}", &i.to_string());
-            if !emit_app(&app, &device_id, &typ, &msg) {
-                return;
-            }
-        }
-    });
-}
