@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 pub use super::queue::SseMsg;
 use super::queue::{QueueRx, QueueTx};
@@ -69,7 +69,10 @@ pub struct App {
     /// Public base URL including the `/v5` prefix.
     pub base: String,
     pub world: Mutex<World>,
-    pub dirty: AtomicBool,
+    /// Number of changes made (see [`super::persist`]).
+    pub changes: AtomicU64,
+    /// Number of changes the state file holds.
+    pub saved: Mutex<u64>,
     pub stats: Mutex<Stats>,
     pub faults: Mutex<Vec<Fault>>,
     /// `/_sim/…/logs` emitters running now.
@@ -95,7 +98,7 @@ impl App {
     }
 
     pub fn mark_dirty(&self) {
-        self.dirty.store(true, Ordering::Relaxed);
+        self.changes.fetch_add(1, Ordering::AcqRel);
     }
 }
 

@@ -34,7 +34,7 @@ pub mod webhooks;
 use app::{App, SseMsg, World};
 use model::{Account, Db};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -196,13 +196,14 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
             db,
             streams: Vec::new(),
         }),
-        dirty: AtomicBool::new(true),
+        changes: AtomicU64::new(1),
+        saved: Mutex::new(0),
         stats: Default::default(),
         faults: Default::default(),
         guard: Default::default(),
         emitters: Default::default(),
     });
-    persist::flush(&app);
+    persist::commit(&app)?;
     let router = axum::Router::new()
         .fallback(router::handle)
         .with_state(app.clone());

@@ -3,8 +3,8 @@
 use super::app::{lock, App, Ctx};
 use super::error::{ApiError, ApiResult};
 use super::{
-    auth, control, deployments, devicegroups, devices, guard, logstream, products, runner,
-    webhooks,
+    auth, control, deployments, devicegroups, devices, guard, logstream, persist, products,
+    runner, webhooks,
 };
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method};
@@ -171,6 +171,24 @@ fn login_id(segs: &[String], body: &[u8]) -> String {
     }
 }
 
+/// `r` once the change it acknowledges is in the state file (`--state`); a 500 if it
+/// cannot be saved.
+async fn committed(app: &Arc<App>, r: Response) -> Response {
+    match persist::commit_async(app).await {
+        Ok(()) => r,
+        Err(e) => {
+            eprintln!("impt sim: cannot save state: {e:#}");
+            ApiError::new(
+                500,
+                "XX500",
+                "Internal Server Error",
+                "The change could not be saved to the state file.",
+            )
+            .into_response()
+        }
+    }
+}
+
 /// The single handler behind every path.
 pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -216,6 +234,7 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             let r = control::handle(&app, &parts.method, &segs, &body);
             if parts.method != Method::GET && r.status().is_success() {
                 app.mark_dirty();
+                return committed(&app, r).await;
             }
             return r;
         }
@@ -296,10 +315,11 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             _ => {}
         }
     }
+    rate_headers(&mut r, limit, remaining);
     if method != Method::GET && r.status().is_success() {
         app.mark_dirty();
+        return committed(&app, r).await;
     }
-    rate_headers(&mut r, limit, remaining);
     r
 }
 
