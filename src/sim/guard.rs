@@ -7,10 +7,13 @@
 //! further attempts for that pair get `429` until the window has passed; other ids and
 //! other addresses log in as usual.
 
-use super::app::lock;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Failed logins per (address, id) allowed in the window.
 pub const MAX_FAILURES: u32 = 10;
