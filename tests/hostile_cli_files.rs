@@ -28,7 +28,12 @@ fn run(dir: &Path, home: &Path, args: &[&str]) -> (i32, String) {
         if let Some(status) = child.try_wait().unwrap() {
             let mut out = String::new();
             use std::io::Read;
-            child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
             return (status.code().unwrap_or(-1), out);
         }
         if Instant::now() > deadline {
@@ -105,8 +110,10 @@ fn leftover_temp_file_is_removed_by_the_next_write() {
     // A temp file of a live process (this one) is another write in progress: kept.
     let live = env.path(&format!(".impt.auth.tmp.{}.aBcDeF", std::process::id()));
     std::fs::write(&live, "{").unwrap();
-    env.impt(&["auth", "login", "--local", "-u", USER, "-w", PASSWORD, "-e", &env.url, "-q"])
-        .ok();
+    env.impt(&[
+        "auth", "login", "--local", "-u", USER, "-w", PASSWORD, "-e", &env.url, "-q",
+    ])
+    .ok();
     assert!(!left.exists(), "leftover temp file still there");
     assert!(live.exists(), "a live writer's temp file was removed");
     let auth = env.path(".impt.auth");

@@ -29,7 +29,10 @@ fn api_from(base: &str, from: &str, token: Option<String>) -> Api {
 
 async fn ctl(sim: &Sim, method: &str, path: &str, body: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
-        .request(method.parse().unwrap(), format!("{}/_sim{path}", sim.root()))
+        .request(
+            method.parse().unwrap(),
+            format!("{}/_sim{path}", sim.root()),
+        )
         .json(&body)
         .send()
         .await
@@ -52,7 +55,10 @@ async fn deeply_nested_code_is_a_compile_error_and_the_sim_lives() {
     for (deep, what) in [
         (format!("{}1", "(".repeat(3000)), "3,000 ("),
         (format!("{}1", "-".repeat(50_000)), "50,000 -"),
-        (format!("x = {}1", "x = ".repeat(50_000)), "50,000 assignments"),
+        (
+            format!("x = {}1", "x = ".repeat(50_000)),
+            "50,000 assignments",
+        ),
     ] {
         let device = format!("local x = 1;\nserver.log(\"ok\");\nlocal y = {deep};\n");
         let r = api.deploy(&g, DEV, &device, "").await;
@@ -89,7 +95,11 @@ try { f(40); } catch (e) { server.log("runtime: " + e); }
         if found {
             break;
         }
-        assert!(Instant::now() < deadline, "no runtime compile error: {}", r.body);
+        assert!(
+            Instant::now() < deadline,
+            "no runtime compile error: {}",
+            r.body
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     alive(&api).await;
@@ -205,7 +215,13 @@ async fn log_stream_get_answers_strangers_like_impcentral() {
             .status,
         204
     );
-    ctl(&sim, "POST", &format!("/devices/{d}/logs"), json!({"message": "for a"})).await;
+    ctl(
+        &sim,
+        "POST",
+        &format!("/devices/{d}/logs"),
+        json!({"message": "for a"}),
+    )
+    .await;
     owner
         .until("for a", Duration::from_secs(5))
         .await
@@ -223,7 +239,14 @@ async fn log_stream_get_answers_strangers_like_impcentral() {
 
 #[tokio::test]
 async fn rate_limits_are_per_account_and_address_and_guessing_is_slowed() {
-    let sim = Sim::start(&["--rate-limit", "5", "--account", "user:password", "--account", "other:pw"]);
+    let sim = Sim::start(&[
+        "--rate-limit",
+        "5",
+        "--account",
+        "user:password",
+        "--account",
+        "other:pw",
+    ]);
     let base = sim.url();
     // Random bearer strings do not make fresh buckets: one address, one bucket.
     let mut limited = 0;
@@ -237,15 +260,25 @@ async fn rate_limits_are_per_account_and_address_and_guessing_is_slowed() {
             assert!(r.headers.contains_key("retry-after"));
         }
     }
-    assert!(limited >= 10, "only {limited} of 20 random tokens were limited");
+    assert!(
+        limited >= 10,
+        "only {limited} of 20 random tokens were limited"
+    );
     // Another address is not affected, and neither is an account's own bucket.
     let good = api_from(base, "127.0.0.3", None);
     let r = good
-        .send("POST", "/auth", Some(json!({"id": "user", "password": "password"})), &[])
+        .send(
+            "POST",
+            "/auth",
+            Some(json!({"id": "user", "password": "password"})),
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let token = r.body["access_token"].as_str().unwrap().to_string();
-    let r = api_from(base, "127.0.0.2", Some(token)).get("/products").await;
+    let r = api_from(base, "127.0.0.2", Some(token))
+        .get("/products")
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -302,7 +335,8 @@ fn half_sent_requests_time_out() {
     // Headers never finished: the connection is closed.
     let mut s = TcpStream::connect(&addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /v5/products HTTP/1.1\r\nHost: x\r\n").unwrap();
+    s.write_all(b"GET /v5/products HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     let t = Instant::now();
     let mut buf = Vec::new();
     let r = s.read_to_end(&mut buf);
@@ -327,7 +361,12 @@ async fn pending_mfa_logins_are_bounded() {
     let mut tokens = Vec::new();
     for _ in 0..8 {
         let r = anon
-            .send("POST", "/auth", Some(json!({"id": "m", "password": "pw"})), &[])
+            .send(
+                "POST",
+                "/auth",
+                Some(json!({"id": "m", "password": "pw"})),
+                &[],
+            )
             .await;
         assert_eq!(r.status, 403);
         tokens.push(
@@ -361,14 +400,26 @@ async fn sim_control_inputs_are_bounded() {
     let api = Api::login(sim.url(), "user", "password").await;
     let d = api.device_ids().await[0].clone();
     let logs = format!("/devices/{d}/logs");
-    let (s, _) = ctl(&sim, "POST", &logs, json!({"interval_ms": 1_000_000_000_000u64})).await;
+    let (s, _) = ctl(
+        &sim,
+        "POST",
+        &logs,
+        json!({"interval_ms": 1_000_000_000_000u64}),
+    )
+    .await;
     assert_eq!(s, 400);
     let (s, _) = ctl(&sim, "POST", &logs, json!({"message": "x".repeat(100_000)})).await;
     assert_eq!(s, 400);
     // Emitters at a time.
     let mut codes = Vec::new();
     for _ in 0..20 {
-        let (s, _) = ctl(&sim, "POST", &logs, json!({"count": 3, "interval_ms": 60_000})).await;
+        let (s, _) = ctl(
+            &sim,
+            "POST",
+            &logs,
+            json!({"count": 3, "interval_ms": 60_000}),
+        )
+        .await;
         codes.push(s);
     }
     assert_eq!(codes.iter().filter(|c| **c == 202).count(), 16, "{codes:?}");
@@ -376,13 +427,25 @@ async fn sim_control_inputs_are_bounded() {
     // Faults.
     let mut codes = Vec::new();
     for _ in 0..105 {
-        let (s, _) = ctl(&sim, "POST", "/faults", json!({"status": 500, "path": "^/nothing$"})).await;
+        let (s, _) = ctl(
+            &sim,
+            "POST",
+            "/faults",
+            json!({"status": 500, "path": "^/nothing$"}),
+        )
+        .await;
         codes.push(s);
     }
     assert_eq!(codes.iter().filter(|c| **c == 201).count(), 100);
     let (s, _) = ctl(&sim, "POST", "/faults", json!({"delay_ms": 10_000_000})).await;
     assert_eq!(s, 400);
-    let (s, _) = ctl(&sim, "POST", "/faults", json!({"status": 500, "path": "a".repeat(5000)})).await;
+    let (s, _) = ctl(
+        &sim,
+        "POST",
+        "/faults",
+        json!({"status": 500, "path": "a".repeat(5000)}),
+    )
+    .await;
     assert_eq!(s, 400);
     ctl(&sim, "DELETE", "/faults", Value::Null).await;
     // Devices.

@@ -102,7 +102,9 @@ async fn acknowledged_writes_survive_kill_9() {
                     if r.status().as_u16() != 201 {
                         return;
                     }
-                    let Ok(v) = r.json::<Value>().await else { return };
+                    let Ok(v) = r.json::<Value>().await else {
+                        return;
+                    };
                     let id = v["data"]["id"].as_str().unwrap().to_string();
                     created.lock().unwrap().push(id.clone());
                     if i % 3 == 0 {
@@ -135,7 +137,11 @@ async fn acknowledged_writes_survive_kill_9() {
     let created = created.lock().unwrap().clone();
     let deleted = deleted.lock().unwrap().clone();
     let tried = tried.lock().unwrap().clone();
-    assert!(created.len() > 20, "too few writes to tell: {}", created.len());
+    assert!(
+        created.len() > 20,
+        "too few writes to tell: {}",
+        created.len()
+    );
     let mut lost = 0;
     let mut back = 0;
     for id in &created {
@@ -212,7 +218,12 @@ async fn state_files_are_checked_on_load() {
         unsafe { libc::kill(sim.child.id() as i32, libc::SIGTERM) };
         sim.child.wait().unwrap();
         let mut err = String::new();
-        sim.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        sim.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
     }
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
     assert_eq!(saved["devices"][0]["logs"].as_array().unwrap().len(), 200);

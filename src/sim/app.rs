@@ -2,6 +2,8 @@
 
 use super::error::{json_response, ApiError, ApiResult};
 use super::model::Db;
+pub use super::queue::SseMsg;
+use super::queue::{QueueRx, QueueTx};
 use super::SimConfig;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -9,8 +11,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-pub use super::queue::SseMsg;
-use super::queue::{QueueRx, QueueTx};
 
 pub struct Stream {
     pub id: String,

@@ -34,7 +34,13 @@ fn issue_access(db: &mut Db, account: &str, ttl: u64) -> Value {
     let expires_ms = now_ms() + (ttl as i64) * 1000;
     let now = now_ms();
     db.access_tokens.retain(|t| t.expires_ms > now);
-    while db.access_tokens.iter().filter(|t| t.account == account).count() >= MAX_ACCESS_TOKENS {
+    while db
+        .access_tokens
+        .iter()
+        .filter(|t| t.account == account)
+        .count()
+        >= MAX_ACCESS_TOKENS
+    {
         if let Some(i) = db.access_tokens.iter().position(|t| t.account == account) {
             db.access_tokens.remove(i);
         }
@@ -137,7 +143,12 @@ pub fn login(ctx: &Ctx) -> ApiResult<Response> {
         let expires_ms = now + LOGIN_TOKEN_TTL_MS;
         // Expired login tokens go; an account keeps only its newest few.
         w.db.login_tokens.retain(|t| t.expires_ms > now);
-        while w.db.login_tokens.iter().filter(|t| t.account == acc.id).count()
+        while w
+            .db
+            .login_tokens
+            .iter()
+            .filter(|t| t.account == acc.id)
+            .count()
             >= MAX_LOGIN_TOKENS
         {
             if let Some(i) = w.db.login_tokens.iter().position(|t| t.account == acc.id) {

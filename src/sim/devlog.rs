@@ -56,4 +56,3 @@ pub fn emit_app(app: &App, device_id: &str, typ: &str, msg: &str) -> bool {
 pub fn storage_used(len: usize) -> f64 {
     3.0 + (len as f64 / 4096.0).min(90.0)
 }
-

@@ -77,4 +77,3 @@ pub enum Cmd {
 pub struct Runners {
     pub(super) map: Mutex<HashMap<String, Sender<Cmd>>>,
 }
-

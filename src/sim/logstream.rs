@@ -3,6 +3,7 @@
 
 use super::app::{no_content, ok, App, Ctx, SseMsg, Stream, World};
 use super::error::{ApiError, ApiResult};
+use super::queue::{queue, QueueRx};
 use super::util::new_id;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode};
@@ -11,7 +12,6 @@ use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use super::queue::{queue, QueueRx};
 
 fn closed() -> SseMsg {
     SseMsg::State {

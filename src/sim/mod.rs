@@ -175,23 +175,21 @@ fn seed(db: &mut Db, cfg: &SimConfig) {
     }
 }
 
-/// Start serving on 127.0.0.1.
-pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
+/// The simulator's state (loaded from `--state`, seeded) and its request router, without a
+/// listening socket; `base_url` is the public API URL. [`start`] serves it; the fuzz
+/// target drives the router in-process.
+pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum::Router)> {
     let mut db = match &cfg.state {
         Some(p) => persist::load(p)?.unwrap_or_default(),
         None => Db::default(),
     };
     seed(&mut db, &cfg);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await?;
-    let port = listener.local_addr()?.port();
-    let prefix = cfg.prefix.trim_end_matches('/').to_string();
-    let base_url = format!("http://127.0.0.1:{port}{prefix}");
     let clock = runner::Clock::new(cfg.time_scale);
     let app = Arc::new(App {
         cfg,
         clock,
         runners: Default::default(),
-        base: base_url.clone(),
+        base: base_url,
         world: Mutex::new(World {
             db,
             streams: Vec::new(),
@@ -207,6 +205,16 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
     let router = axum::Router::new()
         .fallback(router::handle)
         .with_state(app.clone());
+    Ok((app, router))
+}
+
+/// Start serving on 127.0.0.1.
+pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await?;
+    let port = listener.local_addr()?.port();
+    let prefix = cfg.prefix.trim_end_matches('/').to_string();
+    let base_url = format!("http://127.0.0.1:{port}{prefix}");
+    let (app, router) = build(cfg, base_url.clone())?;
     let (stop, stopped) = oneshot::channel::<()>();
     let saver = persist::spawn_saver(app.clone());
     let janitor = {

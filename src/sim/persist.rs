@@ -66,7 +66,10 @@ pub fn load(path: &Path) -> anyhow::Result<Option<Db>> {
 /// The rules the API enforces, applied to loaded data: ids unique, references resolve,
 /// group types known; lists over their limits are cut (oldest first).
 pub fn check(db: &mut Db) -> anyhow::Result<()> {
-    fn unique<'a>(what: &str, ids: impl Iterator<Item = &'a str>) -> anyhow::Result<HashSet<&'a str>> {
+    fn unique<'a>(
+        what: &str,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> anyhow::Result<HashSet<&'a str>> {
         let mut seen = HashSet::new();
         for id in ids {
             if !seen.insert(id) {
@@ -137,10 +140,26 @@ pub fn check(db: &mut Db) -> anyhow::Result<()> {
     db.login_tokens.retain(|t| t.expires_ms > now);
     let accounts: Vec<String> = db.accounts.iter().map(|a| a.id.clone()).collect();
     for a in &accounts {
-        keep_newest(&mut db.refresh_tokens, |t| &t.account == a, super::auth::MAX_REFRESH_TOKENS);
-        keep_newest(&mut db.access_tokens, |t| &t.account == a, super::auth::MAX_ACCESS_TOKENS);
-        keep_newest(&mut db.login_tokens, |t| &t.account == a, super::auth::MAX_LOGIN_TOKENS);
-        keep_newest(&mut db.login_keys, |k| &k.account == a, super::auth::MAX_LOGIN_KEYS);
+        keep_newest(
+            &mut db.refresh_tokens,
+            |t| &t.account == a,
+            super::auth::MAX_REFRESH_TOKENS,
+        );
+        keep_newest(
+            &mut db.access_tokens,
+            |t| &t.account == a,
+            super::auth::MAX_ACCESS_TOKENS,
+        );
+        keep_newest(
+            &mut db.login_tokens,
+            |t| &t.account == a,
+            super::auth::MAX_LOGIN_TOKENS,
+        );
+        keep_newest(
+            &mut db.login_keys,
+            |k| &k.account == a,
+            super::auth::MAX_LOGIN_KEYS,
+        );
     }
     db.seq = db.deployments.iter().map(|d| d.seq).fold(db.seq, u64::max);
     Ok(())
@@ -222,8 +241,9 @@ pub fn spawn_saver(app: Arc<App>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            if app.cfg.state.is_some() && app.changes.load(Ordering::Acquire) > *lock(&app.saved)
-            {
+            // A commit in progress holds `saved`: never wait for it on the runtime.
+            let saved = app.saved.try_lock().map(|s| *s).unwrap_or(u64::MAX);
+            if app.cfg.state.is_some() && app.changes.load(Ordering::Acquire) > saved {
                 let a = app.clone();
                 let _ = tokio::task::spawn_blocking(move || flush(&a)).await;
             }

@@ -92,7 +92,9 @@ pub fn dropped_notice(n: u64, m: &SseMsg) -> Option<SseMsg> {
         ts: ts.clone(),
         log_type: log_type.clone(),
         typ: "status".into(),
-        msg: format!("WARNING: {n} log stream messages dropped: the stream is not read fast enough"),
+        msg: format!(
+            "WARNING: {n} log stream messages dropped: the stream is not read fast enough"
+        ),
     })
 }
 

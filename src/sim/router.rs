@@ -3,8 +3,8 @@
 use super::app::{lock, App, Ctx};
 use super::error::{ApiError, ApiResult};
 use super::{
-    auth, control, deployments, devicegroups, devices, guard, logstream, persist, products,
-    runner, webhooks,
+    auth, control, deployments, devicegroups, devices, guard, logstream, persist, products, runner,
+    webhooks,
 };
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method};
