@@ -21,12 +21,15 @@ pub const FAILURE_WINDOW_MS: i64 = 60_000;
 /// Keys kept by each table before old entries are dropped.
 const MAX_KEYS: usize = 10_000;
 
+/// Who tries to log in: the client's address and the login id.
+type LoginKey = (Option<IpAddr>, String);
+
 #[derive(Default)]
 pub struct Guard {
     /// Rate limiting: key → (window second, count).
     rate: Mutex<HashMap<String, (i64, u32)>>,
     /// Failed logins: (address, id) → (first failure of the window in ms, count).
-    failures: Mutex<HashMap<(Option<IpAddr>, String), (i64, u32)>>,
+    failures: Mutex<HashMap<LoginKey, (i64, u32)>>,
 }
 
 /// What a request counts against.
