@@ -47,11 +47,9 @@ for i in $(seq 1 16); do
   curl -s -XPOST "$ROOT/_sim/devices/$d/logs" -H 'content-type: application/json' \
     -d "{\"count\": $LINES, \"message\": \"{i} $MSG\"}" >/dev/null
 done
-# Wait until every emitter is done (the last line of each device's history).
-for d in "${DEVS[@]}"; do
-  until api "$URL/devices/$d/logs?page%5Bsize%5D=1" | grep -q "\"msg\":\"$LINES "; do sleep 0.5; done
-done
-sleep 1
+# Wait until the emitters are done: no new line for 2 s on either device.
+newest() { for d in "${DEVS[@]}"; do x=$(api "$URL/devices/$d/logs?page%5Bsize%5D=1"); echo "${x:0:200}"; done; }
+LAST=""; while true; do NOW=$(newest); [ "$NOW" = "$LAST" ] && break; LAST=$NOW; sleep 2; done
 echo "log flood: $((16 * LINES)) lines of 4 KB in $(( $(date +%s) - T0 )) s; RSS now $(rss), peak $(hwm)"
 kill -CONT $READER; kill $READER 2>/dev/null || true
 kill $SIM
