@@ -120,6 +120,24 @@ fn main() {
         ],
     );
 
+    // Bound the compiler's recursion: deeply nested code (3,000 `(`, 50,000 `-`) is a compile
+    // error at the line reached instead of a stack overflow. Every level of the recursive
+    // descent reads a token, so checking the stack used at each token bounds the depth.
+    patch(
+        &out.join("squirrel").join("sqcompiler.cpp"),
+        &[
+            (
+                "    void Lex(){ _token = _lex.Lex();}",
+                "    void Lex(){\n        if (_stackbase - (char *)__builtin_frame_address(0) > (512 << 10))\n            Error(_SC(\"nesting too deep\"));\n        _token = _lex.Lex();}",
+            ),
+            ("    bool _lineinfo;\n", "    bool _lineinfo;\n    char *_stackbase;\n"),
+            (
+                "        _debugline = 1;\n        _debugop = 0;\n",
+                "        _stackbase = (char *)__builtin_frame_address(0);\n        _debugline = 1;\n        _debugop = 0;\n",
+            ),
+        ],
+    );
+
     let mut build = cc::Build::new();
     build
         .cpp(true)

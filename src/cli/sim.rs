@@ -74,6 +74,9 @@ struct Args {
     /// Speed of the devices' virtual time (imp.wakeup, time()) relative to real time.
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     time_scale: f64,
+    /// Seconds a client has to send a request's headers, and then its body (408).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    read_timeout: u64,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -126,6 +129,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
         } else {
             return Err("--time-scale wants a positive number".into());
         },
+        read_timeout: std::time::Duration::from_secs(args.read_timeout.max(1)),
         ..SimConfig::default()
     })
 }

@@ -3,7 +3,7 @@
 //! Each device that has booted gets a dedicated thread (a [`Runner`]) holding two
 //! [`Vm`]s: its agent and the device. The thread never blocks the async runtime: the API
 //! side talks to it over a channel ([`Cmd`]) and the thread emits log lines through
-//! [`vdev::emit`], taking the world lock only for the moment of one line.
+//! [`devlog::emit`], taking the world lock only for the moment of one line.
 //!
 //! Timers (`imp.wakeup`) run on virtual time ([`Clock`], optionally faster than real
 //! time). A runtime error is logged as an imp does (`ERROR: …` lines) and restarts that side
@@ -12,82 +12,13 @@
 //! costs little. Offline devices run nothing until they are online again.
 
 use super::app::App;
-use super::vdev;
+use super::devlog;
+pub use super::exec::{Clock, Cmd, Code, Runners};
 use crate::vm::{HttpRequest, HttpResponse, Limits, LogKind, RuntimeError, Side, Value, Vm};
 use std::collections::{HashMap, VecDeque};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-
-/// Virtual time: seconds since the Unix epoch, running `scale` times as fast as real time.
-#[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    base_unix: f64,
-    base: Instant,
-    scale: f64,
-}
-
-impl Clock {
-    pub fn new(scale: f64) -> Clock {
-        let base_unix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
-        let scale = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
-        Clock {
-            base_unix,
-            base: Instant::now(),
-            scale,
-        }
-    }
-
-    pub fn now(&self) -> f64 {
-        self.base_unix + self.base.elapsed().as_secs_f64() * self.scale
-    }
-
-    /// Real time until virtual time `due`.
-    fn real_until(&self, due: f64) -> Duration {
-        let d = (due - self.now()) / self.scale;
-        if d.is_finite() && d > 0.0 {
-            Duration::from_secs_f64(d.min(3600.0))
-        } else {
-            Duration::ZERO
-        }
-    }
-}
-
-/// What the code of a device needs to know to run.
-#[derive(Debug, Clone)]
-pub struct Code {
-    pub device_code: String,
-    pub agent_code: String,
-    pub agent_id: String,
-    pub agent_url: String,
-    pub mac: String,
-}
-
-/// A request to a device's runner thread.
-pub enum Cmd {
-    /// (Re)start agent and device with this code.
-    Start(Box<Code>),
-    /// Stop both sides (device unassigned).
-    Stop,
-    Online(bool),
-    Http(
-        HttpRequest,
-        tokio::sync::oneshot::Sender<Result<HttpResponse, String>>,
-    ),
-}
-
-/// The runner channels of the devices, by device id.
-#[derive(Default)]
-pub struct Runners {
-    map: Mutex<HashMap<String, Sender<Cmd>>>,
-}
 
 /// Send `cmd` to the runner of `device_id`, starting it if needed.
 /// Never called with the world locked (lock order: world, then runners).
@@ -182,7 +113,7 @@ impl Shared {
 
     fn emit_raw(&self, typ: &str, msg: &str) {
         if let Some(app) = self.app.upgrade() {
-            vdev::emit_app(&app, &self.device_id, typ, msg);
+            devlog::emit_app(&app, &self.device_id, typ, msg);
         }
     }
 }
@@ -512,7 +443,7 @@ impl Runner {
                     Side::Agent => "Agent restarted: runtime error.".to_string(),
                     Side::Device => {
                         let len = self.code.as_ref().map_or(0, |c| c.device_code.len());
-                        let used = vdev::storage_used(len);
+                        let used = devlog::storage_used(len);
                         format!("Device booting; {used:.2}% program storage used")
                     }
                 };
