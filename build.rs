@@ -55,6 +55,85 @@ fn patch(file: &Path, edits: &[(&str, &str)]) {
     fs::write(file, text).unwrap();
 }
 
+/// Replaces every occurrence of `anchor` in `file` (at least one must exist).
+fn patch_all(file: &Path, anchor: &str, with: &str) {
+    let text = fs::read_to_string(file).unwrap();
+    assert!(
+        text.contains(anchor),
+        "{}: {anchor:?} not found",
+        file.display()
+    );
+    fs::write(file, text.replace(anchor, with)).unwrap();
+}
+
+/// Squirrel as the imp runs it: 32-bit integers that wrap on overflow (values are kept in
+/// 64-bit slots but every integer result is truncated to 32 bits, shifts use the low 32
+/// bits), string bytes read as 0-255, and closures keeping the environment given to
+/// `bindenv` alive (stock Squirrel holds it through a weak reference only).
+fn imp_semantics(out: &Path) {
+    let sq = out.join("squirrel");
+    let vm = sq.join("sqvm.cpp");
+    let wrap = "#define SQ_I32(x) ((SQInteger)(SQInt32)(SQUnsignedInteger)(x))\n";
+    patch(
+        &vm,
+        &[
+            ("#include \"sqpcheader.h\"", &format!("#include \"sqpcheader.h\"\n{wrap}")),
+            (
+                "            case BW_SHIFTL: res = i1 << i2; break;\n            case BW_SHIFTR: res = i1 >> i2; break;\n            case BW_USHIFTR:res = (SQInteger)(*((SQUnsignedInteger*)&i1) >> i2); break;",
+                "            case BW_SHIFTL: res = (i2 & 255) >= 32 ? 0 : SQ_I32((SQUnsignedInteger)(SQUnsignedInteger32)i1 << (i2 & 31)); break;\n            case BW_SHIFTR: res = (i2 & 255) >= 32 ? ((SQInt32)i1 < 0 ? -1 : 0) : (SQInteger)((SQInt32)i1 >> (i2 & 31)); break;\n            case BW_USHIFTR:res = (i2 & 255) >= 32 ? 0 : SQ_I32((SQUnsignedInteger32)i1 >> (i2 & 31)); break;",
+            ),
+            ("    trg = res;\n    return true;\n}\n\n#define _ARITH_", "    trg = SQ_I32(res);\n    return true;\n}\n\n#define _ARITH_"),
+            ("        case OT_INTEGER: trg = _integer(o1) op _integer(o2);break; \\", "        case OT_INTEGER: trg = SQ_I32(_integer(o1) op _integer(o2));break; \\"),
+            ("trg = _integer(o1) op i2; } break;\\", "trg = SQ_I32(_integer(o1) op i2); } break;\\"),
+            ("            default: res = 0xDEADBEEF;\n            }\n            trg = res; }", "            default: res = 0xDEADBEEF;\n            }\n            trg = SQ_I32(res); }"),
+            ("        trg = -_integer(o);", "        trg = SQ_I32(-_integer(o));"),
+            ("                dest = SQInteger(_stringval(self)[n]);", "                dest = SQInteger((unsigned char)_stringval(self)[n]);"),
+        ],
+    );
+    patch_all(
+        &vm,
+        "a._unVal.nInteger = _integer(a) + sarg3;",
+        "a._unVal.nInteger = SQ_I32(_integer(a) + sarg3);",
+    );
+    patch(
+        &sq.join("sqobject.cpp"),
+        &[
+            ("        outval = (SQInteger)((SQUnsignedInteger)_val[idx]);", "        outval = (SQInteger)((unsigned char)_val[idx]);"),
+            (
+                "        for(SQInteger k = 0; k < fp->_ndefaultparams; k++) SQSharedState::MarkObject(_defaultparams[k], chain);\n    END_MARK()",
+                "        for(SQInteger k = 0; k < fp->_ndefaultparams; k++) SQSharedState::MarkObject(_defaultparams[k], chain);\n        SQSharedState::MarkObject(_envobj, chain);\n    END_MARK()",
+            ),
+        ],
+    );
+    patch(
+        &sq.join("sqclosure.h"),
+        &[
+            ("        ret->_env = _env;\n        if(ret->_env) __ObjAddRef(ret->_env);\n        _COPY_VECTOR", "        ret->_env = _env;\n        if(ret->_env) __ObjAddRef(ret->_env);\n        ret->_envobj = _envobj;\n        _COPY_VECTOR"),
+            ("        _NULL_SQOBJECT_VECTOR(_defaultparams,f->_ndefaultparams);\n    }", "        _NULL_SQOBJECT_VECTOR(_defaultparams,f->_ndefaultparams);\n        _envobj.Null();\n    }"),
+            ("    SQWeakRef *_env;\n    SQWeakRef *_root;", "    SQWeakRef *_env;\n    SQObjectPtr _envobj;\n    SQWeakRef *_root;"),
+        ],
+    );
+    patch(
+        &sq.join("sqapi.cpp"),
+        &[(
+            "        c->_env = w;\n        __ObjAddRef(c->_env);\n        if(_closure(o)->_base) {",
+            "        c->_env = w;\n        __ObjAddRef(c->_env);\n        c->_envobj = env;\n        if(_closure(o)->_base) {",
+        )],
+    );
+    patch(
+        &sq.join("sqcompiler.cpp"),
+        &[
+            ("EmitLoadConstInt(-_lex._nvalue,-1)", "EmitLoadConstInt((SQInteger)(SQInt32)(0u - (SQUnsignedInteger32)_lex._nvalue),-1)"),
+            ("val._unVal.nInteger = -_lex._nvalue;", "val._unVal.nInteger = (SQInteger)(SQInt32)(0u - (SQUnsignedInteger32)_lex._nvalue);"),
+        ],
+    );
+    let lexer = sq.join("sqlexer.cpp");
+    for f in ["LexInteger", "LexHexadecimal", "LexOctal"] {
+        let call = format!("        {f}(&_longstr[0],(SQUnsignedInteger *)&_nvalue);\n");
+        patch(&lexer, &[(&call, &format!("{call}        _nvalue = (SQInteger)(SQInt32)(SQUnsignedInteger)_nvalue;\n"))]);
+    }
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/vm/glue.cpp");
@@ -119,6 +198,8 @@ fn main() {
             ),
         ],
     );
+
+    imp_semantics(&out);
 
     let mut build = cc::Build::new();
     build

@@ -7,6 +7,9 @@
 function __api(name, members) {
     members.setdelegate({
         _get = function(key) {
+            // A name looked up inside a function stored here falls through to the root
+            // table (throwing null means "not found" to the VM).
+            if (key in ::getroottable()) throw null;
             throw "the imp API '" + name + "." + key + "' is not supported by the simulator";
         }
     });
