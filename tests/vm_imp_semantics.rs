@@ -137,3 +137,108 @@ fn functions_stored_on_imp_see_the_root_table() {
     "#,
     );
 }
+
+#[test]
+fn imp_environment_and_constants() {
+    device(
+        r#"
+        same(ENVIRONMENT_MODULE, imp.environment(), "device environment");
+        check(RAND_MAX > 0 && math.rand() <= RAND_MAX, "RAND_MAX");
+        check(typeof imp.info() == "table", "imp.info");
+        check(imp.net.info().interface.len() > 0, "imp.net.info");
+        check(typeof imp.getsoftwareversion() == "string", "software version");
+        check(typeof imp.configparams == "table", "configparams");
+        imp.setwificonfiguration("ssid", "pw");
+        imp.enableblinkup(true);
+        same(WAKEREASON_NEW_SQUIRREL, hardware.wakereason(), "wake reason");
+        check(hardware.micros() >= 0 && hardware.millis() >= 0, "timers");
+        server.setsendtimeoutpolicy(RETURN_ON_ERROR, WAIT_TIL_SENT, 30);
+        local bad = null;
+        try { server.setsendtimeoutpolicy(99, WAIT_TIL_SENT, 30); } catch (e) { bad = e; }
+        check(bad != null, "bad policy refused");
+        server.disconnect();
+        check(!server.isconnected(), "disconnected");
+        server.connect(function(reason) {
+            same(SERVER_CONNECTED, reason, "connect reason");
+            server.log("connected");
+        });
+    "#,
+    );
+    agent(r#"same(ENVIRONMENT_AGENT, imp.environment(), "agent environment");"#);
+}
+
+#[test]
+fn blobs_as_on_the_imp() {
+    device(
+        r#"
+        local b = blob();
+        b.writestring("h\xffi");
+        same(3, b.len(), "len after writestring");
+        same("h\xffi", b.tostring(), "tostring gives the bytes");
+        b.seek(1, 'b');
+        same("\xffi", b.readstring(5), "readstring stops at the end");
+        check(b.eos(), "eos");
+        b.seek(0, 'b');
+        b.writen(0x01020304, 'i');
+        same(4, b.len(), "writen grows the blob");
+        b.swap4();
+        b.seek(0, 'b');
+        same(0x04030201, b.readn('i'), "swap4");
+        b.resize(100);
+        same(4, b.len(), "resize sets the allocation, not the size");
+        b.resize(2);
+        same(2, b.len(), "shrinking cuts");
+    "#,
+    );
+}
+
+#[test]
+fn crypto_hashes() {
+    device(
+        r#"
+        local h = crypto.sha256("abc");
+        same("blob", typeof h, "sha256 gives a blob");
+        same(32, h.len(), "sha256 length");
+        same(0xba, h[0], "sha256 first byte");
+        local m = crypto.hmacsha256("what do ya want for nothing?", "Jefe");
+        same(0x5b, m[0], "hmac first byte");
+        same(0x43, m[31], "hmac last byte");
+        check(crypto.equals(h, crypto.sha256("abc")), "equals");
+        check(!crypto.equals(h, m), "not equals");
+    "#,
+    );
+    agent(
+        r#"
+        same("YWJj", http.base64encode("abc"), "base64encode");
+        same("abc", http.base64decode("YWJj").tostring(), "base64decode");
+        same(20, http.hash.sha1("abc").len(), "sha1 length");
+    "#,
+    );
+}
+
+#[test]
+fn spiflash_is_nor_flash() {
+    device(
+        r#"
+        local f = hardware.spiflash;
+        local caught = null;
+        try { f.size(); } catch (e) { caught = e; }
+        check(caught != null, "disabled chip refuses");
+        f.enable();
+        local size = f.size();
+        check(size > 0 && size % 4096 == 0, "size in sectors");
+        f.erasesector(4096);
+        same(0xff, f.read(4096, 1)[0], "erased byte");
+        local b = blob(); b.writen(0x0f, 'b');
+        same(0, f.write(4096, b, SPIFLASH_POSTVERIFY), "first write verifies");
+        b.seek(0, 'b'); b.writen(0xf0, 'b');
+        check(f.write(4096, b, SPIFLASH_POSTVERIFY) != 0, "bits only clear");
+        same(0x00, f.read(4096, 1)[0], "and of both writes");
+        f.write(4100, "xyz", 0, 1, 3);
+        same("yz", f.read(4100, 2).tostring(), "write of a slice");
+        f.erasesector(4096);
+        same(0xff, f.read(4096, 1)[0], "erase again");
+        f.disable();
+    "#,
+    );
+}

@@ -17,7 +17,9 @@
 //! (queue work for the driver instead), and the caller must not hold a lock the host needs
 //! while it calls into the `Vm`.
 
+mod digest;
 mod ffi;
+mod flash;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -297,6 +299,8 @@ struct State {
     timers: BTreeMap<u64, f64>,
     /// The request being handled by `handle_http` and its response if already sent.
     current_request: Option<(u64, Option<HttpResponse>)>,
+    /// `hardware.spiflash` of a device.
+    flash: flash::Flash,
 }
 
 /// A Squirrel VM running one side of a deployment.
@@ -326,6 +330,7 @@ impl Vm {
             start,
             timers: BTreeMap::new(),
             current_request: None,
+            flash: flash::Flash::default(),
         };
         let mut vm = Vm {
             raw: ffi::RawVm::new(state, limits.memory_bytes),
@@ -535,6 +540,19 @@ fn string(v: &Value) -> String {
     }
 }
 
+fn int_arg(args: &[Value], i: usize) -> Result<i64, String> {
+    match arg(args, i) {
+        Value::Int(n) => Ok(*n),
+        Value::Float(f) => Ok(*f as i64),
+        _ => Err("expected an integer".into()),
+    }
+}
+
+/// Bytes handed over by the prelude as a hex string.
+fn hex_arg(args: &[Value], i: usize) -> Result<Vec<u8>, String> {
+    hex::decode(string(arg(args, i))).map_err(|_| "internal error: bad byte string".to_string())
+}
+
 fn date_table(t: f64) -> Value {
     use chrono::{Datelike, Timelike};
     let secs = t.floor() as i64;
@@ -584,6 +602,44 @@ impl ffi::Handler for State {
                     self.timers.remove(&(id as u64));
                 }
                 Value::Null
+            }
+            "micros" => Value::Int((((now - self.start) * 1e6) as i64) as i32 as i64),
+            "flash_size" => Value::Int(flash::FLASH_SIZE as i64),
+            "flash_erase" => {
+                let addr = int_arg(&args, 0)?;
+                let len = int_arg(&args, 1)?.max(0) as usize;
+                self.flash.erase(addr, len)?;
+                Value::Null
+            }
+            "flash_read" => {
+                let bytes = self.flash.read(int_arg(&args, 0)?, int_arg(&args, 1)?)?;
+                Value::Str(hex::encode(bytes))
+            }
+            "flash_write" => {
+                let data = hex_arg(&args, 1)?;
+                let flags = num(arg(&args, 2)).unwrap_or(0.0) as i64;
+                Value::Int(self.flash.write(int_arg(&args, 0)?, &data, flags)?)
+            }
+            "digest" => {
+                let d = digest::digest(&string(arg(&args, 0)), &hex_arg(&args, 1)?)?;
+                Value::Str(hex::encode(d))
+            }
+            "hmac" => {
+                let alg = string(arg(&args, 0));
+                let d = digest::hmac(&alg, &hex_arg(&args, 1)?, &hex_arg(&args, 2)?)?;
+                Value::Str(hex::encode(d))
+            }
+            "base64encode" => {
+                use base64::Engine;
+                Value::Str(base64::engine::general_purpose::STANDARD.encode(hex_arg(&args, 0)?))
+            }
+            "base64decode" => {
+                use base64::Engine;
+                let s = string(arg(&args, 0));
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(s.trim())
+                    .map_err(|e| format!("http.base64decode: {e}"))?;
+                Value::Str(hex::encode(bytes))
             }
             "mac" => Value::Str(self.host.mac_address()),
             "deviceid" => Value::Str(self.host.device_id()),

@@ -41,17 +41,101 @@ function __invoke(cb, args) {
 ::date <- function(t = null, kind = 'l') { return ::__host("date", t, kind == 'u'); }
 ::clock <- function() { return ::__host("clock"); }
 
+// ---- constants ------------------------------------------------------------------------
+::RAND_MAX <- ::math.RAND_MAX;
+::ENVIRONMENT_CARD <- 0;
+::ENVIRONMENT_MODULE <- 1;
+::ENVIRONMENT_AGENT <- 2;
+// server.setsendtimeoutpolicy()
+::SUSPEND_ON_ERROR <- 0;
+::RETURN_ON_ERROR <- 1;
+::RETURN_ON_ERROR_NO_DISCONNECT <- 2;
+::WAIT_TIL_SENT <- 0;
+::WAIT_FOR_ACK <- 1;
+// server.connect() callback reasons and send results
+::NOT_CONNECTED <- 0;
+::NO_WIFI <- 1;
+::NO_LINK <- 1;
+::NO_IP_ADDRESS <- 2;
+::NOT_RESOLVED <- 3;
+::NO_SERVER <- 4;
+::SERVER_CONNECTED <- 5;
+::NO_PROXY <- 6;
+::NOT_AUTHORISED <- 7;
+::NO_MODEM <- 8;
+::SIM_ERROR <- 9;
+::NO_REGISTRATION <- 10;
+::REGISTRATION_DENIED <- 11;
+::NO_PPP_CONNECTION <- 12;
+::PPP_NO_CONNECTIVITY <- 13;
+::SEND_ERROR_NOT_CONNECTED <- -1;
+::SEND_ERROR_TIMEOUT <- -2;
+::SEND_ERROR_DISCONNECTED <- -3;
+// hardware.wakereason()
+::WAKEREASON_POWER_ON <- 0;
+::WAKEREASON_TIMER <- 1;
+::WAKEREASON_SW_RESET <- 2;
+::WAKEREASON_PIN <- 3;
+::WAKEREASON_NEW_SQUIRREL <- 4;
+::WAKEREASON_SQUIRREL_ERROR <- 5;
+::WAKEREASON_NEW_FIRMWARE <- 6;
+::WAKEREASON_SNOOZE <- 7;
+::WAKEREASON_HW_RESET <- 8;
+::WAKEREASON_BLINKUP <- 9;
+::WAKEREASON_SW_RESTART <- 10;
+// hardware.spiflash.write()
+::SPIFLASH_POSTVERIFY <- 1;
+::SPIFLASH_PREVERIFY <- 2;
+
+// Bytes (blob or string) as a hex string for the host.
+function __hex(data) {
+    if (typeof data == "blob") return data.__hex();
+    if (typeof data == "string") { local b = blob(); b.writestring(data); return b.__hex(); }
+    if (data == null) return "";
+    throw "expected a string or a blob";
+}
+
+// A blob holding the bytes of a hex string from the host, positioned at 0.
+function __unhex(text) {
+    local b = blob();
+    b.__unhex(text);
+    b.seek(0, 'b');
+    return b;
+}
+
 // ---- server -----------------------------------------------------------------------------
+// The simulated connection: always up unless the code disconnects it.
+::__server_state <- { connected = true, policy = 0, ondisconnect = null };
 ::server <- __api("server", {
-    log = function(msg) { ::__host("log", ::__str(msg)); }
-    error = function(msg) { ::__host("error", ::__str(msg)); }
-    isconnected = function() { return true; }
-    connect = function(cb = null, timeout = 0) { if (cb != null) ::imp.wakeup(0, function() { cb(0); }); }
-    disconnect = function() {}
+    log = function(msg, ...) { ::__host("log", ::__str(msg)); }
+    error = function(msg, ...) { ::__host("error", ::__str(msg)); }
+    isconnected = function() { return ::__server_state.connected; }
+    connect = function(cb = null, timeout = 60) {
+        ::__server_state.connected = true;
+        if (cb != null) ::imp.wakeup(0, function() { cb(::SERVER_CONNECTED); });
+        return ::SERVER_CONNECTED;
+    }
+    disconnect = function() { ::__server_state.connected = false; }
     flush = function(timeout) { return true; }
-    setsendtimeoutpolicy = function(policy, wait, timeout) {}
-    onunexpecteddisconnect = function(cb) {}
+    setsendtimeoutpolicy = function(policy, wait, timeout) {
+        if (policy != ::SUSPEND_ON_ERROR && policy != ::RETURN_ON_ERROR
+            && policy != ::RETURN_ON_ERROR_NO_DISCONNECT) {
+            throw "server.setsendtimeoutpolicy: invalid error policy";
+        }
+        if (wait != ::WAIT_TIL_SENT && wait != ::WAIT_FOR_ACK) {
+            throw "server.setsendtimeoutpolicy: invalid wait policy";
+        }
+        if (typeof timeout != "integer" && typeof timeout != "float") {
+            throw "server.setsendtimeoutpolicy: the timeout must be a number";
+        }
+        ::__server_state.policy = policy;
+    }
+    onunexpecteddisconnect = function(cb) { ::__server_state.ondisconnect = cb; }
     onshutdown = function(cb) {}
+    sleepfor = function(secs) {}
+    sleepuntil = function(...) {}
+    restart = function() {}
+    setsendbuffersize = function(size) { return 4096; }
 });
 
 // ---- imp --------------------------------------------------------------------------------
@@ -71,18 +155,56 @@ function __invoke(cb, args) {
             ::__host("cancelwakeup", id);
         }
     }
+    environment = function() {
+        return ::__side == "agent" ? ::ENVIRONMENT_AGENT : ::ENVIRONMENT_MODULE;
+    }
+    info = function() {
+        return { type = ::__side == "agent" ? "agent" : "imp003", version = ::__host("version"),
+                 cpu = "simulated", memory = ::__host("memfree") };
+    }
     getmacaddress = function() { return ::__host("mac"); }
     getsoftwareversion = function() { return ::__host("version"); }
     getmemoryfree = function() { return ::__host("memfree"); }
     onidle = function(cb) { return ::imp.wakeup(0, cb); }
     sleep = function(secs) {}
+    deepsleepfor = function(secs) {}
+    deepsleepuntil = function(...) {}
+    reset = function() {}
     setpowersave = function(on) {}
+    getpowersave = function() { return false; }
     enableblinkup = function(on) {}
     setsendbuffersize = function(size) { return 4096; }
     rssi = function() { return -50; }
     getssid = function() { return "impt-sim"; }
-    getbssid = function() { return "000000000000"; }
-    configparams = {}
+    getbssid = function() { return "0c2a69000001"; }
+    getcountry = function() { return 0; }
+    setcountry = function(code) {}
+    getchannel = function() { return 6; }
+    setwificonfiguration = function(...) {}
+    clearconfiguration = function(...) {}
+    setenroltokens = function(plan, token) {}
+    scanwifinetworks = function(cb = null) {
+        local nets = [{ ssid = "impt-sim", bssid = "0c2a69000001", channel = 6, rssi = -50, open = false }];
+        if (cb != null) { ::imp.wakeup(0, function() { cb(nets); }); return null; }
+        return nets;
+    }
+    setstaticnetworkconfiguration = function(...) {}
+    setproxy = function(...) {}
+    getuserconfiguration = function() { return null; }
+    setuserconfiguration = function(data) {}
+    setrescuepin = function(...) {}
+    setnvramimage = function(...) {}
+    configparams = { }
+    net = {
+        info = function() {
+            return { active = 0, ipv4 = { address = "192.168.1.10", netmask = "255.255.255.0",
+                     gateway = "192.168.1.1" },
+                     interface = [{ type = "wifi", ssid = "impt-sim", bssid = "0c2a69000001",
+                                    channel = 6, rssi = -50, macaddress = ::__host("mac") }] };
+        }
+        getcellinfo = function(...) { return null; }
+        setserverinterfaces = function(...) {}
+    }
 });
 
 function __fire_timer(id) {
@@ -129,7 +251,33 @@ function __message(name, data) {
 });
 
 // Known imp libraries the simulator does not offer: clear errors on use.
-::crypto <- __api("crypto", {});
+// ---- hashes: crypto (device and agent) and http.hash / base64 (agent) ----------------------
+function __digest(alg) {
+    return function(data) { return ::__unhex(::__host("digest", alg, ::__hex(data))); };
+}
+function __hmac(alg) {
+    return function(data, key) {
+        return ::__unhex(::__host("hmac", alg, ::__hex(data), ::__hex(key)));
+    };
+}
+::crypto <- __api("crypto", {
+    sha1 = __digest("sha1")
+    sha256 = __digest("sha256")
+    sha512 = __digest("sha512")
+    md5 = __digest("md5")
+    hmacsha1 = __hmac("sha1")
+    hmacsha256 = __hmac("sha256")
+    hmacsha512 = __hmac("sha512")
+    hmacmd5 = __hmac("md5")
+    // Compares two byte sequences in time independent of where they differ.
+    equals = function(a, b) {
+        local x = ::__unhex(::__hex(a)), y = ::__unhex(::__hex(b));
+        if (x.len() != y.len()) return false;
+        local diff = 0;
+        for (local i = 0; i < x.len(); i++) diff = diff | (x[i] ^ y[i]);
+        return diff == 0;
+    }
+});
 
 if (::__side == "agent") {
     ::device <- __api("device", messaging);
@@ -143,6 +291,18 @@ if (::__side == "agent") {
         ::__http_handler = cb;
     };
     ::http.agenturl <- function() { return ::__host("agenturl"); };
+    ::http.hash <- __api("http.hash", {
+        sha1 = __digest("sha1")
+        sha256 = __digest("sha256")
+        sha512 = __digest("sha512")
+        md5 = __digest("md5")
+        hmacsha1 = __hmac("sha1")
+        hmacsha256 = __hmac("sha256")
+        hmacsha512 = __hmac("sha512")
+        hmacmd5 = __hmac("md5")
+    });
+    ::http.base64encode <- function(data) { return ::__host("base64encode", ::__hex(data)); };
+    ::http.base64decode <- function(text) { return ::__unhex(::__host("base64decode", text)); };
 
     ::__http <- function(id, req) {
         if (::__http_handler == null) return false;
@@ -199,12 +359,50 @@ if (::__side == "agent") {
         function _tostring() { return "pin" + _name; }
     }
 
+    // A simulated NOR flash chip: erasing sets a 4 KiB sector to 0xFF, writing can only
+    // clear bits (new = old & data); the bytes live in the host (src/vm/flash.rs).
+    class __SpiFlash {
+        _enabled = false;
+        function enable() { _enabled = true; }
+        function disable() { _enabled = false; }
+        function _check() { if (!_enabled) throw "spiflash is not enabled"; }
+        function size() { _check(); return ::__host("flash_size"); }
+        function chipid() { _check(); return 0xc22016; }
+        function setspeed(speed) { return speed; }
+        function erasesector(addr) { _check(); ::__host("flash_erase", addr, 4096); }
+        function erasesectors(from, to) {
+            _check();
+            for (local a = from; a < to; a += 4096) ::__host("flash_erase", a, 4096);
+        }
+        function erasechip() { _check(); ::__host("flash_erase", 0, ::__host("flash_size")); }
+        function read(addr, count) { _check(); return ::__unhex(::__host("flash_read", addr, count)); }
+        function readintoblob(addr, target, count) {
+            _check();
+            target.__unhex(::__host("flash_read", addr, count));
+        }
+        function write(addr, data, flags = 0, start = 0, end = -1) {
+            _check();
+            local hex;
+            if (typeof data == "blob") {
+                if (end < 0) end = data.len();
+                hex = data.__hex(start, end);
+            } else if (typeof data == "string") {
+                if (end < 0) end = data.len();
+                hex = ::__hex(data.slice(start, end));
+            } else {
+                throw "spiflash.write: data must be a blob or a string";
+            }
+            return ::__host("flash_write", addr, hex, flags);
+        }
+    }
+
     local hw = {
         millis = function() { return ::__host("millis"); }
-        micros = function() { return ::__host("millis") * 1000; }
+        micros = function() { return ::__host("micros"); }
         voltage = function() { return 3.3; }
         getdeviceid = function() { return ::__host("deviceid"); }
-        wakereason = function() { return 0; }
+        wakereason = function() { return ::WAKEREASON_NEW_SQUIRREL; }
+        spiflash = ::__SpiFlash()
     };
     ::__pins <- {};
     foreach (p in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F",
