@@ -242,3 +242,45 @@ fn spiflash_is_nor_flash() {
     "#,
     );
 }
+
+const IMPUNIT: &str = include_str!("../templates/impunit/impunit.nut");
+
+#[test]
+fn impunit_promise_is_complete() {
+    let logs = agent(&format!(
+        "{IMPUNIT}\n{}",
+        r#"
+        local P = __module_impUnit_exports.Promise;
+        local out = [];
+        P.all([P.resolve(1), function () { return P.resolve(2); }, 3])
+            .then(function (v) { out.push("all " + v[0] + v[1] + v[2]); });
+        P.race([P(function (ok, err) { imp.wakeup(1, function () { ok("slow"); }); }),
+                P.reject("fast")])
+            .fail(function (r) { out.push("race " + r); });
+        local n = 0;
+        P.loop(function () { return n < 3; }, function () { return P.resolve(++n); })
+            .then(function (v) { out.push("loop " + v); });
+        P.serial([function () { return P.resolve("a"); }, P.resolve("b")])
+            .then(function (v) { out.push("serial " + v); });
+        P.reject("no").finally(function (r) { out.push("finally " + r); });
+        P.resolve(5).then(function (v) { throw "boom"; })
+            .then(function (v) { out.push("not reached"); })
+            .fail(function (r) { out.push("fail " + r); });
+        imp.wakeup(5, function () {
+            out.sort();
+            foreach (line in out) server.log(line);
+        });
+    "#
+    ));
+    assert_eq!(
+        logs,
+        vec![
+            "all 123",
+            "fail boom",
+            "finally no",
+            "loop 3",
+            "race fast",
+            "serial b"
+        ]
+    );
+}
