@@ -127,12 +127,105 @@ fn imp_semantics(out: &Path) {
             ("val._unVal.nInteger = -_lex._nvalue;", "val._unVal.nInteger = (SQInteger)(SQInt32)(0u - (SQUnsignedInteger32)_lex._nvalue);"),
         ],
     );
+    // The imp's blob: writestring/readstring, tostring() giving the raw bytes, and hex
+    // conversions the imp API (src/vm/prelude.nut) uses to hand bytes to the host.
+    patch(
+        &out.join("sqstdlib").join("sqstdblob.cpp"),
+        &[
+            (
+                "#define _DECL_BLOB_FUNC(name,nparams,typecheck)",
+                BLOB_EXTRAS,
+            ),
+            (
+                "    _DECL_BLOB_FUNC(_cloned,2,_SC(\"xx\")),\n",
+                "    _DECL_BLOB_FUNC(_cloned,2,_SC(\"xx\")),\n    _DECL_BLOB_FUNC(writestring,2,_SC(\"xs\")),\n    _DECL_BLOB_FUNC(readstring,2,_SC(\"xn\")),\n    _DECL_BLOB_FUNC(_tostring,1,_SC(\"x\")),\n    _DECL_BLOB_FUNC(tostring,1,_SC(\"x\")),\n    _DECL_BLOB_FUNC(__hex,-1,_SC(\"xnn\")),\n    _DECL_BLOB_FUNC(__unhex,2,_SC(\"xs\")),\n",
+            ),
+        ],
+    );
+    // string.find is binary-safe on the imp (strings may hold NUL bytes).
+    patch(
+        &sq.join("sqbaselib.cpp"),
+        &[(
+            "            ret=scstrstr(&str[start_idx],substr);",
+            "            ret=NULL;\n            { SQInteger len=sq_getsize(v,1), sublen=sq_getsize(v,2);\n              for(SQInteger i=start_idx; i+sublen<=len; i++) {\n                  if(memcmp(&str[i],substr,sublen)==0) { ret=&str[i]; break; } } }",
+        )],
+    );
     let lexer = sq.join("sqlexer.cpp");
     for f in ["LexInteger", "LexHexadecimal", "LexOctal"] {
         let call = format!("        {f}(&_longstr[0],(SQUnsignedInteger *)&_nvalue);\n");
         patch(&lexer, &[(&call, &format!("{call}        _nvalue = (SQInteger)(SQInt32)(SQUnsignedInteger)_nvalue;\n"))]);
     }
 }
+
+/// Blob methods of the imp added to sqstdblob.cpp (inserted before its method table).
+const BLOB_EXTRAS: &str = r#"
+static SQInteger _blob_writestring(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    const SQChar *s; SQInteger n = sq_getsize(v, 2);
+    sq_getstring(v, 2, &s);
+    if (n > 0) self->Write((void *)s, n);
+    return 0;
+}
+static SQInteger _blob_readstring(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    SQInteger n; sq_getinteger(v, 2, &n);
+    if (n < 0) return sq_throwerror(v, _SC("invalid size"));
+    SQInteger left = self->Len() - self->Tell();
+    if (n > left) n = left;
+    const SQChar *p = (const SQChar *)self->GetBuf() + self->Tell();
+    sq_pushstring(v, p, n);
+    self->Seek(n, SQ_SEEK_CUR);
+    return 1;
+}
+static SQInteger _blob__tostring(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    sq_pushstring(v, (const SQChar *)self->GetBuf(), self->Len());
+    return 1;
+}
+static SQInteger _blob_tostring(HSQUIRRELVM v) { return _blob__tostring(v); }
+static SQInteger _blob___hex(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    SQInteger from = 0, to = self->Len();
+    if (sq_gettop(v) >= 2) sq_getinteger(v, 2, &from);
+    if (sq_gettop(v) >= 3) sq_getinteger(v, 3, &to);
+    if (from < 0) from = 0;
+    if (to > self->Len()) to = self->Len();
+    if (to < from) to = from;
+    static const char digits[] = "0123456789abcdef";
+    SQChar *out = sq_getscratchpad(v, (to - from) * 2 + 1);
+    const unsigned char *b = (const unsigned char *)self->GetBuf();
+    for (SQInteger i = from; i < to; i++) {
+        out[(i - from) * 2] = digits[b[i] >> 4];
+        out[(i - from) * 2 + 1] = digits[b[i] & 15];
+    }
+    sq_pushstring(v, out, (to - from) * 2);
+    return 1;
+}
+static int _blob_nibble(SQChar c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+static SQInteger _blob___unhex(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    const SQChar *s; SQInteger n = sq_getsize(v, 2);
+    sq_getstring(v, 2, &s);
+    for (SQInteger i = 0; i + 1 < n; i += 2) {
+        int hi = _blob_nibble(s[i]), lo = _blob_nibble(s[i + 1]);
+        if (hi < 0 || lo < 0) return sq_throwerror(v, _SC("invalid hex string"));
+        unsigned char byte = (unsigned char)(hi * 16 + lo);
+        self->Write(&byte, 1);
+    }
+    return 0;
+}
+#define _DECL_BLOB_FUNC(name,nparams,typecheck)"#;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

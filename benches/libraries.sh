@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs Electric Imp's own libraries' impUnit suites with `impt test run` on `impt sim` and
-# prints "LIB pass/total" per library (tests counted as test methods; a file whose session
-# never starts counts its methods as failed).
+# prints "LIB pass/total" per library (tests counted as test methods, from the run's
+# `--report json`; the methods of a file whose session never starts count as not passed).
 #
 # The libraries are NOT part of this repository: clone them yourself, e.g.
 #   for n in Promise JSONEncoder Serializer Rocky Scheduler MessageManager ConnectionManager \
@@ -31,7 +31,7 @@ trap cleanup EXIT INT TERM
 
 export HOME="$WORK/home"
 mkdir -p "$HOME"
-"$IMPT" sim --port 0 --devices 1 --time-scale "$SCALE" >"$WORK/sim.log" 2>&1 &
+"$IMPT" sim --port 0 --devices 1 --no-outbound --time-scale "$SCALE" >"$WORK/sim.log" 2>&1 &
 SIM_PID=$!
 URL=
 i=0
@@ -72,15 +72,15 @@ for lib in "$@"; do
         else
             "$IMPT" test create --dg "dg-$lib" -q >/dev/null || exit 1
         fi
-        "$IMPT" test run >"$WORK/$lib.log" 2>&1
+        "$IMPT" test run --report json "$WORK/$lib.json" >"$WORK/$lib.log" 2>&1
         exit 0
     ) || { echo "$lib: setup failed"; all_ok=1; continue; }
-    # Passed: test methods whose next [test] line is a success. Total: test methods defined
-    # in the suite's test files (so methods of sessions that never started count as failed).
-    pass=$(awk '/test\] [A-Za-z0-9_]+::test[A-Za-z0-9_]*\(\)/ { t = 1; next }
-                /test\] / && t { if ($0 ~ /Success/) n++; t = 0 }
-                END { print n + 0 }' "$WORK/$lib.log")
-    tests=$(find "$dir" -name '*.test.nut' -exec cat {} + | grep -cE '^[[:space:]]*function[[:space:]]+test')
+    # Counted by the run's JSON report: test methods (not setUp/tearDown), including those
+    # of sessions that never started.
+    pass=$(sed -n 's/^  "passed": *\([0-9]*\).*/\1/p' "$WORK/$lib.json" 2>/dev/null)
+    tests=$(sed -n 's/^  "tests": *\([0-9]*\).*/\1/p' "$WORK/$lib.json" 2>/dev/null)
+    pass=${pass:-0}
+    tests=${tests:-0}
     echo "$lib $pass/$tests"
     total_pass=$((total_pass + pass))
     total_tests=$((total_tests + tests))

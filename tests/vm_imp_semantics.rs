@@ -160,8 +160,9 @@ fn imp_environment_and_constants() {
         check(!server.isconnected(), "disconnected");
         server.connect(function(reason) {
             same(SERVER_CONNECTED, reason, "connect reason");
-            server.log("connected");
+            check(server.isconnected(), "connected in the callback");
         });
+        check(!server.isconnected(), "connecting is asynchronous under RETURN_ON_ERROR");
     "#,
     );
     agent(r#"same(ENVIRONMENT_AGENT, imp.environment(), "agent environment");"#);
@@ -282,5 +283,18 @@ fn impunit_promise_is_complete() {
             "race fast",
             "serial b"
         ]
+    );
+}
+
+#[test]
+fn string_find_is_binary_safe() {
+    device(
+        r#"
+        local s = "\x01\x01\x00\x01";
+        same(2, s.find("\x00"), "find a NUL byte");
+        same(null, s.find("\x00", 3), "not after it");
+        same(1, "abcabc".find("bc"), "plain find");
+        same(4, "abcabc".find("bc", 2), "from an index");
+    "#,
     );
 }

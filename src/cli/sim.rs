@@ -75,6 +75,10 @@ struct Args {
     /// Speed of the devices' virtual time (imp.wakeup, time()) relative to real time.
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     time_scale: f64,
+    /// Refuse agents' HTTP requests to anything but their own agent URL (a runtime error
+    /// says so); for tests and CI without internet.
+    #[arg(long)]
+    no_outbound: bool,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -127,6 +131,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
         } else {
             return Err("--time-scale wants a positive number".into());
         },
+        no_outbound: args.no_outbound,
         ..SimConfig::default()
     })
 }

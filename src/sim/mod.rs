@@ -7,6 +7,7 @@
 //! and agents' Squirrel VMs, agent URLs), [`compile`] (compile checks), [`control`]
 //! (`/_sim/` endpoints), [`persist`] (`--state`).
 
+pub mod agent_http;
 pub mod app;
 pub mod auth;
 pub mod compile;
@@ -79,6 +80,8 @@ pub struct SimConfig {
     pub stream_idle_secs: u64,
     /// Speed of virtual time (`imp.wakeup`, `time()`) relative to real time.
     pub time_scale: f64,
+    /// Agents' HTTP requests to anything but their own agent URL fail with a runtime error.
+    pub no_outbound: bool,
 }
 
 impl Default for SimConfig {
@@ -97,6 +100,7 @@ impl Default for SimConfig {
             max_body: 4 * 1024 * 1024,
             stream_idle_secs: 3600,
             time_scale: 1.0,
+            no_outbound: false,
         }
     }
 }

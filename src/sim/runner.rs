@@ -11,9 +11,12 @@
 //! failing (or never returns, or eats memory: each callback is bounded by the VM limits)
 //! costs little. Offline devices run nothing until they are online again.
 
+use super::agent_http::{self, AgentHttp};
 use super::app::App;
 use super::vdev;
-use crate::vm::{HttpRequest, HttpResponse, Limits, LogKind, RuntimeError, Side, Value, Vm};
+use crate::vm::{
+    HttpRequest, HttpResponse, Limits, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
+};
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, Weak};
@@ -157,6 +160,8 @@ struct Shared {
     nv: Value,
     saved: Value,
     window: (u64, u32, u32),
+    /// The agent's outgoing HTTP requests.
+    out: AgentHttp,
 }
 
 impl Shared {
@@ -268,6 +273,30 @@ impl crate::vm::Host for SideHost {
     fn http_response(&mut self, request_id: u64, response: HttpResponse) {
         sh(&self.shared).http_done.push((request_id, response));
     }
+
+    fn http_request(&mut self, id: u64, req: OutgoingRequest) -> Result<(), String> {
+        let mut s = sh(&self.shared);
+        if let Some(own) = agent_http::own_request(&self.code.agent_url, &req) {
+            s.out.own.push_back((id, own));
+            return Ok(());
+        }
+        if s.app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
+            return Err(agent_http::refused(&req));
+        }
+        s.out.spawn(id, req)
+    }
+
+    fn http_request_sync(&mut self, req: OutgoingRequest) -> Result<HttpResponse, String> {
+        if agent_http::own_request(&self.code.agent_url, &req).is_some() {
+            return Err("sendsync() cannot reach the agent's own URL: the agent is busy waiting \
+                        for the answer (use sendasync())"
+                .into());
+        }
+        if sh(&self.shared).app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
+            return Err(agent_http::refused(&req));
+        }
+        Ok(agent_http::fetch(&req))
+    }
 }
 
 /// One side's VM and its restart state.
@@ -319,6 +348,7 @@ impl Runner {
                 nv: Value::Null,
                 saved: Value::Null,
                 window: (0, 0, 0),
+                out: AgentHttp::default(),
             })),
             clock,
             online,
@@ -364,6 +394,13 @@ impl Runner {
             }
         }
         let mut wait = idle;
+        let (ready, waiting) = sh(&self.shared).out.busy();
+        if ready {
+            return Duration::ZERO;
+        }
+        if waiting {
+            wait = Duration::from_millis(20);
+        }
         let now = Instant::now();
         for slot in [&self.agent, &self.device] {
             if let Some(t) = slot.vm.as_ref().and_then(Vm::next_timer) {
@@ -418,6 +455,9 @@ impl Runner {
         s.to_agent.clear();
         s.to_device.clear();
         s.http_done.clear();
+        s.out.own.clear();
+        s.out.served.clear();
+        s.out.take_done();
         drop(s);
         for (_, (reply, _)) in self.http.drain() {
             let _ = reply.send(Err("the agent restarted".into()));
@@ -560,12 +600,67 @@ impl Runner {
                 }
             }
         }
+        self.agent_requests();
         self.finish_http();
+    }
+
+    /// Serves the agent's requests to its own URL and delivers answers of real requests.
+    fn agent_requests(&mut self) {
+        let (own, done) = {
+            let mut s = sh(&self.shared);
+            (std::mem::take(&mut s.out.own), s.out.take_done())
+        };
+        for (out_id, req) in own {
+            let Some(vm) = self.agent.vm.as_mut() else {
+                break;
+            };
+            let r = vm.handle_http(&req);
+            let handled = vm.last_request_handled();
+            let in_id = vm.last_request_id();
+            let answer = match r {
+                Ok(Some(resp)) => Some(resp),
+                Ok(None) if !handled => Some(HttpResponse {
+                    status: 404,
+                    headers: Vec::new(),
+                    body: "the agent has no http.onrequest handler".into(),
+                }),
+                Ok(None) => {
+                    sh(&self.shared).out.served.insert(in_id, out_id);
+                    None
+                }
+                Err(e) => {
+                    self.check(Side::Agent, Err(e), false);
+                    Some(HttpResponse {
+                        status: 500,
+                        headers: Vec::new(),
+                        body: "the agent's request handler failed".into(),
+                    })
+                }
+            };
+            if let (Some(resp), Some(vm)) = (answer, self.agent.vm.as_mut()) {
+                let r = vm.http_done(out_id, resp).map(drop);
+                self.check(Side::Agent, r, false);
+            }
+        }
+        for (out_id, resp) in done {
+            if let Some(vm) = self.agent.vm.as_mut() {
+                let r = vm.http_done(out_id, resp).map(drop);
+                self.check(Side::Agent, r, false);
+            }
+        }
     }
 
     fn finish_http(&mut self) {
         let done = std::mem::take(&mut sh(&self.shared).http_done);
         for (id, resp) in done {
+            let own = sh(&self.shared).out.served.remove(&id);
+            if let Some(out_id) = own {
+                if let Some(vm) = self.agent.vm.as_mut() {
+                    let r = vm.http_done(out_id, resp).map(drop);
+                    self.check(Side::Agent, r, false);
+                }
+                continue;
+            }
             if let Some((reply, _)) = self.http.remove(&id) {
                 let _ = reply.send(Ok(resp));
             }

@@ -3,8 +3,9 @@
 //! (`new = old & data`), as on real NOR flash, and optional verification reports a
 //! mismatch the way the imp does (a non-zero result).
 
-/// Bytes of the simulated chip.
-pub const FLASH_SIZE: usize = 1 << 20;
+/// Bytes of the simulated chip's user area: 64 KiB, the size Electric Imp's own
+/// SPIFlashFileSystem suite was written for (its test devices').
+pub const FLASH_SIZE: usize = 64 << 10;
 /// Bytes of one erase sector.
 pub const SECTOR: usize = 4096;
 /// `SPIFLASH_POSTVERIFY`: check the bytes after programming.

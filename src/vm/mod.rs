@@ -239,6 +239,18 @@ pub struct HttpResponse {
     pub body: String,
 }
 
+/// An HTTP request an agent makes with `http.request(...).sendasync()`/`sendsync()`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutgoingRequest {
+    pub method: String,
+    pub url: String,
+    /// Header names as given.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// Seconds the request may take.
+    pub timeout: f64,
+}
+
 /// A pending `imp.wakeup`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timer {
@@ -287,6 +299,15 @@ pub trait Host: Send {
     fn pin_written(&mut self, _pin: &str, _value: &Value) {}
     /// `res.send` for a request that was answered after [`Vm::handle_http`] returned.
     fn http_response(&mut self, _request_id: u64, _response: HttpResponse) {}
+    /// `sendasync()` of an agent's request `id`: the answer comes later through
+    /// [`Vm::http_done`]. An `Err` becomes a runtime error of the call.
+    fn http_request(&mut self, _id: u64, _req: OutgoingRequest) -> Result<(), String> {
+        Err("http.request is not available here".into())
+    }
+    /// `sendsync()`: the answer now. An `Err` becomes a runtime error of the call.
+    fn http_request_sync(&mut self, _req: OutgoingRequest) -> Result<HttpResponse, String> {
+        Err("http.request is not available here".into())
+    }
 }
 
 const PRELUDE: &str = include_str!("prelude.nut");
@@ -455,6 +476,14 @@ impl Vm {
         Ok(fired)
     }
 
+    /// Delivers the answer to the agent's outgoing request `id` (its `sendasync` callback
+    /// runs). `Ok(false)`: no such pending request.
+    pub fn http_done(&mut self, id: u64, resp: HttpResponse) -> Result<bool, RuntimeError> {
+        let table = response_value(resp);
+        let r = self.run(|raw| raw.call_global("__http_done", &[Value::Int(id as i64), table]))?;
+        Ok(r == Value::Bool(true))
+    }
+
     /// Sets an input pin's value from outside (device); runs its state-change callback
     /// if the value changed.
     pub fn set_pin(&mut self, pin: &str, value: Value) -> Result<(), RuntimeError> {
@@ -553,6 +582,31 @@ fn hex_arg(args: &[Value], i: usize) -> Result<Vec<u8>, String> {
     hex::decode(string(arg(args, i))).map_err(|_| "internal error: bad byte string".to_string())
 }
 
+/// A response as the agent's code sees it: `{statuscode, headers, body}`.
+fn response_value(resp: HttpResponse) -> Value {
+    Value::table([
+        ("statuscode", Value::Int(resp.status as i64)),
+        (
+            "headers",
+            Value::table(resp.headers.into_iter().map(|(k, v)| (k, Value::Str(v)))),
+        ),
+        ("body", Value::Str(resp.body)),
+    ])
+}
+
+fn outgoing(args: &[Value]) -> OutgoingRequest {
+    OutgoingRequest {
+        method: string(arg(args, 0)).to_uppercase(),
+        url: string(arg(args, 1)),
+        headers: match arg(args, 2) {
+            Value::Table(p) => p.iter().map(|(k, v)| (key_string(k), string(v))).collect(),
+            _ => Vec::new(),
+        },
+        body: string(arg(args, 3)),
+        timeout: num(arg(args, 4)).unwrap_or(600.0),
+    }
+}
+
 fn date_table(t: f64) -> Value {
     use chrono::{Datelike, Timelike};
     let secs = t.floor() as i64;
@@ -641,6 +695,13 @@ impl ffi::Handler for State {
                     .map_err(|e| format!("http.base64decode: {e}"))?;
                 Value::Str(hex::encode(bytes))
             }
+            "http_request" => {
+                let id = int_arg(&args, 0)? as u64;
+                self.host
+                    .http_request(id, outgoing(args.get(1..).unwrap_or(&[])))?;
+                Value::Null
+            }
+            "http_sync" => response_value(self.host.http_request_sync(outgoing(&args))?),
             "mac" => Value::Str(self.host.mac_address()),
             "deviceid" => Value::Str(self.host.device_id()),
             "agenturl" => Value::Str(self.host.agent_url()),

@@ -110,10 +110,21 @@ function __unhex(text) {
     log = function(msg, ...) { ::__host("log", ::__str(msg)); }
     error = function(msg, ...) { ::__host("error", ::__str(msg)); }
     isconnected = function() { return ::__server_state.connected; }
+    // With SUSPEND_ON_ERROR (the default) connecting is synchronous and the callback is
+    // ignored; otherwise the connection completes shortly after and then the callback runs
+    // (not at all when already connected).
     connect = function(cb = null, timeout = 60) {
-        ::__server_state.connected = true;
-        if (cb != null) ::imp.wakeup(0, function() { cb(::SERVER_CONNECTED); });
-        return ::SERVER_CONNECTED;
+        local st = ::__server_state;
+        if (st.policy == ::SUSPEND_ON_ERROR) {
+            st.connected = true;
+            return;
+        }
+        if (st.connected) return;
+        ::imp.wakeup(0.05, function() {
+            local was = st.connected;
+            st.connected = true;
+            if (cb != null && !was) cb(::SERVER_CONNECTED);
+        });
     }
     disconnect = function() { ::__server_state.connected = false; }
     flush = function(timeout) { return true; }
@@ -301,6 +312,53 @@ if (::__side == "agent") {
         hmacsha512 = __hmac("sha512")
         hmacmd5 = __hmac("md5")
     });
+    // Outgoing requests: the answer reaches __http_done (a table {statuscode, headers, body}).
+    ::__http_pending <- {};
+    ::__http_next <- 1;
+    class __HttpRequest {
+        _method = null; _url = null; _headers = null; _body = null;
+        constructor(method, url, headers, body) {
+            if (typeof url != "string") throw "http.request: the URL must be a string";
+            _method = method.tostring(); _url = url; _headers = {};
+            if (headers != null) foreach (k, v in headers) _headers[k.tostring()] <- v.tostring();
+            _body = body == null ? "" : body.tostring();
+        }
+        function sendasync(done, streaming = null, timeout = 600) {
+            if (typeof done != "function") throw "sendasync: the callback must be a function";
+            local id = ::__http_next++;
+            ::__http_pending[id] <- done;
+            try {
+                ::__host("http_request", id, _method, _url, _headers, _body, timeout.tofloat());
+            } catch (e) {
+                delete ::__http_pending[id];
+                throw e;
+            }
+            return this;
+        }
+        function sendsync(timeout = 600) {
+            return ::__host("http_sync", _method, _url, _headers, _body, timeout.tofloat());
+        }
+        function cancel() {}
+        function setvalidation(mode) {}
+    }
+    ::__http_done <- function(id, resp) {
+        if (!(id in ::__http_pending)) return false;
+        local cb = ::__http_pending[id];
+        delete ::__http_pending[id];
+        ::__invoke(cb, [resp]);
+        return true;
+    };
+    ::http.request <- function(method, url, headers = null, body = "") {
+        return ::__HttpRequest(method, url, headers, body);
+    };
+    ::http.get <- function(url, headers = null) { return ::__HttpRequest("GET", url, headers, ""); };
+    ::http.post <- function(url, headers, body) { return ::__HttpRequest("POST", url, headers, body); };
+    ::http.put <- function(url, headers, body) { return ::__HttpRequest("PUT", url, headers, body); };
+    ::http.httpdelete <- function(url, headers = null) {
+        return ::__HttpRequest("DELETE", url, headers, "");
+    };
+    ::VALIDATE_USING_SYSTEM_CA_CERTS <- 0;
+    ::VALIDATE_NONE <- 1;
     ::http.base64encode <- function(data) { return ::__host("base64encode", ::__hex(data)); };
     ::http.base64decode <- function(text) { return ::__unhex(::__host("base64decode", text)); };
 

@@ -2,6 +2,7 @@
 //! current directory and impUnit test runs (see [`run`]).
 
 mod files;
+mod report;
 mod runner;
 mod session;
 
