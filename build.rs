@@ -153,7 +153,15 @@ fn imp_semantics(out: &Path) {
     let lexer = sq.join("sqlexer.cpp");
     for f in ["LexInteger", "LexHexadecimal", "LexOctal"] {
         let call = format!("        {f}(&_longstr[0],(SQUnsignedInteger *)&_nvalue);\n");
-        patch(&lexer, &[(&call, &format!("{call}        _nvalue = (SQInteger)(SQInt32)(SQUnsignedInteger)_nvalue;\n"))]);
+        patch(
+            &lexer,
+            &[(
+                &call,
+                &format!(
+                    "{call}        _nvalue = (SQInteger)(SQInt32)(SQUnsignedInteger)_nvalue;\n"
+                ),
+            )],
+        );
     }
 }
 

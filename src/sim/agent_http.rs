@@ -69,7 +69,10 @@ pub fn fetch(req: &OutgoingRequest) -> HttpResponse {
         body: text,
     };
     let timeout = Duration::from_secs_f64(req.timeout.clamp(1.0, 600.0));
-    let client = match reqwest::blocking::Client::builder().timeout(timeout).build() {
+    let client = match reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .build()
+    {
         Ok(c) => c,
         Err(e) => return failed(1, e.to_string()),
     };

@@ -280,7 +280,7 @@ impl crate::vm::Host for SideHost {
             s.out.own.push_back((id, own));
             return Ok(());
         }
-        if s.app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
+        if !s.app.upgrade().is_some_and(|a| !a.cfg.no_outbound) {
             return Err(agent_http::refused(&req));
         }
         s.out.spawn(id, req)
@@ -288,11 +288,17 @@ impl crate::vm::Host for SideHost {
 
     fn http_request_sync(&mut self, req: OutgoingRequest) -> Result<HttpResponse, String> {
         if agent_http::own_request(&self.code.agent_url, &req).is_some() {
-            return Err("sendsync() cannot reach the agent's own URL: the agent is busy waiting \
+            return Err(
+                "sendsync() cannot reach the agent's own URL: the agent is busy waiting \
                         for the answer (use sendasync())"
-                .into());
+                    .into(),
+            );
         }
-        if sh(&self.shared).app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
+        if !sh(&self.shared)
+            .app
+            .upgrade()
+            .is_some_and(|a| !a.cfg.no_outbound)
+        {
             return Err(agent_http::refused(&req));
         }
         Ok(agent_http::fetch(&req))

@@ -332,13 +332,13 @@ mod tests {
         assert_eq!(j["results"][0]["kind"], "fixture");
         assert_eq!(j["results"][0]["message"], "setup <broke>");
         assert_eq!(j["results"][3]["status"], "not run");
-        assert_eq!(
-            j["results"][3]["message"],
-            "session did not start: boom"
-        );
+        assert_eq!(j["results"][3]["message"], "session did not start: boom");
         let x = r.to_junit();
         assert!(x.contains("message=\"setup &lt;broke&gt;\""), "{x}");
-        assert!(x.contains("<testcase classname=\"B\" name=\"testX\""), "{x}");
+        assert!(
+            x.contains("<testcase classname=\"B\" name=\"testX\""),
+            "{x}"
+        );
         assert!(targets(&["xml".into(), "f".into()]).is_err());
         assert_eq!(
             targets(&["junit".into(), "r.xml".into()]).unwrap()[0],

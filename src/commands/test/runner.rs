@@ -730,8 +730,7 @@ impl<'a> Runner<'a> {
     /// A runtime error before the session started: remembered as the likely reason, and the
     /// start is given only a few more seconds (the framework starts 2 s after loading).
     fn note_load_error(&mut self, text: &str) {
-        if matches!(self.state(), State::Started | State::Finished) || self.load_error.len() >= 12
-        {
+        if matches!(self.state(), State::Started | State::Finished) || self.load_error.len() >= 12 {
             return;
         }
         self.load_error.push(text.to_string());
