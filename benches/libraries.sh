@@ -69,6 +69,22 @@ for lib in "$@"; do
             sed "s/\"deviceGroupId\"[^,]*,/\"deviceGroupId\": \"$dg\",/; /\"deviceGroupName\"/d" "$cfg" >.impt.test.new
             mv .impt.test.new .impt.test
             [ "$cfg" = .imptest ] && rm -f .imptest
+            # GitHub includes of Electric Imp's other libraries come from the local clones
+            # (through the Builder cache): no internet needed.
+            incs=$(grep -rhoE '@include "github:electricimp/[A-Za-z]+/[^"]+"' tests 2>/dev/null |
+                sed 's/@include "github://; s/"$//' | sort -u)
+            if [ -n "$incs" ]; then
+                for inc in $incs; do
+                    repo=$(echo "$inc" | cut -d/ -f2)
+                    file=$(echo "$inc" | cut -d/ -f3-)
+                    if [ -f "$LIBS/$repo/$file" ]; then
+                        mkdir -p .builder-cache
+                        cp "$LIBS/$repo/$file" ".builder-cache/github#$(echo "$inc" | tr / -)"
+                    fi
+                done
+                sed 's/"builderCache"[^,]*,/"builderCache": true,/' .impt.test >.impt.test.new
+                mv .impt.test.new .impt.test
+            fi
         else
             "$IMPT" test create --dg "dg-$lib" -q >/dev/null || exit 1
         fi

@@ -23,7 +23,12 @@ impl Host for TestHost {
     fn now(&self) -> f64 {
         *self.now.lock().unwrap()
     }
-    fn send(&mut self, _name: &str, _data: Value) {}
+    fn send(&mut self, name: &str, data: Value) {
+        self.logs
+            .lock()
+            .unwrap()
+            .push(format!("sent {name} {data:?}"));
+    }
 }
 
 const CHECK: &str = r#"
@@ -212,6 +217,9 @@ fn crypto_hashes() {
         r#"
         same("YWJj", http.base64encode("abc"), "base64encode");
         same("abc", http.base64decode("YWJj").tostring(), "base64decode");
+        same("ab", http.base64decode("YWI").tostring(), "base64decode without padding");
+        same("ab", http.base64decode("YW I=\n").tostring(), "base64decode skips spaces");
+        check(regexp2(@"--b").search("x--b") != null, "regexp2");
         same(20, http.hash.sha1("abc").len(), "sha1 length");
     "#,
     );
@@ -296,5 +304,38 @@ fn string_find_is_binary_safe() {
         same(1, "abcabc".find("bc"), "plain find");
         same(4, "abcabc".find("bc", 2), "from an index");
     "#,
+    );
+}
+
+#[test]
+fn blobs_cross_in_messages() {
+    let host = TestHost {
+        side: Side::Device,
+        logs: Arc::new(Mutex::new(Vec::new())),
+        now: Arc::new(Mutex::new(1_700_000_000.0)),
+    };
+    let mut vm = Vm::new(Limits::default(), Box::new(host.clone())).expect("vm");
+    vm.run_main(
+        r#"
+        agent.on("data", function(b) {
+            server.log(typeof b + " " + b.len() + " " + b[2]);
+            local out = blob(2); out[0] = 7; out[1] = 0xff;
+            agent.send("back", { payload = out });
+        });
+    "#,
+        "main.nut",
+    )
+    .unwrap();
+    assert!(vm
+        .call_handler("data", Value::Blob(vec![1, 2, 255]))
+        .unwrap());
+    let logs = host.logs.lock().unwrap().clone();
+    assert_eq!(logs[0], "blob 3 255");
+    assert_eq!(
+        logs[1],
+        format!(
+            "sent back {:?}",
+            Value::table([("payload", Value::Blob(vec![7, 255]))])
+        )
     );
 }

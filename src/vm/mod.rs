@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Data crossing the boundary between Squirrel and Rust (messages, `server.save`, `nv`,
-/// HTTP). Functions, classes and instances cannot cross it; blobs are not supported.
+/// HTTP). Functions, classes and instances (but blobs) cannot cross it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
@@ -37,6 +37,8 @@ pub enum Value {
     Array(Vec<Value>),
     /// Key/value pairs in the VM's iteration order.
     Table(Vec<(Value, Value)>),
+    /// A `blob`'s bytes.
+    Blob(Vec<u8>),
 }
 
 impl Value {
@@ -78,6 +80,7 @@ impl Value {
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.clone()),
+            Value::Blob(b) => J::String(String::from_utf8_lossy(b).into_owned()),
             Value::Array(a) => J::Array(a.iter().map(Value::to_json).collect()),
             Value::Table(pairs) => J::Object(
                 pairs
@@ -689,9 +692,28 @@ impl ffi::Handler for State {
             }
             "base64decode" => {
                 use base64::Engine;
-                let s = string(arg(&args, 0));
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(s.trim())
+                // Lenient as the imp: padding optional, characters outside the alphabet
+                // skipped, a dangling last character ignored.
+                let mut text: String = string(arg(&args, 0))
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_'))
+                    .map(|c| match c {
+                        '-' => '+',
+                        '_' => '/',
+                        c => c,
+                    })
+                    .collect();
+                if text.len() % 4 == 1 {
+                    text.pop();
+                }
+                let engine = base64::engine::GeneralPurpose::new(
+                    &base64::alphabet::STANDARD,
+                    base64::engine::GeneralPurposeConfig::new()
+                        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+                        .with_decode_allow_trailing_bits(true),
+                );
+                let bytes = engine
+                    .decode(text)
                     .map_err(|e| format!("http.base64decode: {e}"))?;
                 Value::Str(hex::encode(bytes))
             }

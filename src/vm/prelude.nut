@@ -36,6 +36,9 @@ function __invoke(cb, args) {
     return cb.acall(call);
 }
 
+// The imp's second regular-expression class; the standard library's engine stands in.
+if ("regexp" in ::getroottable()) ::regexp2 <- ::regexp;
+
 // ---- time -------------------------------------------------------------------------------
 ::time <- function() { return ::__host("time"); }
 ::date <- function(t = null, kind = 'l') { return ::__host("date", t, kind == 'u'); }
