@@ -31,7 +31,7 @@ trap cleanup EXIT INT TERM
 
 export HOME="$WORK/home"
 mkdir -p "$HOME"
-"$IMPT" sim --port 0 --devices 1 --no-outbound --time-scale "$SCALE" >"$WORK/sim.log" 2>&1 &
+"$IMPT" sim --port 0 --devices 1 --no-outbound --device-boot-delay 3 --time-scale "$SCALE" >"$WORK/sim.log" 2>&1 &
 SIM_PID=$!
 URL=
 i=0

@@ -79,6 +79,10 @@ struct Args {
     /// says so); for tests and CI without internet.
     #[arg(long)]
     no_outbound: bool,
+    /// Seconds a device takes to boot new code after its agent started, as a real device
+    /// downloading its code (0: both start at once).
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    device_boot_delay: f64,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -132,6 +136,11 @@ fn config(args: Args) -> Result<SimConfig, String> {
             return Err("--time-scale wants a positive number".into());
         },
         no_outbound: args.no_outbound,
+        device_boot_delay: if args.device_boot_delay.is_finite() && args.device_boot_delay >= 0.0 {
+            args.device_boot_delay
+        } else {
+            return Err("--device-boot-delay wants a number of seconds".into());
+        },
         ..SimConfig::default()
     })
 }

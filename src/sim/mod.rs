@@ -82,6 +82,8 @@ pub struct SimConfig {
     pub time_scale: f64,
     /// Agents' HTTP requests to anything but their own agent URL fail with a runtime error.
     pub no_outbound: bool,
+    /// Seconds a device takes to boot new code after its agent started (0: at once).
+    pub device_boot_delay: f64,
 }
 
 impl Default for SimConfig {
@@ -101,6 +103,7 @@ impl Default for SimConfig {
             stream_idle_secs: 3600,
             time_scale: 1.0,
             no_outbound: false,
+            device_boot_delay: 0.0,
         }
     }
 }

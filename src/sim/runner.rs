@@ -286,6 +286,13 @@ impl crate::vm::Host for SideHost {
         s.out.spawn(id, req)
     }
 
+    fn sleep(&mut self, secs: f64) {
+        // The device (and, sharing its thread, the agent) really waits: timers that fall
+        // due meanwhile run after it, before messages sent during the wait are delivered.
+        let clock = sh(&self.shared).clock;
+        std::thread::sleep(clock.real_until(clock.now() + secs));
+    }
+
     fn http_request_sync(&mut self, req: OutgoingRequest) -> Result<HttpResponse, String> {
         if agent_http::own_request(&self.code.agent_url, &req).is_some() {
             return Err(
@@ -339,6 +346,8 @@ struct Runner {
     agent: Slot,
     device: Slot,
     http: HashMap<u64, (HttpReply, Instant)>,
+    /// The device's first start after new code is pending (boot delay).
+    booting: bool,
 }
 
 impl Runner {
@@ -363,6 +372,7 @@ impl Runner {
             agent: Slot::default(),
             device: Slot::default(),
             http: HashMap::new(),
+            booting: false,
         }
     }
 
@@ -451,7 +461,15 @@ impl Runner {
         }
     }
 
+    fn boot_delay(&self) -> Duration {
+        let app = sh(&self.shared).app.upgrade();
+        app.map_or(Duration::ZERO, |a| {
+            Duration::from_secs_f64(a.cfg.device_boot_delay.clamp(0.0, 600.0))
+        })
+    }
+
     fn stop_all(&mut self) {
+        self.booting = false;
         for side in [Side::Agent, Side::Device] {
             let slot = self.slot(side);
             slot.vm = None;
@@ -471,8 +489,17 @@ impl Runner {
     }
 
     /// Device first, then agent (the order the status lines and tests expect); messages
-    /// the device sends in its main code wait for the agent's handlers.
+    /// the device sends in its main code wait for the agent's handlers. With a boot delay
+    /// (`impt sim --device-boot-delay`) the device starts that long after the agent, as a
+    /// real device that downloads its new code does.
     fn start_all(&mut self) {
+        let delay = self.boot_delay();
+        if !delay.is_zero() {
+            self.start(Side::Agent);
+            self.device.restart_at = Some(Instant::now() + delay);
+            self.booting = true;
+            return;
+        }
         self.start(Side::Device);
         self.start(Side::Agent);
         if self.device.vm.is_some() {
@@ -564,6 +591,12 @@ impl Runner {
                 };
                 sh(&self.shared).emit("status", &msg);
                 self.start(side);
+                if side == Side::Device && std::mem::take(&mut self.booting) {
+                    if let Some(agent) = self.agent.vm.as_mut() {
+                        let r = agent.notify_connection(true);
+                        self.check(Side::Agent, r.map(drop), false);
+                    }
+                }
             }
         }
         let vnow = self.clock.now();

@@ -307,6 +307,9 @@ pub trait Host: Send {
     fn http_request(&mut self, _id: u64, _req: OutgoingRequest) -> Result<(), String> {
         Err("http.request is not available here".into())
     }
+    /// `imp.sleep(secs)`: blocks the caller for `secs` of virtual time (default: returns at
+    /// once).
+    fn sleep(&mut self, _secs: f64) {}
     /// `sendsync()`: the answer now. An `Err` becomes a runtime error of the call.
     fn http_request_sync(&mut self, _req: OutgoingRequest) -> Result<HttpResponse, String> {
         Err("http.request is not available here".into())
@@ -724,6 +727,10 @@ impl ffi::Handler for State {
                 Value::Null
             }
             "http_sync" => response_value(self.host.http_request_sync(outgoing(&args))?),
+            "sleep" => {
+                self.host.sleep(num(arg(&args, 0)).unwrap_or(0.0).clamp(0.0, 60.0));
+                Value::Null
+            }
             "mac" => Value::Str(self.host.mac_address()),
             "deviceid" => Value::Str(self.host.device_id()),
             "agenturl" => Value::Str(self.host.agent_url()),

@@ -180,7 +180,7 @@ function __unhex(text) {
     getsoftwareversion = function() { return ::__host("version"); }
     getmemoryfree = function() { return ::__host("memfree"); }
     onidle = function(cb) { return ::imp.wakeup(0, cb); }
-    sleep = function(secs) {}
+    sleep = function(secs) { ::__host("sleep", secs.tofloat()); }
     deepsleepfor = function(secs) {}
     deepsleepuntil = function(...) {}
     reset = function() {}
