@@ -150,6 +150,14 @@ fn imp_semantics(out: &Path) {
             "            ret=NULL;\n            { SQInteger len=sq_getsize(v,1), sublen=sq_getsize(v,2);\n              for(SQInteger i=start_idx; i+sublen<=len; i++) {\n                  if(memcmp(&str[i],substr,sublen)==0) { ret=&str[i]; break; } } }",
         )],
     );
+    // split() drops empty pieces on the imp (a strtok-like split: "/a//b" gives a, b).
+    patch(
+        &out.join("sqstdlib").join("sqstdstring.cpp"),
+        &[(
+            "                *end = 0;\n                sq_pushstring(v,start,-1);\n                sq_arrayappend(v,-2);",
+            "                *end = 0;\n                if(end != start) { sq_pushstring(v,start,-1);\n                sq_arrayappend(v,-2); }",
+        )],
+    );
     let lexer = sq.join("sqlexer.cpp");
     for f in ["LexInteger", "LexHexadecimal", "LexOctal"] {
         let call = format!("        {f}(&_longstr[0],(SQUnsignedInteger *)&_nvalue);\n");

@@ -339,3 +339,32 @@ fn blobs_cross_in_messages() {
         )
     );
 }
+
+#[test]
+fn regexp_as_rocky_uses_it() {
+    device(
+        r#"
+        check(regexp2(".*").match("/testsimpleregexp_1"), ".* matches");
+        local ex = regexp2("/testMatches/([^/]*)");
+        check(ex.match("/testMatches/hello"), "group matches");
+        local caps = ex.capture("/testMatches/hello");
+        same(2, caps.len(), "captures");
+        same("hello", "/testMatches/hello".slice(caps[1].begin, caps[1].end), "capture 1");
+        local ex2 = regexp2("/test1(.*/test\\d.*)");
+        check(ex2.match("/test1/test2/test3"), "digit class");
+    "#,
+    );
+}
+
+#[test]
+fn split_drops_empty_pieces() {
+    device(
+        r#"
+        local p = split("/testPath/a//b/", "/");
+        same(3, p.len(), "pieces");
+        same("testPath", p[0], "first");
+        same("b", p[2], "last");
+        same(2, split("a, b", ", ").len(), "several separators");
+    "#,
+    );
+}
