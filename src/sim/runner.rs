@@ -162,6 +162,8 @@ struct Shared {
     window: (u64, u32, u32),
     /// The agent's outgoing HTTP requests.
     out: AgentHttp,
+    /// A side ran `imp.sleep` in this turn: timers that fell due meanwhile go first.
+    slept: bool,
 }
 
 impl Shared {
@@ -291,6 +293,7 @@ impl crate::vm::Host for SideHost {
         // due meanwhile run after it, before messages sent during the wait are delivered.
         let clock = sh(&self.shared).clock;
         std::thread::sleep(clock.real_until(clock.now() + secs));
+        sh(&self.shared).slept = true;
     }
 
     fn http_request_sync(&mut self, req: OutgoingRequest) -> Result<HttpResponse, String> {
@@ -364,6 +367,7 @@ impl Runner {
                 saved: Value::Null,
                 window: (0, 0, 0),
                 out: AgentHttp::default(),
+                slept: false,
             })),
             clock,
             online,
@@ -637,6 +641,9 @@ impl Runner {
                     let r = vm.call_handler(&name, data).map(drop);
                     self.check(Side::Device, r, false);
                 }
+            }
+            if std::mem::take(&mut sh(&self.shared).slept) {
+                break;
             }
         }
         self.agent_requests();
