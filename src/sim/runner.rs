@@ -164,6 +164,8 @@ struct Shared {
     out: AgentHttp,
     /// A side ran `imp.sleep` in this turn: timers that fell due meanwhile go first.
     slept: bool,
+    /// The device's VM is running (what the agent's `device.isconnected()` says).
+    device_up: bool,
 }
 
 impl Shared {
@@ -288,6 +290,13 @@ impl crate::vm::Host for SideHost {
         s.out.spawn(id, req)
     }
 
+    fn partner_connected(&self) -> bool {
+        match self.side {
+            Side::Agent => sh(&self.shared).device_up,
+            Side::Device => true,
+        }
+    }
+
     fn sleep(&mut self, secs: f64) {
         // The device (and, sharing its thread, the agent) really waits: timers that fall
         // due meanwhile run after it, before messages sent during the wait are delivered.
@@ -368,6 +377,7 @@ impl Runner {
                 window: (0, 0, 0),
                 out: AgentHttp::default(),
                 slept: false,
+                device_up: false,
             })),
             clock,
             online,
@@ -456,6 +466,7 @@ impl Runner {
             }
             Cmd::Online(online) => {
                 self.online = online;
+                sh(&self.shared).device_up = online && self.device.vm.is_some();
                 if online && self.pending {
                     self.pending = false;
                     self.start_all();
@@ -480,6 +491,7 @@ impl Runner {
             slot.restart_at = None;
         }
         let mut s = sh(&self.shared);
+        s.device_up = false;
         s.to_agent.clear();
         s.to_device.clear();
         s.http_done.clear();
@@ -536,6 +548,9 @@ impl Runner {
         };
         let r = vm.run_main(&src, name);
         self.slot(side).vm = Some(vm);
+        if side == Side::Device {
+            sh(&self.shared).device_up = true;
+        }
         self.check(side, r, true);
     }
 
@@ -565,6 +580,9 @@ impl Runner {
 
     fn fail(&mut self, side: Side, e: &RuntimeError) {
         self.log_error(side, e);
+        if side == Side::Device {
+            sh(&self.shared).device_up = false;
+        }
         let slot = self.slot(side);
         slot.vm = None;
         let delay = slot.backoff();

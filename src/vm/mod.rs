@@ -307,6 +307,10 @@ pub trait Host: Send {
     fn http_request(&mut self, _id: u64, _req: OutgoingRequest) -> Result<(), String> {
         Err("http.request is not available here".into())
     }
+    /// Whether the other side is up (`device.isconnected()` on an agent).
+    fn partner_connected(&self) -> bool {
+        true
+    }
     /// `imp.sleep(secs)`: blocks the caller for `secs` of virtual time (default: returns at
     /// once).
     fn sleep(&mut self, _secs: f64) {}
@@ -727,6 +731,7 @@ impl ffi::Handler for State {
                 Value::Null
             }
             "http_sync" => response_value(self.host.http_request_sync(outgoing(&args))?),
+            "partner" => Value::Bool(self.host.partner_connected()),
             "sleep" => {
                 self.host.sleep(num(arg(&args, 0)).unwrap_or(0.0).clamp(0.0, 60.0));
                 Value::Null

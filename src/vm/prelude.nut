@@ -237,7 +237,8 @@ local messaging = {
         if (typeof cb != "function") throw "on: the handler must be a function";
         ::__handlers[name] <- cb;
     }
-    isconnected = function() { return true; }
+    // Whether the other side is up (on an agent: the device is running).
+    isconnected = function() { return ::__host("partner"); }
 };
 
 ::__conn_handlers <- {};
