@@ -419,7 +419,8 @@ impl Runner {
         }
         {
             let s = sh(&self.shared);
-            if !s.to_agent.is_empty() || !s.to_device.is_empty() {
+            let device_takes = self.device.vm.is_some() || !self.booting;
+            if !s.to_agent.is_empty() || (device_takes && !s.to_device.is_empty()) {
                 return Duration::ZERO;
             }
         }
@@ -514,6 +515,8 @@ impl Runner {
             self.start(Side::Agent);
             self.device.restart_at = Some(Instant::now() + delay);
             self.booting = true;
+            // Connected, downloading its code: messages for it wait until it runs.
+            sh(&self.shared).device_up = true;
             return;
         }
         self.start(Side::Device);
@@ -643,7 +646,13 @@ impl Runner {
         for _ in 0..DELIVERIES_PER_TURN {
             let (a, d) = {
                 let mut s = sh(&self.shared);
-                (s.to_agent.pop_front(), s.to_device.pop_front())
+                let device_takes = self.device.vm.is_some() || !self.booting;
+                let d = if device_takes {
+                    s.to_device.pop_front()
+                } else {
+                    None
+                };
+                (s.to_agent.pop_front(), d)
             };
             if a.is_none() && d.is_none() {
                 break;
