@@ -512,11 +512,11 @@ impl Runner {
     fn start_all(&mut self) {
         let delay = self.boot_delay();
         if !delay.is_zero() {
-            self.start(Side::Agent);
-            self.device.restart_at = Some(Instant::now() + delay);
-            self.booting = true;
             // Connected, downloading its code: messages for it wait until it runs.
             sh(&self.shared).device_up = true;
+            self.booting = true;
+            self.start(Side::Agent);
+            self.device.restart_at = Some(Instant::now() + delay);
             return;
         }
         self.start(Side::Device);

@@ -733,7 +733,8 @@ impl ffi::Handler for State {
             "http_sync" => response_value(self.host.http_request_sync(outgoing(&args))?),
             "partner" => Value::Bool(self.host.partner_connected()),
             "sleep" => {
-                self.host.sleep(num(arg(&args, 0)).unwrap_or(0.0).clamp(0.0, 60.0));
+                self.host
+                    .sleep(num(arg(&args, 0)).unwrap_or(0.0).clamp(0.0, 60.0));
                 Value::Null
             }
             "mac" => Value::Str(self.host.mac_address()),
