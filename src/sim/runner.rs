@@ -162,8 +162,9 @@ struct Shared {
     window: (u64, u32, u32),
     /// The agent's outgoing HTTP requests.
     out: AgentHttp,
-    /// A side ran `imp.sleep` in this turn: timers that fell due meanwhile go first.
-    slept: bool,
+    /// The device is blocked in `imp.sleep` until then: its timers, the messages for it and
+    /// the ones it sent wait (the agent runs on meanwhile, as on a real imp).
+    device_busy: Option<Instant>,
     /// The device's VM is running (what the agent's `device.isconnected()` says).
     device_up: bool,
 }
@@ -298,11 +299,16 @@ impl crate::vm::Host for SideHost {
     }
 
     fn sleep(&mut self, secs: f64) {
-        // The device (and, sharing its thread, the agent) really waits: timers that fall
-        // due meanwhile run after it, before messages sent during the wait are delivered.
-        let clock = sh(&self.shared).clock;
-        std::thread::sleep(clock.real_until(clock.now() + secs));
-        sh(&self.shared).slept = true;
+        // The call returns at once, but the device counts as blocked until the time is up
+        // (see `Shared::device_busy`); agents have no imp.sleep of their own.
+        if self.side != Side::Device {
+            return;
+        }
+        let mut s = sh(&self.shared);
+        let d = s.clock.real_until(s.clock.now() + secs);
+        let now = Instant::now();
+        let base = s.device_busy.filter(|t| *t > now).unwrap_or(now);
+        s.device_busy = Some(base + d);
     }
 
     fn http_request_sync(&mut self, req: OutgoingRequest) -> Result<HttpResponse, String> {
@@ -376,7 +382,7 @@ impl Runner {
                 saved: Value::Null,
                 window: (0, 0, 0),
                 out: AgentHttp::default(),
-                slept: false,
+                device_busy: None,
                 device_up: false,
             })),
             clock,
@@ -417,14 +423,20 @@ impl Runner {
         if !self.online {
             return idle;
         }
+        let asleep = self.device_asleep();
         {
             let s = sh(&self.shared);
-            let device_takes = self.device.vm.is_some() || !self.booting;
-            if !s.to_agent.is_empty() || (device_takes && !s.to_device.is_empty()) {
+            let device_takes = (self.device.vm.is_some() || !self.booting) && asleep.is_none();
+            if (asleep.is_none() && !s.to_agent.is_empty())
+                || (device_takes && !s.to_device.is_empty())
+            {
                 return Duration::ZERO;
             }
         }
         let mut wait = idle;
+        if let Some(t) = asleep {
+            wait = wait.min(t.saturating_duration_since(Instant::now()));
+        }
         let (ready, waiting) = sh(&self.shared).out.busy();
         if ready {
             return Duration::ZERO;
@@ -434,7 +446,13 @@ impl Runner {
         }
         let now = Instant::now();
         for slot in [&self.agent, &self.device] {
-            if let Some(t) = slot.vm.as_ref().and_then(Vm::next_timer) {
+            let blocked = asleep.is_some() && std::ptr::eq(slot, &self.device);
+            if let Some(t) = slot
+                .vm
+                .as_ref()
+                .and_then(Vm::next_timer)
+                .filter(|_| !blocked)
+            {
                 wait = wait.min(self.clock.real_until(t.due));
             }
             if let Some(at) = slot.restart_at {
@@ -477,6 +495,19 @@ impl Runner {
         }
     }
 
+    /// When the device's `imp.sleep` ends, if it is sleeping now.
+    fn device_asleep(&self) -> Option<Instant> {
+        let mut s = sh(&self.shared);
+        match s.device_busy {
+            Some(t) if t > Instant::now() => Some(t),
+            Some(_) => {
+                s.device_busy = None;
+                None
+            }
+            None => None,
+        }
+    }
+
     fn boot_delay(&self) -> Duration {
         let app = sh(&self.shared).app.upgrade();
         app.map_or(Duration::ZERO, |a| {
@@ -493,6 +524,7 @@ impl Runner {
         }
         let mut s = sh(&self.shared);
         s.device_up = false;
+        s.device_busy = None;
         s.to_agent.clear();
         s.to_device.clear();
         s.http_done.clear();
@@ -636,6 +668,9 @@ impl Runner {
                 None => continue,
             };
             for id in due {
+                if side == Side::Device && self.device_asleep().is_some() {
+                    break;
+                }
                 let Some(vm) = self.slot(side).vm.as_mut() else {
                     break;
                 };
@@ -644,15 +679,17 @@ impl Runner {
             }
         }
         for _ in 0..DELIVERIES_PER_TURN {
+            let asleep = self.device_asleep().is_some();
             let (a, d) = {
                 let mut s = sh(&self.shared);
-                let device_takes = self.device.vm.is_some() || !self.booting;
+                let device_takes = (self.device.vm.is_some() || !self.booting) && !asleep;
                 let d = if device_takes {
                     s.to_device.pop_front()
                 } else {
                     None
                 };
-                (s.to_agent.pop_front(), d)
+                let a = if asleep { None } else { s.to_agent.pop_front() };
+                (a, d)
             };
             if a.is_none() && d.is_none() {
                 break;
@@ -668,9 +705,6 @@ impl Runner {
                     let r = vm.call_handler(&name, data).map(drop);
                     self.check(Side::Device, r, false);
                 }
-            }
-            if std::mem::take(&mut sh(&self.shared).slept) {
-                break;
             }
         }
         self.agent_requests();
