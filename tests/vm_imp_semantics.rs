@@ -368,3 +368,29 @@ fn split_drops_empty_pieces() {
     "#,
     );
 }
+
+#[test]
+fn regexp2_is_a_full_engine() {
+    agent(
+        r#"
+        local re = regexp2("\n\n");
+        local m = re.search("ab\n\ncd");
+        same(2, m.begin, "newline pattern begin");
+        same(4, m.end, "newline pattern end");
+        local header = "Content-Disposition: form-data; name=\"life\"; filename=\"life.json\"";
+        local kv = regexp2(@"(^|\W)(\S+)\s*[=:]\s*(""[^""]*""|\S*)");
+        local c = kv.capture(header);
+        check(c != null, "capture");
+        same(4, c.len(), "groups");
+        same("Content-Disposition", header.slice(c[2].begin, c[2].end), "key");
+        local c2 = kv.capture(header, c[0].end);
+        same("name", header.slice(c2[2].begin, c2[2].end), "next key");
+        check(regexp2("a+").match("aaa"), "full match");
+        check(!regexp2("a+").match("aab"), "not a full match");
+        same(null, regexp2("z").search("abc"), "no match");
+        local bad = null;
+        try { regexp2("("); } catch (e) { bad = e; }
+        check(bad != null, "bad pattern refused");
+    "#,
+    );
+}

@@ -332,6 +332,8 @@ struct State {
     current_request: Option<(u64, Option<HttpResponse>)>,
     /// `hardware.spiflash` of a device.
     flash: flash::Flash,
+    /// Compiled `regexp2` patterns.
+    regexes: std::collections::HashMap<String, regex::Regex>,
 }
 
 /// A Squirrel VM running one side of a deployment.
@@ -362,6 +364,7 @@ impl Vm {
             timers: BTreeMap::new(),
             current_request: None,
             flash: flash::Flash::default(),
+            regexes: std::collections::HashMap::new(),
         };
         let mut vm = Vm {
             raw: ffi::RawVm::new(state, limits.memory_bytes),
@@ -639,6 +642,56 @@ fn date_table(t: f64) -> Value {
     ])
 }
 
+fn span(begin: usize, end: usize) -> Value {
+    Value::table([
+        ("begin", Value::Int(begin as i64)),
+        ("end", Value::Int(end as i64)),
+    ])
+}
+
+impl State {
+    /// `regexp2` operations: the pattern is compiled once and kept.
+    fn regex_op(&mut self, op: &str, args: &[Value]) -> Result<Value, String> {
+        // `match` tests the whole string: its pattern is anchored at both ends.
+        let pattern = match (op, string(arg(args, 0))) {
+            ("re_match", p) => format!("^(?:{p})$"),
+            (_, p) => p,
+        };
+        if !self.regexes.contains_key(&pattern) {
+            let re = regex::RegexBuilder::new(&pattern)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| format!("regexp2: {e}"))?;
+            if self.regexes.len() >= 256 {
+                self.regexes.clear();
+            }
+            self.regexes.insert(pattern.clone(), re);
+        }
+        let re = &self.regexes[&pattern];
+        let text = string(arg(args, 1));
+        let start = (num(arg(args, 2)).unwrap_or(0.0).max(0.0) as usize).min(text.len());
+        if !text.is_char_boundary(start) {
+            return Ok(Value::Null);
+        }
+        Ok(match op {
+            "re_check" => Value::Null,
+            "re_match" => Value::Bool(re.is_match(&text)),
+            "re_search" => match re.find_at(&text, start) {
+                Some(m) => span(m.start(), m.end()),
+                None => Value::Null,
+            },
+            _ => match re.captures_at(&text, start) {
+                Some(c) => Value::Array(
+                    c.iter()
+                        .map(|g| g.map_or(span(0, 0), |m| span(m.start(), m.end())))
+                        .collect(),
+                ),
+                None => Value::Null,
+            },
+        })
+    }
+}
+
 impl ffi::Handler for State {
     fn host_op(&mut self, op: &str, args: Vec<Value>) -> Result<Value, String> {
         let now = self.host.now();
@@ -737,6 +790,7 @@ impl ffi::Handler for State {
                     .sleep(num(arg(&args, 0)).unwrap_or(0.0).clamp(0.0, 60.0));
                 Value::Null
             }
+            "re_check" | "re_match" | "re_search" | "re_capture" => self.regex_op(op, &args)?,
             "mac" => Value::Str(self.host.mac_address()),
             "deviceid" => Value::Str(self.host.device_id()),
             "agenturl" => Value::Str(self.host.agent_url()),

@@ -36,8 +36,21 @@ function __invoke(cb, args) {
     return cb.acall(call);
 }
 
-// The imp's second regular-expression class; the standard library's engine stands in.
-if ("regexp" in ::getroottable()) ::regexp2 <- ::regexp;
+// The imp's second regular-expression class, on the host's engine (byte offsets).
+class regexp2 {
+    _pattern = null;
+    constructor(pattern) {
+        _pattern = pattern;
+        ::__host("re_check", pattern);
+    }
+    // Whether the whole of `text` matches.
+    function match(text) { return ::__host("re_match", _pattern, text); }
+    // {begin, end} of the first match from `start`, or null.
+    function search(text, start = 0) { return ::__host("re_search", _pattern, text, start); }
+    // [{begin, end} of the match, then of each group], or null.
+    function capture(text, start = 0) { return ::__host("re_capture", _pattern, text, start); }
+    function _tostring() { return "regexp2(" + _pattern + ")"; }
+}
 
 // ---- time -------------------------------------------------------------------------------
 ::time <- function() { return ::__host("time"); }
