@@ -491,6 +491,7 @@ __module_impUnit_exports.ImpUnitRunner <- class {
         }
         local step = _steps[_index];
         _index++;
+        collectgarbage();
         if (step.test) _tests++;
         _send("TEST_START", step.name);
         local before = step.instance.assertions;
@@ -546,8 +547,8 @@ __module_impUnit_exports.ImpUnitRunner <- class {
                 return;
             }
         }
-        // Continue on a fresh stack, so long suites do not nest.
-        local self = this;
-        imp.wakeup(0, function () { self._next(); });
+        // The next step follows at once (as the original runner does: a synchronous test is
+        // directly followed by the next one, with no other callback in between).
+        _next();
     }
 };
