@@ -149,6 +149,13 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// A side that ran this long without failing starts its backoff afresh.
 const STABLE: Duration = Duration::from_secs(120);
 
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Device => 0,
+        Side::Agent => 1,
+    }
+}
+
 /// State shared by the runner and the hosts of its VMs.
 struct Shared {
     app: Weak<App>,
@@ -162,9 +169,9 @@ struct Shared {
     window: (u64, u32, u32),
     /// The agent's outgoing HTTP requests.
     out: AgentHttp,
-    /// The device is blocked in `imp.sleep` until then: its timers, the messages for it and
-    /// the ones it sent wait (the agent runs on meanwhile, as on a real imp).
-    device_busy: Option<Instant>,
+    /// A side blocked in `imp.sleep` until then (`[device, agent]`): its timers wait, and
+    /// messages between the two wait too; the other side runs on meanwhile.
+    busy: [Option<Instant>; 2],
     /// The device's VM is running (what the agent's `device.isconnected()` says).
     device_up: bool,
 }
@@ -300,15 +307,13 @@ impl crate::vm::Host for SideHost {
 
     fn sleep(&mut self, secs: f64) {
         // The call returns at once, but the device counts as blocked until the time is up
-        // (see `Shared::device_busy`); agents have no imp.sleep of their own.
-        if self.side != Side::Device {
-            return;
-        }
+        // (see `Shared::busy`).
+        let i = side_index(self.side);
         let mut s = sh(&self.shared);
         let d = s.clock.real_until(s.clock.now() + secs);
         let now = Instant::now();
-        let base = s.device_busy.filter(|t| *t > now).unwrap_or(now);
-        s.device_busy = Some(base + d);
+        let base = s.busy[i].filter(|t| *t > now).unwrap_or(now);
+        s.busy[i] = Some(base + d);
     }
 
     fn http_request_sync(&mut self, req: OutgoingRequest) -> Result<HttpResponse, String> {
@@ -382,7 +387,7 @@ impl Runner {
                 saved: Value::Null,
                 window: (0, 0, 0),
                 out: AgentHttp::default(),
-                device_busy: None,
+                busy: [None, None],
                 device_up: false,
             })),
             clock,
@@ -423,7 +428,8 @@ impl Runner {
         if !self.online {
             return idle;
         }
-        let asleep = self.device_asleep();
+        let (dev_asleep, agent_asleep) = (self.asleep(Side::Device), self.asleep(Side::Agent));
+        let asleep = dev_asleep.or(agent_asleep);
         {
             let s = sh(&self.shared);
             let device_takes = (self.device.vm.is_some() || !self.booting) && asleep.is_none();
@@ -434,7 +440,7 @@ impl Runner {
             }
         }
         let mut wait = idle;
-        if let Some(t) = asleep {
+        for t in [dev_asleep, agent_asleep].into_iter().flatten() {
             wait = wait.min(t.saturating_duration_since(Instant::now()));
         }
         let (ready, waiting) = sh(&self.shared).out.busy();
@@ -446,7 +452,11 @@ impl Runner {
         }
         let now = Instant::now();
         for slot in [&self.agent, &self.device] {
-            let blocked = asleep.is_some() && std::ptr::eq(slot, &self.device);
+            let blocked = if std::ptr::eq(slot, &self.device) {
+                dev_asleep.is_some()
+            } else {
+                agent_asleep.is_some()
+            };
             if let Some(t) = slot
                 .vm
                 .as_ref()
@@ -495,13 +505,14 @@ impl Runner {
         }
     }
 
-    /// When the device's `imp.sleep` ends, if it is sleeping now.
-    fn device_asleep(&self) -> Option<Instant> {
+    /// When `side`'s `imp.sleep` ends, if it is sleeping now.
+    fn asleep(&self, side: Side) -> Option<Instant> {
         let mut s = sh(&self.shared);
-        match s.device_busy {
+        let i = side_index(side);
+        match s.busy[i] {
             Some(t) if t > Instant::now() => Some(t),
             Some(_) => {
-                s.device_busy = None;
+                s.busy[i] = None;
                 None
             }
             None => None,
@@ -524,7 +535,7 @@ impl Runner {
         }
         let mut s = sh(&self.shared);
         s.device_up = false;
-        s.device_busy = None;
+        s.busy = [None, None];
         s.to_agent.clear();
         s.to_device.clear();
         s.http_done.clear();
@@ -668,7 +679,7 @@ impl Runner {
                 None => continue,
             };
             for id in due {
-                if side == Side::Device && self.device_asleep().is_some() {
+                if self.asleep(side).is_some() {
                     break;
                 }
                 let Some(vm) = self.slot(side).vm.as_mut() else {
@@ -679,7 +690,7 @@ impl Runner {
             }
         }
         for _ in 0..DELIVERIES_PER_TURN {
-            let asleep = self.device_asleep().is_some();
+            let asleep = self.asleep(Side::Device).is_some() || self.asleep(Side::Agent).is_some();
             let (a, d) = {
                 let mut s = sh(&self.shared);
                 let device_takes = (self.device.vm.is_some() || !self.booting) && !asleep;
