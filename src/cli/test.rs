@@ -44,7 +44,7 @@ fn commands() -> Vec<CmdSpec> {
         CmdSpec::new("test", "run", "Runs the tests.", "Runs the tests of the Test Configuration of the current directory on the devices of its Device Group and reports the results.", vec![
             Opt::s0("tests", 't', "test_pattern", "Selects the tests to run: [test_file_name][:test_class_name][::test_method_name]."),
             Opt::f("clear-cache", 'e', "Deletes the .builder-cache directory before running."),
-            Opt::a("report", 'r', "junit|json FILE", "Also writes the result of every test to FILE, as JUnit XML or JSON (file, name, time, failure message; tests of sessions that never started as not run). Repeatable.").nargs(2).long_only(),
+            Opt::a("report", 'r', "junit|json FILE", "Also writes the result of every test to a file: --report junit FILE (JUnit XML) or --report json FILE (file, name, time, failure message; tests of sessions that never started as not run). Repeatable.").nargs(2).long_only(),
         ]),
         CmdSpec::new("test", "update", "Updates the test configuration.", "Changes settings of the Test Configuration File of the current directory. An option of a file given without a value removes that file from the configuration.", vec![
             Opt::s("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "The Device Group whose devices run the tests."),
