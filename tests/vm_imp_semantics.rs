@@ -394,3 +394,17 @@ fn regexp2_is_a_full_engine() {
     "#,
     );
 }
+
+#[test]
+fn messages_refuse_what_the_imp_cannot_serialise() {
+    device(
+        r#"
+        foreach (bad in [function() {}, { "\x00\x01": 1 }, [ { "\x00": 2 } ]]) {
+            local caught = null;
+            try { agent.send("x", bad); } catch (e) { caught = e; }
+            check(caught != null, "refused: " + typeof bad);
+        }
+        agent.send("x", { "ok": "\x01" });
+    "#,
+    );
+}

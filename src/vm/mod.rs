@@ -582,6 +582,17 @@ fn string(v: &Value) -> String {
     }
 }
 
+/// Whether a table key inside `v` holds a NUL byte (the imp cannot serialise such keys).
+fn has_nul_key(v: &Value) -> bool {
+    match v {
+        Value::Table(pairs) => pairs
+            .iter()
+            .any(|(k, x)| matches!(k, Value::Str(s) if s.contains('\0')) || has_nul_key(x)),
+        Value::Array(items) => items.iter().any(has_nul_key),
+        _ => false,
+    }
+}
+
 fn int_arg(args: &[Value], i: usize) -> Result<i64, String> {
     match arg(args, i) {
         Value::Int(n) => Ok(*n),
@@ -800,7 +811,11 @@ impl ffi::Handler for State {
                 let name = arg(&args, 0)
                     .as_str()
                     .ok_or("send: the name must be a string")?;
-                self.host.send(name, arg(&args, 1).clone());
+                let data = arg(&args, 1);
+                if has_nul_key(data) {
+                    return Err("send: unserialisable data (a table key holds a NUL byte)".into());
+                }
+                self.host.send(name, data.clone());
                 Value::Null
             }
             "save" => {
