@@ -7,6 +7,7 @@
 //! and agents' Squirrel VMs, agent URLs), [`compile`] (compile checks), [`control`]
 //! (`/_sim/` endpoints), [`persist`] (`--state`).
 
+pub mod agent_http;
 pub mod app;
 pub mod auth;
 pub mod compile;
@@ -86,6 +87,10 @@ pub struct SimConfig {
     pub time_scale: f64,
     /// Time a client has to send a request's headers, and then its body.
     pub read_timeout: std::time::Duration,
+    /// Agents' HTTP requests to anything but their own agent URL fail with a runtime error.
+    pub no_outbound: bool,
+    /// Seconds a device takes to boot new code after its agent started (0: at once).
+    pub device_boot_delay: f64,
 }
 
 impl Default for SimConfig {
@@ -105,6 +110,8 @@ impl Default for SimConfig {
             stream_idle_secs: 3600,
             time_scale: 1.0,
             read_timeout: std::time::Duration::from_secs(30),
+            no_outbound: false,
+            device_boot_delay: 0.0,
         }
     }
 }
