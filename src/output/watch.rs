@@ -288,7 +288,9 @@ pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
     let tty = term.is_term();
     let forced = std::env::var("CLICOLOR_FORCE").is_ok_and(|v| v != "0");
     let no_color = std::env::var_os("NO_COLOR").is_some();
-    Box::new(TextRenderer::new(out, !no_color && (tty || forced), tty))
+    let mut r = TextRenderer::new(out, !no_color && (tty || forced), tty);
+    r.raw_locations = mode == Mode::Debug;
+    Box::new(r)
 }
 
 /// The renderer of an output mode writing into `buffer`, without colors or status line
@@ -346,6 +348,8 @@ struct TextRenderer {
     busy: Option<&'static str>,
     /// An error state kept until the next good deploy (compile error, runtime error, …).
     problem: Option<&'static str>,
+    /// `-z debug`: mapped error frames also show the line as logged.
+    raw_locations: bool,
 }
 
 impl TextRenderer {
@@ -362,6 +366,7 @@ impl TextRenderer {
             last_deploy: None,
             busy: None,
             problem: None,
+            raw_locations: false,
         }
     }
 
@@ -419,13 +424,16 @@ impl TextRenderer {
             Event::Log(l) => {
                 let dev = self.device_style(&l.device_id);
                 let typ = self.type_style(&l.typ);
-                let text = format!(
+                let mut text = format!(
                     "{} {} {} {}",
                     dev.apply_to(format!("[{}]", l.device_id)),
                     self.style(Style::new().dim()).apply_to(&l.ts),
                     typ.apply_to(format!("[{}]", l.typ)),
                     l.msg
                 );
+                if let (true, Some(m)) = (self.raw_locations, &l.mapped) {
+                    text.push_str(&format!(" [logged as: {}]", m.raw_msg.trim()));
+                }
                 self.line(&text);
             }
             Event::Started {
@@ -861,5 +869,39 @@ mod tests {
             out.contains("[d1] 2026-01-01T00:00:00Z [server.log] hello"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn debug_text_keeps_the_logged_location_of_mapped_frames() {
+        let frame = Event::Log(LogLine {
+            device_id: "d1".into(),
+            ts: "t".into(),
+            typ: "server.error".into(),
+            msg: "ERROR:   at lib.nut:3 (boom)".into(),
+            replayed: false,
+            mapped: Some(MappedAt {
+                file: "lib.nut".into(),
+                line: 3,
+                raw_msg: "ERROR:   at boom:7".into(),
+            }),
+        });
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let mut r = TextRenderer::new(Box::new(SharedBuffer(buf.clone())), false, false);
+        r.emit(&frame);
+        r.raw_locations = true;
+        r.emit(&frame);
+        r.finish();
+        let out = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "[d1] t [server.error] ERROR:   at lib.nut:3 (boom)"
+        );
+        assert_eq!(
+            lines[1],
+            "[d1] t [server.error] ERROR:   at lib.nut:3 (boom) [logged as: ERROR:   at boom:7]"
+        );
+        assert_eq!(frame.to_json()["raw_msg"], "ERROR:   at boom:7");
+        assert_eq!(frame.to_json()["file"], "lib.nut");
     }
 }
