@@ -359,7 +359,7 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts, b: &BuilderOpts) -> Result<()> {
         if let Ok(dir) = std::env::current_dir() {
             maps = maps.relative_to(&dir);
         }
-        return tail.with_maps(maps).run(ctx).await;
+        return tail.with_maps(maps, true).run(ctx).await;
     }
     ctx.ui.json_empty();
     Ok(())

@@ -69,7 +69,7 @@ async fn print_page(
     device_id: &str,
     page: u64,
     size: u64,
-    maps: Option<&LineMaps>,
+    maps: &mut Option<LineMaps>,
 ) -> Result<usize> {
     let doc = ctx
         .client()
@@ -88,10 +88,21 @@ async fn print_page(
         .cloned()
         .unwrap_or_default();
     let count = logs.len();
-    let logs: Vec<Value> = match maps {
-        Some(m) => logs.into_iter().map(|l| m.map_entry(l)).collect(),
-        None => logs,
-    };
+    // Newest first: entries older than a code load may come from another deployment.
+    let logs: Vec<Value> = logs
+        .into_iter()
+        .map(|l| {
+            let loads = super::core::errmap::is_code_load(&l);
+            let l = match maps.as_ref() {
+                Some(m) => m.map_entry(l),
+                None => l,
+            };
+            if loads {
+                *maps = None;
+            }
+            l
+        })
+        .collect();
     if ctx.ui.is_json() {
         ctx.ui.result(&Value::Array(logs));
     } else {
@@ -114,7 +125,7 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
     let device = log_device(ctx, o.device.clone()).await?;
     let id = id_of(&device).to_string();
     // In a project whose files the device's group runs, error frames name those files.
-    let maps = match crate::api::rel_id(&device, "devicegroup") {
+    let mut maps = match crate::api::rel_id(&device, "devicegroup") {
         Some(g) => match ctx.get(Entity::DeviceGroup, g).await {
             Ok(Some(dg)) => super::core::errmap::project_maps(ctx, &dg).await,
             _ => None,
@@ -123,7 +134,7 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
     };
     let size = o.page_size.unwrap_or(20);
     if let Some(n) = o.page_number {
-        print_page(ctx, &id, n, size, maps.as_ref()).await?;
+        print_page(ctx, &id, n, size, &mut maps).await?;
         return Ok(());
     }
     let mut input = stdin_lines();
@@ -138,7 +149,7 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
         }
         let count = tokio::select! {
             _ = &mut ctrl_c => return Ok(()),
-            n = print_page(ctx, &id, page, size, maps.as_ref()) => n?,
+            n = print_page(ctx, &id, page, size, &mut maps) => n?,
         };
         finished = (count as u64) < size;
         ctx.ui.succeeds();
@@ -210,7 +221,7 @@ pub async fn stream(ctx: &CommandCtx, o: &StreamOpts) -> Result<()> {
         t = Tail::open(ctx, &ids) => t?,
     };
     match maps {
-        Some(m) => tail.with_maps(m).run(ctx).await,
+        Some(m) => tail.with_maps(m, false).run(ctx).await,
         None => tail.run(ctx).await,
     }
 }

@@ -73,14 +73,25 @@ fn log_get_and_log_stream_in_the_project_map_frames_of_its_code() {
     std::fs::write(env.path("lib.nut"), LIB).unwrap();
     std::fs::write(env.path("device.nut"), DEVICE).unwrap();
     env.impt(&["build", "run"]).ok();
-    // The frames are mapped when the stream opens on the code the group runs.
+    // The frames are mapped when the stream opens on the code the group runs (the device
+    // fails, and restarts, again and again).
     let mut stream = env.spawn(&["log", "stream"]);
     stream.wait_for("Press <Ctrl-C> to exit.");
-    let (status, _) = env.http("POST", &format!("/_sim/devices/{device}/restart"), None);
-    assert_eq!(status, 204);
     let at = stream.wait_for("ERROR:   at ");
     assert!(at.ends_with("ERROR:   at lib.nut:3 (boom)"), "{at}");
+    // Other code deployed meanwhile: its frames are not mapped through the project's map.
+    std::fs::write(
+        env.path("other.nut"),
+        "local t = {};\nserver.log(t.nope);\n",
+    )
+    .unwrap();
+    env.impt(&["build", "run", "-x", "other.nut"]).ok();
+    let at = stream.wait_for("ERROR:   at main:2");
+    assert!(at.ends_with("ERROR:   at main:2"), "{at}");
     assert_eq!(stream.interrupt().0, 0);
+    // Back to the project's code for log get.
+    env.impt(&["build", "run"]).ok();
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let out = env.impt(&["log", "get", "-n", "1", "-s", "50"]);
     out.ok().has("ERROR:   from device.nut:3 (main)");
     // Changed local code is not what the device runs: frames stay as logged.

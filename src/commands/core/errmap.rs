@@ -126,6 +126,15 @@ pub fn map_compile_errors(err: ImptError, maps: &LineMaps) -> ImptError {
     ImptError::Api(api)
 }
 
+/// Whether a log entry announces that the device loads code (`Downloading new code; …`):
+/// lines after it may come from another deployment than the lines before it.
+pub fn is_code_load(v: &Value) -> bool {
+    v.get("type").and_then(Value::as_str) == Some("status")
+        && v.get("msg")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.starts_with("Downloading new code"))
+}
+
 /// The code of one project source file as it is deployed (preprocessed when it has Builder
 /// directives), and its line map; `None` when it cannot be read or built.
 fn project_side(file: Option<&str>) -> Option<(String, Vec<SourcePos>)> {

@@ -54,6 +54,9 @@ pub struct Tail {
     opened_at: String,
     /// The line maps of the code the devices run: error frames name the user's files.
     maps: Option<LineMaps>,
+    /// Devices whose next code load is the one the maps are for (the restart `build run`
+    /// sends); any other code load makes the maps stale, and they are dropped.
+    expected_loads: std::collections::HashSet<String>,
 }
 
 /// Pages of history read per device when recovering (100 entries each).
@@ -84,12 +87,17 @@ impl Tail {
             seen: HashMap::new(),
             opened_at,
             maps: None,
+            expected_loads: Default::default(),
         })
     }
 
-    /// Maps runtime error frames through these line maps (those of the code just deployed).
-    pub fn with_maps(mut self, maps: LineMaps) -> Tail {
+    /// Maps runtime error frames through these line maps: those of the code the devices
+    /// run, or (`restarting`) of the code they load next. Another code load drops them.
+    pub fn with_maps(mut self, maps: LineMaps, restarting: bool) -> Tail {
         self.maps = Some(maps);
+        if restarting {
+            self.expected_loads = self.ids.iter().cloned().collect();
+        }
         self
     }
 
@@ -196,7 +204,16 @@ impl Tail {
 
     /// Prints a line, an error frame at the user's file and line when the maps know it (the
     /// JSON keeps the logged line as `raw_msg`).
-    fn show(&self, ctx: &CommandCtx, mut v: Value) {
+    fn show(&mut self, ctx: &CommandCtx, mut v: Value) {
+        if self.maps.is_some() && super::errmap::is_code_load(&v) {
+            let device = v
+                .get("device_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !self.expected_loads.remove(device) {
+                self.maps = None;
+            }
+        }
         let s = |k: &str| {
             v.get(k)
                 .and_then(Value::as_str)
