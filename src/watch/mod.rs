@@ -568,6 +568,7 @@ async fn watch_loop(
         restarting: settings.restart != settings::RestartMode::None,
         running: Default::default(),
         initial: setup.sha.clone(),
+        divided: BTreeSet::new(),
     };
     let mut stream_devices: Vec<String> = setup.devices.iter().map(|d| d.id.clone()).collect();
     let _sim = setup.sim;
@@ -664,6 +665,8 @@ struct Restarts {
     running: std::collections::HashMap<String, String>,
     /// The sha running when the loop started.
     initial: Option<String>,
+    /// Devices past their divider whose code load line has not come yet.
+    divided: BTreeSet<String>,
 }
 
 impl Restarts {
@@ -708,7 +711,17 @@ impl Restarts {
             }
             Event::Log(l) if l.typ == "status" && !l.replayed => {
                 if !self.waiting.remove(&l.device_id) {
+                    // A code load that is not ours (a deployment from elsewhere): which code
+                    // runs is unknown, so its errors are not mapped.
+                    if l.msg.starts_with("Downloading new code")
+                        && !self.divided.remove(&l.device_id)
+                    {
+                        self.running.insert(l.device_id.clone(), String::new());
+                    }
                     return None;
+                }
+                if !l.msg.starts_with("Downloading new code") {
+                    self.divided.insert(l.device_id.clone());
                 }
                 if let Some(sha) = &self.sha {
                     self.running.insert(l.device_id.clone(), sha.clone());
@@ -770,4 +783,58 @@ async fn reload(
     lp.deployed = setup.deployed;
     lp.devices = setup.devices.len();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::watch::LogLine;
+
+    fn status(msg: &str) -> Event {
+        Event::Log(LogLine {
+            device_id: "d".into(),
+            ts: "t".into(),
+            typ: "status".into(),
+            msg: msg.into(),
+            replayed: false,
+            mapped: None,
+        })
+    }
+
+    #[test]
+    fn dividers_and_the_code_each_device_runs() {
+        let mut r = Restarts {
+            sha: Some("s0".into()),
+            waiting: BTreeSet::new(),
+            restarting: true,
+            running: Default::default(),
+            initial: Some("s0".into()),
+            divided: BTreeSet::new(),
+        };
+        let devices = vec!["d".to_string()];
+        let deployed = Event::Deployed {
+            id: "dep".into(),
+            sha: "s1".into(),
+            ms: 1,
+        };
+        assert!(r.on_event(&deployed, &devices).is_none());
+        let div = r.on_event(&status("Agent restarted: reload."), &devices);
+        assert!(
+            matches!(div, Some(Event::Divider { ref sha, .. }) if sha.as_deref() == Some("s1"))
+        );
+        assert!(r
+            .on_event(
+                &status("Downloading new code; 3.00% program storage used"),
+                &devices
+            )
+            .is_none());
+        assert_eq!(r.running["d"], "s1");
+        // A code load from elsewhere: which code runs is unknown.
+        r.on_event(&status("Agent restarted: reload."), &devices);
+        r.on_event(
+            &status("Downloading new code; 3.00% program storage used"),
+            &devices,
+        );
+        assert_eq!(r.running["d"], "");
+    }
 }
