@@ -185,6 +185,16 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
             vdev::set_online(app, &id, *action == "online");
             done()
         }
+        ("POST", ["devices", ident, "blinkup"]) => {
+            let id = device_id(app, ident)?;
+            super::factory::user_blinkup(app, &id);
+            done()
+        }
+        ("GET", ["webhooks"]) => {
+            let w = app.world();
+            let list: Vec<&super::delivery::Delivery> = w.deliveries.iter().collect();
+            Ok(json_response(StatusCode::OK, &json!(list)))
+        }
         ("POST", ["devices", ident, "restart"]) => {
             let id = device_id(app, ident)?;
             vdev::boot(app, id);

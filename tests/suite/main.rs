@@ -30,6 +30,7 @@ mod hostile_state;
 mod sim_agent_http;
 mod sim_auth;
 mod sim_device_boot;
+mod sim_factory;
 mod sim_lib;
 mod sim_libraries;
 mod sim_logs;
