@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod debounce;
+pub mod factory;
 pub mod ignore;
 pub mod keys;
 pub mod pipeline;
@@ -335,6 +336,7 @@ async fn watch_loop(
         &setup.devices,
         etx.clone(),
     );
+    let mut factory = factory_for(&setup.api, &setup.target, &setup.devices, &etx);
 
     // Files.
     let ignore = ignore::Ignore::new(&settings.ignore).map_err(ImptError::msg)?;
@@ -486,6 +488,13 @@ async fn watch_loop(
                     if let Event::StreamOpened { devices, .. } = &ev {
                         lp.devices = devices.len();
                     }
+                    if let (Some(f), Event::Log(l)) = (&factory, &ev) {
+                        f.fixture_log(l);
+                    }
+                    if let Event::Started { devices, .. } = &ev {
+                        // the project now names another Device Group
+                        factory = factory_for(&lp.api, &lp.target, devices, &etx);
+                    }
                     let streaming =
                         matches!(ev, Event::StreamOpened { .. } | Event::StreamLost { .. });
                     r.emit(&ev);
@@ -506,6 +515,23 @@ async fn watch_loop(
     }
     r.finish();
     Ok(())
+}
+
+/// The factory follower of a fixture group (see [`factory`]), `None` for other groups.
+fn factory_for(
+    api: &Arc<Api>,
+    target: &Target,
+    devices: &[DeviceInfo],
+    etx: &mpsc::UnboundedSender<Event>,
+) -> Option<factory::Factory> {
+    factory::applies(&target.dg_type).then(|| {
+        factory::Factory::spawn(
+            api.clone(),
+            target.dg_id.clone(),
+            devices.iter().map(|d| d.id.clone()).collect(),
+            etx.clone(),
+        )
+    })
 }
 
 /// `.impt.project` changed: new source files, and maybe a new Device Group.

@@ -41,5 +41,6 @@ mod suite_layout;
 mod vm_api;
 mod vm_imp_semantics;
 mod vm_limits;
+mod watch_factory;
 mod watch_loop;
 mod watch_sim;
