@@ -30,7 +30,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const MAX_DEVICES: usize = 1000;
+pub use super::newdev::MAX_DEVICES;
 pub const MAX_FAULTS: usize = 100;
 pub const MAX_REGEX: usize = 1024;
 pub const MAX_EMITTERS: usize = 16;

@@ -112,7 +112,7 @@ fn make_dut(app: &Arc<App>, fixture_id: &str) {
         return;
     };
     let made = w.db.devices.iter().filter(|d| d.factory.is_some()).count();
-    if made >= app.cfg.dut_pool {
+    if made >= app.cfg.dut_pool || w.db.devices.len() >= super::newdev::MAX_DEVICES {
         let msg = format!(
             "Factory BlinkUp: no device under test in front of the fixture (the simulator's pool of {} is used up; see impt sim --dut-pool)",
             app.cfg.dut_pool
@@ -198,12 +198,11 @@ fn decide(app: &Arc<App>, dut_id: &str, passed: bool) -> (bool, Option<Box<Cmd>>
         target.name
     );
     emit(&mut w, dut_id, "status", &msg);
+    // The documented body: the device id and the imp id (derived from the MAC on an imp;
+    // the documentation's example shows both equal, as here).
     let mut payload = Map::new();
     payload.insert("device_id".into(), json!(d.id));
     payload.insert("imp_id".into(), json!(d.id));
-    payload.insert("mac_address".into(), json!(d.mac));
-    payload.insert("devicegroup_id".into(), json!(target.id));
-    payload.insert("timestamp".into(), json!(now_iso()));
     delivery::fire(app, &mut w, &target.id, "blessing", payload);
     let then = if target.load_code_after_blessing.unwrap_or(true) {
         Some(Box::new(match code_for(app, &w.db, &d) {
@@ -232,13 +231,12 @@ pub fn user_blinkup(app: &Arc<App>, device_id: &str) -> bool {
         "BlinkUp: device configured by an end user",
     );
     if let Some(g) = d.group.clone() {
+        // The documented body: the device id, and the plan id and enrollment token the
+        // BlinkUp app used (made up here).
         let mut payload = Map::new();
         payload.insert("device_id".into(), json!(d.id));
-        payload.insert("imp_id".into(), json!(d.id));
-        payload.insert("mac_address".into(), json!(d.mac));
-        payload.insert("agent_url".into(), json!(app.agent_url(&d.agent_id)));
-        payload.insert("devicegroup_id".into(), json!(g));
-        payload.insert("timestamp".into(), json!(now_iso()));
+        payload.insert("plan_id".into(), json!(super::util::new_id()));
+        payload.insert("token".into(), json!(super::util::new_id()));
         delivery::fire(app, &mut w, &g, "blinkup", payload);
     }
     true

@@ -3,6 +3,10 @@
 use super::model::{Db, Device, LogEntry};
 use super::util::{new_agent_id, new_device_id, new_mac, now_iso};
 
+/// Devices the simulator holds at most (added through `/_sim/devices` or made by factory
+/// BlinkUps).
+pub const MAX_DEVICES: usize = 1000;
+
 /// A new online, unassigned device owned by `owner`, with one historical log entry.
 pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> Device {
     let now = now_iso();

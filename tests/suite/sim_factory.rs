@@ -527,6 +527,28 @@ else server.bless(true, function(ok) { server.log("blessed " + ok); });
     assert_ne!(dut, fixture);
     assert!(pairs.iter().any(|(k, _)| k == "imp_id"), "{form}");
     assert_eq!(json!(env.device_ids().contains(&dut)), json!(true));
+    assert_eq!(pairs.len(), 2, "the documented keys only: {form}");
+
+    // an end user's BlinkUp of the blessed device calls the blinkup webhooks
+    env.impt(&[
+        "webhook", "create", "-g", "PP", "-u", &url, "-e", "blinkup", "-m", "json",
+    ])
+    .ok();
+    let (s, _) = env.http("POST", &format!("/_sim/devices/{dut}/blinkup"), None);
+    assert_eq!(s, 204);
+    wait_until(20, "the blinkup call delivered", || {
+        deliveries(&env)
+            .into_iter()
+            .find(|d| d["event"] == "blinkup" && d["outcome"] == "delivered")
+    });
+    let (ct, body) = got.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(ct, "application/json");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["device_id"], dut.as_str());
+    assert!(
+        body["plan_id"].is_string() && body["token"].is_string(),
+        "{body}"
+    );
 }
 
 #[test]
