@@ -187,7 +187,11 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
         }
         ("POST", ["devices", ident, "blinkup"]) => {
             let id = device_id(app, ident)?;
-            super::factory::user_blinkup(app, &id);
+            // configured anew, the device reconnects and loads its group's code (a blessed
+            // device of a group without load_code_after_blessing gets its production code now)
+            if super::factory::user_blinkup(app, &id) {
+                vdev::boot(app, id);
+            }
             done()
         }
         ("GET", ["webhooks"]) => {

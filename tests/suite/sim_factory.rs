@@ -1,7 +1,8 @@
 //! The virtual factory of `impt sim`: the factory sample of `examples/factory` run through
 //! the CLI (fixture, factory BlinkUp, devices under test, blessing, production code),
 //! `imp.configparams`, the refusals (a device outside a factory, failed tests, an empty DUT
-//! pool, a DUT target), and webhook calls to a local receiver (bodies, content types,
+//! pool, a DUT target), `load_code_after_blessing` off (production code after an end user's
+//! BlinkUp), and webhook calls to a local receiver (bodies, content types,
 //! retries, `/_sim/webhooks`).
 
 use crate::support::*;
@@ -580,4 +581,82 @@ fn a_webhook_that_never_answers_well_is_reported_failed() {
     assert_eq!(d["attempts"], 3, "{d}");
     assert_eq!(d["status"], 503, "{d}");
     assert_eq!(got.lock().unwrap().len(), 3);
+}
+
+#[test]
+fn without_load_code_after_blessing_the_production_code_waits_for_an_end_user_blinkup() {
+    let env = Env::start(&["--blinkup-time", "0.1", "--devices", "1"]);
+    env.impt(&["product", "create", "-n", "P"]).ok();
+    let prod = env
+        .impt(&[
+            "dg",
+            "create",
+            "-n",
+            "PP",
+            "-y",
+            "pre-production",
+            "-p",
+            "P",
+        ])
+        .ok()
+        .id_after("Device Group: ");
+    env.impt(&["dg", "update", "-g", "PP", "-l", "false"]).ok();
+    std::fs::write(env.path("app.nut"), "server.log(\"production code\");\n").unwrap();
+    env.impt(&["build", "deploy", "-g", "PP", "-x", "app.nut"])
+        .ok();
+    env.impt(&["dg", "create", "-n", "PD", "-y", "pre-dut", "-p", "P"])
+        .ok();
+    env.impt(&[
+        "dg",
+        "create",
+        "-n",
+        "F",
+        "-y",
+        "pre-factory",
+        "-p",
+        "P",
+        "-t",
+        "PP",
+        "-u",
+        "PD",
+    ])
+    .ok();
+    std::fs::write(
+        env.path("f.nut"),
+        r#"local p = imp.configparams;
+if (p.factory_imp_device_id == hardware.getdeviceid()) server.factoryblinkup("s", "p", hardware.pin1, 0);
+else server.bless(true, function(ok) { server.log("blessed " + ok); });
+"#,
+    )
+    .unwrap();
+    env.impt(&["build", "deploy", "-g", "F", "-x", "f.nut"])
+        .ok();
+    let fixture = env.device_ids()[0].clone();
+    env.impt(&["device", "assign", "-d", &fixture, "-g", "F"])
+        .ok();
+    let dut = wait_until(20, "a blessed device", || {
+        devices(&env)
+            .into_iter()
+            .find(|(id, g)| *id != fixture && g.as_deref() == Some(prod.as_str()))
+            .map(|(id, _)| id)
+    });
+    wait_until(20, "the callback", || {
+        logs(&env, &dut)
+            .iter()
+            .any(|m| m == "blessed true")
+            .then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !logs(&env, &dut).iter().any(|m| m == "production code"),
+        "no production code before the end user's BlinkUp"
+    );
+    let (s, _) = env.http("POST", &format!("/_sim/devices/{dut}/blinkup"), None);
+    assert_eq!(s, 204);
+    wait_until(20, "the production code", || {
+        logs(&env, &dut)
+            .iter()
+            .any(|m| m == "production code")
+            .then_some(())
+    });
 }
