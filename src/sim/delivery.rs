@@ -1,13 +1,15 @@
 //! Webhook calls: `deployment`, `blessing` and `blinkup` events are POSTed to the URLs
 //! registered for a Device Group (see the webhooks module), each on its own thread so that
 //! the API never waits. A call that fails (no connection, a timeout, a status other than
-//! 2xx) is tried again after a growing pause, up to [`ATTEMPTS`] times. The outcome of
+//! 2xx) is tried again after a growing pause, up to [`ATTEMPTS`] times; at most
+//! [`IN_FLIGHT_MAX`] calls are under way at once. The outcome of
 //! every call is kept (the latest [`KEPT`]) and shown by `GET /_sim/webhooks`.
 
 use super::app::{App, World};
 use super::util::now_iso;
 pub use super::webhook_calls::{encode, Delivery};
 use serde_json::{Map, Value};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +21,9 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 /// Calls remembered for `/_sim/webhooks`.
 const KEPT: usize = 500;
+/// Calls under way at once; more are recorded as failed at once.
+const IN_FLIGHT_MAX: usize = 64;
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The payload of a `deployment` event.
 pub fn deployment_payload(dep: &super::model::Deployment) -> Map<String, Value> {
@@ -44,7 +49,7 @@ pub fn fire(app: &Arc<App>, w: &mut World, group: &str, event: &str, payload: Ma
     for h in hooks {
         let id = w.deliveries.back().map_or(1, |d| d.id + 1);
         let now = now_iso();
-        let d = Delivery {
+        let mut d = Delivery {
             id,
             webhook: h.id.clone(),
             devicegroup: group.to_string(),
@@ -59,14 +64,29 @@ pub fn fire(app: &Arc<App>, w: &mut World, group: &str, event: &str, payload: Ma
             created_at: now.clone(),
             updated_at: now,
         };
+        let busy = IN_FLIGHT.fetch_add(1, Ordering::AcqRel) >= IN_FLIGHT_MAX;
+        if busy {
+            IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+            d.outcome = "failed".into();
+            d.error = Some(format!("more than {IN_FLIGHT_MAX} webhook calls under way"));
+        }
         w.deliveries.push_back(d.clone());
         while w.deliveries.len() > KEPT {
             w.deliveries.pop_front();
         }
+        if busy {
+            continue;
+        }
         let app = Arc::downgrade(app);
-        let _ = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name(format!("webhook-{id}"))
-            .spawn(move || run(app, d));
+            .spawn(move || {
+                run(app, d);
+                IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+            });
+        if spawned.is_err() {
+            IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 

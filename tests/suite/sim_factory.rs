@@ -625,7 +625,10 @@ fn without_load_code_after_blessing_the_production_code_waits_for_an_end_user_bl
         env.path("f.nut"),
         r#"local p = imp.configparams;
 if (p.factory_imp_device_id == hardware.getdeviceid()) server.factoryblinkup("s", "p", hardware.pin1, 0);
-else server.bless(true, function(ok) { server.log("blessed " + ok); });
+else server.bless(true, function(ok) {
+    server.log("blessed " + ok);
+    server.bless(true, function(again) { server.log("again " + again); });
+});
 "#,
     )
     .unwrap();
@@ -640,12 +643,16 @@ else server.bless(true, function(ok) { server.log("blessed " + ok); });
             .find(|(id, g)| *id != fixture && g.as_deref() == Some(prod.as_str()))
             .map(|(id, _)| id)
     });
-    wait_until(20, "the callback", || {
-        logs(&env, &dut)
-            .iter()
-            .any(|m| m == "blessed true")
-            .then_some(())
+    let l = wait_until(20, "the second blessing's callback", || {
+        let l = logs(&env, &dut);
+        l.iter().any(|m| m == "again false").then_some(l)
     });
+    assert!(l.iter().any(|m| m == "blessed true"), "{l:?}");
+    assert!(
+        l.iter()
+            .any(|m| m == "Blessing failed: the device is already blessed"),
+        "{l:?}"
+    );
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         !logs(&env, &dut).iter().any(|m| m == "production code"),
