@@ -19,10 +19,12 @@ use super::api::Api;
 use crate::api::{attr_str, id_of, rel_id};
 use crate::output::watch::{Event, FactoryEvent, LogLine};
 
-/// Pause between two polls of the DUTs' logs and of the target groups.
-const POLL: Duration = Duration::from_millis(700);
-/// DUTs whose logs are polled at once (the most recent ones).
-const POLLED: usize = 8;
+/// Pause between two polls of the DUTs' logs.
+const POLL: Duration = Duration::from_millis(800);
+/// The target groups' devices are listed every this many polls.
+const GROUPS_EVERY: u32 = 3;
+/// DUTs whose logs are polled (the most recent ones): a few requests a second at most.
+const POLLED: usize = 4;
 
 /// Whether `dg_type` is a fixture group's API type.
 pub fn applies(dg_type: &str) -> bool {
@@ -137,6 +139,7 @@ async fn run(
     let before_prod = group_ids(&api, &prod_dg).await;
     let mut t = Tally::default();
     let mut seen: BTreeMap<String, HashSet<(String, String, String)>> = BTreeMap::new();
+    let mut round: u32 = 0;
     loop {
         let mut found: Vec<(String, Option<String>)> = Vec::new();
         while let Ok(l) = lines.try_recv() {
@@ -144,12 +147,16 @@ async fn run(
                 found.push((d.to_string(), Some(l.device_id.clone())));
             }
         }
-        let now_dut = group_ids(&api, &dut_dg).await;
-        let now_prod = group_ids(&api, &prod_dg).await;
-        for d in now_dut.difference(&before_dut) {
-            found.push((d.clone(), None));
+        round = round.wrapping_add(1);
+        let mut newly_prod: Vec<String> = Vec::new();
+        if round % GROUPS_EVERY == 1 {
+            let now_dut = group_ids(&api, &dut_dg).await;
+            let now_prod = group_ids(&api, &prod_dg).await;
+            for d in now_dut.difference(&before_dut) {
+                found.push((d.clone(), None));
+            }
+            newly_prod = now_prod.difference(&before_prod).cloned().collect();
         }
-        let newly_prod: Vec<String> = now_prod.difference(&before_prod).cloned().collect();
         for d in &newly_prod {
             found.push((d.clone(), None));
         }
