@@ -6,17 +6,20 @@
 //! polled (the account's one log stream stays the fixtures'), so its lines from the first
 //! one on appear, labelled as a DUT's. BlinkUps and blessing results become events with a
 //! running tally: a DUT is blessed when it logs the simulator's `Device blessed` line or
-//! appears in the production target, failed when it logs `Blessing failed`.
+//! appears in the production target, failed when it logs `Blessing failed`. With `--sim`, a
+//! directory holding `factory.device.nut` gets a pre-factory group (see [`sim_groups`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::api::Api;
-use crate::api::{attr_str, id_of, rel_id};
+use crate::api::{attr_str, id_of, rel_id, Client};
+use crate::error::Result;
 use crate::output::watch::{Event, FactoryEvent, LogLine};
 
 /// Pause between two polls of the DUTs' logs.
@@ -226,6 +229,68 @@ fn record(t: &mut Tally, tx: &UnboundedSender<Event>, d: &str, blessed: bool) {
         total_blessed: b,
         total_failed: f,
     }));
+}
+
+/// `impt watch --sim DIR` on factory firmware: DIR's `factory.device.nut` (and
+/// `factory.agent.nut`) when it has no `device.nut`.
+pub fn sim_files(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let device = dir.join("factory.device.nut");
+    (device.is_file() && !dir.join("device.nut").is_file())
+        .then(|| (device, dir.join("factory.agent.nut")))
+}
+
+/// The Device Groups of `--sim` on factory firmware: a pre-production group running DIR's
+/// `application.device.nut`/`application.agent.nut` (when present) and the pre-factory
+/// group targeting it, which is returned.
+pub async fn sim_groups(client: &Client, product: &str, name: &str, dir: &Path) -> Result<Value> {
+    use crate::api::types::{PRE_FACTORY, PRE_PRODUCTION};
+    let data = |doc: Option<Value>| {
+        doc.and_then(|d| d.get("data").cloned())
+            .unwrap_or(Value::Null)
+    };
+    let group = |typ: &str, name: String, rels: Value| json!({"data": {"type": typ, "attributes": {"name": name}, "relationships": rels}});
+    let product_rel = json!({"type": "product", "id": product});
+    let prod = data(
+        client
+            .post(
+                "/devicegroups",
+                &group(
+                    PRE_PRODUCTION,
+                    format!("{name}-production"),
+                    json!({"product": product_rel}),
+                ),
+            )
+            .await?,
+    );
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
+    let (app_device, app_agent) = (
+        read("application.device.nut"),
+        read("application.agent.nut"),
+    );
+    if app_device.is_some() || app_agent.is_some() {
+        client
+            .post(
+                "/deployments",
+                &json!({"data": {"type": "deployment",
+                    "attributes": {"device_code": app_device.unwrap_or_default(),
+                        "agent_code": app_agent.unwrap_or_default()},
+                    "relationships": {"devicegroup": {"type": PRE_PRODUCTION, "id": id_of(&prod)}}}}),
+            )
+            .await?;
+    }
+    Ok(data(
+        client
+            .post(
+                "/devicegroups",
+                &group(
+                    PRE_FACTORY,
+                    format!("{name}-factory"),
+                    json!({"product": product_rel,
+                        "production_target": {"type": PRE_PRODUCTION, "id": id_of(&prod)}}),
+                ),
+            )
+            .await?,
+    ))
 }
 
 #[cfg(test)]

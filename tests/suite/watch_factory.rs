@@ -1,7 +1,8 @@
 //! `impt watch` on a pre-factory fixture group: the fixture's factory firmware configures a
 //! device under test, whose lines join the stream labelled as a DUT's; BlinkUps and blessing
 //! results are events with a running tally; a save redeploys the factory firmware and
-//! restarts the fixture, whose next DUT fails its tests.
+//! restarts the fixture, whose next DUT fails its tests; `--sim examples/factory` runs the
+//! factory sample to two blessed devices running the application.
 
 use crate::support::*;
 
@@ -97,4 +98,32 @@ fn text_mode_labels_roles_and_prints_the_tally() {
     let line = run.wait_for("Blessed: ");
     assert!(line.contains("1 blessed, 0 failed"), "{line}");
     run.interrupt();
+}
+
+#[test]
+fn sim_mode_runs_the_factory_example_to_two_blessed_devices() {
+    let home = tempfile::tempdir().unwrap();
+    let proj = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/factory");
+    for f in std::fs::read_dir(&src).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), proj.path().join(f.file_name())).unwrap();
+    }
+    let dir = proj.path().to_string_lossy().into_owned();
+    let mut w = spawn_watch(home.path(), home.path(), &["-z", "json", "--sim", &dir]);
+    let t = Duration::from_secs(30);
+    let started = w.wait_event("started");
+    assert_eq!(started["dg"]["type"], "pre_factoryfixture_devicegroup");
+    w.wait_for("two blessed devices", t, |e| {
+        e["event"] == "blessing" && e["tally"] == serde_json::json!({"blessed": 2, "failed": 0})
+    });
+    assert_eq!(w.all("blinkup").len(), 2, "{}", w.dump());
+    w.wait_for("the application on a blessed device", t, |e| {
+        e["event"] == "log"
+            && e["role"] == "dut"
+            && e["msg"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Application started on "))
+    });
+    assert_eq!(w.quit(), 0);
 }
