@@ -30,6 +30,30 @@ use std::time::Duration;
 /// The server's answer to a blessing request arrives this long after it.
 const BLESS_ROUND_TRIP: Duration = Duration::from_millis(100);
 
+/// Requests under way (kind, device id), so that code calling in a loop starts one at a time.
+static UNDER_WAY: std::sync::Mutex<Vec<(&'static str, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// A request under way until dropped.
+struct Busy(&'static str, String);
+
+impl Busy {
+    fn take(kind: &'static str, id: &str) -> Option<Busy> {
+        let mut u = UNDER_WAY.lock().unwrap_or_else(|e| e.into_inner());
+        if u.iter().any(|(k, i)| *k == kind && i == id) {
+            return None;
+        }
+        u.push((kind, id.to_string()));
+        Some(Busy(kind, id.to_string()))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut u = UNDER_WAY.lock().unwrap_or_else(|e| e.into_inner());
+        u.retain(|(k, i)| !(*k == self.0 && *i == self.1));
+    }
+}
+
 /// What `d` runs now, with its factory role.
 pub fn code_for(app: &App, db: &Db, d: &Device) -> Option<Code> {
     let group = |id: &str| db.groups.iter().find(|g| g.id == id);
@@ -81,9 +105,14 @@ pub fn call(app: &Arc<App>, c: FactoryCall) {
 /// `server.factoryblinkup()` on fixture `fixture_id`: a DUT appears after the BlinkUp time.
 fn blinkup(app: Weak<App>, fixture_id: String) {
     let delay = app.upgrade().map_or(0.0, |a| a.cfg.blinkup_time);
+    let Some(busy) = Busy::take("blinkup", &fixture_id) else {
+        // one BlinkUp at a time per fixture: the call during one is ignored
+        return;
+    };
     let _ = std::thread::Builder::new()
         .name(format!("blinkup-{fixture_id}"))
         .spawn(move || {
+            let _busy = busy;
             std::thread::sleep(Duration::from_secs_f64(delay.clamp(0.0, 600.0)));
             if let Some(app) = app.upgrade() {
                 make_dut(&app, &fixture_id);
@@ -142,12 +171,18 @@ fn make_dut(app: &Arc<App>, fixture_id: &str) {
 /// `server.bless(passed, ...)` on device `dut_id`: the answer reaches its callback after a
 /// round trip.
 fn bless(app: Weak<App>, dut_id: String, passed: bool) {
+    let Some(busy) = Busy::take("bless", &dut_id) else {
+        // a blessing request is under way: this one is not sent
+        return;
+    };
     let _ = std::thread::Builder::new()
         .name(format!("bless-{dut_id}"))
         .spawn(move || {
             std::thread::sleep(BLESS_ROUND_TRIP);
             if let Some(app) = app.upgrade() {
                 let (ok, then) = decide(&app, &dut_id, passed);
+                // answered: the callback may ask again
+                drop(busy);
                 runner::notify(&app, &dut_id, Cmd::Blessed(ok, then));
             }
         });

@@ -667,3 +667,45 @@ else server.bless(true, function(ok) {
             .then_some(())
     });
 }
+
+#[test]
+fn code_calling_in_a_loop_gets_one_blinkup_and_one_blessing_at_a_time() {
+    let (env, fixture, _dut_dg, prod) = factory_with_dut_target(
+        &["--blinkup-time", "0.3", "--devices", "1"],
+        r#"local p = imp.configparams;
+if (p.factory_imp_device_id == hardware.getdeviceid()) {
+    for (local i = 0; i < 5000; i++) server.factoryblinkup("s", "p", hardware.pin1, 0);
+    server.log("asked 5000 times");
+} else {
+    for (local i = 0; i < 5000; i++) server.bless(true, function(ok) { server.log("blessed " + ok); });
+}
+"#,
+        "",
+    );
+    let dut = wait_until(20, "a blessed device", || {
+        devices(&env)
+            .into_iter()
+            .find(|(id, g)| *id != fixture && g.as_deref() == Some(prod.as_str()))
+            .map(|(id, _)| id)
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(env.device_ids().len(), 2, "one DUT for the 5000 calls");
+    let l = logs(&env, &dut);
+    assert_eq!(
+        l.iter().filter(|m| m.starts_with("blessed ")).count(),
+        1,
+        "{l:?}"
+    );
+    assert!(logs(&env, &fixture).iter().any(|m| m == "asked 5000 times"));
+}
+
+#[test]
+fn bad_factory_options_of_impt_sim_are_refused() {
+    let out = std::process::Command::new(impt_bin())
+        .args(["sim", "--port", "0", "--blinkup-time", "700"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--blinkup-time"), "{err}");
+}
