@@ -20,6 +20,7 @@
 mod digest;
 mod ffi;
 mod flash;
+mod sign;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -781,6 +782,14 @@ impl ffi::Handler for State {
                 let alg = string(arg(&args, 0));
                 let d = digest::hmac(&alg, &hex_arg(&args, 1)?, &hex_arg(&args, 2)?)?;
                 Value::Str(hex::encode(d))
+            }
+            "rsa_sign" => {
+                let sig = sign::sign(&hex_arg(&args, 0)?, &hex_arg(&args, 1)?)?;
+                Value::Str(hex::encode(sig))
+            }
+            "rsa_verify" => {
+                let (key, msg, sig) = (hex_arg(&args, 0)?, hex_arg(&args, 1)?, hex_arg(&args, 2)?);
+                Value::Bool(sign::verify(&key, &msg, &sig)?)
             }
             "base64encode" => {
                 use base64::Engine;

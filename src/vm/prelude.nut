@@ -306,6 +306,38 @@ function __hmac(alg) {
         return diff == 0;
     }
 });
+// Signatures (agents only, as on the imp): RSASSA-PKCS1-v1_5 with SHA-256, DER keys
+// (src/vm/sign.rs). Bad arguments throw; the result reaches the callback asynchronously.
+function __sig_bytes(op, what, v) {
+    if (typeof v != "string" && typeof v != "blob")
+        throw "crypto." + op + ": the " + what + " must be a string or a blob";
+    return ::__hex(v);
+}
+function __sig_check(op, mode, callback) {
+    if (typeof mode != "integer" || mode != ::crypto.RSASSA_PKCS1_SHA256)
+        throw "crypto." + op + ": unsupported mode (the only mode is crypto.RSASSA_PKCS1_SHA256)";
+    if (typeof callback != "function")
+        throw "crypto." + op + ": the callback must be a function";
+}
+if (::__side == "agent") {
+    ::crypto.RSASSA_PKCS1_SHA256 <- 1;
+    ::crypto.sign <- function(mode, message, privateKey, callback) {
+        ::__sig_check("sign", mode, callback);
+        local msg = ::__sig_bytes("sign", "message", message);
+        local sig = ::__unhex(::__host("rsa_sign", ::__sig_bytes("sign", "key", privateKey), msg));
+        ::imp.wakeup(0, function() { ::__invoke(callback, [null, sig]); });
+    };
+    ::crypto.verify <- function(mode, message, signature, publicKey, callback) {
+        ::__sig_check("verify", mode, callback);
+        local msg = ::__sig_bytes("verify", "message", message);
+        local sig = ::__sig_bytes("verify", "signature", signature);
+        local ok = ::__host("rsa_verify", ::__sig_bytes("verify", "key", publicKey), msg, sig);
+        ::imp.wakeup(0, function() { ::__invoke(callback, [null, ok]); });
+    };
+} else {
+    ::crypto.sign <- function(...) { throw "crypto.sign is available on agents only"; };
+    ::crypto.verify <- function(...) { throw "crypto.verify is available on agents only"; };
+}
 
 // ---- factory ------------------------------------------------------------------------------
 ::__bless_cb <- null;

@@ -40,10 +40,17 @@ class BadSetUp extends ImpTestCase {
         "test", "run", "--report", "json", "r.json", "--report", "junit", "r.xml",
     ]);
     out.failed();
-    out.has("Session startup failed: the code failed to load")
+    out.has("Session startup timeout: the code failed to load")
         .has("cannot load")
-        .has("(session did not start)")
-        .lacks("Session startup timeout");
+        .has("(session did not start)");
+    // the original's "Session startup timeout" stays the start of the line, with the reason
+    assert!(
+        !plain(&out.stdout)
+            .lines()
+            .any(|l| l.trim_end().ends_with("Session startup timeout")),
+        "{}",
+        out.stdout
+    );
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(env.path("r.json")).unwrap()).unwrap();
     assert_eq!(j["tests"], 5, "{j:#}");

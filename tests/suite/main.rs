@@ -39,6 +39,7 @@ mod sim_vm_run;
 mod sim_wire;
 mod suite_layout;
 mod vm_api;
+mod vm_crypto_sign;
 mod vm_imp_semantics;
 mod vm_limits;
 mod watch_factory;

@@ -744,7 +744,7 @@ impl<'a> Runner<'a> {
             "Session startup timeout".into()
         } else {
             format!(
-                "Session startup failed: the code failed to load: {}",
+                "Session startup timeout: the code failed to load: {}",
                 self.load_error.join("\n")
             )
         }
