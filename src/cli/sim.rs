@@ -89,6 +89,12 @@ struct Args {
     /// downloading its code (0: both start at once).
     #[arg(long, value_name = "SECS", default_value_t = 0.0)]
     device_boot_delay: f64,
+    /// Devices under test the fixtures' server.factoryblinkup() can configure, in all.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    dut_pool: usize,
+    /// Seconds a factory BlinkUp takes before its device under test appears.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    blinkup_time: f64,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -148,6 +154,13 @@ fn config(args: Args) -> Result<SimConfig, String> {
             args.device_boot_delay
         } else {
             return Err("--device-boot-delay wants a number of seconds".into());
+        },
+        dut_pool: args.dut_pool,
+        blinkup_time: if args.blinkup_time.is_finite() && (0.0..=600.0).contains(&args.blinkup_time)
+        {
+            args.blinkup_time
+        } else {
+            return Err("--blinkup-time wants a number of seconds from 0 to 600".into());
         },
         ..SimConfig::default()
     })

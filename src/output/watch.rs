@@ -15,6 +15,9 @@
 //! `login`: waiting for `impt auth login`), `error {message}`,
 //! `device {device_id, state: online|offline}`, `info {message}`, `divider {device_id, sha}`
 //! (the device restarts into the code of `sha`), `quit`.
+//! On a factory fixture group also `factory {fixtures}`, `blinkup {device_id, fixture}`,
+//! `blessing {device_id, blessed, tally{blessed, failed}}`, and `log` events carry `role`
+//! (`fixture` or `dut`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -139,7 +142,63 @@ pub enum Event {
         device_id: String,
         sha: Option<String>,
     },
+    /// Factory projects (see the watch loop's factory module).
+    Factory(FactoryEvent),
     Quit,
+}
+
+/// What happens in a factory.
+#[derive(Clone, Debug)]
+pub enum FactoryEvent {
+    /// The watched devices are BlinkUp fixtures.
+    Roles { fixtures: Vec<String> },
+    /// A fixture configured a device under test.
+    Blinkup {
+        device_id: String,
+        fixture: Option<String>,
+    },
+    /// A device under test was blessed or failed; the totals so far.
+    Blessing {
+        device_id: String,
+        blessed: bool,
+        total_blessed: usize,
+        total_failed: usize,
+    },
+}
+
+/// The factory role of each device seen in [`FactoryEvent`]s.
+#[derive(Default)]
+struct Roles {
+    of: BTreeMap<String, &'static str>,
+    tally: Option<(usize, usize)>,
+}
+
+impl Roles {
+    fn track(&mut self, ev: &Event) {
+        match ev {
+            Event::Factory(FactoryEvent::Roles { fixtures }) => {
+                for f in fixtures {
+                    self.of.insert(f.clone(), "fixture");
+                }
+                self.tally.get_or_insert((0, 0));
+            }
+            Event::Factory(FactoryEvent::Blinkup { device_id, .. }) => {
+                self.of.insert(device_id.clone(), "dut");
+            }
+            Event::Factory(FactoryEvent::Blessing {
+                total_blessed,
+                total_failed,
+                ..
+            }) => self.tally = Some((*total_blessed, *total_failed)),
+            _ => {}
+        }
+    }
+    fn label(&self, id: &str) -> String {
+        match self.of.get(id) {
+            Some(r) => format!("{r} {id}"),
+            None => id.to_string(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -243,6 +302,19 @@ impl Event {
             Event::Divider { device_id, sha } => {
                 json!({"event": "divider", "device_id": device_id, "sha": sha})
             }
+            Event::Factory(FactoryEvent::Roles { fixtures }) => {
+                json!({"event": "factory", "fixtures": fixtures})
+            }
+            Event::Factory(FactoryEvent::Blinkup { device_id, fixture }) => {
+                json!({"event": "blinkup", "device_id": device_id, "fixture": fixture})
+            }
+            Event::Factory(FactoryEvent::Blessing {
+                device_id,
+                blessed,
+                total_blessed,
+                total_failed,
+            }) => json!({"event": "blessing", "device_id": device_id, "blessed": blessed,
+                "tally": {"blessed": total_blessed, "failed": total_failed}}),
             Event::Quit => json!({"event": "quit"}),
         }
     }
@@ -282,7 +354,10 @@ pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
         std::io::stdout(),
     ));
     if mode == Mode::Json {
-        return Box::new(JsonRenderer { out });
+        return Box::new(JsonRenderer {
+            out,
+            roles: Roles::default(),
+        });
     }
     let term = Term::stdout();
     let tty = term.is_term();
@@ -298,7 +373,10 @@ pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
 pub fn buffer_renderer(mode: Mode, buffer: Arc<Mutex<Vec<u8>>>) -> Box<dyn WatchRenderer> {
     let out = Box::new(SharedBuffer(buffer));
     if mode == Mode::Json {
-        Box::new(JsonRenderer { out })
+        Box::new(JsonRenderer {
+            out,
+            roles: Roles::default(),
+        })
     } else {
         Box::new(TextRenderer::new(out, false, false))
     }
@@ -323,11 +401,19 @@ impl Write for SharedBuffer {
 /// `-z json`: one JSON object per event and line.
 struct JsonRenderer {
     out: Box<dyn Write + Send>,
+    roles: Roles,
 }
 
 impl WatchRenderer for JsonRenderer {
     fn emit(&mut self, ev: &Event) {
-        let _ = writeln!(self.out, "{}", ev.to_json());
+        self.roles.track(ev);
+        let mut v = ev.to_json();
+        if let Event::Log(l) = ev {
+            if let Some(r) = self.roles.of.get(&l.device_id) {
+                v["role"] = (*r).into();
+            }
+        }
+        let _ = writeln!(self.out, "{v}");
     }
     fn flush(&mut self) {
         let _ = self.out.flush();
@@ -350,6 +436,7 @@ struct TextRenderer {
     problem: Option<&'static str>,
     /// `-z debug`: mapped error frames also show the line as logged.
     raw_locations: bool,
+    roles: Roles,
 }
 
 impl TextRenderer {
@@ -367,6 +454,7 @@ impl TextRenderer {
             busy: None,
             problem: None,
             raw_locations: false,
+            roles: Roles::default(),
         }
     }
 
@@ -426,7 +514,7 @@ impl TextRenderer {
                 let typ = self.type_style(&l.typ);
                 let mut text = format!(
                     "{} {} {} {}",
-                    dev.apply_to(format!("[{}]", l.device_id)),
+                    dev.apply_to(format!("[{}]", self.roles.label(&l.device_id))),
                     self.style(Style::new().dim()).apply_to(&l.ts),
                     typ.apply_to(format!("[{}]", l.typ)),
                     l.msg
@@ -566,6 +654,37 @@ impl TextRenderer {
                 let t = format!("{}", self.style(Style::new().dim()).apply_to(t));
                 self.line(&t);
             }
+            Event::Factory(f) => {
+                let text = match f {
+                    FactoryEvent::Roles { fixtures } => {
+                        format!(
+                            "Factory: {} fixture(s); their devices under test join the output.",
+                            fixtures.len()
+                        )
+                    }
+                    FactoryEvent::Blinkup { device_id, fixture } => match fixture {
+                        Some(f) => {
+                            format!("BlinkUp: device under test {device_id} (by fixture {f})")
+                        }
+                        None => format!("BlinkUp: device under test {device_id}"),
+                    },
+                    FactoryEvent::Blessing {
+                        device_id,
+                        blessed,
+                        total_blessed,
+                        total_failed,
+                    } => format!(
+                        "{} {device_id} — {total_blessed} blessed, {total_failed} failed",
+                        if *blessed {
+                            "Blessed:"
+                        } else {
+                            "Blessing failed:"
+                        }
+                    ),
+                };
+                let t = self.note(&text);
+                self.line(&t);
+            }
             Event::Quit => {
                 let t = self.note("Stopped watching.");
                 self.line(&t);
@@ -575,6 +694,7 @@ impl TextRenderer {
 
     /// Keeps the status line's data up to date.
     fn track(&mut self, ev: &Event) {
+        self.roles.track(ev);
         match ev {
             Event::Started { sha, devices, .. } => {
                 self.sha = sha.clone();
@@ -657,6 +777,9 @@ impl TextRenderer {
                 "{}",
                 self.style(Style::new().red().bold()).apply_to(p)
             ));
+        }
+        if let Some((b, f)) = self.roles.tally {
+            parts.push(format!("{b} blessed · {f} failed"));
         }
         parts.push("r redeploy · c clear · q quit".into());
         let text = parts.join(" │ ");

@@ -42,6 +42,8 @@ impl Stream {
 pub struct World {
     pub db: Db,
     pub streams: Vec<Stream>,
+    /// Webhook calls, newest last (see the delivery module).
+    pub deliveries: std::collections::VecDeque<super::webhook_calls::Delivery>,
 }
 
 /// An injected fault (see the control module).
@@ -79,6 +81,8 @@ pub struct App {
     pub emitters: std::sync::atomic::AtomicUsize,
     /// Rate limits and failed logins.
     pub guard: super::guard::Guard,
+    /// Carries out the factory calls of the devices' code (see the factory module).
+    pub factory: Option<fn(&Arc<App>, super::exec::FactoryCall)>,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -30,7 +30,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const MAX_DEVICES: usize = 1000;
+pub use super::newdev::MAX_DEVICES;
 pub const MAX_FAULTS: usize = 100;
 pub const MAX_REGEX: usize = 1024;
 pub const MAX_EMITTERS: usize = 16;
@@ -184,6 +184,20 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
             let id = device_id(app, ident)?;
             vdev::set_online(app, &id, *action == "online");
             done()
+        }
+        ("POST", ["devices", ident, "blinkup"]) => {
+            let id = device_id(app, ident)?;
+            // configured anew, the device reconnects and loads its group's code (a blessed
+            // device of a group without load_code_after_blessing gets its production code now)
+            if super::factory::user_blinkup(app, &id) {
+                vdev::boot(app, id);
+            }
+            done()
+        }
+        ("GET", ["webhooks"]) => {
+            let w = app.world();
+            let list: Vec<&super::delivery::Delivery> = w.deliveries.iter().collect();
+            Ok(json_response(StatusCode::OK, &json!(list)))
         }
         ("POST", ["devices", ident, "restart"]) => {
             let id = device_id(app, ident)?;

@@ -219,6 +219,13 @@ fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
                 g.min_supported_deployment = Some(dep.id.clone());
             }
         }
+        super::delivery::fire(
+            &ctx.app,
+            &mut w,
+            &gid,
+            "deployment",
+            super::delivery::deployment_payload(&dep),
+        );
         doc(ctx, &w, &dep)
     };
     ok(201, json!({"data": dep}))

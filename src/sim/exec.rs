@@ -2,7 +2,7 @@
 //! virtual clock, the commands a runner takes and the registry of runner channels. Kept
 //! apart so that the shared state ([`super::app`]) needs nothing from the runner.
 
-use crate::vm::{HttpRequest, HttpResponse};
+use crate::vm::{HttpRequest, HttpResponse, Value};
 use std::collections::HashMap;
 use std::sync::mpsc::Sender;
 use std::sync::Mutex;
@@ -57,6 +57,58 @@ pub struct Code {
     pub agent_id: String,
     pub agent_url: String,
     pub mac: String,
+    /// The device's part in a factory (see the factory module), if any.
+    pub factory: Option<FactoryRole>,
+}
+
+/// What factory firmware sees of its device's place in a factory.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FactoryRole {
+    /// A BlinkUp fixture of a (pre-)factory Device Group.
+    Fixture,
+    /// A device under test, configured by this fixture (device id, agent URL).
+    Dut {
+        fixture_id: String,
+        fixture_agent_url: String,
+    },
+}
+
+impl Code {
+    /// `imp.configparams` of this code on the device (`agent` false) or its agent, for
+    /// device `device_id`: as on an imp, `factory_imp_device_id` is the fixture's id on a
+    /// fixture and on its devices under test; a DUT's agent also has `factory_fixture_url`;
+    /// every agent has `deviceid`.
+    pub fn config_params(&self, agent: bool, device_id: &str) -> Value {
+        let mut pairs: Vec<(&str, Value)> = Vec::new();
+        match &self.factory {
+            Some(FactoryRole::Fixture) => {
+                pairs.push(("factory_imp_device_id", Value::Str(device_id.into())));
+            }
+            Some(FactoryRole::Dut {
+                fixture_id,
+                fixture_agent_url,
+            }) => {
+                pairs.push(("factory_imp_device_id", Value::Str(fixture_id.clone())));
+                if agent {
+                    pairs.push(("factory_fixture_url", Value::Str(fixture_agent_url.clone())));
+                }
+            }
+            None => {}
+        }
+        if agent {
+            pairs.push(("deviceid", Value::Str(device_id.into())));
+        }
+        Value::table(pairs)
+    }
+}
+
+/// A factory call of a device's code, carried out by the factory module.
+#[derive(Debug, Clone)]
+pub enum FactoryCall {
+    /// `server.factoryblinkup()` on this fixture.
+    Blinkup { fixture: String },
+    /// `server.bless(passed, …)` on this device under test.
+    Bless { dut: String, passed: bool },
 }
 
 /// A request to a device's runner thread.
@@ -66,6 +118,9 @@ pub enum Cmd {
     /// Stop both sides (device unassigned).
     Stop,
     Online(bool),
+    /// The server's answer to the device's `server.bless`, then what runs next (`None`:
+    /// the code keeps running).
+    Blessed(bool, Option<Box<Cmd>>),
     Http(
         HttpRequest,
         tokio::sync::oneshot::Sender<Result<HttpResponse, String>>,

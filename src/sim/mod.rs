@@ -5,23 +5,27 @@
 //! resource ([`auth`], [`products`], [`devicegroups`], [`devices`], [`deployments`],
 //! [`webhooks`], [`logstream`]), [`vdev`] (virtual devices), [`runner`] (the devices'
 //! and agents' Squirrel VMs, agent URLs), [`compile`] (compile checks), [`control`]
-//! (`/_sim/` endpoints), [`persist`] (`--state`).
+//! (`/_sim/` endpoints), [`persist`] (`--state`), [`factory`] (fixtures, devices under
+//! test, blessing), [`delivery`] (webhook calls).
 
 pub mod agent_http;
 pub mod app;
 pub mod auth;
 pub mod compile;
 pub mod control;
+pub mod delivery;
 pub mod deployments;
 pub mod devicegroups;
 pub mod devices;
 pub mod devlog;
 pub mod error;
 pub mod exec;
+pub mod factory;
 pub mod guard;
 pub mod jsonapi;
 pub mod logstream;
 pub mod model;
+pub mod newdev;
 pub mod persist;
 pub mod products;
 pub mod queue;
@@ -30,6 +34,7 @@ pub mod runner;
 pub mod serve;
 pub mod util;
 pub mod vdev;
+pub mod webhook_calls;
 pub mod webhooks;
 
 use app::{App, SseMsg, World};
@@ -94,6 +99,10 @@ pub struct SimConfig {
     pub no_outbound: bool,
     /// Seconds a device takes to boot new code after its agent started (0: at once).
     pub device_boot_delay: f64,
+    /// Devices under test the fixtures' factory BlinkUps can configure, in all.
+    pub dut_pool: usize,
+    /// Seconds a factory BlinkUp takes before its device under test appears.
+    pub blinkup_time: f64,
 }
 
 impl Default for SimConfig {
@@ -116,6 +125,8 @@ impl Default for SimConfig {
             read_timeout: std::time::Duration::from_secs(30),
             no_outbound: false,
             device_boot_delay: 0.0,
+            dut_pool: 20,
+            blinkup_time: 2.0,
         }
     }
 }
@@ -204,6 +215,7 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
         world: Mutex::new(World {
             db,
             streams: Vec::new(),
+            deliveries: Default::default(),
         }),
         changes: AtomicU64::new(1),
         saved: Mutex::new(0),
@@ -211,6 +223,7 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
         faults: Default::default(),
         guard: Default::default(),
         emitters: Default::default(),
+        factory: Some(factory::call),
     });
     persist::commit(&app)?;
     let router = axum::Router::new()

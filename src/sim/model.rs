@@ -91,6 +91,19 @@ pub struct Device {
     pub updated_at: String,
     pub state_changed_at: String,
     pub logs: VecDeque<LogEntry>,
+    /// Set on a device under test made by a fixture's factory BlinkUp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factory: Option<FactoryLink>,
+}
+
+/// Where a device under test came from (see the factory module).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FactoryLink {
+    /// The fixture that configured it.
+    pub fixture: String,
+    /// The fixture's (pre-)factory Device Group at the time.
+    pub fixture_group: String,
+    pub blessed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

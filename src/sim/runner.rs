@@ -147,6 +147,18 @@ struct SideHost {
     code: Code,
 }
 
+impl SideHost {
+    /// Hand a factory call to the simulator (see `App::factory`).
+    fn factory_call(&self, c: super::exec::FactoryCall) {
+        let app = sh(&self.shared).app.upgrade();
+        if let Some(app) = app {
+            if let Some(f) = app.factory {
+                f(&app, c);
+            }
+        }
+    }
+}
+
 impl crate::vm::Host for SideHost {
     fn side(&self) -> Side {
         self.side
@@ -179,6 +191,37 @@ impl crate::vm::Host for SideHost {
 
     fn mac_address(&self) -> String {
         self.code.mac.replace([':', '-'], "")
+    }
+
+    fn config_params(&self) -> Value {
+        let id = sh(&self.shared).device_id.clone();
+        self.code.config_params(self.side == Side::Agent, &id)
+    }
+
+    fn factory_blinkup(&mut self) {
+        if self.code.factory != Some(super::exec::FactoryRole::Fixture) {
+            self.log(
+                LogKind::Error,
+                "Factory BlinkUp request failed. This is not a factory imp.",
+            );
+            return;
+        }
+        let fixture = sh(&self.shared).device_id.clone();
+        self.factory_call(super::exec::FactoryCall::Blinkup { fixture });
+    }
+
+    fn bless(&mut self, passed: bool) -> Result<(), String> {
+        if !matches!(
+            self.code.factory,
+            Some(super::exec::FactoryRole::Dut { .. })
+        ) {
+            return Err(
+                "server.bless is only available in factory firmware on a device under test".into(),
+            );
+        }
+        let dut = sh(&self.shared).device_id.clone();
+        self.factory_call(super::exec::FactoryCall::Bless { dut, passed });
+        Ok(())
     }
 
     fn device_id(&self) -> String {
@@ -433,6 +476,15 @@ impl Runner {
                 }
             }
             Cmd::Http(req, reply) => self.http(req, reply),
+            Cmd::Blessed(ok, then) => {
+                if let Some(vm) = self.device.vm.as_mut() {
+                    let r = vm.bless_done(ok).map(drop);
+                    self.check(Side::Device, r, false);
+                }
+                if let Some(next) = then {
+                    self.command(*next);
+                }
+            }
         }
     }
 

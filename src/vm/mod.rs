@@ -319,6 +319,24 @@ pub trait Host: Send {
     fn http_request_sync(&mut self, _req: OutgoingRequest) -> Result<HttpResponse, String> {
         Err("http.request is not available here".into())
     }
+    /// `imp.configparams`: the factory keys of this device or agent (an empty table
+    /// outside a factory).
+    fn config_params(&self) -> Value {
+        Value::Table(Vec::new())
+    }
+    /// `server.factoryblinkup(...)` on a device. A device that is no BlinkUp fixture only
+    /// logs the imp's error.
+    fn factory_blinkup(&mut self) {
+        self.log(
+            LogKind::Error,
+            "Factory BlinkUp request failed. This is not a factory imp.",
+        );
+    }
+    /// `server.bless(passed, callback)` on a device: the result reaches the callback later
+    /// through [`Vm::bless_done`]. An `Err` becomes a runtime error of the call.
+    fn bless(&mut self, _passed: bool) -> Result<(), String> {
+        Err("server.bless is only available in factory firmware on a device under test".into())
+    }
 }
 
 const PRELUDE: &str = include_str!("prelude.nut");
@@ -399,6 +417,13 @@ impl Vm {
     /// `Ok(false)`: no handler for `name`.
     pub fn call_handler(&mut self, name: &str, data: Value) -> Result<bool, RuntimeError> {
         let r = self.run(|raw| raw.call_global("__message", &[Value::Str(name.into()), data]))?;
+        Ok(r == Value::Bool(true))
+    }
+
+    /// Runs the callback of the device's pending `server.bless` with the server's answer.
+    /// `Ok(false)`: no blessing was pending.
+    pub fn bless_done(&mut self, blessed: bool) -> Result<bool, RuntimeError> {
+        let r = self.run(|raw| raw.call_global("__bless_done", &[Value::Bool(blessed)]))?;
         Ok(r == Value::Bool(true))
     }
 
@@ -811,6 +836,16 @@ impl ffi::Handler for State {
                 Value::Null
             }
             "re_check" | "re_match" | "re_search" | "re_capture" => self.regex_op(op, &args)?,
+            "configparams" => self.host.config_params(),
+            "factoryblinkup" => {
+                self.host.factory_blinkup();
+                Value::Null
+            }
+            "bless" => {
+                let passed = matches!(arg(&args, 0), Value::Bool(true));
+                self.host.bless(passed)?;
+                Value::Null
+            }
             "mac" => Value::Str(self.host.mac_address()),
             "deviceid" => Value::Str(self.host.device_id()),
             "agenturl" => Value::Str(self.host.agent_url()),

@@ -221,7 +221,7 @@ function __unhex(text) {
     setuserconfiguration = function(data) {}
     setrescuepin = function(...) {}
     setnvramimage = function(...) {}
-    configparams = { }
+    configparams = ::__host("configparams")
     net = {
         info = function() {
             return { active = 0, ipv4 = { address = "192.168.1.10", netmask = "255.255.255.0",
@@ -337,6 +337,26 @@ if (::__side == "agent") {
 } else {
     ::crypto.sign <- function(...) { throw "crypto.sign is available on agents only"; };
     ::crypto.verify <- function(...) { throw "crypto.verify is available on agents only"; };
+}
+
+// ---- factory ------------------------------------------------------------------------------
+::__bless_cb <- null;
+if (::__side == "device") {
+    ::server.factoryblinkup <- function(ssid, password, pin, flags, apn = null) {
+        ::__host("factoryblinkup");
+    };
+    ::server.bless <- function(passed, cb) {
+        if (typeof cb != "function") throw "server.bless: the callback must be a function";
+        ::__host("bless", passed == true);
+        ::__bless_cb = cb;
+    };
+}
+function __bless_done(result) {
+    local cb = ::__bless_cb;
+    if (cb == null) return false;
+    ::__bless_cb = null;
+    ::__invoke(cb, [result]);
+    return true;
 }
 
 if (::__side == "agent") {

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod debounce;
+pub mod factory;
 pub mod ignore;
 pub mod keys;
 pub mod pipeline;
@@ -445,6 +446,7 @@ async fn watch_loop(
         &setup.devices,
         etx.clone(),
     );
+    let mut factory = factory_for(&setup.api, &setup.target, &setup.devices, &etx);
 
     // Files.
     let ignore = ignore::Ignore::new(&settings.ignore).map_err(ImptError::msg)?;
@@ -629,6 +631,13 @@ async fn watch_loop(
                     if let Some(d) = restarts.on_event(&ev, &stream_devices) {
                         r.emit(&d);
                     }
+                    if let (Some(f), Event::Log(l)) = (&factory, &ev) {
+                        f.fixture_log(l);
+                    }
+                    if let Event::Started { devices, .. } = &ev {
+                        // the project now names another Device Group
+                        factory = factory_for(&lp.api, &lp.target, devices, &etx);
+                    }
                     let streaming =
                         matches!(ev, Event::StreamOpened { .. } | Event::StreamLost { .. });
                     r.emit(&ev);
@@ -734,6 +743,23 @@ impl Restarts {
             _ => None,
         }
     }
+}
+
+/// The factory follower of a fixture group (see [`factory`]), `None` for other groups.
+fn factory_for(
+    api: &Arc<Api>,
+    target: &Target,
+    devices: &[DeviceInfo],
+    etx: &mpsc::UnboundedSender<Event>,
+) -> Option<factory::Factory> {
+    factory::applies(&target.dg_type).then(|| {
+        factory::Factory::spawn(
+            api.clone(),
+            target.dg_id.clone(),
+            devices.iter().map(|d| d.id.clone()).collect(),
+            etx.clone(),
+        )
+    })
 }
 
 /// `.impt.project` changed: new source files, and maybe a new Device Group.

@@ -1,7 +1,7 @@
 //! `impt watch --sim [DIR]`: the whole loop against an in-process simulator with one
 //! virtual device. Needs no account and touches no auth file: it logs in in memory, creates
 //! a product and a development Device Group, assigns the device and deploys DIR's
-//! `device.nut`/`agent.nut`.
+//! `device.nut`/`agent.nut` (or, for factory firmware, see `factory::sim_groups`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,8 +25,10 @@ fn data(doc: Option<Value>) -> Value {
 
 pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let device = dir.join("device.nut");
-    let agent = dir.join("agent.nut");
+    let factory = super::factory::sim_files(&dir);
+    let (device, agent) = factory
+        .clone()
+        .unwrap_or_else(|| (dir.join("device.nut"), dir.join("agent.nut")));
     if !device.is_file() && !agent.is_file() {
         return Err(ImptError::msg(format!(
             "{}: no device.nut or agent.nut to deploy.",
@@ -74,16 +76,20 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
             )
             .await?,
     );
-    let dg = data(
-        client
-            .post(
-                "/devicegroups",
-                &json!({"data": {"type": crate::api::types::DEVELOPMENT,
+    let dg = if factory.is_some() {
+        super::factory::sim_groups(&client, id_of(&product), &name, &dir).await?
+    } else {
+        data(
+            client
+                .post(
+                    "/devicegroups",
+                    &json!({"data": {"type": crate::api::types::DEVELOPMENT,
                     "attributes": {"name": format!("{name}-dev")},
                     "relationships": {"product": {"type": "product", "id": id_of(&product)}}}}),
-            )
-            .await?,
-    );
+                )
+                .await?,
+        )
+    };
     let devices = client.list("/devices", &[]).await?;
     let linkage: Vec<Value> = devices
         .iter()
@@ -97,7 +103,8 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
         .await?;
     emit(Event::Info {
         message: format!(
-            "Simulator at {base} (control endpoints under /_sim/); product \"{name}\", Device Group \"{name}-dev\", {} virtual device(s).",
+            "Simulator at {base} (control endpoints under /_sim/); product \"{name}\", Device Group \"{}\", {} virtual device(s).",
+            crate::api::attr_str(&dg, "name").unwrap_or_default(),
             devices.len()
         ),
     });

@@ -4,7 +4,10 @@
 //!
 //! Differences from the Guide's text: 2.6.1 layout (`Project: ` blocks, the two extra lines
 //! of `build run`), and the factory project names a DUT target too (`-u … -w`), which
-//! impCentral (and the simulator) require for pre-factory Device Groups.
+//! impCentral (and the simulator) require for pre-factory Device Groups. The factory firmware
+//! is that of `examples/factory`: its devices under test get blessed into
+//! "MyPreProductionDG" and run the application there, so that group has devices to unassign
+//! at the cleanup.
 
 use crate::support::*;
 
@@ -35,6 +38,40 @@ impl Guide {
     }
 }
 
+/// Waits (bounded) until `n` devices are in MyPreProductionDG (`device list`, run in `dir`,
+/// newest log lines first) and each has run the production code; their ids.
+fn blessed_devices(g: &Guide, dir: &Path, n: usize) -> Vec<String> {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    loop {
+        let list = g
+            .at(
+                dir,
+                &["device", "list", "-g", "MyPreProductionDG", "-z", "json"],
+            )
+            .ok()
+            .json();
+        let ids: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["Device"]["id"].as_str().map(str::to_string))
+            .collect();
+        let running = ids.len() == n
+            && ids.iter().all(|id| {
+                let (_, logs) = g.get(&format!("/devices/{id}/logs"));
+                logs.to_string().contains("Device started")
+            });
+        if running {
+            return ids;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "no {n} blessed devices running the production code: {list}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 /// Lines of `out` in order (each must appear after the previous one).
 fn in_order(out: &Out, lines: &[&str]) {
     let text = plain(&out.stdout);
@@ -50,7 +87,7 @@ fn in_order(out: &Out, lines: &[&str]) {
 #[test]
 fn development_guide_flow() {
     let g = Guide {
-        env: Env::start(&[]),
+        env: Env::start(&["--blinkup-time", "0.2"]),
     };
     let dev = g.dir("dev");
     let factory = g.dir("factory");
@@ -269,11 +306,12 @@ fn development_guide_flow() {
         .has(&format!(
             "Device \"{d2}\" is assigned successfully to Device Group \"{fac_dg}\"."
         ));
-    std::fs::write(
-        factory.join("factory.device.nut"),
-        "server.log(\"Factory\");\n",
-    )
-    .unwrap();
+    // the factory firmware of examples/factory: the fixture configures two devices under
+    // test, which test a pin, get blessed and run the production code (MyRC1's copy)
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/factory");
+    for f in ["factory.device.nut", "factory.agent.nut"] {
+        std::fs::copy(example.join(f), factory.join(f)).unwrap();
+    }
     let early = g
         .at(&factory, &["build", "deploy", "-z", "json"])
         .ok()
@@ -282,6 +320,27 @@ fn development_guide_flow() {
     g.at(&factory, &["build", "run"])
         .ok()
         .has(&format!("id:            {d2}"));
+    let duts = blessed_devices(&g, &factory, 2);
+    assert!(
+        !duts.contains(&d2),
+        "the fixture stays in the factory group"
+    );
+    let out = g.at(&factory, &["dg", "info", "-g", "MyPreProductionDG"]);
+    out.ok()
+        .has("type:                     pre-production")
+        .has("load_code_after_blessing: true");
+    for dut in &duts {
+        let out = g.at(&factory, &["log", "get", "-d", dut, "-n", "1", "-s", "50"]);
+        in_order(
+            &out,
+            &[
+                "Device started",
+                &format!("DUT {dut}: blessed"),
+                "Device blessed: now in pre-production Device Group \"MyPreProductionDG\"",
+                &format!("DUT {dut}: pin test passed"),
+            ],
+        );
+    }
     assert_eq!(
         g.at(
             &factory,
@@ -322,7 +381,8 @@ fn development_guide_flow() {
     ));
     g.at(&factory, &["dg", "unassign", "-g", "MyPreProductionDG"])
         .ok()
-        .has("Device Group \"MyPreProductionDG\" does not have assigned Devices.");
+        .has("The following Devices are unassigned successfully from Device Group \"MyPreProductionDG\":")
+        .has(&format!("id:            {}", duts[0]));
     g.answer(&dev, &["dg", "builds", "-r"], "y\n")
         .ok()
         .has("MyRC1");

@@ -1,0 +1,2 @@
+// The production code of the factory sample (agent side).
+server.log("Application agent started");

@@ -1,0 +1,47 @@
+//! A new virtual device: ids, MAC and the figures an imp reports.
+
+use super::model::{Db, Device, LogEntry};
+use super::util::{new_agent_id, new_device_id, new_mac, now_iso};
+
+/// Devices the simulator holds at most (added through `/_sim/devices` or made by factory
+/// BlinkUps).
+pub const MAX_DEVICES: usize = 1000;
+
+/// A new online, unassigned device owned by `owner`, with one historical log entry.
+pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> Device {
+    let now = now_iso();
+    let n = db.devices.len() as i64;
+    let mut d = Device {
+        id: new_device_id(),
+        owner: owner.to_string(),
+        mac: new_mac(),
+        agent_id: new_agent_id(),
+        name,
+        online,
+        group: None,
+        imp_type: if n % 2 == 0 {
+            "imp005".into()
+        } else {
+            "imp004m".into()
+        },
+        swversion: "44b8f5a - release-42.12 - Thu Jan 11 09:31:06 2024".into(),
+        free_memory: 82_000 + n * 512,
+        rssi: -48 - (n % 20),
+        ip_address: format!("192.168.1.{}", 20 + (n % 200)),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        state_changed_at: now.clone(),
+        logs: Default::default(),
+        factory: None,
+    };
+    d.logs.push_back(LogEntry {
+        ts: now,
+        typ: "status".into(),
+        msg: if online {
+            "Device connected".into()
+        } else {
+            "Device disconnected".into()
+        },
+    });
+    d
+}
