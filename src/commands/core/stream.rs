@@ -30,18 +30,6 @@ pub fn format_log(log: &Value, with_device: bool) -> String {
     }
 }
 
-/// Streams the logs of these devices (ids) until Ctrl-C or the stream is closed. Prints
-/// `Log stream for Device(s) … is opened.`, `IMPT COMMAND SUCCEEDS` and the log lines.
-pub async fn stream_devices(ctx: &CommandCtx, device_ids: &[String]) -> Result<()> {
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let tail = tokio::select! {
-        _ = &mut ctrl_c => return Ok(()),
-        t = Tail::open(ctx, device_ids) => t?,
-    };
-    tail.run(ctx).await
-}
-
 /// A log stream that heals: opened and subscribed before a restart is sent (so the first
 /// line of new code is shown), reopened and resubscribed after it drops, with the lines
 /// logged meanwhile fetched from the devices' history and each line printed once; where
