@@ -156,7 +156,7 @@ async fn wait_for_signal() {
 pub fn run(args: &[String]) -> i32 {
     let args = match Args::try_parse_from(args) {
         Ok(a) => a,
-        Err(e) => return crate::output::clap_error(&e),
+        Err(e) => return super::clapstyle::failure(&e, <Args as clap::CommandFactory>::command()),
     };
     let cfg = match config(args) {
         Ok(c) => c,

@@ -44,11 +44,11 @@ struct Args {
     /// Deploy only; do not restart the devices.
     #[arg(long)]
     no_restart: bool,
-    /// Output: text (default), json (one JSON event per line: started, watching,
+    /// Output: text (default; minimal is the same), json (one JSON event per line: started, watching,
     /// stream_opened, stream_lost, changed, deploy_started, skipped, deployed, restarted,
     /// compile_error, retry, error, log, device, info, quit) or debug (API traces).
     #[arg(short = 'z', long, value_name = "MODE", default_value = "text",
-          value_parser = ["text", "json", "debug"])]
+          value_parser = ["text", "minimal", "json", "debug"])]
     output: String,
     /// Run against an in-process simulator with a virtual device; DIR holds device.nut and
     /// agent.nut (default: the current directory when it has device.nut, else examples/hello).
@@ -59,7 +59,7 @@ struct Args {
 pub fn run(args: &[String]) -> i32 {
     let a = match Args::try_parse_from(args) {
         Ok(a) => a,
-        Err(e) => return crate::output::clap_error(&e),
+        Err(e) => return super::clapstyle::failure(&e, <Args as clap::CommandFactory>::command()),
     };
     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let sim = a.sim.map(|s| {
@@ -97,5 +97,12 @@ pub fn run(args: &[String]) -> i32 {
         },
         sim,
     };
-    crate::watch::run(opts)
+    let ui = crate::output::Ui::new(opts.mode);
+    let code = crate::watch::run(opts);
+    if code == 0 {
+        ui.succeeds();
+    } else {
+        ui.fails();
+    }
+    code
 }

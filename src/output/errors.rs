@@ -56,9 +56,11 @@ fn relogin_hint(ui: &Ui, kind: &ConfigKind) {
 pub fn print(ui: &Ui, err: &ImptError) {
     match err {
         ImptError::Usage { help, msg } => {
-            // Parser errors are always text, after the command's help.
-            ui.dialog(help.trim_end());
-            ui.dialog("");
+            // Parser errors are always text, after the command's help (when there is one).
+            if !help.is_empty() {
+                ui.dialog(help.trim_end());
+                ui.dialog("");
+            }
             ui.dialog(&format!("Error: {msg}"));
         }
         ImptError::Multiple { matches, .. } => {

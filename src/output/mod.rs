@@ -109,11 +109,7 @@ impl Ui {
     /// Writes `text` to stdout (or its buffer) as it is.
     fn write_out(&self, text: &str) {
         match &self.sink {
-            Sink::Std => {
-                let mut stdout = std::io::stdout().lock();
-                let _ = stdout.write_all(text.as_bytes());
-                let _ = stdout.flush();
-            }
+            Sink::Std => write_stdout(text.as_bytes()),
             Sink::Buffer(c) => c
                 .out
                 .lock()
@@ -426,9 +422,36 @@ pub use crate::api::to_json;
 
 /// Text on stdout exactly as given (help, version, completions of the dispatcher).
 pub fn print_stdout(text: &str) {
+    write_stdout(text.as_bytes());
+}
+
+/// The exit status when stdout's reader has gone (`impt ... | head -1`): what shells report
+/// for a process ended by SIGPIPE (128 + 13), as other command-line tools do.
+pub const CLOSED_PIPE_STATUS: i32 = 141;
+
+/// Stdout as an `io::Write` that ends the process like [`write_stdout`] on a closed pipe.
+pub struct StdoutOrExit;
+
+impl Write for StdoutOrExit {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        write_stdout(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes to stdout; when the reader has closed the pipe, the process ends quietly with
+/// [`CLOSED_PIPE_STATUS`] instead of writing on into the void or panicking.
+pub fn write_stdout(bytes: &[u8]) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    let res = stdout.write_all(bytes).and_then(|()| stdout.flush());
+    if let Err(e) = res {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(CLOSED_PIPE_STATUS);
+        }
+    }
 }
 
 /// A line on stderr, outside any command (usage errors of the dispatcher, `impt sim`).
@@ -449,5 +472,7 @@ pub fn clap_error(e: &clap::Error) -> i32 {
 
 /// Shell completions of `cmd` on stdout.
 pub fn completions(shell: clap_complete::Shell, cmd: &mut clap::Command) {
-    clap_complete::generate(shell, cmd, "impt", &mut std::io::stdout());
+    let mut text = Vec::new();
+    clap_complete::generate(shell, cmd, "impt", &mut text);
+    write_stdout(&text);
 }

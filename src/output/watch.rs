@@ -223,7 +223,7 @@ pub trait WatchRenderer: Send {
 pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
     let out = Box::new(std::io::BufWriter::with_capacity(
         64 * 1024,
-        std::io::stdout(),
+        super::StdoutOrExit,
     ));
     if mode == Mode::Json {
         return Box::new(JsonRenderer { out });
