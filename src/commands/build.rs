@@ -338,7 +338,11 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
         let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
         return super::core::stream::stream_devices(ctx, &ids).await;
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::Deployment, &build)
+        .entity(Entity::DeviceGroup, &dg)
+        .devices(&devices)
+        .print(ctx);
     Ok(())
 }
 
@@ -511,7 +515,10 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         attrs.insert("flagged".into(), json!(f));
     }
     if !o.tag.is_empty() || !o.remove_tag.is_empty() {
-        let current = ctx.get(Entity::Deployment, &id).await?.unwrap_or(build);
+        let current = ctx
+            .get(Entity::Deployment, &id)
+            .await?
+            .unwrap_or_else(|| build.clone());
         let mut tags: Vec<String> = attr(&current, "tags")
             .and_then(Value::as_array)
             .map(|a| {
@@ -532,14 +539,20 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         }
         attrs.insert("tags".into(), json!(tags));
     }
-    ctx.client()
+    let changed = ctx
+        .client()
         .await?
         .patch(
             &format!("/deployments/{}", encode_segment(&id)),
             &json!({"data": {"type": "deployment", "id": id, "attributes": attrs}}),
         )
         .await?;
-    print_updated(ctx, Entity::Deployment, &ident);
+    print_updated(
+        ctx,
+        Entity::Deployment,
+        &ident,
+        &super::core::response_entity(changed, &build),
+    );
     Ok(())
 }
 
@@ -571,7 +584,9 @@ pub async fn copy(ctx: &CommandCtx, o: &CopyOpts) -> Result<()> {
         "Deployment \"{ident}\" is copied successfully to Deployment \"{}\".",
         id_of(&new)
     ));
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::Deployment, &new)
+        .print(ctx);
     Ok(())
 }
 

@@ -470,7 +470,8 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     if !rels.is_empty() {
         data["relationships"] = Value::Object(rels);
     }
-    ctx.client()
+    let changed = ctx
+        .client()
         .await?
         .patch(
             &format!("/devicegroups/{}", encode_segment(&id)),
@@ -478,7 +479,12 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         )
         .await?;
     ctx.invalidate();
-    print_updated(ctx, Entity::DeviceGroup, &ident);
+    print_updated(
+        ctx,
+        Entity::DeviceGroup,
+        &ident,
+        &super::core::response_entity(changed, &dg),
+    );
     Ok(())
 }
 
@@ -556,7 +562,10 @@ pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
         let ids: Vec<String> = devices.iter().map(|d| id_of(d).to_string()).collect();
         return super::core::stream::stream_devices(ctx, &ids).await;
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::DeviceGroup, &dg)
+        .devices(&devices)
+        .print(ctx);
     Ok(())
 }
 
@@ -598,7 +607,10 @@ pub async fn unassign(ctx: &CommandCtx, o: &UnassignOpts) -> Result<()> {
         ));
         print_devices_info(ctx, &devices);
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::DeviceGroup, &dg)
+        .devices(&devices)
+        .print(ctx);
     Ok(())
 }
 
@@ -625,7 +637,10 @@ pub async fn reassign(ctx: &CommandCtx, o: &ReassignOpts) -> Result<()> {
         ));
         print_devices_info(ctx, &devices);
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::DeviceGroup, &to)
+        .devices(&devices)
+        .print(ctx);
     Ok(())
 }
 
