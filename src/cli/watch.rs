@@ -54,6 +54,22 @@ struct Args {
     /// agent.nut (default: the current directory when it has device.nut, else examples/hello).
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
     sim: Option<String>,
+    /// Show only the log lines of this source (repeatable).
+    #[arg(long = "source", value_name = "agent|device", value_parser = ["agent", "device"])]
+    sources: Vec<String>,
+    /// Show only log lines of this type, e.g. server.log, server.error, agent.log,
+    /// agent.error, status (repeatable).
+    #[arg(long = "type", value_name = "TYPE")]
+    types: Vec<String>,
+    /// Show only log lines whose message matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    grep: Option<String>,
+    /// Hide the timestamps of log lines.
+    #[arg(long)]
+    no_timestamps: bool,
+    /// Also append the shown log lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
 }
 
 pub fn run(args: &[String]) -> i32 {
@@ -61,6 +77,22 @@ pub fn run(args: &[String]) -> i32 {
         Ok(a) => a,
         Err(e) => return super::clapstyle::failure(&e, <Args as clap::CommandFactory>::command()),
     };
+    let logs = crate::output::logfilter::LogOptions {
+        sources: a.sources.clone(),
+        types: a.types.clone(),
+        grep: a.grep.clone(),
+        no_timestamps: a.no_timestamps,
+        log_file: a.log_file.clone(),
+    };
+    match crate::output::logfilter::LogFilter::new(&logs) {
+        Ok(f) => crate::output::logfilter::install(f),
+        Err(e) => {
+            let ui = crate::output::Ui::new(crate::output::Mode::Default);
+            ui.error(&e);
+            ui.fails();
+            return 1;
+        }
+    }
     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let sim = a.sim.map(|s| {
         if !s.is_empty() {

@@ -63,12 +63,19 @@ pub fn print(ui: &Ui, err: &ImptError) {
             }
             ui.dialog(&format!("Error: {msg}"));
         }
-        ImptError::Multiple { matches, .. } => {
+        ImptError::Multiple {
+            matches,
+            entity,
+            ident,
+        } => {
             error_line(ui, &err.to_string());
             if !ui.is_json() {
                 ui.result(&Value::Array(matches.clone()));
             }
             ui.info("Impossible to execute the command.");
+            if *entity == crate::error::Entity::Device && ident.is_none() {
+                ui.info("Pick one of them with --device <DEVICE_IDENTIFIER> (its id, MAC address, agent id or name).");
+            }
         }
         ImptError::Outdated { config, .. } => {
             error_line(ui, &err.to_string());

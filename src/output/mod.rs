@@ -4,6 +4,7 @@
 //! completions, usage errors) go through the free functions at the end of this file.
 
 pub mod errors;
+pub mod logfilter;
 pub mod render;
 pub mod watch;
 
@@ -233,7 +234,12 @@ impl Ui {
     }
 
     /// A log line of a stream or history: text in text modes, the raw object in json mode.
+    /// Lines the installed [`logfilter`] hides are skipped.
     pub fn log_line(&self, text: &str, raw: &Value) {
+        let Some(text) = logfilter::current().shown(text, raw) else {
+            return;
+        };
+        let text = text.as_str();
         if self.is_json() {
             self.out(&to_json(raw));
         } else {

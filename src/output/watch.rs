@@ -226,13 +226,14 @@ pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
         super::StdoutOrExit,
     ));
     if mode == Mode::Json {
-        return Box::new(JsonRenderer { out });
+        return Box::new(super::logfilter::Filtered(Box::new(JsonRenderer { out })));
     }
     let term = Term::stdout();
     let tty = term.is_term();
     let forced = std::env::var("CLICOLOR_FORCE").is_ok_and(|v| v != "0");
     let no_color = std::env::var_os("NO_COLOR").is_some();
-    Box::new(TextRenderer::new(out, !no_color && (tty || forced), tty))
+    let text = TextRenderer::new(out, !no_color && (tty || forced), tty);
+    Box::new(super::logfilter::Filtered(Box::new(text)))
 }
 
 /// The renderer of an output mode writing into `buffer`, without colors or status line
@@ -352,9 +353,10 @@ impl TextRenderer {
                 let dev = self.device_style(&l.device_id);
                 let typ = self.type_style(&l.typ);
                 let text = format!(
-                    "{} {} {} {}",
+                    "{} {}{}{} {}",
                     dev.apply_to(format!("[{}]", l.device_id)),
                     self.style(Style::new().dim()).apply_to(&l.ts),
+                    if l.ts.is_empty() { "" } else { " " },
                     typ.apply_to(format!("[{}]", l.typ)),
                     l.msg
                 );
