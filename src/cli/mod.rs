@@ -13,6 +13,7 @@ pub mod parse;
 pub mod product;
 pub mod project;
 pub mod sim;
+pub mod simport;
 pub mod spec;
 pub mod suggest;
 pub mod test;

@@ -26,9 +26,10 @@ agent's http.onrequest handler.";
 #[derive(Debug, Parser)]
 #[command(name = "impt sim", no_binary_name = true, after_long_help = CONTROL_HELP)]
 struct Args {
-    /// TCP port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 0)]
-    port: u16,
+    /// TCP port on 127.0.0.1 (0 picks a free one). Default: with --state, the port of the
+    /// last run when it is free; else a free one.
+    #[arg(long)]
+    port: Option<u16>,
     /// Virtual devices seeded per account (online, unassigned).
     #[arg(long, default_value_t = 3)]
     devices: usize,
@@ -110,7 +111,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
         accounts.push(AccountSpec::new(&args.user, &args.password));
     }
     Ok(SimConfig {
-        port: args.port,
+        port: args.port.unwrap_or(0),
         devices: args.devices,
         accounts,
         token_ttl: args.token_ttl.max(1),
@@ -158,6 +159,22 @@ pub fn run(args: &[String]) -> i32 {
         Ok(a) => a,
         Err(e) => return super::clapstyle::failure(&e, <Args as clap::CommandFactory>::command()),
     };
+    let saved = match (&args.state, args.port) {
+        (Some(state), None) => super::simport::saved(state),
+        _ => None,
+    };
+    let mut busy = None;
+    let args = match saved {
+        Some(p) if super::simport::is_free(p) => Args {
+            port: Some(p),
+            ..args
+        },
+        Some(p) => {
+            busy = Some(p);
+            args
+        }
+        None => args,
+    };
     let cfg = match config(args) {
         Ok(c) => c,
         Err(e) => {
@@ -175,6 +192,7 @@ pub fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
+    let (accounts, state) = (cfg.accounts.clone(), cfg.state.clone());
     let code = rt.block_on(async move {
         let handle = match sim::start(cfg).await {
             Ok(h) => h,
@@ -187,6 +205,20 @@ pub fn run(args: &[String]) -> i32 {
             "impCentral simulator listening on {}\n",
             handle.base_url()
         ));
+        if let Some(p) = busy {
+            crate::output::print_stdout(&format!(
+                "Port {p} of the last run is busy: logins saved for it no longer work.\n"
+            ));
+        }
+        crate::output::print_stdout(&format!(
+            "{}\n",
+            super::simport::login_hint(&handle.base_url(), &accounts)
+        ));
+        if let Some(state) = &state {
+            if let Err(e) = super::simport::save(state, handle.port()) {
+                crate::output::stderr_line(&format!("impt sim: cannot remember the port: {e}"));
+            }
+        }
         wait_for_signal().await;
         handle.shutdown().await;
         0

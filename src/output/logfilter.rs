@@ -67,7 +67,9 @@ impl LogFilter {
         }
         let pattern = match &o.grep {
             Some(p) => Some(Regex::new(p).map_err(|e| {
-                ImptError::msg(format!("Option \"--grep\" is not a valid regular expression: {e}"))
+                ImptError::msg(format!(
+                    "Option \"--grep\" is not a valid regular expression: {e}"
+                ))
             })?),
             None => None,
         };
@@ -78,10 +80,7 @@ impl LogFilter {
                     .append(true)
                     .open(path)
                     .map_err(|e| {
-                        ImptError::msg(format!(
-                            "Cannot open log file \"{}\": {e}",
-                            path.display()
-                        ))
+                        ImptError::msg(format!("Cannot open log file \"{}\": {e}", path.display()))
                     })?,
             )),
             None => None,
@@ -166,8 +165,20 @@ impl WatchRenderer for Filtered {
             let ts = if f.timestamps() { l.ts.as_str() } else { "" };
             let mut shown = l.clone();
             shown.ts = ts.to_string();
-            let line = [format!("[{}]", l.device_id), ts.to_string(), format!("[{}]", l.typ), l.msg.clone()];
-            f.append(&line.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>().join(" "));
+            let line = [
+                format!("[{}]", l.device_id),
+                ts.to_string(),
+                format!("[{}]", l.typ),
+                l.msg.clone(),
+            ];
+            f.append(
+                &line
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
             return self.0.emit(&Event::Log(shown));
         }
         self.0.emit(ev)
@@ -195,17 +206,31 @@ mod tests {
     #[test]
     fn sources_types_and_patterns_select_lines() {
         let all = LogFilter::all();
-        assert!(all.keeps("agent.log", "x") && all.keeps("server.log", "x") && all.keeps("status", "x"));
-        let agent = filter(LogOptions { sources: vec!["agent".into()], ..Default::default() });
+        assert!(
+            all.keeps("agent.log", "x") && all.keeps("server.log", "x") && all.keeps("status", "x")
+        );
+        let agent = filter(LogOptions {
+            sources: vec!["agent".into()],
+            ..Default::default()
+        });
         assert!(agent.keeps("agent.error", "x"));
         assert!(!agent.keeps("server.log", "x") && !agent.keeps("status", "x"));
-        let device = filter(LogOptions { sources: vec!["device".into()], ..Default::default() });
+        let device = filter(LogOptions {
+            sources: vec!["device".into()],
+            ..Default::default()
+        });
         assert!(device.keeps("server.error", "x") && device.keeps("status", "x"));
         assert!(!device.keeps("agent.log", "x"));
-        let types = filter(LogOptions { types: vec!["server.error".into(), "status".into()], ..Default::default() });
+        let types = filter(LogOptions {
+            types: vec!["server.error".into(), "status".into()],
+            ..Default::default()
+        });
         assert!(types.keeps("server.error", "x") && types.keeps("status", "x"));
         assert!(!types.keeps("server.log", "x"));
-        let grep = filter(LogOptions { grep: Some("^temp=\\d+$".into()), ..Default::default() });
+        let grep = filter(LogOptions {
+            grep: Some("^temp=\\d+$".into()),
+            ..Default::default()
+        });
         assert!(grep.keeps("server.log", "temp=21"));
         assert!(!grep.keeps("server.log", "temp=hot"));
     }
@@ -213,11 +238,26 @@ mod tests {
     #[test]
     fn bad_options_are_named() {
         let err = |o: LogOptions| LogFilter::new(&o).err().unwrap().to_string();
-        assert!(err(LogOptions { sources: vec!["server".into()], ..Default::default() }).contains("--source"));
-        assert!(err(LogOptions { grep: Some("(".into()), ..Default::default() }).contains("--grep"));
-        assert!(err(LogOptions { types: vec![" ".into()], ..Default::default() }).contains("--type"));
+        assert!(err(LogOptions {
+            sources: vec!["server".into()],
+            ..Default::default()
+        })
+        .contains("--source"));
+        assert!(err(LogOptions {
+            grep: Some("(".into()),
+            ..Default::default()
+        })
+        .contains("--grep"));
+        assert!(err(LogOptions {
+            types: vec![" ".into()],
+            ..Default::default()
+        })
+        .contains("--type"));
         let dir = tempfile::tempdir().unwrap();
-        let bad = LogOptions { log_file: Some(dir.path().join("no/such/dir/f.log")), ..Default::default() };
+        let bad = LogOptions {
+            log_file: Some(dir.path().join("no/such/dir/f.log")),
+            ..Default::default()
+        };
         assert!(err(bad).contains("Cannot open log file"));
     }
 
@@ -226,10 +266,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.log");
         std::fs::write(&path, "earlier\n").unwrap();
-        let f = filter(LogOptions { no_timestamps: true, log_file: Some(path.clone()), ..Default::default() });
+        let f = filter(LogOptions {
+            no_timestamps: true,
+            log_file: Some(path.clone()),
+            ..Default::default()
+        });
         let raw = json!({"ts": "2026-01-01T00:00:00.000Z", "type": "server.log", "msg": "hi"});
-        let text = f.shown("[d1] 2026-01-01T00:00:00.000Z [server.log] hi", &raw).unwrap();
+        let text = f
+            .shown("[d1] 2026-01-01T00:00:00.000Z [server.log] hi", &raw)
+            .unwrap();
         assert_eq!(text, "[d1] [server.log] hi");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "earlier\n[d1] [server.log] hi\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "earlier\n[d1] [server.log] hi\n"
+        );
     }
 }
