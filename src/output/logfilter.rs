@@ -4,7 +4,7 @@
 //!
 //! One filter per process: `log get`, `log stream` and `watch` build it from their options
 //! and [`install`] it; the places that render log lines ([`crate::output::Ui::log_line`], the
-//! `log get` pages, the watch renderers through [`Filtered`]) ask [`current`]. Without an
+//! `log get` pages, `impt watch`'s renderer through [`filtered`]) ask [`current`]. Without an
 //! installed filter every line is shown as before.
 
 use std::fs::File;
@@ -150,6 +150,11 @@ pub fn current() -> &'static LogFilter {
     CURRENT
         .get()
         .unwrap_or_else(|| ALL.get_or_init(LogFilter::all))
+}
+
+/// `inner` behind the current filter (what `impt watch` renders through).
+pub fn filtered(inner: Box<dyn WatchRenderer>) -> Box<dyn WatchRenderer> {
+    Box::new(Filtered(inner))
 }
 
 /// A watch renderer that applies the current filter to log events before `inner` sees them.

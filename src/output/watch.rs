@@ -226,14 +226,13 @@ pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
         super::StdoutOrExit,
     ));
     if mode == Mode::Json {
-        return Box::new(super::logfilter::Filtered(Box::new(JsonRenderer { out })));
+        return Box::new(JsonRenderer { out });
     }
     let term = Term::stdout();
     let tty = term.is_term();
     let forced = std::env::var("CLICOLOR_FORCE").is_ok_and(|v| v != "0");
     let no_color = std::env::var_os("NO_COLOR").is_some();
-    let text = TextRenderer::new(out, !no_color && (tty || forced), tty);
-    Box::new(super::logfilter::Filtered(Box::new(text)))
+    Box::new(TextRenderer::new(out, !no_color && (tty || forced), tty))
 }
 
 /// The renderer of an output mode writing into `buffer`, without colors or status line
