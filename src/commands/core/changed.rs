@@ -30,7 +30,7 @@ impl Changed {
 
     /// Adds the ids of `devices` (API entity objects) under `"Devices"`.
     pub fn devices(mut self, devices: &[Value]) -> Self {
-        let ids: Vec<&str> = devices.iter().map(|d| id_of(d)).collect();
+        let ids: Vec<&str> = devices.iter().map(id_of).collect();
         self.0.insert("Devices".into(), json!(ids));
         self
     }
