@@ -133,6 +133,18 @@ fn endpoints_are_checked_before_any_request() {
         .failed()
         .has("the impCentral API path /v5 is missing");
     assert!(!env.home.path().join(".impt.auth").exists());
+    // IMPT_ENDPOINT of an environment login is checked the same way
+    let out = env.impt_at(
+        env.dir.path(),
+        &["product", "list"],
+        None,
+        &[
+            ("IMPT_USER", USER),
+            ("IMPT_PASSWORD", PASSWORD),
+            ("IMPT_ENDPOINT", &no_v5),
+        ],
+    );
+    out.failed().has("the impCentral API path /v5 is missing");
     // the sim's own URL (with a trailing slash too) is fine
     env.impt(&[
         "auth",
