@@ -48,7 +48,7 @@ pub fn groups() -> Vec<GroupSpec> {
 }
 
 /// Commands that are not groups of the original.
-const EXTRA: [(&str, &str); 3] = [
+const EXTRA: [(&str, &str); 4] = [
     (
         "watch",
         "Watches the project's sources and deploys, restarts and streams logs on every change.",
@@ -60,6 +60,10 @@ const EXTRA: [(&str, &str); 3] = [
     (
         "completions",
         "Prints shell completions: impt completions bash|zsh|fish|powershell|elvish.",
+    ),
+    (
+        "help",
+        "Shows the help of the tool, a group or a command: impt help [group [command]].",
     ),
 ];
 
@@ -107,7 +111,7 @@ fn unknown_command(groups: &[GroupSpec], w: &str) -> String {
             .iter()
             .map(|g| g.name)
             .chain(EXTRA.iter().map(|e| e.0));
-        suggest::closest(word, names.chain(["help"])).map(str::to_string)
+        suggest::closest(word, names).map(str::to_string)
     };
     suggest::unknown(word, best, "impt --help")
 }

@@ -159,20 +159,22 @@ fn endpoints_are_checked_before_any_request() {
     .ok();
 }
 
-/// Runs `impt <args>` with stdout's reader already gone: exit 141 (128 + SIGPIPE), no panic.
+/// Runs `impt <args>` with stdout's reader gone before it starts (stdout is one end of a
+/// socket pair whose other end is already closed): exit 141 (128 + SIGPIPE), no panic.
 fn closed_pipe(home: &std::path::Path, args: &[&str]) {
-    let mut child = Command::new(impt_bin())
+    let (out, reader) = std::os::unix::net::UnixStream::pair().unwrap();
+    drop(reader);
+    let child = Command::new(impt_bin())
         .args(args)
         .current_dir(home)
         .env_clear()
         .env("HOME", home)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::from(std::os::fd::OwnedFd::from(out)))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
