@@ -201,6 +201,13 @@ pub fn run(args: &[String]) -> i32 {
                 return 1;
             }
         };
+        // Remembered before anything is printed: whoever reads the first line may stop the
+        // sim right away.
+        if let Some(state) = &state {
+            if let Err(e) = super::simport::save(state, handle.port()) {
+                crate::output::stderr_line(&format!("impt sim: cannot remember the port: {e}"));
+            }
+        }
         crate::output::print_stdout(&format!(
             "impCentral simulator listening on {}\n",
             handle.base_url()
@@ -214,11 +221,6 @@ pub fn run(args: &[String]) -> i32 {
             "{}\n",
             super::simport::login_hint(&handle.base_url(), &accounts)
         ));
-        if let Some(state) = &state {
-            if let Err(e) = super::simport::save(state, handle.port()) {
-                crate::output::stderr_line(&format!("impt sim: cannot remember the port: {e}"));
-            }
-        }
         wait_for_signal().await;
         handle.shutdown().await;
         0

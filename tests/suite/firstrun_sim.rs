@@ -5,8 +5,10 @@ use crate::support::*;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
-/// Starts `impt sim <args>` and returns it with its first two stdout lines.
+/// Starts `impt sim <args>` and returns it with its first `lines` stdout lines (each waited
+/// for at most 20 s).
 fn start(dir: &std::path::Path, args: &[&str], lines: usize) -> (Child, Vec<String>) {
     let mut child = Command::new(impt_bin())
         .arg("sim")
@@ -17,17 +19,26 @@ fn start(dir: &std::path::Path, args: &[&str], lines: usize) -> (Child, Vec<Stri
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut out = Vec::new();
-    for _ in 0..lines {
-        let mut l = String::new();
-        reader.read_line(&mut l).unwrap();
-        out.push(l.trim_end().to_string());
-    }
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut sink = String::new();
-        while reader.read_line(&mut sink).unwrap_or(0) > 0 {}
+        for l in reader.lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
     });
+    let mut out = Vec::new();
+    for i in 0..lines {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(l) => out.push(l),
+            Err(_) => {
+                stop(child);
+                panic!("impt sim printed {i} line(s), not {lines}: {out:?}");
+            }
+        }
+    }
+    std::thread::spawn(move || while rx.recv().is_ok() {});
     (child, out)
 }
 
