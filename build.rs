@@ -48,6 +48,194 @@ fn patch(file: &Path, edits: &[(&str, &str)]) {
     fs::write(file, text).unwrap();
 }
 
+/// Replaces every occurrence of `anchor` in `file` (at least one must exist).
+fn patch_all(file: &Path, anchor: &str, with: &str) {
+    let text = fs::read_to_string(file).unwrap();
+    assert!(
+        text.contains(anchor),
+        "{}: {anchor:?} not found",
+        file.display()
+    );
+    fs::write(file, text.replace(anchor, with)).unwrap();
+}
+
+/// Squirrel as the imp runs it: 32-bit integers that wrap on overflow (values are kept in
+/// 64-bit slots but every integer result is truncated to 32 bits, shifts use the low 32
+/// bits), string bytes read as 0-255, and closures keeping the environment given to
+/// `bindenv` alive (stock Squirrel holds it through a weak reference only).
+fn imp_semantics(out: &Path) {
+    let sq = out.join("squirrel");
+    let vm = sq.join("sqvm.cpp");
+    let wrap = "#define SQ_I32(x) ((SQInteger)(SQInt32)(SQUnsignedInteger)(x))\n";
+    patch(
+        &vm,
+        &[
+            ("#include \"sqpcheader.h\"", &format!("#include \"sqpcheader.h\"\n{wrap}")),
+            (
+                "            case BW_SHIFTL: res = i1 << i2; break;\n            case BW_SHIFTR: res = i1 >> i2; break;\n            case BW_USHIFTR:res = (SQInteger)(*((SQUnsignedInteger*)&i1) >> i2); break;",
+                "            case BW_SHIFTL: res = (i2 & 255) >= 32 ? 0 : SQ_I32((SQUnsignedInteger)(SQUnsignedInteger32)i1 << (i2 & 31)); break;\n            case BW_SHIFTR: res = (i2 & 255) >= 32 ? ((SQInt32)i1 < 0 ? -1 : 0) : (SQInteger)((SQInt32)i1 >> (i2 & 31)); break;\n            case BW_USHIFTR:res = (i2 & 255) >= 32 ? 0 : SQ_I32((SQUnsignedInteger32)i1 >> (i2 & 31)); break;",
+            ),
+            ("    trg = res;\n    return true;\n}\n\n#define _ARITH_", "    trg = SQ_I32(res);\n    return true;\n}\n\n#define _ARITH_"),
+            ("        case OT_INTEGER: trg = _integer(o1) op _integer(o2);break; \\", "        case OT_INTEGER: trg = SQ_I32(_integer(o1) op _integer(o2));break; \\"),
+            ("trg = _integer(o1) op i2; } break;\\", "trg = SQ_I32(_integer(o1) op i2); } break;\\"),
+            ("            default: res = 0xDEADBEEF;\n            }\n            trg = res; }", "            default: res = 0xDEADBEEF;\n            }\n            trg = SQ_I32(res); }"),
+            ("        trg = -_integer(o);", "        trg = SQ_I32(-_integer(o));"),
+            ("                dest = SQInteger(_stringval(self)[n]);", "                dest = SQInteger((unsigned char)_stringval(self)[n]);"),
+        ],
+    );
+    patch_all(
+        &vm,
+        "a._unVal.nInteger = _integer(a) + sarg3;",
+        "a._unVal.nInteger = SQ_I32(_integer(a) + sarg3);",
+    );
+    patch(
+        &sq.join("sqobject.cpp"),
+        &[
+            ("        outval = (SQInteger)((SQUnsignedInteger)_val[idx]);", "        outval = (SQInteger)((unsigned char)_val[idx]);"),
+            (
+                "        for(SQInteger k = 0; k < fp->_ndefaultparams; k++) SQSharedState::MarkObject(_defaultparams[k], chain);\n    END_MARK()",
+                "        for(SQInteger k = 0; k < fp->_ndefaultparams; k++) SQSharedState::MarkObject(_defaultparams[k], chain);\n        SQSharedState::MarkObject(_envobj, chain);\n    END_MARK()",
+            ),
+        ],
+    );
+    patch(
+        &sq.join("sqclosure.h"),
+        &[
+            ("        ret->_env = _env;\n        if(ret->_env) __ObjAddRef(ret->_env);\n        _COPY_VECTOR", "        ret->_env = _env;\n        if(ret->_env) __ObjAddRef(ret->_env);\n        ret->_envobj = _envobj;\n        _COPY_VECTOR"),
+            ("        _NULL_SQOBJECT_VECTOR(_defaultparams,f->_ndefaultparams);\n    }", "        _NULL_SQOBJECT_VECTOR(_defaultparams,f->_ndefaultparams);\n        _envobj.Null();\n    }"),
+            ("    SQWeakRef *_env;\n    SQWeakRef *_root;", "    SQWeakRef *_env;\n    SQObjectPtr _envobj;\n    SQWeakRef *_root;"),
+        ],
+    );
+    patch(
+        &sq.join("sqapi.cpp"),
+        &[(
+            "        c->_env = w;\n        __ObjAddRef(c->_env);\n        if(_closure(o)->_base) {",
+            "        c->_env = w;\n        __ObjAddRef(c->_env);\n        c->_envobj = env;\n        if(_closure(o)->_base) {",
+        )],
+    );
+    patch(
+        &sq.join("sqcompiler.cpp"),
+        &[
+            ("EmitLoadConstInt(-_lex._nvalue,-1)", "EmitLoadConstInt((SQInteger)(SQInt32)(0u - (SQUnsignedInteger32)_lex._nvalue),-1)"),
+            ("val._unVal.nInteger = -_lex._nvalue;", "val._unVal.nInteger = (SQInteger)(SQInt32)(0u - (SQUnsignedInteger32)_lex._nvalue);"),
+        ],
+    );
+    // The imp's blob: writestring/readstring, tostring() giving the raw bytes, and hex
+    // conversions the imp API (src/vm/prelude.nut) uses to hand bytes to the host.
+    patch(
+        &out.join("sqstdlib").join("sqstdblob.cpp"),
+        &[
+            (
+                "#define _DECL_BLOB_FUNC(name,nparams,typecheck)",
+                BLOB_EXTRAS,
+            ),
+            (
+                "    _DECL_BLOB_FUNC(_cloned,2,_SC(\"xx\")),\n",
+                "    _DECL_BLOB_FUNC(_cloned,2,_SC(\"xx\")),\n    _DECL_BLOB_FUNC(writestring,2,_SC(\"xs\")),\n    _DECL_BLOB_FUNC(readstring,2,_SC(\"xn\")),\n    _DECL_BLOB_FUNC(_tostring,1,_SC(\"x\")),\n    _DECL_BLOB_FUNC(tostring,1,_SC(\"x\")),\n    _DECL_BLOB_FUNC(__hex,-1,_SC(\"xnn\")),\n    _DECL_BLOB_FUNC(__unhex,2,_SC(\"xs\")),\n",
+            ),
+        ],
+    );
+    // string.find is binary-safe on the imp (strings may hold NUL bytes).
+    patch(
+        &sq.join("sqbaselib.cpp"),
+        &[(
+            "            ret=scstrstr(&str[start_idx],substr);",
+            "            ret=NULL;\n            { SQInteger len=sq_getsize(v,1), sublen=sq_getsize(v,2);\n              for(SQInteger i=start_idx; i+sublen<=len; i++) {\n                  if(memcmp(&str[i],substr,sublen)==0) { ret=&str[i]; break; } } }",
+        )],
+    );
+    // split() drops empty pieces on the imp (a strtok-like split: "/a//b" gives a, b).
+    patch(
+        &out.join("sqstdlib").join("sqstdstring.cpp"),
+        &[(
+            "                *end = 0;\n                sq_pushstring(v,start,-1);\n                sq_arrayappend(v,-2);",
+            "                *end = 0;\n                if(end != start) { sq_pushstring(v,start,-1);\n                sq_arrayappend(v,-2); }",
+        )],
+    );
+    let lexer = sq.join("sqlexer.cpp");
+    for f in ["LexInteger", "LexHexadecimal", "LexOctal"] {
+        let call = format!("        {f}(&_longstr[0],(SQUnsignedInteger *)&_nvalue);\n");
+        patch(
+            &lexer,
+            &[(
+                &call,
+                &format!(
+                    "{call}        _nvalue = (SQInteger)(SQInt32)(SQUnsignedInteger)_nvalue;\n"
+                ),
+            )],
+        );
+    }
+}
+
+/// Blob methods of the imp added to sqstdblob.cpp (inserted before its method table).
+const BLOB_EXTRAS: &str = r#"
+static SQInteger _blob_writestring(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    const SQChar *s; SQInteger n = sq_getsize(v, 2);
+    sq_getstring(v, 2, &s);
+    if (n > 0) self->Write((void *)s, n);
+    return 0;
+}
+static SQInteger _blob_readstring(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    SQInteger n; sq_getinteger(v, 2, &n);
+    if (n < 0) return sq_throwerror(v, _SC("invalid size"));
+    SQInteger left = self->Len() - self->Tell();
+    if (n > left) n = left;
+    const SQChar *p = (const SQChar *)self->GetBuf() + self->Tell();
+    sq_pushstring(v, p, n);
+    self->Seek(n, SQ_SEEK_CUR);
+    return 1;
+}
+static SQInteger _blob__tostring(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    sq_pushstring(v, (const SQChar *)self->GetBuf(), self->Len());
+    return 1;
+}
+static SQInteger _blob_tostring(HSQUIRRELVM v) { return _blob__tostring(v); }
+static SQInteger _blob___hex(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    SQInteger from = 0, to = self->Len();
+    if (sq_gettop(v) >= 2) sq_getinteger(v, 2, &from);
+    if (sq_gettop(v) >= 3) sq_getinteger(v, 3, &to);
+    if (from < 0) from = 0;
+    if (to > self->Len()) to = self->Len();
+    if (to < from) to = from;
+    static const char digits[] = "0123456789abcdef";
+    SQChar *out = sq_getscratchpad(v, (to - from) * 2 + 1);
+    const unsigned char *b = (const unsigned char *)self->GetBuf();
+    for (SQInteger i = from; i < to; i++) {
+        out[(i - from) * 2] = digits[b[i] >> 4];
+        out[(i - from) * 2 + 1] = digits[b[i] & 15];
+    }
+    sq_pushstring(v, out, (to - from) * 2);
+    return 1;
+}
+static int _blob_nibble(SQChar c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+static SQInteger _blob___unhex(HSQUIRRELVM v)
+{
+    SETUP_BLOB(v);
+    const SQChar *s; SQInteger n = sq_getsize(v, 2);
+    sq_getstring(v, 2, &s);
+    for (SQInteger i = 0; i + 1 < n; i += 2) {
+        int hi = _blob_nibble(s[i]), lo = _blob_nibble(s[i + 1]);
+        if (hi < 0 || lo < 0) return sq_throwerror(v, _SC("invalid hex string"));
+        unsigned char byte = (unsigned char)(hi * 16 + lo);
+        self->Write(&byte, 1);
+    }
+    return 0;
+}
+#define _DECL_BLOB_FUNC(name,nparams,typecheck)"#;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/vm/glue.cpp");
@@ -113,6 +301,25 @@ fn main() {
             ),
         ],
     );
+
+    // Bound the compiler's recursion: deeply nested code (3,000 `(`, 50,000 `-`) is a compile
+    // error at the line reached instead of a stack overflow. Every level of the recursive
+    // descent reads a token, so checking the stack used at each token bounds the depth.
+    patch(
+        &out.join("squirrel").join("sqcompiler.cpp"),
+        &[
+            (
+                "    void Lex(){ _token = _lex.Lex();}",
+                "    void Lex(){\n        if (_stackbase - (char *)__builtin_frame_address(0) > (512 << 10))\n            Error(_SC(\"nesting too deep\"));\n        _token = _lex.Lex();}",
+            ),
+            ("    bool _lineinfo;\n", "    bool _lineinfo;\n    char *_stackbase;\n"),
+            (
+                "        _debugline = 1;\n        _debugop = 0;\n",
+                "        _stackbase = (char *)__builtin_frame_address(0);\n        _debugline = 1;\n        _debugop = 0;\n",
+            ),
+        ],
+    );
+    imp_semantics(&out);
 
     let mut build = cc::Build::new();
     build

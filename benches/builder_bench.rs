@@ -41,7 +41,7 @@ const times = [];
 let out = '';
 for (let i = 0; i < runs; i++) {
   const t = process.hrtime.bigint();
-  const b = new Builder();
+  const b = new Builder({ libs: process.argv[6] ? [process.argv[6]] : [] });
   b.logger = { debug() {}, info() {}, warning() {}, error() {} };
   b.machine.generateLineControlStatements = process.argv[5] === 'lc';
   b.machine.readers.file.inputFileDir = path.dirname(path.resolve(process.argv[3]));
@@ -72,22 +72,43 @@ fn main() {
         files, total_lines
     );
 
-    for lc in [false, true] {
+    // a JavaScript library (--lib) called from a loop: engine calls with Builder's `this`
+    let lib_calls = env_usize("IMPT_BENCH_LIB_CALLS", 3000);
+    std::fs::write(
+        d.join("lib.js"),
+        "module.exports = { up: (s) => String(s).toUpperCase(), add: (a, b) => a + b,\n  where: function () { return this.__FILE__ + ':' + this.__LINE__; } };\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("libcalls.nut"),
+        format!("@set i 0\n@while i < {lib_calls}\n@{{up(\"x\" + i)}} @{{add(i, 1)}} @{{where()}}\n@set i i + 1\n@end\n"),
+    )
+    .unwrap();
+    println!("library loop: {} iterations of 3 calls", lib_calls);
+
+    for mode in 0..3 {
+        let (lc, lib) = (mode == 1, mode == 2);
+        let input = if lib { "libcalls.nut" } else { "main.nut" };
         let opts = Options {
             line_control: lc,
             run_dir: Some(d.to_path_buf()),
             no_env: true,
+            libs: if lib {
+                vec!["lib.js".into()]
+            } else {
+                Vec::new()
+            },
             ..Default::default()
         };
         let mut times = Vec::new();
         let mut out = String::new();
         for _ in 0..runs {
             let t = Instant::now();
-            out = preprocess_file(Path::new("main.nut"), &opts).unwrap().code;
+            out = preprocess_file(Path::new(input), &opts).unwrap().code;
             times.push(ms(t.elapsed()));
         }
         times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        let label = if lc { "with -l" } else { "plain  " };
+        let label = ["plain  ", "with -l", "--lib  "][mode];
         println!(
             "impt (Rust)  {}: min {:8.1} ms  median {:8.1} ms  ({} output bytes, {} runs)",
             label,
@@ -97,7 +118,7 @@ fn main() {
             runs
         );
         let Some(b) = npm_builder() else {
-            if !lc {
+            if mode == 0 {
                 println!("npm Builder not found: comparison skipped");
             }
             continue;
@@ -108,9 +129,10 @@ fn main() {
             .current_dir(d)
             .arg("timer.js")
             .arg(b.join("src/index.js"))
-            .arg("main.nut")
+            .arg(input)
             .arg(runs.to_string())
             .arg(if lc { "lc" } else { "plain" })
+            .arg(if lib { "./lib.js" } else { "" })
             .output()
             .unwrap();
         let wall = ms(t.elapsed());

@@ -87,6 +87,25 @@ pub fn store(dir: &Path, link: &str, content: &str) -> Option<PathBuf> {
     Some(f)
 }
 
+/// Remote files kept in memory for the life of the process (`Options::remote_memo`).
+type Memo = std::sync::Mutex<std::collections::HashMap<String, (String, String)>>;
+
+fn memo() -> &'static Memo {
+    static MEMO: std::sync::OnceLock<Memo> = std::sync::OnceLock::new();
+    MEMO.get_or_init(Default::default)
+}
+
+/// A remote file (text and Git blob) read before in this process.
+pub fn memo_get(key: &str) -> Option<(String, String)> {
+    memo().lock().ok()?.get(key).cloned()
+}
+
+pub fn memo_put(key: &str, v: &(String, String)) {
+    if let Ok(mut m) = memo().lock() {
+        m.insert(key.to_string(), v.clone());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

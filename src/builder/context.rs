@@ -62,6 +62,33 @@ impl Ctx {
         }
     }
 
+    /// Every visible variable (inner layers override outer ones), with `__LINE__`.
+    pub fn all(&self) -> Vec<(Rc<str>, Value)> {
+        let mut layers = Vec::new();
+        let mut s = Some(&self.scope);
+        while let Some(sc) = s {
+            layers.push(sc);
+            s = sc.parent.as_ref();
+        }
+        let mut out: Vec<(Rc<str>, Value)> = Vec::new();
+        let mut index: std::collections::HashMap<Rc<str>, usize> = Default::default();
+        for sc in layers.into_iter().rev() {
+            for (k, v) in &sc.vars {
+                match index.get(k) {
+                    Some(&i) => out[i].1 = v.clone(),
+                    None => {
+                        index.insert(k.clone(), out.len());
+                        out.push((k.clone(), v.clone()));
+                    }
+                }
+            }
+        }
+        if self.line > 0 {
+            out.push((Rc::from("__LINE__"), Value::Num(self.line as f64)));
+        }
+        out
+    }
+
     pub fn with_line(&self, line: usize) -> Ctx {
         Ctx {
             scope: self.scope.clone(),

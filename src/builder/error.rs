@@ -17,6 +17,8 @@ pub enum ErrorKind {
     MacroRedeclared,
     /// `@error` directive.
     User,
+    /// A JavaScript library (`--lib`) could not be found or loaded.
+    Library,
 }
 
 /// A preprocessing error. `Display` gives `file:line: message`; [`BuilderError::builder_message`]

@@ -10,6 +10,8 @@ pub enum Func {
     Builtin(&'static str),
     /// A macro declared with `@macro`, by name.
     Macro(Rc<str>),
+    /// A JavaScript library function, by handle (see `jslib`).
+    Js(u32),
 }
 
 /// A Builder expression value (the subset of JavaScript values Builder can produce).
@@ -23,6 +25,8 @@ pub enum Value {
     Array(Rc<Vec<Value>>),
     Object(Rc<Vec<(String, Value)>>),
     Func(Func),
+    /// A JavaScript library object, by handle, with its `String()` text.
+    Js(u32, Rc<str>),
 }
 
 impl Value {
@@ -63,6 +67,7 @@ impl Value {
                 .join(","),
             Value::Object(_) => "[object Object]".into(),
             Value::Func(_) => "function () { [native code] }".into(),
+            Value::Js(_, s) => s.to_string(),
         }
     }
 
@@ -80,7 +85,7 @@ impl Value {
             }
             Value::Num(n) => *n,
             Value::Str(s) => str_to_number(s),
-            Value::Array(_) | Value::Object(_) | Value::Func(_) => {
+            Value::Array(_) | Value::Object(_) | Value::Func(_) | Value::Js(..) => {
                 str_to_number(&self.to_js_string())
             }
         }
@@ -89,7 +94,9 @@ impl Value {
     /// JavaScript `ToPrimitive` (arrays, objects and functions become strings).
     pub fn to_primitive(&self) -> Value {
         match self {
-            Value::Array(_) | Value::Object(_) | Value::Func(_) => Value::str(&self.to_js_string()),
+            Value::Array(_) | Value::Object(_) | Value::Func(_) | Value::Js(..) => {
+                Value::str(&self.to_js_string())
+            }
             v => v.clone(),
         }
     }
@@ -302,12 +309,13 @@ pub fn loose_eq(a: &Value, b: &Value) -> bool {
         (Array(x), Array(y)) => Rc::ptr_eq(x, y),
         (Object(x), Object(y)) => Rc::ptr_eq(x, y),
         (Func(x), Func(y)) => x == y,
+        (Js(x, _), Js(y, _)) => x == y,
         (Num(x), Str(_)) => *x == b.to_number(),
         (Str(_), Num(y)) => a.to_number() == *y,
         (Bool(_), _) => loose_eq(&Num(a.to_number()), b),
         (_, Bool(_)) => loose_eq(a, &Num(b.to_number())),
-        (Array(_) | Object(_) | Func(_), _) => loose_eq(&a.to_primitive(), b),
-        (_, Array(_) | Object(_) | Func(_)) => loose_eq(a, &b.to_primitive()),
+        (Array(_) | Object(_) | Func(_) | Js(..), _) => loose_eq(&a.to_primitive(), b),
+        (_, Array(_) | Object(_) | Func(_) | Js(..)) => loose_eq(a, &b.to_primitive()),
     }
 }
 

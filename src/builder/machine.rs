@@ -13,6 +13,7 @@ use super::error::{BuilderError, ErrorKind};
 use super::expr::{self, Node};
 use super::functions;
 use super::js::{self, js_trim, Func, Value};
+use super::jslib::JsLibs;
 use super::parser::{self, Instr};
 use super::paths;
 use super::reader::{self, ReadError, Source};
@@ -126,6 +127,10 @@ pub struct Machine<'o> {
     pub warnings: Vec<String>,
     input_dir: Option<String>,
     run_dir: PathBuf,
+    /// JavaScript libraries (`--lib`), when any.
+    js: Option<Rc<JsLibs>>,
+    /// Remote include → Git blob (`--save-dependencies`/`--use-dependencies`), in order.
+    pub deps: Option<Vec<(String, String)>>,
 }
 
 fn source_name(path: &str, file: &str) -> String {
@@ -150,7 +155,15 @@ impl<'o> Machine<'o> {
             warnings: Vec::new(),
             input_dir,
             run_dir,
+            js: None,
+            deps: None,
         }
+    }
+
+    /// Use loaded JavaScript libraries: their exports join the root context.
+    pub fn with_js(mut self, js: Option<Rc<JsLibs>>) -> Self {
+        self.js = js;
+        self
     }
 
     /// The root context: `__FILE__`, `__PATH__`, built-ins, then `-D` variables.
@@ -159,7 +172,20 @@ impl<'o> Machine<'o> {
             (Rc::from("__FILE__"), Value::str(file)),
             (Rc::from("__PATH__"), Value::str(path)),
         ];
-        for (k, v) in functions::root_bindings() {
+        // Builder's order: its own libraries, the user's, then abs/min/max
+        let builtins = functions::root_bindings();
+        let (math, own): (Vec<_>, Vec<_>) = builtins
+            .into_iter()
+            .partition(|(k, _)| matches!(*k, "abs" | "min" | "max"));
+        for (k, v) in own {
+            vars.push((Rc::from(k), v));
+        }
+        if let Some(js) = &self.js {
+            for (k, v) in &js.exports {
+                vars.push((Rc::from(k.as_str()), v.clone()));
+            }
+        }
+        for (k, v) in math {
             vars.push((Rc::from(k), v));
         }
         for (k, v) in &self.opts.vars {
@@ -546,20 +572,102 @@ impl<'o> Machine<'o> {
                 text
             }
             _ => {
+                let blob = self
+                    .deps
+                    .as_ref()
+                    .and_then(|d| d.iter().find(|(k, _)| k == path))
+                    .map(|(_, v)| v.clone());
+                let pinned = blob.is_some()
+                    || self.opts.save_dependencies.is_some()
+                    || matches!(src, Source::GitLocal { .. });
                 let cache_dir = self.opts.cache_dir.as_ref().filter(|_| {
-                    !self
-                        .opts
-                        .cache_exclude
-                        .iter()
-                        .any(|p| cache::glob_match(p, path))
+                    !pinned
+                        && !self
+                            .opts
+                            .cache_exclude
+                            .iter()
+                            .any(|p| cache::glob_match(p, path))
                 });
                 let max_age = self.opts.cache_max_age.unwrap_or(cache::DEFAULT_MAX_AGE);
                 if let Some(c) = cache_dir.and_then(|d| cache::lookup(d, path, max_age)) {
                     c
                 } else {
                     let mut text = match src {
-                        Source::Http(u) => reader::read_http(u)?,
-                        _ => reader::read_github(path, src, &self.opts.github_auth())?,
+                        Source::Http(u) => {
+                            match self.opts.remote_memo.then(|| cache::memo_get(u)) {
+                                Some(Some((t, _))) => t,
+                                _ => {
+                                    let t = reader::read_http(u)?;
+                                    if self.opts.remote_memo {
+                                        cache::memo_put(u, &(t.clone(), String::new()));
+                                    }
+                                    t
+                                }
+                            }
+                        }
+                        Source::Bitbucket { .. } | Source::Azure { .. } => {
+                            let auth = self.opts.repo_auth();
+                            let (text, commit) = if matches!(src, Source::Bitbucket { .. }) {
+                                reader::read_bitbucket(
+                                    src,
+                                    &auth,
+                                    blob.as_deref(),
+                                    self.deps.is_some(),
+                                )?
+                            } else {
+                                reader::read_azure(src, &auth, blob.as_deref())?
+                            };
+                            if let (Some(d), Some(c)) = (self.deps.as_mut(), commit) {
+                                if blob.is_none() {
+                                    d.push((path.to_string(), c));
+                                }
+                            }
+                            text
+                        }
+                        Source::GitLocal { path: p, reference } => {
+                            let (root, rel) = reader::git_local_root(p)?;
+                            vars.push((
+                                "__REPO_PREFIX__",
+                                Value::str(&format!("git-local:{}", root)),
+                            ));
+                            let (text, commit) = reader::read_git_local(
+                                &root,
+                                &rel,
+                                reference.as_deref(),
+                                blob.as_deref(),
+                                self.deps.is_some(),
+                            )?;
+                            if let (Some(d), Some(c)) = (self.deps.as_mut(), commit) {
+                                d.push((path.to_string(), c));
+                            }
+                            text
+                        }
+                        _ => {
+                            let memo_key = format!("{}#{}", path, blob.as_deref().unwrap_or(""));
+                            let memo = self.opts.remote_memo.then(|| cache::memo_get(&memo_key));
+                            let (text, sha) = match memo.flatten() {
+                                Some(hit) => hit,
+                                None => {
+                                    let r = reader::read_github(
+                                        path,
+                                        src,
+                                        &self.opts.github_auth(),
+                                        blob.as_deref(),
+                                    )?;
+                                    if self.opts.remote_memo {
+                                        cache::memo_put(&memo_key, &r);
+                                    }
+                                    r
+                                }
+                            };
+                            if let Some(d) = self.deps.as_mut() {
+                                match d.iter_mut().find(|(k, _)| k == path) {
+                                    Some(e) => e.1 = sha,
+                                    None => d.push((path.to_string(), sha)),
+                                }
+                            }
+                            text
+                        }
                     };
                     if !text.is_empty() && !text.ends_with('\n') {
                         text.push('\n');
@@ -587,9 +695,18 @@ impl<'o> Machine<'o> {
             _ => p,
         };
         let format_url = |prefix: &str, inc: &str| -> Option<String> {
-            let rest = prefix.strip_prefix("github:")?;
+            let scheme = [
+                "github:",
+                "bitbucket-server:",
+                "git-azure-repos:",
+                "git-local:",
+            ]
+            .into_iter()
+            .find(|s| prefix.starts_with(s))?;
+            let rest = &prefix[scheme.len()..];
             Some(format!(
-                "github:{}",
+                "{}{}",
+                scheme,
                 paths::u_normalize(&paths::u_join(rest, inc))
             ))
         };
@@ -612,22 +729,20 @@ impl<'o> Machine<'o> {
         if p.starts_with('/') || matches!(target, Source::Http(_)) {
             return Ok(p);
         }
-        if let Source::Github {
-            owner,
-            repo,
-            reference,
-            ..
-        } = &target
-        {
-            if Some(format!("github:{}/{}", owner, repo)) == get("__REPO_PREFIX__")
-                && reference.is_none()
-            {
+        if let Some((prefix, reference)) = reader::repo_of(&target)? {
+            if Some(prefix) == get("__REPO_PREFIX__") && reference.is_none() {
                 return Ok(add_ref(p));
             }
             return Ok(p);
         }
         if let Some(r) = format_url(&ctx.string("__PATH__"), &p) {
-            if matches!(reader::classify(&r), Ok(Source::Github { .. })) {
+            if matches!(
+                reader::classify(&r),
+                Ok(Source::Github { .. }
+                    | Source::GitLocal { .. }
+                    | Source::Bitbucket { .. }
+                    | Source::Azure { .. })
+            ) {
                 return Ok(add_ref(r));
             }
         }
@@ -745,7 +860,16 @@ impl<'o> Machine<'o> {
                         _ => Value::Undefined,
                     }
                 };
-                member(&obj, &prop)
+                match (&obj, &self.js) {
+                    (Value::Js(h, _) | Value::Func(Func::Js(h)), Some(js)) => {
+                        let key = prop.to_js_string();
+                        match js.member(*h, &key).map_err(|e| Fail::Expr(e.to_string()))? {
+                            Some(v) => Ok(v),
+                            None => Err(Fail::Expr(format!("Property \"{}\" is not defined", key))),
+                        }
+                    }
+                    _ => member(&obj, &prop),
+                }
             }
             Node::Call { callee, args } => self.call(callee, args, ctx),
         }
@@ -813,6 +937,27 @@ impl<'o> Machine<'o> {
                 Ok(Value::str(&sub.out))
             }
             Func::Builtin(name) => functions::call(name, &vals).map_err(Fail::Expr),
+            Func::Js(h) => {
+                let Some(js) = self.js.clone() else {
+                    return Err(Fail::Expr("Can't call a non-callable expression".into()));
+                };
+                let this = ctx.all();
+                let globals: Vec<(String, Value)> = self
+                    .globals
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let (res, changed) = js
+                    .call(h, &this, &globals, &vals)
+                    .map_err(|e| Fail::Expr(e.to_string()))?;
+                for (k, v) in changed {
+                    match v {
+                        Some(v) => self.globals.insert(k, v),
+                        None => self.globals.remove(&k),
+                    };
+                }
+                Ok(res)
+            }
             Func::Macro(name) => {
                 let Some(def) = self.macros.get(&*name).cloned() else {
                     return Err(Fail::Expr(format!("Function \"{}\" is not defined", name)));

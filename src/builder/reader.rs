@@ -37,6 +37,26 @@ pub enum Source {
     },
     Http(String),
     File(String),
+    /// `bitbucket-server:project/repo/path[@ref]`
+    Bitbucket {
+        project: String,
+        repo: String,
+        path: String,
+        reference: Option<String>,
+    },
+    /// `git-azure-repos:org/project/repo/path[@ref]`
+    Azure {
+        org: String,
+        project: String,
+        repo: String,
+        path: String,
+        reference: Option<String>,
+    },
+    /// `git-local:/path/in/a/repo/file.nut[@ref]`
+    GitLocal {
+        path: String,
+        reference: Option<String>,
+    },
 }
 
 /// Why a source could not be read; `Read` errors get a position appended by the caller.
@@ -101,21 +121,67 @@ pub fn parse_github(s: &str) -> Option<Source> {
     })
 }
 
+fn repo_regex(
+    re: &'static str,
+    cell: &'static std::sync::OnceLock<regex::Regex>,
+) -> &'static regex::Regex {
+    cell.get_or_init(|| regex::Regex::new(re).expect("valid include regex"))
+}
+
+/// Parse `bitbucket-server:project/repo/path[@ref]` (Builder's pattern).
+pub fn parse_bitbucket(s: &str) -> Option<Source> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let c = repo_regex(
+        r"(?is)^bitbucket-server:(~?[a-z0-9\-._]+)/([a-z0-9\-._]+)/(.*?)(?:@([^@]*))?$",
+        &RE,
+    )
+    .captures(s)?;
+    Some(Source::Bitbucket {
+        project: c[1].into(),
+        repo: c[2].into(),
+        path: c[3].into(),
+        reference: c.get(4).map(|m| m.as_str().into()),
+    })
+}
+
+/// Parse `git-azure-repos:org/project/repo/path[@ref]` (Builder's pattern).
+pub fn parse_azure(s: &str) -> Option<Source> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let c = repo_regex(
+        r"(?is)^git-azure-repos:(~?[a-z0-9\-._]+)/(~?[a-z0-9\-._]+)/([a-z0-9\-._]+)/(.*?)(?:@([^@]*))?$",
+        &RE,
+    )
+    .captures(s)?;
+    Some(Source::Azure {
+        org: c[1].into(),
+        project: c[2].into(),
+        repo: c[3].into(),
+        path: c[4].into(),
+        reference: c.get(5).map(|m| m.as_str().into()),
+    })
+}
+
 /// Pick the reader for an include path, in Builder's order.
 pub fn classify(s: &str) -> Result<Source, ReadError> {
     let lower = s.to_ascii_lowercase();
-    for (prefix, name) in [
-        ("bitbucket-server:", "Bitbucket Server"),
-        ("git-azure-repos:", "Azure Repos"),
-        ("git-local:", "local Git"),
-    ] {
-        if lower.starts_with(prefix) {
-            return Err(ReadError::Other(format!(
-                "Source \"{}\": {} includes are not supported",
-                s, name
-            )));
+    if let Some(rest) = ci_prefix(s, "git-local:") {
+        let mut parts = rest.split('@');
+        let path = parts.next().unwrap_or_default();
+        let reference = parts.next().map(str::to_string);
+        if !path.is_empty() && parts.next().is_none() {
+            return Ok(Source::GitLocal {
+                path: path.to_string(),
+                reference,
+            });
         }
     }
+    if let Some(b) = parse_bitbucket(s) {
+        return Ok(b);
+    }
+    if let Some(a) = parse_azure(s) {
+        return Ok(a);
+    }
+    let _ = lower;
     if let Some(g) = parse_github(s) {
         return Ok(g);
     }
@@ -129,6 +195,33 @@ pub fn classify(s: &str) -> Result<Source, ReadError> {
         "Source \"{}\" is not supported",
         s
     )))
+}
+
+/// For a repository include: its `__REPO_PREFIX__` and ref.
+pub fn repo_of(src: &Source) -> Result<Option<(String, Option<String>)>, ReadError> {
+    Ok(match src {
+        Source::Github {
+            owner,
+            repo,
+            reference,
+            ..
+        } => Some((format!("github:{}/{}", owner, repo), reference.clone())),
+        Source::GitLocal { path, reference } => {
+            let (root, _) = git_local_root(path)?;
+            Some((format!("git-local:{}", root), reference.clone()))
+        }
+        Source::Bitbucket { .. } | Source::Azure { .. } => {
+            let vars = parse_path(src, "");
+            let get = |n: &str| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
+            let prefix = get("__REPO_PREFIX__").map(|v| v.to_js_string());
+            let reference = match get("__REPO_REF__") {
+                Some(Value::Str(r)) => Some(r.to_string()),
+                _ => None,
+            };
+            prefix.map(|p| (p, reference))
+        }
+        _ => None,
+    })
 }
 
 /// The context variables an included source defines (`__FILE__`, `__PATH__`, …).
@@ -182,6 +275,41 @@ pub fn parse_path(src: &Source, include_path: &str) -> Vec<(&'static str, Value)
                 ),
             ]
         }
+        Source::Bitbucket {
+            project,
+            repo,
+            path,
+            reference,
+        } => repo_vars(
+            &format!("bitbucket-server:{}/{}", project, repo),
+            path,
+            reference,
+        ),
+        Source::Azure {
+            org,
+            project,
+            repo,
+            path,
+            reference,
+        } => repo_vars(
+            &format!("git-azure-repos:{}/{}/{}", org, project, repo),
+            path,
+            reference,
+        ),
+        Source::GitLocal { path, reference } => vec![
+            ("__FILE__", Value::str(&paths::u_basename(path))),
+            (
+                "__PATH__",
+                Value::str(&format!("git-local:{}", paths::u_dirname(path))),
+            ),
+            (
+                "__REPO_REF__",
+                reference
+                    .as_deref()
+                    .map(Value::str)
+                    .unwrap_or(Value::Undefined),
+            ),
+        ],
         Source::File(_) => {
             let file = paths::u_basename(include_path);
             let path = if paths::has_protocol(include_path) {
@@ -200,6 +328,24 @@ pub fn parse_path(src: &Source, include_path: &str) -> Vec<(&'static str, Value)
             ]
         }
     }
+}
+
+fn repo_vars(prefix: &str, path: &str, reference: &Option<String>) -> Vec<(&'static str, Value)> {
+    vec![
+        ("__FILE__", Value::str(&paths::u_basename(path))),
+        (
+            "__PATH__",
+            Value::str(&format!("{}/{}", prefix, paths::u_dirname(path))),
+        ),
+        (
+            "__REPO_REF__",
+            reference
+                .as_deref()
+                .map(Value::str)
+                .unwrap_or(Value::Undefined),
+        ),
+        ("__REPO_PREFIX__", Value::str(prefix)),
+    ]
 }
 
 /// Split `http(s)://host[:port]/path` into root and path.
@@ -304,6 +450,250 @@ pub fn read_http(url: &str) -> Result<String, ReadError> {
     res.map_err(ReadError::Read)
 }
 
+fn git(dir: &str, args: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("Error: git: {}", e))?;
+    if !out.status.success() {
+        return Err(format!(
+            "Error: Command failed: git -C {} {}\n{}",
+            dir,
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The repository root of a `git-local:` path and the path relative to it.
+pub fn git_local_root(path: &str) -> Result<(String, String), ReadError> {
+    let mut dir = paths::u_dirname(path);
+    while !Path::new(&dir).exists() {
+        let up = paths::u_normalize(&paths::u_join(&dir, ".."));
+        if up == dir {
+            break;
+        }
+        dir = up;
+    }
+    let root = git(&dir, &["rev-parse", "--show-toplevel"])
+        .map_err(|_| {
+            ReadError::Read(format!(
+                "Couldn't find the repo root. Probably {} is not a git repository (or any of the parent directories)",
+                dir
+            ))
+        })?
+        .trim()
+        .replace('\\', "/");
+    let rel = Path::new(&paths::u_normalize(path))
+        .strip_prefix(&root)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| path.to_string());
+    Ok((paths::u_normalize(&root), paths::u_normalize(&rel)))
+}
+
+/// Read a file of a local repository at a ref (default `HEAD`); with `commit`, at that commit.
+/// Returns the text and the commit the ref names.
+pub fn read_git_local(
+    root: &str,
+    rel: &str,
+    reference: Option<&str>,
+    commit: Option<&str>,
+    want_commit: bool,
+) -> Result<(String, Option<String>), ReadError> {
+    let r = commit.or(reference).unwrap_or("HEAD");
+    let text = git(root, &["show", &format!("{}:{}", r, rel)]).map_err(ReadError::Read)?;
+    let id = if want_commit && commit.is_none() {
+        Some(
+            git(root, &["rev-parse", reference.unwrap_or("HEAD")])
+                .map_err(ReadError::Read)?
+                .trim()
+                .to_string(),
+        )
+    } else {
+        None
+    };
+    Ok((text, id))
+}
+
+/// Credentials and addresses of the Bitbucket Server and Azure Repos readers.
+#[derive(Debug, Clone, Default)]
+pub struct RepoAuth {
+    pub bitbucket_addr: Option<String>,
+    pub bitbucket_user: Option<String>,
+    pub bitbucket_token: Option<String>,
+    pub azure_base: Option<String>,
+    pub azure_user: Option<String>,
+    pub azure_token: Option<String>,
+}
+
+/// GET with optional basic auth: status and body text.
+fn get_text(
+    url: &str,
+    user: Option<String>,
+    pass: Option<String>,
+    insecure: bool,
+) -> Result<(u16, String), String> {
+    let u = url.to_string();
+    run_blocking(move || {
+        let fail = |e: String| format!("Failed to fetch url \"{}\": {}\n", u, e);
+        let client = reqwest::blocking::Client::builder()
+            .timeout(TIMEOUT)
+            .danger_accept_invalid_certs(insecure)
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        let mut req = client.get(&u);
+        if let (Some(a), Some(b)) = (&user, &pass) {
+            if !a.is_empty() && !b.is_empty() {
+                req = req.basic_auth(a, Some(b));
+            }
+        }
+        let resp = req.send().map_err(|e| fail(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().map_err(|e| fail(e.to_string()))?;
+        Ok((status, text))
+    })
+}
+
+/// Builder's failure text for an API answer that is not 2xx.
+fn http_failure(url: &str, status: u16, body: &str) -> String {
+    let shown = serde_json::from_str::<serde_json::Value>(body)
+        .unwrap_or_else(|_| serde_json::Value::String(body.to_string()));
+    format!(
+        "Failed to fetch url \"{}\": HTTP/{}\nResponse from the server: {}\n",
+        url, status, shown
+    )
+}
+
+/// Read from Bitbucket Server (`rest/api/1.0` raw files); with `commit` at that commit.
+/// Returns the text and, when `want_commit`, the commit the ref names.
+pub fn read_bitbucket(
+    src: &Source,
+    auth: &RepoAuth,
+    commit: Option<&str>,
+    want_commit: bool,
+) -> Result<(String, Option<String>), ReadError> {
+    let Source::Bitbucket {
+        project,
+        repo,
+        path,
+        reference,
+    } = src
+    else {
+        return Err(ReadError::Other("not a Bitbucket Server source".into()));
+    };
+    let Some(mut addr) = auth.bitbucket_addr.clone().filter(|a| !a.is_empty()) else {
+        return Err(ReadError::Read(
+            "Bitbucket Server address is not specified".into(),
+        ));
+    };
+    if !addr.ends_with('/') {
+        addr.push('/');
+    }
+    let r = commit.map(str::to_string).or(reference.clone());
+    let api = format!("{}rest/api/1.0/projects/{}/repos/{}", addr, project, repo);
+    let mut url = format!("{}/raw/{}", api, paths::u_normalize(path));
+    if let Some(r) = &r {
+        url.push_str("?at=");
+        url.push_str(r);
+    }
+    let (user, pass) = (auth.bitbucket_user.clone(), auth.bitbucket_token.clone());
+    let (status, text) =
+        get_text(&url, user.clone(), pass.clone(), true).map_err(ReadError::Read)?;
+    if !(200..300).contains(&status) {
+        return Err(ReadError::Read(http_failure(&url, status, &text)));
+    }
+    let id = if want_commit && commit.is_none() {
+        let mut url = format!("{}/commits?limit=1", api);
+        if let Some(r) = &r {
+            url.push_str("&until=");
+            url.push_str(r);
+        }
+        let (status, body) = get_text(&url, user, pass, true).map_err(ReadError::Read)?;
+        if !(200..300).contains(&status) {
+            return Err(ReadError::Read(http_failure(&url, status, &body)));
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        v["values"][0]["id"].as_str().map(str::to_string)
+    } else {
+        None
+    };
+    Ok((text, id))
+}
+
+/// Read from Azure Repos (items API, content included): a ref is tried as a branch, a tag,
+/// then a commit; with `commit`, at that commit. Returns the text and its commit.
+pub fn read_azure(
+    src: &Source,
+    auth: &RepoAuth,
+    commit: Option<&str>,
+) -> Result<(String, Option<String>), ReadError> {
+    let Source::Azure {
+        org,
+        project,
+        repo,
+        path,
+        reference,
+    } = src
+    else {
+        return Err(ReadError::Other("not an Azure Repos source".into()));
+    };
+    let mut base = auth
+        .azure_base
+        .clone()
+        .unwrap_or_else(|| "https://dev.azure.com/".into());
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+    let url = format!(
+        "{}{}/{}/_apis/git/repositories/{}/items?path={}&api-version=5.1&$format=json&includeContent=true",
+        base,
+        org,
+        project,
+        repo,
+        paths::u_normalize(path)
+    );
+    let (user, pass) = (auth.azure_user.clone(), auth.azure_token.clone());
+    let attempts: Vec<(String, bool)> = match (commit, reference) {
+        (Some(c), _) => vec![(
+            format!(
+                "{}&versionDescriptor.version={}&versionDescriptor.versionType=commit",
+                url, c
+            ),
+            false,
+        )],
+        (None, Some(r)) => ["branch", "tag", "commit"]
+            .iter()
+            .map(|t| {
+                (
+                    format!(
+                        "{}&versionDescriptor.version={}&versionDescriptor.versionType={}",
+                        url, r, t
+                    ),
+                    *t != "commit",
+                )
+            })
+            .collect(),
+        (None, None) => vec![(url, false)],
+    };
+    for (u, allow_missing) in attempts {
+        let (status, body) =
+            get_text(&u, user.clone(), pass.clone(), false).map_err(ReadError::Read)?;
+        if status == 404 && allow_missing {
+            continue;
+        }
+        if !(200..300).contains(&status) {
+            return Err(ReadError::Read(http_failure(&u, status, &body)));
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let content = v["content"].as_str().unwrap_or_default().to_string();
+        return Ok((content, v["commitId"].as_str().map(str::to_string)));
+    }
+    Err(ReadError::Read(format!("Unknown error: \"{}\"", path)))
+}
+
 /// GitHub access settings.
 #[derive(Debug, Clone, Default)]
 pub struct GithubAuth {
@@ -312,8 +702,14 @@ pub struct GithubAuth {
     pub base: Option<String>,
 }
 
-/// Fetch a file through the GitHub contents API.
-pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<String, ReadError> {
+/// Fetch a file through the GitHub contents API, or at a Git blob (`--use-dependencies`)
+/// through the blobs API; returns the text and its blob SHA.
+pub fn read_github(
+    source: &str,
+    src: &Source,
+    auth: &GithubAuth,
+    blob: Option<&str>,
+) -> Result<(String, String), ReadError> {
     let Source::Github {
         owner,
         repo,
@@ -344,9 +740,18 @@ pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<Stri
         url.push_str("?ref=");
         url.push_str(&percent_encoding::utf8_percent_encode(r, URL_ESCAPE).to_string());
     }
+    if let Some(b) = blob {
+        url = format!(
+            "{}/repos/{}/{}/git/blobs/{}",
+            base.trim_end_matches('/'),
+            owner,
+            repo,
+            percent_encoding::utf8_percent_encode(b, URL_ESCAPE)
+        );
+    }
     let auth = auth.clone();
     let source = source.to_string();
-    let res = run_blocking(move || -> Result<String, String> {
+    let res = run_blocking(move || -> Result<(String, String), String> {
         let fail = |m: String| format!("Failed to fetch url \"{}\": {}", source, m);
         let client = reqwest::blocking::Client::builder()
             .timeout(TIMEOUT)
@@ -382,7 +787,12 @@ pub fn read_github(source: &str, src: &Source, auth: &GithubAuth) -> Result<Stri
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(clean)
             .map_err(|e| fail(e.to_string()))?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        let sha = json
+            .get("sha")
+            .and_then(|s| s.as_str())
+            .unwrap_or_default()
+            .to_string();
+        Ok((String::from_utf8_lossy(&bytes).into_owned(), sha))
     });
     res.map_err(ReadError::Read)
 }

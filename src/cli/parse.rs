@@ -26,7 +26,7 @@ fn clap_arg(o: &Opt) -> Arg {
     }
     a = match o.kind {
         Kind::Flag | Kind::OptBool | Kind::OptStr => a.num_args(0..=1),
-        _ => a.num_args(1),
+        _ => a.num_args(o.nargs.max(1)),
     };
     if o.kind == Kind::Flag {
         a = a.require_equals(true);
@@ -241,9 +241,13 @@ pub fn parse(spec: &CmdSpec, words: &[String]) -> Result<Args, String> {
     let mut args = Args::default();
     for o in &opts {
         if let Some(raw) = m.get_raw_occurrences(o.long) {
-            let vals: Vec<Option<String>> = raw
-                .map(|mut occ| occ.next_back().map(|v| v.to_string_lossy().into_owned()))
-                .collect();
+            let vals: Vec<Option<String>> = if o.nargs > 1 {
+                raw.flat_map(|occ| occ.map(|v| Some(v.to_string_lossy().into_owned())))
+                    .collect()
+            } else {
+                raw.map(|mut occ| occ.next_back().map(|v| v.to_string_lossy().into_owned()))
+                    .collect()
+            };
             args.values.insert(o.long.to_string(), vals);
         }
     }

@@ -75,6 +75,17 @@ struct Args {
     /// Speed of the devices' virtual time (imp.wakeup, time()) relative to real time.
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     time_scale: f64,
+    /// Seconds a client has to send a request's headers, and then its body (408).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    read_timeout: u64,
+    /// Refuse agents' HTTP requests to anything but their own agent URL (a runtime error
+    /// says so); for tests and CI without internet.
+    #[arg(long)]
+    no_outbound: bool,
+    /// Seconds a device takes to boot new code after its agent started, as a real device
+    /// downloading its code (0: both start at once).
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    device_boot_delay: f64,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -126,6 +137,13 @@ fn config(args: Args) -> Result<SimConfig, String> {
             args.time_scale
         } else {
             return Err("--time-scale wants a positive number".into());
+        },
+        read_timeout: std::time::Duration::from_secs(args.read_timeout.max(1)),
+        no_outbound: args.no_outbound,
+        device_boot_delay: if args.device_boot_delay.is_finite() && args.device_boot_delay >= 0.0 {
+            args.device_boot_delay
+        } else {
+            return Err("--device-boot-delay wants a number of seconds".into());
         },
         ..SimConfig::default()
     })

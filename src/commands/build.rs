@@ -31,9 +31,14 @@ fn build_opt(desc: &'static str) -> Opt {
 }
 
 /// The code to deploy from `path` (preprocessed when it has Builder directives such as
-/// `@include`, `@set`, `@if`, unless `verbatim`: `--no-preprocess`) and, for each of its
-/// lines, the file and line it came from. The one place deployments meet `crate::builder`.
-fn read_mapped(path: &Path, verbatim: bool) -> Result<(String, Vec<SourcePos>)> {
+/// `@include`, `@set`, `@if`, unless `verbatim`: `--no-preprocess`, with impt.toml's
+/// `[builder]` table and the command's Builder options) and, for each of its lines, the file
+/// and line it came from. The one place deployments meet `crate::builder`.
+fn read_mapped(
+    path: &Path,
+    verbatim: bool,
+    flags: &BuilderOpts,
+) -> Result<(String, Vec<SourcePos>)> {
     let text = read_verbatim(path)?;
     if verbatim || !crate::builder::has_directives(&text) {
         let name = path.display().to_string();
@@ -45,7 +50,8 @@ fn read_mapped(path: &Path, verbatim: bool) -> Result<(String, Vec<SourcePos>)> 
             .collect();
         return Ok((text, map));
     }
-    crate::builder::preprocess_file(path, &crate::builder::Options::default())
+    let opts = crate::builder::settings::for_command(&flags.flags()).map_err(ImptError::msg)?;
+    crate::builder::preprocess_file(path, &opts)
         .map(|p| (p.code, p.line_map))
         .map_err(|e| ImptError::msg(e.to_string()))
 }
@@ -138,7 +144,11 @@ fn file_names(
 
 /// Device and agent code of `build deploy|run` (file notes and existence checks first), and
 /// their line maps.
-fn sources(ctx: &CommandCtx, o: &DeployOpts) -> Result<(String, String, [Vec<SourcePos>; 2])> {
+fn sources(
+    ctx: &CommandCtx,
+    o: &DeployOpts,
+    b: &BuilderOpts,
+) -> Result<(String, String, [Vec<SourcePos>; 2])> {
     let verbatim = o.no_preprocess;
     let (device, agent) = file_names(ctx, o.device_file.clone(), o.agent_file.clone())?;
     let mut out = Vec::new();
@@ -162,7 +172,7 @@ fn sources(ctx: &CommandCtx, o: &DeployOpts) -> Result<(String, String, [Vec<Sou
                         "File with IMP {kind} source code \"{n}\" is not found."
                     )));
                 }
-                let (code, map) = read_mapped(p, verbatim)?;
+                let (code, map) = read_mapped(p, verbatim, b)?;
                 out.push(code);
                 maps.push(map);
             }
@@ -228,8 +238,8 @@ options! {
     }
 }
 
-pub async fn deploy(ctx: &CommandCtx, o: &DeployOpts) -> Result<()> {
-    let (device, agent, maps) = sources(ctx, o)?;
+pub async fn deploy(ctx: &CommandCtx, o: &DeployOpts, b: &BuilderOpts) -> Result<()> {
+    let (device, agent, maps) = sources(ctx, o, b)?;
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let data = create_deployment(ctx, &dg, deploy_attrs(o, device, agent))
         .await
@@ -277,9 +287,9 @@ impl RunOpts {
     }
 }
 
-pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
+pub async fn run(ctx: &CommandCtx, o: &RunOpts, b: &BuilderOpts) -> Result<()> {
     let d = o.deploy();
-    let (device, agent, maps) = sources(ctx, &d)?;
+    let (device, agent, maps) = sources(ctx, &d, b)?;
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
     let build = create_deployment(ctx, &dg, deploy_attrs(&d, device, agent))
         .await
@@ -666,29 +676,76 @@ pub async fn cleanup(ctx: &CommandCtx, o: &CleanupOpts) -> Result<()> {
 }
 
 options! {
-    /// Options of `build preprocess`.
-    pub struct PreprocessOpts {
-        var: strs = Opt::a("var", 'D', "NAME=VALUE", "A Builder variable. Repeatable."),
-        lines: flag = Opt::f("lines", 'l', "Adds #line directives naming the source file and line of each part."),
+    /// `pleasebuild`'s options (same names and meanings), taken by `build deploy`, `build run`
+    /// and `build preprocess` on top of the `[builder]` table of impt.toml.
+    pub struct BuilderOpts {
+        var: strs = Opt::a("var", 'D', "NAME=VALUE", "A Builder variable (Builder's -D). Repeatable."),
+        lines: flag = Opt::f("lines", 'l', "Adds #line directives naming the source file and line of each part (Builder's -l).").long_only(),
+        github_user: str = Opt::s("github-user", ' ', "username", "A GitHub username.").long_only(),
+        github_token: str = Opt::s("github-token", ' ', "token", "A GitHub personal access token.").long_only(),
+        azure_user: str = Opt::s("azure-user", ' ', "username", "An Azure Repos username.").long_only(),
+        azure_token: str = Opt::s("azure-token", ' ', "token", "An Azure Repos personal access token.").long_only(),
+        bitbucket_server_addr: str = Opt::s("bitbucket-server-addr", ' ', "address", "A Bitbucket Server address.").long_only(),
+        bitbucket_server_user: str = Opt::s("bitbucket-server-user", ' ', "username", "A Bitbucket Server username.").long_only(),
+        bitbucket_server_token: str = Opt::s("bitbucket-server-token", ' ', "token", "A Bitbucket Server personal access token or password.").long_only(),
+        lib: strs = Opt::a("lib", ' ', "path_to_file", "A JavaScript file, directory or glob of library functions. Repeatable.").long_only(),
+        use_remote_relative_includes: flag = Opt::f("use-remote-relative-includes", ' ', "Resolves every local include relative to the file that mentions it, remote ones too.").long_only(),
+        suppress_duplicate_includes_warning: flag = Opt::f("suppress-duplicate-includes-warning", ' ', "No warning when the same file content is included several times.").long_only(),
+        cache: flag = Opt::f("cache", 'c', "Caches remotely included files (in .builder-cache).").long_only(),
+        clear_cache: flag = Opt::f("clear-cache", ' ', "Empties the cache first.").long_only(),
+        cache_exclude_list: str = Opt::s("cache-exclude-list", ' ', "path_to_file", "A file listing include paths never cached.").long_only(),
+        save_dependencies: opt_str = Opt::so("save-dependencies", ' ', "path_to_file", "Saves the Git blob of every remote include (default file: dependencies.json).").long_only(),
+        use_dependencies: opt_str = Opt::so("use-dependencies", ' ', "path_to_file", "Includes remote files at the blobs saved in this file (default: dependencies.json).").long_only(),
+        save_directives: opt_str = Opt::so("save-directives", ' ', "path_to_file", "Saves the Builder variables in this file (default: directives.json).").long_only(),
+        use_directives: opt_str = Opt::so("use-directives", ' ', "path_to_file", "Starts with the Builder variables of this file (default: directives.json).").long_only(),
     }
 }
 
-/// `build preprocess FILE [--var NAME=VALUE]... [--lines]`: the expanded code, printed raw
-/// (json mode: `{"code", "files", "warnings"}`).
-pub fn preprocess(ctx: &CommandCtx, file: &str, o: &PreprocessOpts) -> Result<()> {
-    let file = file.to_string();
-    let mut opts = crate::builder::Options {
-        line_control: o.lines,
-        ..Default::default()
-    };
-    for var in o.var.clone() {
-        let Some((name, value)) = var.split_once('=').filter(|(n, _)| !n.is_empty()) else {
-            return Err(ImptError::msg(format!(
-                "Option \"--var\" must be NAME=VALUE, not \"{var}\"."
-            )));
-        };
-        opts.vars.insert(name.to_string(), json!(value));
+impl BuilderOpts {
+    /// The table of `build preprocess`: Builder's one-letter -l and -c too.
+    pub fn preprocess_table() -> Vec<Opt> {
+        let mut t = Self::table();
+        for o in &mut t {
+            match o.long {
+                "lines" => o.short = Some('l'),
+                "cache" => o.short = Some('c'),
+                _ => {}
+            }
+        }
+        t
     }
+
+    /// The values as the preprocessor's settings take them.
+    fn flags(&self) -> crate::builder::settings::Flags {
+        crate::builder::settings::Flags {
+            var: self.var.clone(),
+            lines: self.lines,
+            github_user: self.github_user.clone(),
+            github_token: self.github_token.clone(),
+            azure_user: self.azure_user.clone(),
+            azure_token: self.azure_token.clone(),
+            bitbucket_server_addr: self.bitbucket_server_addr.clone(),
+            bitbucket_server_user: self.bitbucket_server_user.clone(),
+            bitbucket_server_token: self.bitbucket_server_token.clone(),
+            lib: self.lib.clone(),
+            use_remote_relative_includes: self.use_remote_relative_includes,
+            suppress_duplicate_includes_warning: self.suppress_duplicate_includes_warning,
+            cache: self.cache,
+            clear_cache: self.clear_cache,
+            cache_exclude_list: self.cache_exclude_list.clone(),
+            save_dependencies: self.save_dependencies.clone(),
+            use_dependencies: self.use_dependencies.clone(),
+            save_directives: self.save_directives.clone(),
+            use_directives: self.use_directives.clone(),
+        }
+    }
+}
+
+/// `build preprocess FILE [Builder options]`: the expanded code, printed raw (json mode:
+/// `{"code", "files", "warnings"}`).
+pub fn preprocess(ctx: &CommandCtx, file: &str, o: &BuilderOpts) -> Result<()> {
+    let file = file.to_string();
+    let opts = crate::builder::settings::for_command(&o.flags()).map_err(ImptError::msg)?;
     let path = Path::new(&file);
     if !path.is_file() {
         return Err(ImptError::File {

@@ -112,7 +112,7 @@ pub fn load(path: &std::path::Path, kind: ConfigKind) -> Result<Option<AuthFile>
             }
         }
         Ok(None) => Ok(None),
-        Err(super::Unreadable) => Err(ImptError::Corrupted(kind)),
+        Err(e) => Err(e.error(kind)),
     }
 }
 

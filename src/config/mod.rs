@@ -13,7 +13,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{ImptError, Result};
 
-/// Writes `contents` to `path` atomically (temp file in the same directory, then rename).
+/// Writes `contents` to `path` atomically: a temp file `.<name>.tmp.<pid>.<random>` in the
+/// same directory, fsync'd, then renamed. Temp files of earlier writes to `path` whose
+/// process is gone (an interrupted write) are removed first.
 pub fn write_atomic(path: &Path, contents: &[u8], private: bool) -> Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
@@ -24,8 +26,13 @@ pub fn write_atomic(path: &Path, contents: &[u8], private: bool) -> Result<()> {
         file: path.display().to_string(),
         msg: e.to_string(),
     };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    remove_leftovers(&dir, &name);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".impt-tmp")
+        .prefix(&format!("{}{}.", tmp_prefix(&name), std::process::id()))
         .tempfile_in(&dir)
         .map_err(file_err)?;
     #[cfg(unix)]
@@ -48,24 +55,126 @@ pub fn write_atomic(path: &Path, contents: &[u8], private: bool) -> Result<()> {
     Ok(())
 }
 
+/// The start of the temp file names of writes to `name`: `.<name>.tmp.` (one dot only for
+/// a dotfile: `.impt.auth.tmp.`).
+fn tmp_prefix(name: &str) -> String {
+    match name.strip_prefix('.') {
+        Some(_) => format!("{name}.tmp."),
+        None => format!(".{name}.tmp."),
+    }
+}
+
+/// Whether process `pid` exists.
+fn alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// Removes the temp files of interrupted writes to `dir/name` (see [`write_atomic`]).
+fn remove_leftovers(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = tmp_prefix(name);
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(rest) = file.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        let gone = pid.is_some_and(|p| p != std::process::id() && !alive(p));
+        if gone && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Serializes as `JSON.stringify(value, null, 2)` does.
 pub fn to_js_json(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-/// A file that exists but is not a JSON object.
-#[derive(Debug)]
-pub struct Unreadable;
+/// Largest configuration file read, in bytes.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-/// Reads a JSON object file. `Ok(None)` when missing; `Err(Unreadable)` when not a JSON object.
+/// Reads a configuration file: only a regular file (or a link to one) of at most
+/// [`MAX_CONFIG_BYTES`]. A FIFO, device or directory is an `InvalidInput` error instead of
+/// a read that blocks or never ends; a missing file is `NotFound`.
+pub fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let not_regular = || Error::new(ErrorKind::InvalidInput, "not a regular file");
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        // Opening a FIFO that replaced the file since the check must not block.
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = opts.open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("larger than {} KiB", MAX_CONFIG_BYTES >> 10),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Why a configuration file could not be used.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// It exists but is not a JSON object (or not readable as text).
+    Corrupt,
+    /// It is not a regular file or too large: the error to report.
+    Refused(ImptError),
+}
+
+impl Unreadable {
+    /// The error to report for a file of `kind`.
+    pub fn error(self, kind: crate::error::ConfigKind) -> ImptError {
+        match self {
+            Unreadable::Corrupt => ImptError::Corrupted(kind),
+            Unreadable::Refused(e) => e,
+        }
+    }
+}
+
+/// Reads a JSON object file (see [`read_limited`]). `Ok(None)` when missing.
 pub fn read_object(path: &Path) -> std::result::Result<Option<Map<String, Value>>, Unreadable> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => match serde_json::from_str::<Value>(&text) {
+    match read_limited(path) {
+        Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(m)) => Ok(Some(m)),
-            _ => Err(Unreadable),
+            _ => Err(Unreadable::Corrupt),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(_) => Err(Unreadable),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            Err(Unreadable::Refused(ImptError::File {
+                file: path.display().to_string(),
+                msg: e.to_string(),
+            }))
+        }
+        Err(_) => Err(Unreadable::Corrupt),
     }
 }
 

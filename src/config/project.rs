@@ -39,7 +39,7 @@ impl ProjectFile {
                 Ok(Some(p))
             }
             Ok(None) => Ok(None),
-            Err(super::Unreadable) => Err(ImptError::Corrupted(ConfigKind::Project)),
+            Err(e) => Err(e.error(ConfigKind::Project)),
         }
     }
     /// Like [`load`](Self::load) but a missing file is an error.

@@ -42,7 +42,7 @@ impl TestFile {
                 Ok(Some(t))
             }
             Ok(None) => Ok(None),
-            Err(super::Unreadable) => Err(ImptError::Corrupted(ConfigKind::Test)),
+            Err(e) => Err(e.error(ConfigKind::Test)),
         }
     }
     /// Like [`load`](Self::load) but a missing file is an error.

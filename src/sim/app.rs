@@ -2,41 +2,23 @@
 
 use super::error::{json_response, ApiError, ApiResult};
 use super::model::Db;
+pub use super::queue::SseMsg;
+use super::queue::{QueueRx, QueueTx};
 use super::SimConfig;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-
-/// What a log stream connection is told.
-#[derive(Debug, Clone)]
-pub enum SseMsg {
-    State {
-        state: &'static str,
-        device_id: Option<String>,
-    },
-    Log {
-        device_id: String,
-        ts: String,
-        log_type: String,
-        typ: String,
-        msg: String,
-    },
-    /// End the connection without a `closed` event (fault injection).
-    Drop,
-}
 
 pub struct Stream {
     pub id: String,
     pub account: String,
     /// Subscribed device ids, least recently added first.
     pub devices: Vec<String>,
-    pub tx: UnboundedSender<SseMsg>,
-    pub rx: Option<UnboundedReceiver<SseMsg>>,
+    pub tx: QueueTx,
+    pub rx: Option<QueueRx>,
     /// Since when no client has been connected (`None` while one is).
     pub idle_since_ms: Option<i64>,
     /// Number of the current connection (a reconnection supersedes older ones).
@@ -44,8 +26,14 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// Queue `m` for the connection, unless its queue is full (see [`super::queue`]).
     pub fn send(&self, m: SseMsg) {
-        let _ = self.tx.send(m);
+        self.tx.send(m);
+    }
+
+    /// Queue `m` whatever the bound (`closed`, `Drop`).
+    pub fn control(&self, m: SseMsg) {
+        self.tx.control(m);
     }
 }
 
@@ -75,17 +63,22 @@ pub struct Stats {
 pub struct App {
     pub cfg: SimConfig,
     /// Virtual time of the devices' code.
-    pub clock: super::runner::Clock,
+    pub clock: super::exec::Clock,
     /// The threads running the devices' code.
-    pub runners: super::runner::Runners,
+    pub runners: super::exec::Runners,
     /// Public base URL including the `/v5` prefix.
     pub base: String,
     pub world: Mutex<World>,
-    pub dirty: AtomicBool,
+    /// Number of changes made (see [`super::persist`]).
+    pub changes: AtomicU64,
+    /// Number of changes the state file holds.
+    pub saved: Mutex<u64>,
     pub stats: Mutex<Stats>,
     pub faults: Mutex<Vec<Fault>>,
-    /// Rate limiting: key → (window second, count).
-    pub rate: Mutex<HashMap<String, (i64, u32)>>,
+    /// `/_sim/…/logs` emitters running now.
+    pub emitters: std::sync::atomic::AtomicUsize,
+    /// Rate limits and failed logins.
+    pub guard: super::guard::Guard,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -105,7 +98,7 @@ impl App {
     }
 
     pub fn mark_dirty(&self) {
-        self.dirty.store(true, Ordering::Relaxed);
+        self.changes.fetch_add(1, Ordering::AcqRel);
     }
 }
 

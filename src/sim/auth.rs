@@ -13,6 +13,12 @@ use serde_json::{json, Value};
 pub const MAX_REFRESH_TOKENS: usize = 5;
 /// Login keys allowed per account.
 pub const MAX_LOGIN_KEYS: usize = 10;
+/// Live access tokens per account; a new one drops the oldest.
+pub const MAX_ACCESS_TOKENS: usize = 1000;
+/// Pending multi-factor login tokens per account; a new one drops the oldest.
+pub const MAX_LOGIN_TOKENS: usize = 5;
+/// Lifetime of a multi-factor login token.
+pub const LOGIN_TOKEN_TTL_MS: i64 = 5 * 60 * 1000;
 
 fn token_response(body: Value) -> ApiResult<Response> {
     let mut r = super::error::json_response(StatusCode::OK, &body);
@@ -28,6 +34,17 @@ fn issue_access(db: &mut Db, account: &str, ttl: u64) -> Value {
     let expires_ms = now_ms() + (ttl as i64) * 1000;
     let now = now_ms();
     db.access_tokens.retain(|t| t.expires_ms > now);
+    while db
+        .access_tokens
+        .iter()
+        .filter(|t| t.account == account)
+        .count()
+        >= MAX_ACCESS_TOKENS
+    {
+        if let Some(i) = db.access_tokens.iter().position(|t| t.account == account) {
+            db.access_tokens.remove(i);
+        }
+    }
     db.access_tokens.push(AccessToken {
         token: token.clone(),
         account: account.to_string(),
@@ -84,6 +101,7 @@ pub fn login(ctx: &Ctx) -> ApiResult<Response> {
             .ok_or_else(|| ApiError::bad_request("\"login_token\" must be a string."))?;
         let otp = ctx.header("x-electricimp-otp-token").unwrap_or("");
         let now = now_ms();
+        w.db.login_tokens.retain(|t| t.expires_ms > now);
         let acc =
             w.db.login_tokens
                 .iter()
@@ -121,7 +139,22 @@ pub fn login(ctx: &Ctx) -> ApiResult<Response> {
             .ok_or_else(ApiError::invalid_credentials)?;
     if acc.otp.is_some() {
         let token = new_secret_hex(24);
-        let expires_ms = now_ms() + 5 * 60 * 1000;
+        let now = now_ms();
+        let expires_ms = now + LOGIN_TOKEN_TTL_MS;
+        // Expired login tokens go; an account keeps only its newest few.
+        w.db.login_tokens.retain(|t| t.expires_ms > now);
+        while w
+            .db
+            .login_tokens
+            .iter()
+            .filter(|t| t.account == acc.id)
+            .count()
+            >= MAX_LOGIN_TOKENS
+        {
+            if let Some(i) = w.db.login_tokens.iter().position(|t| t.account == acc.id) {
+                w.db.login_tokens.remove(i);
+            }
+        }
         w.db.login_tokens.push(LoginToken {
             token: token.clone(),
             account: acc.id.clone(),
@@ -331,7 +364,7 @@ pub fn login_keys(ctx: &Ctx) -> ApiResult<Response> {
             }
             no_content()
         }
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }
 
@@ -371,6 +404,6 @@ pub fn refresh_tokens(ctx: &Ctx) -> ApiResult<Response> {
             }
             no_content()
         }
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }

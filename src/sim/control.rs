@@ -13,6 +13,11 @@
 //! | `POST /_sim/stats/reset` | zero the statistics |
 //!
 //! `{device}` is a device id or MAC address of any account.
+//!
+//! Inputs are bounded: at most [`MAX_DEVICES`] devices, [`MAX_FAULTS`] faults (path regexes
+//! up to [`MAX_REGEX`] bytes compiled), [`MAX_EMITTERS`] log emitters at a time,
+//! `interval_ms` and `delay_ms` up to [`MAX_INTERVAL_MS`], messages up to
+//! [`MAX_MESSAGE`] bytes.
 
 use super::app::{lock, App, Fault, SseMsg};
 use super::error::{json_response, ApiError, ApiResult};
@@ -21,8 +26,79 @@ use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+
+pub const MAX_DEVICES: usize = 1000;
+pub const MAX_FAULTS: usize = 100;
+pub const MAX_REGEX: usize = 1024;
+pub const MAX_EMITTERS: usize = 16;
+pub const MAX_INTERVAL_MS: u64 = 60_000;
+pub const MAX_MESSAGE: usize = 64 * 1024;
+const MAX_NAME: usize = 256;
+
+fn too_large(what: &str, max: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(&format!("\"{what}\" is limited to {max}."))
+}
+
+/// A string field of at most `max` bytes.
+fn str_field<'a>(b: &'a Value, key: &str, max: usize) -> ApiResult<Option<&'a str>> {
+    match b.get(key).and_then(Value::as_str) {
+        Some(s) if s.len() > max => Err(too_large(key, format!("{max} bytes"))),
+        s => Ok(s),
+    }
+}
+
+/// A number field of at most `max`.
+fn num_field(b: &Value, key: &str, max: u64) -> ApiResult<Option<u64>> {
+    match b.get(key).and_then(Value::as_u64) {
+        Some(n) if n > max => Err(too_large(key, max)),
+        n => Ok(n),
+    }
+}
+
+/// Ends an emitter's turn in [`App::emitters`].
+struct Emitter(Arc<App>);
+
+impl Drop for Emitter {
+    fn drop(&mut self) {
+        self.0.emitters.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Emit `count` log lines from a device, one every `interval`; `{i}` in `template` is the
+/// 1-based line number. `None` when [`MAX_EMITTERS`] are running already.
+fn spam(
+    app: &Arc<App>,
+    device_id: String,
+    count: u64,
+    interval: Duration,
+    typ: String,
+    template: String,
+) -> Option<()> {
+    if app.emitters.fetch_add(1, Ordering::AcqRel) >= MAX_EMITTERS {
+        app.emitters.fetch_sub(1, Ordering::AcqRel);
+        return None;
+    }
+    let turn = Emitter(app.clone());
+    tokio::spawn(async move {
+        let _turn = turn;
+        let app = _turn.0.clone();
+        for i in 1..=count {
+            if i > 1 && !interval.is_zero() {
+                tokio::time::sleep(interval).await;
+            } else if i % 1000 == 0 {
+                tokio::task::yield_now().await;
+            }
+            let msg = template.replace("{i}", &i.to_string());
+            if !vdev::emit_app(&app, &device_id, &typ, &msg) {
+                return;
+            }
+        }
+    });
+    Some(())
+}
 
 fn body(b: &Bytes) -> ApiResult<Value> {
     if b.iter().all(|c| c.is_ascii_whitespace()) {
@@ -90,7 +166,12 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
                         .ok_or_else(|| ApiError::not_found("account"))?
                 }
             };
-            let name = b.get("name").and_then(Value::as_str).map(str::to_string);
+            let name = str_field(&b, "name", MAX_NAME)?.map(str::to_string);
+            if w.db.devices.len() >= MAX_DEVICES {
+                return Err(ApiError::bad_request(&format!(
+                    "The simulator holds at most {MAX_DEVICES} devices."
+                )));
+            }
             let online = b.get("online").and_then(Value::as_bool).unwrap_or(true);
             let d = vdev::new_device(&w.db, &owner, name, online);
             let out = json!({"id": d.id, "mac_address": d.mac, "owner": owner});
@@ -117,18 +198,21 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
                 .and_then(Value::as_u64)
                 .unwrap_or(1)
                 .min(100_000);
-            let interval = b.get("interval_ms").and_then(Value::as_u64).unwrap_or(0);
-            let typ = b
-                .get("type")
-                .and_then(Value::as_str)
+            let interval = num_field(&b, "interval_ms", MAX_INTERVAL_MS)?.unwrap_or(0);
+            let typ = str_field(&b, "type", MAX_NAME)?
                 .unwrap_or("server.log")
                 .to_string();
-            let msg = b
-                .get("message")
-                .and_then(Value::as_str)
+            let msg = str_field(&b, "message", MAX_MESSAGE)?
                 .unwrap_or("Message #{i}#")
                 .to_string();
-            vdev::spam(app, id, count, Duration::from_millis(interval), typ, msg);
+            if spam(app, id, count, Duration::from_millis(interval), typ, msg).is_none() {
+                return Err(ApiError::new(
+                    429,
+                    "XX429",
+                    "Too Many Requests",
+                    &format!("At most {MAX_EMITTERS} log emitters run at a time."),
+                ));
+            }
             Ok(json_response(
                 StatusCode::ACCEPTED,
                 &json!({"count": count}),
@@ -139,7 +223,7 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
             if b.get("drop_sse").and_then(Value::as_bool) == Some(true) {
                 let w = app.world();
                 for s in &w.streams {
-                    s.send(SseMsg::Drop);
+                    s.control(SseMsg::Drop);
                 }
             }
             let status = b.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
@@ -148,23 +232,29 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
                     "\"status\" must be an HTTP status code.",
                 ));
             }
-            let path = match b.get("path").and_then(Value::as_str) {
+            let path = match str_field(&b, "path", MAX_REGEX)? {
                 Some(p) => Some(
-                    regex::Regex::new(p)
+                    regex::RegexBuilder::new(p)
+                        .size_limit(1 << 20)
+                        .build()
                         .map_err(|e| ApiError::bad_request(&format!("bad path regex: {e}")))?,
                 ),
                 None => None,
             };
-            let delay_ms = b.get("delay_ms").and_then(Value::as_u64).unwrap_or(0);
+            let delay_ms = num_field(&b, "delay_ms", MAX_INTERVAL_MS)?.unwrap_or(0);
+            let method = str_field(&b, "method", MAX_NAME)?.map(|m| m.to_ascii_uppercase());
             if status != 0 || delay_ms != 0 {
-                lock(&app.faults).push(Fault {
+                let mut faults = lock(&app.faults);
+                if faults.len() >= MAX_FAULTS {
+                    return Err(ApiError::bad_request(&format!(
+                        "At most {MAX_FAULTS} faults can be injected at a time."
+                    )));
+                }
+                faults.push(Fault {
                     status,
                     remaining: b.get("count").and_then(Value::as_u64),
                     path,
-                    method: b
-                        .get("method")
-                        .and_then(Value::as_str)
-                        .map(|m| m.to_ascii_uppercase()),
+                    method,
                     delay_ms,
                 });
             }

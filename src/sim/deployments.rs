@@ -85,7 +85,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
         }
         ("PATCH", Some(id)) => update(ctx, &me, &id),
         ("DELETE", Some(id)) => delete(ctx, &me, &id),
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }
 

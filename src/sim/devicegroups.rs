@@ -159,10 +159,10 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
         (m, Some(id), 4) if ctx.seg(3) == "devices" => match m {
             "POST" => assign(ctx, &me, &id),
             "DELETE" => unassign(ctx, &me, &id),
-            _ => Err(super::router::method_not_allowed()),
+            _ => Err(ApiError::method_not_allowed()),
         },
         ("PUT", Some(id), 4) => min_supported(ctx, &me, &id),
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }
 
@@ -556,7 +556,7 @@ fn unassign(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
 
 fn min_supported(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
     if ctx.seg(3) != "min_supported_deployment" {
-        return Err(super::router::method_not_allowed());
+        return Err(ApiError::method_not_allowed());
     }
     let body = ctx
         .json()?

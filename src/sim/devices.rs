@@ -58,7 +58,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
     if ctx.segs.len() == 1 {
         return match ctx.method.as_str() {
             "GET" => list_devices(ctx, &me),
-            _ => Err(super::router::method_not_allowed()),
+            _ => Err(ApiError::method_not_allowed()),
         };
     }
     let ident = ctx.seg(1).to_string();
@@ -166,7 +166,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
             };
             list(ctx, items)
         }
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }
 

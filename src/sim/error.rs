@@ -39,6 +39,16 @@ impl ApiError {
         )
     }
 
+    /// 405: the method is not allowed on this resource.
+    pub fn method_not_allowed() -> Self {
+        ApiError::new(
+            405,
+            "VX405",
+            "Method Not Allowed",
+            "This method is not allowed on this resource.",
+        )
+    }
+
     pub fn bad_request(detail: &str) -> Self {
         ApiError::new(400, "VX001", "Invalid Request", detail)
     }

@@ -3,6 +3,7 @@
 
 use super::app::{no_content, ok, App, Ctx, SseMsg, Stream, World};
 use super::error::{ApiError, ApiResult};
+use super::queue::{queue, QueueRx};
 use super::util::new_id;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode};
@@ -11,7 +12,6 @@ use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 fn closed() -> SseMsg {
     SseMsg::State {
@@ -23,7 +23,7 @@ fn closed() -> SseMsg {
 /// Close a stream: tell its connection `closed` and forget it.
 pub fn close(w: &mut World, idx: usize) {
     let s = w.streams.remove(idx);
-    s.send(closed());
+    s.control(closed());
 }
 
 pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
@@ -32,7 +32,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
         ("GET", 2) => open(ctx),
         ("PUT", 3) => subscribe(ctx, true),
         ("DELETE", 3) => subscribe(ctx, false),
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }
 
@@ -47,7 +47,7 @@ fn create(ctx: &Ctx) -> ApiResult<Response> {
                 close(&mut w, i);
             }
         }
-        let (tx, rx) = unbounded_channel();
+        let (tx, rx) = queue();
         w.streams.push(Stream {
             id: id.clone(),
             account: me,
@@ -191,7 +191,7 @@ pub fn expire_idle(app: &App, idle_ms: i64) {
 
 struct Conn {
     _guard: IdleGuard,
-    rx: UnboundedReceiver<SseMsg>,
+    rx: QueueRx,
     keepalive: tokio::time::Interval,
     json: bool,
     first: bool,
@@ -211,13 +211,30 @@ fn open(ctx: &Ctx) -> ApiResult<Response> {
             ))
         }
     };
+    // The official client opens the stream without a token (the id is the capability):
+    // that is allowed while no client is connected. With a token, it must be the owner's
+    // (another account's stream is not found, a bad token is unauthorized), and only then
+    // may a new connection take over a connected stream.
+    let me = match ctx.header("authorization") {
+        Some(_) => Some(ctx.account()?),
+        None => None,
+    };
     let (rx, guard) = {
         let mut w = ctx.app.world();
         let s = w
             .streams
             .iter_mut()
-            .find(|s| s.id == ctx.seg(1))
+            .find(|s| s.id == ctx.seg(1) && me.as_ref().map_or(true, |m| *m == s.account))
             .ok_or_else(|| ApiError::not_found("log stream"))?;
+        if me.is_none() && s.idle_since_ms.is_none() {
+            return Err(ApiError::new(
+                403,
+                "PX003",
+                "Forbidden",
+                "The log stream already has a connected client; only its owner (with an \
+                 Authorization header) may take it over.",
+            ));
+        }
         s.conn_gen += 1;
         s.idle_since_ms = None;
         let guard = IdleGuard {
@@ -229,9 +246,9 @@ fn open(ctx: &Ctx) -> ApiResult<Response> {
             Some(rx) => rx,
             None => {
                 // A reconnection: the previous connection ends, this one takes over.
-                let (tx, rx) = unbounded_channel();
+                let (tx, rx) = queue();
                 let old = std::mem::replace(&mut s.tx, tx);
-                let _ = old.send(SseMsg::Drop);
+                old.control(SseMsg::Drop);
                 rx
             }
         };

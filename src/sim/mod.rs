@@ -7,6 +7,7 @@
 //! and agents' Squirrel VMs, agent URLs), [`compile`] (compile checks), [`control`]
 //! (`/_sim/` endpoints), [`persist`] (`--state`).
 
+pub mod agent_http;
 pub mod app;
 pub mod auth;
 pub mod compile;
@@ -14,14 +15,19 @@ pub mod control;
 pub mod deployments;
 pub mod devicegroups;
 pub mod devices;
+pub mod devlog;
 pub mod error;
+pub mod exec;
+pub mod guard;
 pub mod jsonapi;
 pub mod logstream;
 pub mod model;
 pub mod persist;
 pub mod products;
+pub mod queue;
 pub mod router;
 pub mod runner;
+pub mod serve;
 pub mod util;
 pub mod vdev;
 pub mod webhooks;
@@ -29,7 +35,7 @@ pub mod webhooks;
 use app::{App, SseMsg, World};
 use model::{Account, Db};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -79,6 +85,12 @@ pub struct SimConfig {
     pub stream_idle_secs: u64,
     /// Speed of virtual time (`imp.wakeup`, `time()`) relative to real time.
     pub time_scale: f64,
+    /// Time a client has to send a request's headers, and then its body.
+    pub read_timeout: std::time::Duration,
+    /// Agents' HTTP requests to anything but their own agent URL fail with a runtime error.
+    pub no_outbound: bool,
+    /// Seconds a device takes to boot new code after its agent started (0: at once).
+    pub device_boot_delay: f64,
 }
 
 impl Default for SimConfig {
@@ -97,6 +109,9 @@ impl Default for SimConfig {
             max_body: 4 * 1024 * 1024,
             stream_idle_secs: 3600,
             time_scale: 1.0,
+            read_timeout: std::time::Duration::from_secs(30),
+            no_outbound: false,
+            device_boot_delay: 0.0,
         }
     }
 }
@@ -167,36 +182,46 @@ fn seed(db: &mut Db, cfg: &SimConfig) {
     }
 }
 
-/// Start serving on 127.0.0.1.
-pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
+/// The simulator's state (loaded from `--state`, seeded) and its request router, without a
+/// listening socket; `base_url` is the public API URL. [`start`] serves it; the fuzz
+/// target drives the router in-process.
+pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum::Router)> {
     let mut db = match &cfg.state {
         Some(p) => persist::load(p)?.unwrap_or_default(),
         None => Db::default(),
     };
     seed(&mut db, &cfg);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await?;
-    let port = listener.local_addr()?.port();
-    let prefix = cfg.prefix.trim_end_matches('/').to_string();
-    let base_url = format!("http://127.0.0.1:{port}{prefix}");
     let clock = runner::Clock::new(cfg.time_scale);
     let app = Arc::new(App {
         cfg,
         clock,
         runners: Default::default(),
-        base: base_url.clone(),
+        base: base_url,
         world: Mutex::new(World {
             db,
             streams: Vec::new(),
         }),
-        dirty: AtomicBool::new(true),
+        changes: AtomicU64::new(1),
+        saved: Mutex::new(0),
         stats: Default::default(),
         faults: Default::default(),
-        rate: Default::default(),
+        guard: Default::default(),
+        emitters: Default::default(),
     });
-    persist::flush(&app);
+    persist::commit(&app)?;
     let router = axum::Router::new()
         .fallback(router::handle)
         .with_state(app.clone());
+    Ok((app, router))
+}
+
+/// Start serving on 127.0.0.1.
+pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await?;
+    let port = listener.local_addr()?.port();
+    let prefix = cfg.prefix.trim_end_matches('/').to_string();
+    let base_url = format!("http://127.0.0.1:{port}{prefix}");
+    let (app, router) = build(cfg, base_url.clone())?;
     let (stop, stopped) = oneshot::channel::<()>();
     let saver = persist::spawn_saver(app.clone());
     let janitor = {
@@ -211,17 +236,16 @@ pub async fn start(cfg: SimConfig) -> anyhow::Result<SimHandle> {
         })
     };
     let app2 = app.clone();
+    let app2_timeout = app.cfg.read_timeout;
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.await;
             let w = app2.world();
             for s in &w.streams {
-                s.send(SseMsg::Drop);
+                s.control(SseMsg::Drop);
             }
         };
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        serve::serve(listener, router, app2_timeout, shutdown).await;
         saver.abort();
         janitor.abort();
     });

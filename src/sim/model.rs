@@ -6,6 +6,20 @@ use std::collections::VecDeque;
 
 /// Historical log entries kept per device.
 pub const MAX_DEVICE_LOGS: usize = 200;
+/// Longest log message kept, in bytes; longer ones are cut (and end in `…`).
+pub const MAX_LOG_MSG: usize = 64 * 1024;
+
+/// `msg` cut to [`MAX_LOG_MSG`] bytes at a character boundary.
+pub fn truncate_log(msg: &str) -> std::borrow::Cow<'_, str> {
+    if msg.len() <= MAX_LOG_MSG {
+        return msg.into();
+    }
+    let mut end = MAX_LOG_MSG - '…'.len_utf8();
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &msg[..end]).into()
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Account {

@@ -162,6 +162,6 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
             w.db.products.retain(|p| p.id != id);
             no_content()
         }
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }

@@ -3,12 +3,14 @@
 use super::app::{lock, App, Ctx};
 use super::error::{ApiError, ApiResult};
 use super::{
-    auth, control, deployments, devicegroups, devices, logstream, products, runner, webhooks,
+    auth, control, deployments, devicegroups, devices, guard, logstream, persist, products, runner,
+    webhooks,
 };
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 const TEMPLATES: &[&str] = &[
@@ -55,15 +57,6 @@ pub fn template(segs: &[String]) -> Option<&'static str> {
     })
 }
 
-pub fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        405,
-        "VX405",
-        "Method Not Allowed",
-        "This method is not allowed on this resource.",
-    )
-}
-
 fn decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
@@ -91,14 +84,14 @@ fn dispatch(ctx: &Ctx) -> ApiResult<Response> {
     match (ctx.seg(0), tpl) {
         ("auth", "/auth") if ctx.method == Method::POST => auth::login(ctx),
         ("auth", "/auth/token") if ctx.method == Method::POST => auth::token(ctx),
-        ("auth", _) => Err(method_not_allowed()),
+        ("auth", _) => Err(ApiError::method_not_allowed()),
         ("accounts", "/accounts") if ctx.method == Method::GET => auth::list_accounts(ctx),
         ("accounts", "/accounts/{id}") if ctx.method == Method::GET => auth::get_account(ctx),
         ("accounts", t) if t.starts_with("/accounts/me/login_keys") => auth::login_keys(ctx),
         ("accounts", t) if t.starts_with("/accounts/me/refresh_tokens") => {
             auth::refresh_tokens(ctx)
         }
-        ("accounts", _) => Err(method_not_allowed()),
+        ("accounts", _) => Err(ApiError::method_not_allowed()),
         ("products", _) => products::handle(ctx),
         ("devicegroups", _) => devicegroups::handle(ctx),
         ("devices", _) => devices::handle(ctx),
@@ -121,21 +114,79 @@ fn rate_headers(r: &mut Response, limit: u32, remaining: u32) {
     h.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
 }
 
-/// Count a request in the current one-second window: `(limit, remaining, over)`.
-fn rate(app: &App, key: &str) -> (u32, u32, bool) {
-    let limit = app.cfg.rate_limit.unwrap_or(40);
-    let sec = chrono::Utc::now().timestamp();
-    let mut m = lock(&app.rate);
-    if m.len() > 10_000 {
-        m.retain(|_, (s, _)| *s == sec);
+/// The method as counted in the statistics: the ones the API knows, or `OTHER`.
+fn stats_method(m: &Method) -> &'static str {
+    match m.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
     }
-    let e = m.entry(key.to_string()).or_insert((sec, 0));
-    if e.0 != sec {
-        *e = (sec, 0);
+}
+
+fn too_many(limit: u32, retry_after: u64) -> Response {
+    let mut r = ApiError::new(
+        429,
+        "XX429",
+        "Too Many Requests",
+        "Rate limit exceeded; retry later.",
+    )
+    .into_response();
+    rate_headers(&mut r, limit, 0);
+    r.headers_mut()
+        .insert("retry-after", HeaderValue::from(retry_after));
+    r
+}
+
+/// The account of a valid bearer token in `headers`.
+fn token_account(app: &App, headers: &axum::http::HeaderMap) -> Option<String> {
+    let h = headers.get("authorization")?.to_str().ok()?;
+    let token = h
+        .strip_prefix("Bearer ")
+        .or_else(|| h.strip_prefix("bearer "))?
+        .trim();
+    let now = super::util::now_ms();
+    let w = app.world();
+    w.db.access_tokens
+        .iter()
+        .find(|t| t.token == token && t.expires_ms > now)
+        .map(|t| t.account.clone())
+}
+
+/// The login id a `POST /auth` or `/auth/token` body names (for failed-login counting).
+fn login_id(segs: &[String], body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let field = match segs.get(1).map(String::as_str) {
+        Some("token") => "key",
+        _ => "id",
+    };
+    match v.get(field).and_then(serde_json::Value::as_str) {
+        Some(id) => id.chars().take(256).collect::<String>().to_lowercase(),
+        None if segs.len() == 2 => "refresh token".into(),
+        None => "login token".into(),
     }
-    e.1 = e.1.saturating_add(1);
-    let over = app.cfg.rate_limit.is_some() && e.1 > limit;
-    (limit, limit.saturating_sub(e.1), over)
+}
+
+/// `r` once the change it acknowledges is in the state file (`--state`); a 500 if it
+/// cannot be saved.
+async fn committed(app: &Arc<App>, r: Response) -> Response {
+    match persist::commit_async(app).await {
+        Ok(()) => r,
+        Err(e) => {
+            eprintln!("impt sim: cannot save state: {e:#}");
+            ApiError::new(
+                500,
+                "XX500",
+                "Internal Server Error",
+                "The change could not be saved to the state file.",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// The single handler behind every path.
@@ -143,14 +194,28 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let raw_path = parts.uri.path().to_string();
     let prefix = app.cfg.prefix.trim_end_matches('/').to_string();
-    let body = match axum::body::to_bytes(body, app.cfg.max_body).await {
-        Ok(b) => b,
-        Err(_) => {
+    let addr = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let read = axum::body::to_bytes(body, app.cfg.max_body);
+    let body = match tokio::time::timeout(app.cfg.read_timeout, read).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
             return ApiError::new(
                 413,
                 "VX413",
                 "Request Entity Too Large",
                 &format!("The request body exceeds {} bytes.", app.cfg.max_body),
+            )
+            .into_response()
+        }
+        Err(_) => {
+            return ApiError::new(
+                408,
+                "VX408",
+                "Request Timeout",
+                "The request body was not received in time.",
             )
             .into_response()
         }
@@ -169,6 +234,7 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             let r = control::handle(&app, &parts.method, &segs, &body);
             if parts.method != Method::GET && r.status().is_success() {
                 app.mark_dirty();
+                return committed(&app, r).await;
             }
             return r;
         }
@@ -195,7 +261,7 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         let mut st = lock(&app.stats);
         st.total += 1;
         *st.by_route
-            .entry(format!("{} {}{}", method, prefix, tpl))
+            .entry(format!("{} {}{}", stats_method(&method), prefix, tpl))
             .or_insert(0) += 1;
     }
     if let Some((status, delay)) = control::take_fault(&app, method.as_str(), rest) {
@@ -211,25 +277,23 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 .into_response();
         }
     }
-    let key = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("anonymous")
-        .to_string();
-    let (limit, remaining, over) = rate(&app, &key);
-    if over {
-        let mut r = ApiError::new(
-            429,
-            "XX429",
-            "Too Many Requests",
-            "Rate limit exceeded; retry later.",
-        )
-        .into_response();
-        rate_headers(&mut r, limit, 0);
-        r.headers_mut()
-            .insert("retry-after", HeaderValue::from_static("1"));
-        return r;
+    let limit = app.cfg.rate_limit.unwrap_or(40);
+    let account = token_account(&app, &parts.headers);
+    let now_ms = super::util::now_ms();
+    let (remaining, over) = app.guard.count(
+        guard::rate_key(account.as_deref(), addr),
+        limit,
+        now_ms.div_euclid(1000),
+    );
+    if over && app.cfg.rate_limit.is_some() {
+        return too_many(limit, 1);
+    }
+    let login = (segs.first().map(String::as_str) == Some("auth") && method == Method::POST)
+        .then(|| login_id(&segs, &body));
+    if let Some(id) = &login {
+        if let Some(wait) = app.guard.login_blocked(addr, id, now_ms) {
+            return too_many(limit, wait);
+        }
     }
     let ctx = Ctx {
         app: app.clone(),
@@ -244,10 +308,18 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
-    if method != Method::GET && r.status().is_success() {
-        app.mark_dirty();
+    if let Some(id) = &login {
+        match r.status().as_u16() {
+            200..=299 => app.guard.login_succeeded(addr, id),
+            401 | 404 => app.guard.login_failed(addr, id, now_ms),
+            _ => {}
+        }
     }
     rate_headers(&mut r, limit, remaining);
+    if method != Method::GET && r.status().is_success() {
+        app.mark_dirty();
+        return committed(&app, r).await;
+    }
     r
 }
 

@@ -3,7 +3,7 @@
 //! Each device that has booted gets a dedicated thread (a [`Runner`]) holding two
 //! [`Vm`]s: its agent and the device. The thread never blocks the async runtime: the API
 //! side talks to it over a channel ([`Cmd`]) and the thread emits log lines through
-//! [`vdev::emit`], taking the world lock only for the moment of one line.
+//! [`devlog::emit`], taking the world lock only for the moment of one line.
 //!
 //! Timers (`imp.wakeup`) run on virtual time ([`Clock`], optionally faster than real
 //! time). A runtime error is logged as an imp does (`ERROR: …` lines) and restarts that side
@@ -11,83 +11,17 @@
 //! failing (or never returns, or eats memory: each callback is bounded by the VM limits)
 //! costs little. Offline devices run nothing until they are online again.
 
+use super::agent_http::{self, AgentHttp};
 use super::app::App;
-use super::vdev;
-use crate::vm::{HttpRequest, HttpResponse, Limits, LogKind, RuntimeError, Side, Value, Vm};
+use super::devlog;
+pub use super::exec::{Clock, Cmd, Code, Runners};
+use crate::vm::{
+    HttpRequest, HttpResponse, Limits, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
+};
 use std::collections::{HashMap, VecDeque};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-
-/// Virtual time: seconds since the Unix epoch, running `scale` times as fast as real time.
-#[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    base_unix: f64,
-    base: Instant,
-    scale: f64,
-}
-
-impl Clock {
-    pub fn new(scale: f64) -> Clock {
-        let base_unix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
-        let scale = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
-        Clock {
-            base_unix,
-            base: Instant::now(),
-            scale,
-        }
-    }
-
-    pub fn now(&self) -> f64 {
-        self.base_unix + self.base.elapsed().as_secs_f64() * self.scale
-    }
-
-    /// Real time until virtual time `due`.
-    fn real_until(&self, due: f64) -> Duration {
-        let d = (due - self.now()) / self.scale;
-        if d.is_finite() && d > 0.0 {
-            Duration::from_secs_f64(d.min(3600.0))
-        } else {
-            Duration::ZERO
-        }
-    }
-}
-
-/// What the code of a device needs to know to run.
-#[derive(Debug, Clone)]
-pub struct Code {
-    pub device_code: String,
-    pub agent_code: String,
-    pub agent_id: String,
-    pub agent_url: String,
-    pub mac: String,
-}
-
-/// A request to a device's runner thread.
-pub enum Cmd {
-    /// (Re)start agent and device with this code.
-    Start(Box<Code>),
-    /// Stop both sides (device unassigned).
-    Stop,
-    Online(bool),
-    Http(
-        HttpRequest,
-        tokio::sync::oneshot::Sender<Result<HttpResponse, String>>,
-    ),
-}
-
-/// The runner channels of the devices, by device id.
-#[derive(Default)]
-pub struct Runners {
-    map: Mutex<HashMap<String, Sender<Cmd>>>,
-}
 
 /// Send `cmd` to the runner of `device_id`, starting it if needed.
 /// Never called with the world locked (lock order: world, then runners).
@@ -146,6 +80,13 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// A side that ran this long without failing starts its backoff afresh.
 const STABLE: Duration = Duration::from_secs(120);
 
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Device => 0,
+        Side::Agent => 1,
+    }
+}
+
 /// State shared by the runner and the hosts of its VMs.
 struct Shared {
     app: Weak<App>,
@@ -157,6 +98,13 @@ struct Shared {
     nv: Value,
     saved: Value,
     window: (u64, u32, u32),
+    /// The agent's outgoing HTTP requests.
+    out: AgentHttp,
+    /// A side blocked in `imp.sleep` until then (`[device, agent]`): its timers wait, and
+    /// messages between the two wait too; the other side runs on meanwhile.
+    busy: [Option<Instant>; 2],
+    /// The device's VM is running (what the agent's `device.isconnected()` says).
+    device_up: bool,
 }
 
 impl Shared {
@@ -182,7 +130,7 @@ impl Shared {
 
     fn emit_raw(&self, typ: &str, msg: &str) {
         if let Some(app) = self.app.upgrade() {
-            vdev::emit_app(&app, &self.device_id, typ, msg);
+            devlog::emit_app(&app, &self.device_id, typ, msg);
         }
     }
 }
@@ -268,6 +216,54 @@ impl crate::vm::Host for SideHost {
     fn http_response(&mut self, request_id: u64, response: HttpResponse) {
         sh(&self.shared).http_done.push((request_id, response));
     }
+
+    fn http_request(&mut self, id: u64, req: OutgoingRequest) -> Result<(), String> {
+        let mut s = sh(&self.shared);
+        if let Some(own) = agent_http::own_request(&self.code.agent_url, &req) {
+            s.out.own.push_back((id, own));
+            return Ok(());
+        }
+        if !s.app.upgrade().is_some_and(|a| !a.cfg.no_outbound) {
+            return Err(agent_http::refused(&req));
+        }
+        s.out.spawn(id, req)
+    }
+
+    fn partner_connected(&self) -> bool {
+        match self.side {
+            Side::Agent => sh(&self.shared).device_up,
+            Side::Device => true,
+        }
+    }
+
+    fn sleep(&mut self, secs: f64) {
+        // The call returns at once, but the device counts as blocked until the time is up
+        // (see `Shared::busy`).
+        let i = side_index(self.side);
+        let mut s = sh(&self.shared);
+        let d = s.clock.real_until(s.clock.now() + secs);
+        let now = Instant::now();
+        let base = s.busy[i].filter(|t| *t > now).unwrap_or(now);
+        s.busy[i] = Some(base + d);
+    }
+
+    fn http_request_sync(&mut self, req: OutgoingRequest) -> Result<HttpResponse, String> {
+        if agent_http::own_request(&self.code.agent_url, &req).is_some() {
+            return Err(
+                "sendsync() cannot reach the agent's own URL: the agent is busy waiting \
+                        for the answer (use sendasync())"
+                    .into(),
+            );
+        }
+        if !sh(&self.shared)
+            .app
+            .upgrade()
+            .is_some_and(|a| !a.cfg.no_outbound)
+        {
+            return Err(agent_http::refused(&req));
+        }
+        Ok(agent_http::fetch(&req))
+    }
 }
 
 /// One side's VM and its restart state.
@@ -304,6 +300,8 @@ struct Runner {
     agent: Slot,
     device: Slot,
     http: HashMap<u64, (HttpReply, Instant)>,
+    /// The device's first start after new code is pending (boot delay).
+    booting: bool,
 }
 
 impl Runner {
@@ -319,6 +317,9 @@ impl Runner {
                 nv: Value::Null,
                 saved: Value::Null,
                 window: (0, 0, 0),
+                out: AgentHttp::default(),
+                busy: [None, None],
+                device_up: false,
             })),
             clock,
             online,
@@ -327,6 +328,7 @@ impl Runner {
             agent: Slot::default(),
             device: Slot::default(),
             http: HashMap::new(),
+            booting: false,
         }
     }
 
@@ -357,16 +359,41 @@ impl Runner {
         if !self.online {
             return idle;
         }
+        let (dev_asleep, agent_asleep) = (self.asleep(Side::Device), self.asleep(Side::Agent));
+        let asleep = dev_asleep.or(agent_asleep);
         {
             let s = sh(&self.shared);
-            if !s.to_agent.is_empty() || !s.to_device.is_empty() {
+            let device_takes = (self.device.vm.is_some() || !self.booting) && asleep.is_none();
+            if (asleep.is_none() && !s.to_agent.is_empty())
+                || (device_takes && !s.to_device.is_empty())
+            {
                 return Duration::ZERO;
             }
         }
         let mut wait = idle;
+        for t in [dev_asleep, agent_asleep].into_iter().flatten() {
+            wait = wait.min(t.saturating_duration_since(Instant::now()));
+        }
+        let (ready, waiting) = sh(&self.shared).out.busy();
+        if ready {
+            return Duration::ZERO;
+        }
+        if waiting {
+            wait = Duration::from_millis(20);
+        }
         let now = Instant::now();
         for slot in [&self.agent, &self.device] {
-            if let Some(t) = slot.vm.as_ref().and_then(Vm::next_timer) {
+            let blocked = if std::ptr::eq(slot, &self.device) {
+                dev_asleep.is_some()
+            } else {
+                agent_asleep.is_some()
+            };
+            if let Some(t) = slot
+                .vm
+                .as_ref()
+                .and_then(Vm::next_timer)
+                .filter(|_| !blocked)
+            {
                 wait = wait.min(self.clock.real_until(t.due));
             }
             if let Some(at) = slot.restart_at {
@@ -399,6 +426,7 @@ impl Runner {
             }
             Cmd::Online(online) => {
                 self.online = online;
+                sh(&self.shared).device_up = online && self.device.vm.is_some();
                 if online && self.pending {
                     self.pending = false;
                     self.start_all();
@@ -408,16 +436,43 @@ impl Runner {
         }
     }
 
+    /// When `side`'s `imp.sleep` ends, if it is sleeping now.
+    fn asleep(&self, side: Side) -> Option<Instant> {
+        let mut s = sh(&self.shared);
+        let i = side_index(side);
+        match s.busy[i] {
+            Some(t) if t > Instant::now() => Some(t),
+            Some(_) => {
+                s.busy[i] = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn boot_delay(&self) -> Duration {
+        let app = sh(&self.shared).app.upgrade();
+        app.map_or(Duration::ZERO, |a| {
+            Duration::from_secs_f64(a.cfg.device_boot_delay.clamp(0.0, 600.0))
+        })
+    }
+
     fn stop_all(&mut self) {
+        self.booting = false;
         for side in [Side::Agent, Side::Device] {
             let slot = self.slot(side);
             slot.vm = None;
             slot.restart_at = None;
         }
         let mut s = sh(&self.shared);
+        s.device_up = false;
+        s.busy = [None, None];
         s.to_agent.clear();
         s.to_device.clear();
         s.http_done.clear();
+        s.out.own.clear();
+        s.out.served.clear();
+        s.out.take_done();
         drop(s);
         for (_, (reply, _)) in self.http.drain() {
             let _ = reply.send(Err("the agent restarted".into()));
@@ -425,8 +480,19 @@ impl Runner {
     }
 
     /// Device first, then agent (the order the status lines and tests expect); messages
-    /// the device sends in its main code wait for the agent's handlers.
+    /// the device sends in its main code wait for the agent's handlers. With a boot delay
+    /// (`impt sim --device-boot-delay`) the device starts that long after the agent, as a
+    /// real device that downloads its new code does.
     fn start_all(&mut self) {
+        let delay = self.boot_delay();
+        if !delay.is_zero() {
+            // Connected, downloading its code: messages for it wait until it runs.
+            sh(&self.shared).device_up = true;
+            self.booting = true;
+            self.start(Side::Agent);
+            self.device.restart_at = Some(Instant::now() + delay);
+            return;
+        }
         self.start(Side::Device);
         self.start(Side::Agent);
         if self.device.vm.is_some() {
@@ -459,6 +525,9 @@ impl Runner {
         };
         let r = vm.run_main(&src, name);
         self.slot(side).vm = Some(vm);
+        if side == Side::Device {
+            sh(&self.shared).device_up = true;
+        }
         self.check(side, r, true);
     }
 
@@ -488,6 +557,9 @@ impl Runner {
 
     fn fail(&mut self, side: Side, e: &RuntimeError) {
         self.log_error(side, e);
+        if side == Side::Device {
+            sh(&self.shared).device_up = false;
+        }
         let slot = self.slot(side);
         slot.vm = None;
         let delay = slot.backoff();
@@ -512,12 +584,18 @@ impl Runner {
                     Side::Agent => "Agent restarted: runtime error.".to_string(),
                     Side::Device => {
                         let len = self.code.as_ref().map_or(0, |c| c.device_code.len());
-                        let used = vdev::storage_used(len);
+                        let used = devlog::storage_used(len);
                         format!("Device booting; {used:.2}% program storage used")
                     }
                 };
                 sh(&self.shared).emit("status", &msg);
                 self.start(side);
+                if side == Side::Device && std::mem::take(&mut self.booting) {
+                    if let Some(agent) = self.agent.vm.as_mut() {
+                        let r = agent.notify_connection(true);
+                        self.check(Side::Agent, r.map(drop), false);
+                    }
+                }
             }
         }
         let vnow = self.clock.now();
@@ -532,6 +610,9 @@ impl Runner {
                 None => continue,
             };
             for id in due {
+                if self.asleep(side).is_some() {
+                    break;
+                }
                 let Some(vm) = self.slot(side).vm.as_mut() else {
                     break;
                 };
@@ -540,9 +621,17 @@ impl Runner {
             }
         }
         for _ in 0..DELIVERIES_PER_TURN {
+            let asleep = self.asleep(Side::Device).is_some() || self.asleep(Side::Agent).is_some();
             let (a, d) = {
                 let mut s = sh(&self.shared);
-                (s.to_agent.pop_front(), s.to_device.pop_front())
+                let device_takes = (self.device.vm.is_some() || !self.booting) && !asleep;
+                let d = if device_takes {
+                    s.to_device.pop_front()
+                } else {
+                    None
+                };
+                let a = if asleep { None } else { s.to_agent.pop_front() };
+                (a, d)
             };
             if a.is_none() && d.is_none() {
                 break;
@@ -560,12 +649,67 @@ impl Runner {
                 }
             }
         }
+        self.agent_requests();
         self.finish_http();
+    }
+
+    /// Serves the agent's requests to its own URL and delivers answers of real requests.
+    fn agent_requests(&mut self) {
+        let (own, done) = {
+            let mut s = sh(&self.shared);
+            (std::mem::take(&mut s.out.own), s.out.take_done())
+        };
+        for (out_id, req) in own {
+            let Some(vm) = self.agent.vm.as_mut() else {
+                break;
+            };
+            let r = vm.handle_http(&req);
+            let handled = vm.last_request_handled();
+            let in_id = vm.last_request_id();
+            let answer = match r {
+                Ok(Some(resp)) => Some(resp),
+                Ok(None) if !handled => Some(HttpResponse {
+                    status: 404,
+                    headers: Vec::new(),
+                    body: "the agent has no http.onrequest handler".into(),
+                }),
+                Ok(None) => {
+                    sh(&self.shared).out.served.insert(in_id, out_id);
+                    None
+                }
+                Err(e) => {
+                    self.check(Side::Agent, Err(e), false);
+                    Some(HttpResponse {
+                        status: 500,
+                        headers: Vec::new(),
+                        body: "the agent's request handler failed".into(),
+                    })
+                }
+            };
+            if let (Some(resp), Some(vm)) = (answer, self.agent.vm.as_mut()) {
+                let r = vm.http_done(out_id, resp).map(drop);
+                self.check(Side::Agent, r, false);
+            }
+        }
+        for (out_id, resp) in done {
+            if let Some(vm) = self.agent.vm.as_mut() {
+                let r = vm.http_done(out_id, resp).map(drop);
+                self.check(Side::Agent, r, false);
+            }
+        }
     }
 
     fn finish_http(&mut self) {
         let done = std::mem::take(&mut sh(&self.shared).http_done);
         for (id, resp) in done {
+            let own = sh(&self.shared).out.served.remove(&id);
+            if let Some(out_id) = own {
+                if let Some(vm) = self.agent.vm.as_mut() {
+                    let r = vm.http_done(out_id, resp).map(drop);
+                    self.check(Side::Agent, r, false);
+                }
+                continue;
+            }
             if let Some((reply, _)) = self.http.remove(&id) {
                 let _ = reply.send(Ok(resp));
             }

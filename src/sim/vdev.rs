@@ -1,7 +1,8 @@
 //! Virtual devices: seeding, the imp-like boot sequence and log emission.
 
-use super::app::{App, SseMsg, World};
-use super::model::{log_type_for, Db, Device, LogEntry, MAX_DEVICE_LOGS};
+use super::app::App;
+pub use super::devlog::{emit, emit_app, storage_used};
+use super::model::{Db, Device, LogEntry};
 use super::runner;
 use super::util::{new_agent_id, new_device_id, new_mac, now_iso};
 use std::sync::Arc;
@@ -46,56 +47,6 @@ pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> D
         },
     });
     d
-}
-
-/// Record a log line of a device and send it to every stream that has the device.
-pub fn emit(w: &mut World, device_id: &str, typ: &str, msg: &str) {
-    let Some(i) = w.db.devices.iter().position(|d| d.id == device_id) else {
-        return;
-    };
-    let log_type = {
-        let g = w.db.devices[i].group.clone();
-        log_type_for(g.as_deref().and_then(|g| w.db.group_type(g)))
-    };
-    let ts = now_iso();
-    let d = &mut w.db.devices[i];
-    d.logs.push_back(LogEntry {
-        ts: ts.clone(),
-        typ: typ.into(),
-        msg: msg.into(),
-    });
-    while d.logs.len() > MAX_DEVICE_LOGS {
-        d.logs.pop_front();
-    }
-    for s in w
-        .streams
-        .iter()
-        .filter(|s| s.devices.iter().any(|x| x == device_id))
-    {
-        s.send(SseMsg::Log {
-            device_id: device_id.to_string(),
-            ts: ts.clone(),
-            log_type: log_type.into(),
-            typ: typ.into(),
-            msg: msg.into(),
-        });
-    }
-}
-
-pub fn emit_app(app: &App, device_id: &str, typ: &str, msg: &str) -> bool {
-    let mut w = app.world();
-    if !w.db.devices.iter().any(|d| d.id == device_id) {
-        return false;
-    }
-    emit(&mut w, device_id, typ, msg);
-    drop(w);
-    app.mark_dirty();
-    true
-}
-
-/// Percentage of program storage that device code of `len` bytes uses.
-pub fn storage_used(len: usize) -> f64 {
-    3.0 + (len as f64 / 4096.0).min(90.0)
 }
 
 /// Restart a device: agent restart, code download and reconnection status lines, then the
@@ -170,28 +121,4 @@ pub fn set_online(app: &App, device_id: &str, online: bool) -> bool {
     app.mark_dirty();
     runner::notify(app, device_id, runner::Cmd::Online(online));
     true
-}
-
-/// Emit `count` log lines from a device, one every `interval`; `{i}` in `template` is the
-/// 1-based line number.
-pub fn spam(
-    app: &Arc<App>,
-    device_id: String,
-    count: u64,
-    interval: Duration,
-    typ: String,
-    template: String,
-) {
-    let app = app.clone();
-    tokio::spawn(async move {
-        for i in 1..=count {
-            if i > 1 && !interval.is_zero() {
-                tokio::time::sleep(interval).await;
-            }
-            let msg = template.replace("{i}", &i.to_string());
-            if !emit_app(&app, &device_id, &typ, &msg) {
-                return;
-            }
-        }
-    });
 }

@@ -172,6 +172,6 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
             }
             no_content()
         }
-        _ => Err(super::router::method_not_allowed()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }

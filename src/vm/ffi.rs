@@ -53,6 +53,7 @@ const RT_BOOL: u32 = 0x8;
 const RT_STRING: u32 = 0x10;
 const RT_TABLE: u32 = 0x20;
 const RT_ARRAY: u32 = 0x40;
+const RT_INSTANCE: u32 = 0x8000;
 
 extern "C" {
     fn sq_open(initialstacksize: SQInteger) -> HSQUIRRELVM;
@@ -104,6 +105,9 @@ extern "C" {
     fn sqstd_register_mathlib(v: HSQUIRRELVM) -> SQRESULT;
     fn sqstd_register_stringlib(v: HSQUIRRELVM) -> SQRESULT;
     fn sqstd_register_bloblib(v: HSQUIRRELVM) -> SQRESULT;
+    fn sqstd_getblob(v: HSQUIRRELVM, idx: SQInteger, ptr: *mut *mut c_void) -> SQRESULT;
+    fn sqstd_getblobsize(v: HSQUIRRELVM, idx: SQInteger) -> SQInteger;
+    fn sqstd_createblob(v: HSQUIRRELVM, size: SQInteger) -> *mut c_void;
 
     fn sq_glue_set_current(st: *mut GlueState);
     fn sq_glue_current() -> *mut GlueState;
@@ -319,6 +323,14 @@ unsafe fn push_value(v: HSQUIRRELVM, val: &Value) {
         Value::Int(i) => sq_pushinteger(v, *i),
         Value::Float(f) => sq_pushfloat(v, *f as SQFloat),
         Value::Str(s) => sq_pushstring(v, s.as_ptr() as *const c_char, s.len() as SQInteger),
+        Value::Blob(b) => {
+            let p = sqstd_createblob(v, b.len() as SQInteger);
+            if p.is_null() {
+                sq_pushnull(v);
+            } else if !b.is_empty() {
+                std::ptr::copy_nonoverlapping(b.as_ptr(), p as *mut u8, b.len());
+            }
+        }
         Value::Array(items) => {
             sq_newarray(v, 0);
             for item in items {
@@ -394,6 +406,16 @@ unsafe fn read_value(v: HSQUIRRELVM, idx: SQInteger, depth: u32) -> Result<Value
                 Value::Table(pairs)
             }
         }
+        RT_INSTANCE if is_blob(v, idx) => {
+            let mut p: *mut c_void = std::ptr::null_mut();
+            sqstd_getblob(v, idx, &mut p);
+            let n = sqstd_getblobsize(v, idx).max(0) as usize;
+            if p.is_null() || n == 0 {
+                Value::Blob(Vec::new())
+            } else {
+                Value::Blob(std::slice::from_raw_parts(p as *const u8, n).to_vec())
+            }
+        }
         other => {
             return Err(format!(
                 "cannot pass a value of type '{}' to the host",
@@ -401,6 +423,12 @@ unsafe fn read_value(v: HSQUIRRELVM, idx: SQInteger, depth: u32) -> Result<Value
             ))
         }
     })
+}
+
+/// Whether the instance at `idx` is a `blob`.
+unsafe fn is_blob(v: HSQUIRRELVM, idx: SQInteger) -> bool {
+    let mut p: *mut c_void = std::ptr::null_mut();
+    sqstd_getblob(v, idx, &mut p) >= 0
 }
 
 fn type_name(rt: u32) -> &'static str {

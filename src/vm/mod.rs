@@ -17,13 +17,16 @@
 //! (queue work for the driver instead), and the caller must not hold a lock the host needs
 //! while it calls into the `Vm`.
 
+mod digest;
 mod ffi;
+mod flash;
+mod sign;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// Data crossing the boundary between Squirrel and Rust (messages, `server.save`, `nv`,
-/// HTTP). Functions, classes and instances cannot cross it; blobs are not supported.
+/// HTTP). Functions, classes and instances (but blobs) cannot cross it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
@@ -35,6 +38,8 @@ pub enum Value {
     Array(Vec<Value>),
     /// Key/value pairs in the VM's iteration order.
     Table(Vec<(Value, Value)>),
+    /// A `blob`'s bytes.
+    Blob(Vec<u8>),
 }
 
 impl Value {
@@ -76,6 +81,7 @@ impl Value {
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.clone()),
+            Value::Blob(b) => J::String(String::from_utf8_lossy(b).into_owned()),
             Value::Array(a) => J::Array(a.iter().map(Value::to_json).collect()),
             Value::Table(pairs) => J::Object(
                 pairs
@@ -237,6 +243,18 @@ pub struct HttpResponse {
     pub body: String,
 }
 
+/// An HTTP request an agent makes with `http.request(...).sendasync()`/`sendsync()`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutgoingRequest {
+    pub method: String,
+    pub url: String,
+    /// Header names as given.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// Seconds the request may take.
+    pub timeout: f64,
+}
+
 /// A pending `imp.wakeup`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timer {
@@ -285,6 +303,22 @@ pub trait Host: Send {
     fn pin_written(&mut self, _pin: &str, _value: &Value) {}
     /// `res.send` for a request that was answered after [`Vm::handle_http`] returned.
     fn http_response(&mut self, _request_id: u64, _response: HttpResponse) {}
+    /// `sendasync()` of an agent's request `id`: the answer comes later through
+    /// [`Vm::http_done`]. An `Err` becomes a runtime error of the call.
+    fn http_request(&mut self, _id: u64, _req: OutgoingRequest) -> Result<(), String> {
+        Err("http.request is not available here".into())
+    }
+    /// Whether the other side is up (`device.isconnected()` on an agent).
+    fn partner_connected(&self) -> bool {
+        true
+    }
+    /// `imp.sleep(secs)`: blocks the caller for `secs` of virtual time (default: returns at
+    /// once).
+    fn sleep(&mut self, _secs: f64) {}
+    /// `sendsync()`: the answer now. An `Err` becomes a runtime error of the call.
+    fn http_request_sync(&mut self, _req: OutgoingRequest) -> Result<HttpResponse, String> {
+        Err("http.request is not available here".into())
+    }
 }
 
 const PRELUDE: &str = include_str!("prelude.nut");
@@ -297,6 +331,10 @@ struct State {
     timers: BTreeMap<u64, f64>,
     /// The request being handled by `handle_http` and its response if already sent.
     current_request: Option<(u64, Option<HttpResponse>)>,
+    /// `hardware.spiflash` of a device.
+    flash: flash::Flash,
+    /// Compiled `regexp2` patterns.
+    regexes: std::collections::HashMap<String, regex::Regex>,
 }
 
 /// A Squirrel VM running one side of a deployment.
@@ -326,6 +364,8 @@ impl Vm {
             start,
             timers: BTreeMap::new(),
             current_request: None,
+            flash: flash::Flash::default(),
+            regexes: std::collections::HashMap::new(),
         };
         let mut vm = Vm {
             raw: ffi::RawVm::new(state, limits.memory_bytes),
@@ -450,6 +490,14 @@ impl Vm {
         Ok(fired)
     }
 
+    /// Delivers the answer to the agent's outgoing request `id` (its `sendasync` callback
+    /// runs). `Ok(false)`: no such pending request.
+    pub fn http_done(&mut self, id: u64, resp: HttpResponse) -> Result<bool, RuntimeError> {
+        let table = response_value(resp);
+        let r = self.run(|raw| raw.call_global("__http_done", &[Value::Int(id as i64), table]))?;
+        Ok(r == Value::Bool(true))
+    }
+
     /// Sets an input pin's value from outside (device); runs its state-change callback
     /// if the value changed.
     pub fn set_pin(&mut self, pin: &str, value: Value) -> Result<(), RuntimeError> {
@@ -535,6 +583,55 @@ fn string(v: &Value) -> String {
     }
 }
 
+/// Whether a table key inside `v` holds a NUL byte (the imp cannot serialise such keys).
+fn has_nul_key(v: &Value) -> bool {
+    match v {
+        Value::Table(pairs) => pairs
+            .iter()
+            .any(|(k, x)| matches!(k, Value::Str(s) if s.contains('\0')) || has_nul_key(x)),
+        Value::Array(items) => items.iter().any(has_nul_key),
+        _ => false,
+    }
+}
+
+fn int_arg(args: &[Value], i: usize) -> Result<i64, String> {
+    match arg(args, i) {
+        Value::Int(n) => Ok(*n),
+        Value::Float(f) => Ok(*f as i64),
+        _ => Err("expected an integer".into()),
+    }
+}
+
+/// Bytes handed over by the prelude as a hex string.
+fn hex_arg(args: &[Value], i: usize) -> Result<Vec<u8>, String> {
+    hex::decode(string(arg(args, i))).map_err(|_| "internal error: bad byte string".to_string())
+}
+
+/// A response as the agent's code sees it: `{statuscode, headers, body}`.
+fn response_value(resp: HttpResponse) -> Value {
+    Value::table([
+        ("statuscode", Value::Int(resp.status as i64)),
+        (
+            "headers",
+            Value::table(resp.headers.into_iter().map(|(k, v)| (k, Value::Str(v)))),
+        ),
+        ("body", Value::Str(resp.body)),
+    ])
+}
+
+fn outgoing(args: &[Value]) -> OutgoingRequest {
+    OutgoingRequest {
+        method: string(arg(args, 0)).to_uppercase(),
+        url: string(arg(args, 1)),
+        headers: match arg(args, 2) {
+            Value::Table(p) => p.iter().map(|(k, v)| (key_string(k), string(v))).collect(),
+            _ => Vec::new(),
+        },
+        body: string(arg(args, 3)),
+        timeout: num(arg(args, 4)).unwrap_or(600.0),
+    }
+}
+
 fn date_table(t: f64) -> Value {
     use chrono::{Datelike, Timelike};
     let secs = t.floor() as i64;
@@ -555,6 +652,56 @@ fn date_table(t: f64) -> Value {
         ("time", Value::Int(secs)),
         ("usec", Value::Int(usec)),
     ])
+}
+
+fn span(begin: usize, end: usize) -> Value {
+    Value::table([
+        ("begin", Value::Int(begin as i64)),
+        ("end", Value::Int(end as i64)),
+    ])
+}
+
+impl State {
+    /// `regexp2` operations: the pattern is compiled once and kept.
+    fn regex_op(&mut self, op: &str, args: &[Value]) -> Result<Value, String> {
+        // `match` tests the whole string: its pattern is anchored at both ends.
+        let pattern = match (op, string(arg(args, 0))) {
+            ("re_match", p) => format!("^(?:{p})$"),
+            (_, p) => p,
+        };
+        if !self.regexes.contains_key(&pattern) {
+            let re = regex::RegexBuilder::new(&pattern)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| format!("regexp2: {e}"))?;
+            if self.regexes.len() >= 256 {
+                self.regexes.clear();
+            }
+            self.regexes.insert(pattern.clone(), re);
+        }
+        let re = &self.regexes[&pattern];
+        let text = string(arg(args, 1));
+        let start = (num(arg(args, 2)).unwrap_or(0.0).max(0.0) as usize).min(text.len());
+        if !text.is_char_boundary(start) {
+            return Ok(Value::Null);
+        }
+        Ok(match op {
+            "re_check" => Value::Null,
+            "re_match" => Value::Bool(re.is_match(&text)),
+            "re_search" => match re.find_at(&text, start) {
+                Some(m) => span(m.start(), m.end()),
+                None => Value::Null,
+            },
+            _ => match re.captures_at(&text, start) {
+                Some(c) => Value::Array(
+                    c.iter()
+                        .map(|g| g.map_or(span(0, 0), |m| span(m.start(), m.end())))
+                        .collect(),
+                ),
+                None => Value::Null,
+            },
+        })
+    }
 }
 
 impl ffi::Handler for State {
@@ -585,6 +732,85 @@ impl ffi::Handler for State {
                 }
                 Value::Null
             }
+            "micros" => Value::Int((((now - self.start) * 1e6) as i64) as i32 as i64),
+            "flash_size" => Value::Int(flash::FLASH_SIZE as i64),
+            "flash_erase" => {
+                let addr = int_arg(&args, 0)?;
+                let len = int_arg(&args, 1)?.max(0) as usize;
+                self.flash.erase(addr, len)?;
+                Value::Null
+            }
+            "flash_read" => {
+                let bytes = self.flash.read(int_arg(&args, 0)?, int_arg(&args, 1)?)?;
+                Value::Str(hex::encode(bytes))
+            }
+            "flash_write" => {
+                let data = hex_arg(&args, 1)?;
+                let flags = num(arg(&args, 2)).unwrap_or(0.0) as i64;
+                Value::Int(self.flash.write(int_arg(&args, 0)?, &data, flags)?)
+            }
+            "digest" => {
+                let d = digest::digest(&string(arg(&args, 0)), &hex_arg(&args, 1)?)?;
+                Value::Str(hex::encode(d))
+            }
+            "hmac" => {
+                let alg = string(arg(&args, 0));
+                let d = digest::hmac(&alg, &hex_arg(&args, 1)?, &hex_arg(&args, 2)?)?;
+                Value::Str(hex::encode(d))
+            }
+            "rsa_sign" => {
+                let sig = sign::sign(&hex_arg(&args, 0)?, &hex_arg(&args, 1)?)?;
+                Value::Str(hex::encode(sig))
+            }
+            "rsa_verify" => {
+                let (key, msg, sig) = (hex_arg(&args, 0)?, hex_arg(&args, 1)?, hex_arg(&args, 2)?);
+                Value::Bool(sign::verify(&key, &msg, &sig)?)
+            }
+            "base64encode" => {
+                use base64::Engine;
+                Value::Str(base64::engine::general_purpose::STANDARD.encode(hex_arg(&args, 0)?))
+            }
+            "base64decode" => {
+                use base64::Engine;
+                // Lenient as the imp: padding optional, characters outside the alphabet
+                // skipped, a dangling last character ignored.
+                let mut text: String = string(arg(&args, 0))
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_'))
+                    .map(|c| match c {
+                        '-' => '+',
+                        '_' => '/',
+                        c => c,
+                    })
+                    .collect();
+                if text.len() % 4 == 1 {
+                    text.pop();
+                }
+                let engine = base64::engine::GeneralPurpose::new(
+                    &base64::alphabet::STANDARD,
+                    base64::engine::GeneralPurposeConfig::new()
+                        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+                        .with_decode_allow_trailing_bits(true),
+                );
+                let bytes = engine
+                    .decode(text)
+                    .map_err(|e| format!("http.base64decode: {e}"))?;
+                Value::Str(hex::encode(bytes))
+            }
+            "http_request" => {
+                let id = int_arg(&args, 0)? as u64;
+                self.host
+                    .http_request(id, outgoing(args.get(1..).unwrap_or(&[])))?;
+                Value::Null
+            }
+            "http_sync" => response_value(self.host.http_request_sync(outgoing(&args))?),
+            "partner" => Value::Bool(self.host.partner_connected()),
+            "sleep" => {
+                self.host
+                    .sleep(num(arg(&args, 0)).unwrap_or(0.0).clamp(0.0, 60.0));
+                Value::Null
+            }
+            "re_check" | "re_match" | "re_search" | "re_capture" => self.regex_op(op, &args)?,
             "mac" => Value::Str(self.host.mac_address()),
             "deviceid" => Value::Str(self.host.device_id()),
             "agenturl" => Value::Str(self.host.agent_url()),
@@ -594,7 +820,11 @@ impl ffi::Handler for State {
                 let name = arg(&args, 0)
                     .as_str()
                     .ok_or("send: the name must be a string")?;
-                self.host.send(name, arg(&args, 1).clone());
+                let data = arg(&args, 1);
+                if has_nul_key(data) {
+                    return Err("send: unserialisable data (a table key holds a NUL byte)".into());
+                }
+                self.host.send(name, data.clone());
                 Value::Null
             }
             "save" => {

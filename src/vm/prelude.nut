@@ -7,6 +7,9 @@
 function __api(name, members) {
     members.setdelegate({
         _get = function(key) {
+            // A name looked up inside a function stored here falls through to the root
+            // table (throwing null means "not found" to the VM).
+            if (key in ::getroottable()) throw null;
             throw "the imp API '" + name + "." + key + "' is not supported by the simulator";
         }
     });
@@ -33,22 +36,133 @@ function __invoke(cb, args) {
     return cb.acall(call);
 }
 
+// The imp's second regular-expression class, on the host's engine (byte offsets).
+class regexp2 {
+    _pattern = null;
+    constructor(pattern) {
+        _pattern = pattern;
+        ::__host("re_check", pattern);
+    }
+    // Whether the whole of `text` matches.
+    function match(text) { return ::__host("re_match", _pattern, text); }
+    // {begin, end} of the first match from `start`, or null.
+    function search(text, start = 0) { return ::__host("re_search", _pattern, text, start); }
+    // [{begin, end} of the match, then of each group], or null.
+    function capture(text, start = 0) { return ::__host("re_capture", _pattern, text, start); }
+    function _tostring() { return "regexp2(" + _pattern + ")"; }
+}
+
 // ---- time -------------------------------------------------------------------------------
 ::time <- function() { return ::__host("time"); }
 ::date <- function(t = null, kind = 'l') { return ::__host("date", t, kind == 'u'); }
 ::clock <- function() { return ::__host("clock"); }
 
+// ---- constants ------------------------------------------------------------------------
+::RAND_MAX <- ::math.RAND_MAX;
+::ENVIRONMENT_CARD <- 0;
+::ENVIRONMENT_MODULE <- 1;
+::ENVIRONMENT_AGENT <- 2;
+// server.setsendtimeoutpolicy()
+::SUSPEND_ON_ERROR <- 0;
+::RETURN_ON_ERROR <- 1;
+::RETURN_ON_ERROR_NO_DISCONNECT <- 2;
+::WAIT_TIL_SENT <- 0;
+::WAIT_FOR_ACK <- 1;
+// server.connect() callback reasons and send results
+::NOT_CONNECTED <- 0;
+::NO_WIFI <- 1;
+::NO_LINK <- 1;
+::NO_IP_ADDRESS <- 2;
+::NOT_RESOLVED <- 3;
+::NO_SERVER <- 4;
+::SERVER_CONNECTED <- 5;
+::NO_PROXY <- 6;
+::NOT_AUTHORISED <- 7;
+::NO_MODEM <- 8;
+::SIM_ERROR <- 9;
+::NO_REGISTRATION <- 10;
+::REGISTRATION_DENIED <- 11;
+::NO_PPP_CONNECTION <- 12;
+::PPP_NO_CONNECTIVITY <- 13;
+::SEND_ERROR_NOT_CONNECTED <- -1;
+::SEND_ERROR_TIMEOUT <- -2;
+::SEND_ERROR_DISCONNECTED <- -3;
+// hardware.wakereason()
+::WAKEREASON_POWER_ON <- 0;
+::WAKEREASON_TIMER <- 1;
+::WAKEREASON_SW_RESET <- 2;
+::WAKEREASON_PIN <- 3;
+::WAKEREASON_NEW_SQUIRREL <- 4;
+::WAKEREASON_SQUIRREL_ERROR <- 5;
+::WAKEREASON_NEW_FIRMWARE <- 6;
+::WAKEREASON_SNOOZE <- 7;
+::WAKEREASON_HW_RESET <- 8;
+::WAKEREASON_BLINKUP <- 9;
+::WAKEREASON_SW_RESTART <- 10;
+// hardware.spiflash.write()
+::SPIFLASH_POSTVERIFY <- 1;
+::SPIFLASH_PREVERIFY <- 2;
+
+// Bytes (blob or string) as a hex string for the host.
+function __hex(data) {
+    if (typeof data == "blob") return data.__hex();
+    if (typeof data == "string") { local b = blob(); b.writestring(data); return b.__hex(); }
+    if (data == null) return "";
+    throw "expected a string or a blob";
+}
+
+// A blob holding the bytes of a hex string from the host, positioned at 0.
+function __unhex(text) {
+    local b = blob();
+    b.__unhex(text);
+    b.seek(0, 'b');
+    return b;
+}
+
 // ---- server -----------------------------------------------------------------------------
+// The simulated connection: always up unless the code disconnects it.
+::__server_state <- { connected = true, policy = 0, ondisconnect = null };
 ::server <- __api("server", {
-    log = function(msg) { ::__host("log", ::__str(msg)); }
-    error = function(msg) { ::__host("error", ::__str(msg)); }
-    isconnected = function() { return true; }
-    connect = function(cb = null, timeout = 0) { if (cb != null) ::imp.wakeup(0, function() { cb(0); }); }
-    disconnect = function() {}
+    log = function(msg, ...) { ::__host("log", ::__str(msg)); }
+    error = function(msg, ...) { ::__host("error", ::__str(msg)); }
+    isconnected = function() { return ::__server_state.connected; }
+    // With SUSPEND_ON_ERROR (the default) connecting is synchronous and the callback is
+    // ignored; otherwise the connection completes shortly after and then the callback runs
+    // (not at all when already connected).
+    connect = function(cb = null, timeout = 60) {
+        local st = ::__server_state;
+        if (st.policy == ::SUSPEND_ON_ERROR) {
+            st.connected = true;
+            return;
+        }
+        if (st.connected) return;
+        ::imp.wakeup(0.05, function() {
+            local was = st.connected;
+            st.connected = true;
+            if (cb != null && !was) cb(::SERVER_CONNECTED);
+        });
+    }
+    disconnect = function() { ::__server_state.connected = false; }
     flush = function(timeout) { return true; }
-    setsendtimeoutpolicy = function(policy, wait, timeout) {}
-    onunexpecteddisconnect = function(cb) {}
+    setsendtimeoutpolicy = function(policy, wait, timeout) {
+        if (policy != ::SUSPEND_ON_ERROR && policy != ::RETURN_ON_ERROR
+            && policy != ::RETURN_ON_ERROR_NO_DISCONNECT) {
+            throw "server.setsendtimeoutpolicy: invalid error policy";
+        }
+        if (wait != ::WAIT_TIL_SENT && wait != ::WAIT_FOR_ACK) {
+            throw "server.setsendtimeoutpolicy: invalid wait policy";
+        }
+        if (typeof timeout != "integer" && typeof timeout != "float") {
+            throw "server.setsendtimeoutpolicy: the timeout must be a number";
+        }
+        ::__server_state.policy = policy;
+    }
+    onunexpecteddisconnect = function(cb) { ::__server_state.ondisconnect = cb; }
     onshutdown = function(cb) {}
+    sleepfor = function(secs) {}
+    sleepuntil = function(...) {}
+    restart = function() {}
+    setsendbuffersize = function(size) { return 4096; }
 });
 
 // ---- imp --------------------------------------------------------------------------------
@@ -68,18 +182,56 @@ function __invoke(cb, args) {
             ::__host("cancelwakeup", id);
         }
     }
+    environment = function() {
+        return ::__side == "agent" ? ::ENVIRONMENT_AGENT : ::ENVIRONMENT_MODULE;
+    }
+    info = function() {
+        return { type = ::__side == "agent" ? "agent" : "imp003", version = ::__host("version"),
+                 cpu = "simulated", memory = ::__host("memfree") };
+    }
     getmacaddress = function() { return ::__host("mac"); }
     getsoftwareversion = function() { return ::__host("version"); }
     getmemoryfree = function() { return ::__host("memfree"); }
     onidle = function(cb) { return ::imp.wakeup(0, cb); }
-    sleep = function(secs) {}
+    sleep = function(secs) { ::__host("sleep", secs.tofloat()); }
+    deepsleepfor = function(secs) {}
+    deepsleepuntil = function(...) {}
+    reset = function() {}
     setpowersave = function(on) {}
+    getpowersave = function() { return false; }
     enableblinkup = function(on) {}
     setsendbuffersize = function(size) { return 4096; }
     rssi = function() { return -50; }
     getssid = function() { return "impt-sim"; }
-    getbssid = function() { return "000000000000"; }
-    configparams = {}
+    getbssid = function() { return "0c2a69000001"; }
+    getcountry = function() { return 0; }
+    setcountry = function(code) {}
+    getchannel = function() { return 6; }
+    setwificonfiguration = function(...) {}
+    clearconfiguration = function(...) {}
+    setenroltokens = function(plan, token) {}
+    scanwifinetworks = function(cb = null) {
+        local nets = [{ ssid = "impt-sim", bssid = "0c2a69000001", channel = 6, rssi = -50, open = false }];
+        if (cb != null) { ::imp.wakeup(0, function() { cb(nets); }); return null; }
+        return nets;
+    }
+    setstaticnetworkconfiguration = function(...) {}
+    setproxy = function(...) {}
+    getuserconfiguration = function() { return null; }
+    setuserconfiguration = function(data) {}
+    setrescuepin = function(...) {}
+    setnvramimage = function(...) {}
+    configparams = { }
+    net = {
+        info = function() {
+            return { active = 0, ipv4 = { address = "192.168.1.10", netmask = "255.255.255.0",
+                     gateway = "192.168.1.1" },
+                     interface = [{ type = "wifi", ssid = "impt-sim", bssid = "0c2a69000001",
+                                    channel = 6, rssi = -50, macaddress = ::__host("mac") }] };
+        }
+        getcellinfo = function(...) { return null; }
+        setserverinterfaces = function(...) {}
+    }
 });
 
 function __fire_timer(id) {
@@ -98,7 +250,8 @@ local messaging = {
         if (typeof cb != "function") throw "on: the handler must be a function";
         ::__handlers[name] <- cb;
     }
-    isconnected = function() { return true; }
+    // Whether the other side is up (on an agent: the device is running).
+    isconnected = function() { return ::__host("partner"); }
 };
 
 ::__conn_handlers <- {};
@@ -126,7 +279,65 @@ function __message(name, data) {
 });
 
 // Known imp libraries the simulator does not offer: clear errors on use.
-::crypto <- __api("crypto", {});
+// ---- hashes: crypto (device and agent) and http.hash / base64 (agent) ----------------------
+function __digest(alg) {
+    return function(data) { return ::__unhex(::__host("digest", alg, ::__hex(data))); };
+}
+function __hmac(alg) {
+    return function(data, key) {
+        return ::__unhex(::__host("hmac", alg, ::__hex(data), ::__hex(key)));
+    };
+}
+::crypto <- __api("crypto", {
+    sha1 = __digest("sha1")
+    sha256 = __digest("sha256")
+    sha512 = __digest("sha512")
+    md5 = __digest("md5")
+    hmacsha1 = __hmac("sha1")
+    hmacsha256 = __hmac("sha256")
+    hmacsha512 = __hmac("sha512")
+    hmacmd5 = __hmac("md5")
+    // Compares two byte sequences in time independent of where they differ.
+    equals = function(a, b) {
+        local x = ::__unhex(::__hex(a)), y = ::__unhex(::__hex(b));
+        if (x.len() != y.len()) return false;
+        local diff = 0;
+        for (local i = 0; i < x.len(); i++) diff = diff | (x[i] ^ y[i]);
+        return diff == 0;
+    }
+});
+// Signatures (agents only, as on the imp): RSASSA-PKCS1-v1_5 with SHA-256, DER keys
+// (src/vm/sign.rs). Bad arguments throw; the result reaches the callback asynchronously.
+function __sig_bytes(op, what, v) {
+    if (typeof v != "string" && typeof v != "blob")
+        throw "crypto." + op + ": the " + what + " must be a string or a blob";
+    return ::__hex(v);
+}
+function __sig_check(op, mode, callback) {
+    if (typeof mode != "integer" || mode != ::crypto.RSASSA_PKCS1_SHA256)
+        throw "crypto." + op + ": unsupported mode (the only mode is crypto.RSASSA_PKCS1_SHA256)";
+    if (typeof callback != "function")
+        throw "crypto." + op + ": the callback must be a function";
+}
+if (::__side == "agent") {
+    ::crypto.RSASSA_PKCS1_SHA256 <- 1;
+    ::crypto.sign <- function(mode, message, privateKey, callback) {
+        ::__sig_check("sign", mode, callback);
+        local msg = ::__sig_bytes("sign", "message", message);
+        local sig = ::__unhex(::__host("rsa_sign", ::__sig_bytes("sign", "key", privateKey), msg));
+        ::imp.wakeup(0, function() { ::__invoke(callback, [null, sig]); });
+    };
+    ::crypto.verify <- function(mode, message, signature, publicKey, callback) {
+        ::__sig_check("verify", mode, callback);
+        local msg = ::__sig_bytes("verify", "message", message);
+        local sig = ::__sig_bytes("verify", "signature", signature);
+        local ok = ::__host("rsa_verify", ::__sig_bytes("verify", "key", publicKey), msg, sig);
+        ::imp.wakeup(0, function() { ::__invoke(callback, [null, ok]); });
+    };
+} else {
+    ::crypto.sign <- function(...) { throw "crypto.sign is available on agents only"; };
+    ::crypto.verify <- function(...) { throw "crypto.verify is available on agents only"; };
+}
 
 if (::__side == "agent") {
     ::device <- __api("device", messaging);
@@ -140,6 +351,65 @@ if (::__side == "agent") {
         ::__http_handler = cb;
     };
     ::http.agenturl <- function() { return ::__host("agenturl"); };
+    ::http.hash <- __api("http.hash", {
+        sha1 = __digest("sha1")
+        sha256 = __digest("sha256")
+        sha512 = __digest("sha512")
+        md5 = __digest("md5")
+        hmacsha1 = __hmac("sha1")
+        hmacsha256 = __hmac("sha256")
+        hmacsha512 = __hmac("sha512")
+        hmacmd5 = __hmac("md5")
+    });
+    // Outgoing requests: the answer reaches __http_done (a table {statuscode, headers, body}).
+    ::__http_pending <- {};
+    ::__http_next <- 1;
+    class __HttpRequest {
+        _method = null; _url = null; _headers = null; _body = null;
+        constructor(method, url, headers, body) {
+            if (typeof url != "string") throw "http.request: the URL must be a string";
+            _method = method.tostring(); _url = url; _headers = {};
+            if (headers != null) foreach (k, v in headers) _headers[k.tostring()] <- v.tostring();
+            _body = body == null ? "" : body.tostring();
+        }
+        function sendasync(done, streaming = null, timeout = 600) {
+            if (typeof done != "function") throw "sendasync: the callback must be a function";
+            local id = ::__http_next++;
+            ::__http_pending[id] <- done;
+            try {
+                ::__host("http_request", id, _method, _url, _headers, _body, timeout.tofloat());
+            } catch (e) {
+                delete ::__http_pending[id];
+                throw e;
+            }
+            return this;
+        }
+        function sendsync(timeout = 600) {
+            return ::__host("http_sync", _method, _url, _headers, _body, timeout.tofloat());
+        }
+        function cancel() {}
+        function setvalidation(mode) {}
+    }
+    ::__http_done <- function(id, resp) {
+        if (!(id in ::__http_pending)) return false;
+        local cb = ::__http_pending[id];
+        delete ::__http_pending[id];
+        ::__invoke(cb, [resp]);
+        return true;
+    };
+    ::http.request <- function(method, url, headers = null, body = "") {
+        return ::__HttpRequest(method, url, headers, body);
+    };
+    ::http.get <- function(url, headers = null) { return ::__HttpRequest("GET", url, headers, ""); };
+    ::http.post <- function(url, headers, body) { return ::__HttpRequest("POST", url, headers, body); };
+    ::http.put <- function(url, headers, body) { return ::__HttpRequest("PUT", url, headers, body); };
+    ::http.httpdelete <- function(url, headers = null) {
+        return ::__HttpRequest("DELETE", url, headers, "");
+    };
+    ::VALIDATE_USING_SYSTEM_CA_CERTS <- 0;
+    ::VALIDATE_NONE <- 1;
+    ::http.base64encode <- function(data) { return ::__host("base64encode", ::__hex(data)); };
+    ::http.base64decode <- function(text) { return ::__unhex(::__host("base64decode", text)); };
 
     ::__http <- function(id, req) {
         if (::__http_handler == null) return false;
@@ -196,12 +466,50 @@ if (::__side == "agent") {
         function _tostring() { return "pin" + _name; }
     }
 
+    // A simulated NOR flash chip: erasing sets a 4 KiB sector to 0xFF, writing can only
+    // clear bits (new = old & data); the bytes live in the host (src/vm/flash.rs).
+    class __SpiFlash {
+        _enabled = false;
+        function enable() { _enabled = true; }
+        function disable() { _enabled = false; }
+        function _check() { if (!_enabled) throw "spiflash is not enabled"; }
+        function size() { _check(); return ::__host("flash_size"); }
+        function chipid() { _check(); return 0xc22016; }
+        function setspeed(speed) { return speed; }
+        function erasesector(addr) { _check(); ::__host("flash_erase", addr, 4096); }
+        function erasesectors(from, to) {
+            _check();
+            for (local a = from; a < to; a += 4096) ::__host("flash_erase", a, 4096);
+        }
+        function erasechip() { _check(); ::__host("flash_erase", 0, ::__host("flash_size")); }
+        function read(addr, count) { _check(); return ::__unhex(::__host("flash_read", addr, count)); }
+        function readintoblob(addr, target, count) {
+            _check();
+            target.__unhex(::__host("flash_read", addr, count));
+        }
+        function write(addr, data, flags = 0, start = 0, end = -1) {
+            _check();
+            local hex;
+            if (typeof data == "blob") {
+                if (end < 0) end = data.len();
+                hex = data.__hex(start, end);
+            } else if (typeof data == "string") {
+                if (end < 0) end = data.len();
+                hex = ::__hex(data.slice(start, end));
+            } else {
+                throw "spiflash.write: data must be a blob or a string";
+            }
+            return ::__host("flash_write", addr, hex, flags);
+        }
+    }
+
     local hw = {
         millis = function() { return ::__host("millis"); }
-        micros = function() { return ::__host("millis") * 1000; }
+        micros = function() { return ::__host("micros"); }
         voltage = function() { return 3.3; }
         getdeviceid = function() { return ::__host("deviceid"); }
-        wakereason = function() { return 0; }
+        wakereason = function() { return ::WAKEREASON_NEW_SQUIRREL; }
+        spiflash = ::__SpiFlash()
     };
     ::__pins <- {};
     foreach (p in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F",

@@ -86,8 +86,14 @@ pub struct Settings {
 /// Reads `impt.toml`'s `[watch]` table in `dir` (absent file or table: defaults).
 pub fn load_file(dir: &Path) -> Result<FileSettings> {
     let path = dir.join(SETTINGS_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
+    let text = match crate::config::read_limited(&path).map(String::from_utf8) {
+        Ok(Ok(t)) => t,
+        Ok(Err(_)) => {
+            return Err(ImptError::File {
+                file: path.display().to_string(),
+                msg: "not UTF-8 text".into(),
+            })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileSettings::default()),
         Err(e) => {
             return Err(ImptError::File {

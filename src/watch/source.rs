@@ -99,7 +99,8 @@ fn side(root: &Path, path: Option<&Path>, opts: &builder::Options) -> Result<Pro
 /// Reads and preprocesses both sides. On a failure the message names the file, and the
 /// files read so far are still returned so that they are watched.
 pub fn load(src: &Sources) -> Result<Code, (String, Vec<PathBuf>)> {
-    let opts = builder::Options::default();
+    let mut opts = builder::settings::from_project(&src.root).map_err(|e| (e, Vec::new()))?;
+    opts.remote_memo = true;
     let mut known: Vec<PathBuf> = src.device.iter().chain(&src.agent).cloned().collect();
     let device = side(&src.root, src.device.as_deref(), &opts).map_err(|e| (e, known.clone()))?;
     known.extend(device.files.iter().cloned());

@@ -131,7 +131,10 @@ __module_impUnit_exports.difference <- function (expected, actual, path) {
     return null;
 };
 
-// ----- a small Promise, for tests that run asynchronously -----
+// ----- Promise, for tests that run asynchronously -----
+// then/fail/finally and the static resolve/reject/all/race/loop/serial. Handlers run on a
+// fresh stack (imp.wakeup(0)); a handler's result settles the promise it returned, and a
+// promise settled with a thenable follows it.
 
 __module_impUnit_exports.Promise <- class {
     _state = 0; // 0: pending, 1: resolved, 2: rejected
@@ -153,8 +156,13 @@ __module_impUnit_exports.Promise <- class {
         if (_state != 0) return;
         if (state == 1 && ::__module_impUnit_exports.isThenable(value)) {
             local self = this;
-            value.then(function (v = null) { self._settle(1, v); },
-                       function (r = null) { self._settle(2, r); });
+            local done = false;
+            try {
+                value.then(function (v = null) { if (!done) { done = true; self._settle(1, v); } },
+                           function (r = null) { if (!done) { done = true; self._settle(2, r); } });
+            } catch (error) {
+                if (!done) { done = true; _settle(2, error); }
+            }
             return;
         }
         _state = state;
@@ -182,7 +190,11 @@ __module_impUnit_exports.Promise <- class {
 
     function then(onResolved = null, onRejected = null) {
         local next = ::__module_impUnit_exports.Promise(function (resolve, reject) {});
-        local w = { ok = onResolved, fail = onRejected, next = next };
+        local w = {
+            ok = typeof onResolved == "function" ? onResolved : null,
+            fail = typeof onRejected == "function" ? onRejected : null,
+            next = next
+        };
         if (_state == 0) {
             _waiting.push(w);
         } else {
@@ -193,6 +205,98 @@ __module_impUnit_exports.Promise <- class {
 
     function fail(onRejected) {
         return then(null, onRejected);
+    }
+
+    // Runs `always` with the value or the reason; the returned promise settles with its result.
+    function finally(always) {
+        return then(always, always);
+    }
+
+    static function resolve(value = null) {
+        return ::__module_impUnit_exports.Promise(function (ok, err) { ok(value); });
+    }
+
+    static function reject(reason = null) {
+        return ::__module_impUnit_exports.Promise(function (ok, err) { err(reason); });
+    }
+
+    // A promise for an item of a series: promises as they are, functions called (their
+    // result taken as a value or a promise), other values as resolved.
+    static function _start(item) {
+        local P = ::__module_impUnit_exports.Promise;
+        if (typeof item == "function") {
+            try {
+                item = item();
+            } catch (error) {
+                return P.reject(error);
+            }
+        }
+        return ::__module_impUnit_exports.isThenable(item) ? item : P.resolve(item);
+    }
+
+    // Resolves with the values of all items in order; rejects with the first rejection.
+    static function all(series) {
+        local P = ::__module_impUnit_exports.Promise;
+        return P(function (ok, err) {
+            local values = array(series.len(), null);
+            local left = series.len();
+            if (left == 0) { ok(values); return; }
+            foreach (i, item in series) {
+                (function (i) {
+                    P._start(item).then(function (v = null) {
+                        values[i] = v;
+                        if (--left == 0) ok(values);
+                    }, err);
+                })(i);
+            }
+        });
+    }
+
+    // Settles as the first item that settles.
+    static function race(series) {
+        local P = ::__module_impUnit_exports.Promise;
+        return P(function (ok, err) {
+            foreach (item in series) P._start(item).then(ok, err);
+        });
+    }
+
+    // Runs the items one after another; resolves with the last value, rejects with the first
+    // rejection.
+    static function serial(series) {
+        local P = ::__module_impUnit_exports.Promise;
+        return P(function (ok, err) {
+            local i = 0;
+            local last = null;
+            local step;
+            step = function (value = null) {
+                last = value;
+                if (i >= series.len()) { ok(last); return; }
+                local item = series[i++];
+                P._start(item).then(step, err);
+            };
+            step(null);
+        });
+    }
+
+    // While continueFunction() is true, runs nextFunction() (a promise) and waits for it;
+    // resolves with the last value, rejects with the first rejection.
+    static function loop(continueFunction, nextFunction) {
+        local P = ::__module_impUnit_exports.Promise;
+        return P(function (ok, err) {
+            local step;
+            step = function (value = null) {
+                local more = false;
+                try {
+                    more = continueFunction();
+                } catch (error) {
+                    err(error);
+                    return;
+                }
+                if (!more) { ok(value); return; }
+                P._start(nextFunction).then(step, err);
+            };
+            step(null);
+        });
     }
 };
 
@@ -387,6 +491,7 @@ __module_impUnit_exports.ImpUnitRunner <- class {
         }
         local step = _steps[_index];
         _index++;
+        collectgarbage();
         if (step.test) _tests++;
         _send("TEST_START", step.name);
         local before = step.instance.assertions;
@@ -442,8 +547,8 @@ __module_impUnit_exports.ImpUnitRunner <- class {
                 return;
             }
         }
-        // Continue on a fresh stack, so long suites do not nest.
-        local self = this;
-        imp.wakeup(0, function () { self._next(); });
+        // The next step follows at once (as the original runner does: a synchronous test is
+        // directly followed by the next one, with no other callback in between).
+        _next();
     }
 };

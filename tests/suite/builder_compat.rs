@@ -33,8 +33,13 @@ for (const job of jobs) {
   console.error = (m) => warnings.push(String(m));
   let r;
   try {
-    const b = new Builder();
+    const b = new Builder({ libs: job.libs || [] });
     b.logger = quiet;
+    b.machine.remoteRelativeIncludes = !!job.rri;
+    if (job.saveDirs) b.machine.directivesSaveFile = job.saveDirs + '.npm';
+    if (job.useDirs) b.machine.directivesUseFile = job.useDirs;
+    if (job.saveDeps) b.machine.dependenciesSaveFile = job.saveDeps + '.npm';
+    if (job.useDeps) b.machine.dependenciesUseFile = job.useDeps;
     b.machine.generateLineControlStatements = !!job.lc;
     b.machine.readers.file.inputFileDir = path.dirname(path.resolve(job.input));
     b.machine.excludeList = '';
@@ -46,6 +51,9 @@ for (const job of jobs) {
   }
   console.error = saved;
   r.warnings = warnings;
+  for (const [k, f] of [['savedDirs', job.saveDirs], ['savedDeps', job.saveDeps]]) {
+    if (f && fs.existsSync(f + '.npm')) r[k] = fs.readFileSync(f + '.npm', 'utf8');
+  }
   results.push(r);
 }
 fs.writeFileSync(process.argv[4], JSON.stringify(results));
@@ -63,12 +71,22 @@ fn npm_builder() -> Option<PathBuf> {
     (node_ok && dir.join("src/index.js").exists()).then_some(dir)
 }
 
+#[derive(Default)]
 struct Job {
     cwd: PathBuf,
     input: String,
     lc: bool,
     defines: serde_json::Map<String, Value>,
     label: String,
+    /// `--lib` paths (absolute).
+    libs: Vec<String>,
+    /// `--use-remote-relative-includes`
+    rri: bool,
+    /// Save files (npm writes `<name>.npm`, this crate `<name>.ours`; contents compared).
+    save_dirs: Option<String>,
+    save_deps: Option<String>,
+    use_dirs: Option<String>,
+    use_deps: Option<String>,
 }
 
 fn run_node(builder: &Path, jobs: &[Job], work: &Path) -> Vec<Value> {
@@ -76,7 +94,11 @@ fn run_node(builder: &Path, jobs: &[Job], work: &Path) -> Vec<Value> {
     std::fs::write(&driver, DRIVER).unwrap();
     let jobs_json: Vec<Value> = jobs
         .iter()
-        .map(|j| json!({"cwd": j.cwd, "input": j.input, "lc": j.lc, "defines": j.defines}))
+        .map(|j| {
+            json!({"cwd": j.cwd, "input": j.input, "lc": j.lc, "defines": j.defines,
+                "libs": j.libs, "rri": j.rri, "saveDirs": j.save_dirs, "saveDeps": j.save_deps,
+                "useDirs": j.use_dirs, "useDeps": j.use_deps})
+        })
         .collect();
     let jf = work.join("jobs.json");
     let rf = work.join("results.json");
@@ -89,6 +111,8 @@ fn run_node(builder: &Path, jobs: &[Job], work: &Path) -> Vec<Value> {
         // never reach the network
         .env("HTTP_PROXY", "http://127.0.0.1:9")
         .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        // except the test's own server on loopback
+        .env("NO_PROXY", "127.0.0.1")
         .status()
         .unwrap();
     assert!(st.success(), "node driver failed");
@@ -135,17 +159,29 @@ fn fixture_jobs(root: &Path, from_root: bool) -> Vec<Job> {
         {
             continue;
         }
+        // a `libs` file beside the input lists its JavaScript libraries (Builder's specs)
+        let dir = f.parent().unwrap().to_path_buf();
+        let libs: Vec<String> = std::fs::read_to_string(dir.join("libs"))
+            .map(|t| {
+                t.lines()
+                    .filter(|l| !l.is_empty())
+                    .map(|l| format!("{}/{}", dir.display(), l))
+                    .collect()
+            })
+            .unwrap_or_default();
         for lc in [false, true] {
             out.push(Job {
                 cwd: f.parent().unwrap().to_path_buf(),
                 input: f.file_name().unwrap().to_string_lossy().into(),
                 lc,
+                libs: libs.clone(),
                 defines: Default::default(),
                 label: format!(
                     "{}{}",
                     f.strip_prefix(&root).unwrap().display(),
                     if lc { " -l" } else { "" }
                 ),
+                ..Default::default()
             });
         }
         if from_root {
@@ -156,6 +192,7 @@ fn fixture_jobs(root: &Path, from_root: bool) -> Vec<Job> {
                 lc: true,
                 defines: Default::default(),
                 label: format!("{} from {}", rel, root.display()),
+                ..Default::default()
             });
         }
     }
@@ -203,6 +240,7 @@ fn output_matches_npm_builder() {
             lc: seed % 2 == 1,
             defines,
             label: format!("generated seed {}", seed),
+            ..Default::default()
         });
     }
     // lexer/parser noise: single files of random Builder-ish tokens
@@ -216,19 +254,37 @@ fn output_matches_npm_builder() {
             lc: seed % 2 == 0,
             defines: Default::default(),
             label: format!("noise seed {}", seed),
+            ..Default::default()
         });
     }
+    let n_before_features = jobs.len();
+    jobs.extend(feature_jobs(work, cases));
+    let n_features = jobs.len() - n_before_features;
     let results = run_node(&builder, &jobs, work);
     let (mut same_out, mut same_err, mut err_text_differs) = (0, 0, 0);
     let mut diffs = Vec::new();
     for (job, r) in jobs.iter().zip(&results) {
+        let ours_file = |f: &Option<String>| f.as_ref().map(|f| PathBuf::from(format!("{f}.ours")));
         let opts = Options {
             vars: job.defines.clone(),
             line_control: job.lc,
             run_dir: Some(job.cwd.clone()),
+            libs: job.libs.clone(),
+            remote_relative_includes: job.rri,
+            save_directives: ours_file(&job.save_dirs),
+            save_dependencies: ours_file(&job.save_deps),
+            use_directives: job.use_dirs.as_ref().map(PathBuf::from),
+            use_dependencies: job.use_deps.as_ref().map(PathBuf::from),
             ..Default::default()
         };
         let ours = preprocess_file(Path::new(&job.input), &opts);
+        for (key, f) in [("savedDirs", &job.save_dirs), ("savedDeps", &job.save_deps)] {
+            let Some(f) = ours_file(f) else { continue };
+            let mine = std::fs::read_to_string(job.cwd.join(f)).ok();
+            if r[key].as_str() != mine.as_deref() {
+                diffs.push(format!("{}: saved {} differ", job.label, key));
+            }
+        }
         match (r["ok"].as_bool().unwrap_or(false), ours) {
             (true, Ok(p)) => {
                 assert_eq!(
@@ -266,11 +322,12 @@ fn output_matches_npm_builder() {
         }
     }
     eprintln!(
-        "compared {} inputs ({} from Builder's spec fixtures, {} own fixtures, {} generated): {} identical outputs, {} identical errors, {} errors with different text, {} differences",
+        "compared {} inputs ({} from Builder's spec fixtures, {} own fixtures, {} generated, {} of them with libraries, directives, dependencies, git-local and http relative includes): {} identical outputs, {} identical errors, {} errors with different text, {} differences",
         jobs.len(),
         n_spec,
         n_own,
         jobs.len() - n_spec - n_own,
+        n_features,
         same_out,
         same_err,
         err_text_differs,
@@ -284,4 +341,199 @@ fn output_matches_npm_builder() {
         "{} inputs differ from npm Builder",
         diffs.len()
     );
+}
+
+/// A JavaScript library for generated programs: results that V8 and QuickJS agree on.
+const GEN_LIB: &str = "'use strict';\nlet n = 0;\nmodule.exports = {\n  up: (s) => String(s).toUpperCase(),\n  add: (a, b) => a + b,\n  cat: function () { return [].slice.call(arguments).join('|'); },\n  count: () => ++n,\n  where: function () { return this.__FILE__ + ':' + this.__LINE__; },\n  setg: function (k, v) { this.globals[k] = v; return ''; },\n  typ: (v) => typeof v,\n  arr: (a, b) => [a, b],\n  obj: { twice: (x) => x * 2, name: 'o' },\n  json: (v) => JSON.stringify(v),\n};\n";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "git {:?}", args);
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// Generated programs calling library functions everywhere an expression goes, directives
+/// files used and saved, and git-local includes (relative ones too) with dependencies files.
+fn feature_jobs(work: &Path, cases: u64) -> Vec<Job> {
+    use rand::Rng;
+    let mut out = Vec::new();
+    for seed in 0..cases {
+        let dir = work.join(format!("f{}", seed));
+        let mut g = builder_gen::Gen::new(1_000_000 + seed);
+        g.program(&dir, (seed % 3) as usize, 6 + (seed % 8) as usize);
+        std::fs::write(dir.join("lib.js"), GEN_LIB).unwrap();
+        let mut tail = String::new();
+        for _ in 0..(4 + seed % 6) {
+            let e = g.expr(2);
+            let f = g.expr(1);
+            let line = match g.rng.gen_range(0..12) {
+                0 => format!("@{{up({e})}}\n"),
+                1 => format!("@{{add({e}, {f})}}\n"),
+                2 => format!("@{{cat({e}, {f}, count())}}\n"),
+                3 => "@{count()} @{where()}\n".to_string(),
+                4 => format!("@{{setg(\"G1\", {e})}}@{{G1}}\n"),
+                5 => format!("@{{typ({e})}} @{{typ(up)}}\n"),
+                6 => format!("@{{arr({e}, {f})[1]}} @{{arr(1, 2).length}}\n"),
+                7 => format!("@{{obj.twice({f})}} @{{obj.name}}\n"),
+                8 => format!("@{{json({e})}}\n"),
+                9 => format!("@set X up({e})\n@{{X}}\n"),
+                10 => format!("@if add({e}, {f}) > 3\nbig\n@else\nsmall\n@endif\n"),
+                _ => format!("@{{{e} | up}}\n"),
+            };
+            tail.push_str(&line);
+        }
+        let main = dir.join("main.nut");
+        let mut text = std::fs::read_to_string(&main).unwrap();
+        text.push_str(&tail);
+        std::fs::write(&main, text).unwrap();
+        let mut defines = serde_json::Map::new();
+        if seed % 2 == 0 {
+            defines.insert("A".into(), json!("5"));
+        }
+        let (use_dirs, save_dirs) = if seed % 3 == 0 {
+            std::fs::write(
+                dir.join("dirs.json"),
+                json!({"A": seed, "B": "from file", "S1": [1, "x"]}).to_string(),
+            )
+            .unwrap();
+            (
+                Some("dirs.json".to_string()),
+                Some("saved-dirs".to_string()),
+            )
+        } else {
+            (None, (seed % 3 == 1).then(|| "saved-dirs".to_string()))
+        };
+        out.push(Job {
+            cwd: dir.clone(),
+            input: "main.nut".into(),
+            lc: seed % 2 == 1,
+            defines,
+            label: format!("libs seed {}", seed),
+            libs: vec![dir.join("lib.js").to_string_lossy().into_owned()],
+            use_dirs,
+            save_dirs,
+            ..Default::default()
+        });
+    }
+    // http includes from a server on loopback, relative ones resolved against the URL
+    let base = serve_dir(work.join("www"));
+    let www = work.join("www");
+    std::fs::create_dir_all(www.join("lib/sub")).unwrap();
+    std::fs::write(
+        www.join("lib/a.nut"),
+        "a @{__FILE__} @{__PATH__} @{__URL_ROOT__} @{__URL_PATH__}\n@include \"b.nut\"\n@include \"/root.nut\"\n@include \"sub/c.nut\"\n",
+    )
+    .unwrap();
+    std::fs::write(www.join("lib/b.nut"), "b @{__LINE__} @{__FILE__}\n").unwrap();
+    std::fs::write(www.join("root.nut"), "root @{__PATH__}").unwrap();
+    std::fs::write(
+        www.join("lib/sub/c.nut"),
+        "c @{__PATH__}\n@include once \"../b.nut\"\n@include \"../../root.nut\"\n",
+    )
+    .unwrap();
+    let dir = work.join("http");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("main.nut"),
+        format!("@include \"{base}/lib/a.nut\"\n@include \"{base}/lib/sub/c.nut\"\n"),
+    )
+    .unwrap();
+    for (i, rri) in [true, false, true].into_iter().enumerate() {
+        out.push(Job {
+            cwd: dir.clone(),
+            input: "main.nut".into(),
+            lc: i == 2,
+            label: format!("http rri={rri} lc={}", i == 2),
+            rri,
+            ..Default::default()
+        });
+    }
+    // a local repository at two commits, included at refs, relatively and pinned
+    let repo = work.join("repo");
+    std::fs::create_dir_all(repo.join("lib")).unwrap();
+    git(&repo, &["init", "-q"]);
+    let head = |v: &str| {
+        format!("{v} @{{__FILE__}} @{{__PATH__}} @{{__REPO_REF__}} @{{__REPO_PREFIX__}}\n@include \"b.nut\"\n@include \"/root.nut\"\n")
+    };
+    std::fs::write(repo.join("lib/a.nut"), head("a1")).unwrap();
+    std::fs::write(repo.join("lib/b.nut"), "b1 @{__FILE__} @{__LINE__}\n").unwrap();
+    std::fs::write(repo.join("root.nut"), "root1 @{__PATH__}\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "one"]);
+    git(&repo, &["tag", "v1"]);
+    let first = git(&repo, &["rev-parse", "HEAD"]);
+    std::fs::write(repo.join("lib/a.nut"), head("a2")).unwrap();
+    std::fs::write(repo.join("lib/b.nut"), "b2\n").unwrap();
+    git(&repo, &["commit", "-qam", "two"]);
+    let r = repo.to_string_lossy().to_string();
+    let dir = work.join("gitlocal");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("main.nut"),
+        format!("@include \"git-local:{r}/lib/a.nut@v1\"\n@include once \"git-local:{r}/lib/a.nut\"\n@include \"git-local:{r}/lib/b.nut@v1\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("pinned.json"),
+        json!([[format!("git-local:{r}/lib/a.nut"), first]]).to_string(),
+    )
+    .unwrap();
+    for (i, (rri, use_deps)) in [(true, false), (true, true), (false, false), (false, true)]
+        .into_iter()
+        .enumerate()
+    {
+        out.push(Job {
+            cwd: dir.clone(),
+            input: "main.nut".into(),
+            lc: i % 2 == 0,
+            label: format!("git-local rri={rri} pinned={use_deps}"),
+            rri,
+            save_deps: Some(format!("saved-deps{i}")),
+            use_deps: use_deps.then(|| "pinned.json".to_string()),
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// Serve the files below `root` over HTTP on loopback (404 for anything else); the base URL.
+fn serve_dir(root: PathBuf) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = r.read_line(&mut first);
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+            }
+            let target = first.split_whitespace().nth(1).unwrap_or("/");
+            let file = root.join(target.trim_start_matches('/'));
+            let (status, body) = match std::fs::read(&file) {
+                Ok(b) if !target.contains("..") => ("200 OK", b),
+                _ => ("404 Not Found", b"not found".to_vec()),
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(&body);
+        }
+    });
+    base
 }

@@ -77,6 +77,44 @@ fn preprocessor_never_panics() {
     }
 }
 
+/// A JavaScript library whose functions take and return every kind of value.
+pub const FUZZ_LIB: &str = "module.exports = { up: (s) => String(s).toUpperCase(), id: (v) => v,\n  obj: { k: [1, null, 'x'], f: () => undefined }, boom: () => { throw new Error('boom'); },\n  sym: () => Symbol('s'), big: () => 10n, setg: function (k, v) { this.globals[k] = v; return k; } };\n";
+
+#[test]
+fn libraries_and_repository_options_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lib.js"), FUZZ_LIB).unwrap();
+    let mut rng = StdRng::seed_from_u64(13);
+    let calls = [
+        "up", "id", "obj.f", "boom", "sym", "big", "setg", "obj.k", "obj",
+    ];
+    for i in 0..300u64 {
+        let mut g = builder_gen::Gen::new(i);
+        let mut src = String::new();
+        g.block(4, &mut src);
+        for _ in 0..3 {
+            let f = calls[rng.gen_range(0..calls.len())];
+            src.push_str(&format!("@{{{}({}, {})}}\n", f, g.expr(1), g.expr(1)));
+        }
+        if i % 5 == 0 {
+            src.push_str(&random_text(&mut rng, 12));
+        }
+        if i % 7 == 0 {
+            src.push_str("@include \"git-local:/nonexistent/x.nut@v\"\n");
+        }
+        let opts = Options {
+            no_env: true,
+            libs: vec![dir.path().join("lib.js").to_string_lossy().into_owned()],
+            remote_relative_includes: i % 2 == 0,
+            save_directives: (i % 3 == 0).then(|| dir.path().join("d.json")),
+            use_directives: (i % 3 == 1).then(|| dir.path().join("d.json")),
+            save_dependencies: (i % 4 == 0).then(|| dir.path().join("deps.json")),
+            ..Default::default()
+        };
+        let _ = preprocess_str(&src, "fuzz.nut", dir.path(), &opts);
+    }
+}
+
 #[test]
 fn runaway_loops_and_recursion_are_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -36,6 +36,8 @@ pub struct Opt {
     pub hidden: bool,
     /// A second one-letter alias, not shown in help (older spellings of the Development Guide).
     pub alias: Option<char>,
+    /// Values each occurrence takes (1 but for options like `--report FORMAT FILE`).
+    pub nargs: usize,
 }
 
 impl Opt {
@@ -57,6 +59,7 @@ impl Opt {
             default: None,
             hidden: false,
             alias: None,
+            nargs: 1,
         }
     }
     pub fn s(long: &'static str, short: char, value_name: &'static str, desc: &'static str) -> Opt {
@@ -109,6 +112,11 @@ impl Opt {
     }
     pub fn hidden(mut self) -> Opt {
         self.hidden = true;
+        self
+    }
+    /// Each occurrence takes `n` values (kept in order, flattened).
+    pub fn nargs(mut self, n: usize) -> Opt {
+        self.nargs = n;
         self
     }
     /// Adds a hidden second one-letter alias.

@@ -2,6 +2,7 @@
 //! current directory and impUnit test runs (see [`run`]).
 
 mod files;
+mod report;
 mod runner;
 mod session;
 
@@ -227,6 +228,7 @@ options! {
     pub struct RunOpts {
         tests: str = Opt::s0("tests", 't', "test_pattern", "Selects the tests to run: [test_file_name][:test_class_name][::test_method_name]."),
         clear_cache: flag = Opt::f("clear-cache", 'e', "Deletes the .builder-cache directory before running."),
+        report: strs = Opt::a("report", 'r', "junit|json FILE", "Also writes the result of every test to a file: --report junit FILE (JUnit XML) or --report json FILE (file, name, time, failure message; tests of sessions that never started as not run). Repeatable.").nargs(2).long_only(),
     }
 }
 

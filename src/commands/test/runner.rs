@@ -22,6 +22,8 @@ use crate::config::test::{
 use crate::error::{Entity, ImptError, Result};
 use crate::output::Mode;
 
+use super::report;
+
 /// Seconds the session may take to start.
 const STARTUP_TIMEOUT: u64 = 60;
 /// Seconds on top of the test timeout before the tool gives up on a silent session.
@@ -40,8 +42,10 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     if o.clear_cache {
         clean_builder_cache(ctx)?;
     }
+    let targets = report::targets(&o.report)?;
     let mut runner = Runner::new(ctx, cfg, dg, o.tests.as_deref());
     runner.run_tests().await?;
+    runner.report.write(&targets)?;
     if runner.success {
         ctx.ui.json_empty();
         Ok(())
@@ -140,6 +144,14 @@ struct Runner<'a> {
     message_deadline: Option<Instant>,
     log_start: Option<std::time::Instant>,
     log_last: Option<std::time::Instant>,
+    /// Per-test results for `--report`.
+    report: report::Report,
+    /// Test methods of the file being run (for the report).
+    expected: Vec<String>,
+    /// Runtime errors logged before the session started (why it did not start).
+    load_error: Vec<String>,
+    /// Why the running session ended early, if it did.
+    end_reason: Option<String>,
 }
 
 fn message_text(v: &Value) -> String {
@@ -151,10 +163,13 @@ fn message_text(v: &Value) -> String {
 
 impl<'a> Runner<'a> {
     fn new(ctx: &'a CommandCtx, cfg: TestFile, dg: Value, selected: Option<&str>) -> Runner<'a> {
-        let mut builder = crate::builder::Options {
-            line_control: true,
-            ..Default::default()
-        };
+        // impt.toml's [builder] table first; .impt.test's own settings on top
+        let mut builder =
+            crate::builder::settings::from_project(Path::new(".")).unwrap_or_else(|e| {
+                ctx.ui.info(&e);
+                Default::default()
+            });
+        builder.line_control = true;
         if let Some(f) = cfg.github_config() {
             if Path::new(f).exists() {
                 if let Some(g) = GithubFile::load(Path::new(f)).filter(GithubFile::valid) {
@@ -167,12 +182,14 @@ impl<'a> Runner<'a> {
             }
         }
         if builder.github_user.is_none() || builder.github_token.is_none() {
-            builder.github_user = std::env::var("GITHUB_USER").ok();
-            builder.github_token = std::env::var("GITHUB_TOKEN").ok();
+            builder.github_user = std::env::var("GITHUB_USER").ok().or(builder.github_user);
+            builder.github_token = std::env::var("GITHUB_TOKEN").ok().or(builder.github_token);
         }
         if let Some(f) = cfg.builder_config() {
             if Path::new(f).exists() {
-                builder.vars = load_builder_vars(Path::new(f)).unwrap_or_default();
+                builder
+                    .vars
+                    .extend(load_builder_vars(Path::new(f)).unwrap_or_default());
             } else {
                 ctx.ui
                     .info(&format!("{BUILDER_TYPE} File {f} is not found."));
@@ -206,6 +223,10 @@ impl<'a> Runner<'a> {
             message_deadline: None,
             log_start: None,
             log_last: None,
+            report: report::Report::default(),
+            expected: Vec::new(),
+            load_error: Vec::new(),
+            end_reason: None,
         }
     }
 
@@ -427,6 +448,7 @@ impl<'a> Runner<'a> {
         } else {
             &device
         };
+        self.expected = report::test_methods(tested);
         if !files::has_selection(tested, &self.sel.class, &self.sel.method) {
             return Ok(None);
         }
@@ -523,6 +545,10 @@ impl<'a> Runner<'a> {
             code_space: None,
         });
         self.test_line(&format!("Starting test session \"{name}\""));
+        self.report
+            .begin_session(&file.name, std::mem::take(&mut self.expected));
+        self.load_error.clear();
+        self.end_reason = None;
         let agent_only = self.device_source.is_none() && file.kind == "agent";
         if agent_only {
             self.info("Test session is agent-only");
@@ -671,6 +697,19 @@ impl<'a> Runner<'a> {
     fn finish_session(&mut self) {
         self.start_deadline = None;
         self.message_deadline = None;
+        let reason = self.end_reason.take();
+        self.report.end_session(reason.as_deref());
+        if matches!(self.state(), State::Initialized | State::Ready) {
+            // A session that never started is listed with its reason and counted.
+            let message = reason.unwrap_or_else(|| "Session did not start".into());
+            self.failures.push(Failure {
+                test: "(session did not start)".into(),
+                file: self.test_file.clone(),
+                message,
+            });
+            self.failure_count += 1;
+            self.success = false;
+        }
         let s = self.session_mut();
         let (name, error) = (s.name.clone(), s.error);
         let (t, a, f) = (s.tests, s.assertions, s.failures);
@@ -684,6 +723,31 @@ impl<'a> Runner<'a> {
         self.tests += t;
         self.assertions += a;
         self.failure_count += f;
+    }
+
+    /// A runtime error before the session started: remembered as the likely reason, and the
+    /// start is given only a few more seconds (the framework starts 2 s after loading).
+    fn note_load_error(&mut self, text: &str) {
+        if matches!(self.state(), State::Started | State::Finished) || self.load_error.len() >= 12 {
+            return;
+        }
+        self.load_error.push(text.to_string());
+        let soon = Instant::now() + Duration::from_secs(4);
+        if self.start_deadline.is_some_and(|d| d > soon) {
+            self.start_deadline = Some(soon);
+        }
+    }
+
+    /// What to report when the session did not start in time.
+    fn startup_failure(&self) -> String {
+        if self.load_error.is_empty() {
+            "Session startup timeout".into()
+        } else {
+            format!(
+                "Session startup timeout: the code failed to load: {}",
+                self.load_error.join("\n")
+            )
+        }
     }
 
     fn state(&mut self) -> State {
@@ -737,10 +801,12 @@ impl<'a> Runner<'a> {
                 return self.error_or_warning(TestError::Device(m.clone()), &m);
             }
             LogEvent::DeviceError(v) => {
+                self.note_load_error(&v);
                 let m = format!("Device Runtime Error: {v}");
                 return self.error_or_warning(TestError::DeviceRuntime(m.clone()), &m);
             }
             LogEvent::AgentError(v) => {
+                self.note_load_error(&v);
                 let m = format!("Agent Runtime Error: {v}");
                 return self.error_or_warning(TestError::AgentRuntime(m.clone()), &m);
             }
@@ -785,15 +851,18 @@ impl<'a> Runner<'a> {
                 self.watchdog("session-start", "stopped");
                 self.check_state(State::Ready)?;
                 self.session_mut().state = State::Started;
+                self.report.session_started();
             }
             "TEST_START" => {
                 self.check_state(State::Started)?;
                 let m = message_text(&message);
                 self.test_method = m.clone();
+                self.report.start(&m);
                 self.test_line(&m);
             }
             "TEST_FAIL" => {
                 self.check_state(State::Started)?;
+                self.report.fail(&message_text(&message));
                 return Err(TestError::Method(message_text(&message)));
             }
             "SESSION_RESULT" => {
@@ -821,6 +890,7 @@ impl<'a> Runner<'a> {
                 self.session_mut().stop = true;
             }
             "TEST_OK" => {
+                self.report.ok();
                 let m = if message.is_null() {
                     self.paint(GREEN, "Success")
                 } else {
@@ -920,11 +990,14 @@ impl<'a> Runner<'a> {
                 self.stop_session = true;
             }
             TestError::StartTimeout => {
-                self.error_line("Session startup timeout");
+                let reason = self.startup_failure();
+                self.error_line(&reason);
+                self.end_reason = Some(reason);
                 self.stop_session = true;
             }
             TestError::MessagesTimeout => {
                 self.error_line("Testing timeout");
+                self.end_reason = Some("Testing timeout".into());
                 self.stop_session = true;
             }
             TestError::CommandTimeout => {

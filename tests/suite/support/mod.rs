@@ -5,7 +5,7 @@
 //!
 //! What it offers (all re-exported here, so a test module writes `use crate::support::*;`):
 //! - [`sim`]: `Sim::start(&["--devices", "6"])` spawns a simulator and reads its port;
-//!   `url()` (ends with `/v5`), `root()` (for `/_sim/…`), `terminate(wait)`
+//!   `url()` (ends with `/v5`), `root()` (for `/_sim/…`), `port()`, `terminate(wait)`
 //!   (SIGTERM); killed on drop, its stderr printed if the test fails.
 //! - [`cli`]: `Env::start(&sim_args)` = a `Sim` + temp HOME + temp dir, logged in as
 //!   `USER`/`PASSWORD` (`Env::start_no_login` leaves the login to the test).

@@ -78,6 +78,11 @@ impl Sim {
         &self.url
     }
 
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// `http://127.0.0.1:PORT` (for the `/_sim/` control endpoints).
     pub fn root(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

@@ -1,0 +1,201 @@
+//! Outgoing HTTP of simulated agents (`http.request(...).sendasync()` / `sendsync()`).
+//!
+//! A request to the device's own agent URL is served by the simulator itself: it is queued
+//! and handed to the agent's `http.onrequest` handler on the runner's next turn (never while
+//! the agent is still running the code that sent it), and the answer goes back to the
+//! `sendasync` callback. Any other URL is fetched for real with a blocking HTTP client on a
+//! thread of its own, unless the simulator runs with `--no-outbound`, where the call fails
+//! with a runtime error saying so. Transport failures answer with the libcurl-style status
+//! codes under 100 the imp uses (e.g. 28 for a timeout).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::vm::{HttpRequest, HttpResponse, OutgoingRequest};
+
+/// Outgoing requests of one device's agent.
+#[derive(Default)]
+pub struct AgentHttp {
+    /// Requests to the own agent URL waiting to be served: (outgoing id, request).
+    pub own: VecDeque<(u64, HttpRequest)>,
+    /// Own-URL requests the handler has not answered yet: handler request id → outgoing id.
+    pub served: HashMap<u64, u64>,
+    /// Answers of real requests, filled by their threads.
+    pub done: Arc<Mutex<Vec<(u64, HttpResponse)>>>,
+    /// Real requests still running.
+    pub inflight: Arc<Mutex<usize>>,
+}
+
+/// The request as the agent's own `http.onrequest` sees it, if `url` is below `agent_url`.
+pub fn own_request(agent_url: &str, req: &OutgoingRequest) -> Option<HttpRequest> {
+    let agent_url = agent_url.trim_end_matches('/');
+    let rest = req.url.strip_prefix(agent_url)?;
+    if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
+        return None;
+    }
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = if path.is_empty() { "/" } else { path };
+    Some(HttpRequest {
+        method: req.method.clone(),
+        path: percent_encoding::percent_decode_str(path)
+            .decode_utf8_lossy()
+            .into_owned(),
+        query: url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_lowercase(), v.clone()))
+            .collect(),
+        body: req.body.clone(),
+    })
+}
+
+/// The runtime error of a refused request under `--no-outbound`.
+pub fn refused(req: &OutgoingRequest) -> String {
+    format!(
+        "outbound HTTP is disabled in this simulator (impt sim --no-outbound): {} {}",
+        req.method, req.url
+    )
+}
+
+/// Fetches `req` for real (blocking); failures become imp-style status codes under 100.
+pub fn fetch(req: &OutgoingRequest) -> HttpResponse {
+    let failed = |status: u16, text: String| HttpResponse {
+        status,
+        headers: Vec::new(),
+        body: text,
+    };
+    let timeout = Duration::from_secs_f64(req.timeout.clamp(1.0, 600.0));
+    let client = match reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return failed(1, e.to_string()),
+    };
+    let method = match reqwest::Method::from_bytes(req.method.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => return failed(3, format!("bad HTTP method '{}'", req.method)),
+    };
+    let mut rb = client.request(method, &req.url).body(req.body.clone());
+    for (k, v) in &req.headers {
+        rb = rb.header(k.as_str(), v.as_str());
+    }
+    match rb.send() {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let headers = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = resp.text().unwrap_or_default();
+            HttpResponse {
+                status,
+                headers,
+                body,
+            }
+        }
+        Err(e) if e.is_timeout() => failed(28, e.to_string()),
+        Err(e) if e.is_builder() => failed(3, e.to_string()),
+        Err(e) => failed(7, e.to_string()),
+    }
+}
+
+impl AgentHttp {
+    /// Starts a real request `id` on a thread; its answer lands in `done`.
+    pub fn spawn(&self, id: u64, req: OutgoingRequest) -> Result<(), String> {
+        let done = self.done.clone();
+        let inflight = self.inflight.clone();
+        *inflight.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        let spawned = std::thread::Builder::new()
+            .name("agent-http".into())
+            .spawn(move || {
+                let resp = fetch(&req);
+                done.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((id, resp));
+                *inflight.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+            });
+        if let Err(e) = spawned {
+            *self.inflight.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+            return Err(format!("http.request: cannot start the request: {e}"));
+        }
+        Ok(())
+    }
+
+    /// Whether anything waits for the runner (served at once) or for a thread (polled).
+    pub fn busy(&self) -> (bool, bool) {
+        let ready = !self.own.is_empty()
+            || !self
+                .done
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty();
+        let waiting = *self.inflight.lock().unwrap_or_else(|e| e.into_inner()) > 0;
+        (ready, waiting)
+    }
+
+    /// Answers of real requests that arrived.
+    pub fn take_done(&self) -> Vec<(u64, HttpResponse)> {
+        std::mem::take(&mut *self.done.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_url_requests() {
+        let req = OutgoingRequest {
+            method: "POST".into(),
+            url: "http://127.0.0.1:5/agents/abc/led/on?x=1&y=a%20b".into(),
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: "hi".into(),
+            timeout: 10.0,
+        };
+        let r = own_request("http://127.0.0.1:5/agents/abc", &req).unwrap();
+        assert_eq!(r.path, "/led/on");
+        assert_eq!(
+            r.query,
+            vec![("x".into(), "1".into()), ("y".into(), "a b".into())]
+        );
+        assert_eq!(r.headers[0].0, "content-type");
+        let other = OutgoingRequest {
+            url: "http://127.0.0.1:5/agents/abcd".into(),
+            ..req.clone()
+        };
+        assert!(own_request("http://127.0.0.1:5/agents/abc", &other).is_none());
+        let root = OutgoingRequest {
+            url: "http://127.0.0.1:5/agents/abc".into(),
+            ..req
+        };
+        assert_eq!(
+            own_request("http://127.0.0.1:5/agents/abc", &root)
+                .unwrap()
+                .path,
+            "/"
+        );
+    }
+
+    #[test]
+    fn unreachable_host_gives_a_curl_style_status() {
+        // Port 9 on loopback: nothing listens (connection refused, no network needed).
+        let r = fetch(&OutgoingRequest {
+            method: "GET".into(),
+            url: "http://127.0.0.1:9/".into(),
+            timeout: 5.0,
+            ..Default::default()
+        });
+        assert!(r.status < 100, "{r:?}");
+    }
+}

@@ -1,0 +1,79 @@
+//! What the API side and the devices' runner threads share (see the runner module): the
+//! virtual clock, the commands a runner takes and the registry of runner channels. Kept
+//! apart so that the shared state ([`super::app`]) needs nothing from the runner.
+
+use crate::vm::{HttpRequest, HttpResponse};
+use std::collections::HashMap;
+use std::sync::mpsc::Sender;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Virtual time: seconds since the Unix epoch, running `scale` times as fast as real time.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    base_unix: f64,
+    pub(super) base: Instant,
+    scale: f64,
+}
+
+impl Clock {
+    pub fn new(scale: f64) -> Clock {
+        let base_unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        Clock {
+            base_unix,
+            base: Instant::now(),
+            scale,
+        }
+    }
+
+    pub fn now(&self) -> f64 {
+        self.base_unix + self.base.elapsed().as_secs_f64() * self.scale
+    }
+
+    /// Real time until virtual time `due`.
+    pub(super) fn real_until(&self, due: f64) -> Duration {
+        let d = (due - self.now()) / self.scale;
+        if d.is_finite() && d > 0.0 {
+            Duration::from_secs_f64(d.min(3600.0))
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+/// What the code of a device needs to know to run.
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub device_code: String,
+    pub agent_code: String,
+    pub agent_id: String,
+    pub agent_url: String,
+    pub mac: String,
+}
+
+/// A request to a device's runner thread.
+pub enum Cmd {
+    /// (Re)start agent and device with this code.
+    Start(Box<Code>),
+    /// Stop both sides (device unassigned).
+    Stop,
+    Online(bool),
+    Http(
+        HttpRequest,
+        tokio::sync::oneshot::Sender<Result<HttpResponse, String>>,
+    ),
+}
+
+/// The runner channels of the devices, by device id.
+#[derive(Default)]
+pub struct Runners {
+    pub(super) map: Mutex<HashMap<String, Sender<Cmd>>>,
+}
