@@ -27,7 +27,7 @@ agent's http.onrequest handler.";
 #[command(name = "impt sim", no_binary_name = true, after_long_help = CONTROL_HELP)]
 struct Args {
     /// TCP port on 127.0.0.1 (0 picks a free one). Default: with --state, the port of the
-    /// last run when it is free; else a free one.
+    /// last run without --port (kept in STATE.port) when it is free; else a free one.
     #[arg(long)]
     port: Option<u16>,
     /// Virtual devices seeded per account (online, unassigned).
@@ -177,6 +177,8 @@ pub fn run(args: &[String]) -> i32 {
         Ok(a) => a,
         Err(e) => return super::clapstyle::failure(&e, <Args as clap::CommandFactory>::command()),
     };
+    // Only a sim whose port is not given keeps its place (an explicit --port is the caller's).
+    let keep_place = args.port.is_none();
     let saved = match (&args.state, args.port) {
         (Some(state), None) => super::simport::saved(state),
         _ => None,
@@ -210,7 +212,8 @@ pub fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
-    let (accounts, state) = (cfg.accounts.clone(), cfg.state.clone());
+    let accounts = cfg.accounts.clone();
+    let state = cfg.state.clone().filter(|_| keep_place);
     let code = rt.block_on(async move {
         let handle = match sim::start(cfg).await {
             Ok(h) => h,
@@ -226,16 +229,16 @@ pub fn run(args: &[String]) -> i32 {
                 crate::output::stderr_line(&format!("impt sim: cannot remember the port: {e}"));
             }
         }
-        crate::output::print_stdout(&format!(
+        crate::output::print_stdout_lenient(&format!(
             "impCentral simulator listening on {}\n",
             handle.base_url()
         ));
         if let Some(p) = busy {
-            crate::output::print_stdout(&format!(
+            crate::output::print_stdout_lenient(&format!(
                 "Port {p} of the last run is busy: logins saved for it no longer work.\n"
             ));
         }
-        crate::output::print_stdout(&format!(
+        crate::output::print_stdout_lenient(&format!(
             "{}\n",
             super::simport::login_hint(&handle.base_url(), &accounts)
         ));

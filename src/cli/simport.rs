@@ -1,6 +1,6 @@
-//! `impt sim` keeps its place: with `--state FILE` the port is remembered next to the state
-//! (`FILE.port`) and reused on the next start when it is free, so a saved login keeps
-//! working; and the one line telling how to log in to the running sim.
+//! `impt sim` keeps its place: with `--state FILE` and no `--port`, the port is remembered
+//! next to the state (`FILE.port`) and reused on the next such start when it is free, so a
+//! saved login keeps working; and the one line telling how to log in to the running sim.
 
 use std::path::{Path, PathBuf};
 

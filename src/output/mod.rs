@@ -431,6 +431,14 @@ pub fn print_stdout(text: &str) {
     write_stdout(text.as_bytes());
 }
 
+/// Text on stdout of a process that keeps running when nobody reads it any more (the sim's
+/// banner lines): write errors are ignored.
+pub fn print_stdout_lenient(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
 /// The exit status when stdout's reader has gone (`impt ... | head -1`): what shells report
 /// for a process ended by SIGPIPE (128 + 13), as other command-line tools do.
 pub const CLOSED_PIPE_STATUS: i32 = 141;

@@ -89,10 +89,18 @@ fn state_brings_the_port_back_and_the_login_line_works() {
     let (sim, lines) = start(dir.path(), &["--state", "sim.json"], 2);
     assert_eq!(url_of(&lines[0]), url, "the port changed");
     stop(sim);
-    // an explicit --port wins over the saved one
+    // an explicit --port wins over the saved one, and is not remembered
     let (sim, lines) = start(dir.path(), &["--state", "sim.json", "--port", "0"], 1);
     assert_ne!(url_of(&lines[0]), url);
     stop(sim);
+    let (sim, lines) = start(dir.path(), &["--state", "sim.json"], 1);
+    assert_eq!(url_of(&lines[0]), url);
+    stop(sim);
+    // without --state nothing is written
+    let bare = tempfile::tempdir().unwrap();
+    let (sim, _) = start(bare.path(), &[], 2);
+    stop(sim);
+    assert_eq!(std::fs::read_dir(bare.path()).unwrap().count(), 0);
 }
 
 #[test]
