@@ -1,11 +1,11 @@
 //! Builds the Squirrel 3 VM (plus the parts of its standard library the imp API exposes)
-//! from the sources shipped in the `squirrel-sys` crate, with two changes for the simulator:
-//! allocations go through `src/vm/glue.cpp` (per-VM memory accounting) and the interpreter
-//! loop checks an instruction budget (runaway code becomes a runtime error).
+//! from the sources vendored under `vendor/squirrel` (Squirrel 3.1, MIT, by Alberto
+//! Demichelis; see `vendor/squirrel/COPYRIGHT` and `vendor/README.md`), with two changes for
+//! the simulator: allocations go through `src/vm/glue.cpp` (per-VM memory accounting) and the
+//! interpreter loop checks an instruction budget (runaway code becomes a runtime error).
 //!
-//! `squirrel-sys` is a build-dependency only so that cargo fetches its sources; set
-//! `SQUIRREL_SRC` to a Squirrel source tree (the folder holding `include/`, `squirrel/` and
-//! `sqstdlib/`) to use another copy.
+//! Only a C++ compiler is needed (through the `cc` crate). Set `SQUIRREL_SRC` to a Squirrel
+//! source tree (the folder holding `include/`, `squirrel/` and `sqstdlib/`) to use another copy.
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
@@ -13,22 +13,15 @@ fn find_squirrel_src() -> PathBuf {
     if let Ok(dir) = env::var("SQUIRREL_SRC") {
         return PathBuf::from(dir);
     }
-    let cargo_home = env::var("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env::var("HOME").unwrap_or_default()).join(".cargo"));
-    let reg = cargo_home.join("registry").join("src");
-    if let Ok(entries) = fs::read_dir(&reg) {
-        for e in entries.flatten() {
-            let cand = e.path().join("squirrel-sys-0.2.1").join("squirrel");
-            if cand.join("squirrel").join("sqvm.cpp").exists() {
-                return cand;
-            }
-        }
-    }
-    panic!(
-        "Squirrel sources not found under {} (squirrel-sys-0.2.1); set SQUIRREL_SRC",
-        reg.display()
+    let vendored = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("vendor")
+        .join("squirrel");
+    assert!(
+        vendored.join("squirrel").join("sqvm.cpp").exists(),
+        "Squirrel sources not found under {}; set SQUIRREL_SRC",
+        vendored.display()
     );
+    vendored
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -247,6 +240,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/vm/glue.cpp");
     println!("cargo:rerun-if-env-changed=SQUIRREL_SRC");
+    println!("cargo:rerun-if-changed=vendor/squirrel");
     let src = find_squirrel_src();
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("squirrel");
     for sub in ["include", "squirrel", "sqstdlib"] {

@@ -4,8 +4,22 @@
 
 use std::path::Path;
 
+/// `word` as a POSIX shell reads it back: as is when it is safe, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if safe {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 fn impt(args: &[&str]) {
-    println!("\n> impt {}", args.join(" "));
+    let words: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
+    println!("\n> impt {}", words.join(" "));
     let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let code = impt::cli::run_argv(&argv);
     if code != 0 {

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod deployments;
+pub mod endpoint;
 pub mod logstream;
 pub mod types;
 

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod auth;
 pub mod build;
+pub mod clapstyle;
 pub mod device;
 pub mod dg;
 pub mod log;
@@ -12,7 +13,9 @@ pub mod parse;
 pub mod product;
 pub mod project;
 pub mod sim;
+pub mod simport;
 pub mod spec;
+pub mod suggest;
 pub mod test;
 pub mod watch;
 pub mod webhook;
@@ -45,7 +48,7 @@ pub fn groups() -> Vec<GroupSpec> {
 }
 
 /// Commands that are not groups of the original.
-const EXTRA: [(&str, &str); 3] = [
+const EXTRA: [(&str, &str); 4] = [
     (
         "watch",
         "Watches the project's sources and deploys, restarts and streams logs on every change.",
@@ -57,6 +60,10 @@ const EXTRA: [(&str, &str); 3] = [
     (
         "completions",
         "Prints shell completions: impt completions bash|zsh|fish|powershell|elvish.",
+    ),
+    (
+        "help",
+        "Shows the help of the tool, a group or a command: impt help [group [command]].",
     ),
 ];
 
@@ -89,6 +96,52 @@ fn usage_failure(help: String, msg: String) -> i32 {
     1
 }
 
+/// Prints a short usage failure (no help page): the message, the FAILS line.
+fn short_failure(msg: String) -> i32 {
+    usage_failure(String::new(), msg)
+}
+
+/// The error for a first word that names no command.
+fn unknown_command(groups: &[GroupSpec], w: &str) -> String {
+    let word = w.trim_start_matches('-');
+    let best = if w.starts_with('-') {
+        suggest::closest(word, ["version", "help"]).map(|o| format!("--{o}"))
+    } else {
+        let names = groups
+            .iter()
+            .map(|g| g.name)
+            .chain(EXTRA.iter().map(|e| e.0));
+        suggest::closest(word, names).map(str::to_string)
+    };
+    suggest::unknown(word, best, "impt --help")
+}
+
+/// `impt help [group [command]]`: the help page of what the words name.
+fn help(groups: &[GroupSpec], words: &[String]) -> i32 {
+    let words: Vec<&String> = words.iter().filter(|w| !is_help(w)).collect();
+    let Some(first) = words.first() else {
+        output::print_stdout(&parse::root_help(groups, &EXTRA));
+        return 0;
+    };
+    let group = groups.iter().find(|g| g.name == first.as_str());
+    if group.is_none() && !EXTRA.iter().any(|e| e.0 == first.as_str()) {
+        return short_failure(unknown_command(groups, first));
+    }
+    let mut argv = vec![first.to_string()];
+    if let (Some(g), Some(c)) = (group, words.get(1)) {
+        if !g.commands.iter().any(|x| x.name == c.as_str()) {
+            return short_failure(suggest::unknown(
+                c,
+                suggest::closest(c, g.commands.iter().map(|x| x.name)).map(str::to_string),
+                &format!("impt help {}", g.name),
+            ));
+        }
+        argv.push(c.to_string());
+    }
+    argv.push("--help".into());
+    run_argv(&argv)
+}
+
 pub fn main() -> i32 {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     run_argv(&argv)
@@ -98,6 +151,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
     let groups = groups();
     let first = argv.first().map(String::as_str);
     match first {
+        Some("help") => return help(&groups, &argv[1..]),
         Some("sim") => return sim::run(&argv[1..]),
         Some("watch") => return watch::run(&argv[1..]),
         Some("completions") => return completions(&groups, argv.get(1).map(String::as_str)),
@@ -119,10 +173,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
         }
         return match first {
             None => usage_failure(root, "Please specify a valid command.".into()),
-            Some(w) => usage_failure(
-                root,
-                format!("Unknown argument: {}", w.trim_start_matches('-')),
-            ),
+            Some(w) => short_failure(unknown_command(&groups, w)),
         };
     };
     let second = argv.get(1).map(String::as_str);
@@ -136,7 +187,11 @@ pub fn run_argv(argv: &[String]) -> i32 {
             return 0;
         }
         return match second {
-            Some(w) if !w.starts_with('-') => usage_failure(help, format!("Unknown argument: {w}")),
+            Some(w) if !w.starts_with('-') => short_failure(suggest::unknown(
+                w,
+                suggest::closest(w, group.commands.iter().map(|c| c.name)).map(str::to_string),
+                &format!("impt {} --help", group.name),
+            )),
             _ => usage_failure(help, "Please specify a valid command.".into()),
         };
     };
@@ -146,7 +201,15 @@ pub fn run_argv(argv: &[String]) -> i32 {
     }
     let args = match parse::parse(cmd, &argv[2..]) {
         Ok(a) => a,
-        Err(msg) => return usage_failure(parse::command_help(cmd), msg),
+        Err(msg) => match msg.strip_prefix("Unknown argument: ") {
+            Some(word) => {
+                let longs = cmd.opts.iter().map(|o| o.long).chain(["output"]);
+                let best = suggest::closest(word, longs).map(|l| format!("--{l}"));
+                let help = format!("impt {} {} --help", group.name, cmd.name);
+                return short_failure(suggest::unknown(word, best, &help));
+            }
+            None => return usage_failure(parse::command_help(cmd), msg),
+        },
     };
     run_command(group.name, cmd.name, args, cmd.raw)
 }
@@ -184,6 +247,10 @@ fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
 
 fn completions(groups: &[GroupSpec], shell: Option<&str>) -> i32 {
     use clap_complete::Shell;
+    if shell.is_some_and(is_help) {
+        output::print_stdout("Usage: impt completions bash|zsh|fish|powershell|elvish\n");
+        return 0;
+    }
     let Some(shell) = shell.and_then(|s| s.parse::<Shell>().ok()) else {
         output::stderr_line("Usage: impt completions bash|zsh|fish|powershell|elvish");
         return 1;

@@ -26,9 +26,10 @@ agent's http.onrequest handler.";
 #[derive(Debug, Parser)]
 #[command(name = "impt sim", no_binary_name = true, after_long_help = CONTROL_HELP)]
 struct Args {
-    /// TCP port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 0)]
-    port: u16,
+    /// TCP port on 127.0.0.1 (0 picks a free one). Default: with --state, the port of the
+    /// last run without --port (kept in STATE.port) when it is free; else a free one.
+    #[arg(long)]
+    port: Option<u16>,
     /// Virtual devices seeded per account (online, unassigned).
     #[arg(long, default_value_t = 3)]
     devices: usize,
@@ -131,7 +132,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
         accounts.push(AccountSpec::new(&args.user, &args.password));
     }
     Ok(SimConfig {
-        port: args.port,
+        port: args.port.unwrap_or(0),
         devices: args.devices,
         accounts,
         token_ttl: args.token_ttl.max(1),
@@ -192,7 +193,25 @@ async fn wait_for_signal() {
 pub fn run(args: &[String]) -> i32 {
     let args = match Args::try_parse_from(args) {
         Ok(a) => a,
-        Err(e) => return crate::output::clap_error(&e),
+        Err(e) => return super::clapstyle::failure(&e, <Args as clap::CommandFactory>::command()),
+    };
+    // Only a sim whose port is not given keeps its place (an explicit --port is the caller's).
+    let keep_place = args.port.is_none();
+    let saved = match (&args.state, args.port) {
+        (Some(state), None) => super::simport::saved(state),
+        _ => None,
+    };
+    let mut busy = None;
+    let args = match saved {
+        Some(p) if super::simport::is_free(p) => Args {
+            port: Some(p),
+            ..args
+        },
+        Some(p) => {
+            busy = Some(p);
+            args
+        }
+        None => args,
     };
     let cfg = match config(args) {
         Ok(c) => c,
@@ -211,6 +230,8 @@ pub fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
+    let accounts = cfg.accounts.clone();
+    let state = cfg.state.clone().filter(|_| keep_place);
     let code = rt.block_on(async move {
         let handle = match sim::start(cfg).await {
             Ok(h) => h,
@@ -219,9 +240,25 @@ pub fn run(args: &[String]) -> i32 {
                 return 1;
             }
         };
-        crate::output::print_stdout(&format!(
+        // Remembered before anything is printed: whoever reads the first line may stop the
+        // sim right away.
+        if let Some(state) = &state {
+            if let Err(e) = super::simport::save(state, handle.port()) {
+                crate::output::stderr_line(&format!("impt sim: cannot remember the port: {e}"));
+            }
+        }
+        crate::output::print_stdout_lenient(&format!(
             "impCentral simulator listening on {}\n",
             handle.base_url()
+        ));
+        if let Some(p) = busy {
+            crate::output::print_stdout_lenient(&format!(
+                "Port {p} of the last run is busy: logins saved for it no longer work.\n"
+            ));
+        }
+        crate::output::print_stdout_lenient(&format!(
+            "{}\n",
+            super::simport::login_hint(&handle.base_url(), &accounts)
         ));
         wait_for_signal().await;
         handle.shutdown().await;

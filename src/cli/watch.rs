@@ -49,23 +49,55 @@ struct Args {
     /// authority).
     #[arg(long)]
     no_local_check: bool,
-    /// Output: text (default), json (one JSON event per line: started, watching,
+    /// Output: text (default; minimal is the same), json (one JSON event per line: started, watching,
     /// stream_opened, stream_lost, changed, deploy_started, skipped, deployed, restarted,
     /// compile_error, retry, error, log, device, info, quit) or debug (API traces).
     #[arg(short = 'z', long, value_name = "MODE", default_value = "text",
-          value_parser = ["text", "json", "debug"])]
+          value_parser = ["text", "minimal", "json", "debug"])]
     output: String,
     /// Run against an in-process simulator with a virtual device; DIR holds device.nut and
     /// agent.nut (default: the current directory when it has device.nut, else examples/hello).
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
     sim: Option<String>,
+    /// Show only the log lines of this source (repeatable).
+    #[arg(long = "source", value_name = "agent|device", value_parser = ["agent", "device"])]
+    sources: Vec<String>,
+    /// Show only log lines of this type, e.g. server.log, server.error, agent.log,
+    /// agent.error, status (repeatable).
+    #[arg(long = "type", value_name = "TYPE")]
+    types: Vec<String>,
+    /// Show only log lines whose message matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    grep: Option<String>,
+    /// Hide the timestamps of log lines.
+    #[arg(long)]
+    no_timestamps: bool,
+    /// Also append the shown log lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
 }
 
 pub fn run(args: &[String]) -> i32 {
     let a = match Args::try_parse_from(args) {
         Ok(a) => a,
-        Err(e) => return crate::output::clap_error(&e),
+        Err(e) => return super::clapstyle::failure(&e, <Args as clap::CommandFactory>::command()),
     };
+    let logs = crate::output::logfilter::LogOptions {
+        sources: a.sources.clone(),
+        types: a.types.clone(),
+        grep: a.grep.clone(),
+        no_timestamps: a.no_timestamps,
+        log_file: a.log_file.clone(),
+    };
+    match crate::output::logfilter::LogFilter::new(&logs) {
+        Ok(f) => crate::output::logfilter::install(f),
+        Err(e) => {
+            let ui = crate::output::Ui::new(crate::output::Mode::Default);
+            ui.error(&e);
+            ui.fails();
+            return 1;
+        }
+    }
     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let sim = a.sim.map(|s| {
         if !s.is_empty() {
@@ -103,5 +135,12 @@ pub fn run(args: &[String]) -> i32 {
         sim,
         no_local_check: a.no_local_check,
     };
-    crate::watch::run(opts)
+    let ui = crate::output::Ui::new(opts.mode);
+    let code = crate::watch::run(opts);
+    if code == 0 {
+        ui.succeeds();
+    } else {
+        ui.fails();
+    }
+    code
 }

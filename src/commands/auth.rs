@@ -49,6 +49,9 @@ pub async fn login(ctx: &CommandCtx, o: &LoginOpts) -> Result<()> {
             "Options \"--pwd\" and \"--user\" must be specified together.",
         ));
     }
+    if let Some(e) = &o.endpoint {
+        crate::api::endpoint::check(e)?;
+    }
     let (path, _kind, label) = target(o.local)?;
     if path.exists() && !o.confirmed {
         ctx.ui.confirm(Some(&format!(

@@ -346,7 +346,7 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts, b: &BuilderOpts) -> Result<()> {
     ctx.ui.info(&format!(
         "Device Group \"{ident}\" is updated successfully."
     ));
-    let (_, tail) = restart_dg(ctx, &dg, &ident, o.conditional, o.log).await?;
+    let (devices, tail) = restart_dg(ctx, &dg, &ident, o.conditional, o.log).await?;
     if let Some(tail) = tail {
         ctx.ui
             .info(&format!("Deployment \"{build_id}\" is run successfully."));
@@ -361,7 +361,11 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts, b: &BuilderOpts) -> Result<()> {
         }
         return tail.with_maps(maps, true).run(ctx).await;
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::Deployment, &build)
+        .entity(Entity::DeviceGroup, &dg)
+        .devices(&devices)
+        .print(ctx);
     Ok(())
 }
 
@@ -534,7 +538,10 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         attrs.insert("flagged".into(), json!(f));
     }
     if !o.tag.is_empty() || !o.remove_tag.is_empty() {
-        let current = ctx.get(Entity::Deployment, &id).await?.unwrap_or(build);
+        let current = ctx
+            .get(Entity::Deployment, &id)
+            .await?
+            .unwrap_or_else(|| build.clone());
         let mut tags: Vec<String> = attr(&current, "tags")
             .and_then(Value::as_array)
             .map(|a| {
@@ -555,14 +562,20 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         }
         attrs.insert("tags".into(), json!(tags));
     }
-    ctx.client()
+    let changed = ctx
+        .client()
         .await?
         .patch(
             &format!("/deployments/{}", encode_segment(&id)),
             &json!({"data": {"type": "deployment", "id": id, "attributes": attrs}}),
         )
         .await?;
-    print_updated(ctx, Entity::Deployment, &ident);
+    print_updated(
+        ctx,
+        Entity::Deployment,
+        &ident,
+        &super::core::response_entity(changed, &build),
+    );
     Ok(())
 }
 
@@ -594,7 +607,9 @@ pub async fn copy(ctx: &CommandCtx, o: &CopyOpts) -> Result<()> {
         "Deployment \"{ident}\" is copied successfully to Deployment \"{}\".",
         id_of(&new)
     ));
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::Deployment, &new)
+        .print(ctx);
     Ok(())
 }
 

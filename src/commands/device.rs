@@ -102,7 +102,10 @@ pub async fn assign(ctx: &CommandCtx, o: &AssignOpts) -> Result<()> {
         ctx.ui.info(&format!(
             "Device \"{ident}\" is already assigned to Device Group \"{dg_ident}\"."
         ));
-        ctx.ui.json_empty();
+        super::core::Changed::new()
+            .entity(Entity::Device, &device)
+            .entity(Entity::DeviceGroup, &dg)
+            .print(ctx);
         return Ok(());
     }
     if current.is_some() && !o.confirmed {
@@ -121,7 +124,10 @@ pub async fn assign(ctx: &CommandCtx, o: &AssignOpts) -> Result<()> {
     ctx.ui.info(&format!(
         "Device \"{ident}\" is assigned successfully to Device Group \"{dg_ident}\"."
     ));
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::Device, &device)
+        .entity(Entity::DeviceGroup, &dg)
+        .print(ctx);
     Ok(())
 }
 
@@ -146,7 +152,9 @@ pub async fn unassign(ctx: &CommandCtx, o: &UnassignOpts) -> Result<()> {
                 .info(&format!("Device \"{ident}\" is unassigned successfully."));
         }
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::Device, &device)
+        .print(ctx);
     Ok(())
 }
 
@@ -162,14 +170,20 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let (device, ident) = find_device(ctx, &o.device).await?;
     let id = id_of(&device);
     let name = o.name.clone().unwrap_or_default();
-    ctx.client()
+    let changed = ctx
+        .client()
         .await?
         .patch(
             &format!("/devices/{}", encode_segment(id)),
             &json!({"data": {"type": "device", "id": id, "attributes": {"name": name}}}),
         )
         .await?;
-    print_updated(ctx, Entity::Device, &ident);
+    print_updated(
+        ctx,
+        Entity::Device,
+        &ident,
+        &super::core::response_entity(changed, &device),
+    );
     Ok(())
 }
 
@@ -220,6 +234,8 @@ pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
     if let Some(tail) = tail {
         return tail.run(ctx).await;
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::Device, &device)
+        .print(ctx);
     Ok(())
 }

@@ -470,7 +470,8 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     if !rels.is_empty() {
         data["relationships"] = Value::Object(rels);
     }
-    ctx.client()
+    let changed = ctx
+        .client()
         .await?
         .patch(
             &format!("/devicegroups/{}", encode_segment(&id)),
@@ -478,7 +479,12 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         )
         .await?;
     ctx.invalidate();
-    print_updated(ctx, Entity::DeviceGroup, &ident);
+    print_updated(
+        ctx,
+        Entity::DeviceGroup,
+        &ident,
+        &super::core::response_entity(changed, &dg),
+    );
     Ok(())
 }
 
@@ -551,11 +557,14 @@ options! {
 
 pub async fn restart(ctx: &CommandCtx, o: &RestartOpts) -> Result<()> {
     let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
-    let (_, tail) = restart_dg(ctx, &dg, &ident, o.conditional, o.log).await?;
+    let (devices, tail) = restart_dg(ctx, &dg, &ident, o.conditional, o.log).await?;
     if let Some(tail) = tail {
         return tail.run(ctx).await;
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::DeviceGroup, &dg)
+        .devices(&devices)
+        .print(ctx);
     Ok(())
 }
 
@@ -597,7 +606,10 @@ pub async fn unassign(ctx: &CommandCtx, o: &UnassignOpts) -> Result<()> {
         ));
         print_devices_info(ctx, &devices);
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::DeviceGroup, &dg)
+        .devices(&devices)
+        .print(ctx);
     Ok(())
 }
 
@@ -624,7 +636,10 @@ pub async fn reassign(ctx: &CommandCtx, o: &ReassignOpts) -> Result<()> {
         ));
         print_devices_info(ctx, &devices);
     }
-    ctx.ui.json_empty();
+    super::core::Changed::new()
+        .entity(Entity::DeviceGroup, &to)
+        .devices(&devices)
+        .print(ctx);
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use super::core::stream::{format_log, Tail};
 use super::core::{display, CommandCtx};
 use crate::api::{encode_segment, id_of};
 use crate::error::{Entity, ImptError, Result};
+use crate::output::logfilter::{self, LogOptions};
 
 /// Lines typed on stdin, read by a detached thread (so a pending read never blocks exit).
 /// `None` from the receiver = end of input.
@@ -104,9 +105,19 @@ async fn print_page(
         })
         .collect();
     if ctx.ui.is_json() {
-        ctx.ui.result(&Value::Array(logs));
+        let filter = logfilter::current();
+        let kept = logs
+            .iter()
+            .filter(|l| filter.shown(&format_log(l, false), l).is_some())
+            .cloned();
+        ctx.ui.result(&Value::Array(kept.collect()));
     } else {
-        let lines: Vec<Value> = logs.iter().map(|l| json!(format_log(l, false))).collect();
+        let filter = logfilter::current();
+        let lines: Vec<Value> = logs
+            .iter()
+            .filter_map(|l| filter.shown(&format_log(l, false), l))
+            .map(|t| json!(t))
+            .collect();
         ctx.ui.result(&Value::Array(lines));
     }
     Ok(count)
@@ -118,10 +129,28 @@ options! {
         device: str = Opt::s("device", 'd', "DEVICE_IDENTIFIER", "The Device. Default: the only Device assigned to the Project's Device Group."),
         page_size: num = Opt::n("page-size", 's', "number_of_entries", "How many log entries one page has.").default("20"),
         page_number: num = Opt::n("page-number", 'n', "page_number", "Shows only this page (page 1 has the newest entries) and exits."),
+        source: strs = Opt::a("source", ' ', "agent|device", "Shows only the lines of this source. Repeatable (impt-rs extension).").long_only().choices(&crate::output::logfilter::SOURCES),
+        log_type: strs = Opt::a("type", ' ', "log_type", "Shows only lines of this type, e.g. server.log, server.error, agent.log, agent.error, status. Repeatable (impt-rs extension).").long_only(),
+        grep: str = Opt::s("grep", ' ', "regex", "Shows only lines whose message matches this regular expression (impt-rs extension).").long_only(),
+        no_timestamps: flag = Opt::f("no-timestamps", ' ', "Hides the timestamps (impt-rs extension).").long_only(),
+        log_file: str = Opt::s("log-file", ' ', "file", "Also appends the shown lines to this file (impt-rs extension).").long_only(),
     }
 }
 
+/// Installs the log filter of the options shared by `log get` and `log stream`.
+fn install_filter(o: LogOptions) -> Result<()> {
+    logfilter::install(logfilter::LogFilter::new(&o)?);
+    Ok(())
+}
+
 pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
+    install_filter(LogOptions {
+        sources: o.source.clone(),
+        types: o.log_type.clone(),
+        grep: o.grep.clone(),
+        no_timestamps: o.no_timestamps,
+        log_file: o.log_file.clone().map(Into::into),
+    })?;
     let device = log_device(ctx, o.device.clone()).await?;
     let id = id_of(&device).to_string();
     // In a project whose files the device's group runs, error frames name those files.
@@ -174,10 +203,22 @@ options! {
     pub struct StreamOpts {
         device: strs = Opt::a("device", 'd', "DEVICE_IDENTIFIER", "A Device to stream logs of. Repeatable."),
         dg: strs = Opt::a("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "A Device Group whose Devices' logs are streamed. Repeatable. Default: the Project's Device Group."),
+        source: strs = Opt::a("source", ' ', "agent|device", "Shows only the lines of this source. Repeatable (impt-rs extension).").long_only().choices(&crate::output::logfilter::SOURCES),
+        log_type: strs = Opt::a("type", ' ', "log_type", "Shows only lines of this type, e.g. server.log, server.error, agent.log, agent.error, status. Repeatable (impt-rs extension).").long_only(),
+        grep: str = Opt::s("grep", ' ', "regex", "Shows only lines whose message matches this regular expression (impt-rs extension).").long_only(),
+        no_timestamps: flag = Opt::f("no-timestamps", ' ', "Hides the timestamps (impt-rs extension).").long_only(),
+        log_file: str = Opt::s("log-file", ' ', "file", "Also appends the shown lines to this file (impt-rs extension).").long_only(),
     }
 }
 
 pub async fn stream(ctx: &CommandCtx, o: &StreamOpts) -> Result<()> {
+    install_filter(LogOptions {
+        sources: o.source.clone(),
+        types: o.log_type.clone(),
+        grep: o.grep.clone(),
+        no_timestamps: o.no_timestamps,
+        log_file: o.log_file.clone().map(Into::into),
+    })?;
     let mut ids: Vec<String> = Vec::new();
     for d in o.device.clone() {
         if d.is_empty() {

@@ -109,10 +109,11 @@ options! {
 
 pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let id = o.lk.clone().unwrap_or_default();
-    find_key(ctx, &id).await?;
+    let old = find_key(ctx, &id).await?;
     let pwd = password(ctx, &o.pwd)?;
     let body = json!({"data": {"type": "login_key", "id": id, "attributes": {"description": o.descr.clone().unwrap_or_default()}}});
-    ctx.client()
+    let changed = ctx
+        .client()
         .await?
         .request(
             reqwest::Method::PATCH,
@@ -122,7 +123,12 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
             &[(PASSWORD_HEADER, pwd)],
         )
         .await?;
-    print_updated(ctx, Entity::LoginKey, &id);
+    print_updated(
+        ctx,
+        Entity::LoginKey,
+        &id,
+        &super::core::response_entity(changed, &old),
+    );
     Ok(())
 }
 

@@ -138,14 +138,20 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         attrs.insert("description".into(), json!(d));
     }
     let id = id_of(&p);
-    ctx.client()
+    let changed = ctx
+        .client()
         .await?
         .patch(
             &format!("/products/{}", encode_segment(id)),
             &json!({"data": {"type": "product", "id": id, "attributes": attrs}}),
         )
         .await?;
-    print_updated(ctx, Entity::Product, &ident);
+    print_updated(
+        ctx,
+        Entity::Product,
+        &ident,
+        &super::core::response_entity(changed, &p),
+    );
     Ok(())
 }
 

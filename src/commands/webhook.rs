@@ -86,7 +86,7 @@ options! {
 
 pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let id = o.wh.clone().unwrap_or_default();
-    find_hook(ctx, &id).await?;
+    let old = find_hook(ctx, &id).await?;
     let mut attrs = Map::new();
     if let Some(u) = o.url.clone() {
         attrs.insert("url".into(), json!(u));
@@ -94,14 +94,20 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     if let Some(m) = o.mime.clone() {
         attrs.insert("content_type".into(), json!(mime(&m)));
     }
-    ctx.client()
+    let changed = ctx
+        .client()
         .await?
         .patch(
             &format!("/webhooks/{}", encode_segment(&id)),
             &json!({"data": {"type": "webhook", "id": id, "attributes": attrs}}),
         )
         .await?;
-    print_updated(ctx, Entity::Webhook, &id);
+    print_updated(
+        ctx,
+        Entity::Webhook,
+        &id,
+        &super::core::response_entity(changed, &old),
+    );
     Ok(())
 }
 

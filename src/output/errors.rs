@@ -56,17 +56,26 @@ fn relogin_hint(ui: &Ui, kind: &ConfigKind) {
 pub fn print(ui: &Ui, err: &ImptError) {
     match err {
         ImptError::Usage { help, msg } => {
-            // Parser errors are always text, after the command's help.
-            ui.dialog(help.trim_end());
-            ui.dialog("");
+            // Parser errors are always text, after the command's help (when there is one).
+            if !help.is_empty() {
+                ui.dialog(help.trim_end());
+                ui.dialog("");
+            }
             ui.dialog(&format!("Error: {msg}"));
         }
-        ImptError::Multiple { matches, .. } => {
+        ImptError::Multiple {
+            matches,
+            entity,
+            ident,
+        } => {
             error_line(ui, &err.to_string());
             if !ui.is_json() {
                 ui.result(&Value::Array(matches.clone()));
             }
             ui.info("Impossible to execute the command.");
+            if *entity == crate::error::Entity::Device && ident.is_none() {
+                ui.info("Pick one of them with --device <DEVICE_IDENTIFIER> (its id, MAC address, agent id or name).");
+            }
         }
         ImptError::Outdated { config, .. } => {
             error_line(ui, &err.to_string());

@@ -4,6 +4,7 @@
 //! completions, usage errors) go through the free functions at the end of this file.
 
 pub mod errors;
+pub mod logfilter;
 pub mod render;
 pub mod watch;
 
@@ -109,11 +110,7 @@ impl Ui {
     /// Writes `text` to stdout (or its buffer) as it is.
     fn write_out(&self, text: &str) {
         match &self.sink {
-            Sink::Std => {
-                let mut stdout = std::io::stdout().lock();
-                let _ = stdout.write_all(text.as_bytes());
-                let _ = stdout.flush();
-            }
+            Sink::Std => write_stdout(text.as_bytes()),
             Sink::Buffer(c) => c
                 .out
                 .lock()
@@ -237,7 +234,12 @@ impl Ui {
     }
 
     /// A log line of a stream or history: text in text modes, the raw object in json mode.
+    /// Lines the installed [`logfilter`] hides are skipped.
     pub fn log_line(&self, text: &str, raw: &Value) {
+        let Some(text) = logfilter::current().shown(text, raw) else {
+            return;
+        };
+        let text = text.as_str();
         if self.is_json() {
             self.out(&to_json(raw));
         } else {
@@ -426,9 +428,44 @@ pub use crate::api::to_json;
 
 /// Text on stdout exactly as given (help, version, completions of the dispatcher).
 pub fn print_stdout(text: &str) {
+    write_stdout(text.as_bytes());
+}
+
+/// Text on stdout of a process that keeps running when nobody reads it any more (the sim's
+/// banner lines): write errors are ignored.
+pub fn print_stdout_lenient(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// The exit status when stdout's reader has gone (`impt ... | head -1`): what shells report
+/// for a process ended by SIGPIPE (128 + 13), as other command-line tools do.
+pub const CLOSED_PIPE_STATUS: i32 = 141;
+
+/// Stdout as an `io::Write` that ends the process like [`write_stdout`] on a closed pipe.
+pub struct StdoutOrExit;
+
+impl Write for StdoutOrExit {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        write_stdout(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes to stdout; when the reader has closed the pipe, the process ends quietly with
+/// [`CLOSED_PIPE_STATUS`] instead of writing on into the void or panicking.
+pub fn write_stdout(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    let res = stdout.write_all(bytes).and_then(|()| stdout.flush());
+    if let Err(e) = res {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(CLOSED_PIPE_STATUS);
+        }
+    }
 }
 
 /// A line on stderr, outside any command (usage errors of the dispatcher, `impt sim`).
@@ -436,18 +473,9 @@ pub fn stderr_line(text: &str) {
     eprintln!("{text}");
 }
 
-/// A command-line parse error of clap (or its help/version display), where clap prints it;
-/// returns the exit code: 2 for an error, 0 for help and version.
-pub fn clap_error(e: &clap::Error) -> i32 {
-    let _ = e.print();
-    if e.use_stderr() {
-        2
-    } else {
-        0
-    }
-}
-
 /// Shell completions of `cmd` on stdout.
 pub fn completions(shell: clap_complete::Shell, cmd: &mut clap::Command) {
-    clap_complete::generate(shell, cmd, "impt", &mut std::io::stdout());
+    let mut text = Vec::new();
+    clap_complete::generate(shell, cmd, "impt", &mut text);
+    write_stdout(&text);
 }

@@ -351,7 +351,7 @@ pub trait WatchRenderer: Send {
 pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
     let out = Box::new(std::io::BufWriter::with_capacity(
         64 * 1024,
-        std::io::stdout(),
+        super::StdoutOrExit,
     ));
     if mode == Mode::Json {
         return Box::new(JsonRenderer {
@@ -513,9 +513,10 @@ impl TextRenderer {
                 let dev = self.device_style(&l.device_id);
                 let typ = self.type_style(&l.typ);
                 let mut text = format!(
-                    "{} {} {} {}",
+                    "{} {}{}{} {}",
                     dev.apply_to(format!("[{}]", self.roles.label(&l.device_id))),
                     self.style(Style::new().dim()).apply_to(&l.ts),
+                    if l.ts.is_empty() { "" } else { " " },
                     typ.apply_to(format!("[{}]", l.typ)),
                     l.msg
                 );

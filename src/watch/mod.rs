@@ -88,7 +88,7 @@ pub fn run(opts: Options) -> i32 {
             return 1;
         }
     };
-    let mut r = crate::output::watch::renderer(opts.mode);
+    let mut r = crate::output::logfilter::filtered(crate::output::watch::renderer(opts.mode));
     let code = match rt.block_on(main(opts, r.as_mut())) {
         Ok(()) => 0,
         Err(e) => {

@@ -68,8 +68,9 @@ fn wrong_password_and_option_checks() {
         .has("Options \"--user\" and \"--lk\" are mutually exclusive.");
     let out = env.impt(&["auth", "login", "--bogus"]);
     out.failed()
-        .has("Usage: impt auth login")
-        .has("Error: Unknown argument: bogus");
+        .lacks("Usage: impt auth login")
+        .has("Error: Unknown argument: bogus")
+        .has("Run `impt auth login --help` for usage.");
     env.impt(&["auth", "login", "-e"])
         .failed()
         .has("Error: Not enough arguments following: e");

@@ -104,10 +104,11 @@ fn deploy_and_run() {
         .has("Min supported Deployment for Device Group \"DG\" is updated successfully.")
         .has("Conditional restart request for Devices assigned to Device Group \"DG\" is successful:")
         .has(&format!("id:            {dev}"));
-    assert_eq!(
-        env.impt(&["build", "run", "-z", "json"]).ok().json(),
-        serde_json::json!({})
-    );
+    // json: the new deployment, its Device Group and the restarted devices
+    let run = env.impt(&["build", "run", "-z", "json"]).ok().json();
+    assert!(run["Deployment"]["id"].is_string(), "{run}");
+    assert_eq!(run["Device Group"]["name"], "DG");
+    assert_eq!(run["Devices"], serde_json::json!([dev]));
     // compile errors are reported with their position
     std::fs::write(env.path("device.nut"), "local x = 1;\n/\n").unwrap();
     let out = env.impt(&["build", "run"]);
@@ -176,8 +177,8 @@ fn get_info_update_copy_list() {
     assert_eq!(
         env.impt(&["build", "update", "-b", "T1", "-f", "false", "-z", "json"])
             .ok()
-            .json(),
-        serde_json::json!({})
+            .json()["Deployment"]["tags"],
+        serde_json::json!(["T1", "T2"])
     );
     // copy
     env.impt(&["dg", "create", "-n", "DG2", "-p", "P"]);

@@ -94,7 +94,8 @@ fn device_assign_unassign_update_info() {
         "device", "assign", "-d", "device-1", "-g", "DG1", "-q", "-z", "json",
     ]);
     out.ok().lacks("Are you sure");
-    assert_eq!(out.json(), serde_json::json!({}));
+    assert_eq!(out.json()["Device"]["name"], "device-1");
+    assert_eq!(out.json()["Device Group"]["name"], "DG1");
     assert_eq!(
         device_group_of(&env, &dev[0]).as_deref(),
         Some(dg1.as_str())
@@ -146,7 +147,7 @@ fn device_assign_unassign_update_info() {
         .has("Impossible to execute the command.");
     let out = env.impt(&["device", "update", "-d", &dev[2], "-n", "", "-z", "json"]);
     out.ok();
-    assert_eq!(out.json(), serde_json::json!({}));
+    assert_eq!(out.json()["Device"]["id"], dev[2].as_str());
     let (_, doc) = env.http("GET", &format!("/devices/{}", dev[2]), None);
     assert!(doc["data"]["attributes"]["name"]
         .as_str()
@@ -277,7 +278,7 @@ fn device_restart_and_remove() {
         .has("Restart request for Device \"device-1\" is successful.");
     let out = env.impt(&["device", "restart", "-d", &dev[0], "-c", "-z", "json"]);
     out.ok();
-    assert_eq!(out.json(), serde_json::json!({}));
+    assert_eq!(out.json()["Device"]["id"], dev[0].as_str());
     env.impt(&["device", "restart", "-d", &dev[0], "--conditional"])
         .ok()
         .has(&format!(

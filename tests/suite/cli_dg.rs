@@ -311,7 +311,7 @@ fn dg_create_info_list_update() {
     // from the project file: identified by id; json {}
     let out = env.impt(&["dg", "update", "-s", "proj", "-z", "json"]);
     out.ok();
-    assert_eq!(out.json(), json!({}));
+    assert_eq!(out.json()["Device Group"]["id"], dg2.as_str());
     assert_eq!(dg_json(&env, &dg2)["attributes"]["description"], "proj");
     env.impt(&["dg", "update", "-e", "{\"a\": 1}"])
         .ok()
@@ -520,7 +520,8 @@ fn dg_devices_restart_unassign_reassign_delete() {
     );
     let out = env.impt(&["dg", "restart", "-g", "DG1", "-z", "json"]);
     out.ok();
-    assert_eq!(out.json(), json!({}));
+    assert_eq!(out.json()["Device Group"]["name"], "DG1");
+    assert!(!out.json()["Devices"].as_array().unwrap().is_empty());
 
     // delete refused by the server while devices are assigned
     let out = env.impt(&["dg", "delete", "-g", "DG1", "-q"]);

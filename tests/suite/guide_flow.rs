@@ -357,8 +357,8 @@ fn development_guide_flow() {
             ]
         )
         .ok()
-        .json(),
-        serde_json::json!({})
+        .json()["Deployment"]["flagged"],
+        true
     );
     // one more build so that dg builds -r has something to delete
     std::fs::write(

@@ -166,6 +166,7 @@ async fn connect(ctx: &CommandCtx, source: AuthSource) -> Result<Client> {
             user,
             password,
         } => {
+            api::endpoint::check(&endpoint)?;
             let anon = ctx.anonymous_client(&endpoint);
             let (tokens, renewal) = if let Some(key) = login_key {
                 (

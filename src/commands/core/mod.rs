@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod auth_info;
+pub mod changed;
 pub mod context;
 pub mod delete;
 pub mod devices;
@@ -21,6 +22,7 @@ pub mod stream;
 pub mod targets;
 
 pub use args::Args;
+pub use changed::{response_entity, Changed};
 pub use context::CommandCtx;
 
 use serde_json::Value;
@@ -51,13 +53,13 @@ pub fn print_created(ctx: &CommandCtx, entity: Entity, ident: &str, data: &Value
     ctx.ui.result(&display::short(entity, data));
 }
 
-/// `<Type> "<ident>" is updated successfully.` (json: `{}`).
-pub fn print_updated(ctx: &CommandCtx, entity: Entity, ident: &str) {
+/// `<Type> "<ident>" is updated successfully.` (json: the updated entity's short data).
+pub fn print_updated(ctx: &CommandCtx, entity: Entity, ident: &str, updated: &Value) {
     ctx.ui.info(&format!(
         "{} \"{ident}\" is updated successfully.",
         entity.label()
     ));
-    ctx.ui.json_empty();
+    Changed::new().entity(entity, updated).print(ctx);
 }
 
 #[cfg(test)]
@@ -115,16 +117,18 @@ mod tests {
     }
 
     #[test]
-    fn updated_is_a_line_in_text_and_an_empty_object_in_json() {
+    fn updated_is_a_line_in_text_and_the_entity_in_json() {
+        let dg = serde_json::json!({"id": "dg-1", "type": "development_devicegroup", "attributes": {"name": "dg"}});
         let (c, out) = ctx(Mode::Default, "");
-        print_updated(&c, Entity::DeviceGroup, "dg");
+        print_updated(&c, Entity::DeviceGroup, "dg", &dg);
         assert_eq!(
             out.stdout(),
             "Device Group \"dg\" is updated successfully.\n"
         );
         let (c, out) = ctx(Mode::Json, "");
-        print_updated(&c, Entity::DeviceGroup, "dg");
-        assert_eq!(out.stdout(), "{}\n");
+        print_updated(&c, Entity::DeviceGroup, "dg", &dg);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+        assert_eq!(doc["Device Group"]["id"], "dg-1");
     }
 
     #[test]
