@@ -35,22 +35,7 @@ async fn agent_requests_its_own_url_and_outbound_is_refused() {
     let devices = api.device_ids().await;
     let p = api.product("P").await;
     let group = api.group(&p, DEV, "G").await;
-    let r = api.send("POST", "/logstream", None, &[]).await;
-    let sid = r.id();
-    let url = r.body["data"]["attributes"]["url"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut sse = Sse::open(&format!("{url}?format=json")).await;
-    let r = api
-        .send(
-            "PUT",
-            &format!("/logstream/{sid}/{}", devices[0]),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, 204);
+    let mut sse = api.stream_of(&devices[0]).await;
     let agent = r#"
 http.onrequest(function(req, res) {
     if (req.path == "/later") {

@@ -38,22 +38,7 @@ async fn device_boots_after_its_agent_and_sleep_lets_timers_go_first() {
     let devices = api.device_ids().await;
     let p = api.product("P").await;
     let group = api.group(&p, DEV, "G").await;
-    let r = api.send("POST", "/logstream", None, &[]).await;
-    let sid = r.id();
-    let url = r.body["data"]["attributes"]["url"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut sse = Sse::open(&format!("{url}?format=json")).await;
-    let r = api
-        .send(
-            "PUT",
-            &format!("/logstream/{sid}/{}", devices[0]),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(r.status, 204);
+    let mut sse = api.stream_of(&devices[0]).await;
     let agent = r#"
 server.log("agent up, device connected: " + device.isconnected());
 device.send("early", 1);

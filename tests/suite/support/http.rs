@@ -159,6 +159,22 @@ impl Api {
             .collect()
     }
 
+    /// A new log stream, opened in JSON format, with `device` subscribed.
+    pub async fn stream_of(&self, device: &str) -> Sse {
+        let r = self.send("POST", "/logstream", None, &[]).await;
+        let sid = r.id();
+        let url = r.body["data"]["attributes"]["url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let sse = Sse::open(&format!("{url}?format=json")).await;
+        let r = self
+            .send("PUT", &format!("/logstream/{sid}/{device}"), None, &[])
+            .await;
+        assert_eq!(r.status, 204, "subscribe {device}");
+        sse
+    }
+
     pub async fn assign(&self, group: &str, devices: &[&str]) -> Resp {
         let data: Vec<Value> = devices
             .iter()

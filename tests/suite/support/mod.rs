@@ -21,7 +21,7 @@
 //!   `close_input`, `ctrl_c`, `interrupt()` (Ctrl-C → exit code and the rest of the
 //!   output), `finish()` (waits for the end → `Out`). Every wait is bounded.
 //! - [`http`]: `Api`, an async JSON:API client (`Api::login(url, user, password)`, `get`,
-//!   `post`, `patch`, `delete`, `send`, and `product`/`group`/`deploy`/`assign`/`device_ids`
+//!   `post`, `patch`, `delete`, `send`, and `product`/`group`/`deploy`/`assign`/`device_ids`/`stream_of`
 //!   shortcuts) returning a `Resp`, and `Sse`, a Server-Sent Events reader. For
 //!   `#[tokio::test]` tests.
 //! - [`watch`]: `project(&sim_args)` (an `Env` with a product, a development group, one
