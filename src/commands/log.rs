@@ -144,6 +144,9 @@ fn install_filter(o: LogOptions) -> Result<()> {
 }
 
 pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
+    // Registered before anything is shown: a Ctrl-C at any prompt ends the command cleanly.
+    let ctrl_c = super::core::interrupt::listener()?;
+    tokio::pin!(ctrl_c);
     install_filter(LogOptions {
         sources: o.source.clone(),
         types: o.log_type.clone(),
@@ -167,8 +170,6 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
         return Ok(());
     }
     let mut input = stdin_lines();
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
     let mut page = 1;
     let mut finished = false;
     loop {
@@ -255,7 +256,7 @@ pub async fn stream(ctx: &CommandCtx, o: &StreamOpts) -> Result<()> {
     for g in &groups {
         maps = maps.or(super::core::errmap::project_maps(ctx, g).await);
     }
-    let ctrl_c = tokio::signal::ctrl_c();
+    let ctrl_c = super::core::interrupt::listener()?;
     tokio::pin!(ctrl_c);
     let tail = tokio::select! {
         _ = &mut ctrl_c => return Ok(()),

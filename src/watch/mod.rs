@@ -395,26 +395,6 @@ impl Loop {
     }
 }
 
-/// A Ctrl-C listener registered at once: tokio's `ctrl_c()` registers only when first
-/// polled, and a SIGINT before that would end the process with the signal's status.
-fn interrupt_listener() -> Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut s = signal(SignalKind::interrupt())
-            .map_err(|e| ImptError::msg(format!("cannot listen for Ctrl-C: {e}")))?;
-        Ok(async move {
-            s.recv().await;
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-    }
-}
-
 async fn watch_loop(
     opts: Options,
     settings: Settings,
@@ -424,7 +404,7 @@ async fn watch_loop(
     // One Ctrl-C listener for the whole loop, registered before anything is shown, so that a
     // signal arriving at any time after the first event (or while messages are handled) ends
     // the loop cleanly.
-    let ctrl_c = interrupt_listener()?;
+    let ctrl_c = crate::commands::core::interrupt::listener()?;
     tokio::pin!(ctrl_c);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let root = setup.root.clone();

@@ -13,6 +13,7 @@ pub mod devices;
 pub mod display;
 pub mod errmap;
 pub mod ident;
+pub mod interrupt;
 pub mod listing;
 pub mod options;
 pub mod precheck;

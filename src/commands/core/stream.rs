@@ -91,7 +91,7 @@ impl Tail {
 
     /// Prints the lines until Ctrl-C or the stream is closed, healing drops.
     pub async fn run(mut self, ctx: &CommandCtx) -> Result<()> {
-        let ctrl_c = tokio::signal::ctrl_c();
+        let ctrl_c = super::interrupt::listener()?;
         tokio::pin!(ctrl_c);
         let mut shown: Vec<&str> = self
             .ids

@@ -154,12 +154,16 @@ impl Running {
         }
     }
 
-    /// The exit code; panics with the output if the process is still running after 60 s.
+    /// The exit code (minus the signal's number when a signal ended it); panics with the
+    /// output if the process is still running after 60 s.
     pub fn wait_exit(&mut self) -> i32 {
         let until = Instant::now() + EXIT_WAIT;
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
-                return st.code().unwrap_or(-1);
+                // killed by a signal: minus its number (-2 for SIGINT)
+                return st.code().unwrap_or_else(|| {
+                    -std::os::unix::process::ExitStatusExt::signal(&st).unwrap_or(1)
+                });
             }
             if Instant::now() > until {
                 let _ = self.child.kill();
