@@ -107,6 +107,14 @@ impl Ui {
         (ui, captured)
     }
 
+    /// A Ui of the same mode and colors that prints into buffers: the lines of one of
+    /// several jobs running at once, shown together when it ends (see [`Ui::raw`]).
+    pub fn capture(&self) -> (Ui, Captured) {
+        let (mut ui, captured) = Ui::buffered(self.mode, "");
+        ui.color = self.color;
+        (ui, captured)
+    }
+
     /// Writes `text` to stdout (or its buffer) as it is.
     fn write_out(&self, text: &str) {
         match &self.sink {

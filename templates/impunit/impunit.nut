@@ -324,7 +324,23 @@ __module_impUnit_exports.ImpTestCase <- class {
     }
 
     function _fail(message, fallback) {
-        throw message != null ? message : fallback;
+        local text = message != null ? message : fallback;
+        // Where the failing assertion is: the frames above the framework's own (impt maps
+        // their lines to the user's files and names the test file's line).
+        // (Squirrel's getstackinfos; without it, a failure has no place, as in the original)
+        if (runner != null && ("getstackinfos" in getroottable())) {
+            local frames = [];
+            local own = getstackinfos(1).src;
+            local level = 3;
+            while (frames.len() < 16) {
+                local info = getstackinfos(level++);
+                if (info == null) break;
+                if (info.src != own) continue;
+                frames.push({ line = info.line, func = info.func });
+            }
+            runner._failed = { message = text, frames = frames };
+        }
+        throw text;
     }
 
     function assertTrue(condition, message = null) {
@@ -413,16 +429,22 @@ __module_impUnit_exports.ImpUnitRunner <- class {
     _assertions = 0;
     _failures = 0;
     _finished = false;
+    // The last failed assertion ({message, frames}): TEST_FAIL carries its frames.
+    _failed = null;
 
-    // One log line to impt.
-    function _send(type, message = "") {
+    // One log line to impt; `extra` fields go next to the message (e.g. a failure's frames).
+    function _send(type, message = "", extra = null) {
         local lib = ::__module_impUnit_exports;
         local text;
         if (readableOutput) {
             text = "[impUnit:" + type + "] "
                 + (typeof message == "string" ? message : lib.encode(message));
         } else {
-            text = lib.encode({ __IMPUNIT__ = 1, type = type, session = session, message = message });
+            local fields = { __IMPUNIT__ = 1, type = type, session = session, message = message };
+            if (extra != null) {
+                foreach (key, value in extra) fields[key] <- value;
+            }
+            text = lib.encode(fields);
         }
         server.log(text);
     }
@@ -493,6 +515,7 @@ __module_impUnit_exports.ImpUnitRunner <- class {
         _index++;
         collectgarbage();
         if (step.test) _tests++;
+        _failed = null;
         _send("TEST_START", step.name);
         local before = step.instance.assertions;
         local started = time();
@@ -541,7 +564,10 @@ __module_impUnit_exports.ImpUnitRunner <- class {
             _send("TEST_OK", value);
         } else {
             _failures++;
-            _send("TEST_FAIL", value);
+            local extra = null;
+            if (_failed != null && _failed.message == value) extra = { frames = _failed.frames };
+            _failed = null;
+            _send("TEST_FAIL", value, extra);
             if (stopOnFailure) {
                 _finish();
                 return;

@@ -20,6 +20,7 @@ mod cli_log;
 mod cli_loginkey_webhook;
 mod cli_product;
 mod cli_project;
+mod cli_test_ci;
 mod cli_test_config;
 mod cli_test_report;
 mod cli_test_run;

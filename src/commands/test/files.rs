@@ -244,6 +244,8 @@ pub struct Bootstrap<'a> {
     pub stop_on_failure: bool,
     pub class: &'a str,
     pub method: &'a str,
+    /// Seconds between loading the code and starting the tests.
+    pub delay: f64,
 }
 
 fn js_number(v: f64) -> String {
@@ -287,7 +289,7 @@ pub fn session_sources(
         .unwrap_or_default();
     let bootstrap = format!(
         "// start the tests once the service messages are out\n\
-         imp.wakeup(2, function() {{\n  \
+         imp.wakeup({}, function() {{\n  \
            local runner = ImpUnitRunner();\n  \
            runner.readableOutput = false;\n  \
            runner.session = \"{}\";\n  \
@@ -297,6 +299,7 @@ pub fn session_sources(
            runner.testCase = \"{}\";\n  \
            runner.run();\n\
          }});",
+        js_number(b.delay),
         squirrel_string(b.session),
         js_number(b.timeout),
         b.stop_on_failure,

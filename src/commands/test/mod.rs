@@ -5,6 +5,7 @@ mod files;
 mod report;
 mod runner;
 mod session;
+mod simlane;
 
 use std::path::Path;
 
@@ -228,6 +229,7 @@ options! {
     pub struct RunOpts {
         tests: str = Opt::s0("tests", 't', "test_pattern", "Selects the tests to run: [test_file_name][:test_class_name][::test_method_name]."),
         clear_cache: flag = Opt::f("clear-cache", 'e', "Deletes the .builder-cache directory before running."),
+        jobs: num_text = Opt::n("jobs", 'J', "N", "Test files run at once, each on its own device (impt sim only: extra virtual devices in temporary Device Groups). Default: the number of CPU cores.").long_only(),
         report: strs = Opt::a("report", 'r', "junit|json FILE", "Also writes the result of every test to a file: --report junit FILE (JUnit XML) or --report json FILE (file, name, time, failure message; tests of sessions that never started as not run). Repeatable.").nargs(2).long_only(),
     }
 }

@@ -40,19 +40,32 @@ pub enum Outcome {
     Failed(String),
     /// The session never started (the reason), or stopped before the test ran.
     NotRun(String),
+    /// The test file itself failed: its code did not compile or load (JUnit `<error>`).
+    Error(String),
+}
+
+/// Where a failure happened in the user's files: `file:line`, and the stack frames
+/// (`file:line (function)`, innermost first) that lead there.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub frames: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub file: String,
-    /// `Class::method()` as the framework names it.
+    /// `Class::method()` as the framework names it; `(compile)` or `(load)` for a file
+    /// whose code failed before any test ran.
     pub name: String,
     pub secs: f64,
     pub outcome: Outcome,
+    pub at: Option<Location>,
 }
 
 impl Entry {
-    /// A test method (not `setUp()`/`tearDown()`).
+    /// A test method (not `setUp()`/`tearDown()`, not a file's own failure).
     fn is_test(&self) -> bool {
         self.name
             .split("::")
@@ -116,30 +129,45 @@ impl Report {
             name: name.to_string(),
             secs: 0.0,
             outcome: Outcome::Passed,
+            at: None,
         });
         self.running = Some((self.entries.len() - 1, Instant::now()));
     }
 
-    fn settle(&mut self, outcome: Outcome) {
+    fn settle(&mut self, outcome: Outcome, at: Option<Location>) {
         if let Some((i, t)) = self.running.take() {
             self.entries[i].secs = t.elapsed().as_secs_f64();
             self.entries[i].outcome = outcome;
+            self.entries[i].at = at;
         }
     }
 
     /// `TEST_OK` of the running test.
     pub fn ok(&mut self) {
-        self.settle(Outcome::Passed);
+        self.settle(Outcome::Passed, None);
     }
 
-    /// `TEST_FAIL` of the running test.
-    pub fn fail(&mut self, message: &str) {
-        self.settle(Outcome::Failed(message.to_string()));
+    /// `TEST_FAIL` of the running test, with the failing assertion's place when known.
+    pub fn fail(&mut self, message: &str, at: Option<Location>) {
+        self.settle(Outcome::Failed(message.to_string()), at);
+    }
+
+    /// The file's code failed before its tests ran (`name`: `(compile)` or `(load)`): one
+    /// error entry for the file.
+    pub fn file_error(&mut self, name: &str, message: &str, at: Option<Location>) {
+        self.close("the file's code failed");
+        self.entries.push(Entry {
+            file: self.file.clone(),
+            name: name.to_string(),
+            secs: 0.0,
+            outcome: Outcome::Error(message.to_string()),
+            at,
+        });
     }
 
     fn close(&mut self, why: &str) {
         if self.running.is_some() {
-            self.settle(Outcome::Failed(why.to_string()));
+            self.settle(Outcome::Failed(why.to_string()), None);
         }
     }
 
@@ -172,10 +200,29 @@ impl Report {
                     name,
                     secs: 0.0,
                     outcome: Outcome::NotRun(why.clone()),
+                    at: None,
                 });
             }
         }
         self.expected.clear();
+    }
+
+    /// Adds the entries of another run's report (a parallel job's) after this one's.
+    pub fn append(&mut self, other: Report) {
+        self.entries.extend(other.entries);
+    }
+
+    /// Test methods in the report (whatever their outcome).
+    pub fn tests(&self) -> usize {
+        self.entries.iter().filter(|e| e.is_test()).count()
+    }
+
+    /// Files whose code failed before their tests ran.
+    pub fn errors(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.outcome, Outcome::Error(_)))
+            .count()
     }
 
     /// (tests, passed, failed, not run) over test methods.
@@ -202,15 +249,29 @@ impl Report {
                     Outcome::Passed => ("passed", None),
                     Outcome::Failed(m) => ("failed", Some(m.clone())),
                     Outcome::NotRun(m) => ("not run", Some(m.clone())),
+                    Outcome::Error(m) => ("error", Some(m.clone())),
                 };
-                json!({
+                let kind = if matches!(e.outcome, Outcome::Error(_)) {
+                    "file"
+                } else if e.is_test() {
+                    "test"
+                } else {
+                    "fixture"
+                };
+                let mut v = json!({
                     "file": e.file,
                     "name": e.name,
-                    "kind": if e.is_test() { "test" } else { "fixture" },
+                    "kind": kind,
                     "status": status,
                     "time": (e.secs * 1000.0).round() / 1000.0,
                     "message": message,
-                })
+                });
+                if let Some(at) = &e.at {
+                    v["location"] = json!(format!("{}:{}", at.file, at.line));
+                    v["line"] = json!(at.line);
+                    v["frames"] = json!(at.frames);
+                }
+                v
             })
             .collect();
         json!({
@@ -218,6 +279,7 @@ impl Report {
             "passed": passed,
             "failed": failed,
             "not_run": not_run,
+            "errors": self.errors(),
             "results": results,
         })
     }
@@ -229,47 +291,62 @@ impl Report {
                 files.push(&e.file);
             }
         }
-        let bad = |e: &&Entry| e.outcome != Outcome::Passed;
+        let failed = |e: &&Entry| matches!(e.outcome, Outcome::Failed(_));
+        let errored = |e: &&Entry| matches!(e.outcome, Outcome::Error(_));
+        let skipped = |e: &&Entry| matches!(e.outcome, Outcome::NotRun(_));
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         out.push_str(&format!(
-            "<testsuites name=\"impt test run\" tests=\"{}\" failures=\"{}\">\n",
+            "<testsuites name=\"impt test run\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
             self.entries.len(),
-            self.entries.iter().filter(bad).count()
+            self.entries.iter().filter(failed).count(),
+            self.entries.iter().filter(errored).count(),
+            self.entries.iter().filter(skipped).count()
         ));
         for f in files {
             let items: Vec<&Entry> = self.entries.iter().filter(|e| e.file == f).collect();
             let time: f64 = items.iter().map(|e| e.secs).sum();
             out.push_str(&format!(
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3}\">\n",
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">\n",
                 xml(f),
                 items.len(),
-                items.iter().filter(|e| bad(e)).count(),
+                items.iter().filter(|e| failed(e)).count(),
+                items.iter().filter(|e| errored(e)).count(),
+                items.iter().filter(|e| skipped(e)).count(),
                 time
             ));
             for e in items {
                 let (class, method) = e.name.split_once("::").unwrap_or(("", &e.name));
+                let line = match &e.at {
+                    Some(at) if at.file == e.file => format!(" line=\"{}\"", at.line),
+                    _ => String::new(),
+                };
                 out.push_str(&format!(
-                    "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" time=\"{:.3}\"",
+                    "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"{line} time=\"{:.3}\"",
                     xml(class),
                     xml(method.trim_end_matches("()")),
                     xml(&e.file),
                     e.secs
                 ));
-                match &e.outcome {
-                    Outcome::Passed => out.push_str("/>\n"),
-                    Outcome::Failed(m) | Outcome::NotRun(m) => {
-                        let tag = if matches!(e.outcome, Outcome::Failed(_)) {
-                            "failure"
-                        } else {
-                            "error"
-                        };
-                        out.push_str(&format!(
-                            ">\n      <{tag} message=\"{}\">{}</{tag}>\n    </testcase>\n",
-                            xml(m),
-                            xml(m)
-                        ));
+                let (tag, m) = match &e.outcome {
+                    Outcome::Passed => {
+                        out.push_str("/>\n");
+                        continue;
+                    }
+                    Outcome::Failed(m) => ("failure", m),
+                    Outcome::Error(m) => ("error", m),
+                    Outcome::NotRun(m) => ("skipped", m),
+                };
+                let mut body = m.clone();
+                if let Some(at) = &e.at {
+                    for f in &at.frames {
+                        body.push_str(&format!("\n  at {f}"));
                     }
                 }
+                out.push_str(&format!(
+                    ">\n      <{tag} message=\"{}\">{}</{tag}>\n    </testcase>\n",
+                    xml(m),
+                    xml(&body)
+                ));
             }
             out.push_str("  </testsuite>\n");
         }
@@ -321,22 +398,54 @@ mod tests {
         r.begin_session("a.test.nut", test_methods(code));
         r.session_started();
         r.start("A::setUp()");
-        r.fail("setup <broke>");
+        r.fail("setup <broke>", None);
         r.start("A::testOne()");
         r.ok();
+        r.start("A::testTwo()");
+        let at = Location {
+            file: "a.test.nut".into(),
+            line: 4,
+            frames: vec!["a.test.nut:4 (testTwo)".into(), "lib.nut:9 (helper)".into()],
+        };
+        r.fail("4 != 2", Some(at));
         r.end_session(Some("Testing timeout"));
         r.begin_session("b.test.nut", vec!["B::testX()".into()]);
+        r.file_error("(load)", "cannot load", None);
         r.end_session(Some("boom"));
-        assert_eq!(r.counts(), (3, 1, 0, 2));
+        assert_eq!(r.counts(), (3, 1, 1, 1));
+        assert_eq!(r.errors(), 1);
         let j = r.to_json();
         assert_eq!(j["results"][0]["kind"], "fixture");
         assert_eq!(j["results"][0]["message"], "setup <broke>");
-        assert_eq!(j["results"][3]["status"], "not run");
-        assert_eq!(j["results"][3]["message"], "session did not start: boom");
+        assert_eq!(j["results"][2]["location"], "a.test.nut:4");
+        assert_eq!(j["results"][2]["line"], 4);
+        assert_eq!(j["results"][2]["frames"][1], "lib.nut:9 (helper)");
+        assert_eq!(j["results"][3]["status"], "error");
+        assert_eq!(j["results"][3]["kind"], "file");
+        assert_eq!(j["results"][4]["status"], "not run");
+        assert_eq!(j["results"][4]["message"], "session did not start: boom");
+        assert_eq!(j["errors"], 1);
         let x = r.to_junit();
         assert!(x.contains("message=\"setup &lt;broke&gt;\""), "{x}");
         assert!(
             x.contains("<testcase classname=\"B\" name=\"testX\""),
+            "{x}"
+        );
+        assert!(
+            x.contains("name=\"testTwo\" file=\"a.test.nut\" line=\"4\""),
+            "{x}"
+        );
+        assert!(
+            x.contains("4 != 2\n  at a.test.nut:4 (testTwo)\n  at lib.nut:9 (helper)</failure>"),
+            "{x}"
+        );
+        assert!(x.contains("<error message=\"cannot load\">"), "{x}");
+        assert!(
+            x.contains("<skipped message=\"session did not start: boom\">"),
+            "{x}"
+        );
+        assert!(
+            x.contains("tests=\"5\" failures=\"2\" errors=\"1\" skipped=\"1\""),
             "{x}"
         );
         assert!(targets(&["xml".into(), "f".into()]).is_err());

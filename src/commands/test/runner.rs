@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::files::{self, Bootstrap, Selection, TestFileEntry};
 use super::session::{classify, LogEvent};
+use super::simlane::{self, Lane, Sim};
 use super::{clean_builder_cache, saved_dg, RunOpts};
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::api::{attr_str, encode_segment, id_of};
@@ -24,7 +26,9 @@ use crate::config::test::{
 use crate::error::{Entity, ImptError, Result};
 use crate::output::Mode;
 
-use super::report;
+use super::report::{self, Location};
+use crate::output::Ui;
+use std::sync::Arc;
 
 /// Seconds the session may take to start.
 const STARTUP_TIMEOUT: u64 = 60;
@@ -45,9 +49,32 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
         clean_builder_cache(ctx)?;
     }
     let targets = report::targets(&o.report)?;
+    let jobs = match o.jobs.as_deref() {
+        Some(n) => n.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ImptError::msg(format!(
+                "--jobs wants a number of parallel jobs, not \"{n}\"."
+            ))
+        })?,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let sim = simlane::detect(ctx.client().await?).await;
     let mut runner = Runner::new(ctx, cfg, dg, o.tests.as_deref());
-    runner.run_tests().await?;
+    runner.sim = sim.is_some();
+    runner.run_tests(sim.as_ref(), jobs).await?;
     runner.report.write(&targets)?;
+    // A run that tested nothing proves nothing: with a report (a CI run) it fails.
+    if runner.report.tests() == 0 && runner.report.errors() == 0 {
+        let why = match o.tests.as_deref().filter(|t| !t.is_empty()) {
+            Some(t) => format!("No test matches --tests \"{t}\""),
+            None => "The test files have no test methods".to_string(),
+        };
+        if !targets.is_empty() {
+            return Err(ImptError::msg(format!(
+                "{why}: nothing was tested (a run with --report must test something)."
+            )));
+        }
+        runner.warning(&format!("{why}: nothing was tested."));
+    }
     if runner.success {
         ctx.ui.json_empty();
         Ok(())
@@ -56,10 +83,27 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     }
 }
 
+/// Where a session's log events come from: its own log stream, or its share of the one
+/// stream of a parallel run (an account has one log stream at a time).
+enum Feed {
+    Own(LogStream),
+    Shared(mpsc::UnboundedReceiver<StreamEvent>),
+}
+
+impl Feed {
+    async fn next(&mut self) -> Option<StreamEvent> {
+        match self {
+            Feed::Own(s) => s.next().await,
+            Feed::Shared(rx) => rx.recv().await,
+        }
+    }
+}
+
 /// Why a session (or the run) went wrong; decides what is printed and what stops.
 #[derive(Debug)]
 enum TestError {
-    Method(String),
+    /// A failed test: the message, and where the failing assertion is when known.
+    Method(String, Option<Location>),
     State,
     SessionFailed,
     Disconnected(String),
@@ -78,7 +122,7 @@ enum TestError {
 impl TestError {
     fn type_name(&self) -> &'static str {
         match self {
-            TestError::Method(_) => "TestMethodError",
+            TestError::Method(..) => "TestMethodError",
             TestError::State => "TestStateError",
             TestError::SessionFailed => "SessionFailedError",
             TestError::Disconnected(_) => "DeviceDisconnectedError",
@@ -117,12 +161,17 @@ struct Session {
 
 struct Failure {
     test: String,
+    /// The test file, or `file:line` of the failing assertion.
     file: String,
     message: String,
 }
 
 struct Runner<'a> {
     ctx: &'a CommandCtx,
+    /// Where the run's lines go (the command's output, or a buffer of one parallel job).
+    ui: Arc<Ui>,
+    /// Talking to `impt sim`: no fixed waits where the sim signals readiness.
+    sim: bool,
     cfg: TestFile,
     dg: Value,
     sel: Selection,
@@ -152,10 +201,52 @@ struct Runner<'a> {
     report: report::Report,
     /// Test methods of the file being run (for the report).
     expected: Vec<String>,
-    /// Runtime errors logged before the session started (why it did not start).
+    /// Runtime errors logged before the session started (why it did not start), each
+    /// error once.
     load_error: Vec<String>,
+    /// Error headlines (`ERROR: …`) seen before the session started: a device that fails
+    /// to load restarts and logs the same error again; it is shown once.
+    load_seen: std::collections::HashSet<String>,
+    /// The error being logged repeats one shown before: its frames are not shown either.
+    load_repeat: bool,
+    /// Where the load error happened in the user's files.
+    load_at: Option<Location>,
     /// Why the running session ended early, if it did.
     end_reason: Option<String>,
+    /// `agent` or `device`: the side the running session tests.
+    tested_kind: &'static str,
+    /// The device's events from the run's shared log stream (parallel jobs).
+    feed: Option<mpsc::UnboundedReceiver<StreamEvent>>,
+}
+
+/// A file of the user's (not the framework or the code impt generates around the tests).
+fn user_file(file: &str) -> bool {
+    !matches!(file, "impUnit" | "main" | "__tests_bootstrap__")
+}
+
+/// The message of a failed deployment and the first place it names (`file:line:col: …`
+/// notes of a compile error).
+fn compile_failure(e: &ImptError) -> (String, Option<Location>) {
+    let notes = match e {
+        ImptError::Api(a) => a.notes.clone(),
+        _ => Vec::new(),
+    };
+    let at = notes.first().and_then(|n| {
+        let mut parts = n.splitn(3, ':');
+        let file = parts.next()?.to_string();
+        let line = parts.next()?.parse().ok()?;
+        Some(Location {
+            file,
+            line,
+            frames: Vec::new(),
+        })
+    });
+    let message = if notes.is_empty() {
+        e.to_string()
+    } else {
+        notes.join("\n")
+    };
+    (message, at)
 }
 
 fn message_text(v: &Value) -> String {
@@ -166,6 +257,53 @@ fn message_text(v: &Value) -> String {
 }
 
 impl<'a> Runner<'a> {
+    fn new_with(
+        ctx: &'a CommandCtx,
+        cfg: TestFile,
+        dg: Value,
+        sel: Selection,
+        builder: crate::builder::Options,
+    ) -> Runner<'a> {
+        Runner {
+            debug: ctx.ui.mode() == Mode::Debug,
+            ctx,
+            cfg,
+            dg,
+            sel,
+            builder,
+            agent_source: None,
+            device_source: None,
+            devices: vec![],
+            success: true,
+            stop_command: false,
+            stop_session: false,
+            failures: vec![],
+            tests: 0,
+            assertions: 0,
+            failure_count: 0,
+            test_method: String::new(),
+            test_file: String::new(),
+            session_id: String::new(),
+            session: None,
+            start_deadline: None,
+            message_deadline: None,
+            log_start: None,
+            log_last: None,
+            maps: LineMaps::default(),
+            report: report::Report::default(),
+            expected: Vec::new(),
+            load_error: Vec::new(),
+            load_seen: Default::default(),
+            load_repeat: false,
+            load_at: None,
+            end_reason: None,
+            ui: ctx.ui.clone(),
+            sim: false,
+            tested_kind: "device",
+            feed: None,
+        }
+    }
+
     fn new(ctx: &'a CommandCtx, cfg: TestFile, dg: Value, selected: Option<&str>) -> Runner<'a> {
         // impt.toml's [builder] table first; .impt.test's own settings on top
         let mut builder =
@@ -202,43 +340,13 @@ impl<'a> Runner<'a> {
         if cfg.bool("builderCache") {
             builder.cache_dir = Some(PathBuf::from(BUILDER_CACHE_DIR));
         }
-        Runner {
-            debug: ctx.ui.mode() == Mode::Debug,
-            ctx,
-            cfg,
-            dg,
-            sel: Selection::parse(selected),
-            builder,
-            agent_source: None,
-            device_source: None,
-            devices: vec![],
-            success: true,
-            stop_command: false,
-            stop_session: false,
-            failures: vec![],
-            tests: 0,
-            assertions: 0,
-            failure_count: 0,
-            test_method: String::new(),
-            test_file: String::new(),
-            session_id: String::new(),
-            session: None,
-            start_deadline: None,
-            message_deadline: None,
-            log_start: None,
-            log_last: None,
-            maps: LineMaps::default(),
-            report: report::Report::default(),
-            expected: Vec::new(),
-            load_error: Vec::new(),
-            end_reason: None,
-        }
+        Runner::new_with(ctx, cfg, dg, Selection::parse(selected), builder)
     }
 
     // ----- output -----
 
     fn log(&mut self, tag: &str, color: u8, text: &str) {
-        if self.ctx.ui.is_json() {
+        if self.ui.is_json() {
             return;
         }
         let now = std::time::Instant::now();
@@ -254,12 +362,12 @@ impl<'a> Runner<'a> {
             _ => self.log_start = Some(now),
         }
         self.log_last = Some(now);
-        let head = self.ctx.ui.paint(color, &format!("[{timing}{tag}]"));
-        self.ctx.ui.text(&format!("{head} {text}"));
+        let head = self.ui.paint(color, &format!("[{timing}{tag}]"));
+        self.ui.text(&format!("{head} {text}"));
     }
 
     fn info_enabled(&self) -> bool {
-        matches!(self.ctx.ui.mode(), Mode::Default | Mode::Debug)
+        matches!(self.ui.mode(), Mode::Default | Mode::Debug)
     }
 
     fn info(&mut self, text: &str) {
@@ -270,13 +378,13 @@ impl<'a> Runner<'a> {
 
     fn warning(&mut self, text: &str) {
         if self.info_enabled() {
-            let t = self.ctx.ui.paint(YELLOW, text);
+            let t = self.ui.paint(YELLOW, text);
             self.log("warning", YELLOW, &t);
         }
     }
 
     fn error_line(&mut self, text: &str) {
-        let t = self.ctx.ui.paint(RED, text);
+        let t = self.ui.paint(RED, text);
         self.log("error", RED, &t);
     }
 
@@ -285,26 +393,26 @@ impl<'a> Runner<'a> {
     }
 
     fn print(&self, text: &str) {
-        self.ctx.ui.text(text);
+        self.ui.text(text);
     }
 
     fn blank(&self) {
-        self.ctx.ui.text("");
+        self.ui.text("");
     }
 
     fn debug(&self, class: &str, text: &str) {
         if self.debug {
-            self.ctx.ui.text(&format!("[debug:{class}] {text}"));
+            self.ui.text(&format!("[debug:{class}] {text}"));
         }
     }
 
     fn paint(&self, color: u8, text: &str) -> String {
-        self.ctx.ui.paint(color, text)
+        self.ui.paint(color, text)
     }
 
     // ----- the run -----
 
-    async fn run_tests(&mut self) -> Result<()> {
+    async fn run_tests(&mut self, sim: Option<&Sim>, jobs: usize) -> Result<()> {
         let started = chrono::Local::now().format("%d %b %Y %H:%M:%S GMT%z");
         self.info(&format!("Started at {started}"));
         let files = self.find_test_files()?;
@@ -319,11 +427,21 @@ impl<'a> Runner<'a> {
                 "Device Group \"{dg_id}\" does not have assigned Devices."
             )));
         }
-        for file in &files {
-            if self.stop_command {
-                break;
+        // Files in parallel on the sim; stop-on-failure keeps the original's order (no file
+        // starts after a failure), a group of several devices runs each file on each.
+        let parallel = sim.filter(|_| {
+            jobs > 1 && files.len() > 1 && self.devices.len() == 1 && !self.cfg.bool("stopOnFail")
+        });
+        match parallel {
+            Some(sim) => self.run_parallel(&files, sim, jobs).await?,
+            None => {
+                for file in &files {
+                    if self.stop_command {
+                        break;
+                    }
+                    self.run_on_device_group(file).await?;
+                }
             }
-            self.run_on_device_group(file).await?;
         }
         if self.stop_command {
             self.debug("TestHelper", "Command was forced to stop");
@@ -353,6 +471,174 @@ impl<'a> Runner<'a> {
             self.info(&t);
         }
         Ok(())
+    }
+
+    /// A runner for one test file of a parallel run: the same settings, its own Device
+    /// Group and device, its lines into `ui`.
+    fn job(&self, ui: Arc<Ui>, dg: Value, device: Value) -> Runner<'a> {
+        let mut r = Runner::new_with(
+            self.ctx,
+            self.cfg.clone(),
+            dg,
+            self.sel.clone(),
+            self.builder.clone(),
+        );
+        r.ui = ui;
+        r.sim = self.sim;
+        r.debug = self.debug;
+        r.agent_source = self.agent_source.clone();
+        r.device_source = self.device_source.clone();
+        r.devices = vec![device];
+        r.log_start = self.log_start;
+        r.log_last = self.log_last;
+        r
+    }
+
+    /// Runs the files on `jobs` devices at once (on the sim): the test Device Group's own
+    /// device and new virtual devices in temporary Device Groups, removed afterwards. Each
+    /// file's lines are shown together, in the files' order; results are the same as one
+    /// device's.
+    async fn run_parallel(
+        &mut self,
+        files: &[TestFileEntry],
+        sim: &Sim,
+        jobs: usize,
+    ) -> Result<()> {
+        let client = self.ctx.client().await?;
+        let account = self.ctx.me_id().await.unwrap_or_default();
+        let mut lanes = vec![Lane {
+            dg: self.dg.clone(),
+            device: self.devices[0].clone(),
+        }];
+        let tag = files::random_trigger()[..6].to_lowercase();
+        for i in 1..jobs.min(files.len()) {
+            let name = format!("impt-test-{tag}-{i}");
+            match sim.lane(client, &self.dg, &account, &name).await {
+                Ok(l) => lanes.push(l),
+                Err(e) => {
+                    self.debug("TestHelper", &format!("No parallel job {i}: {e}"));
+                    break;
+                }
+            }
+        }
+        self.debug(
+            "TestHelper",
+            &format!("{} parallel job(s) on the simulator", lanes.len()),
+        );
+        // One log stream for all jobs (an account has one at a time), its entries passed
+        // to the job of their device.
+        let mut feeds = Vec::new();
+        let pump = match self.shared_stream(client, &lanes, &mut feeds).await {
+            Ok(p) => p,
+            Err(e) => {
+                for lane in &lanes[1..] {
+                    sim.remove(client, lane).await;
+                }
+                return Err(e);
+            }
+        };
+        let feeds: Vec<std::cell::RefCell<Option<mpsc::UnboundedReceiver<StreamEvent>>>> = feeds
+            .into_iter()
+            .map(|f| std::cell::RefCell::new(Some(f)))
+            .collect();
+        let next = std::cell::Cell::new(0usize);
+        let stop = std::cell::Cell::new(false);
+        let done: std::cell::RefCell<Vec<Option<(String, Runner<'a>)>>> =
+            std::cell::RefCell::new((0..files.len()).map(|_| None).collect());
+        let shown = std::cell::Cell::new(0usize);
+        let this = &*self;
+        let lane_runs = lanes.iter().zip(feeds.iter()).map(|(lane, feed)| {
+            let (next, stop, done, shown) = (&next, &stop, &done, &shown);
+            async move {
+                loop {
+                    let i = next.get();
+                    if i >= files.len() || stop.get() {
+                        break;
+                    }
+                    next.set(i + 1);
+                    let (ui, captured) = this.ui.capture();
+                    let mut job = this.job(Arc::new(ui), lane.dg.clone(), lane.device.clone());
+                    job.feed = feed.borrow_mut().take();
+                    if let Err(e) = job.run_on_device_group(&files[i]).await {
+                        job.on_error(TestError::Other(e.to_string()));
+                    }
+                    *feed.borrow_mut() = job.feed.take();
+                    if job.stop_command {
+                        stop.set(true);
+                    }
+                    let mut d = done.borrow_mut();
+                    d[i] = Some((captured.stdout(), job));
+                    // show every finished file whose predecessors are shown
+                    while let Some(Some((text, _))) = d.get_mut(shown.get()) {
+                        this.ui.raw(&std::mem::take(text));
+                        shown.set(shown.get() + 1);
+                    }
+                }
+            }
+        });
+        futures::future::join_all(lane_runs).await;
+        pump.abort();
+        for lane in &lanes[1..] {
+            sim.remove(client, lane).await;
+        }
+        for (_, job) in done.into_inner().into_iter().flatten() {
+            self.absorb(job);
+        }
+        Ok(())
+    }
+
+    /// Opens the log stream of a parallel run with every lane's device subscribed; a task
+    /// passes each entry to its device's receiver (pushed to `feeds` in lane order).
+    async fn shared_stream(
+        &self,
+        client: &crate::api::Client,
+        lanes: &[Lane],
+        feeds: &mut Vec<mpsc::UnboundedReceiver<StreamEvent>>,
+    ) -> Result<tokio::task::JoinHandle<()>> {
+        let mut stream = LogStream::open(client).await?;
+        let mut routes = std::collections::HashMap::new();
+        for lane in lanes {
+            let id = id_of(&lane.device).to_string();
+            stream.add_device(client, &id).await?;
+            let (tx, rx) = mpsc::unbounded_channel();
+            routes.insert(id, tx);
+            feeds.push(rx);
+        }
+        Ok(tokio::spawn(async move {
+            while let Some(ev) = stream.next().await {
+                let device = match &ev {
+                    StreamEvent::Log(v) => v.get("device_id").and_then(Value::as_str),
+                    _ => None,
+                };
+                match device {
+                    Some(d) => {
+                        if let Some(tx) = routes.get(d) {
+                            let _ = tx.send(ev);
+                        }
+                    }
+                    // the stream's own state: every job's
+                    None => {
+                        for tx in routes.values() {
+                            let _ = tx.send(ev.clone());
+                        }
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Adds a parallel job's results to the run's.
+    fn absorb(&mut self, job: Runner<'a>) {
+        self.tests += job.tests;
+        self.assertions += job.assertions;
+        self.failure_count += job.failure_count;
+        self.failures.extend(job.failures);
+        self.success &= job.success;
+        self.stop_command |= job.stop_command;
+        self.report.append(job.report);
+        if let Some(t) = job.log_last {
+            self.log_last = Some(t);
+        }
     }
 
     fn find_test_files(&mut self) -> Result<Vec<TestFileEntry>> {
@@ -439,6 +725,8 @@ impl<'a> Runner<'a> {
                 stop_on_failure: self.cfg.bool("stopOnFail"),
                 class: &self.sel.class.clone(),
                 method: &self.sel.method.clone(),
+                // the original waits 2 s for the service messages; the sim's come first
+                delay: if self.sim { 0.0 } else { 2.0 },
             },
         );
         let (mut agent, mut agent_map) = self.preprocess(&sources.agent)?;
@@ -515,11 +803,17 @@ impl<'a> Runner<'a> {
             Ok(d) => d,
             Err(e) => {
                 let e = map_compile_errors(e, &self.maps);
+                // the file's code failed: one error entry for it, its tests not run
+                let (message, at) = compile_failure(&e);
+                self.report
+                    .begin_session(&file.name, std::mem::take(&mut self.expected));
+                self.report.file_error("(compile)", &message, at);
+                self.report.end_session(Some(&message));
                 self.on_error(TestError::Central(e));
                 return Ok(());
             }
         };
-        self.ctx.ui.info(&format!(
+        self.ui.info(&format!(
             "Deployment \"{deployment}\" is created successfully."
         ));
         self.info(&format!("Created Deployment: {deployment}"));
@@ -570,6 +864,10 @@ impl<'a> Runner<'a> {
         self.report
             .begin_session(&file.name, std::mem::take(&mut self.expected));
         self.load_error.clear();
+        self.load_seen.clear();
+        self.load_repeat = false;
+        self.load_at = None;
+        self.tested_kind = file.kind;
         self.end_reason = None;
         let agent_only = self.device_source.is_none() && file.kind == "agent";
         if agent_only {
@@ -583,7 +881,7 @@ impl<'a> Runner<'a> {
         ));
         if !agent_only {
             let w = self.paint(YELLOW, &format!("Warning: please ensure imp device {device_id} is online. Current test will fail if the device under test is physically offline"));
-            self.ctx.ui.info(&w);
+            self.ui.info(&w);
         }
         self.info(&format!("Using {} test file \"{}\"", file.kind, file.name));
         self.run_session(&device_id, file.kind).await;
@@ -622,13 +920,22 @@ impl<'a> Runner<'a> {
         self.message_deadline = None;
         self.watchdog("session-start", "started");
         let ctx = self.ctx;
+        let sim = self.sim;
+        let shared = self.feed.take();
+        let mut is_open = shared.is_some();
         let opened = async {
+            if let Some(rx) = shared {
+                return Ok(Feed::Shared(rx));
+            }
             let client = ctx.client().await?;
             let stream = LogStream::open(client).await?;
-            // As the original: give the new stream a second before subscribing the device.
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            // As the original: give the new stream a second before subscribing the device
+            // (the sim's stream is ready when it answers).
+            if !sim {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
             stream.add_device(client, device_id).await?;
-            Ok::<_, ImptError>(stream)
+            Ok::<_, ImptError>(Feed::Own(stream))
         }
         .await;
         let mut stream = match opened {
@@ -639,7 +946,6 @@ impl<'a> Runner<'a> {
                 return;
             }
         };
-        let mut is_open = false;
         let mut assigned = false;
         loop {
             if is_open && !assigned {
@@ -686,7 +992,9 @@ impl<'a> Runner<'a> {
                 }
             }
         }
-        drop(stream);
+        if let Feed::Shared(rx) = stream {
+            self.feed = Some(rx);
+        }
         self.finish_session();
     }
 
@@ -709,7 +1017,7 @@ impl<'a> Runner<'a> {
         }
         .await;
         match res {
-            Ok(_) => self.ctx.ui.info(&format!(
+            Ok(_) => self.ui.info(&format!(
                 "Device \"{device_id}\" is assigned successfully to Device Group \"{dg_id}\"."
             )),
             Err(e) => self.after_error(TestError::Central(e)),
@@ -720,6 +1028,17 @@ impl<'a> Runner<'a> {
         self.start_deadline = None;
         self.message_deadline = None;
         let reason = self.end_reason.take();
+        if matches!(self.state(), State::Initialized | State::Ready) {
+            let name = if self.load_error.is_empty() {
+                "(session)"
+            } else {
+                "(load)"
+            };
+            let message = reason
+                .clone()
+                .unwrap_or_else(|| "Session did not start".into());
+            self.report.file_error(name, &message, self.load_at.take());
+        }
         self.report.end_session(reason.as_deref());
         if matches!(self.state(), State::Initialized | State::Ready) {
             // A session that never started is listed with its reason and counted.
@@ -747,17 +1066,88 @@ impl<'a> Runner<'a> {
         self.failure_count += f;
     }
 
-    /// A runtime error before the session started: remembered as the likely reason, and the
-    /// start is given only a few more seconds (the framework starts 2 s after loading).
-    fn note_load_error(&mut self, text: &str) {
-        if matches!(self.state(), State::Started | State::Finished) || self.load_error.len() >= 12 {
-            return;
+    /// A runtime error line (`ERROR: …` or one of its frames), mapped to the user's files;
+    /// `None` when it repeats an error shown before the session started (a device whose
+    /// code fails to load restarts and fails again: the error is shown once).
+    fn runtime_error(&mut self, log_type: &str, raw: String) -> Option<String> {
+        let mapped = self.maps.map(log_type, &raw);
+        let text = mapped.as_ref().map_or(raw.clone(), |m| m.text.clone());
+        if matches!(self.state(), State::Started | State::Finished) {
+            return Some(text);
         }
-        self.load_error.push(text.to_string());
-        let soon = Instant::now() + Duration::from_secs(4);
+        let frame = raw
+            .strip_prefix("ERROR:")
+            .map(str::trim_start)
+            .is_some_and(|r| r.starts_with("at ") || r.starts_with("from "));
+        if !frame {
+            self.load_repeat = !self.load_seen.insert(text.clone());
+        }
+        if self.load_repeat {
+            return None;
+        }
+        if self.load_error.len() < 12 {
+            self.load_error.push(text.clone());
+        }
+        if let Some(m) = mapped.filter(|m| user_file(&m.file)) {
+            let at = self.load_at.get_or_insert_with(|| Location {
+                file: m.file.clone(),
+                line: m.line,
+                frames: Vec::new(),
+            });
+            at.frames
+                .push(format!("{}:{} ({})", m.file, m.line, m.function));
+        }
+        // An error in the code's top level (its `main`) stops the code from loading: the
+        // session cannot start. The sim has logged the whole error by now; the real
+        // service is given a few more seconds (the framework starts 2 s after loading).
+        let top_level = frame
+            && raw
+                .trim_end()
+                .rsplit_once(' ')
+                .is_some_and(|(_, f)| f.starts_with("main:"));
+        let soon = if self.sim && top_level {
+            Instant::now() + Duration::from_millis(100)
+        } else {
+            Instant::now() + Duration::from_secs(4)
+        };
         if self.start_deadline.is_some_and(|d| d > soon) {
             self.start_deadline = Some(soon);
         }
+        Some(text)
+    }
+
+    /// Where a failed assertion is, from the frames the framework sent (`[{line, func}]`,
+    /// innermost first, lines of the deployed code): the frames in the user's files, and
+    /// the innermost one in the test file as the place.
+    fn locate(&self, frames: Option<&Value>) -> Option<Location> {
+        let side = if self.tested_kind == "agent" {
+            &self.maps.agent
+        } else {
+            &self.maps.device
+        };
+        let mut places = Vec::new();
+        for f in frames.and_then(Value::as_array).into_iter().flatten() {
+            let line = f.get("line").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let func = f.get("func").and_then(Value::as_str).unwrap_or("unknown");
+            if let Some(pos) = line.checked_sub(1).and_then(|i| side.get(i)) {
+                if user_file(&pos.file) {
+                    places.push((pos.file.clone(), pos.line, func.to_string()));
+                }
+            }
+        }
+        let (file, line, _) = places
+            .iter()
+            .find(|p| p.0 == self.test_file)
+            .or(places.first())?
+            .clone();
+        Some(Location {
+            file,
+            line,
+            frames: places
+                .iter()
+                .map(|(f, l, func)| format!("{f}:{l} ({func})"))
+                .collect(),
+        })
     }
 
     /// What to report when the session did not start in time.
@@ -823,14 +1213,16 @@ impl<'a> Runner<'a> {
                 return self.error_or_warning(TestError::Device(m.clone()), &m);
             }
             LogEvent::DeviceError(v) => {
-                let v = self.maps.map("server.error", &v).map_or(v, |m| m.text);
-                self.note_load_error(&v);
+                let Some(v) = self.runtime_error("server.error", v) else {
+                    return Ok(());
+                };
                 let m = format!("Device Runtime Error: {v}");
                 return self.error_or_warning(TestError::DeviceRuntime(m.clone()), &m);
             }
             LogEvent::AgentError(v) => {
-                let v = self.maps.map("agent.error", &v).map_or(v, |m| m.text);
-                self.note_load_error(&v);
+                let Some(v) = self.runtime_error("agent.error", v) else {
+                    return Ok(());
+                };
                 let m = format!("Agent Runtime Error: {v}");
                 return self.error_or_warning(TestError::AgentRuntime(m.clone()), &m);
             }
@@ -886,8 +1278,10 @@ impl<'a> Runner<'a> {
             }
             "TEST_FAIL" => {
                 self.check_state(State::Started)?;
-                self.report.fail(&message_text(&message));
-                return Err(TestError::Method(message_text(&message)));
+                let text = message_text(&message);
+                let at = self.locate(v.get("frames"));
+                self.report.fail(&text, at.clone());
+                return Err(TestError::Method(text, at));
             }
             "SESSION_RESULT" => {
                 self.message_deadline = None;
@@ -982,12 +1376,22 @@ impl<'a> Runner<'a> {
         let mut ignore = false;
         let stop_on_fail = self.cfg.bool("stopOnFail");
         match err {
-            TestError::Method(m) => {
+            TestError::Method(m, at) => {
                 let t = self.paint(RED, &format!("Failure: {m}"));
                 self.test_line(&t);
+                // the failing assertion's place, and the frames that lead there
+                if let Some(at) = &at {
+                    for (i, f) in at.frames.iter().enumerate() {
+                        let word = if i == 0 { "at" } else { "from" };
+                        let t = self.paint(RED, &format!("  {word} {f}"));
+                        self.test_line(&t);
+                    }
+                }
                 self.failures.push(Failure {
                     test: self.test_method.clone(),
-                    file: self.test_file.clone(),
+                    file: at
+                        .map(|a| format!("{}:{}", a.file, a.line))
+                        .unwrap_or_else(|| self.test_file.clone()),
                     message: m,
                 });
                 self.stop_session = stop_on_fail;
@@ -1034,8 +1438,8 @@ impl<'a> Runner<'a> {
             }
             TestError::Central(e) => {
                 self.error_line(&e.to_string());
-                if matches!(e, ImptError::Api(_)) && !self.ctx.ui.is_json() {
-                    self.ctx.ui.error(&e);
+                if matches!(e, ImptError::Api(_)) && !self.ui.is_json() {
+                    self.ui.error(&e);
                 }
                 self.stop_session = true;
             }
