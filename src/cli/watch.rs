@@ -49,9 +49,15 @@ struct Args {
     /// authority).
     #[arg(long)]
     no_local_check: bool,
+    /// After each deployed save, run the project's impUnit tests (its .impt.test) on the
+    /// test configuration's device, the tests touching the changed files first; a newer
+    /// save cancels a running pass (also `[watch] test = true` in impt.toml).
+    #[arg(long)]
+    test: bool,
     /// Output: text (default; minimal is the same), json (one JSON event per line: started, watching,
     /// stream_opened, stream_lost, changed, deploy_started, skipped, deployed, restarted,
-    /// compile_error, retry, error, log, device, info, quit) or debug (API traces).
+    /// compile_error, retry, error, log, device, info, tests_started, tests_cancelled, tests,
+    /// quit) or debug (API traces).
     #[arg(short = 'z', long, value_name = "MODE", default_value = "text",
           value_parser = ["text", "minimal", "json", "debug"])]
     output: String,
@@ -126,6 +132,7 @@ pub fn run(args: &[String]) -> i32 {
             paths: a.paths,
             tags: a.tags,
             restart,
+            test: a.test,
         },
         mode: match a.output.as_str() {
             "json" => crate::output::Mode::Json,
@@ -134,6 +141,27 @@ pub fn run(args: &[String]) -> i32 {
         },
         sim,
         no_local_check: a.no_local_check,
+        tests: Some(crate::watch::testpass::TestRunner(std::sync::Arc::new(
+            |changed, cancel| {
+                crate::commands::test::watch_pass(changed, cancel).map(|r| {
+                    r.map(|o| {
+                        let cases = o
+                            .cases
+                            .into_iter()
+                            .map(|c| crate::watch::testpass::Case {
+                                file: c.file,
+                                name: c.name,
+                                status: c.status,
+                                message: c.message,
+                                location: c.location,
+                                line: c.line,
+                            })
+                            .collect();
+                        (o.files, o.affected, cases)
+                    })
+                })
+            },
+        ))),
     };
     let ui = crate::output::Ui::new(opts.mode);
     let code = crate::watch::run(opts);

@@ -144,7 +144,47 @@ pub enum Event {
     },
     /// Factory projects (see the watch loop's factory module).
     Factory(FactoryEvent),
+    /// `--test`: a test pass started after a deployed save of `changed`.
+    TestsStarted {
+        changed: Vec<String>,
+    },
+    /// A newer save cancelled the running test pass.
+    TestsCancelled,
+    /// A test pass ended: `passed` of `total` test methods, the failures (and files whose
+    /// code failed) with their place; `error` when the tests could not run.
+    TestsDone {
+        passed: usize,
+        total: usize,
+        failures: Vec<TestFailure>,
+        error: Option<String>,
+        ms: u64,
+        /// The test files in the order they ran; the first `affected` include a changed file.
+        files: Vec<String>,
+        affected: usize,
+    },
     Quit,
+}
+
+/// A failed test (or a test file whose code failed) of a watch test pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestFailure {
+    pub file: String,
+    pub line: Option<usize>,
+    /// `Class::method()`, or `(compile)`/`(load)` for the file itself.
+    pub name: String,
+    pub message: String,
+}
+
+impl TestFailure {
+    /// `file:line: message (name)`, as editors read compile errors.
+    pub fn text(&self) -> String {
+        let at = match self.line {
+            Some(l) => format!("{}:{l}", self.file),
+            None => self.file.clone(),
+        };
+        let first = self.message.lines().next().unwrap_or_default();
+        format!("{at}: {first} ({})", self.name)
+    }
 }
 
 /// What happens in a factory.
@@ -315,6 +355,24 @@ impl Event {
                 total_failed,
             }) => json!({"event": "blessing", "device_id": device_id, "blessed": blessed,
                 "tally": {"blessed": total_blessed, "failed": total_failed}}),
+            Event::TestsStarted { changed } => {
+                json!({"event": "tests_started", "changed": changed})
+            }
+            Event::TestsCancelled => json!({"event": "tests_cancelled"}),
+            Event::TestsDone {
+                passed,
+                total,
+                failures,
+                error,
+                ms,
+                files,
+                affected,
+            } => json!({"event": "tests", "passed": passed, "total": total, "ms": ms,
+                "files": files, "affected": affected,
+                "ok": error.is_none() && failures.is_empty() && passed == total,
+                "error": error,
+                "failures": failures.iter().map(|f| json!({"file": f.file, "line": f.line,
+                    "name": f.name, "message": f.message})).collect::<Vec<_>>()}),
             Event::Quit => json!({"event": "quit"}),
         }
     }
@@ -434,6 +492,8 @@ struct TextRenderer {
     busy: Option<&'static str>,
     /// An error state kept until the next good deploy (compile error, runtime error, …).
     problem: Option<&'static str>,
+    /// `--test`: the last pass's `tests 41/42 ✗`, or `testing`.
+    tests: Option<String>,
     /// `-z debug`: mapped error frames also show the line as logged.
     raw_locations: bool,
     roles: Roles,
@@ -453,6 +513,7 @@ impl TextRenderer {
             last_deploy: None,
             busy: None,
             problem: None,
+            tests: None,
             raw_locations: false,
             roles: Roles::default(),
         }
@@ -686,6 +747,24 @@ impl TextRenderer {
                 let t = self.note(&text);
                 self.line(&t);
             }
+            Event::TestsStarted { .. } | Event::TestsCancelled => {}
+            Event::TestsDone {
+                failures, error, ..
+            } => {
+                let red = self.style(Style::new().red());
+                if let Some(e) = error {
+                    let t = self.note(&format!("Tests did not run: {e}"));
+                    self.line(&t);
+                }
+                for f in failures {
+                    let t = format!("{}", red.apply_to(f.text()));
+                    self.line(&t);
+                }
+                if let Some(t) = self.tests.clone() {
+                    let t = self.note(&t);
+                    self.line(&t);
+                }
+            }
             Event::Quit => {
                 let t = self.note("Stopped watching.");
                 self.line(&t);
@@ -738,6 +817,20 @@ impl TextRenderer {
                 self.problem = Some("runtime error");
             }
             Event::Skipped { .. } => self.busy = None,
+            Event::TestsStarted { .. } => self.tests = Some("testing…".into()),
+            Event::TestsDone {
+                passed,
+                total,
+                failures,
+                error,
+                ..
+            } => {
+                let ok = error.is_none() && failures.is_empty() && passed == total;
+                self.tests = Some(format!(
+                    "tests {passed}/{total} {}",
+                    if ok { "✓" } else { "✗" }
+                ));
+            }
             _ => {}
         }
     }
@@ -778,6 +871,9 @@ impl TextRenderer {
                 "{}",
                 self.style(Style::new().red().bold()).apply_to(p)
             ));
+        }
+        if let Some(t) = &self.tests {
+            parts.push(t.clone());
         }
         if let Some((b, f)) = self.roles.tally {
             parts.push(format!("{b} blessed · {f} failed"));
@@ -879,6 +975,45 @@ mod tests {
             out,
             "[d1] 2026-01-01T00:00:00Z [server.log] hello\n» Conditional restart requested for 2 device(s).\n"
         );
+    }
+
+    #[test]
+    fn test_passes_show_failures_as_editors_read_them_and_a_tally() {
+        let done = Event::TestsDone {
+            passed: 41,
+            total: 42,
+            failures: vec![TestFailure {
+                file: "tests/z.test.nut".into(),
+                line: Some(4),
+                name: "Z::testAdd()".into(),
+                message: "Expected value: 3, got: 4".into(),
+            }],
+            error: None,
+            ms: 80,
+            files: vec!["tests/z.test.nut".into()],
+            affected: 1,
+        };
+        let text = shown(Mode::Default, std::slice::from_ref(&done));
+        assert!(
+            text.contains("tests/z.test.nut:4: Expected value: 3, got: 4 (Z::testAdd())\n"),
+            "{text}"
+        );
+        assert!(text.contains("tests 41/42 ✗"), "{text}");
+        let v = done.to_json();
+        assert_eq!(v["event"], "tests");
+        assert_eq!(v["ok"], false);
+        assert_eq!(v["failures"][0]["file"], "tests/z.test.nut");
+        assert_eq!(v["failures"][0]["line"], 4);
+        let ok = Event::TestsDone {
+            passed: 2,
+            total: 2,
+            failures: vec![],
+            error: None,
+            ms: 1,
+            files: vec![],
+            affected: 0,
+        };
+        assert!(shown(Mode::Default, &[ok]).contains("tests 2/2 ✓"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod sim;
 pub mod source;
 pub mod stream;
+pub mod testpass;
 pub mod watcher;
 
 use std::collections::BTreeSet;
@@ -57,6 +58,8 @@ pub struct Options {
     pub sim: Option<PathBuf>,
     /// `--no-local-check`: send code without compiling it locally first.
     pub no_local_check: bool,
+    /// How a test pass runs (`--test`, `[watch] test`).
+    pub tests: Option<testpass::TestRunner>,
 }
 
 /// What the loop starts from.
@@ -553,6 +556,10 @@ async fn watch_loop(
         divided: BTreeSet::new(),
     };
     let mut stream_devices: Vec<String> = setup.devices.iter().map(|d| d.id.clone()).collect();
+    let mut test_stage = match (&opts.tests, settings.test) {
+        (Some(t), true) => Some(testpass::Tests::new(t.0.clone())),
+        _ => None,
+    };
     let _sim = setup.sim;
     loop {
         let due = debounce.due();
@@ -621,6 +628,20 @@ async fn watch_loop(
                     let streaming =
                         matches!(ev, Event::StreamOpened { .. } | Event::StreamLost { .. });
                     r.emit(&ev);
+                    if let Some(t) = test_stage.as_mut() {
+                        match &ev {
+                            Event::Deployed { .. } => {
+                                let changed = lp
+                                    .inflight
+                                    .as_ref()
+                                    .map(|p| p.changed.iter().cloned().collect())
+                                    .unwrap_or_default();
+                                t.start(changed, testpass::sender(tx.clone(), Msg::Event));
+                            }
+                            Event::TestsDone { .. } => t.finished(),
+                            _ => {}
+                        }
+                    }
                     if streaming && deploy_when_streaming {
                         deploy_when_streaming = false;
                         lp.request(false, Instant::now(), vec![]);

@@ -8,6 +8,7 @@
 //! paths = ["lib"]                # extra files or directories whose changes trigger a deploy
 //! tags = ["dev"]                 # tags of every deployment
 //! restart = "always"             # "always" | "conditional" | "none"
+//! test = true                    # run the .impt.test tests after each deploy (as --test)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -55,6 +56,7 @@ pub struct FileSettings {
     #[serde(default)]
     pub tags: Vec<String>,
     pub restart: Option<String>,
+    pub test: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +72,8 @@ pub struct Overrides {
     pub paths: Vec<String>,
     pub tags: Vec<String>,
     pub restart: Option<RestartMode>,
+    /// `--test`.
+    pub test: bool,
 }
 
 /// Effective settings.
@@ -81,6 +85,8 @@ pub struct Settings {
     pub paths: Vec<PathBuf>,
     pub tags: Vec<String>,
     pub restart: RestartMode,
+    /// Run the project's tests after each deploy.
+    pub test: bool,
 }
 
 /// Reads `impt.toml`'s `[watch]` table in `dir` (absent file or table: defaults).
@@ -148,6 +154,7 @@ pub fn merge(dir: &Path, file: FileSettings, flags: Overrides) -> Result<Setting
         paths,
         tags,
         restart,
+        test: flags.test || file.test.unwrap_or(false),
     })
 }
 
@@ -180,6 +187,10 @@ mod tests {
         assert_eq!(s.restart, RestartMode::None);
         assert_eq!(s.tags, vec!["a".to_string(), "b".to_string()]);
         assert!(parse_file("[watch]\nbogus = 1\n").is_err());
+        assert_eq!(
+            parse_file("[watch]\ntest = true\n").unwrap().test,
+            Some(true)
+        );
         assert_eq!(parse_file("").unwrap().debounce, None);
         let bad = FileSettings {
             restart: Some("sometimes".into()),

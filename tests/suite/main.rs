@@ -56,3 +56,4 @@ mod vm_limits;
 mod watch_factory;
 mod watch_loop;
 mod watch_sim;
+mod watch_tests;

@@ -23,7 +23,35 @@ use crate::config::test::{
 };
 use crate::error::{ConfigKind, Entity, ImptError, Result};
 
-pub use runner::run;
+pub use runner::{pass, run, PassCase, PassOutcome};
+
+/// A test pass of `impt watch --test` on the calling thread, with a runtime and command
+/// context of its own (the loop's output is not touched: the pass's lines are dropped);
+/// `None` when `cancel` is notified first.
+pub fn watch_pass(
+    changed: Vec<String>,
+    cancel: std::sync::Arc<tokio::sync::Notify>,
+) -> Option<std::result::Result<PassOutcome, String>> {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let (ui, _lines) = crate::output::Ui::buffered(crate::output::Mode::Default, "");
+    let ctx = CommandCtx::new(std::sync::Arc::new(ui));
+    // poll the device's logs often on the sim, gently online
+    rt.block_on(async {
+        tokio::select! {
+            r = pass(&ctx, &changed, std::time::Duration::from_millis(40)) => {
+                Some(r.map_err(|e| e.to_string()))
+            }
+            _ = cancel.notified() => None,
+        }
+    })
+}
 
 /// The Device Group saved in `.impt.test` (gone → "does not exist anymore").
 async fn saved_dg(ctx: &CommandCtx, t: &TestFile) -> Result<Value> {

@@ -212,6 +212,10 @@ impl Report {
         self.entries.extend(other.entries);
     }
 
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
     /// Test methods in the report (whatever their outcome).
     pub fn tests(&self) -> usize {
         self.entries.iter().filter(|e| e.is_test()).count()

@@ -83,20 +83,212 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     }
 }
 
-/// Where a session's log events come from: its own log stream, or its share of the one
-/// stream of a parallel run (an account has one log stream at a time).
-enum Feed {
+/// Where a session's log events come from: its own log stream, its share of the one
+/// stream of a parallel run (an account has one log stream at a time), or the device's log
+/// history read again and again (`impt watch --test`, whose stream is the watch loop's).
+enum Feed<'a> {
     Own(LogStream),
     Shared(mpsc::UnboundedReceiver<StreamEvent>),
+    Poll(Poller<'a>),
 }
 
-impl Feed {
+impl Feed<'_> {
     async fn next(&mut self) -> Option<StreamEvent> {
         match self {
             Feed::Own(s) => s.next().await,
             Feed::Shared(rx) => rx.recv().await,
+            Feed::Poll(p) => p.next().await,
         }
     }
+}
+
+/// A device's new log entries, from its log history (newest first, 100 a page).
+struct Poller<'a> {
+    ctx: &'a CommandCtx,
+    device_id: String,
+    every: Duration,
+    /// The entries of the last read, oldest first (as `ts|type|msg`).
+    last: Vec<String>,
+    queue: std::collections::VecDeque<Value>,
+}
+
+/// How many entries at the end of `now` are new after `before` (both oldest first, the same
+/// window of a log moved on): the fewest that leave the rest of `now` at the end of
+/// `before`. Entries alike (same time, type and text) are told apart by their position.
+fn new_entries(before: &[String], now: &[String]) -> usize {
+    (0..=now.len())
+        .find(|&fresh| {
+            let old = now.len() - fresh;
+            old <= before.len() && now[..old] == before[before.len() - old..]
+        })
+        .unwrap_or(now.len())
+}
+
+impl<'a> Poller<'a> {
+    /// Starts after the entries logged so far.
+    async fn new(ctx: &'a CommandCtx, device_id: &str, every: Duration) -> Result<Poller<'a>> {
+        let mut p = Poller {
+            ctx,
+            device_id: device_id.to_string(),
+            every,
+            last: Vec::new(),
+            queue: Default::default(),
+        };
+        p.fetch().await?;
+        p.queue.clear();
+        Ok(p)
+    }
+
+    async fn fetch(&mut self) -> Result<()> {
+        let q = vec![
+            ("page[number]".to_string(), "1".to_string()),
+            ("page[size]".to_string(), "100".to_string()),
+        ];
+        let doc = self
+            .ctx
+            .client()
+            .await?
+            .get_query(
+                &format!("/devices/{}/logs", encode_segment(&self.device_id)),
+                &q,
+            )
+            .await?;
+        let entries = doc
+            .get("data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let entries: Vec<Value> = entries.into_iter().rev().collect();
+        let keys: Vec<String> = entries
+            .iter()
+            .map(|e| format!("{}|{}|{}", e["ts"], e["type"], e["msg"]))
+            .collect();
+        let fresh = new_entries(&self.last, &keys);
+        for mut e in entries.into_iter().skip(keys.len() - fresh) {
+            e["device_id"] = json!(self.device_id);
+            self.queue.push_back(e);
+        }
+        self.last = keys;
+        Ok(())
+    }
+
+    async fn next(&mut self) -> Option<StreamEvent> {
+        loop {
+            if let Some(e) = self.queue.pop_front() {
+                return Some(StreamEvent::Log(e));
+            }
+            tokio::time::sleep(self.every).await;
+            if let Err(e) = self.fetch().await {
+                return Some(StreamEvent::Lost {
+                    status: None,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+}
+
+/// A test case of a watch pass.
+#[derive(Clone, Debug)]
+pub struct PassCase {
+    pub file: String,
+    pub name: String,
+    /// `passed`, `failed`, `not run` or `error`.
+    pub status: String,
+    pub message: Option<String>,
+    /// `file:line` of the failure, and its line.
+    pub location: Option<String>,
+    pub line: Option<usize>,
+}
+
+/// What a watch pass found.
+#[derive(Clone, Debug, Default)]
+pub struct PassOutcome {
+    /// The test files in the order they ran (affected ones first).
+    pub files: Vec<String>,
+    /// How many of them the change touched.
+    pub affected: usize,
+    pub cases: Vec<PassCase>,
+}
+
+/// One test pass of `impt watch --test`: the project's tests (its `.impt.test`) on the
+/// first device of the test configuration's Device Group, the files whose session code
+/// includes a `changed` file first (paths relative to the current directory). The device
+/// is followed through its log history every `poll` (the watch loop has the account's log
+/// stream); the lines go to `ctx`'s output.
+pub async fn pass(ctx: &CommandCtx, changed: &[String], poll: Duration) -> Result<PassOutcome> {
+    let cfg = TestFile::load_required()?;
+    let dg = saved_dg(ctx, &cfg).await?;
+    let sim = simlane::detect(ctx.client().await?).await;
+    let mut runner = Runner::new(ctx, cfg, dg, None);
+    runner.sim = sim.is_some();
+    // the sim answers at once; the real service is asked at most once a second
+    runner.poll = Some(if runner.sim {
+        poll
+    } else {
+        poll.max(Duration::from_secs(1))
+    });
+    let files = runner.find_test_files()?;
+    runner.init_source_code()?;
+    let dg_id = id_of(&runner.dg).to_string();
+    let devices = ctx
+        .list(Entity::Device, &[("devicegroup.id", dg_id.clone())])
+        .await?;
+    let Some(device) = devices.first() else {
+        return Err(ImptError::msg(format!(
+            "Device Group \"{dg_id}\" does not have assigned Devices."
+        )));
+    };
+    runner.devices = vec![device.clone()];
+    let norm = |p: &str| p.trim_start_matches("./").replace('\\', "/");
+    let changed: Vec<String> = changed.iter().map(|c| norm(c)).collect();
+    let (mut first, mut rest) = (Vec::new(), Vec::new());
+    for f in files {
+        let touched = changed.contains(&norm(&f.name))
+            || (runner.session_code(&f).is_ok() && {
+                let maps = &runner.maps;
+                maps.device
+                    .iter()
+                    .chain(maps.agent.iter())
+                    .any(|p| changed.contains(&norm(&p.file)))
+            });
+        if touched {
+            first.push(f);
+        } else {
+            rest.push(f);
+        }
+    }
+    let affected = first.len();
+    let order: Vec<TestFileEntry> = first.into_iter().chain(rest).collect();
+    for f in &order {
+        runner.run_on_device_group(f).await?;
+    }
+    let cases = runner
+        .report
+        .entries()
+        .iter()
+        .map(|e| {
+            let (status, message) = match &e.outcome {
+                report::Outcome::Passed => ("passed", None),
+                report::Outcome::Failed(m) => ("failed", Some(m.clone())),
+                report::Outcome::NotRun(m) => ("not run", Some(m.clone())),
+                report::Outcome::Error(m) => ("error", Some(m.clone())),
+            };
+            PassCase {
+                file: e.file.clone(),
+                name: e.name.clone(),
+                status: status.into(),
+                message,
+                location: e.at.as_ref().map(|a| format!("{}:{}", a.file, a.line)),
+                line: e.at.as_ref().map(|a| a.line),
+            }
+        })
+        .collect();
+    Ok(PassOutcome {
+        files: order.into_iter().map(|f| f.name).collect(),
+        affected,
+        cases,
+    })
 }
 
 /// Why a session (or the run) went wrong; decides what is printed and what stops.
@@ -211,12 +403,17 @@ struct Runner<'a> {
     load_repeat: bool,
     /// Where the load error happened in the user's files.
     load_at: Option<Location>,
+    /// The session's code is loading (its code space line, or the agent's restart for an
+    /// agent test): errors before that are the previous code's.
+    code_loaded: bool,
     /// Why the running session ended early, if it did.
     end_reason: Option<String>,
     /// `agent` or `device`: the side the running session tests.
     tested_kind: &'static str,
     /// The device's events from the run's shared log stream (parallel jobs).
     feed: Option<mpsc::UnboundedReceiver<StreamEvent>>,
+    /// Follow the device through its log history, read this often (watch passes).
+    poll: Option<Duration>,
 }
 
 /// A file of the user's (not the framework or the code impt generates around the tests).
@@ -262,7 +459,7 @@ impl<'a> Runner<'a> {
         cfg: TestFile,
         dg: Value,
         sel: Selection,
-        builder: crate::builder::Options,
+        builder: impt_builder::Options,
     ) -> Runner<'a> {
         Runner {
             debug: ctx.ui.mode() == Mode::Debug,
@@ -296,11 +493,13 @@ impl<'a> Runner<'a> {
             load_seen: Default::default(),
             load_repeat: false,
             load_at: None,
+            code_loaded: false,
             end_reason: None,
             ui: ctx.ui.clone(),
             sim: false,
             tested_kind: "device",
             feed: None,
+            poll: None,
         }
     }
 
@@ -867,6 +1066,7 @@ impl<'a> Runner<'a> {
         self.load_seen.clear();
         self.load_repeat = false;
         self.load_at = None;
+        self.code_loaded = false;
         self.tested_kind = file.kind;
         self.end_reason = None;
         let agent_only = self.device_source.is_none() && file.kind == "agent";
@@ -922,10 +1122,14 @@ impl<'a> Runner<'a> {
         let ctx = self.ctx;
         let sim = self.sim;
         let shared = self.feed.take();
-        let mut is_open = shared.is_some();
+        let poll = self.poll;
+        let mut is_open = shared.is_some() || poll.is_some();
         let opened = async {
             if let Some(rx) = shared {
                 return Ok(Feed::Shared(rx));
+            }
+            if let Some(every) = poll {
+                return Ok(Feed::Poll(Poller::new(ctx, device_id, every).await?));
             }
             let client = ctx.client().await?;
             let stream = LogStream::open(client).await?;
@@ -1075,6 +1279,10 @@ impl<'a> Runner<'a> {
         if matches!(self.state(), State::Started | State::Finished) {
             return Some(text);
         }
+        if !self.code_loaded {
+            // the device's previous code (e.g. an earlier run's that failed to load)
+            return Some(text);
+        }
         let frame = raw
             .strip_prefix("ERROR:")
             .map(str::trim_start)
@@ -1193,9 +1401,11 @@ impl<'a> Runner<'a> {
             LogEvent::AgentRestarted => {
                 if self.state() == State::Initialized {
                     self.session_mut().state = State::Ready;
+                    self.code_loaded |= self.tested_kind == "agent";
                 }
             }
             LogEvent::CodeSpaceUsage(v) => {
+                self.code_loaded |= self.state() == State::Ready;
                 if self.session_mut().code_space != Some(v) {
                     self.info(&format!("Device code space usage: {v:.1}%"));
                     self.session_mut().code_space = Some(v);
@@ -1453,5 +1663,27 @@ impl<'a> Runner<'a> {
         if self.stop_session && stop_on_fail {
             self.stop_command = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_entries;
+
+    fn v(s: &str) -> Vec<String> {
+        s.chars().map(String::from).collect()
+    }
+
+    #[test]
+    fn new_log_entries_are_told_by_position() {
+        assert_eq!(new_entries(&[], &v("ab")), 2);
+        assert_eq!(new_entries(&v("ab"), &v("ab")), 0);
+        // alike entries (same time, type and text) are not lost
+        assert_eq!(new_entries(&v("ab"), &v("abb")), 1);
+        assert_eq!(new_entries(&v("abb"), &v("abbbb")), 2);
+        // the page moved on: the oldest fell off
+        assert_eq!(new_entries(&v("abcd"), &v("cdef")), 2);
+        // nothing in common: all new
+        assert_eq!(new_entries(&v("ab"), &v("xy")), 2);
     }
 }

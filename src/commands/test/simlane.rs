@@ -69,7 +69,7 @@ impl Sim {
         let typ = model
             .get("type")
             .and_then(Value::as_str)
-            .unwrap_or(crate::api::types::DEVELOPMENT);
+            .unwrap_or(impt_wire::types::DEVELOPMENT);
         let body = json!({"data": {
             "type": typ,
             "attributes": {"name": name, "description": "impt test run --jobs (temporary)"},

@@ -1,0 +1,194 @@
+//! `impt watch --test` (or `[watch] test = true`): after each deployed save, the project's
+//! impUnit tests (its `.impt.test`) run on the test configuration's device, the tests whose
+//! files or includes touch the changed files first. A newer save cancels a running pass.
+//!
+//! The pass itself is the test runner's (`impt test run`), given to the loop by the command
+//! line as a [`PassFn`] (the loop reaches the commands only through their core). It runs on
+//! a thread of its own with its own runtime; its result comes back as
+//! [`Event::TestsDone`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc::UnboundedSender, Notify};
+
+use crate::output::watch::{Event, TestFailure};
+
+/// A test case as the pass reports it.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub file: String,
+    pub name: String,
+    /// `passed`, `failed`, `not run` or `error` (the file's code failed).
+    pub status: String,
+    pub message: Option<String>,
+    pub location: Option<String>,
+    pub line: Option<usize>,
+}
+
+/// What one pass found: the files in the order they ran, how many the change touched, the
+/// cases; `Err` when the tests could not run at all.
+pub type PassResult = std::result::Result<(Vec<String>, usize, Vec<Case>), String>;
+
+/// Runs one pass for the changed files (relative to the project); `None` when cancelled.
+pub type PassFn = Arc<dyn Fn(Vec<String>, Arc<Notify>) -> Option<PassResult> + Send + Sync>;
+
+/// The pass function the command line gives the loop.
+#[derive(Clone)]
+pub struct TestRunner(pub PassFn);
+
+impl std::fmt::Debug for TestRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TestRunner")
+    }
+}
+
+/// The loop's test stage: at most one pass at a time, the newest save's.
+pub struct Tests {
+    run: PassFn,
+    running: Option<Arc<Notify>>,
+    /// Counts passes: only the newest one's result is shown.
+    generation: Arc<AtomicU64>,
+}
+
+impl Tests {
+    pub fn new(run: PassFn) -> Tests {
+        Tests {
+            run,
+            running: None,
+            generation: Default::default(),
+        }
+    }
+
+    /// Starts a pass for `changed` (cancelling a running one); its events go to `send`.
+    pub fn start(&mut self, changed: Vec<String>, send: impl Fn(Event) + Send + 'static) {
+        if let Some(cancel) = self.running.take() {
+            cancel.notify_one();
+            send(Event::TestsCancelled);
+        }
+        let cancel = Arc::new(Notify::new());
+        self.running = Some(cancel.clone());
+        let run = self.run.clone();
+        let generation = self.generation.clone();
+        let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
+        send(Event::TestsStarted {
+            changed: changed.clone(),
+        });
+        std::thread::spawn(move || {
+            let t0 = Instant::now();
+            let Some(result) = run(changed, cancel) else {
+                return;
+            };
+            if generation.load(Ordering::SeqCst) == mine {
+                send(done(result, t0.elapsed().as_millis() as u64));
+            }
+        });
+    }
+
+    /// A pass ended (its [`Event::TestsDone`] was shown).
+    pub fn finished(&mut self) {
+        self.running = None;
+    }
+}
+
+/// The event of a finished pass.
+pub fn done(result: PassResult, ms: u64) -> Event {
+    match result {
+        Err(message) => Event::TestsDone {
+            passed: 0,
+            total: 0,
+            failures: vec![],
+            error: Some(message),
+            ms,
+            files: vec![],
+            affected: 0,
+        },
+        Ok((files, affected, cases)) => {
+            let tests: Vec<&Case> = cases.iter().filter(|c| c.name.contains("::test")).collect();
+            let passed = tests.iter().filter(|c| c.status == "passed").count();
+            let failures = cases
+                .iter()
+                .filter(|c| c.status == "failed" || c.status == "error")
+                .map(|c| TestFailure {
+                    file: c
+                        .location
+                        .as_deref()
+                        .and_then(|l| l.rsplit_once(':'))
+                        .map_or(c.file.clone(), |(f, _)| f.to_string()),
+                    line: c.line,
+                    name: c.name.clone(),
+                    message: c.message.clone().unwrap_or_default(),
+                })
+                .collect();
+            Event::TestsDone {
+                passed,
+                total: tests.len(),
+                failures,
+                error: None,
+                ms,
+                files,
+                affected,
+            }
+        }
+    }
+}
+
+/// Sends events of the test stage into the loop's channel.
+pub fn sender<M: Send + 'static>(
+    tx: UnboundedSender<M>,
+    wrap: fn(Event) -> M,
+) -> impl Fn(Event) + Send + 'static {
+    move |ev| {
+        let _ = tx.send(wrap(ev));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(name: &str, status: &str, location: Option<&str>) -> Case {
+        Case {
+            file: "a.test.nut".into(),
+            name: name.into(),
+            status: status.into(),
+            message: Some("m".into()),
+            location: location.map(str::to_string),
+            line: location
+                .and_then(|l| l.rsplit_once(':'))
+                .map(|(_, n)| n.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_pass_counts_test_methods_and_lists_failures_with_their_place() {
+        let ev = done(
+            Ok((
+                vec!["a.test.nut".into()],
+                1,
+                vec![
+                    case("A::setUp()", "passed", None),
+                    case("A::testOne()", "passed", None),
+                    case("A::testTwo()", "failed", Some("lib/x.nut:7")),
+                    case("(load)", "error", Some("b.test.nut:3")),
+                ],
+            )),
+            12,
+        );
+        let Event::TestsDone {
+            passed,
+            total,
+            failures,
+            ..
+        } = ev
+        else {
+            panic!("{ev:?}")
+        };
+        assert_eq!((passed, total), (1, 2));
+        assert_eq!(failures.len(), 2);
+        assert_eq!(failures[0].file, "lib/x.nut");
+        assert_eq!(failures[0].line, Some(7));
+        assert_eq!(failures[1].file, "b.test.nut");
+    }
+}
