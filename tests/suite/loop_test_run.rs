@@ -34,7 +34,7 @@ fn runtime_errors_name_the_test_file_and_line() {
     std::fs::write(
         env.path("boom.device.test.nut"),
         "class MyCase extends ImpTestCase {\n  function testOne() { this.assertTrue(true); }\n}\n\
-         imp.wakeup(0.1, function() { local t = {}; server.log(t.nope); });\n",
+         imp.wakeup(0, function() { local t = {}; server.log(t.nope); });\n",
     )
     .unwrap();
     // The device fails and restarts again and again: the first mapped frame is enough.
