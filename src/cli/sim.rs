@@ -96,6 +96,10 @@ struct Args {
     /// Seconds a factory BlinkUp takes before its device under test appears.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     blinkup_time: f64,
+    /// A folder of Electric Imp libraries for `#require` (DIR/<Repo>/<X.Y.Z>/<file>, or
+    /// clones DIR/<Repo>/<file>), searched before the user cache and GitHub: offline use.
+    #[arg(long, value_name = "DIR")]
+    libraries: Option<PathBuf>,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -162,6 +166,12 @@ fn config(args: Args) -> Result<SimConfig, String> {
             args.blinkup_time
         } else {
             return Err("--blinkup-time wants a number of seconds from 0 to 600".into());
+        },
+        libraries: match args.libraries {
+            Some(d) if !d.is_dir() => {
+                return Err(format!("--libraries: {} is not a folder", d.display()))
+            }
+            d => d,
         },
         ..SimConfig::default()
     })

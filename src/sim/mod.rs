@@ -103,6 +103,8 @@ pub struct SimConfig {
     pub dut_pool: usize,
     /// Seconds a factory BlinkUp takes before its device under test appears.
     pub blinkup_time: f64,
+    /// A folder of `#require` libraries searched before the cache and the network.
+    pub libraries: Option<PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -127,6 +129,7 @@ impl Default for SimConfig {
             device_boot_delay: 0.0,
             dut_pool: 20,
             blinkup_time: 2.0,
+            libraries: None,
         }
     }
 }
