@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiErrorItem, ImptError};
 /// cache, `$IMPT_LIBRARIES`, `$IMPT_GITHUB_API`); a library that cannot be had is an error
 /// at its line.
 pub fn compile_errors(device_code: &str, agent_code: &str) -> Vec<Value> {
-    use crate::builder::require::{resolve, Settings, Side};
+    use impt_builder::require::{resolve, Settings, Side};
     let libs = Settings::from_env();
     let mut out = Vec::new();
     for (file, src, side) in [
@@ -26,7 +26,7 @@ pub fn compile_errors(device_code: &str, agent_code: &str) -> Vec<Value> {
             out.push(json!({"file": file, "type": "error", "row": e.row, "column": e.column, "text": e.text}));
             continue;
         }
-        if let Err(e) = crate::vm::compile_check(src, file) {
+        if let Err(e) = impt_vm::compile_check(src, file) {
             out.push(json!({"file": file, "type": "error", "row": e.row, "column": e.column, "text": e.text}));
         }
     }

@@ -6,7 +6,7 @@
 //! A line holding the test hook `//#sim-compile-error <text>` fails with that text at that
 //! line, whatever the compiler says.
 
-use crate::builder::require::{self, Settings, Side};
+use impt_builder::require::{self, Settings, Side};
 use serde_json::{json, Value};
 
 /// One diagnostic: `(row, column, text)`, 1-based.
@@ -28,7 +28,7 @@ fn check(src: &str, file: &str, side: Side, libs: &Settings) -> Option<Diag> {
     hook(src)
         .or_else(|| libraries(src, side, libs).err())
         .or_else(|| {
-            crate::vm::compile_check(src, file)
+            impt_vm::compile_check(src, file)
                 .err()
                 .map(|e| (e.row as usize, e.column as usize, e.text))
         })
@@ -39,7 +39,7 @@ fn libraries(src: &str, side: Side, libs: &Settings) -> Result<(), Diag> {
     let resolved = require::resolve(src, side, libs).map_err(|e| (e.row, e.column, e.text))?;
     let reqs = require::parse(src).unwrap_or_default();
     for (lib, r) in resolved.iter().zip(reqs.iter()) {
-        if let Err(e) = crate::vm::compile_check(&lib.code, &lib.file) {
+        if let Err(e) = impt_vm::compile_check(&lib.code, &lib.file) {
             return Err((
                 r.row,
                 r.column,

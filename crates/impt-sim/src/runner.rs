@@ -15,7 +15,7 @@ use super::agent_http::{self, AgentHttp};
 use super::app::App;
 use super::devlog;
 pub use super::exec::{Clock, Cmd, Code, Runners};
-use crate::vm::{
+use impt_vm::{
     HttpRequest, HttpResponse, Limits, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
 };
 use std::collections::{HashMap, VecDeque};
@@ -159,7 +159,7 @@ impl SideHost {
     }
 }
 
-impl crate::vm::Host for SideHost {
+impl impt_vm::Host for SideHost {
     fn side(&self) -> Side {
         self.side
     }
@@ -584,7 +584,7 @@ impl Runner {
             Err(message) => Err(RuntimeError {
                 message,
                 stack: Vec::new(),
-                kind: crate::vm::ErrorKind::Compile,
+                kind: impt_vm::ErrorKind::Compile,
             }),
         };
         if r.is_ok() {
@@ -603,8 +603,8 @@ impl Runner {
         &self,
         side: Side,
         src: &str,
-    ) -> Result<Vec<crate::builder::require::Library>, String> {
-        use crate::builder::require;
+    ) -> Result<Vec<impt_builder::require::Library>, String> {
+        use impt_builder::require;
         let folder = sh(&self.shared)
             .app
             .upgrade()
@@ -621,7 +621,7 @@ impl Runner {
     /// agent whose main code or limit failed.
     fn check(&mut self, side: Side, r: Result<(), RuntimeError>, main: bool) {
         let Err(e) = r else { return };
-        let limit = e.kind != crate::vm::ErrorKind::Script;
+        let limit = e.kind != impt_vm::ErrorKind::Script;
         if side == Side::Device || main || limit {
             self.fail(side, &e);
         } else {
