@@ -145,6 +145,12 @@ pub fn thread_cpu_ns() -> i64 {
     ffi::thread_cpu_ns()
 }
 
+/// Runs the calling thread at OS priority `nice` (Linux `nice` value: higher is lower
+/// priority), for threads running VMs that must not compete with a server's own threads.
+pub fn lower_thread_priority(nice: i32) {
+    ffi::nice_thread(nice)
+}
+
 /// Compiles `source` (reported as `file_name`) without running it.
 pub fn compile_check(source: &str, file_name: &str) -> Result<(), CompileError> {
     ffi::compile_only(source, file_name)

@@ -138,6 +138,13 @@ extern "C" {
     fn sq_glue_current() -> *mut GlueState;
     fn sq_glue_install_print(v: HSQUIRRELVM);
     fn sq_glue_thread_cpu_ns() -> i64;
+    fn sq_glue_nice_thread(nice: c_int);
+}
+
+/// Lowers the calling thread's OS scheduling priority to `nice` (Linux; elsewhere nothing).
+pub(crate) fn nice_thread(nice: i32) {
+    // SAFETY: changes the calling thread's own priority; no memory involved.
+    unsafe { sq_glue_nice_thread(nice) }
 }
 
 /// CPU time this thread has used, in nanoseconds.

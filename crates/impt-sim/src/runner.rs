@@ -18,7 +18,7 @@ use super::devlog;
 pub use super::exec::{Clock, Cmd, Code};
 use super::pool::{Job, Wake};
 pub use super::pool::{PoolConfig, Runners};
-use crate::vm::{
+use impt_vm::{
     HttpRequest, HttpResponse, Limits, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
 };
 use std::collections::{HashMap, VecDeque};
@@ -145,7 +145,7 @@ impl SideHost {
     }
 }
 
-impl crate::vm::Host for SideHost {
+impl impt_vm::Host for SideHost {
     fn side(&self) -> Side {
         self.side
     }
@@ -492,7 +492,7 @@ impl Runner {
     fn limits(&self) -> Limits {
         let app = sh(&self.shared).app.upgrade();
         Limits {
-            cpu_ms_per_run: app.map_or(crate::vm::DEFAULT_CPU_MS_PER_RUN, |a| a.cfg.cpu_ms_per_run),
+            cpu_ms_per_run: app.map_or(impt_vm::DEFAULT_CPU_MS_PER_RUN, |a| a.cfg.cpu_ms_per_run),
             ..Limits::default()
         }
     }
@@ -583,12 +583,12 @@ impl Runner {
     /// agent whose main code or limit failed.
     fn check(&mut self, side: Side, r: Result<(), RuntimeError>, main: bool) {
         let Err(e) = r else { return };
-        if e.kind == crate::vm::ErrorKind::Interrupted {
+        if e.kind == impt_vm::ErrorKind::Interrupted {
             // Stopped for a command waiting in the mailbox (new code, stop): it replaces
             // this VM next.
             return;
         }
-        let limit = e.kind != crate::vm::ErrorKind::Script;
+        let limit = e.kind != impt_vm::ErrorKind::Script;
         if side == Side::Device || main || limit {
             self.fail(side, &e);
         } else {

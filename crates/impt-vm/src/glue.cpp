@@ -13,6 +13,11 @@
 //   Natives that loop over big data call sq_glue_work and stop with an error when it says so.
 #include <stdarg.h>
 #include <time.h>
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +54,15 @@ extern "C" long long sq_glue_thread_cpu_ns(void) {
     struct timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// Lowers the calling thread's OS priority by `nice` (Linux: per-thread nice value).
+extern "C" void sq_glue_nice_thread(int nice) {
+#if defined(__linux__)
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+#else
+    (void)nice;
+#endif
 }
 
 static inline int stopped(SqGlueState *st) {

@@ -139,7 +139,7 @@ impl Default for SimConfig {
             blinkup_time: 2.0,
             workers: 0,
             cpu_share: 0.5,
-            cpu_ms_per_run: crate::vm::DEFAULT_CPU_MS_PER_RUN,
+            cpu_ms_per_run: impt_vm::DEFAULT_CPU_MS_PER_RUN,
             virtual_time: false,
         }
     }

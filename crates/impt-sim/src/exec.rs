@@ -2,7 +2,7 @@
 //! virtual clock, the commands a runner takes and the registry of runners (the pool). Kept
 //! apart so that the shared state ([`super::app`]) needs nothing from the runner.
 
-use crate::vm::{HttpRequest, HttpResponse, Value};
+use impt_vm::{HttpRequest, HttpResponse, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -39,7 +39,7 @@ pub const WORKER_NICE: i32 = 4;
 pub trait Job: Send {
     /// Handle `cmds` (in order), then run what is due. Returns when to run again.
     fn step(&mut self, cmds: Vec<Cmd>) -> Wake;
-    /// The flag that stops the job's running VM call (see [`crate::vm::Vm::set_interrupt`]).
+    /// The flag that stops the job's running VM call (see [`impt_vm::Vm::set_interrupt`]).
     fn interrupt_flag(&self) -> Arc<AtomicI32>;
 }
 
@@ -379,17 +379,8 @@ fn next_real(s: &mut Sched) -> Option<Instant> {
     None
 }
 
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: changes the calling thread's own scheduling priority; no memory involved.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, WORKER_NICE);
-    }
-}
-
 fn worker(inner: Arc<Inner>) {
-    lower_priority();
+    impt_vm::lower_thread_priority(WORKER_NICE);
     let mut s = lock(&inner.sched);
     loop {
         if s.stop {
@@ -437,9 +428,9 @@ fn worker(inner: Arc<Inner>) {
         s.running += 1;
         drop(s);
 
-        let cpu0 = crate::vm::thread_cpu_ns();
+        let cpu0 = impt_vm::thread_cpu_ns();
         let wake = job.step(cmds);
-        let used = (crate::vm::thread_cpu_ns() - cpu0).max(0) as f64 / 1e9;
+        let used = (impt_vm::thread_cpu_ns() - cpu0).max(0) as f64 / 1e9;
 
         s = lock(&inner.sched);
         s.running -= 1;
