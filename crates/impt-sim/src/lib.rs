@@ -22,6 +22,7 @@ pub mod error;
 pub mod exec;
 pub mod factory;
 pub mod guard;
+pub mod identity;
 pub mod jsonapi;
 pub mod logstream;
 pub mod model;
