@@ -14,7 +14,7 @@
 use super::agent_http::{self, AgentHttp};
 use super::app::App;
 use super::devlog;
-pub use super::exec::{Clock, Cmd, Code, Runners};
+pub use super::exec::{Clock, Cmd, Code};
 use impt_vm::{
     HttpRequest, HttpResponse, Limits, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
 };
