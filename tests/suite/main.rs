@@ -57,3 +57,4 @@ mod vm_limits;
 mod watch_factory;
 mod watch_loop;
 mod watch_sim;
+mod workspace_layers;
