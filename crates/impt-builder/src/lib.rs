@@ -25,6 +25,7 @@ mod machine;
 mod parser;
 mod paths;
 mod reader;
+pub mod require;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
