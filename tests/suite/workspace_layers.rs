@@ -13,7 +13,7 @@ const CRATES: &[(&str, &[&str])] = &[
         "impt",
         &["impt-sim", "impt-builder", "impt-wire", "impt-vm"],
     ),
-    ("impt-sim", &["impt-vm", "impt-wire"]),
+    ("impt-sim", &["impt-vm", "impt-wire", "impt-builder"]),
     ("impt-builder", &[]),
     ("impt-wire", &[]),
     ("impt-vm", &[]),
