@@ -1,19 +1,31 @@
-//! What the API side and the devices' runner threads share (see the runner module): the
-//! virtual clock, the commands a runner takes and the registry of runner channels. Kept
+//! What the API side and the devices' runners share (see the runner module): the
+//! virtual clock, the commands a runner takes and the registry of runners (the pool). Kept
 //! apart so that the shared state ([`super::app`]) needs nothing from the runner.
 
 use impt_vm::{HttpRequest, HttpResponse, Value};
-use std::collections::HashMap;
-use std::sync::mpsc::Sender;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Virtual time: seconds since the Unix epoch, running `scale` times as fast as real time.
-#[derive(Debug, Clone, Copy)]
+/// Virtual time: seconds since the Unix epoch, running `scale` times as fast as real time,
+/// plus the jumps made under virtual time (see [`Clock::advance_to`]).
+#[derive(Debug, Clone)]
 pub struct Clock {
     base_unix: f64,
     pub(super) base: Instant,
     scale: f64,
+    shift: Arc<Shift>,
+}
+
+/// The part of a clock its copies share.
+#[derive(Debug, Default)]
+struct Shift {
+    /// Seconds skipped by jumps (f64 bits).
+    skipped: AtomicU64,
+    /// Jumps made.
+    jumps: AtomicU64,
+    /// Virtual time on: the clock jumps to the next deadline when all code is idle.
+    on: AtomicBool,
 }
 
 impl Clock {
@@ -31,11 +43,12 @@ impl Clock {
             base_unix,
             base: Instant::now(),
             scale,
+            shift: Arc::default(),
         }
     }
 
     pub fn now(&self) -> f64 {
-        self.base_unix + self.base.elapsed().as_secs_f64() * self.scale
+        self.base_unix + self.base.elapsed().as_secs_f64() * self.scale + self.skipped()
     }
 
     /// Real time until virtual time `due`.
@@ -47,6 +60,45 @@ impl Clock {
             Duration::ZERO
         }
     }
+
+    /// Whether virtual time is on (see the pool module).
+    pub fn is_virtual(&self) -> bool {
+        self.shift.on.load(Ordering::Acquire)
+    }
+
+    /// Switch virtual time on or off (jumps made stay).
+    pub fn set_virtual(&self, on: bool) {
+        self.shift.on.store(on, Ordering::Release);
+    }
+
+    /// Seconds skipped by jumps so far.
+    pub fn skipped(&self) -> f64 {
+        f64::from_bits(self.shift.skipped.load(Ordering::Acquire))
+    }
+
+    /// Jumps made so far.
+    pub fn jumps(&self) -> u64 {
+        self.shift.jumps.load(Ordering::Acquire)
+    }
+
+    /// Jump ahead to virtual time `t` (never back).
+    pub fn advance_to(&self, t: f64) {
+        let by = t - self.now();
+        if by.is_finite() && by > 0.0 {
+            let _ = self
+                .shift
+                .skipped
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |bits| {
+                    Some((f64::from_bits(bits) + by).to_bits())
+                });
+            self.shift.jumps.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Speed relative to real time.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
 }
 
 /// What the code of a device needs to know to run.
@@ -54,7 +106,6 @@ impl Clock {
 pub struct Code {
     pub device_code: String,
     pub agent_code: String,
-    pub agent_id: String,
     pub agent_url: String,
     pub mac: String,
     /// The device's part in a factory (see the factory module), if any.
@@ -66,29 +117,37 @@ pub struct Code {
 pub enum FactoryRole {
     /// A BlinkUp fixture of a (pre-)factory Device Group.
     Fixture,
-    /// A device under test, configured by this fixture (device id, agent URL).
+    /// A device under test, configured by this fixture (device id, MAC, agent URL).
     Dut {
         fixture_id: String,
+        fixture_mac: String,
         fixture_agent_url: String,
     },
 }
 
 impl Code {
     /// `imp.configparams` of this code on the device (`agent` false) or its agent, for
-    /// device `device_id`: as on an imp, `factory_imp_device_id` is the fixture's id on a
-    /// fixture and on its devices under test; a DUT's agent also has `factory_fixture_url`;
-    /// every agent has `deviceid`.
+    /// device `device_id`. While factory firmware runs (on a fixture, or on a DUT not yet
+    /// blessed), device and agent have `factoryfirmware` (true), `factory_imp` (the
+    /// fixture's MAC, 12 hex digits: what Electric Imp's FactoryTools compares with the
+    /// device's own MAC) and the documented `factory_imp_device_id` (the fixture's id); a
+    /// DUT's agent also has `factory_fixture_url` (the fixture's agent URL). Every agent has
+    /// `deviceid`.
     pub fn config_params(&self, agent: bool, device_id: &str) -> Value {
         let mut pairs: Vec<(&str, Value)> = Vec::new();
+        let mut factory = |id: &str, mac: &str| {
+            pairs.push(("factoryfirmware", Value::Bool(true)));
+            pairs.push(("factory_imp", Value::Str(crate::identity::plain(mac))));
+            pairs.push(("factory_imp_device_id", Value::Str(id.into())));
+        };
         match &self.factory {
-            Some(FactoryRole::Fixture) => {
-                pairs.push(("factory_imp_device_id", Value::Str(device_id.into())));
-            }
+            Some(FactoryRole::Fixture) => factory(device_id, &self.mac),
             Some(FactoryRole::Dut {
                 fixture_id,
+                fixture_mac,
                 fixture_agent_url,
             }) => {
-                pairs.push(("factory_imp_device_id", Value::Str(fixture_id.clone())));
+                factory(fixture_id, fixture_mac);
                 if agent {
                     pairs.push(("factory_fixture_url", Value::Str(fixture_agent_url.clone())));
                 }
@@ -125,10 +184,4 @@ pub enum Cmd {
         HttpRequest,
         tokio::sync::oneshot::Sender<Result<HttpResponse, String>>,
     ),
-}
-
-/// The runner channels of the devices, by device id.
-#[derive(Default)]
-pub struct Runners {
-    pub(super) map: Mutex<HashMap<String, Sender<Cmd>>>,
 }

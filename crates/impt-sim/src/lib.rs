@@ -8,36 +8,44 @@
 //! (`/_sim/` endpoints), [`persist`] (`--state`), [`factory`] (fixtures, devices under
 //! test, blessing), [`delivery`] (webhook calls).
 
-pub mod agent_http;
-pub mod app;
-pub mod auth;
-pub mod compile;
-pub mod control;
-pub mod delivery;
-pub mod deployments;
-pub mod devicegroups;
-pub mod devices;
-pub mod devlog;
-pub mod error;
-pub mod exec;
-pub mod factory;
-pub mod guard;
-pub mod jsonapi;
-pub mod logstream;
-pub mod model;
-pub mod newdev;
-pub mod persist;
-pub mod products;
-pub mod queue;
-pub mod router;
-pub mod runner;
-pub mod serve;
-pub mod util;
-pub mod vdev;
-pub mod webhook_calls;
-pub mod webhooks;
+#![forbid(unsafe_code)]
 
-use app::{App, SseMsg, World};
+mod agent_http;
+mod app;
+mod auth;
+mod compile;
+mod control;
+mod delivery;
+mod deployments;
+mod devicegroups;
+mod devices;
+mod devlog;
+mod error;
+mod exec;
+mod factory;
+mod guard;
+mod identity;
+mod jsonapi;
+mod logstream;
+mod model;
+mod newdev;
+mod persist;
+mod pool;
+mod products;
+mod queue;
+mod router;
+mod runner;
+mod serve;
+mod util;
+mod vdev;
+mod webhook_calls;
+mod webhooks;
+
+pub use app::App;
+pub use compile::compile;
+pub use util::sha256_hex;
+
+use app::{SseMsg, World};
 use model::{Account, Db};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
@@ -103,6 +111,17 @@ pub struct SimConfig {
     pub dut_pool: usize,
     /// Seconds a factory BlinkUp takes before its device under test appears.
     pub blinkup_time: f64,
+    /// A folder of `#require` libraries searched before the cache and the network.
+    pub libraries: Option<PathBuf>,
+    /// Threads running the devices' code (0: one per core, at least 2).
+    pub workers: usize,
+    /// Fraction of one core one device's code may use in the long run.
+    pub cpu_share: f64,
+    /// Milliseconds of CPU time one run of device or agent code may use (0: unlimited).
+    pub cpu_ms_per_run: u64,
+    /// Virtual time from the start: when all code is idle, the clock jumps to the next
+    /// timer (see the pool module; `POST /_sim/time` switches it).
+    pub virtual_time: bool,
 }
 
 impl Default for SimConfig {
@@ -127,6 +146,11 @@ impl Default for SimConfig {
             device_boot_delay: 0.0,
             dut_pool: 20,
             blinkup_time: 2.0,
+            libraries: None,
+            workers: 0,
+            cpu_share: 0.5,
+            cpu_ms_per_run: impt_vm::DEFAULT_CPU_MS_PER_RUN,
+            virtual_time: false,
         }
     }
 }
@@ -207,10 +231,20 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
     };
     seed(&mut db, &cfg);
     let clock = runner::Clock::new(cfg.time_scale);
+    clock.set_virtual(cfg.virtual_time);
+    let pool = runner::PoolConfig {
+        workers: match cfg.workers {
+            0 => pool::default_workers(),
+            n => n,
+        },
+        cpu_share: cfg.cpu_share,
+        ..runner::PoolConfig::default()
+    };
+    let runners = runner::Runners::new(clock.clone(), pool);
     let app = Arc::new(App {
         cfg,
         clock,
-        runners: Default::default(),
+        runners,
         base: base_url,
         world: Mutex::new(World {
             db,
