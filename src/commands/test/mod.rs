@@ -23,7 +23,7 @@ use crate::config::test::{
 };
 use crate::error::{ConfigKind, Entity, ImptError, Result};
 
-pub use runner::{pass, run, PassCase, PassOutcome};
+pub use runner::{pass, run, PassOutcome};
 
 /// A test pass of `impt watch --test` on the calling thread, with a runtime and command
 /// context of its own (the loop's output is not touched: the pass's lines are dropped);
