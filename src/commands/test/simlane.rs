@@ -70,11 +70,14 @@ impl Sim {
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or(impt_wire::types::DEVELOPMENT);
-        let body = json!({"data": {
-            "type": typ,
-            "attributes": {"name": name, "description": "impt test run --jobs (temporary)"},
-            "relationships": {"product": {"type": "product", "id": product}},
-        }});
+        let mut attributes = impt_wire::requests::Attributes::new();
+        attributes.insert("name".into(), json!(name));
+        attributes.insert(
+            "description".into(),
+            json!("impt test run --jobs (temporary)"),
+        );
+        let body =
+            impt_wire::requests::create_device_group(typ, product, attributes, Default::default());
         let dg = client.post("/devicegroups", &body).await?;
         let dg = dg
             .and_then(|d| d.get("data").cloned())
@@ -99,7 +102,7 @@ impl Sim {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            let link = json!({"data": [{"type": "device", "id": device_id}]});
+            let link = impt_wire::requests::devices(&[&device_id]);
             let path = format!(
                 "/devicegroups/{}/relationships/devices",
                 encode_segment(id_of(&dg))
@@ -124,7 +127,7 @@ impl Sim {
 
     /// Removes a lane: the device leaves its Device Group, then both are deleted.
     pub async fn remove(&self, client: &Client, lane: &Lane) {
-        let link = json!({"data": [{"type": "device", "id": id_of(&lane.device)}]});
+        let link = impt_wire::requests::devices(&[id_of(&lane.device)]);
         let path = format!(
             "/devicegroups/{}/relationships/devices",
             encode_segment(id_of(&lane.dg))
