@@ -178,6 +178,11 @@ impl Env {
         running::spawn(dir, self.home.path(), args)
     }
 
+    /// Starts impt in `dir` with these environment variables too.
+    pub fn spawn_env(&self, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Running {
+        running::spawn_env(dir, self.home.path(), args, envs)
+    }
+
     /// A blocking HTTP call to the sim: paths starting with `/_sim` go to the control
     /// endpoints, others to the API, logged in as the default user (a fresh login each call).
     /// The status and the JSON body (`Null` if empty).
