@@ -968,6 +968,14 @@ mod tests {
         });
         r.emit(&Event::CompileError { errors: vec![] });
         r.emit(&log());
+        // The old code's runtime error does not hide that the new code does not compile.
+        r.emit(&Event::Log(LogLine {
+            typ: "server.error".into(),
+            ..match log() {
+                Event::Log(l) => l,
+                _ => unreachable!(),
+            }
+        }));
         assert!(
             r.status_text().contains("compile error"),
             "{}",
