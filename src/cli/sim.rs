@@ -1,7 +1,7 @@
 //! `impt sim`: run the local impCentral simulator until SIGINT/SIGTERM.
 
-use crate::sim::{self, AccountSpec, SimConfig};
 use clap::Parser;
+use impt_sim::{self as sim, AccountSpec, SimConfig};
 use std::path::PathBuf;
 
 const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:

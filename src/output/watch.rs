@@ -549,7 +549,7 @@ impl TextRenderer {
             } => {
                 let t = format!(
                     "Watching Device Group \"{dg_name}\" ({}), {} device(s), {}.",
-                    crate::api::types::dg_type_name(dg_type),
+                    impt_wire::types::dg_type_name(dg_type),
                     devices.len(),
                     match sha {
                         Some(sha) => format!("running sha {}", short(sha)),

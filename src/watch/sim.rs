@@ -26,7 +26,7 @@ fn data(doc: Option<Value>) -> Value {
 /// Starts the simulator (`cfg`, or one with a single device) and sets the loop up on it.
 pub async fn setup(
     dir: &Path,
-    cfg: Option<crate::sim::SimConfig>,
+    cfg: Option<impt_sim::SimConfig>,
     mut emit: impl FnMut(Event),
 ) -> Result<Setup> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -40,12 +40,12 @@ pub async fn setup(
             dir.display()
         )));
     }
-    let cfg = cfg.unwrap_or_else(|| crate::sim::SimConfig {
+    let cfg = cfg.unwrap_or_else(|| impt_sim::SimConfig {
         devices: 1,
         keepalive_ms: 5_000,
         ..Default::default()
     });
-    let handle = crate::sim::start(cfg.clone())
+    let handle = impt_sim::start(cfg.clone())
         .await
         .map_err(|e| ImptError::msg(format!("cannot start the simulator: {e}")))?;
     let base = handle.base_url();
@@ -95,7 +95,7 @@ pub async fn setup(
             client
                 .post(
                     "/devicegroups",
-                    &json!({"data": {"type": crate::api::types::DEVELOPMENT,
+                    &json!({"data": {"type": impt_wire::types::DEVELOPMENT,
                     "attributes": {"name": format!("{name}-dev")},
                     "relationships": {"product": {"type": "product", "id": id_of(&product)}}}}),
                 )

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use impt::vm::{ErrorKind, Host, Limits, LogKind, Side, Value, Vm};
+use impt_vm::{ErrorKind, Host, Limits, LogKind, Side, Value, Vm};
 
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<String>>>);

@@ -15,7 +15,7 @@ use super::agent_http::{self, AgentHttp};
 use super::app::App;
 use super::devlog;
 pub use super::exec::{Clock, Cmd, Code, Runners};
-use crate::vm::{
+use impt_vm::{
     HttpRequest, HttpResponse, Limits, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
 };
 use std::collections::{HashMap, VecDeque};
@@ -159,7 +159,7 @@ impl SideHost {
     }
 }
 
-impl crate::vm::Host for SideHost {
+impl impt_vm::Host for SideHost {
     fn side(&self) -> Side {
         self.side
     }
@@ -587,7 +587,7 @@ impl Runner {
     /// agent whose main code or limit failed.
     fn check(&mut self, side: Side, r: Result<(), RuntimeError>, main: bool) {
         let Err(e) = r else { return };
-        let limit = e.kind != crate::vm::ErrorKind::Script;
+        let limit = e.kind != impt_vm::ErrorKind::Script;
         if side == Side::Device || main || limit {
             self.fail(side, &e);
         } else {

@@ -2,7 +2,7 @@
 //! virtual clock, the commands a runner takes and the registry of runner channels. Kept
 //! apart so that the shared state ([`super::app`]) needs nothing from the runner.
 
-use crate::vm::{HttpRequest, HttpResponse, Value};
+use impt_vm::{HttpRequest, HttpResponse, Value};
 use std::collections::HashMap;
 use std::sync::mpsc::Sender;
 use std::sync::Mutex;

@@ -1,7 +1,7 @@
 //! Builds the Squirrel 3 VM (plus the parts of its standard library the imp API exposes)
 //! from the sources vendored under `vendor/squirrel` (Squirrel 3.1, MIT, by Alberto
 //! Demichelis; see `vendor/squirrel/COPYRIGHT` and `vendor/README.md`), with two changes for
-//! the simulator: allocations go through `src/vm/glue.cpp` (per-VM memory accounting) and the
+//! the simulator: allocations go through `src/glue.cpp` (per-VM memory accounting) and the
 //! interpreter loop checks an instruction budget (runaway code becomes a runtime error).
 //!
 //! Only a C++ compiler is needed (through the `cc` crate). Set `SQUIRREL_SRC` to a Squirrel
@@ -121,7 +121,7 @@ fn imp_semantics(out: &Path) {
         ],
     );
     // The imp's blob: writestring/readstring, tostring() giving the raw bytes, and hex
-    // conversions the imp API (src/vm/prelude.nut) uses to hand bytes to the host.
+    // conversions the imp API (src/prelude.nut) uses to hand bytes to the host.
     patch(
         &out.join("sqstdlib").join("sqstdblob.cpp"),
         &[
@@ -238,7 +238,7 @@ static SQInteger _blob___unhex(HSQUIRRELVM v)
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=src/vm/glue.cpp");
+    println!("cargo:rerun-if-changed=src/glue.cpp");
     println!("cargo:rerun-if-env-changed=SQUIRREL_SRC");
     println!("cargo:rerun-if-changed=vendor/squirrel");
     let src = find_squirrel_src();
@@ -359,6 +359,6 @@ fn main() {
     ] {
         build.file(out.join("sqstdlib").join(format!("{f}.cpp")));
     }
-    build.file("src/vm/glue.cpp");
+    build.file("src/glue.cpp");
     build.compile("squirrel_vm");
 }
