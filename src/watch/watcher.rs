@@ -122,8 +122,11 @@ impl Watcher {
         }
         let mut errors = Vec::new();
         let old = std::mem::take(&mut self.watched);
-        for (dir, rec) in &old {
-            if want.get(dir) != Some(rec) {
+        // A directory still wanted in another mode is watched again without unwatching it
+        // first, so that no event falls between the two (extra events of subdirectories
+        // left watched are filtered out by the matcher).
+        for dir in old.keys() {
+            if !want.contains_key(dir) {
                 let _ = self.inner.unwatch(dir);
             }
         }

@@ -163,3 +163,79 @@ fn watch_names_a_group_without_code_and_timestamps_every_event() {
     }
     assert_eq!(w.quit(), 0);
 }
+
+/// `rust-version` is true: no locked dependency (of this platform) needs a newer Rust. Reads
+/// `cargo metadata` offline, so it needs no network and no other toolchain; clippy's
+/// `incompatible_msrv` lint checks our own code against the same version.
+#[test]
+fn the_rust_version_covers_the_locked_dependencies() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let host = std::process::Command::new(&cargo)
+        .args(["-vV"])
+        .output()
+        .unwrap();
+    let host = String::from_utf8_lossy(&host.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("host triple");
+    let out = std::process::Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--locked",
+            "--filter-platform",
+            &host,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let version = |s: &str| -> Vec<u64> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    let ours = m["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "impt")
+        .and_then(|p| p["rust_version"].as_str())
+        .expect("impt's rust-version")
+        .to_string();
+    let used: std::collections::HashSet<&str> = m["resolve"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    let newer: Vec<String> = m["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["id"].as_str().is_some_and(|id| used.contains(id)))
+        .filter_map(|p| {
+            let rv = p["rust_version"].as_str()?;
+            (version(rv) > version(&ours))
+                .then(|| format!("{} {} needs {rv}", p["name"], p["version"]))
+        })
+        .collect();
+    assert!(
+        newer.is_empty(),
+        "rust-version {ours} is not true: {newer:?}"
+    );
+    // The README installs what the lock file says.
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains("cargo install --locked"),
+        "README install without --locked"
+    );
+    assert!(
+        readme.contains(&format!("Rust {ours} or newer")),
+        "README names another Rust"
+    );
+}

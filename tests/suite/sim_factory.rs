@@ -116,7 +116,7 @@ fn the_factory_example_blesses_two_devices_that_then_run_the_application() {
     at(&["build", "run"]).ok();
 
     // two DUTs appear, get blessed and land in the production target
-    let blessed = wait_until(40, "two blessed devices", || {
+    let blessed = wait_until(120, "two blessed devices", || {
         let in_prod: Vec<String> = devices(&env)
             .into_iter()
             .filter(|(_, g)| g.as_deref() == Some(prod.as_str()))
@@ -127,7 +127,7 @@ fn the_factory_example_blesses_two_devices_that_then_run_the_application() {
     assert_eq!(env.device_ids().len(), 4, "two seeded devices and two DUTs");
     for dut in &blessed {
         assert_ne!(dut, &fixture);
-        let l = wait_until(20, "the application on a blessed device", || {
+        let l = wait_until(60, "the application on a blessed device", || {
             let l = logs(&env, dut);
             l.iter()
                 .any(|m| m == &format!("Application started on {dut}"))

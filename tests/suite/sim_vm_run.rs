@@ -361,7 +361,9 @@ async fn runaway_code_is_stopped_and_the_sim_stays_responsive() {
         let t = Instant::now();
         let r = s.api.get("/devices").await;
         assert_eq!(r.status, 200);
-        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+        // Bounded generously: on a busy machine an answer may take seconds, but not the
+        // whole budget of the runaway code.
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (dev, typ, msg) = s.log("instruction limit", Duration::from_secs(10)).await;

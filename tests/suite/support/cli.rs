@@ -202,6 +202,26 @@ impl Env {
         })
     }
 
+    /// Waits (30 s at most) until a line of `device`'s log history contains `text`.
+    pub fn wait_history(&self, device: &str, text: &str) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (_, doc) = self.http("GET", &format!("/devices/{device}/logs"), None);
+            let found = doc["data"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|e| e["msg"].as_str().is_some_and(|m| m.contains(text)))
+            });
+            if found {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < end,
+                "{text:?} never in the history of {device}: {doc}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// Ids of the sim's devices.
     pub fn device_ids(&self) -> Vec<String> {
         let (_, doc) = self.http("GET", "/devices", None);
