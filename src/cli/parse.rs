@@ -381,7 +381,7 @@ fn typed_key(spec: &CmdSpec, words: &[String], long: &str) -> Option<String> {
     let looks_like_option = |w: &str| w.starts_with('-') && w.parse::<f64>().is_err();
     (0..words.len())
         .rev()
-        .find(|&i| is_it(&words[i]) && words.get(i + 1).map_or(true, |n| looks_like_option(n)))
+        .find(|&i| is_it(&words[i]) && words.get(i + 1).is_none_or(|n| looks_like_option(n)))
         .map(|i| words[i].trim_start_matches('-').to_string())
 }
 

@@ -148,7 +148,7 @@ impl LogFilter {
         if !self.types.is_empty() && !self.types.iter().any(|t| t == typ) {
             return false;
         }
-        self.pattern.as_ref().map_or(true, |p| p.is_match(msg))
+        self.pattern.as_ref().is_none_or(|p| p.is_match(msg))
     }
 
     /// Whether an API log entry (`{type, msg, …}`) is kept (nothing is written).
@@ -159,7 +159,8 @@ impl LogFilter {
 
     /// Whether the filter hides any line (a source, a type or a pattern was given).
     pub fn narrows(&self) -> bool {
-        !(self.agent && self.device) || !self.types.is_empty() || self.pattern.is_some()
+        let everything = self.agent && self.device && self.types.is_empty();
+        !everything || self.pattern.is_some()
     }
 
     /// Log entries in json mode as one compact object per line (`--json-lines`).

@@ -180,7 +180,7 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
             out.files = f.files;
             out.broken = true;
             let _ = tx.send(match f.diagnostic {
-                Some(d) => Event::CompileError { errors: vec![d] },
+                Some(d) => Event::CompileError { errors: vec![*d] },
                 None => Event::Error { message: f.message },
             });
             return out;

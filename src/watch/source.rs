@@ -79,7 +79,7 @@ pub fn shown(p: &Path) -> String {
 pub struct Failure {
     pub message: String,
     /// The failure at a place of a source (a preprocessor error: `file:line:1: error: …`).
-    pub diagnostic: Option<Diagnostic>,
+    pub diagnostic: Option<Box<Diagnostic>>,
     /// Files to watch: those read so far and the ones that were missing.
     pub files: Vec<PathBuf>,
 }
@@ -144,7 +144,7 @@ fn side(root: &Path, path: Option<&Path>, opts: &builder::Options) -> Result<Pro
         };
         Failure {
             message: d.to_string(),
-            diagnostic: Some(d),
+            diagnostic: Some(Box::new(d)),
             files: missing_include(root, &e),
         }
     })?;

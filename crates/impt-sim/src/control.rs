@@ -308,10 +308,10 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
 pub fn take_fault(app: &App, method: &str, path: &str, full_path: &str) -> Option<(u16, u64)> {
     let mut faults = lock(&app.faults);
     let i = faults.iter().position(|f| {
-        f.method.as_deref().map_or(true, |m| m == method)
+        f.method.as_deref().is_none_or(|m| m == method)
             && f.path
                 .as_ref()
-                .map_or(true, |r| r.is_match(path) || r.is_match(full_path))
+                .is_none_or(|r| r.is_match(path) || r.is_match(full_path))
             && f.remaining != Some(0)
     })?;
     let f = &mut faults[i];
