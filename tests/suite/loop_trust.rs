@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::support::*;
 
-const T: Duration = Duration::from_secs(20);
+const T: Duration = Duration::from_secs(60);
 
 fn is_log(e: &Value, pred: impl Fn(&str) -> bool) -> bool {
     e["event"] == "log" && e["msg"].as_str().is_some_and(pred)

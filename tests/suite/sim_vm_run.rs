@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 const DEV: &str = "development_devicegroup";
-const T: Duration = Duration::from_secs(5);
+/// How long a log line is waited for: generous, so that a busy machine only makes a test slower.
+const T: Duration = Duration::from_secs(30);
 
 struct Setup {
     sim: Sim,
@@ -366,14 +367,14 @@ async fn runaway_code_is_stopped_and_the_sim_stays_responsive() {
         assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (dev, typ, msg) = s.log("instruction limit", Duration::from_secs(10)).await;
+    let (dev, typ, msg) = s.log("instruction limit", Duration::from_secs(60)).await;
     assert_eq!(
         (dev.as_str(), typ.as_str()),
         (bad.as_str(), "server.error"),
         "{msg}"
     );
     assert!(msg.starts_with("ERROR: "), "{msg}");
-    let (dev, typ, msg) = s.log("out of memory", Duration::from_secs(10)).await;
+    let (dev, typ, msg) = s.log("out of memory", Duration::from_secs(60)).await;
     assert_eq!(
         (dev.as_str(), typ.as_str()),
         (bad.as_str(), "agent.error"),
