@@ -164,11 +164,12 @@ fn paths_read_from_the_working_directory_and_the_vscode_matchers_catch_them() {
     std::fs::write(hello.join("device.nut"), "@include \"lib.nut\"\nboom();\n").unwrap();
     let lib = "function boom() {\n  local t = {};\n  return t.nope;\n}\nlocal x = ;\n";
     std::fs::write(hello.join("lib.nut"), lib).unwrap();
+    let envs = [("NO_COLOR", "1"), ("IMPT_STATUS_LINE", "0")].map(|(k, v)| (k.into(), v.into()));
     let mut run = crate::support::running::spawn_env(
         work.path(),
         home.path(),
+        &envs,
         &["watch", "--sim", "hello", "--debounce", "100"],
-        &[("NO_COLOR", "1"), ("IMPT_STATUS_LINE", "0")],
     );
     let matchers = vscode_matchers();
     let compile = &matchers[0];
