@@ -52,8 +52,8 @@ impl Clock {
 /// What the code of a device needs to know to run.
 #[derive(Debug, Clone)]
 pub struct Code {
-    pub device_code: String,
-    pub agent_code: String,
+    pub device_code: std::sync::Arc<str>,
+    pub agent_code: std::sync::Arc<str>,
     pub agent_id: String,
     pub agent_url: String,
     pub mac: String,

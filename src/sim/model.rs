@@ -117,8 +117,9 @@ pub struct Deployment {
     pub owner: String,
     pub creator: String,
     pub flagger: Option<String>,
-    pub device_code: String,
-    pub agent_code: String,
+    /// Shared, never copied: lists and device boots take a reference.
+    pub device_code: std::sync::Arc<str>,
+    pub agent_code: std::sync::Arc<str>,
     pub description: String,
     pub origin: String,
     pub flagged: bool,

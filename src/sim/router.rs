@@ -13,6 +13,9 @@ use percent_encoding::percent_decode_str;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// Request bodies larger than this take turns with compilations (a large deployment).
+const HEAVY_BODY: usize = 256 * 1024;
+
 const TEMPLATES: &[&str] = &[
     "/auth",
     "/auth/token",
@@ -304,10 +307,20 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         headers: parts.headers,
         body,
     };
-    let mut r = match dispatch(&ctx) {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    };
+    // Off the async runtime: a handler may compile, hash or serialise a lot; large
+    // requests take turns (see compile::turn) so that small ones are answered meanwhile.
+    let heavy = ctx.body.len() > HEAVY_BODY;
+    let mut r = tokio::task::spawn_blocking(move || {
+        let _turn = heavy.then(super::compile::turn);
+        match dispatch(&ctx) {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        ApiError::new(500, "XX500", "Internal Server Error", "The request failed.").into_response()
+    });
     if let Some(id) = &login {
         match r.status().as_u16() {
             200..=299 => app.guard.login_succeeded(addr, id),
