@@ -84,6 +84,8 @@ pub fn fetch(req: &OutgoingRequest) -> HttpResponse {
     for (k, v) in &req.headers {
         rb = rb.header(k.as_str(), v.as_str());
     }
+    // Set last, kept on redirects: the simulator's control endpoints refuse it.
+    rb = rb.header(super::control::HOP_HEADER, "agent");
     match rb.send() {
         Ok(resp) => {
             let status = resp.status().as_u16();

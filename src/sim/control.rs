@@ -14,6 +14,13 @@
 //!
 //! `{device}` is a device id or MAC address of any account.
 //!
+//! Who may call them: the simulator listens on loopback only, so these endpoints are for
+//! the programs of the machine's user (tests, `impt watch --sim`, scripts), never for the
+//! code the simulator runs. Every HTTP request the simulator itself sends (agents'
+//! `http.request`, webhook calls, and any redirect they follow) carries [`HOP_HEADER`],
+//! and a control request carrying it is refused (403), as is one from a web page (an
+//! `Origin` header: a browser's cross-site request to loopback).
+//!
 //! Inputs are bounded: at most [`MAX_DEVICES`] devices, [`MAX_FAULTS`] faults (path regexes
 //! up to [`MAX_REGEX`] bytes compiled), [`MAX_EMITTERS`] log emitters at a time,
 //! `interval_ms` and `delay_ms` up to [`MAX_INTERVAL_MS`], messages up to
@@ -31,6 +38,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use super::newdev::MAX_DEVICES;
+/// Marks the HTTP requests the simulator sends itself (see the module documentation).
+pub const HOP_HEADER: &str = "x-impt-sim-hop";
 pub const MAX_FAULTS: usize = 100;
 pub const MAX_REGEX: usize = 1024;
 pub const MAX_EMITTERS: usize = 16;
@@ -122,6 +131,19 @@ fn device_id(app: &App, ident: &str) -> ApiResult<String> {
         .find(|d| d.id == l || d.mac == l)
         .map(|d| d.id.clone())
         .ok_or_else(|| ApiError::not_found("device"))
+}
+
+/// A refusal of a control request that comes from the simulator's own outbound requests
+/// or from a web page; `None` for the local programs these endpoints are for.
+pub fn refused(headers: &axum::http::HeaderMap) -> Option<Response> {
+    let why = if headers.contains_key(HOP_HEADER) {
+        "Control endpoints cannot be called by the simulator's agents or webhooks."
+    } else if headers.contains_key("origin") {
+        "Control endpoints cannot be called from a web page."
+    } else {
+        return None;
+    };
+    Some(ApiError::new(403, "XX403", "Forbidden", why).into_response())
 }
 
 pub fn handle(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> Response {

@@ -102,6 +102,7 @@ fn run(app: std::sync::Weak<App>, d: Delivery) {
             Ok(c) => match c
                 .post(&d.url)
                 .header("content-type", &d.content_type)
+                .header(super::control::HOP_HEADER, "webhook")
                 .body(d.body.clone())
                 .send()
             {

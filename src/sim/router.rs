@@ -233,6 +233,9 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     if let Some(rest) = raw_path.strip_prefix("/_sim") {
         if rest.is_empty() || rest.starts_with('/') {
+            if let Some(r) = control::refused(&parts.headers) {
+                return r;
+            }
             let segs = split(rest);
             let r = control::handle(&app, &parts.method, &segs, &body);
             if parts.method != Method::GET && r.status().is_success() {

@@ -39,6 +39,7 @@ mod loop_test_run;
 mod loop_truth;
 mod sim_agent_http;
 mod sim_auth;
+mod sim_control;
 mod sim_device_boot;
 mod sim_factory;
 mod sim_lib;
