@@ -44,6 +44,8 @@ pub struct World {
     pub streams: Vec<Stream>,
     /// Webhook calls, newest last (see the delivery module).
     pub deliveries: std::collections::VecDeque<super::webhook_calls::Delivery>,
+    /// Devices' log history, kept apart from the entities (see the devlog module).
+    pub logs: super::devlog::Logs,
 }
 
 /// An injected fault (see the control module).
@@ -145,6 +147,7 @@ impl Ctx {
             .ok_or_else(ApiError::unauthorized)?
             .trim();
         let now = super::util::now_ms();
+        let token = super::secrets::token_digest(token);
         let w = self.app.world();
         w.db.access_tokens
             .iter()

@@ -195,8 +195,9 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
                 )));
             }
             let online = b.get("online").and_then(Value::as_bool).unwrap_or(true);
-            let d = vdev::new_device(&w.db, &owner, name, online);
+            let mut d = vdev::new_device(&w.db, &owner, name, online);
             let out = json!({"id": d.id, "mac_address": d.mac, "owner": owner});
+            w.logs.adopt(&mut d);
             w.db.devices.push(d);
             drop(w);
             app.mark_dirty();

@@ -112,6 +112,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                 ));
             }
             let id = w.db.devices.remove(i).id;
+            w.logs.forget(&id);
             super::runner::forget(&ctx.app, &id);
             for s in w.streams.iter_mut() {
                 s.devices.retain(|d| d != &id);
@@ -139,19 +140,18 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
         }
         ("GET", Some("logs")) => {
             filters(ctx, &[])?;
-            let items: Vec<Value> = {
+            let (page, links) = {
                 let w = ctx.app.world();
                 let i =
                     w.db.device_index(&me, &ident)
                         .ok_or_else(|| ApiError::not_found("device"))?;
-                w.db.devices[i]
-                    .logs
-                    .iter()
-                    .rev()
-                    .map(|l| json!({"ts": l.ts, "type": l.typ, "msg": l.msg}))
-                    .collect()
+                page_of(ctx, w.logs.newest_first(&w.db.devices[i].id))?
             };
-            list(ctx, items)
+            let data = page
+                .iter()
+                .map(|l| json!({"ts": l.ts, "type": l.typ, "msg": l.msg}))
+                .collect();
+            list_doc(data, links)
         }
         ("GET", Some("history")) => {
             let items: Vec<Value> = {

@@ -31,6 +31,7 @@ pub mod products;
 pub mod queue;
 pub mod router;
 pub mod runner;
+pub mod secrets;
 pub mod serve;
 pub mod util;
 pub mod vdev;
@@ -174,9 +175,18 @@ impl Drop for SimHandle {
 fn seed(db: &mut Db, cfg: &SimConfig) {
     for spec in &cfg.accounts {
         if let Some(a) = db.accounts.iter_mut().find(|a| a.username == spec.username) {
-            a.password = spec.password.clone();
+            if !secrets::password_ok(&a.password_hash, &spec.password) {
+                a.password_hash = secrets::hash_password(&spec.password);
+            }
             a.email = spec.email.clone();
-            a.otp = spec.otp.clone();
+            let same_otp = match (&a.otp, &spec.otp) {
+                (Some(h), Some(o)) => secrets::password_ok(h, o),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same_otp {
+                a.otp = spec.otp.as_deref().map(secrets::hash_password);
+            }
             continue;
         }
         let now = util::now_iso();
@@ -185,8 +195,9 @@ fn seed(db: &mut Db, cfg: &SimConfig) {
             id: id.clone(),
             username: spec.username.clone(),
             email: spec.email.clone(),
-            password: spec.password.clone(),
-            otp: spec.otp.clone(),
+            password_hash: secrets::hash_password(&spec.password),
+            password: String::new(),
+            otp: spec.otp.as_deref().map(secrets::hash_password),
             created_at: now.clone(),
             updated_at: now,
         });
@@ -205,7 +216,14 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
         Some(p) => persist::load(p)?.unwrap_or_default(),
         None => Db::default(),
     };
+    secrets::migrate(&mut db);
     seed(&mut db, &cfg);
+    let mut logs = match &cfg.state {
+        Some(p) => persist::load_logs(p),
+        None => Default::default(),
+    };
+    // An older state file's history, the seeded devices' first entries.
+    logs.adopt_all(&mut db);
     let clock = runner::Clock::new(cfg.time_scale);
     let app = Arc::new(App {
         cfg,
@@ -216,6 +234,7 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
             db,
             streams: Vec::new(),
             deliveries: Default::default(),
+            logs,
         }),
         changes: AtomicU64::new(1),
         saved: Mutex::new(0),

@@ -153,6 +153,7 @@ fn token_account(app: &App, headers: &axum::http::HeaderMap) -> Option<String> {
         .or_else(|| h.strip_prefix("bearer "))?
         .trim();
     let now = super::util::now_ms();
+    let token = super::secrets::token_digest(token);
     let w = app.world();
     w.db.access_tokens
         .iter()
