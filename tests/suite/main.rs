@@ -46,6 +46,7 @@ mod sim_lib;
 mod sim_libraries;
 mod sim_logs;
 mod sim_resources;
+mod sim_state;
 mod sim_vm_run;
 mod sim_wire;
 mod suite_layout;

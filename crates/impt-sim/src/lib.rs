@@ -269,6 +269,9 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
         factory: Some(factory::call),
     });
     persist::commit(&app)?;
+    if let Err(e) = persist::save_logs(&app) {
+        eprintln!("impt sim: cannot save the device log history: {e:#}");
+    }
     let router = axum::Router::new()
         .fallback(router::handle)
         .with_state(app.clone());
