@@ -29,14 +29,20 @@ http.post(root + "/_sim/faults", {"Content-Type": "application/json"}, "{\"statu
 "#;
     assert_eq!(api.deploy(&group, DEV, "", agent).await.status, 201);
     assert_eq!(api.assign(&group, &[devices[0].as_str()]).await.status, 204);
-    let mut seen = Vec::new();
-    for needle in ["read: ", "fault: "] {
-        let (_, data) = sse
-            .until(needle, Duration::from_secs(15))
+    let mut seen: Vec<String> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !(seen.iter().any(|m| m.starts_with("read: "))
+        && seen.iter().any(|m| m.starts_with("fault: ")))
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (event, data) = sse
+            .next(left)
             .await
-            .unwrap_or_else(|| panic!("no {needle:?} line:\n{}", sse.raw));
-        let v: Value = serde_json::from_str(&data).unwrap();
-        seen.push(v["msg"].as_str().unwrap_or("").to_string());
+            .unwrap_or_else(|| panic!("no read/fault lines: {seen:?}\n{}", sse.raw));
+        if event == "message" {
+            let v: Value = serde_json::from_str(&data).unwrap();
+            seen.push(v["msg"].as_str().unwrap_or("").to_string());
+        }
     }
     assert!(seen.contains(&"read: 403".to_string()), "{seen:?}");
     assert!(seen.contains(&"fault: 403".to_string()), "{seen:?}");
