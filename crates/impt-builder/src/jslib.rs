@@ -341,7 +341,8 @@ impl JsLibs {
     }
 
     /// Live JavaScript objects and the engine's memory in use, after a full collection.
-    pub fn live(&self) -> (i64, i64) {
+    #[cfg(test)]
+    fn live(&self) -> (i64, i64) {
         self._rt.run_gc();
         let m = self._rt.memory_usage();
         (m.obj_count, m.memory_used_size)
@@ -639,7 +640,7 @@ mod tests {
             ),
         ];
         let globals = vec![("g".to_string(), Value::Num(1.0))];
-        let mut run = |n: usize| {
+        let run = |n: usize| {
             for i in 0..n {
                 let arg = [Value::str(&format!("x{i}"))];
                 libs.call(h("up"), &this, &globals, &arg).unwrap();
