@@ -2,6 +2,8 @@
 //! feature, all sharing `support` (see `support/mod.rs` for what it offers). Run one module
 //! with `cargo test --test suite sim_auth::`. To add one, see `README.md` in this directory.
 
+#![forbid(unsafe_code)]
+
 mod support;
 
 mod builder_compat;
@@ -45,6 +47,7 @@ mod sim_factory;
 mod sim_lib;
 mod sim_libraries;
 mod sim_logs;
+mod sim_require;
 mod sim_resources;
 mod sim_state;
 mod sim_vm_run;
@@ -57,3 +60,4 @@ mod vm_limits;
 mod watch_factory;
 mod watch_loop;
 mod watch_sim;
+mod workspace_layers;

@@ -21,7 +21,7 @@ pub fn read_checked(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NONBLOCK);
+        opts.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
     let f = opts.open(path)?;
     if !f.metadata()?.is_file() {

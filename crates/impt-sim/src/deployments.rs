@@ -201,8 +201,10 @@ fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
     if gt.as_deref().is_some_and(|t| t != g.gtype) {
         return Err(ApiError::type_mismatch());
     }
-    // The expensive part, without the lock: other requests and devices go on meanwhile.
-    let diags = super::compile::compile(&device_code, &agent_code);
+    // The expensive part (compiling, fetching libraries), without the lock: other requests
+    // and devices go on meanwhile.
+    let libs = super::compile::library_settings(ctx.app.cfg.libraries.as_deref());
+    let diags = super::compile::compile_with(&device_code, &agent_code, &libs);
     if !diags.is_empty() {
         let detail = if diags.iter().any(|e| e["file"] == "device_code") {
             "Device code compile failed"

@@ -78,7 +78,7 @@ fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        o.custom_flags(libc::O_NONBLOCK);
+        o.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
     let f = o.open(path)?;
     if !f.metadata()?.is_file() {
