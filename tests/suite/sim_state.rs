@@ -7,7 +7,6 @@ use crate::support::Api;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -30,8 +29,14 @@ impl Sim {
     /// `impt sim --state STATE` under umask 000.
     fn start(state: &Path) -> Sim {
         let account = format!("owner:{PASSWORD}");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_impt"));
+        // Under umask 000, set by a shell that then becomes the sim (no unsafe code here).
+        let mut cmd = Command::new("sh");
         cmd.args([
+            "-c",
+            "umask 000 && exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_impt"),
+        ])
+        .args([
             "sim",
             "--port",
             "0",
@@ -47,13 +52,6 @@ impl Sim {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-        // SAFETY: umask is async-signal-safe; it only changes the child's file mode mask.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::umask(0);
-                Ok(())
-            });
-        }
         let mut child = cmd.spawn().unwrap();
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
@@ -70,8 +68,8 @@ impl Sim {
 
     /// SIGTERM (the sim saves everything) and wait.
     fn stop(mut self) {
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        use rustix::process::{kill_process, Pid, Signal};
+        let _ = kill_process(Pid::from_child(&self.child), Signal::TERM);
         let _ = self.child.wait();
     }
 }
