@@ -60,7 +60,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                 let mine: Vec<&Product> =
                     w.db.products
                         .iter()
-                        .filter(|p| p.owner == me && owner.map_or(true, |o| o == p.owner))
+                        .filter(|p| p.owner == me && owner.is_none_or(|o| o == p.owner))
                         .collect();
                 let (page, links) = page_of(ctx, mine)?;
                 (page.into_iter().cloned().collect::<Vec<_>>(), links)
