@@ -77,9 +77,11 @@ for lib in "$@"; do
                 for inc in $incs; do
                     repo=$(echo "$inc" | cut -d/ -f2)
                     file=$(echo "$inc" | cut -d/ -f3-)
-                    if [ -f "$LIBS/$repo/$file" ]; then
+                    # A pinned version (FILE@vX.Y.Z) is served from the clone as it is.
+                    plain=${file%%@*}
+                    if [ -f "$LIBS/$repo/$plain" ]; then
                         mkdir -p .builder-cache
-                        cp "$LIBS/$repo/$file" ".builder-cache/github#$(echo "$inc" | tr / -)"
+                        cp "$LIBS/$repo/$plain" ".builder-cache/github#$(echo "$inc" | tr / -)"
                     fi
                 done
                 sed 's/"builderCache"[^,]*,/"builderCache": true,/' .impt.test >.impt.test.new

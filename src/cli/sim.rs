@@ -9,6 +9,11 @@ const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT
   POST /_sim/devices {account?,name?,online?} add a device
   POST /_sim/devices/DEVICE/online|offline    change connectivity (logs the change)
   POST /_sim/devices/DEVICE/restart           run the boot sequence
+  POST /_sim/devices/DEVICE/disconnect {secs?,reason?}
+                                              cut the device's network (for SECS, or
+                                              until /reconnect); reason: NO_WIFI, NO_SERVER…
+  POST /_sim/devices/DEVICE/reconnect         the network is back
+  POST /_sim/devices/DEVICE/power-cycle       power off and on (nv is lost)
   POST /_sim/devices/DEVICE/logs {count?,interval_ms?,type?,message?}
                                               emit log lines ({i} = line number)
   POST /_sim/faults {status?,count?,path?,method?,delay_ms?,drop_sse?}

@@ -6,6 +6,9 @@
 //! | `POST /_sim/devices` `{account?, name?, online?}` | add a device (to the account with that username, email or id; default: the first account); `201 {id, mac_address, owner}` |
 //! | `POST /_sim/devices/{device}/online`, `…/offline` | bring a device online/offline; logs `Device connected`/`Device disconnected` |
 //! | `POST /_sim/devices/{device}/restart` | run the boot sequence as if restarted |
+//! | `POST /_sim/devices/{device}/disconnect` `{secs?, reason?}` | cut the device's network for `secs` (virtual) seconds, or until `…/reconnect`; its code sees the loss as an imp does (see the link module); `reason` (default `NO_WIFI`, a name or number) is what failed connection attempts report |
+//! | `POST /_sim/devices/{device}/reconnect` | the network is back |
+//! | `POST /_sim/devices/{device}/power-cycle` | power off and on: the device's code restarts with `WAKEREASON_POWER_ON` and an empty `nv` |
 //! | `POST /_sim/devices/{device}/logs` `{count?, interval_ms?, type?, message?}` | emit `count` (default 1) lines of `type` (default `server.log`), one every `interval_ms` (default 0); `{i}` in `message` (default `Message #{i}#`) is the line number; `202` |
 //! | `POST /_sim/faults` `{status?, count?, path?, method?, delay_ms?, drop_sse?}` | inject a fault: the next `count` (default: all) API requests whose path (below `/v5`) matches the regex `path` and whose method is `method` wait `delay_ms` and, when `status` is given, fail with that status and an error document; `drop_sse: true` drops every open log stream connection now |
 //! | `DELETE /_sim/faults`, `POST /_sim/faults/reset` | remove every fault |
@@ -21,7 +24,7 @@
 
 use super::app::{lock, App, Fault, SseMsg};
 use super::error::{json_response, ApiError, ApiResult};
-use super::vdev;
+use super::{link, runner, vdev};
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +39,8 @@ pub const MAX_REGEX: usize = 1024;
 pub const MAX_EMITTERS: usize = 16;
 pub const MAX_INTERVAL_MS: u64 = 60_000;
 pub const MAX_MESSAGE: usize = 64 * 1024;
+/// The longest network cut in seconds (28 days, as the longest deep sleep).
+pub const MAX_CUT_SECS: f64 = 2_419_200.0;
 const MAX_NAME: usize = 256;
 
 fn too_large(what: &str, max: impl std::fmt::Display) -> ApiError {
@@ -183,6 +188,41 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
         ("POST", ["devices", ident, action @ ("online" | "offline")]) => {
             let id = device_id(app, ident)?;
             vdev::set_online(app, &id, *action == "online");
+            done()
+        }
+        ("POST", ["devices", ident, "disconnect"]) => {
+            let id = device_id(app, ident)?;
+            let b = body(raw)?;
+            let secs = match b.get("secs") {
+                None | Some(Value::Null) => None,
+                Some(v) => match v.as_f64() {
+                    Some(s) if s.is_finite() && (0.0..=MAX_CUT_SECS).contains(&s) => Some(s),
+                    _ => return Err(too_large("secs", format!("0 to {MAX_CUT_SECS} seconds"))),
+                },
+            };
+            let reason = match b.get("reason") {
+                None | Some(Value::Null) => link::NO_WIFI,
+                Some(v) => link::reason(v).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "\"reason\" is one of the imp's reasons (NO_WIFI, NO_IP_ADDRESS, NOT_RESOLVED, NO_SERVER, …) or its number.",
+                    )
+                })?,
+            };
+            runner::send(
+                app,
+                &id,
+                runner::Cmd::Link(link::LinkCmd::Cut { secs, reason }),
+            );
+            done()
+        }
+        ("POST", ["devices", ident, "reconnect"]) => {
+            let id = device_id(app, ident)?;
+            runner::send(app, &id, runner::Cmd::Link(link::LinkCmd::Restore));
+            done()
+        }
+        ("POST", ["devices", ident, "power-cycle"]) => {
+            let id = device_id(app, ident)?;
+            runner::send(app, &id, runner::Cmd::Link(link::LinkCmd::PowerCycle));
             done()
         }
         ("POST", ["devices", ident, "blinkup"]) => {

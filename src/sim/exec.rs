@@ -125,6 +125,8 @@ pub enum Cmd {
         HttpRequest,
         tokio::sync::oneshot::Sender<Result<HttpResponse, String>>,
     ),
+    /// The device's network or power, from outside (see the link module).
+    Link(super::link::LinkCmd),
 }
 
 /// The runner channels of the devices, by device id.

@@ -23,6 +23,7 @@ pub mod exec;
 pub mod factory;
 pub mod guard;
 pub mod jsonapi;
+pub mod link;
 pub mod logstream;
 pub mod model;
 pub mod newdev;

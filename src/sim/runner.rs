@@ -11,6 +11,8 @@
 //! failing (or never returns, or eats memory: each callback is bounded by the VM limits)
 //! costs little. Offline devices run nothing until they are online again.
 
+mod life;
+
 use super::agent_http::{self, AgentHttp};
 use super::app::App;
 use super::devlog;
@@ -103,8 +105,15 @@ struct Shared {
     /// A side blocked in `imp.sleep` until then (`[device, agent]`): its timers wait, and
     /// messages between the two wait too; the other side runs on meanwhile.
     busy: [Option<Instant>; 2],
-    /// The device's VM is running (what the agent's `device.isconnected()` says).
+    /// The device's VM is running (with `link.connected`: what the agent's
+    /// `device.isconnected()` says).
     device_up: bool,
+    /// The device's connection (see the link module and `life`).
+    link: super::link::Link,
+    /// The link's events for the runner.
+    link_out: Vec<super::link::Event>,
+    /// What waits for the connection.
+    held: Vec<life::Held>,
 }
 
 impl Shared {
@@ -148,6 +157,19 @@ struct SideHost {
 }
 
 impl SideHost {
+    /// Queue a message for the other side (at most 10,000 wait).
+    fn enqueue(&mut self, name: &str, data: Value) -> i64 {
+        let mut s = sh(&self.shared);
+        let q = match self.side {
+            Side::Device => &mut s.to_agent,
+            Side::Agent => &mut s.to_device,
+        };
+        if q.len() < 10_000 {
+            q.push_back((name.to_string(), data));
+        }
+        0
+    }
+
     /// Hand a factory call to the simulator (see `App::factory`).
     fn factory_call(&self, c: super::exec::FactoryCall) {
         let app = sh(&self.shared).app.upgrade();
@@ -165,13 +187,19 @@ impl crate::vm::Host for SideHost {
     }
 
     fn log(&mut self, kind: LogKind, message: &str) {
-        let typ = match (self.side, kind) {
-            (Side::Device, LogKind::Log) => "server.log",
-            (Side::Device, LogKind::Error) => "server.error",
-            (Side::Agent, LogKind::Log) => "agent.log",
-            (Side::Agent, LogKind::Error) => "agent.error",
-        };
-        sh(&self.shared).emit(typ, message);
+        self.log_through(kind, message);
+    }
+
+    fn log_line(&mut self, kind: LogKind, message: &str) -> i64 {
+        self.log_through(kind, message)
+    }
+
+    fn link(&mut self, op: &str, args: &[Value]) -> Result<Value, String> {
+        self.link_op(op, args)
+    }
+
+    fn send_message(&mut self, name: &str, data: Value) -> i64 {
+        self.send_through(name, data)
     }
 
     fn now(&self) -> f64 {
@@ -179,14 +207,7 @@ impl crate::vm::Host for SideHost {
     }
 
     fn send(&mut self, name: &str, data: Value) {
-        let mut s = sh(&self.shared);
-        let q = match self.side {
-            Side::Device => &mut s.to_agent,
-            Side::Agent => &mut s.to_device,
-        };
-        if q.len() < 10_000 {
-            q.push_back((name.to_string(), data));
-        }
+        self.send_through(name, data);
     }
 
     fn mac_address(&self) -> String {
@@ -274,7 +295,10 @@ impl crate::vm::Host for SideHost {
 
     fn partner_connected(&self) -> bool {
         match self.side {
-            Side::Agent => sh(&self.shared).device_up,
+            Side::Agent => {
+                let s = sh(&self.shared);
+                s.device_up && s.link.connected
+            }
             Side::Device => true,
         }
     }
@@ -345,6 +369,8 @@ struct Runner {
     http: HashMap<u64, (HttpReply, Instant)>,
     /// The device's first start after new code is pending (boot delay).
     booting: bool,
+    /// `hardware.wakereason()` of the device's next start.
+    next_wake: i64,
 }
 
 impl Runner {
@@ -363,6 +389,9 @@ impl Runner {
                 out: AgentHttp::default(),
                 busy: [None, None],
                 device_up: false,
+                link: Default::default(),
+                link_out: Vec::new(),
+                held: Vec::new(),
             })),
             clock,
             online,
@@ -372,6 +401,7 @@ impl Runner {
             device: Slot::default(),
             http: HashMap::new(),
             booting: false,
+            next_wake: super::link::WAKEREASON_NEW_SQUIRREL,
         }
     }
 
@@ -446,12 +476,19 @@ impl Runner {
         if let Some(first) = self.http.values().map(|(_, t)| *t).min() {
             wait = wait.min(first.saturating_duration_since(now));
         }
+        if let Some(w) = self.link_wait() {
+            wait = wait.min(w);
+        }
         wait
     }
 
     fn command(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Start(code) => {
+                let same = self.code.as_ref().is_some_and(|c| {
+                    c.device_code == code.device_code && c.agent_code == code.agent_code
+                });
+                self.next_wake = life::start_reason(same);
                 self.stop_all();
                 self.code = Some(*code);
                 self.agent.failures = 0;
@@ -476,6 +513,7 @@ impl Runner {
                 }
             }
             Cmd::Http(req, reply) => self.http(req, reply),
+            Cmd::Link(c) => self.link_cmd(c),
             Cmd::Blessed(ok, then) => {
                 if let Some(vm) = self.device.vm.as_mut() {
                     let r = vm.bless_done(ok).map(drop);
@@ -490,6 +528,9 @@ impl Runner {
 
     /// When `side`'s `imp.sleep` ends, if it is sleeping now.
     fn asleep(&self, side: Side) -> Option<Instant> {
+        if side == Side::Device && self.link_blocked() {
+            return Some(Instant::now() + Duration::from_secs(3600));
+        }
         let mut s = sh(&self.shared);
         let i = side_index(side);
         match s.busy[i] {
@@ -571,6 +612,9 @@ impl Runner {
         };
         self.slot(side).restart_at = None;
         self.slot(side).started = Some(Instant::now());
+        if side == Side::Device {
+            self.boot_link();
+        }
         let mut vm = match Vm::new(Limits::default(), Box::new(host)) {
             Ok(vm) => vm,
             Err(e) => return self.fail(side, &e),
@@ -586,7 +630,13 @@ impl Runner {
     /// Handle the result of a run: errors are logged; a device restarts, and so does an
     /// agent whose main code or limit failed.
     fn check(&mut self, side: Side, r: Result<(), RuntimeError>, main: bool) {
+        if side == Side::Device && self.power_request() {
+            return;
+        }
         let Err(e) = r else { return };
+        if life::is_stop(&e) {
+            return;
+        }
         let limit = e.kind != crate::vm::ErrorKind::Script;
         if side == Side::Device || main || limit {
             self.fail(side, &e);
@@ -611,6 +661,11 @@ impl Runner {
         self.log_error(side, e);
         if side == Side::Device {
             sh(&self.shared).device_up = false;
+            self.next_wake = if e.kind == crate::vm::ErrorKind::MemoryLimit {
+                super::link::WAKEREASON_SW_RESET
+            } else {
+                super::link::WAKEREASON_SQUIRREL_ERROR
+            };
         }
         let slot = self.slot(side);
         slot.vm = None;
@@ -629,9 +684,11 @@ impl Runner {
         if !self.online {
             return;
         }
+        self.link_turn();
         let now = Instant::now();
         for side in [Side::Agent, Side::Device] {
             if self.slot(side).restart_at.is_some_and(|t| t <= now) {
+                let quiet = side == Side::Device && !self.boot_line();
                 let msg = match side {
                     Side::Agent => "Agent restarted: runtime error.".to_string(),
                     Side::Device => {
@@ -640,7 +697,9 @@ impl Runner {
                         format!("Device booting; {used:.2}% program storage used")
                     }
                 };
-                sh(&self.shared).emit("status", &msg);
+                if !quiet {
+                    sh(&self.shared).emit("status", &msg);
+                }
                 self.start(side);
                 if side == Side::Device && std::mem::take(&mut self.booting) {
                     if let Some(agent) = self.agent.vm.as_mut() {
@@ -703,6 +762,7 @@ impl Runner {
         }
         self.agent_requests();
         self.finish_http();
+        self.life();
     }
 
     /// Serves the agent's requests to its own URL and delivers answers of real requests.

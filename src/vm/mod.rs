@@ -273,6 +273,27 @@ pub trait Host: Send {
     fn now(&self) -> f64;
     /// `agent.send(name, data)` on a device, `device.send(name, data)` on an agent.
     fn send(&mut self, name: &str, data: Value);
+    /// `agent.send`/`device.send` with the imp's result: 0, or a send error code such as
+    /// `SEND_ERROR_NOT_CONNECTED` when the message cannot go (default: [`Host::send`], 0).
+    fn send_message(&mut self, name: &str, data: Value) -> i64 {
+        self.send(name, data);
+        0
+    }
+    /// `server.log`/`server.error` with the imp's result: 0, or a send error code when the
+    /// line is lost (default: [`Host::log`], 0).
+    fn log_line(&mut self, kind: LogKind, message: &str) -> i64 {
+        self.log(kind, message);
+        0
+    }
+    /// The device's connection and power, `op` with its arguments: `isconnected`,
+    /// `connect`, `disconnect`, `flush`, `policy` (`server.setsendtimeoutpolicy`), `sleep`,
+    /// `sleepuntil`, `restart`, `reset`, `onidle`, `onshutdown`, `wakereason` (see the
+    /// simulator's link module). `Null`: not handled, the imp API keeps a simple state of
+    /// its own (connected unless the code disconnected, woken by new code, idle callbacks
+    /// as timers, sleeps and restarts doing nothing) — the default.
+    fn link(&mut self, _op: &str, _args: &[Value]) -> Result<Value, String> {
+        Ok(Value::Null)
+    }
     /// `imp.getmacaddress()`.
     fn mac_address(&self) -> String {
         "0c2a69000000".to_string()
@@ -432,6 +453,15 @@ impl Vm {
     pub fn notify_connection(&mut self, connected: bool) -> Result<bool, RuntimeError> {
         let event = if connected { "connect" } else { "disconnect" };
         let r = self.run(|raw| raw.call_global("__connection", &[Value::Str(event.into())]))?;
+        Ok(r == Value::Bool(true))
+    }
+
+    /// Runs the device's connection callbacks (`kind`: `connect` for the `server.connect`
+    /// callback, `unexpected` for `server.onunexpecteddisconnect`, `shutdown` for
+    /// `server.onshutdown`, `idle` for `imp.onidle`) with `reason`. `Ok(false)`: none set.
+    pub fn link_event(&mut self, kind: &str, reason: i64) -> Result<bool, RuntimeError> {
+        let args = [Value::Str(kind.into()), Value::Int(reason)];
+        let r = self.run(|raw| raw.call_global("__link_event", &args))?;
         Ok(r == Value::Bool(true))
     }
 
@@ -733,13 +763,11 @@ impl ffi::Handler for State {
     fn host_op(&mut self, op: &str, args: Vec<Value>) -> Result<Value, String> {
         let now = self.host.now();
         Ok(match op {
-            "log" => {
-                self.host.log(LogKind::Log, &string(arg(&args, 0)));
-                Value::Null
-            }
-            "error" => {
-                self.host.log(LogKind::Error, &string(arg(&args, 0)));
-                Value::Null
+            "log" => Value::Int(self.host.log_line(LogKind::Log, &string(arg(&args, 0)))),
+            "error" => Value::Int(self.host.log_line(LogKind::Error, &string(arg(&args, 0)))),
+            "link" => {
+                let op = string(arg(&args, 0));
+                self.host.link(&op, args.get(1..).unwrap_or(&[]))?
             }
             "time" => Value::Int(now.floor() as i64),
             "date" => date_table(num(arg(&args, 0)).unwrap_or(now)),
@@ -859,8 +887,7 @@ impl ffi::Handler for State {
                 if has_nul_key(data) {
                     return Err("send: unserialisable data (a table key holds a NUL byte)".into());
                 }
-                self.host.send(name, data.clone());
-                Value::Null
+                Value::Int(self.host.send_message(name, data.clone()))
             }
             "save" => {
                 let data = arg(&args, 0);
@@ -929,6 +956,6 @@ impl ffi::Handler for State {
         } else {
             LogKind::Log
         };
-        self.host.log(kind, text);
+        self.host.log_line(kind, text);
     }
 }

@@ -43,6 +43,7 @@ mod sim_device_boot;
 mod sim_factory;
 mod sim_lib;
 mod sim_libraries;
+mod sim_life;
 mod sim_logs;
 mod sim_resources;
 mod sim_vm_run;
