@@ -101,6 +101,29 @@ struct Args {
     /// Seconds a factory BlinkUp takes before its device under test appears.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     blinkup_time: f64,
+    /// Memory free to every device's code at start, in bytes (default by imp type:
+    /// imp001/imp002 80 KiB, imp003 120 KiB, imp004m 128 KiB, imp005 1 MiB, imp006 512 KiB).
+    #[arg(long, value_name = "BYTES")]
+    device_memory: Option<u64>,
+    /// Memory of every agent, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::sim::limits::AGENT_MEMORY)]
+    agent_memory: u64,
+    /// Bytes of messages that may wait for a device or its agent, each way (beyond:
+    /// agent.send returns SEND_ERROR_WOULDBLOCK).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::sim::limits::QUEUE_BYTES)]
+    message_queue_bytes: usize,
+    /// Outgoing HTTP requests one agent may have under way (beyond: status 429).
+    #[arg(long, value_name = "N", default_value_t = crate::sim::limits::HTTP_IN_FLIGHT)]
+    http_in_flight: usize,
+    /// Outgoing HTTP requests all agents together may have under way.
+    #[arg(long, value_name = "N", default_value_t = crate::sim::limits::HTTP_IN_FLIGHT_TOTAL)]
+    http_in_flight_total: usize,
+    /// Largest response body an agent's HTTP request reads, in bytes (beyond: status 63).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::sim::limits::HTTP_MAX_BODY)]
+    http_max_body: usize,
+    /// Log lines a device and its agent may emit per second (beyond: dropped and counted).
+    #[arg(long, value_name = "N", default_value_t = crate::sim::limits::LOG_LINES_PER_SEC)]
+    log_rate: u32,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -167,6 +190,16 @@ fn config(args: Args) -> Result<SimConfig, String> {
             args.blinkup_time
         } else {
             return Err("--blinkup-time wants a number of seconds from 0 to 600".into());
+        },
+        limits: crate::sim::limits::PlatformLimits {
+            device_memory: args.device_memory.map(|m| m.clamp(4096, 1 << 30)),
+            agent_memory: args.agent_memory.clamp(4096, 1 << 30),
+            queue_bytes: args.message_queue_bytes.max(1),
+            http_in_flight: args.http_in_flight.max(1),
+            http_in_flight_total: args.http_in_flight_total.max(1),
+            http_max_body: args.http_max_body,
+            log_lines_per_sec: args.log_rate.max(1),
+            ..Default::default()
         },
         ..SimConfig::default()
     })

@@ -27,6 +27,7 @@ pub const NO_WIFI: i64 = 1;
 pub const SERVER_CONNECTED: i64 = 5;
 /// Send error codes (imp API: `server` object).
 pub const SEND_ERROR_NOT_CONNECTED: i64 = 1;
+pub const SEND_ERROR_WOULDBLOCK: i64 = 4;
 /// `hardware.wakereason()` codes (imp API).
 pub const WAKEREASON_POWER_ON: i64 = 0;
 pub const WAKEREASON_TIMER: i64 = 1;

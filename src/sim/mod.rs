@@ -23,6 +23,7 @@ pub mod exec;
 pub mod factory;
 pub mod guard;
 pub mod jsonapi;
+pub mod limits;
 pub mod link;
 pub mod logstream;
 pub mod model;
@@ -104,6 +105,8 @@ pub struct SimConfig {
     pub dut_pool: usize,
     /// Seconds a factory BlinkUp takes before its device under test appears.
     pub blinkup_time: f64,
+    /// The platform's limits on device and agent code (see the limits module).
+    pub limits: limits::PlatformLimits,
 }
 
 impl Default for SimConfig {
@@ -128,6 +131,7 @@ impl Default for SimConfig {
             device_boot_delay: 0.0,
             dut_pool: 20,
             blinkup_time: 2.0,
+            limits: Default::default(),
         }
     }
 }

@@ -17,10 +17,11 @@ use super::agent_http::{self, AgentHttp};
 use super::app::App;
 use super::devlog;
 pub use super::exec::{Clock, Cmd, Code, Runners};
+use super::limits::{MsgQueue, PlatformLimits};
 use crate::vm::{
-    HttpRequest, HttpResponse, Limits, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
+    HttpRequest, HttpResponse, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
 };
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -73,8 +74,6 @@ pub fn forget(app: &App, device_id: &str) {
     super::app::lock(&app.runners.map).remove(device_id);
 }
 
-/// Log lines one device may emit per real second; more are dropped.
-const LOG_LINES_PER_SEC: u32 = 1000;
 /// Messages delivered between the two sides per loop turn.
 const DELIVERIES_PER_TURN: usize = 100;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -94,8 +93,8 @@ struct Shared {
     app: Weak<App>,
     device_id: String,
     clock: Clock,
-    to_agent: VecDeque<(String, Value)>,
-    to_device: VecDeque<(String, Value)>,
+    to_agent: MsgQueue,
+    to_device: MsgQueue,
     http_done: Vec<(u64, HttpResponse)>,
     nv: Value,
     saved: Value,
@@ -114,6 +113,8 @@ struct Shared {
     link_out: Vec<super::link::Event>,
     /// What waits for the connection.
     held: Vec<life::Held>,
+    /// The platform's limits in force.
+    limits: PlatformLimits,
 }
 
 impl Shared {
@@ -130,7 +131,7 @@ impl Shared {
             self.window = (sec, 0, 0);
         }
         self.window.1 += 1;
-        if self.window.1 > LOG_LINES_PER_SEC {
+        if self.window.1 > self.limits.log_lines_per_sec {
             self.window.2 += 1;
             return;
         }
@@ -157,16 +158,19 @@ struct SideHost {
 }
 
 impl SideHost {
-    /// Queue a message for the other side (at most 10,000 wait).
-    fn enqueue(&mut self, name: &str, data: Value) -> i64 {
+    /// Queue a message for the other side, within the queue's bytes (see the limits
+    /// module): `SEND_ERROR_WOULDBLOCK` when it is full.
+    fn enqueue(&mut self, name: &str, data: Value, size: usize) -> i64 {
         let mut s = sh(&self.shared);
+        let max = s.limits.queue_bytes;
         let q = match self.side {
             Side::Device => &mut s.to_agent,
             Side::Agent => &mut s.to_device,
         };
-        if q.len() < 10_000 {
-            q.push_back((name.to_string(), data));
+        if q.len() >= 10_000 || (!q.is_empty() && q.bytes() + size > max) {
+            return super::link::SEND_ERROR_WOULDBLOCK;
         }
+        q.push_sized(name.to_string(), data, size);
         0
     }
 
@@ -198,7 +202,7 @@ impl crate::vm::Host for SideHost {
         self.link_op(op, args)
     }
 
-    fn send_message(&mut self, name: &str, data: Value) -> i64 {
+    fn send_message(&mut self, name: &str, data: Value) -> Result<i64, String> {
         self.send_through(name, data)
     }
 
@@ -207,7 +211,7 @@ impl crate::vm::Host for SideHost {
     }
 
     fn send(&mut self, name: &str, data: Value) {
-        self.send_through(name, data);
+        let _ = self.send_through(name, data);
     }
 
     fn mac_address(&self) -> String {
@@ -283,6 +287,10 @@ impl crate::vm::Host for SideHost {
 
     fn http_request(&mut self, id: u64, req: OutgoingRequest) -> Result<(), String> {
         let mut s = sh(&self.shared);
+        if let Some(refused) = s.out.admit() {
+            s.out.answer(id, refused);
+            return Ok(());
+        }
         if let Some(own) = agent_http::own_request(&self.code.agent_url, &req) {
             s.out.own.push_back((id, own));
             return Ok(());
@@ -290,7 +298,8 @@ impl crate::vm::Host for SideHost {
         if !s.app.upgrade().is_some_and(|a| !a.cfg.no_outbound) {
             return Err(agent_http::refused(&req));
         }
-        s.out.spawn(id, req)
+        let limits = s.limits.clone();
+        s.out.spawn(id, req, &limits)
     }
 
     fn partner_connected(&self) -> bool {
@@ -322,14 +331,23 @@ impl crate::vm::Host for SideHost {
                     .into(),
             );
         }
-        if !sh(&self.shared)
-            .app
-            .upgrade()
-            .is_some_and(|a| !a.cfg.no_outbound)
-        {
-            return Err(agent_http::refused(&req));
+        let (limits, refused) = {
+            let mut s = sh(&self.shared);
+            if !s.app.upgrade().is_some_and(|a| !a.cfg.no_outbound) {
+                return Err(agent_http::refused(&req));
+            }
+            (s.limits.clone(), s.out.admit())
+        };
+        if let Some(r) = refused {
+            return Ok(r);
         }
-        Ok(agent_http::fetch(&req))
+        let Some(_slot) = agent_http::Slot::take(&limits) else {
+            return Ok(agent_http::refusal(&format!(
+                "more than {} requests of all agents under way (impt sim --http-in-flight-total)",
+                limits.http_in_flight_total
+            )));
+        };
+        Ok(agent_http::fetch(&req, limits.http_max_body))
     }
 }
 
@@ -375,13 +393,17 @@ struct Runner {
 
 impl Runner {
     fn new(app: Weak<App>, device_id: String, clock: Clock, online: bool) -> Runner {
+        let limits = app
+            .upgrade()
+            .map(|a| a.cfg.limits.clone())
+            .unwrap_or_default();
         Runner {
             shared: Arc::new(Mutex::new(Shared {
                 app,
                 device_id,
                 clock,
-                to_agent: VecDeque::new(),
-                to_device: VecDeque::new(),
+                to_agent: MsgQueue::default(),
+                to_device: MsgQueue::default(),
                 http_done: Vec::new(),
                 nv: Value::Null,
                 saved: Value::Null,
@@ -392,6 +414,7 @@ impl Runner {
                 link: Default::default(),
                 link_out: Vec::new(),
                 held: Vec::new(),
+                limits,
             })),
             clock,
             online,
@@ -615,10 +638,12 @@ impl Runner {
         if side == Side::Device {
             self.boot_link();
         }
-        let mut vm = match Vm::new(Limits::default(), Box::new(host)) {
+        let (limits, free) = self.vm_limits(side);
+        let mut vm = match Vm::new(limits, Box::new(host)) {
             Ok(vm) => vm,
             Err(e) => return self.fail(side, &e),
         };
+        vm.set_memory_free(free);
         let r = vm.run_main(&src, name);
         self.slot(side).vm = Some(vm);
         if side == Side::Device {
@@ -661,7 +686,9 @@ impl Runner {
         self.log_error(side, e);
         if side == Side::Device {
             sh(&self.shared).device_up = false;
-            self.next_wake = if e.kind == crate::vm::ErrorKind::MemoryLimit {
+            let oom = e.kind == crate::vm::ErrorKind::MemoryLimit
+                || e.message.starts_with("out of memory");
+            self.next_wake = if oom {
                 super::link::WAKEREASON_SW_RESET
             } else {
                 super::link::WAKEREASON_SQUIRREL_ERROR

@@ -274,10 +274,11 @@ pub trait Host: Send {
     /// `agent.send(name, data)` on a device, `device.send(name, data)` on an agent.
     fn send(&mut self, name: &str, data: Value);
     /// `agent.send`/`device.send` with the imp's result: 0, or a send error code such as
-    /// `SEND_ERROR_NOT_CONNECTED` when the message cannot go (default: [`Host::send`], 0).
-    fn send_message(&mut self, name: &str, data: Value) -> i64 {
+    /// `SEND_ERROR_NOT_CONNECTED` when the message cannot go; an `Err` is a runtime error
+    /// of the call (default: [`Host::send`], 0).
+    fn send_message(&mut self, name: &str, data: Value) -> Result<i64, String> {
         self.send(name, data);
-        0
+        Ok(0)
     }
     /// `server.log`/`server.error` with the imp's result: 0, or a send error code when the
     /// line is lost (default: [`Host::log`], 0).
@@ -568,6 +569,14 @@ impl Vm {
     /// The host given to [`Vm::new`].
     pub fn host(&mut self) -> &mut dyn Host {
         self.raw.handler().host.as_mut()
+    }
+
+    /// Caps the VM's heap at what it holds now plus `free` bytes (the imp API loaded,
+    /// `imp.getmemoryfree()` then says `free`). For the runs that follow.
+    pub fn set_memory_free(&mut self, free: u64) {
+        let cap = self.raw.mem_used() + free;
+        self.raw.set_mem_cap(cap);
+        self.limits.memory_bytes = cap;
     }
 
     /// Heap bytes the VM holds now.
@@ -887,7 +896,7 @@ impl ffi::Handler for State {
                 if has_nul_key(data) {
                     return Err("send: unserialisable data (a table key holds a NUL byte)".into());
                 }
-                Value::Int(self.host.send_message(name, data.clone()))
+                Value::Int(self.host.send_message(name, data.clone())?)
             }
             "save" => {
                 let data = arg(&args, 0);

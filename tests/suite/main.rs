@@ -44,6 +44,7 @@ mod sim_factory;
 mod sim_lib;
 mod sim_libraries;
 mod sim_life;
+mod sim_limits;
 mod sim_logs;
 mod sim_resources;
 mod sim_vm_run;

@@ -4,8 +4,9 @@
 //! runs, on each turn, for its wait).
 
 use super::{sh, Runner, Shared, SideHost};
+use crate::sim::limits::{self, PlatformLimits};
 use crate::sim::link::{self, Event, Gate, LinkCmd, PowerRequest};
-use crate::vm::{LogKind, Side, Value};
+use crate::vm::{Limits, LogKind, Side, Value};
 use std::time::{Duration, Instant};
 
 /// What waits for the connection to come back (SUSPEND_ON_ERROR).
@@ -55,11 +56,22 @@ fn log_type(side: Side, kind: LogKind) -> &'static str {
 impl SideHost {
     /// `agent.send` (device: through the connection) and `device.send` (agent: lost while
     /// the device is not connected).
-    pub(super) fn send_through(&mut self, name: &str, data: Value) -> i64 {
+    pub(super) fn send_through(&mut self, name: &str, data: Value) -> Result<i64, String> {
+        let size = name.len() + limits::value_bytes(&data);
         let gate = {
             let mut s = sh(&self.shared);
+            if size > s.limits.message_bytes {
+                let call = match self.side {
+                    Side::Device => "agent.send",
+                    Side::Agent => "device.send",
+                };
+                return Err(format!(
+                    "{call}: the message is {size} bytes; at most {} can be sent",
+                    s.limits.message_bytes
+                ));
+            }
             match self.side {
-                Side::Agent if !(s.device_up && s.link.connected) => return 0,
+                Side::Agent if !(s.device_up && s.link.connected) => return Ok(0),
                 Side::Agent => Gate::Pass,
                 Side::Device => {
                     let now = s.clock.now();
@@ -72,11 +84,11 @@ impl SideHost {
                 }
             }
         };
-        match gate {
-            Gate::Pass => self.enqueue(name, data),
+        Ok(match gate {
+            Gate::Pass => self.enqueue(name, data, size),
             Gate::Hold => 0,
             Gate::Refuse(code) => code,
-        }
+        })
     }
 
     /// `server.log`/`server.error`: the device's lines go through the connection.
@@ -293,6 +305,24 @@ impl Runner {
         }
         let due = sh(&self.shared).link.next_due()?;
         Some(self.clock.real_until(due))
+    }
+
+    /// The VM limits of `side` while the imp API loads, and the memory its code then has:
+    /// the device's as its imp type gives it, the agent's as configured.
+    pub(super) fn vm_limits(&self, side: Side) -> (Limits, u64) {
+        let s = sh(&self.shared);
+        let free = match side {
+            Side::Agent => s.limits.agent_memory,
+            Side::Device => {
+                let t = s.imp_type().unwrap_or_default();
+                s.limits.device_memory(&t)
+            }
+        };
+        let limits = Limits {
+            memory_bytes: PlatformLimits::heap_cap(free),
+            ..Limits::default()
+        };
+        (limits, free)
     }
 
     /// Whether the device's code is held up by its connection (SUSPEND_ON_ERROR).
