@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use super::limits::{Credits, PlatformLimits};
 
-use crate::vm::{HttpRequest, HttpResponse, OutgoingRequest};
+use impt_vm::{HttpRequest, HttpResponse, OutgoingRequest};
 
 /// Outgoing requests of one device's agent.
 #[derive(Default)]

@@ -4,10 +4,9 @@
 //! runs, on each turn, for its wait).
 
 use super::{sh, Runner, Shared, SideHost};
-use crate::sim::limits::{self, PlatformLimits};
-use crate::sim::link::{self, Event, Gate, LinkCmd, PowerRequest};
-use crate::vm::{Limits, LogKind, Side, Value};
-use std::time::{Duration, Instant};
+use crate::limits::{self, PlatformLimits};
+use crate::link::{self, Event, Gate, LinkCmd, PowerRequest};
+use impt_vm::{Limits, LogKind, Side, Value};
 
 /// What waits for the connection to come back (SUSPEND_ON_ERROR).
 pub(super) enum Held {
@@ -202,7 +201,7 @@ impl Runner {
         self.device.vm = None;
         sh(&self.shared).device_up = false;
         self.next_wake = reason;
-        self.device.restart_at = Some(Instant::now());
+        self.device.restart_at = Some(self.clock.now());
     }
 
     /// Carries out the device code's sleep or restart request, if it made one (the run
@@ -282,7 +281,7 @@ impl Runner {
         }
     }
 
-    fn idle_due(&self) -> bool {
+    pub(super) fn idle_due(&self) -> bool {
         let Some(vm) = self.device.vm.as_ref() else {
             return false;
         };
@@ -290,26 +289,22 @@ impl Runner {
         if !s.link.idle_pending || s.link.suspended() || !s.to_device.is_empty() {
             return false;
         }
-        if s.busy[0].is_some_and(|t| t > Instant::now()) {
+        if s.busy[0].is_some_and(|t| t > s.clock.now()) {
             return false;
         }
         let now = self.clock.now();
         !vm.next_timer().is_some_and(|t| t.due <= now)
     }
 
-    /// How long the runner may wait for the link (its next due event, or at once for a
-    /// pending idle callback).
-    pub(super) fn link_wait(&self) -> Option<Duration> {
-        if self.idle_due() {
-            return Some(Duration::ZERO);
-        }
-        let due = sh(&self.shared).link.next_due()?;
-        Some(self.clock.real_until(due))
+    /// The virtual time of the link's next due event.
+    pub(super) fn link_due(&self) -> Option<f64> {
+        sh(&self.shared).link.next_due()
     }
 
     /// The VM limits of `side` while the imp API loads, and the memory its code then has:
     /// the device's as its imp type gives it, the agent's as configured.
     pub(super) fn vm_limits(&self, side: Side) -> (Limits, u64) {
+        let base = self.limits();
         let s = sh(&self.shared);
         let free = match side {
             Side::Agent => s.limits.agent_memory,
@@ -320,19 +315,20 @@ impl Runner {
         };
         let limits = Limits {
             memory_bytes: PlatformLimits::heap_cap(free),
-            ..Limits::default()
+            ..base
         };
         (limits, free)
     }
 
-    /// Whether the device's code is held up by its connection (SUSPEND_ON_ERROR).
-    pub(super) fn link_blocked(&self) -> bool {
-        sh(&self.shared).link.suspended()
+    /// Until when (virtual time) the device's code is held up by its connection
+    /// (SUSPEND_ON_ERROR), if it is.
+    pub(super) fn link_blocked(&self) -> Option<f64> {
+        sh(&self.shared).link.suspended_until()
     }
 }
 
 /// Whether a run's error is the end of a sleep or restart call (not a failure).
-pub(super) fn is_stop(e: &crate::vm::RuntimeError) -> bool {
+pub(super) fn is_stop(e: &impt_vm::RuntimeError) -> bool {
     e.message.contains("__impt_stop__")
 }
 

@@ -6,7 +6,7 @@
 //! Each number is the imp API's where it documents one (the source is named); the others
 //! are chosen, marked *assumed* here and in FIDELITY.md, and each is an `impt sim` option.
 
-use crate::vm::Value;
+use impt_vm::Value;
 use std::collections::VecDeque;
 use std::sync::OnceLock;
 
@@ -95,21 +95,22 @@ pub fn api_baseline() -> u64 {
     static BASE: OnceLock<u64> = OnceLock::new();
     *BASE.get_or_init(|| {
         struct Quiet;
-        impl crate::vm::Host for Quiet {
-            fn side(&self) -> crate::vm::Side {
-                crate::vm::Side::Device
+        impl impt_vm::Host for Quiet {
+            fn side(&self) -> impt_vm::Side {
+                impt_vm::Side::Device
             }
-            fn log(&mut self, _: crate::vm::LogKind, _: &str) {}
+            fn log(&mut self, _: impt_vm::LogKind, _: &str) {}
             fn now(&self) -> f64 {
                 0.0
             }
             fn send(&mut self, _: &str, _: Value) {}
         }
-        let limits = crate::vm::Limits {
+        let limits = impt_vm::Limits {
             instructions_per_run: 0,
             memory_bytes: 0,
+            cpu_ms_per_run: 0,
         };
-        crate::vm::Vm::new(limits, Box::new(Quiet)).map_or(64 * 1024, |vm| vm.memory_used())
+        impt_vm::Vm::new(limits, Box::new(Quiet)).map_or(64 * 1024, |vm| vm.memory_used())
     })
 }
 

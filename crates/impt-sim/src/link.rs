@@ -19,7 +19,7 @@
 //!
 //! Times are virtual (the simulator's clock), so `--time-scale` shortens them all.
 
-use crate::vm::Value;
+use impt_vm::Value;
 
 /// `server.connect` / `onunexpecteddisconnect` reasons (imp API constants).
 pub const NOT_CONNECTED: i64 = 0;
@@ -226,6 +226,11 @@ impl Link {
     /// Whether the code waits for the connection (SUSPEND_ON_ERROR).
     pub fn suspended(&self) -> bool {
         self.suspended_until.is_some()
+    }
+
+    /// Until when (virtual time) the code waits for the connection, if it does.
+    pub fn suspended_until(&self) -> Option<f64> {
+        self.suspended_until
     }
 
     /// Whether the device sleeps (deep sleep, or after giving up on the connection).
