@@ -126,6 +126,10 @@ struct Args {
     /// Log lines a device and its agent may emit per second (beyond: dropped and counted).
     #[arg(long, value_name = "N", default_value_t = impt_sim::limits::LOG_LINES_PER_SEC)]
     log_rate: u32,
+    /// A folder of Electric Imp libraries for `#require` (DIR/<Repo>/<X.Y.Z>/<file>, or
+    /// clones DIR/<Repo>/<file>), searched before the user cache and GitHub: offline use.
+    #[arg(long, value_name = "DIR")]
+    libraries: Option<PathBuf>,
     /// Threads running the devices' and agents' code, shared by all devices (0: one per
     /// core, at least 2).
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -219,6 +223,12 @@ fn config(args: Args) -> Result<SimConfig, String> {
             http_max_body: args.http_max_body,
             log_lines_per_sec: args.log_rate.max(1),
             ..Default::default()
+        },
+        libraries: match args.libraries {
+            Some(d) if !d.is_dir() => {
+                return Err(format!("--libraries: {} is not a folder", d.display()))
+            }
+            d => d,
         },
         workers: args.workers.min(256),
         cpu_share: if args.cpu_share.is_finite() && args.cpu_share > 0.0 && args.cpu_share <= 1.0 {

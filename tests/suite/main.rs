@@ -46,6 +46,7 @@ mod sim_libraries;
 mod sim_life;
 mod sim_limits;
 mod sim_logs;
+mod sim_require;
 mod sim_resources;
 mod sim_vm_run;
 mod sim_wire;

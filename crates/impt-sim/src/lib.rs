@@ -108,6 +108,8 @@ pub struct SimConfig {
     pub blinkup_time: f64,
     /// The platform's limits on device and agent code (see the limits module).
     pub limits: limits::PlatformLimits,
+    /// A folder of `#require` libraries searched before the cache and the network.
+    pub libraries: Option<PathBuf>,
     /// Threads running the devices' code (0: one per core, at least 2).
     pub workers: usize,
     /// Fraction of one core one device's code may use in the long run.
@@ -142,6 +144,7 @@ impl Default for SimConfig {
             dut_pool: 20,
             blinkup_time: 2.0,
             limits: Default::default(),
+            libraries: None,
             workers: 0,
             cpu_share: 0.5,
             cpu_ms_per_run: impt_vm::DEFAULT_CPU_MS_PER_RUN,
