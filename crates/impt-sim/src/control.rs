@@ -12,7 +12,7 @@
 //! | `POST /_sim/devices/{device}/logs` `{count?, interval_ms?, type?, message?}` | emit `count` (default 1) lines of `type` (default `server.log`), one every `interval_ms` (default 0); `{i}` in `message` (default `Message #{i}#`) is the line number; `202` |
 //! | `POST /_sim/faults` `{status?, count?, path?, method?, delay_ms?, drop_sse?}` | inject a fault: the next `count` (default: all) API requests whose path (below `/v5`) matches the regex `path` and whose method is `method` wait `delay_ms` and, when `status` is given, fail with that status and an error document; `drop_sse: true` drops every open log stream connection now |
 //! | `DELETE /_sim/faults`, `POST /_sim/faults/reset` | remove every fault |
-//! | `GET /_sim/stats` | `{total, routes: {"METHOD /v5/template": count}}` for API requests |
+//! | `GET /_sim/stats` | `{total, routes: {"METHOD /v5/template": count}, agent_http_in_flight}` for API requests (and agents' outgoing requests under way) |
 //! | `POST /_sim/stats/reset` | zero the statistics |
 //! | `GET /_sim/time` | the devices' clock and worker pool: `{now, virtual, scale, skipped, jumps, workers, jobs, ready, running}` (`now`: virtual Unix time in seconds; `skipped`: seconds jumped so far) |
 //! | `POST /_sim/time` `{virtual?, advance?}` | switch virtual time on/off (when on, the clock jumps to the next timer whenever all device and agent code is idle); `advance`: jump that many seconds ahead now (0 to 10 years); answers as `GET` |
@@ -347,7 +347,11 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
             let st = lock(&app.stats);
             Ok(json_response(
                 StatusCode::OK,
-                &json!({"total": st.total, "routes": st.by_route}),
+                &json!({
+                    "total": st.total,
+                    "routes": st.by_route,
+                    "agent_http_in_flight": super::agent_http::total_in_flight(),
+                }),
             ))
         }
         ("GET", ["time"]) => Ok(json_response(StatusCode::OK, &time_state(app))),

@@ -233,11 +233,6 @@ impl Link {
         self.suspended_until
     }
 
-    /// Whether the device sleeps (deep sleep, or after giving up on the connection).
-    pub fn sleeping(&self) -> bool {
-        self.snooze_until.is_some() || self.asleep_until.is_some()
-    }
-
     /// Deep sleep until virtual time `until`: the connection goes down; the device wakes
     /// with `WAKEREASON_TIMER`, offline.
     pub fn fall_asleep(&mut self, until: f64) {
