@@ -24,6 +24,7 @@ mod error;
 mod exec;
 mod factory;
 mod guard;
+mod identity;
 mod jsonapi;
 pub mod limits;
 mod link;
