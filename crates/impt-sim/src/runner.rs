@@ -281,7 +281,7 @@ impl impt_vm::Host for SideHost {
             s.out.own.push_back((id, own));
             return Ok(());
         }
-        if !s.app.upgrade().is_some_and(|a| !a.cfg.no_outbound) {
+        if s.app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
             return Err(agent_http::refused(&req));
         }
         let limits = s.limits.clone();
@@ -318,7 +318,7 @@ impl impt_vm::Host for SideHost {
         }
         let (limits, refused) = {
             let mut s = sh(&self.shared);
-            if !s.app.upgrade().is_some_and(|a| !a.cfg.no_outbound) {
+            if s.app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
                 return Err(agent_http::refused(&req));
             }
             (s.limits.clone(), s.out.admit())
