@@ -20,7 +20,10 @@
 mod digest;
 mod ffi;
 mod flash;
+mod imptypes;
 mod sign;
+
+pub use imptypes::{imp_type, imp_type_names, ImpType, DEFAULT_IMP_TYPE, IMP_TYPES};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -301,6 +304,19 @@ pub trait Host: Send {
     fn store_nv(&mut self, _nv: &Value) {}
     /// `hardware.pinX.write(value)` (`pin` is `"1"`, `"A"`...).
     fn pin_written(&mut self, _pin: &str, _value: &Value) {}
+    /// The device's imp type (a name of [`IMP_TYPES`]; an unknown one counts as
+    /// [`DEFAULT_IMP_TYPE`]): `imp.info().type` and the `hardware` object's pins and buses.
+    fn imp_type(&self) -> String {
+        DEFAULT_IMP_TYPE.to_string()
+    }
+    /// A bus transaction of the device (`op` and `args` as src/vm/hardware.nut sends them:
+    /// `i2c_read bus addr reg_hex count`, `i2c_write bus addr data_hex`, `spi bus out_hex`,
+    /// `uart_configure bus baud bits parity stop flags`, `uart_write bus hex`,
+    /// `uart_read bus`, ...). `Null`: nothing attached there (the device sees what a
+    /// board with nothing wired gives). Bytes travel as hex strings.
+    fn hardware(&mut self, _op: &str, _args: &[Value]) -> Value {
+        Value::Null
+    }
     /// `res.send` for a request that was answered after [`Vm::handle_http`] returned.
     fn http_response(&mut self, _request_id: u64, _response: HttpResponse) {}
     /// `sendasync()` of an agent's request `id`: the answer comes later through
@@ -341,6 +357,7 @@ pub trait Host: Send {
 
 const PRELUDE: &str = include_str!("prelude.nut");
 const PRELUDE_NAME: &str = "__impt_api__";
+const HARDWARE: &str = include_str!("hardware.nut");
 
 struct State {
     host: Box<dyn Host>,
@@ -353,6 +370,8 @@ struct State {
     flash: flash::Flash,
     /// Compiled `regexp2` patterns.
     regexes: std::collections::HashMap<String, regex::Regex>,
+    /// The device's imp type.
+    imp: &'static ImpType,
 }
 
 /// A Squirrel VM running one side of a deployment.
@@ -371,6 +390,7 @@ impl Vm {
     pub fn new(limits: Limits, mut host: Box<dyn Host>) -> Result<Vm, RuntimeError> {
         let side = host.side();
         let start = host.now();
+        let host_type = host.imp_type();
         let nv = if side == Side::Device {
             host.load_nv()
         } else {
@@ -384,6 +404,9 @@ impl Vm {
             current_request: None,
             flash: flash::Flash::default(),
             regexes: std::collections::HashMap::new(),
+            imp: imptypes::imp_type(&host_type)
+                .or_else(|| imptypes::imp_type(DEFAULT_IMP_TYPE))
+                .unwrap_or(&IMP_TYPES[0]),
         };
         let mut vm = Vm {
             raw: ffi::RawVm::new(state, limits.memory_bytes),
@@ -399,6 +422,9 @@ impl Vm {
         };
         let setup = format!("::__side <- \"{side_name}\";\n{PRELUDE}");
         vm.run(|raw| raw.run_script(&setup, PRELUDE_NAME))?;
+        if side == Side::Device {
+            vm.run(|raw| raw.run_script(HARDWARE, PRELUDE_NAME))?;
+        }
         if side == Side::Device && nv != Value::Null {
             vm.last_nv = nv.clone();
             vm.run(|raw| raw.call_global("__set_nv", &[nv]).map(drop))?;
@@ -679,6 +705,23 @@ fn date_table(t: f64) -> Value {
     ])
 }
 
+/// What src/vm/hardware.nut builds the `hardware` object from.
+fn layout(t: &ImpType) -> Value {
+    let list = |v: &[&str]| Value::Array(v.iter().map(|s| Value::Str(s.to_string())).collect());
+    Value::table([
+        ("type", Value::Str(t.name.to_string())),
+        ("pins", list(t.pins)),
+        ("i2c", list(t.i2c)),
+        ("spi", list(t.spi)),
+        ("uart", list(t.uart)),
+        ("sampler", Value::Bool(t.sampler)),
+        ("ffdac", Value::Bool(t.ffdac)),
+        ("spiflash", Value::Bool(t.spiflash)),
+        ("usb", Value::Bool(t.usb)),
+        ("unsupported", list(t.unsupported)),
+    ])
+}
+
 fn span(begin: usize, end: usize) -> Value {
     Value::table([
         ("begin", Value::Int(begin as i64)),
@@ -845,6 +888,12 @@ impl ffi::Handler for State {
                 let passed = matches!(arg(&args, 0), Value::Bool(true));
                 self.host.bless(passed)?;
                 Value::Null
+            }
+            "imptype" => Value::Str(self.imp.name.to_string()),
+            "hw_layout" => layout(self.imp),
+            "hw" => {
+                let op = string(arg(&args, 0));
+                self.host.hardware(&op, args.get(1..).unwrap_or(&[]))
             }
             "mac" => Value::Str(self.host.mac_address()),
             "deviceid" => Value::Str(self.host.device_id()),

@@ -50,6 +50,7 @@ mod sim_wire;
 mod suite_layout;
 mod vm_api;
 mod vm_crypto_sign;
+mod vm_hardware;
 mod vm_imp_semantics;
 mod vm_limits;
 mod watch_factory;
