@@ -1,6 +1,6 @@
 #!/bin/sh
 # Checks for what the build needs beyond Rust: a C and C++ compiler for the embedded Squirrel
-# VM (build.rs compiles vendor/squirrel with the cc crate). Installs only what is missing,
+# VM (crates/impt-vm/build.rs compiles its vendor/squirrel with cc). Installs only what is missing,
 # with the platform's package manager (apt-get, dnf, yum, apk, zypper, pacman or brew), as
 # root or through sudo; when it cannot, it says exactly what to install and exits 1.
 # POSIX sh, so README's first command can run it with `sh`.

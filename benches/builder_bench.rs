@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use impt::builder::{preprocess_file, Options};
+use impt_builder::{preprocess_file, Options};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

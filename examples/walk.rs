@@ -31,7 +31,7 @@ fn impt(args: &[&str]) {
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let sim = rt
-        .block_on(impt::sim::start(impt::sim::SimConfig::default()))
+        .block_on(impt_sim::start(impt_sim::SimConfig::default()))
         .expect("start the simulator");
     let url = sim.base_url();
     println!("impCentral simulator listening on {url}");

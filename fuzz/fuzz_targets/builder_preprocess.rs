@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(src) = std::str::from_utf8(data) else { return };
-    let _ = impt::builder::expr::parse(src);
+    let _ = impt_builder::expr::parse(src);
     let dir = std::env::temp_dir().join("impt-builder-fuzz");
     let _ = std::fs::create_dir_all(&dir);
     let lib = dir.join("lib.js");
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     std::env::set_var("IMPT_GITHUB_API", "http://127.0.0.1:9");
     std::env::set_var("IMPT_AZURE_API", "http://127.0.0.1:9/");
     let f = data.first().copied().unwrap_or(0);
-    let opts = impt::builder::Options {
+    let opts = impt_builder::Options {
         no_env: true,
         line_control: f & 1 != 0,
         libs: if f & 2 != 0 { vec![lib.to_string_lossy().into_owned()] } else { Vec::new() },
@@ -31,5 +31,5 @@ fuzz_target!(|data: &[u8]| {
         bitbucket_server_addr: Some("http://127.0.0.1:9".into()),
         ..Default::default()
     };
-    let _ = impt::builder::preprocess_str(src, "fuzz.nut", &dir, &opts);
+    let _ = impt_builder::preprocess_str(src, "fuzz.nut", &dir, &opts);
 });

@@ -9,7 +9,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request};
-use impt::sim::{AccountSpec, SimConfig};
+use impt_sim::{AccountSpec, SimConfig};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use tower::ServiceExt;
@@ -42,7 +42,7 @@ fn sim() -> &'static Sim {
             ..SimConfig::default()
         };
         let (router, token) = rt.block_on(async {
-            let (_app, router) = impt::sim::build(cfg, "http://127.0.0.1:9/v5".into()).unwrap();
+            let (_app, router) = impt_sim::build(cfg, "http://127.0.0.1:9/v5".into()).unwrap();
             let req = Request::post("/v5/auth")
                 .header("content-type", "application/json")
                 .body(Body::from(r#"{"id":"user","password":"password"}"#))

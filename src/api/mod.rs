@@ -1,12 +1,11 @@
 //! impCentral API v5 client: auth and token refresh, JSON:API documents, pagination, retries.
 //! Entities are kept as `serde_json::Value` (attributes in the order the API sends them);
-//! `types` holds the wire vocabulary shared with the simulator.
+//! The wire vocabulary shared with the simulator is the `impt_wire` crate.
 
 pub mod auth;
 pub mod deployments;
 pub mod endpoint;
 pub mod logstream;
-pub mod types;
 
 use std::path::PathBuf;
 use std::sync::Arc;

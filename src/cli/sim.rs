@@ -1,7 +1,7 @@
 //! `impt sim`: run the local impCentral simulator until SIGINT/SIGTERM.
 
-use crate::sim::{self, AccountSpec, SimConfig};
 use clap::Parser;
+use impt_sim::{self as sim, AccountSpec, SimConfig};
 use std::path::PathBuf;
 
 const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:
@@ -15,6 +15,8 @@ const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT
                                               inject faults into /v5 requests
   DELETE /_sim/faults                         remove all faults
   GET  /_sim/stats, POST /_sim/stats/reset    request counts per route
+  GET  /_sim/time                             virtual clock: {now, virtual, skipped, jumps, workers, ...}
+  POST /_sim/time {virtual?,advance?}         switch virtual time; jump ADVANCE seconds ahead
 
 Agent URLs (no auth): ANY http://127.0.0.1:PORT/agents/AGENT_ID[/PATH] is answered by that
 agent's http.onrequest handler.";
@@ -96,6 +98,23 @@ struct Args {
     /// Seconds a factory BlinkUp takes before its device under test appears.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     blinkup_time: f64,
+    /// Threads running the devices' and agents' code, shared by all devices (0: one per
+    /// core, at least 2).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    workers: usize,
+    /// Fraction of one core one device's code may use in the long run (a device that
+    /// computes without end gets this share; bursts of up to 2 s of CPU run at full speed).
+    #[arg(long, value_name = "F", default_value_t = 0.5)]
+    cpu_share: f64,
+    /// Milliseconds of CPU time one run of device or agent code (main code, a handler, a
+    /// timer) may use, natives included; over it the run fails as runaway code (0: no limit).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    cpu_limit_ms: u64,
+    /// Virtual time: when all device and agent code is idle, the clock (imp.wakeup,
+    /// imp.sleep, time(), date(), hardware.millis()) jumps to the next timer, so long waits
+    /// take no real time. Also switched by POST /_sim/time {"virtual": true|false}.
+    #[arg(long)]
+    virtual_time: bool,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -163,6 +182,14 @@ fn config(args: Args) -> Result<SimConfig, String> {
         } else {
             return Err("--blinkup-time wants a number of seconds from 0 to 600".into());
         },
+        workers: args.workers.min(256),
+        cpu_share: if args.cpu_share.is_finite() && args.cpu_share > 0.0 && args.cpu_share <= 1.0 {
+            args.cpu_share
+        } else {
+            return Err("--cpu-share wants a fraction of a core, above 0 and at most 1".into());
+        },
+        cpu_ms_per_run: args.cpu_limit_ms,
+        virtual_time: args.virtual_time,
         ..SimConfig::default()
     })
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::sim::AccountSpec;
+use impt_sim::AccountSpec;
 
 fn port_file(state: &Path) -> PathBuf {
     let mut name = state.as_os_str().to_owned();

@@ -11,11 +11,11 @@ use super::core::listing::{dg_types, id_filters, list, Filter};
 use super::core::options::{options, Opt};
 use super::core::restart::restart_dg;
 use super::core::{print_list, print_updated, CommandCtx};
-use crate::api::types::DG_TYPE_NAMES;
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
-use crate::builder::SourcePos;
 use crate::config::project::ProjectFile;
 use crate::error::{Entity, ImptError, Result};
+use impt_builder::SourcePos;
+use impt_wire::types::DG_TYPE_NAMES;
 
 fn dg_opt() -> Opt {
     Opt::s(
@@ -33,14 +33,14 @@ fn build_opt(desc: &'static str) -> Opt {
 /// The code to deploy from `path` (preprocessed when it has Builder directives such as
 /// `@include`, `@set`, `@if`, unless `verbatim`: `--no-preprocess`, with impt.toml's
 /// `[builder]` table and the command's Builder options) and, for each of its lines, the file
-/// and line it came from. The one place deployments meet `crate::builder`.
+/// and line it came from. The one place deployments meet `impt_builder`.
 fn read_mapped(
     path: &Path,
     verbatim: bool,
     flags: &BuilderOpts,
 ) -> Result<(String, Vec<SourcePos>)> {
     let text = read_verbatim(path)?;
-    if verbatim || !crate::builder::has_directives(&text) {
+    if verbatim || !impt_builder::has_directives(&text) {
         let name = path.display().to_string();
         let map = (1..=text.lines().count().max(1))
             .map(|line| SourcePos {
@@ -50,8 +50,8 @@ fn read_mapped(
             .collect();
         return Ok((text, map));
     }
-    let opts = crate::builder::settings::for_command(&flags.flags()).map_err(ImptError::msg)?;
-    crate::builder::preprocess_file(path, &opts)
+    let opts = impt_builder::settings::for_command(&flags.flags()).map_err(ImptError::msg)?;
+    impt_builder::preprocess_file(path, &opts)
         .map(|p| (p.code, p.line_map))
         .map_err(|e| ImptError::msg(e.to_string()))
 }
@@ -729,8 +729,8 @@ impl BuilderOpts {
     }
 
     /// The values as the preprocessor's settings take them.
-    fn flags(&self) -> crate::builder::settings::Flags {
-        crate::builder::settings::Flags {
+    fn flags(&self) -> impt_builder::settings::Flags {
+        impt_builder::settings::Flags {
             var: self.var.clone(),
             lines: self.lines,
             github_user: self.github_user.clone(),
@@ -758,7 +758,7 @@ impl BuilderOpts {
 /// `{"code", "files", "warnings"}`).
 pub fn preprocess(ctx: &CommandCtx, file: &str, o: &BuilderOpts) -> Result<()> {
     let file = file.to_string();
-    let opts = crate::builder::settings::for_command(&o.flags()).map_err(ImptError::msg)?;
+    let opts = impt_builder::settings::for_command(&o.flags()).map_err(ImptError::msg)?;
     let path = Path::new(&file);
     if !path.is_file() {
         return Err(ImptError::File {
@@ -767,7 +767,7 @@ pub fn preprocess(ctx: &CommandCtx, file: &str, o: &BuilderOpts) -> Result<()> {
         });
     }
     let p =
-        crate::builder::preprocess_file(path, &opts).map_err(|e| ImptError::msg(e.to_string()))?;
+        impt_builder::preprocess_file(path, &opts).map_err(|e| ImptError::msg(e.to_string()))?;
     for w in &p.warnings {
         ctx.ui.stderr_line(w);
     }

@@ -8,9 +8,9 @@ use super::core::ident::{dg_or_project, find, find_full};
 use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
 use super::core::options::{options, Opt};
 use super::core::{display, print_list, print_updated, CommandCtx};
-use crate::api::types::DG_TYPE_NAMES;
 use crate::api::{attr, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
+use impt_wire::types::DG_TYPE_NAMES;
 
 fn device_opt() -> Opt {
     Opt::s(

@@ -15,10 +15,10 @@ use super::core::targets::{
     dg_type, post_dg, resolve_target, target_rel, wrong_type_for_option, NewDg, TargetKind,
 };
 use super::core::{print_created, print_list, print_updated, CommandCtx};
-use crate::api::types::DG_TYPE_NAMES;
-use crate::api::types::{self, dg_api_type, dg_type_name};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
+use impt_wire::types::DG_TYPE_NAMES;
+use impt_wire::types::{self, dg_api_type, dg_type_name};
 
 fn dg_opt(desc: &'static str) -> Opt {
     Opt::s("dg", 'g', "DEVICE_GROUP_IDENTIFIER", desc)

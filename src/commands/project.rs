@@ -10,10 +10,10 @@ use super::core::ident::{find, find_full, project_dg};
 use super::core::options::{options, Opt};
 use super::core::targets::{post_dg, resolve_target, target_rel, NewDg, TargetKind};
 use super::core::CommandCtx;
-use crate::api::types::{dg_type_name, DEVELOPMENT, PRE_FACTORY};
 use crate::api::{encode_segment, id_of, rel_id};
 use crate::config::project::ProjectFile;
 use crate::error::{ConfigKind, Entity, ImptError, Result};
+use impt_wire::types::{dg_type_name, DEVELOPMENT, PRE_FACTORY};
 
 fn dg_type(dg: &Value) -> &str {
     dg.get("type").and_then(Value::as_str).unwrap_or("")

@@ -11,10 +11,10 @@ const MIMES: &[&str] = &["json", "urlencoded"];
 use super::core::ident::dg_or_project;
 use super::core::listing::{add_filter, dg_types, list, resolve_ids};
 use super::core::{print_created, print_list, print_updated, CommandCtx};
-use crate::api::types::WEBHOOK_MIME;
-use crate::api::types::{DG_TYPE_NAMES, WEBHOOK_EVENTS};
 use crate::api::{attr_str, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
+use impt_wire::types::WEBHOOK_MIME;
+use impt_wire::types::{DG_TYPE_NAMES, WEBHOOK_EVENTS};
 
 fn mime(name: &str) -> &'static str {
     WEBHOOK_MIME

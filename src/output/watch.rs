@@ -534,7 +534,7 @@ impl TextRenderer {
             } => {
                 let t = format!(
                     "Watching Device Group \"{dg_name}\" ({}), {} device(s), running sha {}.",
-                    crate::api::types::dg_type_name(dg_type),
+                    impt_wire::types::dg_type_name(dg_type),
                     devices.len(),
                     sha.as_deref().map(short).unwrap_or("none")
                 );

@@ -31,7 +31,7 @@ const POLLED: usize = 4;
 
 /// Whether `dg_type` is a fixture group's API type.
 pub fn applies(dg_type: &str) -> bool {
-    crate::api::types::is_fixture_type(dg_type)
+    impt_wire::types::is_fixture_type(dg_type)
 }
 
 /// A DUT named in a fixture's log line, if the line reports a factory BlinkUp.
@@ -244,7 +244,7 @@ pub fn sim_files(dir: &Path) -> Option<(PathBuf, PathBuf)> {
 /// `application.device.nut`/`application.agent.nut` (when present) and the pre-factory
 /// group targeting it, which is returned.
 pub async fn sim_groups(client: &Client, product: &str, name: &str, dir: &Path) -> Result<Value> {
-    use crate::api::types::{PRE_FACTORY, PRE_PRODUCTION};
+    use impt_wire::types::{PRE_FACTORY, PRE_PRODUCTION};
     let data = |doc: Option<Value>| {
         doc.and_then(|d| d.get("data").cloned())
             .unwrap_or(Value::Null)

@@ -1,7 +1,7 @@
 //! `impt watch`: save a file, see your device's logs.
 //!
 //! Stages, each testable alone: events ([`watcher`], notify, filtered by [`ignore`]) →
-//! [`debounce`] (the only one) → [`pipeline`]'s build (the [`builder`](crate::builder), hash
+//! [`debounce`] (the only one) → [`pipeline`]'s build (the [`builder`](impt_builder), hash
 //! in [`source`]), deploy and restart, while [`stream`] keeps the log stream alive → render
 //! ([`crate::output::watch`]: text with a status line, or JSON lines). The loop below only
 //! moves messages between them. [`settings`] reads `impt.toml`; [`sim`] sets up `--sim`;
@@ -72,7 +72,7 @@ pub struct Setup {
     pub sha: Option<String>,
     /// Deploy the current code right away (`--sim`).
     pub deploy_on_start: bool,
-    pub sim: Option<crate::sim::SimHandle>,
+    pub sim: Option<impt_sim::SimHandle>,
 }
 
 /// Runs the loop; the exit code.
@@ -173,7 +173,7 @@ pub async fn finish_setup(
     root: PathBuf,
     sources: Sources,
     deploy_on_start: bool,
-    sim: Option<crate::sim::SimHandle>,
+    sim: Option<impt_sim::SimHandle>,
 ) -> Result<Setup> {
     let dg_id = id_of(&dg).to_string();
     let devices = api
@@ -190,7 +190,7 @@ pub async fn finish_setup(
             dg_type: dg
                 .get("type")
                 .and_then(Value::as_str)
-                .unwrap_or(crate::api::types::DEVELOPMENT)
+                .unwrap_or(impt_wire::types::DEVELOPMENT)
                 .to_string(),
         },
         dg_name: attr_str(&dg, "name").unwrap_or_default().to_string(),

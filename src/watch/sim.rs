@@ -35,12 +35,12 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
             dir.display()
         )));
     }
-    let cfg = crate::sim::SimConfig {
+    let cfg = impt_sim::SimConfig {
         devices: 1,
         keepalive_ms: 5_000,
         ..Default::default()
     };
-    let handle = crate::sim::start(cfg)
+    let handle = impt_sim::start(cfg)
         .await
         .map_err(|e| ImptError::msg(format!("cannot start the simulator: {e}")))?;
     let base = handle.base_url();
@@ -83,7 +83,7 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
             client
                 .post(
                     "/devicegroups",
-                    &json!({"data": {"type": crate::api::types::DEVELOPMENT,
+                    &json!({"data": {"type": impt_wire::types::DEVELOPMENT,
                     "attributes": {"name": format!("{name}-dev")},
                     "relationships": {"product": {"type": "product", "id": id_of(&product)}}}}),
                 )

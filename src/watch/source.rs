@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::builder::{self, Processed};
 pub use crate::output::watch::Diagnostic;
+use impt_builder::{self as builder, Processed};
 
 /// Where the sources of the project are (absolute paths; `None`: empty code).
 #[derive(Clone, Debug, PartialEq)]
@@ -166,10 +166,7 @@ mod tests {
 
     #[test]
     fn hash_matches_the_simulator() {
-        assert_eq!(
-            code_hash("a", "b"),
-            crate::sim::util::sha256_hex(&["a", "b"])
-        );
+        assert_eq!(code_hash("a", "b"), impt_sim::util::sha256_hex(&["a", "b"]));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use base64::Engine;
-use impt::builder::{preprocess_file, Options};
+use impt_builder::{preprocess_file, Options};
 use serde_json::{json, Value};
 
 use crate::support::builder_gen;

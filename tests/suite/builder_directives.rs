@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use impt::builder::{
+use impt_builder::{
     has_directives, preprocess_file, preprocess_str, ErrorKind, Options, SourcePos,
 };
 use serde_json::json;
@@ -18,7 +18,7 @@ fn run_opts(src: &str, opts: &Options) -> String {
         .code
 }
 
-fn err(src: &str) -> impt::builder::BuilderError {
+fn err(src: &str) -> impt_builder::BuilderError {
     let dir = tempfile::tempdir().unwrap();
     preprocess_str(src, "main.nut", dir.path(), &Options::default()).unwrap_err()
 }

@@ -2,7 +2,7 @@
 //! `Ok` or `Err` (never panic, never hang) on random and adversarial inputs.
 //! (A cargo-fuzz target for the same entry points lives in `fuzz/`.)
 
-use impt::builder::{expr, preprocess_str, Options};
+use impt_builder::{expr, preprocess_str, Options};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use impt::builder::{preprocess_file, ErrorKind, Options};
+use impt_builder::{preprocess_file, ErrorKind, Options};
 
 fn write(dir: &Path, name: &str, text: &str) {
     let p = dir.join(name);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
-use impt::builder::{preprocess_str, ErrorKind, Options};
+use impt_builder::{preprocess_str, ErrorKind, Options};
 
 #[derive(Default)]
 struct Log {
@@ -82,7 +82,7 @@ fn gh_json(text: &str) -> String {
         .to_string()
 }
 
-fn pre(src: &str, dir: &Path, opts: &Options) -> Result<String, impt::builder::BuilderError> {
+fn pre(src: &str, dir: &Path, opts: &Options) -> Result<String, impt_builder::BuilderError> {
     preprocess_str(src, "main.nut", dir, opts).map(|p| p.code)
 }
 

@@ -1,7 +1,7 @@
-//! `impt sim` as a library (`impt::sim::start`) and as a process stopped by SIGTERM.
+//! `impt sim` as a library (`impt_sim::start`) and as a process stopped by SIGTERM.
 
 use crate::support::{Api, Sim};
-use impt::sim::{start, SimConfig};
+use impt_sim::{start, SimConfig};
 use serde_json::json;
 use std::time::Duration;
 

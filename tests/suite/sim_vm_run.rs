@@ -85,6 +85,45 @@ impl Setup {
         }
     }
 
+    /// The first log entry containing each of `needles`, in any order of arrival.
+    async fn logs_all(
+        &mut self,
+        needles: &[&str],
+        timeout: Duration,
+    ) -> Vec<(String, String, String)> {
+        let deadline = Instant::now() + timeout;
+        let mut found: Vec<Option<(String, String, String)>> = vec![None; needles.len()];
+        while found.iter().any(Option::is_none) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let missing: Vec<&str> = needles
+                .iter()
+                .zip(&found)
+                .filter(|(_, f)| f.is_none())
+                .map(|(n, _)| *n)
+                .collect();
+            let (event, data) = self
+                .sse
+                .next(left)
+                .await
+                .unwrap_or_else(|| panic!("no log containing {missing:?}:\n{}", self.sse.raw));
+            if event != "message" {
+                continue;
+            }
+            let v: Value = serde_json::from_str(&data).unwrap();
+            let msg = v["msg"].as_str().unwrap_or("");
+            for (n, f) in needles.iter().zip(found.iter_mut()) {
+                if f.is_none() && msg.contains(n) {
+                    *f = Some((
+                        v["device_id"].as_str().unwrap().to_string(),
+                        v["type"].as_str().unwrap().to_string(),
+                        msg.to_string(),
+                    ));
+                }
+            }
+        }
+        found.into_iter().flatten().collect()
+    }
+
     async fn history(&self, device: &str) -> Vec<(String, String)> {
         let r = self
             .api
@@ -364,22 +403,27 @@ async fn runaway_code_is_stopped_and_the_sim_stays_responsive() {
         assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (dev, typ, msg) = s.log("instruction limit", Duration::from_secs(10)).await;
+    // The three come in any order: the healthy device keeps ticking meanwhile.
+    let seen = s
+        .logs_all(
+            &["instruction limit", "out of memory", "healthy tick 5"],
+            Duration::from_secs(20),
+        )
+        .await;
+    let (dev, typ, msg) = &seen[0];
     assert_eq!(
         (dev.as_str(), typ.as_str()),
         (bad.as_str(), "server.error"),
         "{msg}"
     );
     assert!(msg.starts_with("ERROR: "), "{msg}");
-    let (dev, typ, msg) = s.log("out of memory", Duration::from_secs(10)).await;
+    let (dev, typ, msg) = &seen[1];
     assert_eq!(
         (dev.as_str(), typ.as_str()),
         (bad.as_str(), "agent.error"),
         "{msg}"
     );
-    // The healthy device keeps ticking meanwhile.
-    let (dev, _, _) = s.log("healthy tick 5", T).await;
-    assert_eq!(dev, good);
+    assert_eq!(seen[2].0, good);
     // A device that keeps failing backs off (1 s, 2 s, 4 s... between restarts).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let h = s.history(&bad).await;

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use impt::vm::{
+use impt_vm::{
     compile_check, ErrorKind, Host, HttpRequest, HttpResponse, Limits, LogKind, Side, Value, Vm,
 };
 

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use impt::vm::{Host, Limits, LogKind, Side, Value, Vm};
+use impt_vm::{Host, Limits, LogKind, Side, Value, Vm};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
@@ -51,7 +51,7 @@ const HEX: &str =
     "function hex(b) { local s = \"\"; foreach (x in b) s += format(\"%02x\", x); return s; }\n";
 
 /// Runs `code` on a VM of `side` with the test keys defined, then the due timers; the logs.
-fn run(side: Side, code: &str) -> (Vec<String>, Result<(), impt::vm::RuntimeError>) {
+fn run(side: Side, code: &str) -> (Vec<String>, Result<(), impt_vm::RuntimeError>) {
     let logs = Logs(side, Arc::default());
     let mut vm = Vm::new(Limits::default(), Box::new(logs.clone())).unwrap();
     let mut src = String::from(HEX);

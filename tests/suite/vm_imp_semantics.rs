@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use impt::vm::{Host, Limits, LogKind, Side, Value, Vm};
+use impt_vm::{Host, Limits, LogKind, Side, Value, Vm};
 
 #[derive(Clone)]
 struct TestHost {

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use impt::vm::{ErrorKind, Host, Limits, LogKind, Side, Value, Vm};
+use impt_vm::{ErrorKind, Host, Limits, LogKind, Side, Value, Vm};
 
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<String>>>);
@@ -89,6 +89,7 @@ fn memory_hog_is_stopped_by_the_memory_limit() {
     let limits = Limits {
         instructions_per_run: 0, // unlimited: only the memory cap can stop it
         memory_bytes: 2 << 20,
+        cpu_ms_per_run: 0,
     };
     let (mut vm, logs) = vm(limits);
     let base = vm.memory_used();
@@ -124,6 +125,7 @@ fn script_sized_allocations_over_the_cap_are_refused() {
     let limits = Limits {
         instructions_per_run: 10_000_000,
         memory_bytes: 2 << 20,
+        ..Limits::default()
     };
     let (mut vm, _logs) = vm(limits);
     for src in [

@@ -5,9 +5,9 @@
 use serde_json::{json, Map, Value};
 
 use super::CommandCtx;
-use crate::api::types::{self, dg_type_name, webhook_mime_name};
 use crate::api::{attr, id_of, rel_id};
 use crate::error::{Entity, Result};
+use impt_wire::types::{self, dg_type_name, webhook_mime_name};
 
 /// Attributes of list data.
 pub fn list_attrs(entity: Entity) -> &'static [&'static str] {

@@ -6,8 +6,8 @@
 
 use serde_json::Value;
 
-use crate::builder::SourcePos;
 use crate::error::ImptError;
+use impt_builder::SourcePos;
 
 /// The line maps of one deployment: device code and agent code, one entry per line.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -143,11 +143,11 @@ fn project_side(file: Option<&str>) -> Option<(String, Vec<SourcePos>)> {
     };
     let path = std::path::Path::new(name);
     let text = std::fs::read_to_string(path).ok()?;
-    if !crate::builder::has_directives(&text) {
+    if !impt_builder::has_directives(&text) {
         let map = identity_map(&text, name);
         return Some((text, map));
     }
-    let p = crate::builder::preprocess_file(path, &crate::builder::Options::default()).ok()?;
+    let p = impt_builder::preprocess_file(path, &impt_builder::Options::default()).ok()?;
     Some((p.code, p.line_map))
 }
 

@@ -112,7 +112,7 @@ pub async fn id_filters(
 pub fn dg_types(dg_type: &[String]) -> Vec<String> {
     dg_type
         .iter()
-        .filter_map(|t| crate::api::types::dg_api_type(t))
+        .filter_map(|t| impt_wire::types::dg_api_type(t))
         .map(str::to_string)
         .collect()
 }

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiErrorItem, ImptError};
 pub fn compile_errors(device_code: &str, agent_code: &str) -> Vec<Value> {
     let mut out = Vec::new();
     for (file, src) in [("device_code", device_code), ("agent_code", agent_code)] {
-        if let Err(e) = crate::vm::compile_check(src, file) {
+        if let Err(e) = impt_vm::compile_check(src, file) {
             out.push(json!({"file": file, "type": "error", "row": e.row, "column": e.column, "text": e.text}));
         }
     }

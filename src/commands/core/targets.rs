@@ -7,8 +7,8 @@ use super::ident::find;
 use super::CommandCtx;
 use crate::api::id_of;
 use crate::api::rel_id;
-use crate::api::types::{self, dg_type_name};
 use crate::error::{Entity, ImptError, Result};
+use impt_wire::types::{self, dg_type_name};
 
 /// `Invalid option "--<opt>" for Device Group of the type "<t>". It may be specified for …`.
 pub fn wrong_type_for_option(option: &str, type_name: &str, a: &str, b: &str) -> String {

@@ -14,7 +14,6 @@ use super::session::{classify, LogEvent};
 use super::{clean_builder_cache, saved_dg, RunOpts};
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::api::{attr_str, encode_segment, id_of};
-use crate::builder::SourcePos;
 use crate::commands::core::errmap::{map_compile_errors, LineMaps};
 use crate::commands::core::CommandCtx;
 use crate::config::test::{
@@ -23,6 +22,7 @@ use crate::config::test::{
 };
 use crate::error::{Entity, ImptError, Result};
 use crate::output::Mode;
+use impt_builder::SourcePos;
 
 use super::report;
 
@@ -127,7 +127,7 @@ struct Runner<'a> {
     dg: Value,
     sel: Selection,
     debug: bool,
-    builder: crate::builder::Options,
+    builder: impt_builder::Options,
     agent_source: Option<String>,
     device_source: Option<String>,
     devices: Vec<Value>,
@@ -169,7 +169,7 @@ impl<'a> Runner<'a> {
     fn new(ctx: &'a CommandCtx, cfg: TestFile, dg: Value, selected: Option<&str>) -> Runner<'a> {
         // impt.toml's [builder] table first; .impt.test's own settings on top
         let mut builder =
-            crate::builder::settings::from_project(Path::new(".")).unwrap_or_else(|e| {
+            impt_builder::settings::from_project(Path::new(".")).unwrap_or_else(|e| {
                 ctx.ui.info(&e);
                 Default::default()
             });
@@ -414,7 +414,7 @@ impl<'a> Runner<'a> {
     fn preprocess(&mut self, source: &str) -> Result<(String, Vec<SourcePos>)> {
         let opts = self.builder.clone();
         let out = tokio::task::block_in_place(|| {
-            crate::builder::preprocess_str(source, "main", Path::new("."), &opts)
+            impt_builder::preprocess_str(source, "main", Path::new("."), &opts)
         })
         .map_err(|e| ImptError::msg(e.builder_message()))?;
         for w in &out.warnings {

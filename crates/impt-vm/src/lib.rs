@@ -142,6 +142,18 @@ impl fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
+/// CPU time the calling thread has used, in nanoseconds (the clock of
+/// [`Limits::cpu_ms_per_run`]).
+pub fn thread_cpu_ns() -> i64 {
+    ffi::thread_cpu_ns()
+}
+
+/// Runs the calling thread at OS priority `nice` (Linux `nice` value: higher is lower
+/// priority), for threads running VMs that must not compete with a server's own threads.
+pub fn lower_thread_priority(nice: i32) {
+    ffi::nice_thread(nice)
+}
+
 /// Compiles `source` (reported as `file_name`) without running it.
 pub fn compile_check(source: &str, file_name: &str) -> Result<(), CompileError> {
     ffi::compile_only(source, file_name)
@@ -158,6 +170,10 @@ pub enum ErrorKind {
     InstructionLimit,
     /// The VM's heap went over [`Limits::memory_bytes`].
     MemoryLimit,
+    /// The run used up [`Limits::cpu_ms_per_run`] of CPU time (its natives included).
+    TimeLimit,
+    /// The run was stopped from outside (see [`Vm::set_interrupt`]).
+    Interrupted,
 }
 
 /// One call-stack entry, innermost first.
@@ -197,14 +213,21 @@ pub struct Limits {
     pub instructions_per_run: u64,
     /// Heap bytes the VM may hold (including the imp API itself, about 60 KiB); 0: unlimited.
     pub memory_bytes: u64,
+    /// Milliseconds of CPU time (the running thread's, natives included) one run may use;
+    /// 0: unlimited.
+    pub cpu_ms_per_run: u64,
 }
 
+/// CPU time one run may use by default, in milliseconds.
+pub const DEFAULT_CPU_MS_PER_RUN: u64 = 1000;
+
 impl Default for Limits {
-    /// 50 million instructions per run (well under a second) and 8 MiB of heap.
+    /// 50 million instructions and 1 second of CPU time per run, and 8 MiB of heap.
     fn default() -> Limits {
         Limits {
             instructions_per_run: 50_000_000,
             memory_bytes: 8 << 20,
+            cpu_ms_per_run: DEFAULT_CPU_MS_PER_RUN,
         }
     }
 }
@@ -566,6 +589,13 @@ impl Vm {
         self.raw.handler().host.as_mut()
     }
 
+    /// Runs stop with [`ErrorKind::Interrupted`] soon (within a slice of instructions or a
+    /// long native's next check) after `flag` is set non-zero by any thread, until it is
+    /// zero again. The caller clears it.
+    pub fn set_interrupt(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicI32>) {
+        self.raw.set_interrupt(Some(flag));
+    }
+
     /// Heap bytes the VM holds now.
     pub fn memory_used(&self) -> u64 {
         self.raw.mem_used()
@@ -580,7 +610,10 @@ impl Vm {
         &mut self,
         f: impl FnOnce(&mut ffi::RawVm<State>) -> Result<T, ffi::ScriptError>,
     ) -> Result<T, RuntimeError> {
-        self.raw.begin_run(self.limits.instructions_per_run);
+        self.raw.begin_run(
+            self.limits.instructions_per_run,
+            self.limits.cpu_ms_per_run.saturating_mul(1_000_000),
+        );
         let r = f(&mut self.raw);
         self.last_instructions = self.raw.ops_used();
         let r = r.map_err(|e| RuntimeError {
@@ -604,7 +637,7 @@ impl Vm {
         if self.raw.handler().side != Side::Device {
             return;
         }
-        self.raw.begin_run(1_000_000);
+        self.raw.begin_run(1_000_000, 0);
         if let Ok(nv) = self.raw.call_global("__get_nv", &[]) {
             if nv != self.last_nv {
                 self.raw.handler().host.store_nv(&nv);

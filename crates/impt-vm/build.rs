@@ -1,7 +1,7 @@
 //! Builds the Squirrel 3 VM (plus the parts of its standard library the imp API exposes)
 //! from the sources vendored under `vendor/squirrel` (Squirrel 3.1, MIT, by Alberto
 //! Demichelis; see `vendor/squirrel/COPYRIGHT` and `vendor/README.md`), with two changes for
-//! the simulator: allocations go through `src/vm/glue.cpp` (per-VM memory accounting) and the
+//! the simulator: allocations go through `src/glue.cpp` (per-VM memory accounting) and the
 //! interpreter loop checks an instruction budget (runaway code becomes a runtime error).
 //!
 //! Only a C++ compiler is needed (through the `cc` crate). Set `SQUIRREL_SRC` to a Squirrel
@@ -121,7 +121,7 @@ fn imp_semantics(out: &Path) {
         ],
     );
     // The imp's blob: writestring/readstring, tostring() giving the raw bytes, and hex
-    // conversions the imp API (src/vm/prelude.nut) uses to hand bytes to the host.
+    // conversions the imp API (src/prelude.nut) uses to hand bytes to the host.
     patch(
         &out.join("sqstdlib").join("sqstdblob.cpp"),
         &[
@@ -140,7 +140,7 @@ fn imp_semantics(out: &Path) {
         &sq.join("sqbaselib.cpp"),
         &[(
             "            ret=scstrstr(&str[start_idx],substr);",
-            "            ret=NULL;\n            { SQInteger len=sq_getsize(v,1), sublen=sq_getsize(v,2);\n              for(SQInteger i=start_idx; i+sublen<=len; i++) {\n                  if(memcmp(&str[i],substr,sublen)==0) { ret=&str[i]; break; } } }",
+            "            ret=NULL;\n            { SQInteger len=sq_getsize(v,1), sublen=sq_getsize(v,2);\n              for(SQInteger i=start_idx; i+sublen<=len; i++) {\n                  if(sq_glue_work(sublen / 16 + 1)) return sq_throwerror(v, sq_glue_reason());\n                  if(memcmp(&str[i],substr,sublen)==0) { ret=&str[i]; break; } } }",
         )],
     );
     // split() drops empty pieces on the imp (a strtok-like split: "/a//b" gives a, b).
@@ -238,7 +238,7 @@ static SQInteger _blob___unhex(HSQUIRRELVM v)
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=src/vm/glue.cpp");
+    println!("cargo:rerun-if-changed=src/glue.cpp");
     println!("cargo:rerun-if-env-changed=SQUIRREL_SRC");
     println!("cargo:rerun-if-changed=vendor/squirrel");
     let src = find_squirrel_src();
@@ -272,7 +272,9 @@ fn main() {
 
     // Refuse script-sized allocations over the memory cap before they happen.
     let oom = "return sq_throwerror(v, _SC(\"out of memory (simulator memory limit exceeded)\"));";
-    let decl = "extern \"C\" int sq_glue_too_big(SQInteger count, SQInteger elem_size);\n";
+    let decl = "extern \"C\" int sq_glue_too_big(SQInteger count, SQInteger elem_size);\n\
+                extern \"C\" int sq_glue_work(SQInteger units);\n\
+                extern \"C\" const char *sq_glue_reason(void);\n";
     patch(
         &out.join("squirrel").join("sqbaselib.cpp"),
         &[
@@ -298,6 +300,36 @@ fn main() {
             (
                 "    if(size < 0) return sq_throwerror(v, _SC(\"cannot create blob with negative size\"));",
                 &format!("    if(size < 0) return sq_throwerror(v, _SC(\"cannot create blob with negative size\"));\n    if (sq_glue_too_big(size, 1)) {oom}"),
+            ),
+        ],
+    );
+
+    // Natives that loop over big data report their work (see glue.cpp: the time budget and
+    // the interrupt flag are checked every so often) and fail when the run must stop.
+    let stop = "return sq_throwerror(v, sq_glue_reason());";
+    patch(
+        &out.join("squirrel").join("sqbaselib.cpp"),
+        &[
+            (
+                "static SQInteger array_reverse(HSQUIRRELVM v)\n{\n",
+                &format!("static SQInteger array_reverse(HSQUIRRELVM v)\n{{\n    if (sq_glue_work(_array(stack_get(v,1))->Size())) {stop}\n"),
+            ),
+            (
+                "    for(SQInteger n = 0; n < size; n++) {\n        bool res = false;\n        a->Get(n,temp);",
+                &format!("    for(SQInteger n = 0; n < size; n++) {{\n        bool res = false;\n        if (sq_glue_work(1)) {stop}\n        a->Get(n,temp);"),
+            ),
+            (
+                "static bool _sort_compare(HSQUIRRELVM v,SQObjectPtr &a,SQObjectPtr &b,SQInteger func,SQInteger &ret)\n{\n",
+                "static bool _sort_compare(HSQUIRRELVM v,SQObjectPtr &a,SQObjectPtr &b,SQInteger func,SQInteger &ret)\n{\n    if (sq_glue_work(1)) { v->Raise_Error(_SC(\"%s\"), sq_glue_reason()); return false; }\n",
+            ),
+        ],
+    );
+    patch(
+        &out.join("sqstdlib").join("sqstdrex.cpp"),
+        &[
+            (
+                "static const SQChar *sqstd_rex_matchnode(SQRex* exp,SQRexNode *node,const SQChar *str,SQRexNode *next)\n{\n",
+                "extern \"C\" int sq_glue_work(SQInteger units);\nstatic const SQChar *sqstd_rex_matchnode(SQRex* exp,SQRexNode *node,const SQChar *str,SQRexNode *next)\n{\n    if (sq_glue_work(1)) return NULL;\n",
             ),
         ],
     );
@@ -359,6 +391,6 @@ fn main() {
     ] {
         build.file(out.join("sqstdlib").join(format!("{f}.cpp")));
     }
-    build.file("src/vm/glue.cpp");
+    build.file("src/glue.cpp");
     build.compile("squirrel_vm");
 }

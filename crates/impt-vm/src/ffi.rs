@@ -34,7 +34,6 @@ struct SQStackInfos {
 
 /// Mirrors `SqGlueState` in glue.cpp.
 #[repr(C)]
-#[derive(Default)]
 struct GlueState {
     used: i64,
     cap: i64,
@@ -43,6 +42,32 @@ struct GlueState {
     ops_used: i64,
     mem_exceeded: c_int,
     ops_exceeded: c_int,
+    cpu_limit_ns: i64,
+    cpu_start_ns: i64,
+    interrupt: *const std::sync::atomic::AtomicI32,
+    work: i64,
+    time_exceeded: c_int,
+    interrupted: c_int,
+}
+
+impl Default for GlueState {
+    fn default() -> GlueState {
+        GlueState {
+            used: 0,
+            cap: 0,
+            peak: 0,
+            ops_limit: 0,
+            ops_used: 0,
+            mem_exceeded: 0,
+            ops_exceeded: 0,
+            cpu_limit_ns: 0,
+            cpu_start_ns: 0,
+            interrupt: std::ptr::null(),
+            work: 0,
+            time_exceeded: 0,
+            interrupted: 0,
+        }
+    }
 }
 
 const RT_MASK: u32 = 0x00FF_FFFF;
@@ -112,6 +137,20 @@ extern "C" {
     fn sq_glue_set_current(st: *mut GlueState);
     fn sq_glue_current() -> *mut GlueState;
     fn sq_glue_install_print(v: HSQUIRRELVM);
+    fn sq_glue_thread_cpu_ns() -> i64;
+    fn sq_glue_nice_thread(nice: c_int);
+}
+
+/// Lowers the calling thread's OS scheduling priority to `nice` (Linux; elsewhere nothing).
+pub(crate) fn nice_thread(nice: i32) {
+    // SAFETY: changes the calling thread's own priority; no memory involved.
+    unsafe { sq_glue_nice_thread(nice) }
+}
+
+/// CPU time this thread has used, in nanoseconds.
+pub(crate) fn thread_cpu_ns() -> i64 {
+    // SAFETY: reads the calling thread's CPU clock; no state involved.
+    unsafe { sq_glue_thread_cpu_ns() }
 }
 
 /// What the Rust side of a VM answers to: `__host(op, args...)` calls and `print()` output.
@@ -144,6 +183,8 @@ pub(crate) struct RawVm<H: Handler> {
     v: HSQUIRRELVM,
     ctx: *mut Ctx<H>,
     mem: Box<GlueState>,
+    /// Keeps the flag `mem.interrupt` points to alive.
+    interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicI32>>,
 }
 
 // SAFETY: see the type's documentation; `H: Send` covers the handler moved along.
@@ -484,7 +525,12 @@ impl<H: Handler> RawVm<H> {
             sq_newslot(v, -3, 0);
             sq_pop(v, 1);
             drop(_in);
-            RawVm { v, ctx, mem }
+            RawVm {
+                v,
+                ctx,
+                mem,
+                interrupt: None,
+            }
         }
     }
 
@@ -502,13 +548,27 @@ impl<H: Handler> RawVm<H> {
 
     /// Starts a new run: resets the instruction count (limit 0: unlimited) and clears a
     /// memory overflow if the heap is back under the cap.
-    pub fn begin_run(&mut self, ops_limit: u64) {
+    pub fn begin_run(&mut self, ops_limit: u64, cpu_limit_ns: u64) {
         self.mem.ops_limit = ops_limit as i64;
         self.mem.ops_used = 0;
         self.mem.ops_exceeded = 0;
+        self.mem.cpu_limit_ns = cpu_limit_ns.min(i64::MAX as u64) as i64;
+        self.mem.cpu_start_ns = if cpu_limit_ns > 0 { thread_cpu_ns() } else { 0 };
+        self.mem.work = 0;
+        self.mem.time_exceeded = 0;
+        self.mem.interrupted = 0;
         if self.mem.cap <= 0 || self.mem.used <= self.mem.cap {
             self.mem.mem_exceeded = 0;
         }
+    }
+
+    /// Runs stop with [`ErrorKind::Interrupted`] soon after `flag` becomes non-zero (checked
+    /// every slice of instructions and during long natives); `None`: never.
+    pub fn set_interrupt(&mut self, flag: Option<std::sync::Arc<std::sync::atomic::AtomicI32>>) {
+        self.mem.interrupt = flag
+            .as_ref()
+            .map_or(std::ptr::null(), std::sync::Arc::as_ptr);
+        self.interrupt = flag;
     }
 
     /// Instructions executed since `begin_run` (counted per slice of 65536 while a run is
@@ -534,6 +594,10 @@ impl<H: Handler> RawVm<H> {
     fn kind(&self) -> ErrorKind {
         if self.mem.mem_exceeded != 0 {
             ErrorKind::MemoryLimit
+        } else if self.mem.interrupted != 0 {
+            ErrorKind::Interrupted
+        } else if self.mem.time_exceeded != 0 {
+            ErrorKind::TimeLimit
         } else if self.mem.ops_exceeded != 0 {
             ErrorKind::InstructionLimit
         } else {

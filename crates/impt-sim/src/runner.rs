@@ -1,12 +1,13 @@
 //! Runs the deployed Squirrel code of virtual devices.
 //!
-//! Each device that has booted gets a dedicated thread (a [`Runner`]) holding two
-//! [`Vm`]s: its agent and the device. The thread never blocks the async runtime: the API
-//! side talks to it over a channel ([`Cmd`]) and the thread emits log lines through
+//! Each device that has booted gets a [`Runner`] holding two [`Vm`]s: its agent and the
+//! device. Runners are jobs of the worker pool (see the pool module: a few threads shared
+//! by every device, fair turns, CPU shares, interruption); a runner never blocks the async
+//! runtime: the API side sends it commands ([`Cmd`]) and it emits log lines through
 //! [`devlog::emit`], taking the world lock only for the moment of one line.
 //!
-//! Timers (`imp.wakeup`) run on virtual time ([`Clock`], optionally faster than real
-//! time). A runtime error is logged as an imp does (`ERROR: …` lines) and restarts that side
+//! Timers (`imp.wakeup`), `imp.sleep` and restart delays run on virtual time ([`Clock`],
+//! optionally faster than real time, or jumping ahead when all code is idle). A runtime error is logged as an imp does (`ERROR: …` lines) and restarts that side
 //! after a delay that doubles with every consecutive failure, so a program that keeps
 //! failing (or never returns, or eats memory: each callback is bounded by the VM limits)
 //! costs little. Offline devices run nothing until they are online again.
@@ -14,12 +15,14 @@
 use super::agent_http::{self, AgentHttp};
 use super::app::App;
 use super::devlog;
-pub use super::exec::{Clock, Cmd, Code, Runners};
-use crate::vm::{
+pub use super::exec::{Clock, Cmd, Code};
+use super::pool::{Job, Wake};
+pub use super::pool::{PoolConfig, Runners};
+use impt_vm::{
     HttpRequest, HttpResponse, Limits, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
 };
 use std::collections::{HashMap, VecDeque};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -33,42 +36,25 @@ pub fn send(app: &Arc<App>, device_id: &str, cmd: Cmd) {
             None => return,
         }
     };
-    let mut map = super::app::lock(&app.runners.map);
-    let cmd = match map.get(device_id) {
-        Some(tx) => match tx.send(cmd) {
-            Ok(()) => return,
-            Err(e) => e.0,
-        },
-        None => cmd,
-    };
-    let (tx, rx) = channel();
-    let _ = tx.send(cmd);
-    let runner = Runner::new(
-        Arc::downgrade(app),
-        device_id.to_string(),
-        app.clock,
-        online,
-    );
-    let spawned = std::thread::Builder::new()
-        .name(format!("vdev-{device_id}"))
-        .stack_size(8 << 20)
-        .spawn(move || runner.run(rx));
-    if spawned.is_ok() {
-        map.insert(device_id.to_string(), tx);
-    }
+    app.runners.pool.send(device_id, cmd, || {
+        let runner = Runner::new(
+            Arc::downgrade(app),
+            device_id.to_string(),
+            app.clock.clone(),
+            online,
+        );
+        Some(Box::new(runner) as Box<dyn Job>)
+    });
 }
 
 /// Tell a running runner (if any) about `cmd`; never starts one.
 pub fn notify(app: &App, device_id: &str, cmd: Cmd) {
-    let map = super::app::lock(&app.runners.map);
-    if let Some(tx) = map.get(device_id) {
-        let _ = tx.send(cmd);
-    }
+    app.runners.pool.notify(device_id, cmd);
 }
 
-/// Forget a device's runner (deleted device): its thread ends.
+/// Forget a device's runner (deleted device): its running code stops, its VMs go.
 pub fn forget(app: &App, device_id: &str) {
-    super::app::lock(&app.runners.map).remove(device_id);
+    app.runners.pool.forget(device_id);
 }
 
 /// Log lines one device may emit per real second; more are dropped.
@@ -100,9 +86,9 @@ struct Shared {
     window: (u64, u32, u32),
     /// The agent's outgoing HTTP requests.
     out: AgentHttp,
-    /// A side blocked in `imp.sleep` until then (`[device, agent]`): its timers wait, and
-    /// messages between the two wait too; the other side runs on meanwhile.
-    busy: [Option<Instant>; 2],
+    /// A side blocked in `imp.sleep` until that virtual time (`[device, agent]`): its timers
+    /// wait, and messages between the two wait too; the other side runs on meanwhile.
+    busy: [Option<f64>; 2],
     /// The device's VM is running (what the agent's `device.isconnected()` says).
     device_up: bool,
 }
@@ -159,7 +145,7 @@ impl SideHost {
     }
 }
 
-impl crate::vm::Host for SideHost {
+impl impt_vm::Host for SideHost {
     fn side(&self) -> Side {
         self.side
     }
@@ -284,10 +270,9 @@ impl crate::vm::Host for SideHost {
         // (see `Shared::busy`).
         let i = side_index(self.side);
         let mut s = sh(&self.shared);
-        let d = s.clock.real_until(s.clock.now() + secs);
-        let now = Instant::now();
+        let now = s.clock.now();
         let base = s.busy[i].filter(|t| *t > now).unwrap_or(now);
-        s.busy[i] = Some(base + d);
+        s.busy[i] = Some(base + secs);
     }
 
     fn http_request_sync(&mut self, req: OutgoingRequest) -> Result<HttpResponse, String> {
@@ -314,7 +299,8 @@ impl crate::vm::Host for SideHost {
 struct Slot {
     vm: Option<Vm>,
     failures: u32,
-    restart_at: Option<Instant>,
+    /// Virtual time of the next (re)start.
+    restart_at: Option<f64>,
     started: Option<Instant>,
 }
 
@@ -345,6 +331,8 @@ struct Runner {
     http: HashMap<u64, (HttpReply, Instant)>,
     /// The device's first start after new code is pending (boot delay).
     booting: bool,
+    /// Raised by the pool to stop the running VM call (new code, restart, deletion).
+    interrupt: Arc<AtomicI32>,
 }
 
 impl Runner {
@@ -353,7 +341,7 @@ impl Runner {
             shared: Arc::new(Mutex::new(Shared {
                 app,
                 device_id,
-                clock,
+                clock: clock.clone(),
                 to_agent: VecDeque::new(),
                 to_device: VecDeque::new(),
                 http_done: Vec::new(),
@@ -372,21 +360,7 @@ impl Runner {
             device: Slot::default(),
             http: HashMap::new(),
             booting: false,
-        }
-    }
-
-    fn run(mut self, rx: Receiver<Cmd>) {
-        loop {
-            let wait = self.next_wakeup();
-            match rx.recv_timeout(wait) {
-                Ok(cmd) => self.command(cmd),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
-            }
-            if sh(&self.shared).app.strong_count() == 0 {
-                return;
-            }
-            self.turn();
+            interrupt: Arc::default(),
         }
     }
 
@@ -397,10 +371,18 @@ impl Runner {
         }
     }
 
-    fn next_wakeup(&self) -> Duration {
-        let idle = Duration::from_secs(3600);
+    /// When to run next: now (messages or answers waiting), at the earliest timer, sleep's
+    /// end or restart (virtual deadlines), or when an answer is due.
+    fn next_wakeup(&self) -> Wake {
+        let now = Instant::now();
+        let mut w = Wake::default();
+        let real = |w: &mut Wake, t: Instant| w.at = Some(w.at.map_or(t, |a| a.min(t)));
+        let virt = |w: &mut Wake, t: f64| w.vdue = Some(w.vdue.map_or(t, |v| v.min(t)));
+        if let Some(first) = self.http.values().map(|(_, t)| *t).min() {
+            real(&mut w, first);
+        }
         if !self.online {
-            return idle;
+            return w;
         }
         let (dev_asleep, agent_asleep) = (self.asleep(Side::Device), self.asleep(Side::Agent));
         let asleep = dev_asleep.or(agent_asleep);
@@ -410,43 +392,42 @@ impl Runner {
             if (asleep.is_none() && !s.to_agent.is_empty())
                 || (device_takes && !s.to_device.is_empty())
             {
-                return Duration::ZERO;
+                real(&mut w, now);
+                return w;
             }
         }
-        let mut wait = idle;
         for t in [dev_asleep, agent_asleep].into_iter().flatten() {
-            wait = wait.min(t.saturating_duration_since(Instant::now()));
+            virt(&mut w, t);
         }
         let (ready, waiting) = sh(&self.shared).out.busy();
         if ready {
-            return Duration::ZERO;
+            real(&mut w, now);
+            return w;
         }
         if waiting {
-            wait = Duration::from_millis(20);
+            real(&mut w, now + Duration::from_millis(20));
+            w.external = true;
         }
-        let now = Instant::now();
-        for slot in [&self.agent, &self.device] {
-            let blocked = if std::ptr::eq(slot, &self.device) {
-                dev_asleep.is_some()
-            } else {
-                agent_asleep.is_some()
-            };
+        for (slot, blocked) in [
+            (&self.agent, agent_asleep.is_some()),
+            (&self.device, dev_asleep.is_some()),
+        ] {
             if let Some(t) = slot
                 .vm
                 .as_ref()
                 .and_then(Vm::next_timer)
                 .filter(|_| !blocked)
             {
-                wait = wait.min(self.clock.real_until(t.due));
+                virt(&mut w, t.due);
             }
             if let Some(at) = slot.restart_at {
-                wait = wait.min(at.saturating_duration_since(now));
+                virt(&mut w, at);
             }
         }
-        if let Some(first) = self.http.values().map(|(_, t)| *t).min() {
-            wait = wait.min(first.saturating_duration_since(now));
+        if let Some(v) = w.vdue {
+            real(&mut w, now + self.clock.real_until(v));
         }
-        wait
+        w
     }
 
     fn command(&mut self, cmd: Cmd) {
@@ -488,17 +469,31 @@ impl Runner {
         }
     }
 
-    /// When `side`'s `imp.sleep` ends, if it is sleeping now.
-    fn asleep(&self, side: Side) -> Option<Instant> {
+    /// When (virtual time) `side`'s `imp.sleep` ends, if it is sleeping now.
+    fn asleep(&self, side: Side) -> Option<f64> {
         let mut s = sh(&self.shared);
         let i = side_index(side);
         match s.busy[i] {
-            Some(t) if t > Instant::now() => Some(t),
+            Some(t) if t > s.clock.now() => Some(t),
             Some(_) => {
                 s.busy[i] = None;
                 None
             }
             None => None,
+        }
+    }
+
+    /// The virtual time `d` of real time from now (at the clock's speed).
+    fn virtual_after(&self, d: Duration) -> f64 {
+        self.clock.now() + d.as_secs_f64() * self.clock.scale()
+    }
+
+    /// The VM limits of the simulator's configuration.
+    fn limits(&self) -> Limits {
+        let app = sh(&self.shared).app.upgrade();
+        Limits {
+            cpu_ms_per_run: app.map_or(impt_vm::DEFAULT_CPU_MS_PER_RUN, |a| a.cfg.cpu_ms_per_run),
+            ..Limits::default()
         }
     }
 
@@ -542,7 +537,7 @@ impl Runner {
             sh(&self.shared).device_up = true;
             self.booting = true;
             self.start(Side::Agent);
-            self.device.restart_at = Some(Instant::now() + delay);
+            self.device.restart_at = Some(self.virtual_after(delay));
             return;
         }
         self.start(Side::Device);
@@ -571,10 +566,11 @@ impl Runner {
         };
         self.slot(side).restart_at = None;
         self.slot(side).started = Some(Instant::now());
-        let mut vm = match Vm::new(Limits::default(), Box::new(host)) {
+        let mut vm = match Vm::new(self.limits(), Box::new(host)) {
             Ok(vm) => vm,
             Err(e) => return self.fail(side, &e),
         };
+        vm.set_interrupt(self.interrupt.clone());
         let r = vm.run_main(&src, name);
         self.slot(side).vm = Some(vm);
         if side == Side::Device {
@@ -587,7 +583,12 @@ impl Runner {
     /// agent whose main code or limit failed.
     fn check(&mut self, side: Side, r: Result<(), RuntimeError>, main: bool) {
         let Err(e) = r else { return };
-        let limit = e.kind != crate::vm::ErrorKind::Script;
+        if e.kind == impt_vm::ErrorKind::Interrupted {
+            // Stopped for a command waiting in the mailbox (new code, stop): it replaces
+            // this VM next.
+            return;
+        }
+        let limit = e.kind != impt_vm::ErrorKind::Script;
         if side == Side::Device || main || limit {
             self.fail(side, &e);
         } else {
@@ -615,7 +616,8 @@ impl Runner {
         let slot = self.slot(side);
         slot.vm = None;
         let delay = slot.backoff();
-        slot.restart_at = Some(Instant::now() + delay);
+        let at = self.virtual_after(delay);
+        self.slot(side).restart_at = Some(at);
         if side == Side::Agent {
             for (_, (reply, _)) in self.http.drain() {
                 let _ = reply.send(Err("the agent failed".into()));
@@ -629,7 +631,7 @@ impl Runner {
         if !self.online {
             return;
         }
-        let now = Instant::now();
+        let now = self.clock.now();
         for side in [Side::Agent, Side::Device] {
             if self.slot(side).restart_at.is_some_and(|t| t <= now) {
                 let msg = match side {
@@ -808,5 +810,25 @@ impl Runner {
                 self.check(Side::Agent, Err(e), false);
             }
         }
+    }
+}
+
+impl Job for Runner {
+    fn step(&mut self, cmds: Vec<Cmd>) -> Wake {
+        if sh(&self.shared).app.strong_count() == 0 {
+            return Wake::default();
+        }
+        if cmds.is_empty() {
+            self.turn();
+        }
+        for cmd in cmds {
+            self.command(cmd);
+            self.turn();
+        }
+        self.next_wakeup()
+    }
+
+    fn interrupt_flag(&self) -> Arc<AtomicI32> {
+        self.interrupt.clone()
     }
 }

@@ -6,7 +6,18 @@
 //   this thread (set by the Rust side around every entry into a VM).
 // * Instruction budget: build.rs patches SQVM::Execute to decrement sq_glue_budget before
 //   every instruction and to raise a runtime error when sq_glue_exhausted() says so.
+// * Time budget and interruption: at the end of every slice of instructions, and after a
+//   native did enough work (sq_glue_work: heap bytes allocated, elements compared, sorted,
+//   reversed or searched), the run's thread CPU time is checked against its budget and the
+//   interrupt flag (set from another thread: redeploy, restart, unassign, delete) is read.
+//   Natives that loop over big data call sq_glue_work and stop with an error when it says so.
 #include <stdarg.h>
+#include <time.h>
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +32,61 @@ struct SqGlueState {
     long long ops_used;      // instructions executed in the current run
     int mem_exceeded;        // set once `used` went over `cap`
     int ops_exceeded;        // set once the budget ran out
+    long long cpu_limit_ns;  // thread CPU time per run (<= 0: unlimited)
+    long long cpu_start_ns;  // the thread's CPU clock when the run began
+    const int *interrupt;    // non-zero (set by another thread): stop the run now
+    long long work;          // native work units since the last time check
+    int time_exceeded;       // set once the CPU time budget ran out
+    int interrupted;         // set once the interrupt flag was seen
 };
 }
 
-static const SQInteger SLICE = 1 << 16;
+// Instructions between two checks of the time budget and the interrupt flag (about 50 to
+// 150 microseconds of Squirrel code).
+static const SQInteger SLICE = 1 << 14;
+// Native work units (bytes allocated / 16, elements visited) between two such checks.
+static const long long WORK_CHECK = 1 << 14;
 thread_local SQInteger sq_glue_budget = SLICE;
 static thread_local SqGlueState *sq_glue_cur = 0;
 static thread_local SQInteger sq_glue_slice = SLICE;
+
+extern "C" long long sq_glue_thread_cpu_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// Lowers the calling thread's OS priority by `nice` (Linux: per-thread nice value).
+extern "C" void sq_glue_nice_thread(int nice) {
+#if defined(__linux__)
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+#else
+    (void)nice;
+#endif
+}
+
+static inline int stopped(SqGlueState *st) {
+    return st->mem_exceeded || st->ops_exceeded || st->time_exceeded || st->interrupted;
+}
+
+// Reads the interrupt flag and the CPU clock; flags the state when the run must stop.
+static int time_up(SqGlueState *st) {
+    st->work = 0;
+    if (st->interrupt && __atomic_load_n(st->interrupt, __ATOMIC_RELAXED)) st->interrupted = 1;
+    if (!st->interrupted && st->cpu_limit_ns > 0 &&
+        sq_glue_thread_cpu_ns() - st->cpu_start_ns > st->cpu_limit_ns)
+        st->time_exceeded = 1;
+    return st->interrupted || st->time_exceeded;
+}
+
+// Ends the running slice: the next instruction calls sq_glue_exhausted.
+static inline void settle(SqGlueState *st) {
+    if (sq_glue_budget > 0) {
+        st->ops_used += sq_glue_slice - sq_glue_budget;
+        sq_glue_slice = 0;
+        sq_glue_budget = 0;
+    }
+}
 
 extern "C" void sq_glue_set_current(SqGlueState *st) {
     // Settle the instructions counted in the running slice against the outgoing state.
@@ -37,7 +96,7 @@ extern "C" void sq_glue_set_current(SqGlueState *st) {
     }
     sq_glue_cur = st;
     SQInteger next = SLICE;
-    if (st && (st->mem_exceeded || st->ops_exceeded)) next = 0;
+    if (st && stopped(st)) next = 0;
     else if (st && st->ops_limit > 0 && st->ops_limit - st->ops_used < next)
         next = st->ops_limit - st->ops_used < 0 ? 0 : st->ops_limit - st->ops_used;
     sq_glue_slice = next;
@@ -45,6 +104,19 @@ extern "C" void sq_glue_set_current(SqGlueState *st) {
 }
 
 extern "C" SqGlueState *sq_glue_current(void) { return sq_glue_cur; }
+
+// Called by natives that loop over big data, `units` at a time (an element compared or
+// visited, 16 bytes copied). Non-zero: the run must stop (its error is raised by the
+// interpreter before the next instruction; the native should fail at once).
+extern "C" int sq_glue_work(SQInteger units) {
+    SqGlueState *st = sq_glue_cur;
+    if (!st) return 0;
+    if (stopped(st)) { settle(st); return 1; }
+    st->work += units;
+    if (st->work < WORK_CHECK) return 0;
+    if (time_up(st)) { settle(st); return 1; }
+    return 0;
+}
 
 // Called from the patched interpreter loop when sq_glue_budget went below zero, i.e. for
 // the instruction after the slice ran out. Returns non-zero when the VM must raise a runtime
@@ -56,7 +128,8 @@ extern "C" int sq_glue_exhausted(void) {
     st->ops_used += sq_glue_slice - sq_glue_budget;
     sq_glue_slice = 0;
     sq_glue_budget = 0;
-    if (st->mem_exceeded || st->ops_exceeded) { st->ops_used -= 1; return 1; }
+    if (stopped(st)) { st->ops_used -= 1; return 1; }
+    if (time_up(st)) { st->ops_used -= 1; return 1; }
     if (st->ops_limit > 0 && st->ops_used > st->ops_limit) {
         st->ops_used = st->ops_limit;
         st->ops_exceeded = 1;
@@ -72,6 +145,8 @@ extern "C" int sq_glue_exhausted(void) {
 extern "C" const char *sq_glue_reason(void) {
     SqGlueState *st = sq_glue_cur;
     if (st && st->mem_exceeded) return "out of memory (simulator memory limit exceeded)";
+    if (st && st->interrupted) return "stopped by the simulator (new code, restart or unassignment)";
+    if (st && st->time_exceeded) return "CPU time limit exceeded (runaway code stopped by the simulator)";
     return "instruction limit exceeded (runaway code stopped by the simulator)";
 }
 
@@ -81,6 +156,11 @@ static inline void charge(long long delta) {
     st->used += delta;
     if (st->used < 0) st->used = 0;
     if (st->used > st->peak) st->peak = st->used;
+    if (delta > 0) {
+        // Copying big data costs time: make the interpreter check the clock soon.
+        st->work += delta >> 4;
+        if (st->work >= WORK_CHECK) settle(st);
+    }
     if (st->cap > 0 && st->used > st->cap && !st->mem_exceeded) {
         st->mem_exceeded = 1;
         // Settle the slice and force a check before the next instruction.

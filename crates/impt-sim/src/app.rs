@@ -66,8 +66,8 @@ pub struct App {
     pub cfg: SimConfig,
     /// Virtual time of the devices' code.
     pub clock: super::exec::Clock,
-    /// The threads running the devices' code.
-    pub runners: super::exec::Runners,
+    /// The worker pool running the devices' code.
+    pub runners: super::pool::Runners,
     /// Public base URL including the `/v5` prefix.
     pub base: String,
     pub world: Mutex<World>,

@@ -8,12 +8,12 @@ use super::util::{new_id, now_iso};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use crate::api::types::{WEBHOOK_CONTENT_TYPES as CONTENT_TYPES, WEBHOOK_EVENTS as EVENTS};
+use impt_wire::types::{WEBHOOK_CONTENT_TYPES as CONTENT_TYPES, WEBHOOK_EVENTS as EVENTS};
 
 pub fn doc(ctx: &Ctx, w: &World, h: &Webhook) -> Value {
     let gt =
         w.db.group_type(&h.group)
-            .unwrap_or(crate::api::types::DEVELOPMENT);
+            .unwrap_or(impt_wire::types::DEVELOPMENT);
     resource(
         ctx,
         "webhook",

@@ -22,7 +22,7 @@ fn hook(src: &str) -> Option<Diag> {
 
 fn check(src: &str, file: &str) -> Option<Diag> {
     hook(src).or_else(|| {
-        crate::vm::compile_check(src, file)
+        impt_vm::compile_check(src, file)
             .err()
             .map(|e| (e.row as usize, e.column as usize, e.text))
     })

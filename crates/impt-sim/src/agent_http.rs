@@ -12,7 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::vm::{HttpRequest, HttpResponse, OutgoingRequest};
+use impt_vm::{HttpRequest, HttpResponse, OutgoingRequest};
 
 /// Outgoing requests of one device's agent.
 #[derive(Default)]

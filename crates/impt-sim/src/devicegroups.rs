@@ -464,7 +464,7 @@ fn assign(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
                 }
                 continue;
             }
-            let restricted = |t: &str| is_production_type(t) || crate::api::types::is_dut_type(t);
+            let restricted = |t: &str| is_production_type(t) || impt_wire::types::is_dut_type(t);
             if restricted(&g.gtype) {
                 let from = cur
                     .as_deref()
@@ -523,7 +523,7 @@ fn unassign(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
         w.db.group(me, id)
             .cloned()
             .ok_or_else(|| ApiError::not_found("device group"))?;
-    if g.gtype == crate::api::types::PRODUCTION
+    if g.gtype == impt_wire::types::PRODUCTION
         && ctx
             .header("x-electricimp-key")
             .map_or(true, |k| k.trim().is_empty())

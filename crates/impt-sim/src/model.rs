@@ -189,7 +189,7 @@ pub struct Db {
     pub seq: u64,
 }
 
-pub use crate::api::types::{is_dg_type, is_production_type, log_type_for, target_types};
+pub use impt_wire::types::{is_dg_type, is_production_type, log_type_for, target_types};
 
 impl Db {
     pub fn next_seq(&mut self) -> u64 {

@@ -347,7 +347,7 @@ async fn agent_request(
     let Some(device) = device else {
         return text(StatusCode::NOT_FOUND, "No agent with this id.\n");
     };
-    let req = crate::vm::HttpRequest {
+    let req = impt_vm::HttpRequest {
         method: parts.method.as_str().to_string(),
         path: decode(path),
         query: parse_query(parts.uri.query()),

@@ -22,7 +22,7 @@ use super::model::{Db, Device, FactoryLink};
 use super::newdev::new_device;
 use super::runner;
 use super::util::now_iso;
-use crate::api::types::{dg_type_name, is_fixture_type};
+use impt_wire::types::{dg_type_name, is_fixture_type};
 use serde_json::{json, Map};
 use std::sync::{Arc, Weak};
 use std::time::Duration;

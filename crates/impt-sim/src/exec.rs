@@ -1,19 +1,31 @@
-//! What the API side and the devices' runner threads share (see the runner module): the
-//! virtual clock, the commands a runner takes and the registry of runner channels. Kept
+//! What the API side and the devices' runners share (see the runner module): the
+//! virtual clock, the commands a runner takes and the registry of runners (the pool). Kept
 //! apart so that the shared state ([`super::app`]) needs nothing from the runner.
 
-use crate::vm::{HttpRequest, HttpResponse, Value};
-use std::collections::HashMap;
-use std::sync::mpsc::Sender;
-use std::sync::Mutex;
+use impt_vm::{HttpRequest, HttpResponse, Value};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Virtual time: seconds since the Unix epoch, running `scale` times as fast as real time.
-#[derive(Debug, Clone, Copy)]
+/// Virtual time: seconds since the Unix epoch, running `scale` times as fast as real time,
+/// plus the jumps made under virtual time (see [`Clock::advance_to`]).
+#[derive(Debug, Clone)]
 pub struct Clock {
     base_unix: f64,
     pub(super) base: Instant,
     scale: f64,
+    shift: Arc<Shift>,
+}
+
+/// The part of a clock its copies share.
+#[derive(Debug, Default)]
+struct Shift {
+    /// Seconds skipped by jumps (f64 bits).
+    skipped: AtomicU64,
+    /// Jumps made.
+    jumps: AtomicU64,
+    /// Virtual time on: the clock jumps to the next deadline when all code is idle.
+    on: AtomicBool,
 }
 
 impl Clock {
@@ -31,11 +43,12 @@ impl Clock {
             base_unix,
             base: Instant::now(),
             scale,
+            shift: Arc::default(),
         }
     }
 
     pub fn now(&self) -> f64 {
-        self.base_unix + self.base.elapsed().as_secs_f64() * self.scale
+        self.base_unix + self.base.elapsed().as_secs_f64() * self.scale + self.skipped()
     }
 
     /// Real time until virtual time `due`.
@@ -46,6 +59,45 @@ impl Clock {
         } else {
             Duration::ZERO
         }
+    }
+
+    /// Whether virtual time is on (see the pool module).
+    pub fn is_virtual(&self) -> bool {
+        self.shift.on.load(Ordering::Acquire)
+    }
+
+    /// Switch virtual time on or off (jumps made stay).
+    pub fn set_virtual(&self, on: bool) {
+        self.shift.on.store(on, Ordering::Release);
+    }
+
+    /// Seconds skipped by jumps so far.
+    pub fn skipped(&self) -> f64 {
+        f64::from_bits(self.shift.skipped.load(Ordering::Acquire))
+    }
+
+    /// Jumps made so far.
+    pub fn jumps(&self) -> u64 {
+        self.shift.jumps.load(Ordering::Acquire)
+    }
+
+    /// Jump ahead to virtual time `t` (never back).
+    pub fn advance_to(&self, t: f64) {
+        let by = t - self.now();
+        if by.is_finite() && by > 0.0 {
+            let _ = self
+                .shift
+                .skipped
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |bits| {
+                    Some((f64::from_bits(bits) + by).to_bits())
+                });
+            self.shift.jumps.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Speed relative to real time.
+    pub fn scale(&self) -> f64 {
+        self.scale
     }
 }
 
@@ -125,10 +177,4 @@ pub enum Cmd {
         HttpRequest,
         tokio::sync::oneshot::Sender<Result<HttpResponse, String>>,
     ),
-}
-
-/// The runner channels of the devices, by device id.
-#[derive(Default)]
-pub struct Runners {
-    pub(super) map: Mutex<HashMap<String, Sender<Cmd>>>,
 }

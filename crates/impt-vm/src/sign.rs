@@ -82,14 +82,14 @@ mod tests {
             .unwrap()
     }
 
-    const PKCS1: &str = include_str!("../../tests/fixtures/rsa/rsa1024.key");
-    const PKCS8: &str = include_str!("../../tests/fixtures/rsa/rsa1024.p8");
-    const SPKI: &str = include_str!("../../tests/fixtures/rsa/rsa1024.pub");
-    const PKCS1_PUB: &str = include_str!("../../tests/fixtures/rsa/rsa1024.p1pub");
-    const SMALL: &str = include_str!("../../tests/fixtures/rsa/rsa512.key");
-    const SMALL_PUB: &str = include_str!("../../tests/fixtures/rsa/rsa512.pub");
+    const PKCS1: &str = include_str!("../../../tests/fixtures/rsa/rsa1024.key");
+    const PKCS8: &str = include_str!("../../../tests/fixtures/rsa/rsa1024.p8");
+    const SPKI: &str = include_str!("../../../tests/fixtures/rsa/rsa1024.pub");
+    const PKCS1_PUB: &str = include_str!("../../../tests/fixtures/rsa/rsa1024.p1pub");
+    const SMALL: &str = include_str!("../../../tests/fixtures/rsa/rsa512.key");
+    const SMALL_PUB: &str = include_str!("../../../tests/fixtures/rsa/rsa512.pub");
     /// `openssl dgst -sha256 -sign rsa1024.key` of "Hello, World!".
-    const OPENSSL_SIG: &[u8] = include_bytes!("../../tests/fixtures/rsa/hello.sig");
+    const OPENSSL_SIG: &[u8] = include_bytes!("../../../tests/fixtures/rsa/hello.sig");
 
     #[test]
     fn signs_as_openssl_does_with_either_private_key_format() {

@@ -11,6 +11,8 @@
 //! | `DELETE /_sim/faults`, `POST /_sim/faults/reset` | remove every fault |
 //! | `GET /_sim/stats` | `{total, routes: {"METHOD /v5/template": count}}` for API requests |
 //! | `POST /_sim/stats/reset` | zero the statistics |
+//! | `GET /_sim/time` | the devices' clock and worker pool: `{now, virtual, scale, skipped, jumps, workers, jobs, ready, running}` (`now`: virtual Unix time in seconds; `skipped`: seconds jumped so far) |
+//! | `POST /_sim/time` `{virtual?, advance?}` | switch virtual time on/off (when on, the clock jumps to the next timer whenever all device and agent code is idle); `advance`: jump that many seconds ahead now (0 to 10 years); answers as `GET` |
 //!
 //! `{device}` is a device id or MAC address of any account.
 //!
@@ -98,6 +100,26 @@ fn spam(
         }
     });
     Some(())
+}
+
+/// Largest jump `POST /_sim/time {advance}` takes: ten years.
+const MAX_ADVANCE: f64 = 10.0 * 365.0 * 86_400.0;
+
+/// `GET /_sim/time`: the devices' clock and the worker pool.
+fn time_state(app: &App) -> Value {
+    let c = &app.clock;
+    let p = app.runners.stats();
+    json!({
+        "now": c.now(),
+        "virtual": c.is_virtual(),
+        "scale": c.scale(),
+        "skipped": c.skipped(),
+        "jumps": c.jumps(),
+        "workers": p.workers,
+        "jobs": p.jobs,
+        "ready": p.ready,
+        "running": p.running,
+    })
 }
 
 fn body(b: &Bytes) -> ApiResult<Value> {
@@ -287,6 +309,30 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
                 StatusCode::OK,
                 &json!({"total": st.total, "routes": st.by_route}),
             ))
+        }
+        ("GET", ["time"]) => Ok(json_response(StatusCode::OK, &time_state(app))),
+        ("POST", ["time"]) => {
+            let b = body(raw)?;
+            let on = match b.get("virtual") {
+                None | Some(Value::Null) => None,
+                Some(Value::Bool(v)) => Some(*v),
+                Some(_) => return Err(ApiError::bad_request("\"virtual\" must be true or false.")),
+            };
+            let advance = match b.get("advance") {
+                None | Some(Value::Null) => None,
+                Some(v) => match v.as_f64() {
+                    Some(a) if a.is_finite() && (0.0..=MAX_ADVANCE).contains(&a) => Some(a),
+                    _ => return Err(too_large("advance", format!("{MAX_ADVANCE} seconds"))),
+                },
+            };
+            if let Some(on) = on {
+                app.clock.set_virtual(on);
+            }
+            if let Some(a) = advance {
+                app.clock.advance_to(app.clock.now() + a);
+            }
+            app.runners.kick();
+            Ok(json_response(StatusCode::OK, &time_state(app)))
         }
         ("POST", ["stats", "reset"]) => {
             let mut st = lock(&app.stats);

@@ -1,0 +1,5 @@
+//! The impCentral API v5 wire vocabulary shared by the `impt` client and the simulator
+//! (`impt_sim`): Device Group types and their predicates, webhook events and content types,
+//! log types.
+
+pub mod types;
