@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:
   GET  /_sim/devices                          list every virtual device
-  POST /_sim/devices {account?,name?,online?} add a device
+  POST /_sim/devices {account?,name?,online?,imp_type?}
+                                              add a device
   POST /_sim/devices/DEVICE/online|offline    change connectivity (logs the change)
   POST /_sim/devices/DEVICE/restart           run the boot sequence
   POST /_sim/devices/DEVICE/logs {count?,interval_ms?,type?,message?}
@@ -115,6 +116,11 @@ struct Args {
     /// take no real time. Also switched by POST /_sim/time {"virtual": true|false}.
     #[arg(long)]
     virtual_time: bool,
+    /// The imp type of the seeded devices and of devices added without one: imp001,
+    /// imp002, imp003, imp004m, imp005, imp006 or impC001 (imp.info().type and the
+    /// hardware object's pins and buses).
+    #[arg(long, value_name = "TYPE", default_value = impt_vm::DEFAULT_IMP_TYPE)]
+    imp_type: String,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -190,6 +196,8 @@ fn config(args: Args) -> Result<SimConfig, String> {
         },
         cpu_ms_per_run: args.cpu_limit_ms,
         virtual_time: args.virtual_time,
+        imp_type: sim::hardware::parse_imp_type(&args.imp_type)
+            .map_err(|e| format!("--imp-type: {e}"))?,
         ..SimConfig::default()
     })
 }

@@ -41,6 +41,7 @@ mod sim_agent_http;
 mod sim_auth;
 mod sim_device_boot;
 mod sim_factory;
+mod sim_hardware;
 mod sim_lib;
 mod sim_libraries;
 mod sim_logs;

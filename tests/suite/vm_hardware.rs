@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use impt::vm::{Host, Limits, LogKind, Side, Value, Vm, IMP_TYPES};
+use impt_vm::{Host, Limits, LogKind, Side, Value, Vm, IMP_TYPES};
 
 #[derive(Default)]
 struct Seen {
@@ -50,7 +50,10 @@ fn device(imp: &str, part_at: Option<i64>) -> (Vm, Board) {
         seen: Arc::new(Mutex::new(Seen::default())),
         part_at,
     };
-    (Vm::new(Limits::default(), Box::new(board.clone())).unwrap(), board)
+    (
+        Vm::new(Limits::default(), Box::new(board.clone())).unwrap(),
+        board,
+    )
 }
 
 fn logs(b: &Board) -> Vec<String> {
@@ -81,11 +84,19 @@ fn each_imp_type_has_exactly_its_pins_and_buses() {
         assert_eq!(l[0], t.name);
         let have: Vec<&str> = l[1].split(' ').collect();
         for p in t.pins {
-            assert!(have.contains(&format!("pin{p}").as_str()), "{} pin{p}", t.name);
+            assert!(
+                have.contains(&format!("pin{p}").as_str()),
+                "{} pin{p}",
+                t.name
+            );
         }
         for (kind, list) in [("i2c", t.i2c), ("spi", t.spi), ("uart", t.uart)] {
             for bus in list {
-                assert!(have.contains(&format!("{kind}{bus}").as_str()), "{} {kind}{bus}", t.name);
+                assert!(
+                    have.contains(&format!("{kind}{bus}").as_str()),
+                    "{} {kind}{bus}",
+                    t.name
+                );
             }
             let count = have
                 .iter()
@@ -105,16 +116,27 @@ fn each_imp_type_has_exactly_its_pins_and_buses() {
 fn a_bus_the_type_lacks_fails_as_on_that_imp() {
     let (mut vm, _) = device("imp003", None);
     let err = vm
-        .run_main("hardware.uart1.configure(9600, 8, PARITY_NONE, 1, NO_CTSRTS);", "d.nut")
+        .run_main(
+            "hardware.uart1.configure(9600, 8, PARITY_NONE, 1, NO_CTSRTS);",
+            "d.nut",
+        )
         .unwrap_err();
     assert_eq!(err.message, "the index 'uart1' does not exist");
     let (mut vm, _) = device("imp001", None);
-    let err = vm.run_main("hardware.pinA.configure(DIGITAL_OUT);", "d.nut").unwrap_err();
+    let err = vm
+        .run_main("hardware.pinA.configure(DIGITAL_OUT);", "d.nut")
+        .unwrap_err();
     assert_eq!(err.message, "the index 'pinA' does not exist");
     // a radio the simulator does not have says so
     let (mut vm, _) = device("imp004m", None);
-    let err = vm.run_main("hardware.bluetooth.open();", "d.nut").unwrap_err();
-    assert!(err.message.contains("not supported by the simulator"), "{}", err.message);
+    let err = vm
+        .run_main("hardware.bluetooth.open();", "d.nut")
+        .unwrap_err();
+    assert!(
+        err.message.contains("not supported by the simulator"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -170,7 +192,8 @@ fn uart_spi_and_pins_behave_as_an_empty_board() {
         hardware.pinC.configure(DIGITAL_IN);
         hardware.pinE.configure(PWM_OUT, 0.02, 0.5);
         server.log(hardware.pinA.read() + " " + hardware.pinB.read() + " " + hardware.pinC.read() + " " + hardware.pinE.read());
-        try { hardware.pinF.read(); } catch (e) { server.log(e); }
+        hardware.pinG.write(1);
+        server.log("unconfigured " + hardware.pinF.read() + " " + hardware.pinG.read());
         try { hardware.pinF.configure(PWM_OUT); } catch (e) { server.log(e); }
         "#,
     );
@@ -183,7 +206,7 @@ fn uart_spi_and_pins_behave_as_an_empty_board() {
             "spi 1000",
             "FFFF 3",
             "1 1 0 0.5",
-            "pinF is not configured",
+            "unconfigured 0 0",
             "pinF.configure: PWM_OUT needs a period and a duty cycle",
         ]
     );
@@ -218,8 +241,15 @@ fn sampler_delivers_silence_at_its_rate_and_the_dac_takes_its_buffers() {
     let l = logs(&b);
     let samples: Vec<&String> = l.iter().filter(|s| s.starts_with("samples")).collect();
     assert_eq!(samples.len(), 3, "{l:?}");
-    assert!(samples[0].starts_with("samples 200 at 101 first 0"), "{l:?}");
-    assert_eq!(l.iter().filter(|s| s.starts_with("dac done 100")).count(), 1, "{l:?}");
+    assert!(
+        samples[0].starts_with("samples 200 at 101 first 0"),
+        "{l:?}"
+    );
+    assert_eq!(
+        l.iter().filter(|s| s.starts_with("dac done 100")).count(),
+        1,
+        "{l:?}"
+    );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //!
 //! | request | effect |
 //! |---|---|
-//! | `GET /_sim/devices` | all virtual devices: `[{id, mac_address, owner, account, online, devicegroup}]` |
-//! | `POST /_sim/devices` `{account?, name?, online?}` | add a device (to the account with that username, email or id; default: the first account); `201 {id, mac_address, owner}` |
+//! | `GET /_sim/devices` | all virtual devices: `[{id, mac_address, owner, account, online, devicegroup, imp_type}]` |
+//! | `POST /_sim/devices` `{account?, name?, online?, imp_type?}` | add a device (to the account with that username, email or id; default: the first account; `imp_type`: default `impt sim --imp-type`); `201 {id, mac_address, owner, imp_type}` |
 //! | `POST /_sim/devices/{device}/online`, `…/offline` | bring a device online/offline; logs `Device connected`/`Device disconnected` |
 //! | `POST /_sim/devices/{device}/restart` | run the boot sequence as if restarted |
 //! | `POST /_sim/devices/{device}/logs` `{count?, interval_ms?, type?, message?}` | emit `count` (default 1) lines of `type` (default `server.log`), one every `interval_ms` (default 0); `{i}` in `message` (default `Message #{i}#`) is the line number; `202` |
@@ -165,7 +165,7 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
                 .iter()
                 .map(|d| {
                     let acc = w.db.account(&d.owner).map(|a| a.username.clone());
-                    json!({"id": d.id, "mac_address": d.mac, "owner": d.owner, "account": acc, "online": d.online, "devicegroup": d.group})
+                    json!({"id": d.id, "mac_address": d.mac, "owner": d.owner, "account": acc, "online": d.online, "devicegroup": d.group, "imp_type": d.imp_type})
                 })
                 .collect();
             Ok(json_response(StatusCode::OK, &Value::Array(list)))
@@ -195,8 +195,10 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
                 )));
             }
             let online = b.get("online").and_then(Value::as_bool).unwrap_or(true);
-            let d = vdev::new_device(&w.db, &owner, name, online);
-            let out = json!({"id": d.id, "mac_address": d.mac, "owner": owner});
+            let mut d = vdev::new_device(&w.db, &owner, name, online);
+            d.imp_type = super::hardware::imp_type_field(&b, &app.cfg.imp_type)?;
+            let out =
+                json!({"id": d.id, "mac_address": d.mac, "owner": owner, "imp_type": d.imp_type});
             w.db.devices.push(d);
             drop(w);
             app.mark_dirty();

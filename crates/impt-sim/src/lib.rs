@@ -22,6 +22,7 @@ pub mod error;
 pub mod exec;
 pub mod factory;
 pub mod guard;
+pub mod hardware;
 pub mod jsonapi;
 pub mod logstream;
 pub mod model;
@@ -104,6 +105,9 @@ pub struct SimConfig {
     pub dut_pool: usize,
     /// Seconds a factory BlinkUp takes before its device under test appears.
     pub blinkup_time: f64,
+    /// The imp type of seeded devices and of devices added without one (`impt sim
+    /// --imp-type`): `imp.info().type` and the `hardware` object their code sees.
+    pub imp_type: String,
     /// Threads running the devices' code (0: one per core, at least 2).
     pub workers: usize,
     /// Fraction of one core one device's code may use in the long run.
@@ -137,6 +141,7 @@ impl Default for SimConfig {
             device_boot_delay: 0.0,
             dut_pool: 20,
             blinkup_time: 2.0,
+            imp_type: impt_vm::DEFAULT_IMP_TYPE.to_string(),
             workers: 0,
             cpu_share: 0.5,
             cpu_ms_per_run: impt_vm::DEFAULT_CPU_MS_PER_RUN,
@@ -205,7 +210,8 @@ fn seed(db: &mut Db, cfg: &SimConfig) {
             updated_at: now,
         });
         for i in 1..=cfg.devices {
-            let d = vdev::new_device(db, &id, Some(format!("device-{i}")), true);
+            let mut d = vdev::new_device(db, &id, Some(format!("device-{i}")), true);
+            d.imp_type = cfg.imp_type.clone();
             db.devices.push(d);
         }
     }

@@ -19,11 +19,7 @@ pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> D
         name,
         online,
         group: None,
-        imp_type: if n % 2 == 0 {
-            "imp005".into()
-        } else {
-            "imp004m".into()
-        },
+        imp_type: impt_vm::DEFAULT_IMP_TYPE.into(),
         swversion: "44b8f5a - release-42.12 - Thu Jan 11 09:31:06 2024".into(),
         free_memory: 82_000 + n * 512,
         rssi: -48 - (n % 20),

@@ -150,6 +150,15 @@ impl impt_vm::Host for SideHost {
         self.side
     }
 
+    fn imp_type(&self) -> String {
+        let (app, id) = {
+            let s = sh(&self.shared);
+            (s.app.upgrade(), s.device_id.clone())
+        };
+        app.map(|a| super::hardware::device_imp_type(&a, &id))
+            .unwrap_or_default()
+    }
+
     fn log(&mut self, kind: LogKind, message: &str) {
         let typ = match (self.side, kind) {
             (Side::Device, LogKind::Log) => "server.log",

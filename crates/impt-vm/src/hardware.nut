@@ -1,4 +1,4 @@
-// The device's `hardware` object for its imp type (src/vm/imptypes.rs), run after the
+// The device's `hardware` object for its imp type (crates/impt-vm/src/imptypes.rs), run after the
 // prelude on devices. With nothing attached it behaves as a board with nothing wired to
 // the module; every bus transaction also goes to the host (::__host("hw", op, ...)), which
 // answers for the parts attached to the device (src/sim/hardware) and can trace it.
@@ -56,6 +56,7 @@
 ::A_LAW_COMPRESS <- 1;
 ::A_LAW_DECOMPRESS <- 2;
 ::AUDIO <- 4;
+::NORMALISE <- 8;
 // hardware.configure() of the first imps (values assumed)
 ::I2C_89 <- 1;
 ::I2C_12 <- 2;
@@ -64,6 +65,8 @@
 ::UART_57 <- 5;
 ::UART_12 <- 6;
 ::UART_1289 <- 7;
+// the first imps' name of WAKEREASON_PIN (assumed the same value)
+::WAKEREASON_PIN1 <- ::WAKEREASON_PIN;
 
 ::__hw_layout <- ::__host("hw_layout");
 
@@ -181,10 +184,11 @@ class __Pin {
                 _value = __duty(value);
                 ::__host("pin_write", _name, _value);
                 return;
-            case 0:
-                throw "pin" + _name + " is not configured";
             default:
-                throw "pin" + _name + " is not configured as an output";
+                // Electric Imp's own drivers write a chip select before configuring it:
+                // the level is kept and nothing fails (assumed)
+                _value = __level(value);
+                return;
         }
     }
     function read() {
@@ -210,7 +214,8 @@ class __Pin {
             case ::ANALOG_OUT:
                 return _value;
             default:
-                throw "pin" + _name + " is not configured";
+                // unconfigured: floating, reads 0 (assumed)
+                return 0;
         }
     }
     function getdrivestrength() { return 0; }

@@ -172,7 +172,11 @@ mod tests {
                 }
             }
             let mut seen = std::collections::HashSet::new();
-            assert!(t.pins.iter().all(|p| seen.insert(*p)), "{} pins unique", t.name);
+            assert!(
+                t.pins.iter().all(|p| seen.insert(*p)),
+                "{} pins unique",
+                t.name
+            );
         }
     }
 

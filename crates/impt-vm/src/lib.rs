@@ -332,7 +332,7 @@ pub trait Host: Send {
     fn imp_type(&self) -> String {
         DEFAULT_IMP_TYPE.to_string()
     }
-    /// A bus transaction of the device (`op` and `args` as src/vm/hardware.nut sends them:
+    /// A bus transaction of the device (`op` and `args` as crates/impt-vm/src/hardware.nut sends them:
     /// `i2c_read bus addr reg_hex count`, `i2c_write bus addr data_hex`, `spi bus out_hex`,
     /// `uart_configure bus baud bits parity stop flags`, `uart_write bus hex`,
     /// `uart_read bus`, ...). `Null`: nothing attached there (the device sees what a
@@ -738,7 +738,7 @@ fn date_table(t: f64) -> Value {
     ])
 }
 
-/// What src/vm/hardware.nut builds the `hardware` object from.
+/// What crates/impt-vm/src/hardware.nut builds the `hardware` object from.
 fn layout(t: &ImpType) -> Value {
     let list = |v: &[&str]| Value::Array(v.iter().map(|s| Value::Str(s.to_string())).collect());
     Value::table([

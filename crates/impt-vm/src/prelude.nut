@@ -491,7 +491,7 @@ if (::__side == "agent") {
         millis = function() { return ::__host("millis"); }
         micros = function() { return ::__host("micros"); }
         voltage = function() { return 3.3; }
-        // pins, buses and the rest of the imp type's hardware: src/vm/hardware.nut
+        // pins, buses and the rest of the imp type's hardware: crates/impt-vm/src/hardware.nut
         getdeviceid = function() { return ::__host("deviceid"); }
         wakereason = function() { return ::WAKEREASON_NEW_SQUIRREL; }
         spiflash = ::__SpiFlash()
