@@ -108,6 +108,8 @@ pub struct SimConfig {
     /// The imp type of seeded devices and of devices added without one (`impt sim
     /// --imp-type`): `imp.info().type` and the `hardware` object their code sees.
     pub imp_type: String,
+    /// A folder of `#require` libraries searched before the cache and the network.
+    pub libraries: Option<PathBuf>,
     /// Threads running the devices' code (0: one per core, at least 2).
     pub workers: usize,
     /// Fraction of one core one device's code may use in the long run.
@@ -142,6 +144,7 @@ impl Default for SimConfig {
             dut_pool: 20,
             blinkup_time: 2.0,
             imp_type: impt_vm::DEFAULT_IMP_TYPE.to_string(),
+            libraries: None,
             workers: 0,
             cpu_share: 0.5,
             cpu_ms_per_run: impt_vm::DEFAULT_CPU_MS_PER_RUN,
