@@ -10,6 +10,8 @@ const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT
                                               add a device
   POST /_sim/devices/DEVICE/online|offline    change connectivity (logs the change)
   POST /_sim/devices/DEVICE/restart           run the boot sequence
+  POST /_sim/devices/DEVICE/parts (TOML)      attach virtual parts (a part file); DELETE removes
+  POST /_sim/devices/DEVICE/pins {pin,value}  drive an input pin (0/1, or 0.0-1.0 analog)
   POST /_sim/devices/DEVICE/logs {count?,interval_ms?,type?,message?}
                                               emit log lines ({i} = line number)
   POST /_sim/faults {status?,count?,path?,method?,delay_ms?,drop_sse?}
@@ -125,6 +127,10 @@ struct Args {
     /// hardware object's pins and buses).
     #[arg(long, value_name = "TYPE", default_value = impt_vm::DEFAULT_IMP_TYPE)]
     imp_type: String,
+    /// A part file (TOML) attached to every device that has none of its own: register-map
+    /// I2C/SPI parts, scripted UARTs, pin levels over time, `trace = true` for [bus] lines.
+    #[arg(long, value_name = "FILE")]
+    parts: Option<PathBuf>,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -150,6 +156,8 @@ fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
 }
 
 fn config(args: Args) -> Result<SimConfig, String> {
+    let imp_type =
+        sim::hardware::parse_imp_type(&args.imp_type).map_err(|e| format!("--imp-type: {e}"))?;
     let mut accounts = Vec::new();
     for a in &args.accounts {
         accounts.push(parse_account(a, false)?);
@@ -206,8 +214,20 @@ fn config(args: Args) -> Result<SimConfig, String> {
         },
         cpu_ms_per_run: args.cpu_limit_ms,
         virtual_time: args.virtual_time,
-        imp_type: sim::hardware::parse_imp_type(&args.imp_type)
-            .map_err(|e| format!("--imp-type: {e}"))?,
+        imp_type: imp_type.clone(),
+        parts: match &args.parts {
+            Some(path) => {
+                let bytes = crate::config::read_limited(path)
+                    .map_err(|e| format!("--parts {}: {e}", path.display()))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| format!("--parts {}: not UTF-8 text", path.display()))?;
+                let imp = impt_vm::imp_type(&imp_type).ok_or("--imp-type: unknown")?;
+                sim::hardware::parts::parse(&text, imp)
+                    .map_err(|e| format!("--parts {}: {e}", path.display()))?;
+                Some(text)
+            }
+            None => None,
+        },
         ..SimConfig::default()
     })
 }

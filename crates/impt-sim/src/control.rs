@@ -6,6 +6,8 @@
 //! | `POST /_sim/devices` `{account?, name?, online?, imp_type?}` | add a device (to the account with that username, email or id; default: the first account; `imp_type`: default `impt sim --imp-type`); `201 {id, mac_address, owner, imp_type}` |
 //! | `POST /_sim/devices/{device}/online`, `…/offline` | bring a device online/offline; logs `Device connected`/`Device disconnected` |
 //! | `POST /_sim/devices/{device}/restart` | run the boot sequence as if restarted |
+//! | `POST /_sim/devices/{device}/parts` (a part file, TOML) | attach virtual parts to the device's buses and pins (see the hardware module); `DELETE` removes them |
+//! | `POST /_sim/devices/{device}/pins` `{pin, value}` | drive an input pin: 0/1 (runs a `DIGITAL_IN` callback on a change) or 0.0-1.0 (analog) |
 //! | `POST /_sim/devices/{device}/logs` `{count?, interval_ms?, type?, message?}` | emit `count` (default 1) lines of `type` (default `server.log`), one every `interval_ms` (default 0); `{i}` in `message` (default `Message #{i}#`) is the line number; `202` |
 //! | `POST /_sim/faults` `{status?, count?, path?, method?, delay_ms?, drop_sse?}` | inject a fault: the next `count` (default: all) API requests whose path (below `/v5`) matches the regex `path` and whose method is `method` wait `delay_ms` and, when `status` is given, fail with that status and an error document; `drop_sse: true` drops every open log stream connection now |
 //! | `DELETE /_sim/faults`, `POST /_sim/faults/reset` | remove every fault |
@@ -207,6 +209,40 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
         ("POST", ["devices", ident, action @ ("online" | "offline")]) => {
             let id = device_id(app, ident)?;
             vdev::set_online(app, &id, *action == "online");
+            done()
+        }
+        ("POST", ["devices", ident, "parts"]) => {
+            let id = device_id(app, ident)?;
+            let text = std::str::from_utf8(raw)
+                .map_err(|_| ApiError::bad_request("The part file is not UTF-8 text."))?;
+            super::hardware::attach(app, &id, text).map_err(|e| ApiError::bad_request(&e))?;
+            done()
+        }
+        ("DELETE", ["devices", ident, "parts"]) => {
+            let id = device_id(app, ident)?;
+            super::hardware::detach(app, &id);
+            done()
+        }
+        ("POST", ["devices", ident, "pins"]) => {
+            let id = device_id(app, ident)?;
+            let b = body(raw)?;
+            let pin =
+                super::hardware::parts::pin_name(b.get("pin").and_then(Value::as_str).ok_or_else(
+                    || ApiError::bad_request("\"pin\" (e.g. \"pinM\") is required."),
+                )?);
+            let typ = super::hardware::device_imp_type(app, &id);
+            if !impt_vm::imp_type(&typ).is_some_and(|t| t.pins.contains(&pin.as_str())) {
+                return Err(ApiError::bad_request(&format!(
+                    "{typ} has no pin \"{pin}\"."
+                )));
+            }
+            let value = b
+                .get("value")
+                .and_then(super::hardware::pin_value)
+                .ok_or_else(|| {
+                    ApiError::bad_request("\"value\" must be 0, 1, true, false or 0.0-1.0.")
+                })?;
+            super::runner::notify(app, &id, super::exec::Cmd::Pin(pin, value));
             done()
         }
         ("POST", ["devices", ident, "blinkup"]) => {

@@ -108,6 +108,8 @@ pub struct SimConfig {
     /// The imp type of seeded devices and of devices added without one (`impt sim
     /// --imp-type`): `imp.info().type` and the `hardware` object their code sees.
     pub imp_type: String,
+    /// A part file (its text) attached to every device without its own (`impt sim --parts`).
+    pub parts: Option<String>,
     /// A folder of `#require` libraries searched before the cache and the network.
     pub libraries: Option<PathBuf>,
     /// Threads running the devices' code (0: one per core, at least 2).
@@ -144,6 +146,7 @@ impl Default for SimConfig {
             dut_pool: 20,
             blinkup_time: 2.0,
             imp_type: impt_vm::DEFAULT_IMP_TYPE.to_string(),
+            parts: None,
             libraries: None,
             workers: 0,
             cpu_share: 0.5,
@@ -257,6 +260,7 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
         guard: Default::default(),
         emitters: Default::default(),
         factory: Some(factory::call),
+        boards: Default::default(),
     });
     persist::commit(&app)?;
     let router = axum::Router::new()

@@ -150,6 +150,30 @@ impl impt_vm::Host for SideHost {
         self.side
     }
 
+    fn hardware(&mut self, op: &str, args: &[Value]) -> Value {
+        let (app, id, now) = {
+            let s = sh(&self.shared);
+            (s.app.upgrade(), s.device_id.clone(), s.clock.now())
+        };
+        let Some(app) = app else {
+            return Value::Null;
+        };
+        let (answer, trace) = super::hardware::op(&app, &id, op, args, now);
+        let mut s = sh(&self.shared);
+        for line in trace {
+            s.emit("server.log", &line);
+        }
+        answer
+    }
+
+    fn pin_written(&mut self, pin: &str, value: &Value) {
+        let app = sh(&self.shared).app.upgrade();
+        if let Some(app) = app {
+            let id = sh(&self.shared).device_id.clone();
+            super::hardware::pin_written(&app, &id, pin, value);
+        }
+    }
+
     fn imp_type(&self) -> String {
         let (app, id) = {
             let s = sh(&self.shared);
@@ -466,6 +490,12 @@ impl Runner {
                 }
             }
             Cmd::Http(req, reply) => self.http(req, reply),
+            Cmd::Pin(pin, value) => {
+                if let Some(vm) = self.device.vm.as_mut() {
+                    let r = vm.set_pin(&pin, value);
+                    self.check(Side::Device, r, false);
+                }
+            }
             Cmd::Blessed(ok, then) => {
                 if let Some(vm) = self.device.vm.as_mut() {
                     let r = vm.bless_done(ok).map(drop);

@@ -505,6 +505,12 @@ class __FixedFrequencyDac {
     });
 }
 
+// The part file's pin timeline: levels at times after boot.
+foreach (e in ::__host("hw", "pin_events", "")) {
+    local pin = e[1], value = e[2];
+    ::imp.wakeup(e[0], function() { ::__set_pin(pin, value); });
+}
+
 // An input pin driven from outside (a part, /_sim/): digital 0/1, or an analog reading
 // (float 0.0-1.0 of full scale, or an integer 0-65535). Runs the state-change callback
 // when a digital input's level changed.
