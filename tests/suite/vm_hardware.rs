@@ -170,7 +170,16 @@ fn i2c_reads_what_an_attached_part_answers() {
     .unwrap();
     assert_eq!(logs(&b), ["BC 0 0", "true -2"]);
     let ops = b.seen.lock().unwrap().ops.clone();
-    assert_eq!(ops, ["i2c_configure", "i2c_read", "i2c_write", "i2c_read"]);
+    assert_eq!(
+        ops,
+        [
+            "pin_events",
+            "i2c_configure",
+            "i2c_read",
+            "i2c_write",
+            "i2c_read"
+        ]
+    );
 }
 
 #[test]

@@ -506,9 +506,12 @@ class __FixedFrequencyDac {
 }
 
 // The part file's pin timeline: levels at times after boot.
-foreach (e in ::__host("hw", "pin_events", "")) {
-    local pin = e[1], value = e[2];
-    ::imp.wakeup(e[0], function() { ::__set_pin(pin, value); });
+{
+    local events = ::__host("hw", "pin_events", "");
+    if (events != null) foreach (e in events) {
+        local pin = e[1], value = e[2];
+        ::imp.wakeup(e[0], function() { ::__set_pin(pin, value); });
+    }
 }
 
 // An input pin driven from outside (a part, /_sim/): digital 0/1, or an analog reading
