@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use impt_wire::requests;
 use serde_json::{json, Value};
 
 use super::api::Api;
@@ -70,10 +71,7 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
         .unwrap_or_else(|| "watch".into());
     let product = data(
         client
-            .post(
-                "/products",
-                &json!({"data": {"type": "product", "attributes": {"name": name}}}),
-            )
+            .post("/products", &requests::create_product(&name, None, None))
             .await?,
     );
     let dg = if factory.is_some() {
@@ -83,22 +81,24 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
             client
                 .post(
                     "/devicegroups",
-                    &json!({"data": {"type": impt_wire::types::DEVELOPMENT,
-                    "attributes": {"name": format!("{name}-dev")},
-                    "relationships": {"product": {"type": "product", "id": id_of(&product)}}}}),
+                    &requests::create_device_group(
+                        impt_wire::types::DEVELOPMENT,
+                        id_of(&product),
+                        [("name".to_string(), json!(format!("{name}-dev")))]
+                            .into_iter()
+                            .collect(),
+                        requests::Relationships::new(),
+                    ),
                 )
                 .await?,
         )
     };
     let devices = client.list("/devices", &[]).await?;
-    let linkage: Vec<Value> = devices
-        .iter()
-        .map(|d| json!({"type": "device", "id": id_of(d)}))
-        .collect();
+    let ids: Vec<&str> = devices.iter().map(id_of).collect();
     client
         .post(
             &format!("/devicegroups/{}/relationships/devices", id_of(&dg)),
-            &json!({ "data": linkage }),
+            &requests::devices(&ids),
         )
         .await?;
     emit(Event::Info {

@@ -26,6 +26,7 @@ mod factory;
 mod guard;
 /// Devices' imp types and the parts attached to them (used by `impt sim --imp-type/--parts`).
 pub mod hardware;
+mod identity;
 mod jsonapi;
 mod logstream;
 mod model;

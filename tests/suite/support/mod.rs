@@ -30,17 +30,21 @@
 //!   (`wait_event`, `wait_for`, `next_matching`, `settle`, `all`, `log_msgs`, `key`,
 //!   `quit`, `interrupt`);
 //!   `spawn_watch(dir, home, &args)` without a project.
+//! - [`libraries`]: `seed_factorytools(home)` puts FactoryTools (the clone in `$IMPT_LIBS`,
+//!   else a stand-in) in a HOME's library cache, for code that `#require`s it; `NO_GITHUB`.
 //! - [`builder_gen`]: a seeded random Builder program generator (`Gen`, `noise`).
 
 pub mod builder_gen;
 pub mod cli;
 pub mod http;
+pub mod libraries;
 pub mod running;
 pub mod sim;
 pub mod watch;
 
 pub use cli::{plain, Env, Out, PASSWORD, USER};
 pub use http::{Api, Sse};
+pub use libraries::{seed_factorytools, NO_GITHUB};
 pub use running::Running;
 pub use sim::Sim;
 pub use watch::{project, project_in, project_typed, spawn_watch, DEBOUNCE_MS};
