@@ -45,6 +45,7 @@ mod sim_lib;
 mod sim_libraries;
 mod sim_logs;
 mod sim_resources;
+mod sim_runtime;
 mod sim_vm_run;
 mod sim_wire;
 mod suite_layout;
