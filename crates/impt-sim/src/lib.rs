@@ -4,7 +4,8 @@
 //! stats, faults, rate limits), [`jsonapi`] (documents, pagination, filters), one module per
 //! resource ([`auth`], [`products`], [`devicegroups`], [`devices`], [`deployments`],
 //! [`webhooks`], [`logstream`]), [`vdev`] (virtual devices), [`runner`] (the devices'
-//! and agents' Squirrel VMs, agent URLs), [`compile`] (compile checks), [`control`]
+//! and agents' Squirrel VMs, agent URLs), [`pool`] (the worker threads that run them,
+//! fairness, interruption, virtual time), [`compile`] (compile checks), [`control`]
 //! (`/_sim/` endpoints), [`persist`] (`--state`), [`factory`] (fixtures, devices under
 //! test, blessing), [`delivery`] (webhook calls).
 

@@ -821,7 +821,15 @@ impl Job for Runner {
         if cmds.is_empty() {
             self.turn();
         }
-        for cmd in cmds {
+        // Code replaced again later in the same batch never runs (a Start or Stop makes
+        // every earlier Start moot).
+        let last_code = cmds
+            .iter()
+            .rposition(|c| matches!(c, Cmd::Start(_) | Cmd::Stop));
+        for (i, cmd) in cmds.into_iter().enumerate() {
+            if matches!(cmd, Cmd::Start(_)) && last_code.is_some_and(|l| i < l) {
+                continue;
+            }
             self.command(cmd);
             self.turn();
         }
