@@ -179,8 +179,9 @@ async fn virtual_time_is_switched_and_advanced_through_the_control_endpoint() {
     assert_eq!(r.status().as_u16(), 400);
 }
 
-/// Forty devices running code share the pool's two workers: the sim's thread count does not
-/// grow with them (a thread per device made it 40 more).
+/// Forty devices running code share the pool's workers (two, and a few extra ones while
+/// many wait at once): the sim's thread count does not grow with them (a thread per device
+/// made it 40 more).
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn many_devices_share_a_few_worker_threads() {
@@ -216,11 +217,10 @@ async fn many_devices_share_a_few_worker_threads() {
         }
     }
     let t = control(&sim, "GET", "time", None).await;
-    assert_eq!(
-        (t["workers"].as_u64(), t["jobs"].as_u64()),
-        (Some(2), Some(40)),
-        "{t}"
-    );
+    // Two workers, plus at most six extra ones while devices boot at once.
+    let workers = t["workers"].as_u64().unwrap();
+    assert!((2..=8).contains(&workers), "{t}");
+    assert_eq!(t["jobs"].as_u64(), Some(40), "{t}");
     let status = std::fs::read_to_string(format!("/proc/{}/status", sim.pid())).unwrap();
     let threads: usize = status
         .lines()
