@@ -20,6 +20,7 @@ fn commands() -> Vec<CmdSpec> {
         CmdSpec::new("build", "deploy", "Creates a build from source files.", "Creates a new build (Deployment) for a Device Group from device and agent source files. Devices are not restarted.", [build::DeployOpts::table(), build::BuilderOpts::table()].concat()),
         CmdSpec::new("build", "get", "Downloads the source code of a build.", "Writes the device and agent source code of the specified build (by default the current build of the Project's Device Group) to files and shows the build's information.", build::GetOpts::table()),
         CmdSpec::new("build", "info", "Displays information about a build.", "Displays information about the specified build (by default the current build of the Project's Device Group).", build::InfoOpts::table()),
+        CmdSpec::new("build", "libraries", "Fetches #require libraries into the user cache.", "Fetches Electric Imp libraries, as #require \"NAME:VERSION\" names them, from their GitHub repositories into the user cache, so that local compile checks, impt watch and impt sim need no network for them later. By default the libraries the device and agent files #require. Not part of the original impt.", build::LibrariesOpts::table()),
         CmdSpec::new("build", "list", "Displays a list of builds.", "Lists the builds the current account can access, optionally filtered. Values of one filter option are OR-ed, different options are AND-ed.", build::ListOpts::table()),
         CmdSpec::new("build", "preprocess", "Prints a source file as the Builder preprocessor expands it.", "Runs the Builder-compatible preprocessor on FILE (@include, @set, @if, @macro, @{...}) and prints the code that would be deployed, like Builder's pleasebuild, with its options and the [builder] table of impt.toml. Not part of the original impt.", build::BuilderOpts::preprocess_table())
         .positional("FILE")
@@ -40,6 +41,7 @@ pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
         }
         "get" => build::get(ctx, &build::GetOpts::from_args(args)).await,
         "info" => build::info(ctx, &build::InfoOpts::from_args(args)).await,
+        "libraries" => build::libraries(ctx, &build::LibrariesOpts::from_args(args)),
         "list" => build::list_cmd(ctx, &build::ListOpts::from_args(args)).await,
         "run" => {
             let b = build::BuilderOpts::from_args(args);

@@ -98,6 +98,10 @@ struct Args {
     /// Seconds a factory BlinkUp takes before its device under test appears.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     blinkup_time: f64,
+    /// A folder of Electric Imp libraries for `#require` (DIR/<Repo>/<X.Y.Z>/<file>, or
+    /// clones DIR/<Repo>/<file>), searched before the user cache and GitHub: offline use.
+    #[arg(long, value_name = "DIR")]
+    libraries: Option<PathBuf>,
     /// Threads running the devices' and agents' code, shared by all devices (0: one per
     /// core, at least 2).
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -181,6 +185,12 @@ fn config(args: Args) -> Result<SimConfig, String> {
             args.blinkup_time
         } else {
             return Err("--blinkup-time wants a number of seconds from 0 to 600".into());
+        },
+        libraries: match args.libraries {
+            Some(d) if !d.is_dir() => {
+                return Err(format!("--libraries: {} is not a folder", d.display()))
+            }
+            d => d,
         },
         workers: args.workers.min(256),
         cpu_share: if args.cpu_share.is_finite() && args.cpu_share > 0.0 && args.cpu_share <= 1.0 {

@@ -780,3 +780,66 @@ pub fn preprocess(ctx: &CommandCtx, file: &str, o: &BuilderOpts) -> Result<()> {
     }
     Ok(())
 }
+
+options! {
+    /// Options of `build libraries`.
+    pub struct LibrariesOpts {
+        require: strs = Opt::a("require", 'r', "NAME:VERSION", "A library as #require names it, e.g. Promise.lib.nut:4.0.0. Repeatable. Default: the #require lines of the device and agent files."),
+        device_file: str = Opt::s("device-file", 'x', "device_file", "The device source file whose #require lines are read. Default: the Project's device file."),
+        agent_file: str = Opt::s("agent-file", 'y', "agent_file", "The agent source file whose #require lines are read. Default: the Project's agent file."),
+    }
+}
+
+/// `build libraries`: fetches `#require` libraries into the user cache ahead of time (see
+/// `builder::require`), so that builds, `impt watch` and `impt sim` need no network later.
+pub fn libraries(ctx: &CommandCtx, o: &LibrariesOpts) -> Result<()> {
+    use impt_builder::require;
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for r in &o.require {
+        let Some((n, v)) = r
+            .rsplit_once(':')
+            .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+        else {
+            return Err(ImptError::msg(format!(
+                "\"{r}\" is not a library as #require names it (NAME:VERSION, e.g. Promise.lib.nut:4.0.0)."
+            )));
+        };
+        wanted.push((n.trim().to_string(), v.trim().to_string()));
+    }
+    if o.require.is_empty() {
+        let (device, agent) = file_names(ctx, o.device_file.clone(), o.agent_file.clone())?;
+        for f in [device, agent].into_iter().flatten() {
+            let text = std::fs::read_to_string(&f).map_err(|e| ImptError::File {
+                file: f.clone(),
+                msg: e.to_string(),
+            })?;
+            let reqs = require::parse(&text)
+                .map_err(|e| ImptError::msg(format!("{f}:{}: {}", e.row, e.text)))?;
+            for r in reqs {
+                if !wanted.contains(&(r.name.clone(), r.version.clone())) {
+                    wanted.push((r.name, r.version));
+                }
+            }
+        }
+    }
+    let settings = require::Settings::from_env();
+    let cache = settings
+        .cache
+        .as_ref()
+        .map(|c| c.display().to_string())
+        .unwrap_or_default();
+    let mut done = Vec::new();
+    for (name, version) in &wanted {
+        let lib = require::fetch(name, version, &settings).map_err(ImptError::msg)?;
+        ctx.ui.info(&format!(
+            "Library {name}:{version} is available ({}).",
+            lib.file
+        ));
+        done.push(json!({"name": name, "version": version, "file": lib.file}));
+    }
+    if wanted.is_empty() {
+        ctx.ui.info("No #require libraries to fetch.");
+    }
+    ctx.ui.result(&json!({"Libraries": done, "Cache": cache}));
+    Ok(())
+}

@@ -44,6 +44,7 @@ mod sim_factory;
 mod sim_lib;
 mod sim_libraries;
 mod sim_logs;
+mod sim_require;
 mod sim_resources;
 mod sim_runtime;
 mod sim_vm_run;

@@ -23,6 +23,7 @@ mod machine;
 pub mod parser;
 mod paths;
 mod reader;
+pub mod require;
 pub mod settings;
 
 use std::path::{Path, PathBuf};

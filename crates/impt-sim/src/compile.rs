@@ -1,8 +1,12 @@
-//! Compile checks of deployments, with the embedded Squirrel compiler.
+//! Compile checks of deployments, with the embedded Squirrel compiler, after the code's
+//! `#require` libraries are resolved as the impCloud does (see `builder::require`): an
+//! unknown library, version or an unreachable source, or a library required on the wrong
+//! side, is a compile error at the `#require` line; so is a library that does not compile.
 //!
 //! A line holding the test hook `//#sim-compile-error <text>` fails with that text at that
 //! line, whatever the compiler says.
 
+use impt_builder::require::{self, Settings, Side};
 use serde_json::{json, Value};
 
 /// One diagnostic: `(row, column, text)`, 1-based.
@@ -20,12 +24,43 @@ fn hook(src: &str) -> Option<Diag> {
     })
 }
 
-fn check(src: &str, file: &str) -> Option<Diag> {
-    hook(src).or_else(|| {
-        impt_vm::compile_check(src, file)
-            .err()
-            .map(|e| (e.row as usize, e.column as usize, e.text))
-    })
+fn check(src: &str, file: &str, side: Side, libs: &Settings) -> Option<Diag> {
+    hook(src)
+        .or_else(|| libraries(src, side, libs).err())
+        .or_else(|| {
+            impt_vm::compile_check(src, file)
+                .err()
+                .map(|e| (e.row as usize, e.column as usize, e.text))
+        })
+}
+
+/// The `#require` libraries of `src` resolve and compile; else the error at its line.
+fn libraries(src: &str, side: Side, libs: &Settings) -> Result<(), Diag> {
+    let resolved = require::resolve(src, side, libs).map_err(|e| (e.row, e.column, e.text))?;
+    let reqs = require::parse(src).unwrap_or_default();
+    for (lib, r) in resolved.iter().zip(reqs.iter()) {
+        if let Err(e) = impt_vm::compile_check(&lib.code, &lib.file) {
+            return Err((
+                r.row,
+                r.column,
+                format!(
+                    "Library \"{}:{}\" does not compile: {} (line {})",
+                    lib.name, lib.version, e.text, e.row
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where the simulator's libraries come from: the folder of `impt sim --libraries`, then
+/// the environment's settings (user cache, `$IMPT_GITHUB_API`).
+pub fn library_settings(folder: Option<&std::path::Path>) -> Settings {
+    let mut s = Settings::from_env();
+    if let Some(f) = folder {
+        s.folder = Some(f.to_path_buf());
+    }
+    s
 }
 
 /// Stack of the thread that compiles user code: far more than the compiler's own nesting
@@ -33,22 +68,31 @@ fn check(src: &str, file: &str) -> Option<Diag> {
 const COMPILE_STACK: usize = 16 << 20;
 
 /// The compile diagnostics of a deployment, as `meta` entries; empty when it compiles.
-/// Compiles on a dedicated thread with a known stack ([`COMPILE_STACK`]).
+/// Libraries come from the environment's settings (see [`compile_with`]).
 pub fn compile(device_code: &str, agent_code: &str) -> Vec<Value> {
+    compile_with(device_code, agent_code, &library_settings(None))
+}
+
+/// [`compile`] with libraries from `libs`. Compiles on a dedicated thread with a known
+/// stack ([`COMPILE_STACK`]).
+pub fn compile_with(device_code: &str, agent_code: &str, libs: &Settings) -> Vec<Value> {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .name("sim-compile".into())
             .stack_size(COMPILE_STACK)
-            .spawn_scoped(s, || compile_here(device_code, agent_code))
+            .spawn_scoped(s, || compile_here(device_code, agent_code, libs))
             .map(|h| h.join().unwrap_or_default())
-            .unwrap_or_else(|_| compile_here(device_code, agent_code))
+            .unwrap_or_else(|_| compile_here(device_code, agent_code, libs))
     })
 }
 
-fn compile_here(device_code: &str, agent_code: &str) -> Vec<Value> {
+fn compile_here(device_code: &str, agent_code: &str, libs: &Settings) -> Vec<Value> {
     let mut out = Vec::new();
-    for (file, src) in [("agent_code", agent_code), ("device_code", device_code)] {
-        if let Some((row, column, text)) = check(src, file) {
+    for (file, src, side) in [
+        ("agent_code", agent_code, Side::Agent),
+        ("device_code", device_code, Side::Device),
+    ] {
+        if let Some((row, column, text)) = check(src, file, side, libs) {
             out.push(
                 json!({"file": file, "type": "error", "row": row, "column": column, "text": text}),
             );

@@ -172,6 +172,9 @@ fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
     let (gt, gid) = d
         .rel("devicegroup")?
         .ok_or_else(|| ApiError::invalid_attr("The relationship \"devicegroup\" is required."))?;
+    // Compiled (and libraries fetched) before the world is locked.
+    let libs = super::compile::library_settings(ctx.app.cfg.libraries.as_deref());
+    let diags = super::compile::compile_with(&device_code, &agent_code, &libs);
     let dep = {
         let mut w = ctx.app.world();
         let g =
@@ -181,7 +184,6 @@ fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
         if gt.as_deref().is_some_and(|t| t != g.gtype) {
             return Err(ApiError::type_mismatch());
         }
-        let diags = super::compile::compile(&device_code, &agent_code);
         if !diags.is_empty() {
             let detail = if diags.iter().any(|e| e["file"] == "device_code") {
                 "Device code compile failed"

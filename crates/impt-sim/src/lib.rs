@@ -105,6 +105,8 @@ pub struct SimConfig {
     pub dut_pool: usize,
     /// Seconds a factory BlinkUp takes before its device under test appears.
     pub blinkup_time: f64,
+    /// A folder of `#require` libraries searched before the cache and the network.
+    pub libraries: Option<PathBuf>,
     /// Threads running the devices' code (0: one per core, at least 2).
     pub workers: usize,
     /// Fraction of one core one device's code may use in the long run.
@@ -138,6 +140,7 @@ impl Default for SimConfig {
             device_boot_delay: 0.0,
             dut_pool: 20,
             blinkup_time: 2.0,
+            libraries: None,
             workers: 0,
             cpu_share: 0.5,
             cpu_ms_per_run: impt_vm::DEFAULT_CPU_MS_PER_RUN,

@@ -571,12 +571,46 @@ impl Runner {
             Err(e) => return self.fail(side, &e),
         };
         vm.set_interrupt(self.interrupt.clone());
-        let r = vm.run_main(&src, name);
+        // The `#require` libraries run first, each as its own script, as the impCloud loads
+        // them ahead of the code (the code's own line numbers stay as written).
+        let mut r = match self.libraries(side, &src) {
+            Ok(libs) => libs
+                .iter()
+                .try_for_each(|lib| vm.run_main(&lib.code, &lib.file)),
+            Err(message) => Err(RuntimeError {
+                message,
+                stack: Vec::new(),
+                kind: impt_vm::ErrorKind::Compile,
+            }),
+        };
+        if r.is_ok() {
+            r = vm.run_main(&src, name);
+        }
         self.slot(side).vm = Some(vm);
         if side == Side::Device {
             sh(&self.shared).device_up = true;
         }
         self.check(side, r, true);
+    }
+
+    /// The `#require` libraries of `src` (resolved when it was deployed, so from memory or
+    /// the cache).
+    fn libraries(
+        &self,
+        side: Side,
+        src: &str,
+    ) -> Result<Vec<impt_builder::require::Library>, String> {
+        use impt_builder::require;
+        let folder = sh(&self.shared)
+            .app
+            .upgrade()
+            .and_then(|a| a.cfg.libraries.clone());
+        let libs = super::compile::library_settings(folder.as_deref());
+        let side = match side {
+            Side::Device => require::Side::Device,
+            Side::Agent => require::Side::Agent,
+        };
+        require::resolve(src, side, &libs).map_err(|e| e.text)
     }
 
     /// Handle the result of a run: errors are logged; a device restarts, and so does an

@@ -11,9 +11,21 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ApiErrorItem, ImptError};
 
 /// The compile errors of the code, as the service's `meta` entries; empty when it compiles.
+/// `#require` lines are resolved as the service does (see `builder::require`: the user
+/// cache, `$IMPT_LIBRARIES`, `$IMPT_GITHUB_API`); a library that cannot be had is an error
+/// at its line.
 pub fn compile_errors(device_code: &str, agent_code: &str) -> Vec<Value> {
+    use impt_builder::require::{resolve, Settings, Side};
+    let libs = Settings::from_env();
     let mut out = Vec::new();
-    for (file, src) in [("device_code", device_code), ("agent_code", agent_code)] {
+    for (file, src, side) in [
+        ("device_code", device_code, Side::Device),
+        ("agent_code", agent_code, Side::Agent),
+    ] {
+        if let Err(e) = resolve(src, side, &libs) {
+            out.push(json!({"file": file, "type": "error", "row": e.row, "column": e.column, "text": e.text}));
+            continue;
+        }
         if let Err(e) = impt_vm::compile_check(src, file) {
             out.push(json!({"file": file, "type": "error", "row": e.row, "column": e.column, "text": e.text}));
         }

@@ -24,6 +24,8 @@ pub struct Env {
     pub url: String,
     pub home: tempfile::TempDir,
     pub dir: tempfile::TempDir,
+    /// Variables added to the environment of every impt this `Env` runs (see `start_env`).
+    pub envs: Vec<(String, String)>,
 }
 
 /// What a command printed and how it ended.
@@ -114,7 +116,33 @@ impl Env {
             sim,
             home: tempfile::tempdir().unwrap(),
             dir: tempfile::tempdir().unwrap(),
+            envs: Vec::new(),
         }
+    }
+
+    /// [`Env::start`] where the sim and every impt run get `envs` and the sim shares the
+    /// test's HOME (so its user cache is the test's).
+    pub fn start_env(sim_args: &[&str], envs: &[(&str, &str)]) -> Env {
+        let home = tempfile::tempdir().unwrap();
+        let home_s = home.path().to_string_lossy().into_owned();
+        let mut all = envs.to_vec();
+        all.push(("HOME", &home_s));
+        let sim = Sim::start_env(sim_args, &all);
+        let env = Env {
+            url: sim.url().to_string(),
+            sim,
+            home,
+            dir: tempfile::tempdir().unwrap(),
+            envs: envs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        env.impt(&[
+            "auth", "login", "-u", USER, "-w", PASSWORD, "-e", &env.url, "-q",
+        ])
+        .ok();
+        env
     }
 
     /// A path in the test's directory.
@@ -150,6 +178,9 @@ impl Env {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        for (k, v) in &self.envs {
+            cmd.env(k, v);
+        }
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -175,7 +206,7 @@ impl Env {
 
     /// Starts impt in `dir` and returns at once.
     pub fn spawn_at(&self, dir: &Path, args: &[&str]) -> Running {
-        running::spawn(dir, self.home.path(), args)
+        running::spawn_env(dir, self.home.path(), &self.envs, args)
     }
 
     /// A blocking HTTP call to the sim: paths starting with `/_sim` go to the control

@@ -43,7 +43,7 @@ pub use cli::{plain, Env, Out, PASSWORD, USER};
 pub use http::{Api, Sse};
 pub use running::Running;
 pub use sim::Sim;
-pub use watch::{project, project_typed, spawn_watch, DEBOUNCE_MS};
+pub use watch::{project, project_in, project_typed, spawn_watch, DEBOUNCE_MS};
 
 /// The `impt` binary cargo built for the tests.
 pub fn impt_bin() -> std::path::PathBuf {

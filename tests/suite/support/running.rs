@@ -32,12 +32,18 @@ pub struct Running {
 /// Starts `impt <args>` in `dir` with HOME=`home`, PATH and nothing else in its environment,
 /// stdin a pipe kept open (see [`Running::close_input`]).
 pub fn spawn(dir: &Path, home: &Path, args: &[&str]) -> Running {
+    spawn_env(dir, home, &[], args)
+}
+
+/// [`spawn`] with `envs` added to the environment.
+pub fn spawn_env(dir: &Path, home: &Path, envs: &[(String, String)], args: &[&str]) -> Running {
     let mut child = Command::new(impt_bin())
         .args(args)
         .current_dir(dir)
         .env_clear()
         .env("HOME", home)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -19,9 +19,15 @@ impl Sim {
     /// Spawns `impt sim --port 0` plus `extra` and reads the port from its first line
     /// (`impCentral simulator listening on http://127.0.0.1:PORT/v5`).
     pub fn start(extra: &[&str]) -> Sim {
+        Sim::start_env(extra, &[])
+    }
+
+    /// [`Sim::start`] with `envs` added to the sim's environment.
+    pub fn start_env(extra: &[&str], envs: &[(&str, &str)]) -> Sim {
         let mut child = Command::new(impt_bin())
             .args(["sim", "--port", "0"])
             .args(extra)
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

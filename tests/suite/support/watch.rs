@@ -29,7 +29,11 @@ pub fn project(sim_args: &[&str]) -> Project {
 /// Like [`project`] with a group of `dg_type`; `targets` are the types of the production
 /// and DUT target groups a fixture group needs.
 pub fn project_typed(sim_args: &[&str], dg_type: &str, targets: Option<(&str, &str)>) -> Project {
-    let env = Env::start(sim_args);
+    project_in(Env::start(sim_args), dg_type, targets)
+}
+
+/// [`project_typed`] in a given `Env` (e.g. one from `Env::start_env`).
+pub fn project_in(env: Env, dg_type: &str, targets: Option<(&str, &str)>) -> Project {
     let (s, p) = env.http(
         "POST",
         "/products",
@@ -135,7 +139,18 @@ impl Project {
         let ms = debounce_ms.to_string();
         let mut all = vec!["-z", "json", "--debounce", &ms];
         all.extend_from_slice(args);
-        spawn_watch(self.env.dir.path(), self.env.home.path(), &all)
+        let mut all2 = vec!["watch"];
+        all2.extend_from_slice(&all);
+        Watch {
+            run: running::spawn_env(
+                self.env.dir.path(),
+                self.env.home.path(),
+                &self.env.envs,
+                &all2,
+            ),
+            events: Vec::new(),
+            cursor: 0,
+        }
     }
 }
 
