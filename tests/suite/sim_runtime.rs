@@ -80,7 +80,11 @@ async fn new_code_and_unassignment_stop_code_busy_in_natives() {
     let deadline = Instant::now() + T;
     loop {
         let t = control(&sim, "GET", "time", None).await;
-        if t["running"] == 0 && t["ready"] == 0 {
+        if t["idle"] == true {
+            assert_eq!(
+                (t["running"].as_u64(), t["ready"].as_u64()),
+                (Some(0), Some(0))
+            );
             break;
         }
         assert!(

@@ -11,7 +11,7 @@
 //! | `DELETE /_sim/faults`, `POST /_sim/faults/reset` | remove every fault |
 //! | `GET /_sim/stats` | `{total, routes: {"METHOD /v5/template": count}}` for API requests |
 //! | `POST /_sim/stats/reset` | zero the statistics |
-//! | `GET /_sim/time` | the devices' clock and worker pool: `{now, virtual, scale, skipped, jumps, workers, jobs, ready, running}` (`now`: virtual Unix time in seconds; `skipped`: seconds jumped so far) |
+//! | `GET /_sim/time` | the devices' clock and worker pool: `{now, virtual, scale, skipped, jumps, workers, jobs, ready, running, idle}` (`now`: virtual Unix time in seconds; `skipped`: seconds jumped so far; `idle`: no device or agent code running or ready to run) |
 //! | `POST /_sim/time` `{virtual?, advance?}` | switch virtual time on/off (when on, the clock jumps to the next timer whenever all device and agent code is idle); `advance`: jump that many seconds ahead now (0 to 10 years); answers as `GET` |
 //!
 //! `{device}` is a device id or MAC address of any account.
@@ -119,6 +119,7 @@ fn time_state(app: &App) -> Value {
         "jobs": p.jobs,
         "ready": p.ready,
         "running": p.running,
+        "idle": p.ready == 0 && p.running == 0,
     })
 }
 
