@@ -3,6 +3,8 @@
 //! `cargo bench --bench builder_bench` (set `IMPT_BENCH_FILES` / `IMPT_BENCH_LINES` to resize
 //! the tree; npm Builder is looked up like in `tests/suite/builder_compat.rs` and skipped if absent).
 
+#![forbid(unsafe_code)]
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,6 +6,8 @@
 //! latency percentiles. Environment overrides: `SIM_BENCH_WORKERS`, `SIM_BENCH_SECS`,
 //! `SIM_BENCH_MAX`.
 
+#![forbid(unsafe_code)]
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

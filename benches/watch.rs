@@ -13,6 +13,8 @@
 //! `WATCH_BENCH_BOOT_STEP_MS` (the sim's `--boot-step-ms`, default 5; 80 was the old fixed
 //! boot) tune it.
 
+#![forbid(unsafe_code)]
+
 // The test suite's support module; this bench uses only its watch driver.
 #[path = "../tests/suite/support/mod.rs"]
 #[allow(dead_code, unused_imports)]

@@ -2,6 +2,8 @@
 //! `cargo run --release --example walk`. Runs every command in a temporary HOME and
 //! project directory, so no auth file of yours is read or written.
 
+#![forbid(unsafe_code)]
+
 use std::path::Path;
 
 /// `word` as a POSIX shell reads it back: as is when it is safe, else in single quotes.
@@ -21,7 +23,7 @@ fn impt(args: &[&str]) {
     let words: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
     println!("\n> impt {}", words.join(" "));
     let argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let code = impt::cli::run_argv(&argv);
+    let code = impt::run_argv(&argv);
     if code != 0 {
         eprintln!("walk: command failed with exit code {code}");
         std::process::exit(code);

@@ -8,10 +8,14 @@
 //! impCentral-compatible server) → `impt_vm` (the Squirrel VM) and `impt_wire` (the wire
 //! vocabulary shared by the client and the sim); `impt_builder` (the Squirrel preprocessor).
 
+#![forbid(unsafe_code)]
+
 pub mod api;
-pub mod cli;
-pub mod commands;
+mod cli;
+mod commands;
 pub mod config;
 pub mod error;
-pub mod output;
+mod output;
 pub mod watch;
+
+pub use cli::{main, run_argv};

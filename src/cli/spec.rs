@@ -62,9 +62,6 @@ impl CmdSpec {
         self.usage = Some(u);
         self
     }
-    pub fn opt(&self, long: &str) -> Option<&Opt> {
-        self.opts.iter().find(|o| o.long == long)
-    }
 }
 
 /// The `--output` option every command has.

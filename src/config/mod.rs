@@ -68,12 +68,15 @@ fn tmp_prefix(name: &str) -> String {
 fn alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
-        let Ok(pid) = libc::pid_t::try_from(pid) else {
+        use rustix::process::{test_kill_process, Pid};
+        let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
             return false;
         };
-        // SAFETY: signal 0 only checks that the process exists; nothing is sent.
-        let r = unsafe { libc::kill(pid, 0) };
-        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        // kill(pid, 0): checks that the process exists; nothing is sent.
+        match test_kill_process(pid) {
+            Ok(()) => true,
+            Err(e) => e == rustix::io::Errno::PERM,
+        }
     }
     #[cfg(not(unix))]
     {
@@ -124,7 +127,7 @@ pub fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
     {
         // Opening a FIFO that replaced the file since the check must not block.
         use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NONBLOCK);
+        opts.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
     let f = opts.open(path)?;
     if !f.metadata()?.is_file() {

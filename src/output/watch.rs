@@ -21,6 +21,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+#[cfg(test)]
 use std::sync::{Arc, Mutex};
 
 use console::{Style, Term};
@@ -370,6 +371,7 @@ pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
 
 /// The renderer of an output mode writing into `buffer`, without colors or status line
 /// (for tests of what the loop shows).
+#[cfg(test)]
 pub fn buffer_renderer(mode: Mode, buffer: Arc<Mutex<Vec<u8>>>) -> Box<dyn WatchRenderer> {
     let out = Box::new(SharedBuffer(buffer));
     if mode == Mode::Json {
@@ -383,8 +385,10 @@ pub fn buffer_renderer(mode: Mode, buffer: Arc<Mutex<Vec<u8>>>) -> Box<dyn Watch
 }
 
 /// A `Write` into a shared byte buffer.
+#[cfg(test)]
 pub(crate) struct SharedBuffer(pub(crate) Arc<Mutex<Vec<u8>>>);
 
+#[cfg(test)]
 impl Write for SharedBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0

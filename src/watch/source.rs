@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn hash_matches_the_simulator() {
-        assert_eq!(code_hash("a", "b"), impt_sim::util::sha256_hex(&["a", "b"]));
+        assert_eq!(code_hash("a", "b"), impt_sim::sha256_hex(&["a", "b"]));
     }
 
     #[test]

@@ -44,9 +44,8 @@ fn run(dir: &Path, home: &Path, args: &[&str]) -> (i32, String) {
 }
 
 fn mkfifo(p: &Path) {
-    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+    let made = std::process::Command::new("mkfifo").arg(p).status();
+    assert!(made.unwrap().success(), "mkfifo");
 }
 
 enum Odd {

@@ -41,6 +41,12 @@ fn start(state: &Path) -> Sim {
 }
 
 /// Runs `impt sim --state` expecting it to refuse to start: its stderr.
+/// Sends SIGTERM to our own child.
+fn sigterm(child: &Child) {
+    use rustix::process::{kill_process, Pid, Signal};
+    kill_process(Pid::from_child(child), Signal::TERM).unwrap();
+}
+
 fn refused(state: &Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_impt"))
         .args(["sim", "--port", "0", "--state"])
@@ -182,8 +188,7 @@ async fn sigterm_saves_and_leaves_no_temp_files() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(sim.child.id() as i32, libc::SIGTERM) };
+    sigterm(&sim.child);
     let status = sim.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     let text = std::fs::read_to_string(&state).unwrap();
@@ -199,8 +204,7 @@ async fn state_files_are_checked_on_load() {
         let mut sim = start(&state);
         let api = Api::login(&sim.url, "user", "password").await;
         api.post("/products", product("P")).await;
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(sim.child.id() as i32, libc::SIGTERM) };
+        sigterm(&sim.child);
         sim.child.wait().unwrap();
     }
     let good: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
@@ -213,7 +217,7 @@ async fn state_files_are_checked_on_load() {
     {
         let mut sim = start(&state);
         assert!(others(dir.path()).is_empty(), "{:?}", others(dir.path()));
-        unsafe { libc::kill(sim.child.id() as i32, libc::SIGTERM) };
+        sigterm(&sim.child);
         sim.child.wait().unwrap();
         let mut err = String::new();
         sim.child
@@ -236,8 +240,7 @@ async fn state_files_are_checked_on_load() {
     std::fs::write(&state, db.to_string()).unwrap();
     assert!(refused(&state).contains("unknown account"));
     std::fs::remove_file(&state).unwrap();
-    let c = std::ffi::CString::new(state.to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let made = std::process::Command::new("mkfifo").arg(&state).status();
+    assert!(made.unwrap().success(), "mkfifo");
     assert!(refused(&state).contains("not a regular file"));
 }

@@ -2,6 +2,8 @@
 //! feature, all sharing `support` (see `support/mod.rs` for what it offers). Run one module
 //! with `cargo test --test suite sim_auth::`. To add one, see `README.md` in this directory.
 
+#![forbid(unsafe_code)]
+
 mod support;
 
 mod builder_compat;
@@ -57,3 +59,4 @@ mod vm_limits;
 mod watch_factory;
 mod watch_loop;
 mod watch_sim;
+mod workspace_layers;

@@ -11,16 +11,18 @@
 //! semantics), `jslib` (JavaScript libraries), `functions` (built-ins), `reader` (sources),
 //! `cache`, `paths`; [`settings`] fills [`Options`] from impt.toml and command-line flags.
 
+#![forbid(unsafe_code)]
+
 mod cache;
 mod context;
-pub mod error;
+mod error;
 pub mod expr;
 mod functions;
 mod js;
 mod jslib;
-pub mod lexer;
+mod lexer;
 mod machine;
-pub mod parser;
+mod parser;
 mod paths;
 mod reader;
 pub mod require;

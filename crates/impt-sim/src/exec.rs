@@ -106,7 +106,6 @@ impl Clock {
 pub struct Code {
     pub device_code: String,
     pub agent_code: String,
-    pub agent_id: String,
     pub agent_url: String,
     pub mac: String,
     /// The device's part in a factory (see the factory module), if any.

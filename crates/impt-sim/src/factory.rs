@@ -87,7 +87,6 @@ pub fn code_for(app: &App, db: &Db, d: &Device) -> Option<Code> {
     Some(Code {
         device_code: dep.device_code.clone(),
         agent_code: dep.agent_code.clone(),
-        agent_id: d.agent_id.clone(),
         agent_url: app.agent_url(&d.agent_id),
         mac: d.mac.clone(),
         factory: role,

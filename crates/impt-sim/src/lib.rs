@@ -9,37 +9,43 @@
 //! (`/_sim/` endpoints), [`persist`] (`--state`), [`factory`] (fixtures, devices under
 //! test, blessing), [`delivery`] (webhook calls).
 
-pub mod agent_http;
-pub mod app;
-pub mod auth;
-pub mod compile;
-pub mod control;
-pub mod delivery;
-pub mod deployments;
-pub mod devicegroups;
-pub mod devices;
-pub mod devlog;
-pub mod error;
-pub mod exec;
-pub mod factory;
-pub mod guard;
-pub mod jsonapi;
-pub mod logstream;
-pub mod model;
-pub mod newdev;
-pub mod persist;
-pub mod pool;
-pub mod products;
-pub mod queue;
-pub mod router;
-pub mod runner;
-pub mod serve;
-pub mod util;
-pub mod vdev;
-pub mod webhook_calls;
-pub mod webhooks;
+#![forbid(unsafe_code)]
 
-use app::{App, SseMsg, World};
+mod agent_http;
+mod app;
+mod auth;
+mod compile;
+mod control;
+mod delivery;
+mod deployments;
+mod devicegroups;
+mod devices;
+mod devlog;
+mod error;
+mod exec;
+mod factory;
+mod guard;
+mod jsonapi;
+mod logstream;
+mod model;
+mod newdev;
+mod persist;
+mod pool;
+mod products;
+mod queue;
+mod router;
+mod runner;
+mod serve;
+mod util;
+mod vdev;
+mod webhook_calls;
+mod webhooks;
+
+pub use app::App;
+pub use compile::compile;
+pub use util::sha256_hex;
+
+use app::{SseMsg, World};
 use model::{Account, Db};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;

@@ -189,10 +189,6 @@ impl Pool {
         }
     }
 
-    pub fn clock(&self) -> &Clock {
-        &self.inner.clock
-    }
-
     /// Queue `cmd` for job `id`; a missing job is made with `make` first (`None`: the
     /// command is dropped).
     pub fn send(&self, id: &str, cmd: Cmd, make: impl FnOnce() -> Option<Box<dyn Job>>) {

@@ -2,4 +2,6 @@
 //! (`impt_sim`): Device Group types and their predicates, webhook events and content types,
 //! log types.
 
+#![forbid(unsafe_code)]
+
 pub mod types;

@@ -47,7 +47,8 @@ impl Args {
     pub fn num(&self, name: &str) -> Option<u64> {
         self.str(name).and_then(|s| s.parse().ok())
     }
-    /// Builds args from `(name, value)` pairs (for tests and internal calls).
+    /// Builds args from `(name, value)` pairs (for tests).
+    #[cfg(test)]
     pub fn from_pairs(pairs: &[(&str, Option<&str>)]) -> Args {
         let mut a = Args::default();
         for (k, v) in pairs {

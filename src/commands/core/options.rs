@@ -176,8 +176,9 @@ macro_rules! options {
                 }),*]
             }
 
-            /// The typed values of parsed arguments.
-            #[allow(unused_variables)]
+            /// The typed values of parsed arguments (unused by the commands that read their
+            /// options another way).
+            #[allow(unused_variables, dead_code)]
             pub fn from_args(args: &$crate::commands::core::args::Args) -> Self {
                 $name {
                     $( $field: {

@@ -87,6 +87,7 @@ impl Seen {
     }
 
     /// No recovered line is waiting for the stream.
+    #[cfg(test)]
     pub fn settled(&self) -> bool {
         self.pending.is_empty()
     }

@@ -415,7 +415,7 @@ mod tests {
 mod framework_tests {
     #[test]
     fn framework_compiles_in_the_sim() {
-        assert!(impt_sim::compile::compile(super::FRAMEWORK, "").is_empty());
+        assert!(impt_sim::compile(super::FRAMEWORK, "").is_empty());
         assert!(!super::FRAMEWORK
             .lines()
             .any(|l| l.trim_start().starts_with('@')));
