@@ -114,6 +114,10 @@ struct Args {
     /// timer) may use, natives included; over it the run fails as runaway code (0: no limit).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     cpu_limit_ms: u64,
+    /// Run the devices' code at a lower OS priority than the API (Linux nice value 0-19),
+    /// so device code busy on every core never slows the API down.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    worker_nice: i32,
     /// Virtual time: when all device and agent code is idle, the clock (imp.wakeup,
     /// imp.sleep, time(), date(), hardware.millis()) jumps to the next timer, so long waits
     /// take no real time. Also switched by POST /_sim/time {"virtual": true|false}.
@@ -199,6 +203,11 @@ fn config(args: Args) -> Result<SimConfig, String> {
             return Err("--cpu-share wants a fraction of a core, above 0 and at most 1".into());
         },
         cpu_ms_per_run: args.cpu_limit_ms,
+        worker_nice: if (0..=19).contains(&args.worker_nice) {
+            args.worker_nice
+        } else {
+            return Err("--worker-nice wants a number from 0 to 19".into());
+        },
         virtual_time: args.virtual_time,
         ..SimConfig::default()
     })

@@ -13,9 +13,9 @@
 //!   has a credit of CPU time (at most [`PoolConfig::burst`]) refilled at that rate; a job
 //!   whose credit is spent waits until it is positive again, so short bursts (boot, a test
 //!   suite) run at full speed and a device that computes without end gets its share only;
-//! - the workers run at a lower OS priority than the API (`nice` +[`WORKER_NICE`]), so code
-//!   busy on every worker still leaves the API, other accounts and the log streams the
-//!   CPU they need;
+//! - with `impt sim --worker-nice N` the workers run at a lower OS priority than the API
+//!   (Linux `nice` +N), so code busy on every worker leaves the API, other accounts and the
+//!   log streams the CPU they need even on a loaded machine (default 0: same priority);
 //! - when every worker is busy with code that does not return and a job has been ready for
 //!   50 ms, an extra worker is started (up to four per core, 32 at most; idle ones end
 //!   after 10 s), so long callbacks of a few devices do not hold up the others;
@@ -34,9 +34,6 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-/// OS priority offset of the worker threads (Linux `nice`; the API threads keep 0).
-pub const WORKER_NICE: i32 = 4;
 
 /// What a device's runner does on a worker.
 pub trait Job: Send {
@@ -68,6 +65,8 @@ pub struct PoolConfig {
     pub cpu_share: f64,
     /// CPU time a device may use at once beyond its share.
     pub burst: Duration,
+    /// OS priority offset of the worker threads (Linux `nice`; the API threads keep 0).
+    pub nice: i32,
 }
 
 impl Default for PoolConfig {
@@ -76,6 +75,7 @@ impl Default for PoolConfig {
             workers: default_workers(),
             cpu_share: 0.5,
             burst: Duration::from_secs(2),
+            nice: 0,
         }
     }
 }
@@ -184,6 +184,7 @@ impl Pool {
                         1.0
                     },
                     burst: cfg.burst,
+                    nice: cfg.nice.clamp(0, 19),
                 },
             }),
         }
@@ -442,7 +443,9 @@ fn next_real(s: &mut Sched) -> Option<Instant> {
 }
 
 fn worker(inner: Arc<Inner>) {
-    impt_vm::lower_thread_priority(WORKER_NICE);
+    if inner.cfg.nice > 0 {
+        impt_vm::lower_thread_priority(inner.cfg.nice);
+    }
     let mut s = lock(&inner.sched);
     let mut idle_since = Instant::now();
     loop {
