@@ -1,16 +1,14 @@
 // Factory firmware sample (device side). The same code runs on the BlinkUp fixture and on
-// every device under test (DUT) it configures; imp.configparams tells them apart: on both,
-// factory_imp_device_id is the fixture's device id.
+// every device under test (DUT) it configures; Electric Imp's FactoryTools library tells
+// them apart (from imp.configparams, as on a real imp).
+#require "FactoryTools.lib.nut:2.2.0"
 
 // Devices under test the fixture configures, one after the other.
 const DUT_COUNT = 2;
 // Seconds between two factory BlinkUps.
 const BLINKUP_EVERY = 3;
 
-local params = imp.configparams;
 local myId = hardware.getdeviceid();
-local inFactory = "factory_imp_device_id" in params;
-local isFixture = inFactory && params.factory_imp_device_id == myId;
 
 function blinkUpNext(left) {
     if (left == 0) {
@@ -34,16 +32,18 @@ function testPin() {
     return high && low;
 }
 
-if (isFixture) {
-    server.log("Fixture " + myId + " ready");
-    blinkUpNext(DUT_COUNT);
-} else if (inFactory) {
-    local passed = testPin();
-    server.log("DUT " + myId + ": pin test " + (passed ? "passed" : "failed"));
-    server.bless(passed, function(blessed) {
-        server.log("DUT " + myId + ": " + (blessed ? "blessed" : "not blessed"));
-        agent.send("result", { passed = passed, blessed = blessed });
-    });
-} else {
-    server.log("Not in a factory: this firmware does nothing here");
-}
+FactoryTools.isFactoryFirmware(function(inFactory) {
+    if (!inFactory) {
+        server.log("Not in a factory: this firmware does nothing here");
+    } else if (FactoryTools.isFactoryFixture()) {
+        server.log("Fixture " + myId + " ready");
+        blinkUpNext(DUT_COUNT);
+    } else if (FactoryTools.isDeviceUnderTest()) {
+        local passed = testPin();
+        server.log("DUT " + myId + ": pin test " + (passed ? "passed" : "failed"));
+        server.bless(passed, function(blessed) {
+            server.log("DUT " + myId + ": " + (blessed ? "blessed" : "not blessed"));
+            agent.send("result", { passed = passed, blessed = blessed });
+        });
+    }
+});

@@ -1,8 +1,9 @@
 //! `POST /auth` and `POST /auth/token`: logging in with a password (and one-time password),
 //! with a login key, and refreshing an access token.
 
+use impt_wire::requests;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{api_error, Client, Renewal, Session};
 use crate::error::{ConfigKind, Entity, ImptError, Result};
@@ -77,13 +78,7 @@ async fn post_auth(
 
 /// `POST /auth {id, password}`.
 pub async fn login(client: &Client, id: &str, password: &str) -> Result<Login> {
-    let (status, text) = post_auth(
-        client,
-        "/auth",
-        json!({"id": id, "password": password}),
-        &[],
-    )
-    .await?;
+    let (status, text) = post_auth(client, "/auth", requests::login(id, password), &[]).await?;
     if (200..300).contains(&status) {
         return Ok(Login::Tokens(parse_tokens(&text)?));
     }
@@ -110,7 +105,7 @@ pub async fn login_otp(client: &Client, login_token: &str, otp: &str) -> Result<
     let (status, text) = post_auth(
         client,
         "/auth",
-        json!({"login_token": login_token}),
+        requests::login_otp(login_token),
         &[("X-Electricimp-OTP-Token", otp.to_string())],
     )
     .await?;
@@ -122,7 +117,13 @@ pub async fn login_otp(client: &Client, login_token: &str, otp: &str) -> Result<
 
 /// `POST /auth/token {key}`; a 404 means the login key does not exist.
 pub async fn token_from_key(client: &Client, key: &str) -> Result<Tokens> {
-    let (status, text) = post_auth(client, "/auth/token", json!({"key": key}), &[]).await?;
+    let (status, text) = post_auth(
+        client,
+        "/auth/token",
+        requests::token_from_login_key(key),
+        &[],
+    )
+    .await?;
     match status {
         200..=299 => parse_tokens(&text),
         404 => Err(ImptError::NotFound {
@@ -135,8 +136,13 @@ pub async fn token_from_key(client: &Client, key: &str) -> Result<Tokens> {
 
 /// `POST /auth/token {token}` with a refresh token.
 pub async fn refresh(client: &Client, refresh_token: &str) -> Result<Tokens> {
-    let (status, text) =
-        post_auth(client, "/auth/token", json!({"token": refresh_token}), &[]).await?;
+    let (status, text) = post_auth(
+        client,
+        "/auth/token",
+        requests::refresh_token(refresh_token),
+        &[],
+    )
+    .await?;
     if (200..300).contains(&status) {
         return parse_tokens(&text);
     }

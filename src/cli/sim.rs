@@ -26,7 +26,12 @@ agent's http.onrequest handler.";
 /// The first line printed is `impCentral simulator listening on http://127.0.0.1:PORT/v5`;
 /// it then serves until SIGINT/SIGTERM.
 #[derive(Debug, Parser)]
-#[command(name = "impt sim", no_binary_name = true, after_long_help = CONTROL_HELP)]
+#[command(
+    name = "impt sim",
+    no_binary_name = true,
+    after_long_help = CONTROL_HELP,
+    args_override_self = true
+)]
 struct Args {
     /// TCP port on 127.0.0.1 (0 picks a free one). Default: with --state, the port of the
     /// last run without --port (kept in STATE.port) when it is free; else a free one.
@@ -211,6 +216,26 @@ fn config(args: Args) -> Result<SimConfig, String> {
         virtual_time: args.virtual_time,
         ..SimConfig::default()
     })
+}
+
+/// The clap command of `impt sim` (for completions).
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
+/// The simulator's configuration from `impt sim` options (`impt watch --sim` passes its
+/// own defaults first: a later option wins).
+pub fn config_from(args: &[String]) -> Result<SimConfig, String> {
+    let args = Args::try_parse_from(args).map_err(|e| {
+        e.render()
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string()
+    })?;
+    config(args)
 }
 
 async fn wait_for_signal() {

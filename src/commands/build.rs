@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use impt_wire::requests;
 use serde_json::{json, Map, Value};
 
 use super::core::delete::DeletePlan;
@@ -324,7 +325,7 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts, b: &BuilderOpts) -> Result<()> {
                 encode_segment(&dg_id)
             ),
             &[],
-            Some(&json!({"data": {"type": "deployment", "id": build_id}})),
+            Some(&requests::min_supported_deployment(&build_id)),
             &[],
         )
         .await?;
@@ -339,7 +340,7 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts, b: &BuilderOpts) -> Result<()> {
     client
         .patch(
             &format!("/devicegroups/{}", encode_segment(&dg_id)),
-            &json!({"data": {"type": dg_type, "id": dg_id, "attributes": attrs}}),
+            &requests::update_device_group(dg_type, &dg_id, attrs, Map::new()),
         )
         .await?;
     ctx.invalidate();
@@ -567,7 +568,7 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         .await?
         .patch(
             &format!("/deployments/{}", encode_segment(&id)),
-            &json!({"data": {"type": "deployment", "id": id, "attributes": attrs}}),
+            &requests::update_deployment(&id, attrs),
         )
         .await?;
     print_updated(

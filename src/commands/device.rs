@@ -1,6 +1,6 @@
 //! `device assign|info|list|remove|restart|unassign|update`.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::core::delete::DeletePlan;
 use super::core::devices::change_devices;
@@ -175,7 +175,7 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         .await?
         .patch(
             &format!("/devices/{}", encode_segment(id)),
-            &json!({"data": {"type": "device", "id": id, "attributes": {"name": name}}}),
+            &impt_wire::requests::rename_device(id, &name),
         )
         .await?;
     print_updated(

@@ -1,6 +1,7 @@
 //! `dg builds|create|delete|info|list|reassign|restart|unassign|update`, and the Device
 //! Group helpers shared with `project` (targets, creation, environment variables).
 
+use impt_wire::requests;
 use serde_json::{json, Map, Value};
 
 use super::core::delete::DeletePlan;
@@ -445,7 +446,7 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
                     encode_segment(&id)
                 ),
                 &[],
-                Some(&json!({"data": {"type": "deployment", "id": id_of(&build)}})),
+                Some(&requests::min_supported_deployment(id_of(&build))),
                 &[],
             )
             .await?;
@@ -466,16 +467,12 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     if let Some(e) = o.env_variable.clone() {
         attrs.insert("env_vars".into(), parse_env(ctx, &e)?);
     }
-    let mut data = json!({"type": api_type, "id": id, "attributes": attrs});
-    if !rels.is_empty() {
-        data["relationships"] = Value::Object(rels);
-    }
     let changed = ctx
         .client()
         .await?
         .patch(
             &format!("/devicegroups/{}", encode_segment(&id)),
-            &json!({ "data": data }),
+            &requests::update_device_group(&api_type, &id, attrs, rels),
         )
         .await?;
     ctx.invalidate();
@@ -695,7 +692,7 @@ pub async fn builds(ctx: &CommandCtx, o: &BuildsOpts) -> Result<()> {
             client
                 .patch(
                     &format!("/deployments/{}", encode_segment(bid)),
-                    &json!({"data": {"type": "deployment", "id": bid, "attributes": {"flagged": false}}}),
+                    &requests::unflag_deployment(bid),
                 )
                 .await?;
             ctx.ui

@@ -1,6 +1,7 @@
 //! `loginkey create|delete|info|list|update`: keys under `/accounts/me/login_keys`; every
 //! change needs the account password (header `X-Electricimp-Password`).
 
+use impt_wire::requests;
 use serde_json::{json, Map};
 
 use super::core::delete::{DeletePlan, Doomed};
@@ -61,7 +62,7 @@ pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     if let Some(d) = o.descr.clone() {
         attrs.insert("description".into(), json!(d));
     }
-    let body = json!({"data": {"type": "login_key", "attributes": attrs}});
+    let body = requests::create_login_key(attrs);
     let doc = ctx
         .client()
         .await?
@@ -111,7 +112,7 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let id = o.lk.clone().unwrap_or_default();
     let old = find_key(ctx, &id).await?;
     let pwd = password(ctx, &o.pwd)?;
-    let body = json!({"data": {"type": "login_key", "id": id, "attributes": {"description": o.descr.clone().unwrap_or_default()}}});
+    let body = requests::update_login_key(&id, &o.descr.clone().unwrap_or_default());
     let changed = ctx
         .client()
         .await?

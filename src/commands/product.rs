@@ -1,5 +1,6 @@
 //! `product create|delete|info|list|update`.
 
+use impt_wire::requests;
 use serde_json::{json, Value};
 
 use super::core::delete::DeletePlan;
@@ -22,18 +23,15 @@ options! {
 
 pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     let name = o.name.clone().unwrap_or_default();
-    let mut data = json!({"type": "product", "attributes": {"name": name}});
-    if let Some(d) = o.descr.clone() {
-        data["attributes"]["description"] = json!(d);
-    }
-    if let Some(owner) = o.owner.clone() {
-        let acc = find(ctx, Entity::Account, &owner).await?;
-        data["relationships"] = json!({"owner": {"type": "account", "id": id_of(&acc)}});
-    }
+    let owner = match o.owner.clone() {
+        Some(owner) => Some(find(ctx, Entity::Account, &owner).await?),
+        None => None,
+    };
+    let body = requests::create_product(&name, o.descr.as_deref(), owner.as_ref().map(id_of));
     let doc = ctx
         .client()
         .await?
-        .post("/products", &json!({ "data": data }))
+        .post("/products", &body)
         .await?
         .unwrap_or_default();
     print_created(ctx, Entity::Product, &name, &doc["data"]);
@@ -143,7 +141,7 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         .await?
         .patch(
             &format!("/products/{}", encode_segment(id)),
-            &json!({"data": {"type": "product", "id": id, "attributes": attrs}}),
+            &requests::update_product(id, attrs),
         )
         .await?;
     print_updated(

@@ -13,6 +13,7 @@ use super::core::CommandCtx;
 use crate::api::{encode_segment, id_of, rel_id};
 use crate::config::project::ProjectFile;
 use crate::error::{ConfigKind, Entity, ImptError, Result};
+use impt_wire::requests;
 use impt_wire::types::{dg_type_name, DEVELOPMENT, PRE_FACTORY};
 
 fn dg_type(dg: &Value) -> &str {
@@ -107,10 +108,7 @@ pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
             let doc = ctx
                 .client()
                 .await?
-                .post(
-                    "/products",
-                    &json!({"data": {"type": "product", "attributes": {"name": pident}}}),
-                )
+                .post("/products", &requests::create_product(&pident, None, None))
                 .await?
                 .unwrap_or_default();
             ctx.invalidate();
@@ -256,7 +254,6 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         if let Some(d) = descr {
             attrs.insert("description".into(), json!(d));
         }
-        let mut data = json!({"type": dg_type(&dg), "id": dg_id, "attributes": attrs});
         let mut rels = Map::new();
         for (kind, given) in [
             (TargetKind::Production, &o.target),
@@ -268,14 +265,11 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
                 rels.insert(kind.relation().into(), target_rel(&target));
             }
         }
-        if !rels.is_empty() {
-            data["relationships"] = Value::Object(rels);
-        }
         ctx.client()
             .await?
             .patch(
                 &format!("/devicegroups/{}", encode_segment(&dg_id)),
-                &json!({ "data": data }),
+                &requests::update_device_group(dg_type(&dg), &dg_id, attrs, rels),
             )
             .await?;
         ctx.invalidate();

@@ -1,5 +1,6 @@
 //! `webhook create|delete|info|list|update`.
 
+use impt_wire::requests;
 use serde_json::{json, Map, Value};
 
 use super::core::delete::DeletePlan;
@@ -45,11 +46,13 @@ options! {
 
 pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
-    let body = json!({"data": {
-        "type": "webhook",
-        "attributes": {"event": o.event.clone(), "url": o.url.clone(), "content_type": mime(&o.mime.clone().unwrap_or_default())},
-        "relationships": {"devicegroup": {"type": dg["type"], "id": id_of(&dg)}},
-    }});
+    let body = requests::create_webhook(
+        &dg["type"],
+        id_of(&dg),
+        &o.event.clone().unwrap_or_default(),
+        &o.url.clone().unwrap_or_default(),
+        mime(&o.mime.clone().unwrap_or_default()),
+    );
     let doc = ctx
         .client()
         .await?
@@ -99,7 +102,7 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         .await?
         .patch(
             &format!("/webhooks/{}", encode_segment(&id)),
-            &json!({"data": {"type": "webhook", "id": id, "attributes": attrs}}),
+            &requests::update_webhook(&id, attrs),
         )
         .await?;
     print_updated(

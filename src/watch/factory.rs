@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use super::api::Api;
@@ -244,22 +244,24 @@ pub fn sim_files(dir: &Path) -> Option<(PathBuf, PathBuf)> {
 /// `application.device.nut`/`application.agent.nut` (when present) and the pre-factory
 /// group targeting it, which is returned.
 pub async fn sim_groups(client: &Client, product: &str, name: &str, dir: &Path) -> Result<Value> {
+    use impt_wire::requests::{code_attributes, create_device_group, linkage};
     use impt_wire::types::{PRE_FACTORY, PRE_PRODUCTION};
     let data = |doc: Option<Value>| {
         doc.and_then(|d| d.get("data").cloned())
             .unwrap_or(Value::Null)
     };
-    let group = |typ: &str, name: String, rels: Value| json!({"data": {"type": typ, "attributes": {"name": name}, "relationships": rels}});
-    let product_rel = json!({"type": "product", "id": product});
+    let group = |typ: &str, name: String, rels: Vec<(&str, Value)>| {
+        let attrs = [("name".to_string(), Value::String(name))]
+            .into_iter()
+            .collect();
+        let rels = rels.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        create_device_group(typ, product, attrs, rels)
+    };
     let prod = data(
         client
             .post(
                 "/devicegroups",
-                &group(
-                    PRE_PRODUCTION,
-                    format!("{name}-production"),
-                    json!({"product": product_rel}),
-                ),
+                &group(PRE_PRODUCTION, format!("{name}-production"), vec![]),
             )
             .await?,
     );
@@ -269,15 +271,11 @@ pub async fn sim_groups(client: &Client, product: &str, name: &str, dir: &Path) 
         read("application.agent.nut"),
     );
     if app_device.is_some() || app_agent.is_some() {
-        client
-            .post(
-                "/deployments",
-                &json!({"data": {"type": "deployment",
-                    "attributes": {"device_code": app_device.unwrap_or_default(),
-                        "agent_code": app_agent.unwrap_or_default()},
-                    "relationships": {"devicegroup": {"type": PRE_PRODUCTION, "id": id_of(&prod)}}}}),
-            )
-            .await?;
+        let code = code_attributes(
+            &app_device.unwrap_or_default(),
+            &app_agent.unwrap_or_default(),
+        );
+        crate::api::deployments::create(client, PRE_PRODUCTION, id_of(&prod), code).await?;
     }
     Ok(data(
         client
@@ -286,8 +284,7 @@ pub async fn sim_groups(client: &Client, product: &str, name: &str, dir: &Path) 
                 &group(
                     PRE_FACTORY,
                     format!("{name}-factory"),
-                    json!({"product": product_rel,
-                        "production_target": {"type": PRE_PRODUCTION, "id": id_of(&prod)}}),
+                    vec![("production_target", linkage(PRE_PRODUCTION, id_of(&prod)))],
                 ),
             )
             .await?,

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use impt_wire::requests;
 use serde_json::{json, Value};
 
 use super::api::Api;
@@ -23,7 +24,12 @@ fn data(doc: Option<Value>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
+/// Starts the simulator (`cfg`, or one with a single device) and sets the loop up on it.
+pub async fn setup(
+    dir: &Path,
+    cfg: Option<impt_sim::SimConfig>,
+    mut emit: impl FnMut(Event),
+) -> Result<Setup> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let factory = super::factory::sim_files(&dir);
     let (device, agent) = factory
@@ -35,18 +41,25 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
             dir.display()
         )));
     }
-    let cfg = impt_sim::SimConfig {
+    let cfg = cfg.unwrap_or_else(|| impt_sim::SimConfig {
         devices: 1,
         keepalive_ms: 5_000,
         ..Default::default()
-    };
-    let handle = impt_sim::start(cfg)
+    });
+    let handle = impt_sim::start(cfg.clone())
         .await
         .map_err(|e| ImptError::msg(format!("cannot start the simulator: {e}")))?;
     let base = handle.base_url();
     let hooks: Arc<dyn api::Hooks> = Arc::new(api::Quiet);
     let anon = Client::new(&base, Session::anonymous(), hooks.clone());
-    let tokens = match api::auth::login(&anon, USER, PASSWORD).await? {
+    // The first account of the simulator's options (the default one otherwise).
+    let (user, password) = cfg
+        .accounts
+        .iter()
+        .find(|a| a.otp.is_none())
+        .map(|a| (a.username.clone(), a.password.clone()))
+        .unwrap_or((USER.into(), PASSWORD.into()));
+    let tokens = match api::auth::login(&anon, &user, &password).await? {
         api::auth::Login::Tokens(t) => t,
         api::auth::Login::OtpRequired { .. } => {
             return Err(ImptError::Internal("the simulator asked for an OTP".into()))
@@ -70,10 +83,7 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
         .unwrap_or_else(|| "watch".into());
     let product = data(
         client
-            .post(
-                "/products",
-                &json!({"data": {"type": "product", "attributes": {"name": name}}}),
-            )
+            .post("/products", &requests::create_product(&name, None, None))
             .await?,
     );
     let dg = if factory.is_some() {
@@ -83,22 +93,24 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
             client
                 .post(
                     "/devicegroups",
-                    &json!({"data": {"type": impt_wire::types::DEVELOPMENT,
-                    "attributes": {"name": format!("{name}-dev")},
-                    "relationships": {"product": {"type": "product", "id": id_of(&product)}}}}),
+                    &requests::create_device_group(
+                        impt_wire::types::DEVELOPMENT,
+                        id_of(&product),
+                        [("name".to_string(), json!(format!("{name}-dev")))]
+                            .into_iter()
+                            .collect(),
+                        requests::Relationships::new(),
+                    ),
                 )
                 .await?,
         )
     };
     let devices = client.list("/devices", &[]).await?;
-    let linkage: Vec<Value> = devices
-        .iter()
-        .map(|d| json!({"type": "device", "id": id_of(d)}))
-        .collect();
+    let ids: Vec<&str> = devices.iter().map(id_of).collect();
     client
         .post(
             &format!("/devicegroups/{}/relationships/devices", id_of(&dg)),
-            &json!({ "data": linkage }),
+            &requests::devices(&ids),
         )
         .await?;
     emit(Event::Info {

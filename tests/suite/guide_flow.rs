@@ -87,8 +87,13 @@ fn in_order(out: &Out, lines: &[&str]) {
 #[test]
 fn development_guide_flow() {
     let g = Guide {
-        env: Env::start(&["--blinkup-time", "0.2"]),
+        // examples/factory #requires FactoryTools: from the test's library cache.
+        env: Env::start_env(
+            &["--blinkup-time", "0.2"],
+            &[("IMPT_GITHUB_API", NO_GITHUB)],
+        ),
     };
+    seed_factorytools(g.env.home.path());
     let dev = g.dir("dev");
     let factory = g.dir("factory");
 

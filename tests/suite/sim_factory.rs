@@ -1,5 +1,7 @@
-//! The virtual factory of `impt sim`: the factory sample of `examples/factory` run through
-//! the CLI (fixture, factory BlinkUp, devices under test, blessing, production code),
+//! The virtual factory of `impt sim`: the factory sample of `examples/factory` (Electric
+//! Imp's FactoryTools by `#require`) run through the CLI (fixture, factory BlinkUp, devices
+//! under test, blessing, its webhook, production code), `factoryfirmware`/`factory_imp`, device
+//! ids carrying MACs,
 //! `imp.configparams`, the refusals (a device outside a factory, failed tests, an empty DUT
 //! pool, a DUT target), `load_code_after_blessing` off (production code after an end user's
 //! BlinkUp), and webhook calls to a local receiver (bodies, content types,
@@ -74,7 +76,12 @@ fn copy_example(to: &Path) {
 
 #[test]
 fn the_factory_example_blesses_two_devices_that_then_run_the_application() {
-    let env = Env::start(&["--blinkup-time", "0.2", "--devices", "2"]);
+    // The example #requires FactoryTools: from the test's library cache, never the network.
+    let env = Env::start_env(
+        &["--blinkup-time", "0.2", "--devices", "2"],
+        &[("IMPT_GITHUB_API", NO_GITHUB)],
+    );
+    seed_factorytools(env.home.path());
     let dir = env.path("factory");
     copy_example(&dir);
     let at = |args: &[&str]| env.impt_at(&dir, args, None, &[]);
@@ -111,12 +118,27 @@ fn the_factory_example_blesses_two_devices_that_then_run_the_application() {
         "App1",
     ])
     .ok();
+    // the production target's blessing webhook
+    let (hook, got) = receiver(vec![]);
+    at(&[
+        "webhook",
+        "create",
+        "-g",
+        "MyPreProductionDG",
+        "-u",
+        &hook,
+        "-e",
+        "blessing",
+        "-m",
+        "json",
+    ])
+    .ok();
     let fixture = env.device_ids()[0].clone();
     at(&["device", "assign", "-d", &fixture]).ok();
     at(&["build", "run"]).ok();
 
     // two DUTs appear, get blessed and land in the production target
-    let blessed = wait_until(40, "two blessed devices", || {
+    let blessed = wait_until(120, "two blessed devices", || {
         let in_prod: Vec<String> = devices(&env)
             .into_iter()
             .filter(|(_, g)| g.as_deref() == Some(prod.as_str()))
@@ -127,11 +149,13 @@ fn the_factory_example_blesses_two_devices_that_then_run_the_application() {
     assert_eq!(env.device_ids().len(), 4, "two seeded devices and two DUTs");
     for dut in &blessed {
         assert_ne!(dut, &fixture);
-        let l = wait_until(20, "the application on a blessed device", || {
+        // The device's and the agent's first lines come in either order: wait for both.
+        let l = wait_until(60, "the application on a blessed device", || {
             let l = logs(&env, dut);
-            l.iter()
+            (l.iter()
                 .any(|m| m == &format!("Application started on {dut}"))
-                .then_some(l)
+                && l.iter().any(|m| m == "Application agent started"))
+            .then_some(l)
         });
         let pos = |needle: &str| {
             l.iter()
@@ -148,6 +172,20 @@ fn the_factory_example_blesses_two_devices_that_then_run_the_application() {
             "{l:?}"
         );
         assert!(l.iter().any(|m| m == "Application agent started"), "{l:?}");
+    }
+    // the blessing webhook was called for each, with the documented body
+    let bodies = wait_until(20, "two blessing webhook calls", || {
+        let g = got.lock().unwrap().clone();
+        (g.len() == 2).then_some(g)
+    });
+    for dut in &blessed {
+        assert!(
+            bodies
+                .iter()
+                .any(|(ct, b)| ct.starts_with("application/json")
+                    && serde_json::from_str::<Value>(b).unwrap()["device_id"] == dut.as_str()),
+            "{bodies:?}"
+        );
     }
     let fl = logs(&env, &fixture);
     assert!(
@@ -255,6 +293,7 @@ const PARAMS_FIRMWARE: &str = r#"
 local p = imp.configparams;
 local fixture = ("factory_imp_device_id" in p) && p.factory_imp_device_id == hardware.getdeviceid();
 server.log("role " + (fixture ? "fixture" : "dut") + " of " + p.factory_imp_device_id);
+server.log("ff " + p.factoryfirmware + " imp " + p.factory_imp + " mac " + imp.getmacaddress() + " id " + hardware.getdeviceid());
 if (fixture) {
     server.factoryblinkup("ssid", "pw", hardware.pin1, 0);
     imp.wakeup(0.5, function() { server.factoryblinkup("ssid", "pw", hardware.pin1, 0); });
@@ -266,6 +305,7 @@ if (fixture) {
 const PARAMS_AGENT: &str = r#"
 local p = imp.configparams;
 server.log("agent params " + ("factory_fixture_url" in p ? "url " : "nourl ") + p.deviceid);
+server.log("agent ff " + p.factoryfirmware + " imp " + p.factory_imp);
 "#;
 
 #[test]
@@ -317,6 +357,27 @@ fn duts_land_in_the_dut_target_a_failed_test_stays_and_the_pool_runs_out() {
             .any(|m| m == &format!("agent params nourl {fixture}")),
         "{fl:?}"
     );
+    // factoryfirmware and factory_imp (the fixture's MAC) on both sides of both devices, as
+    // FactoryTools reads them; device ids carry the MAC as on imps of these types
+    let mac = |id: &str| {
+        let (_, d) = env.http("GET", &format!("/devices/{id}"), None);
+        let a = &d["data"]["attributes"];
+        assert_ne!(a["imp_type"], "imp001");
+        a["mac_address"].as_str().unwrap().replace(':', "")
+    };
+    let (fmac, dmac) = (mac(&fixture), mac(&dut));
+    assert_eq!(&fixture[4..], fmac);
+    assert_eq!(&dut[4..], dmac);
+    assert!(fmac.starts_with("0c2a69") && dmac.starts_with("0c2a69"));
+    let dl = logs(&env, &dut);
+    for (l, want) in [
+        (&fl, format!("ff true imp {fmac} mac {fmac} id {fixture}")),
+        (&fl, format!("agent ff true imp {fmac}")),
+        (&dl, format!("ff true imp {fmac} mac {dmac} id {dut}")),
+        (&dl, format!("agent ff true imp {fmac}")),
+    ] {
+        assert!(l.contains(&want), "{want} not in {l:?}");
+    }
     // the DUT stays where it was; only two devices exist
     std::thread::sleep(Duration::from_millis(300));
     let all = devices(&env);

@@ -4,8 +4,8 @@
 //! `#require` line (from the local check and from the sim); each version is fetched once
 //! (the user cache, shared by the CLI and the sim); offline use from the cache and from
 //! `impt sim --libraries`; `impt watch` fetches once however often the code is saved;
-//! `impt build libraries` fills the cache. Electric Imp's own Promise, JSONEncoder and
-//! MessageManager run from the clones in `$IMPT_LIBS` (default /work/peers/libs), read at
+//! `impt build libraries` fills the cache. Electric Imp's own Promise, JSONEncoder,
+//! MessageManager and FactoryTools run from the clones in `$IMPT_LIBS` (default /work/peers/libs), read at
 //! test time (that test is skipped without them).
 
 use crate::support::*;
@@ -408,8 +408,9 @@ pub fn serve_peers(libs: &[(String, String, String, String)]) -> Github {
 }
 
 #[test]
-fn electric_imps_promise_jsonencoder_and_messagemanager_by_require() {
-    let Some(libs) = peer_libs(&["Promise", "JSONEncoder", "MessageManager"]) else {
+fn electric_imps_promise_jsonencoder_messagemanager_and_factorytools_by_require() {
+    let Some(libs) = peer_libs(&["Promise", "JSONEncoder", "MessageManager", "FactoryTools"])
+    else {
         eprintln!("skipped: no library clones (set IMPT_LIBS)");
         return;
     };
@@ -422,12 +423,15 @@ fn electric_imps_promise_jsonencoder_and_messagemanager_by_require() {
         "device.nut",
         &format!(
             "#require \"Promise.lib.nut:{}\"\n#require \"MessageManager.lib.nut:{}\"\n\
+             #require \"FactoryTools.lib.nut:{}\"\n\
+             FactoryTools.isFactoryFirmware(function(f) {{ server.log(\"device factory \" + f); }});\n\
              local mm = MessageManager();\n\
              Promise(function(ok, no) {{ ok(21); }}).then(function(x) {{\n\
                  mm.send(\"double\", x, {{ onReply = function(msg, r) {{ server.log(\"reply \" + r); }} }});\n\
              }});\n",
             v("Promise"),
-            v("MessageManager")
+            v("MessageManager"),
+            v("FactoryTools")
         ),
     );
     write(
@@ -435,18 +439,24 @@ fn electric_imps_promise_jsonencoder_and_messagemanager_by_require() {
         "agent.nut",
         &format!(
             "#require \"JSONEncoder.class.nut:{}\"\n#require \"MessageManager.lib.nut:{}\"\n\
+             #require \"factorytools.class.nut:{}\"\n\
+             server.log(\"agent factory \" + FactoryTools.isFactoryFirmware() + \" \" + FactoryTools.getFactoryFixtureURL());\n\
              local mm = MessageManager();\n\
              mm.on(\"double\", function(msg, reply) {{\n\
                  server.log(\"json \" + JSONEncoder.encode({{ got = msg.data }}));\n\
                  reply(msg.data * 2);\n\
              }});\n",
             v("JSONEncoder"),
-            v("MessageManager")
+            v("MessageManager"),
+            v("FactoryTools")
         ),
     );
     env.impt(&["build", "run"]).ok();
     wait_log(&env, &dev, "json {\"got\":21}");
     wait_log(&env, &dev, "reply 42");
+    // Outside a factory FactoryTools says so on both sides.
+    wait_log(&env, &dev, "device factory false");
+    wait_log(&env, &dev, "agent factory false null");
     for (repo, file, _, _) in &libs {
         assert_eq!(gh.hits(repo, file), 1, "{repo}");
     }

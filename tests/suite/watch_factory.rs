@@ -114,6 +114,8 @@ fn sim_mode_runs_the_factory_example_to_two_blessed_devices() {
         std::fs::copy(f.path(), proj.path().join(f.file_name())).unwrap();
     }
     let dir = proj.path().to_string_lossy().into_owned();
+    // The example #requires FactoryTools: from the library cache of the watch's HOME.
+    seed_factorytools(home.path());
     let mut w = spawn_watch(home.path(), home.path(), &["-z", "json", "--sim", &dir]);
     let t = Duration::from_secs(30);
     let started = w.wait_event("started");

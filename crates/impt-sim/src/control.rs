@@ -7,7 +7,7 @@
 //! | `POST /_sim/devices/{device}/online`, `…/offline` | bring a device online/offline; logs `Device connected`/`Device disconnected` |
 //! | `POST /_sim/devices/{device}/restart` | run the boot sequence as if restarted |
 //! | `POST /_sim/devices/{device}/logs` `{count?, interval_ms?, type?, message?}` | emit `count` (default 1) lines of `type` (default `server.log`), one every `interval_ms` (default 0); `{i}` in `message` (default `Message #{i}#`) is the line number; `202` |
-//! | `POST /_sim/faults` `{status?, count?, path?, method?, delay_ms?, drop_sse?}` | inject a fault: the next `count` (default: all) API requests whose path (below `/v5`) matches the regex `path` and whose method is `method` wait `delay_ms` and, when `status` is given, fail with that status and an error document; `drop_sse: true` drops every open log stream connection now |
+//! | `POST /_sim/faults` `{status?, count?, path?, method?, delay_ms?, drop_sse?}` | inject a fault: the next `count` (default: all) API requests whose path (below `/v5`, or the whole path) matches the regex `path` and whose method is `method` wait `delay_ms` and, when `status` is given, fail with that status and an error document; `drop_sse: true` drops every open log stream connection now |
 //! | `DELETE /_sim/faults`, `POST /_sim/faults/reset` | remove every fault |
 //! | `GET /_sim/stats` | `{total, routes: {"METHOD /v5/template": count}}` for API requests |
 //! | `POST /_sim/stats/reset` | zero the statistics |
@@ -350,12 +350,15 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
     }
 }
 
-/// The fault to apply to an API request, if any (consumes one use).
-pub fn take_fault(app: &App, method: &str, path: &str) -> Option<(u16, u64)> {
+/// The fault to apply to an API request, if any (consumes one use). A fault's `path` regex
+/// matches the path below the API prefix (`/devices`) or the whole path (`/v5/devices`).
+pub fn take_fault(app: &App, method: &str, path: &str, full_path: &str) -> Option<(u16, u64)> {
     let mut faults = lock(&app.faults);
     let i = faults.iter().position(|f| {
-        f.method.as_deref().map_or(true, |m| m == method)
-            && f.path.as_ref().map_or(true, |r| r.is_match(path))
+        f.method.as_deref().is_none_or(|m| m == method)
+            && f.path
+                .as_ref()
+                .is_none_or(|r| r.is_match(path) || r.is_match(full_path))
             && f.remaining != Some(0)
     })?;
     let f = &mut faults[i];

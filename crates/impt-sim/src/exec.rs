@@ -117,29 +117,37 @@ pub struct Code {
 pub enum FactoryRole {
     /// A BlinkUp fixture of a (pre-)factory Device Group.
     Fixture,
-    /// A device under test, configured by this fixture (device id, agent URL).
+    /// A device under test, configured by this fixture (device id, MAC, agent URL).
     Dut {
         fixture_id: String,
+        fixture_mac: String,
         fixture_agent_url: String,
     },
 }
 
 impl Code {
     /// `imp.configparams` of this code on the device (`agent` false) or its agent, for
-    /// device `device_id`: as on an imp, `factory_imp_device_id` is the fixture's id on a
-    /// fixture and on its devices under test; a DUT's agent also has `factory_fixture_url`;
-    /// every agent has `deviceid`.
+    /// device `device_id`. While factory firmware runs (on a fixture, or on a DUT not yet
+    /// blessed), device and agent have `factoryfirmware` (true), `factory_imp` (the
+    /// fixture's MAC, 12 hex digits: what Electric Imp's FactoryTools compares with the
+    /// device's own MAC) and the documented `factory_imp_device_id` (the fixture's id); a
+    /// DUT's agent also has `factory_fixture_url` (the fixture's agent URL). Every agent has
+    /// `deviceid`.
     pub fn config_params(&self, agent: bool, device_id: &str) -> Value {
         let mut pairs: Vec<(&str, Value)> = Vec::new();
+        let mut factory = |id: &str, mac: &str| {
+            pairs.push(("factoryfirmware", Value::Bool(true)));
+            pairs.push(("factory_imp", Value::Str(crate::identity::plain(mac))));
+            pairs.push(("factory_imp_device_id", Value::Str(id.into())));
+        };
         match &self.factory {
-            Some(FactoryRole::Fixture) => {
-                pairs.push(("factory_imp_device_id", Value::Str(device_id.into())));
-            }
+            Some(FactoryRole::Fixture) => factory(device_id, &self.mac),
             Some(FactoryRole::Dut {
                 fixture_id,
+                fixture_mac,
                 fixture_agent_url,
             }) => {
-                pairs.push(("factory_imp_device_id", Value::Str(fixture_id.clone())));
+                factory(fixture_id, fixture_mac);
                 if agent {
                     pairs.push(("factory_fixture_url", Value::Str(fixture_agent_url.clone())));
                 }

@@ -5,8 +5,9 @@
 //! id, MAC and agent, assigned to the fixture group's DUT target when it has one (else
 //! left unassigned, as a DUT only runs factory firmware), running the DUT target's current
 //! deployment or else the fixture's own factory firmware. `imp.configparams` tells the
-//! two apart as on an imp: `factory_imp_device_id` is the fixture's id on both, and a DUT's
-//! agent also has `factory_fixture_url`.
+//! two apart as on an imp: `factoryfirmware`, `factory_imp` (the fixture's MAC) and
+//! `factory_imp_device_id` (its id) on both, and on a DUT's agent `factory_fixture_url`
+//! (see `exec::Code::config_params`); Electric Imp's FactoryTools reads them.
 //!
 //! A DUT's `server.bless(passed, callback)` asks the server: when the tests passed and the
 //! fixture group has a production target, the device moves there (blessed), its callback
@@ -68,6 +69,7 @@ pub fn code_for(app: &App, db: &Db, d: &Device) -> Option<Code> {
             let fixture = db.devices.iter().find(|x| x.id == link.fixture);
             role = Some(FactoryRole::Dut {
                 fixture_id: link.fixture.clone(),
+                fixture_mac: fixture.map_or_else(String::new, |f| f.mac.clone()),
                 fixture_agent_url: fixture.map_or_else(String::new, |f| app.agent_url(&f.agent_id)),
             });
             d.group

@@ -25,6 +25,7 @@ mod error;
 mod exec;
 mod factory;
 mod guard;
+mod identity;
 mod jsonapi;
 mod logstream;
 mod model;

@@ -1,7 +1,8 @@
 //! A new virtual device: ids, MAC and the figures an imp reports.
 
+use super::identity::new_identity;
 use super::model::{Db, Device, LogEntry};
-use super::util::{new_agent_id, new_device_id, new_mac, now_iso};
+use super::util::{new_agent_id, now_iso};
 
 /// Devices the simulator holds at most (added through `/_sim/devices` or made by factory
 /// BlinkUps).
@@ -11,19 +12,18 @@ pub const MAX_DEVICES: usize = 1000;
 pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> Device {
     let now = now_iso();
     let n = db.devices.len() as i64;
+    let imp_type = if n % 2 == 0 { "imp005" } else { "imp004m" };
+    // Device id and MAC related as on a real imp of this type.
+    let (id, mac) = new_identity(imp_type);
     let mut d = Device {
-        id: new_device_id(),
+        id,
         owner: owner.to_string(),
-        mac: new_mac(),
+        mac,
         agent_id: new_agent_id(),
         name,
         online,
         group: None,
-        imp_type: if n % 2 == 0 {
-            "imp005".into()
-        } else {
-            "imp004m".into()
-        },
+        imp_type: imp_type.into(),
         swversion: "44b8f5a - release-42.12 - Thu Jan 11 09:31:06 2024".into(),
         free_memory: 82_000 + n * 512,
         rssi: -48 - (n % 20),

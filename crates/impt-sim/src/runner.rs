@@ -252,7 +252,7 @@ impl impt_vm::Host for SideHost {
             s.out.own.push_back((id, own));
             return Ok(());
         }
-        if !s.app.upgrade().is_some_and(|a| !a.cfg.no_outbound) {
+        if s.app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
             return Err(agent_http::refused(&req));
         }
         s.out.spawn(id, req)
@@ -283,10 +283,10 @@ impl impt_vm::Host for SideHost {
                     .into(),
             );
         }
-        if !sh(&self.shared)
+        if sh(&self.shared)
             .app
             .upgrade()
-            .is_some_and(|a| !a.cfg.no_outbound)
+            .is_none_or(|a| a.cfg.no_outbound)
         {
             return Err(agent_http::refused(&req));
         }

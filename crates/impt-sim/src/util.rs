@@ -41,15 +41,6 @@ pub fn new_id() -> String {
 }
 
 /// 16 lower-case hex chars.
-pub fn new_device_id() -> String {
-    rand_hex(16)
-}
-
-pub fn new_mac() -> String {
-    let h = rand_hex(12);
-    format!("0c:2a:{}:{}:{}:{}", &h[0..2], &h[2..4], &h[4..6], &h[6..8])
-}
-
 pub fn new_agent_id() -> String {
     let bytes: [u8; 9] = rand::thread_rng().gen();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

@@ -205,7 +205,7 @@ impl DeletePlan {
                     .info(&format!("Device \"{id}\" is already unassigned."));
                 continue;
             };
-            let body = json!({"data": [{"type": "device", "id": id}]});
+            let body = impt_wire::requests::devices(&[id]);
             match client
                 .request(
                     reqwest::Method::DELETE,
@@ -227,8 +227,7 @@ impl DeletePlan {
         }
         for b in &self.unflag {
             let id = id_of(b);
-            let body =
-                json!({"data": {"type": "deployment", "id": id, "attributes": {"flagged": false}}});
+            let body = impt_wire::requests::unflag_deployment(id);
             client
                 .patch(&format!("/deployments/{}", encode_segment(id)), &body)
                 .await?;

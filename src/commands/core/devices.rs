@@ -1,7 +1,7 @@
 //! Device changes of a Device Group: assigning and unassigning devices
 //! (`device assign|unassign`, `dg unassign|reassign`).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::CommandCtx;
 use crate::api::encode_segment;
@@ -9,7 +9,7 @@ use crate::error::Result;
 
 /// `{"data": [{"type": "device", "id": …}, …]}` for the devices relationship endpoints.
 pub fn devices_body(ids: &[&str]) -> Value {
-    json!({ "data": ids.iter().map(|id| json!({"type": "device", "id": id})).collect::<Vec<_>>() })
+    impt_wire::requests::devices(ids)
 }
 
 /// `POST` (assign) or `DELETE` (unassign) on `/devicegroups/{dg}/relationships/devices`.

@@ -138,7 +138,7 @@ pub struct NewDg {
 
 /// The relationship value `{type, id}` of a target Device Group.
 pub fn target_rel(t: &Value) -> Value {
-    json!({"type": dg_type(t), "id": id_of(t)})
+    impt_wire::requests::linkage(dg_type(t), id_of(t))
 }
 
 /// `POST /devicegroups`; returns the created group.
@@ -155,17 +155,13 @@ pub async fn post_dg(ctx: &CommandCtx, product_id: &str, new: &NewDg) -> Result<
         attrs.insert("env_vars".into(), e.clone());
     }
     let mut rels = Map::new();
-    rels.insert(
-        "product".into(),
-        json!({"type": "product", "id": product_id}),
-    );
     if let Some(t) = &new.production_target {
         rels.insert("production_target".into(), target_rel(t));
     }
     if let Some(t) = &new.dut_target {
         rels.insert("dut_target".into(), target_rel(t));
     }
-    let body = json!({"data": {"type": new.api_type, "attributes": attrs, "relationships": rels}});
+    let body = impt_wire::requests::create_device_group(&new.api_type, product_id, attrs, rels);
     let doc = ctx
         .client()
         .await?

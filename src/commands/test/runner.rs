@@ -693,7 +693,7 @@ impl<'a> Runner<'a> {
     /// Re-assigns the device to the group: that loads the new deployment on it.
     async fn assign(&mut self, device_id: &str) {
         let dg_id = id_of(&self.dg).to_string();
-        let body = json!({"data": [{"type": "device", "id": device_id}]});
+        let body = impt_wire::requests::devices(&[device_id]);
         let res = async {
             self.ctx
                 .client()

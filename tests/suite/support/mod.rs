@@ -12,7 +12,8 @@
 //!   `env.impt(&args)` / `impt_input(&args, stdin)` / `impt_at(dir, &args, stdin, &envs)`
 //!   run one command and return an `Out` (`ok()`, `failed()`, `has(text)`, `lacks(text)`,
 //!   `json()`, `id_after(label)`, fields `stdout`, `stderr`, `code`);
-//!   `env.spawn(&args)` / `spawn_at(dir, &args)` start one without waiting (a `Running`);
+//!   `env.spawn(&args)` / `spawn_at(dir, &args)` / `spawn_env(dir, &args, &envs)` start one
+//!   without waiting (a `Running`);
 //!   `env.http(method, path, body)` is a blocking call to the sim (logged in; `/_sim/…`
 //!   paths go to the control endpoints); `env.device_ids()`, `env.assign(dg, device)`,
 //!   `env.path(name)`; `plain(text)` strips ANSI colours.
@@ -30,17 +31,21 @@
 //!   (`wait_event`, `wait_for`, `next_matching`, `settle`, `all`, `log_msgs`, `key`,
 //!   `quit`, `interrupt`);
 //!   `spawn_watch(dir, home, &args)` without a project.
+//! - [`libraries`]: `seed_factorytools(home)` puts FactoryTools (the clone in `$IMPT_LIBS`,
+//!   else a stand-in) in a HOME's library cache, for code that `#require`s it; `NO_GITHUB`.
 //! - [`builder_gen`]: a seeded random Builder program generator (`Gen`, `noise`).
 
 pub mod builder_gen;
 pub mod cli;
 pub mod http;
+pub mod libraries;
 pub mod running;
 pub mod sim;
 pub mod watch;
 
 pub use cli::{plain, Env, Out, PASSWORD, USER};
 pub use http::{Api, Sse};
+pub use libraries::{seed_factorytools, NO_GITHUB};
 pub use running::Running;
 pub use sim::Sim;
 pub use watch::{project, project_in, project_typed, spawn_watch, DEBOUNCE_MS};
