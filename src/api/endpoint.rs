@@ -18,7 +18,7 @@ pub fn check(endpoint: &str) -> Result<()> {
     if !matches!(url.scheme(), "http" | "https") {
         return bad("it must start with https:// or http://");
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return bad("it has no host");
     }
     if url.query().is_some() || url.fragment().is_some() {

@@ -150,7 +150,7 @@ fn seconds_left(expires_at: &str) -> Option<i64> {
 }
 
 fn expires_soon(expires_at: &str, margin: i64) -> bool {
-    seconds_left(expires_at).map_or(true, |left| left < margin)
+    seconds_left(expires_at).is_none_or(|left| left < margin)
 }
 
 /// The refresh margin for tokens that live `lifetime` seconds: [`REFRESH_MARGIN_SECS`], or a

@@ -7,6 +7,7 @@ pub mod build;
 pub mod clapstyle;
 pub mod device;
 pub mod dg;
+pub mod editor;
 pub mod log;
 pub mod loginkey;
 pub mod parse;
@@ -48,7 +49,7 @@ pub fn groups() -> Vec<GroupSpec> {
 }
 
 /// Commands that are not groups of the original.
-const EXTRA: [(&str, &str); 4] = [
+const EXTRA: [(&str, &str); 5] = [
     (
         "watch",
         "Watches the project's sources and deploys, restarts and streams logs on every change.",
@@ -56,6 +57,10 @@ const EXTRA: [(&str, &str); 4] = [
     (
         "sim",
         "Runs a local impCentral API simulator with virtual devices.",
+    ),
+    (
+        "editor",
+        "Sets an editor up for impt watch: impt editor vscode|neovim|jetbrains.",
     ),
     (
         "completions",
@@ -154,6 +159,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
         Some("help") => return help(&groups, &argv[1..]),
         Some("sim") => return sim::run(&argv[1..]),
         Some("watch") => return watch::run(&argv[1..]),
+        Some("editor") => return editor::run(&argv[1..]),
         Some("completions") => return completions(&groups, argv.get(1).map(String::as_str)),
         Some("--version") | Some("-v") if argv.len() == 1 => {
             output::print_stdout(&format!("{VERSION}\n"));
@@ -245,6 +251,9 @@ fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
     }
 }
 
+/// The shells `impt completions` writes for.
+const SHELLS: [&str; 5] = ["bash", "zsh", "fish", "powershell", "elvish"];
+
 fn completions(groups: &[GroupSpec], shell: Option<&str>) -> i32 {
     use clap_complete::Shell;
     if shell.is_some_and(is_help) {
@@ -252,10 +261,58 @@ fn completions(groups: &[GroupSpec], shell: Option<&str>) -> i32 {
         return 0;
     }
     let Some(shell) = shell.and_then(|s| s.parse::<Shell>().ok()) else {
-        output::stderr_line("Usage: impt completions bash|zsh|fish|powershell|elvish");
-        return 1;
+        let msg = match shell {
+            Some(s) => format!(
+                "Unknown shell \"{s}\": impt completions knows {}.",
+                SHELLS.join(", ")
+            ),
+            None => "Please name a shell.".to_string(),
+        };
+        return usage_failure(
+            "Usage: impt completions bash|zsh|fish|powershell|elvish".into(),
+            msg,
+        );
     };
-    let mut cmd = parse::clap_tree(groups);
+    let mut cmd = completion_tree(groups);
     output::completions(shell, &mut cmd);
     0
+}
+
+/// Every command for completions: the groups, and `watch`, `sim`, `help` (with the group
+/// names), `editor` (with the editors), `completions` (with the shells).
+fn completion_tree(groups: &[GroupSpec]) -> clap::Command {
+    use clap::{Arg, Command};
+    let about = |name: &str| EXTRA.iter().find(|e| e.0 == name).map_or("", |e| e.1);
+    let names: Vec<&'static str> = groups.iter().map(|g| g.name).collect();
+    parse::clap_tree(groups)
+        .subcommand(
+            watch::command()
+                .name("watch")
+                .no_binary_name(false)
+                .about(about("watch")),
+        )
+        .subcommand(
+            sim::command()
+                .name("sim")
+                .no_binary_name(false)
+                .about(about("sim")),
+        )
+        .subcommand(
+            Command::new("help").about(about("help")).arg(
+                Arg::new("group")
+                    .value_parser(clap::builder::PossibleValuesParser::new(names))
+                    .num_args(0..=2),
+            ),
+        )
+        .subcommand(
+            Command::new("editor")
+                .about(about("editor"))
+                .arg(Arg::new("editor").value_parser(editor::EDITORS))
+                .arg(Arg::new("force").long("force").num_args(0)),
+        )
+        .subcommand(
+            Command::new("completions")
+                .about(about("completions"))
+                .arg(Arg::new("shell").value_parser(SHELLS)),
+        )
 }

@@ -67,7 +67,8 @@ pub fn clap_command(spec: &CmdSpec) -> Command {
     )
 }
 
-/// The whole tree, for shell completions.
+/// The whole tree of the groups, for shell completions: option values too (the choices of
+/// an option; files only for options that name a file or directory).
 pub fn clap_tree(groups: &[GroupSpec]) -> Command {
     let mut root = Command::new("impt")
         .about("Electric Imp impCentral command-line tool")
@@ -75,11 +76,33 @@ pub fn clap_tree(groups: &[GroupSpec]) -> Command {
     for g in groups {
         let mut gc = Command::new(g.name).about(g.about);
         for c in &g.commands {
-            gc = gc.subcommand(clap_command(c));
+            let mut cc = clap_command(c);
+            for o in all_opts(c) {
+                cc = cc.mut_arg(o.long, |a| completed_values(a, &o));
+            }
+            gc = gc.subcommand(cc);
         }
         root = root.subcommand(gc);
     }
     root
+}
+
+/// What a shell offers after an option: its choices, files for a file option, nothing
+/// for a flag, otherwise no files (an identifier or a name).
+fn completed_values(a: Arg, o: &Opt) -> Arg {
+    use clap::builder::PossibleValuesParser;
+    use clap::ValueHint;
+    if !o.choices.is_empty() {
+        return a.value_parser(PossibleValuesParser::new(o.choices.iter().copied()));
+    }
+    match o.kind {
+        Kind::Flag | Kind::OptBool => a,
+        _ if o.long.ends_with("file") || o.long.contains("file-") => {
+            a.value_hint(ValueHint::FilePath)
+        }
+        _ if o.long.ends_with("dir") || o.long == "config" => a.value_hint(ValueHint::AnyPath),
+        _ => a.value_hint(ValueHint::Other),
+    }
 }
 
 fn tag(o: &Opt) -> String {
@@ -358,7 +381,7 @@ fn typed_key(spec: &CmdSpec, words: &[String], long: &str) -> Option<String> {
     let looks_like_option = |w: &str| w.starts_with('-') && w.parse::<f64>().is_err();
     (0..words.len())
         .rev()
-        .find(|&i| is_it(&words[i]) && words.get(i + 1).map_or(true, |n| looks_like_option(n)))
+        .find(|&i| is_it(&words[i]) && words.get(i + 1).is_none_or(|n| looks_like_option(n)))
         .map(|i| words[i].trim_start_matches('-').to_string())
 }
 

@@ -29,7 +29,12 @@ agent's http.onrequest handler.";
 /// The first line printed is `impCentral simulator listening on http://127.0.0.1:PORT/v5`;
 /// it then serves until SIGINT/SIGTERM.
 #[derive(Debug, Parser)]
-#[command(name = "impt sim", no_binary_name = true, after_long_help = CONTROL_HELP)]
+#[command(
+    name = "impt sim",
+    no_binary_name = true,
+    after_long_help = CONTROL_HELP,
+    args_override_self = true
+)]
 struct Args {
     /// TCP port on 127.0.0.1 (0 picks a free one). Default: with --state, the port of the
     /// last run without --port (kept in STATE.port) when it is free; else a free one.
@@ -117,6 +122,10 @@ struct Args {
     /// timer) may use, natives included; over it the run fails as runaway code (0: no limit).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     cpu_limit_ms: u64,
+    /// Run the devices' code at a lower OS priority than the API (Linux nice value 0-19),
+    /// so device code busy on every core never slows the API down.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    worker_nice: i32,
     /// Virtual time: when all device and agent code is idle, the clock (imp.wakeup,
     /// imp.sleep, time(), date(), hardware.millis()) jumps to the next timer, so long waits
     /// take no real time. Also switched by POST /_sim/time {"virtual": true|false}.
@@ -213,6 +222,11 @@ fn config(args: Args) -> Result<SimConfig, String> {
             return Err("--cpu-share wants a fraction of a core, above 0 and at most 1".into());
         },
         cpu_ms_per_run: args.cpu_limit_ms,
+        worker_nice: if (0..=19).contains(&args.worker_nice) {
+            args.worker_nice
+        } else {
+            return Err("--worker-nice wants a number from 0 to 19".into());
+        },
         virtual_time: args.virtual_time,
         imp_type: imp_type.clone(),
         parts: match &args.parts {
@@ -230,6 +244,26 @@ fn config(args: Args) -> Result<SimConfig, String> {
         },
         ..SimConfig::default()
     })
+}
+
+/// The clap command of `impt sim` (for completions).
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
+/// The simulator's configuration from `impt sim` options (`impt watch --sim` passes its
+/// own defaults first: a later option wins).
+pub fn config_from(args: &[String]) -> Result<SimConfig, String> {
+    let args = Args::try_parse_from(args).map_err(|e| {
+        e.render()
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string()
+    })?;
+    config(args)
 }
 
 async fn wait_for_signal() {

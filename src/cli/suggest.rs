@@ -1,14 +1,20 @@
 //! Closest-match suggestions for mistyped commands and options ("did you mean `product`?"),
 //! and the short usage error that carries them instead of the whole help page.
 
-/// The candidate closest to `word`, when it is close enough to be a likely typo.
+/// The candidate closest to `word`, when it is close enough to be a likely typo: similar
+/// (Jaro-Winkler 0.8 or more) or a few edits away (swapped letters count as one edit, so that
+/// `lgo` finds `log`). The fewest edits win, then the most similar.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .filter_map(|c| {
+            let similar = strsim::jaro_winkler(word, c);
+            let edits = strsim::osa_distance(word, c);
+            let few = (word.chars().count().max(c.chars().count()) / 3).max(1);
+            (similar >= 0.8 || edits <= few).then_some((edits, similar, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
 }
 
 /// `Unknown argument: WORD` (the original's wording), then the closest match when there is
@@ -35,6 +41,12 @@ mod tests {
         assert_eq!(closest("biuld", groups), Some("build"));
         assert_eq!(closest("projetc", groups), Some("project"));
         assert_eq!(closest("zzzzzz", groups), None);
+        assert_eq!(closest("lgo", ["log", "dg", "output"]), Some("log"));
+        assert_eq!(
+            closest("sever.log", ["server.log", "agent.log"]),
+            Some("server.log")
+        );
+        assert_eq!(closest("x", ["log", "dg"]), None);
     }
 
     #[test]

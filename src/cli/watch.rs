@@ -56,9 +56,20 @@ struct Args {
           value_parser = ["text", "minimal", "json", "debug"])]
     output: String,
     /// Run against an in-process simulator with a virtual device; DIR holds device.nut and
-    /// agent.nut (default: the current directory when it has device.nut, else examples/hello).
+    /// agent.nut (default: the current directory). A DIR without them gets a new project from
+    /// the template with --init (or after asking, on a terminal).
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
     sim: Option<String>,
+    /// With --sim: create device.nut and agent.nut from the template when DIR has neither.
+    #[arg(long, requires = "sim")]
+    init: bool,
+    /// With --sim: how many virtual devices the simulator runs [default: 1].
+    #[arg(long, value_name = "N", requires = "sim")]
+    devices: Option<usize>,
+    /// With --sim: options of `impt sim` for the simulator, after `--` (e.g.
+    /// `impt watch --sim . -- --time-scale 10`); see `impt sim --help`.
+    #[arg(last = true, value_name = "SIM OPTIONS")]
+    sim_options: Vec<String>,
     /// Show only the log lines of this source (repeatable).
     #[arg(long = "source", value_name = "agent|device", value_parser = ["agent", "device"])]
     sources: Vec<String>,
@@ -77,6 +88,11 @@ struct Args {
     log_file: Option<PathBuf>,
 }
 
+/// The clap command of `impt watch` (for completions).
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 pub fn run(args: &[String]) -> i32 {
     let a = match Args::try_parse_from(args) {
         Ok(a) => a,
@@ -88,6 +104,7 @@ pub fn run(args: &[String]) -> i32 {
         grep: a.grep.clone(),
         no_timestamps: a.no_timestamps,
         log_file: a.log_file.clone(),
+        json_lines: false,
     };
     match crate::output::logfilter::LogFilter::new(&logs) {
         Ok(f) => crate::output::logfilter::install(f),
@@ -99,15 +116,42 @@ pub fn run(args: &[String]) -> i32 {
         }
     }
     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let sim = a.sim.map(|s| {
-        if !s.is_empty() {
-            PathBuf::from(s)
-        } else if dir.join("device.nut").is_file() {
-            dir.clone()
-        } else {
-            PathBuf::from("examples/hello")
+    if !a.sim_options.is_empty() && a.sim.is_none() {
+        return usage("Options after -- are for the simulator of --sim.");
+    }
+    let sim = match a.sim {
+        Some(s) => {
+            let d = if s.is_empty() {
+                dir.clone()
+            } else {
+                PathBuf::from(s)
+            };
+            if let Err(e) = sim_project(&d, a.init) {
+                return usage(&e);
+            }
+            Some(d)
         }
-    });
+        None => None,
+    };
+    let sim_config = match &sim {
+        Some(_) => {
+            let mut argv: Vec<String> = [
+                "--devices",
+                &a.devices.unwrap_or(1).to_string(),
+                "--keepalive-ms",
+                "5000",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            argv.extend(a.sim_options.iter().cloned());
+            match super::sim::config_from(&argv) {
+                Ok(c) => Some(c),
+                Err(e) => return usage(&format!("simulator options: {e}")),
+            }
+        }
+        None => None,
+    };
     let restart = if a.no_restart {
         Some(RestartMode::None)
     } else if a.conditional {
@@ -133,6 +177,7 @@ pub fn run(args: &[String]) -> i32 {
             _ => crate::output::Mode::Default,
         },
         sim,
+        sim_config,
         no_local_check: a.no_local_check,
     };
     let ui = crate::output::Ui::new(opts.mode);
@@ -143,4 +188,69 @@ pub fn run(args: &[String]) -> i32 {
         ui.fails();
     }
     code
+}
+
+/// A usage failure of `impt watch`: the message, the FAILS line; exit code 1.
+fn usage(msg: &str) -> i32 {
+    let ui = crate::output::Ui::new(crate::output::Mode::Default);
+    ui.error(&crate::error::ImptError::msg(msg));
+    ui.fails();
+    1
+}
+
+/// The new project's files (`--sim --init`), embedded so that they exist wherever impt runs.
+const TEMPLATE: [(&str, &str); 2] = [
+    (
+        "device.nut",
+        include_str!("../../templates/project/device.nut"),
+    ),
+    (
+        "agent.nut",
+        include_str!("../../templates/project/agent.nut"),
+    ),
+];
+
+/// Makes sure `dir` has code for `--sim`: a directory without device.nut and agent.nut gets
+/// the template's with `init` or after a yes on a terminal; otherwise the error says how.
+fn sim_project(dir: &std::path::Path, init: bool) -> Result<(), String> {
+    let has_code = ["device.nut", "agent.nut"]
+        .iter()
+        .any(|f| dir.join(f).is_file())
+        || crate::watch::factory::sim_files(dir).is_some();
+    if has_code {
+        return Ok(());
+    }
+    let shown = if dir.as_os_str().is_empty() || dir == std::path::Path::new(".") {
+        "the current directory".to_string()
+    } else {
+        format!("\"{}\"", dir.display())
+    };
+    let create = init
+        || {
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                let ui = crate::output::Ui::new(crate::output::Mode::Default);
+                ui.confirm(Some(&format!(
+                "{shown} has no device.nut or agent.nut: create a new project there from the template?"
+            )))
+            .is_ok()
+            } else {
+                false
+            }
+        };
+    if !create {
+        return Err(format!(
+            "{shown} has no device.nut or agent.nut to deploy. Run `impt watch --sim --init` to \
+             create a project from the template there, or give a directory with code: \
+             impt watch --sim DIR."
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (name, text) in TEMPLATE {
+        let path = dir.join(name);
+        crate::config::write_atomic(&path, text.as_bytes(), false)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        crate::output::stderr_line(&format!("Created {} from the template.", path.display()));
+    }
+    Ok(())
 }

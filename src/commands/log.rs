@@ -64,55 +64,92 @@ async fn log_device(ctx: &CommandCtx, option: Option<String>) -> Result<Value> {
     }
 }
 
-/// Prints one page of historical logs; returns how many entries it had.
-async fn print_page(
-    ctx: &CommandCtx,
-    device_id: &str,
-    page: u64,
-    size: u64,
-    maps: &mut Option<LineMaps>,
-) -> Result<usize> {
-    let doc = ctx
-        .client()
-        .await?
-        .get_query(
-            &format!("/devices/{}/logs", encode_segment(device_id)),
-            &[
-                ("page[number]".into(), page.to_string()),
-                ("page[size]".into(), size.to_string()),
-            ],
-        )
-        .await?;
-    let logs = doc
-        .get("data")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let count = logs.len();
-    // Newest first: entries older than a code load may come from another deployment.
-    let logs: Vec<Value> = logs
-        .into_iter()
-        .map(|l| {
-            let loads = super::core::errmap::is_code_load(&l);
-            let l = match maps.as_ref() {
-                Some(m) => m.map_entry(l),
-                None => l,
-            };
-            if loads {
-                *maps = None;
-            }
-            l
-        })
-        .collect();
-    if ctx.ui.is_json() {
+/// The device's log history, newest first, page by page, error frames mapped while the
+/// device ran the project's code.
+struct History {
+    device_id: String,
+    maps: Option<LineMaps>,
+    /// The next page of the server to read.
+    next: u64,
+    ended: bool,
+    /// Entries read and not shown yet (filtered pages).
+    pending: std::collections::VecDeque<Value>,
+    /// Pages of matching lines handed out so far.
+    shown_pages: u64,
+}
+
+impl History {
+    /// The number of the next page of matching lines.
+    fn next_page_number(&self) -> u64 {
+        self.shown_pages + 1
+    }
+
+    /// A page of the server's history, mapped.
+    async fn server_page(&mut self, ctx: &CommandCtx, page: u64, size: u64) -> Result<Vec<Value>> {
+        let doc = ctx
+            .client()
+            .await?
+            .get_query(
+                &format!("/devices/{}/logs", encode_segment(&self.device_id)),
+                &[
+                    ("page[number]".into(), page.to_string()),
+                    ("page[size]".into(), size.to_string()),
+                ],
+            )
+            .await?;
+        let logs = doc
+            .get("data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        // Newest first: entries older than a code load may come from another deployment.
+        Ok(logs
+            .into_iter()
+            .map(|l| {
+                let loads = super::core::errmap::is_code_load(&l);
+                let l = match self.maps.as_ref() {
+                    Some(m) => m.map_entry(l),
+                    None => l,
+                };
+                if loads {
+                    self.maps = None;
+                }
+                l
+            })
+            .collect())
+    }
+
+    /// The next `size` entries the log filter keeps (fewer at the end of the history):
+    /// with --source, --type or --grep a page is a page of matching lines, read from as
+    /// many pages of the server as it takes.
+    async fn next_kept(&mut self, ctx: &CommandCtx, size: u64) -> Result<Vec<Value>> {
         let filter = logfilter::current();
+        while (self.pending.len() as u64) < size && !self.ended {
+            let page = self.server_page(ctx, self.next, size.max(100)).await?;
+            self.next += 1;
+            self.ended = (page.len() as u64) < size.max(100);
+            self.pending
+                .extend(page.into_iter().filter(|l| filter.keeps_entry(l)));
+        }
+        let n = (size as usize).min(self.pending.len());
+        Ok(self.pending.drain(..n).collect())
+    }
+}
+
+/// Prints entries of the history (the filter is already applied or applies here).
+fn show_entries(ctx: &CommandCtx, logs: &[Value]) {
+    let filter = logfilter::current();
+    if ctx.ui.is_json() && filter.json_lines() {
+        for l in logs {
+            ctx.ui.log_line(&format_log(l, false), l);
+        }
+    } else if ctx.ui.is_json() {
         let kept = logs
             .iter()
             .filter(|l| filter.shown(&format_log(l, false), l).is_some())
             .cloned();
         ctx.ui.result(&Value::Array(kept.collect()));
     } else {
-        let filter = logfilter::current();
         let lines: Vec<Value> = logs
             .iter()
             .filter_map(|l| filter.shown(&format_log(l, false), l))
@@ -120,7 +157,28 @@ async fn print_page(
             .collect();
         ctx.ui.result(&Value::Array(lines));
     }
-    Ok(count)
+}
+
+/// Prints page `page` of the history; returns whether it was the last one.
+async fn print_page(ctx: &CommandCtx, h: &mut History, page: u64, size: u64) -> Result<bool> {
+    if logfilter::current().narrows() {
+        // Pages of matching lines: skip the earlier ones.
+        while h.next_page_number() < page {
+            let skipped = h.next_kept(ctx, size).await?;
+            h.shown_pages += 1;
+            if (skipped.len() as u64) < size {
+                show_entries(ctx, &[]);
+                return Ok(true);
+            }
+        }
+        let logs = h.next_kept(ctx, size).await?;
+        h.shown_pages += 1;
+        show_entries(ctx, &logs);
+        return Ok((logs.len() as u64) < size || (h.ended && h.pending.is_empty()));
+    }
+    let logs = h.server_page(ctx, page, size).await?;
+    show_entries(ctx, &logs);
+    Ok((logs.len() as u64) < size)
 }
 
 options! {
@@ -134,6 +192,7 @@ options! {
         grep: str = Opt::s("grep", ' ', "regex", "Shows only lines whose message matches this regular expression (impt-rs extension).").long_only(),
         no_timestamps: flag = Opt::f("no-timestamps", ' ', "Hides the timestamps (impt-rs extension).").long_only(),
         log_file: str = Opt::s("log-file", ' ', "file", "Also appends the shown lines to this file (impt-rs extension).").long_only(),
+        json_lines: flag = Opt::f("json-lines", ' ', "With --output json, prints each log entry as one compact JSON object per line, like impt watch -z json (impt-rs extension).").long_only(),
     }
 }
 
@@ -153,11 +212,12 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
         grep: o.grep.clone(),
         no_timestamps: o.no_timestamps,
         log_file: o.log_file.clone().map(Into::into),
+        json_lines: o.json_lines,
     })?;
     let device = log_device(ctx, o.device.clone()).await?;
     let id = id_of(&device).to_string();
     // In a project whose files the device's group runs, error frames name those files.
-    let mut maps = match crate::api::rel_id(&device, "devicegroup") {
+    let maps = match crate::api::rel_id(&device, "devicegroup") {
         Some(g) => match ctx.get(Entity::DeviceGroup, g).await {
             Ok(Some(dg)) => super::core::errmap::project_maps(ctx, &dg).await,
             _ => None,
@@ -165,8 +225,16 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
         None => None,
     };
     let size = o.page_size.unwrap_or(20);
+    let mut history = History {
+        device_id: id.clone(),
+        maps,
+        next: 1,
+        ended: false,
+        pending: Default::default(),
+        shown_pages: 0,
+    };
     if let Some(n) = o.page_number {
-        print_page(ctx, &id, n, size, &mut maps).await?;
+        print_page(ctx, &mut history, n, size).await?;
         return Ok(());
     }
     let mut input = stdin_lines();
@@ -177,11 +245,10 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
             ctx.ui.info("No more logs are available.");
             return Ok(());
         }
-        let count = tokio::select! {
+        finished = tokio::select! {
             _ = &mut ctrl_c => return Ok(()),
-            n = print_page(ctx, &id, page, size, &mut maps) => n?,
+            last = print_page(ctx, &mut history, page, size) => last?,
         };
-        finished = (count as u64) < size;
         ctx.ui.succeeds();
         ctx.ui.info("");
         ctx.ui
@@ -209,6 +276,7 @@ options! {
         grep: str = Opt::s("grep", ' ', "regex", "Shows only lines whose message matches this regular expression (impt-rs extension).").long_only(),
         no_timestamps: flag = Opt::f("no-timestamps", ' ', "Hides the timestamps (impt-rs extension).").long_only(),
         log_file: str = Opt::s("log-file", ' ', "file", "Also appends the shown lines to this file (impt-rs extension).").long_only(),
+        json_lines: flag = Opt::f("json-lines", ' ', "With --output json, prints each log entry as one compact JSON object per line, like impt watch -z json (impt-rs extension).").long_only(),
     }
 }
 
@@ -219,6 +287,7 @@ pub async fn stream(ctx: &CommandCtx, o: &StreamOpts) -> Result<()> {
         grep: o.grep.clone(),
         no_timestamps: o.no_timestamps,
         log_file: o.log_file.clone().map(Into::into),
+        json_lines: o.json_lines,
     })?;
     let mut ids: Vec<String> = Vec::new();
     for d in o.device.clone() {

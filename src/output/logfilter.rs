@@ -21,6 +21,41 @@ use crate::error::{ImptError, Result};
 /// The sources `--source` accepts.
 pub const SOURCES: [&str; 2] = ["agent", "device"];
 
+/// The log types impCentral is known to send (the API notes, from the original tools), the
+/// values `--type` accepts.
+pub const TYPES: [&str; 10] = [
+    "server.log",
+    "server.error",
+    "server.sleep",
+    "agent.log",
+    "agent.error",
+    "status",
+    "powerstate",
+    "lastexitcode",
+    "firmware",
+    "IDE.log",
+];
+
+/// The error for a `--type` that no line can have, with the likely one.
+fn unknown_type(t: &str) -> ImptError {
+    let best = TYPES
+        .iter()
+        .map(|k| {
+            (
+                strsim::osa_distance(&t.to_lowercase(), &k.to_lowercase()),
+                *k,
+            )
+        })
+        .min()
+        .filter(|(d, _)| *d <= 2)
+        .map(|(_, k)| format!(" Did you mean {k}?"))
+        .unwrap_or_default();
+    ImptError::msg(format!(
+        "Option \"--type\" has unknown value \"{t}\":{best} Log types: {}.",
+        TYPES.join(", ")
+    ))
+}
+
 /// The log options as given (shared by `log get`, `log stream` and `watch`).
 #[derive(Clone, Debug, Default)]
 pub struct LogOptions {
@@ -29,6 +64,8 @@ pub struct LogOptions {
     pub grep: Option<String>,
     pub no_timestamps: bool,
     pub log_file: Option<PathBuf>,
+    /// `--json-lines`: json mode prints one compact object per line.
+    pub json_lines: bool,
 }
 
 #[derive(Default)]
@@ -39,6 +76,7 @@ pub struct LogFilter {
     pattern: Option<Regex>,
     timestamps: bool,
     file: Option<Mutex<File>>,
+    json_lines: bool,
 }
 
 impl LogFilter {
@@ -64,6 +102,9 @@ impl LogFilter {
         }
         if o.types.iter().any(|t| t.trim().is_empty()) {
             return Err(ImptError::msg("Option \"--type\" must not be empty."));
+        }
+        if let Some(t) = o.types.iter().find(|t| !TYPES.contains(&t.trim())) {
+            return Err(unknown_type(t.trim()));
         }
         let pattern = match &o.grep {
             Some(p) => Some(Regex::new(p).map_err(|e| {
@@ -93,6 +134,7 @@ impl LogFilter {
             pattern,
             timestamps: !o.no_timestamps,
             file,
+            json_lines: o.json_lines,
         })
     }
 
@@ -106,7 +148,24 @@ impl LogFilter {
         if !self.types.is_empty() && !self.types.iter().any(|t| t == typ) {
             return false;
         }
-        self.pattern.as_ref().map_or(true, |p| p.is_match(msg))
+        self.pattern.as_ref().is_none_or(|p| p.is_match(msg))
+    }
+
+    /// Whether an API log entry (`{type, msg, …}`) is kept (nothing is written).
+    pub fn keeps_entry(&self, raw: &Value) -> bool {
+        let s = |k: &str| raw.get(k).and_then(Value::as_str).unwrap_or_default();
+        self.keeps(s("type"), s("msg"))
+    }
+
+    /// Whether the filter hides any line (a source, a type or a pattern was given).
+    pub fn narrows(&self) -> bool {
+        let everything = self.agent && self.device && self.types.is_empty();
+        !everything || self.pattern.is_some()
+    }
+
+    /// Log entries in json mode as one compact object per line (`--json-lines`).
+    pub fn json_lines(&self) -> bool {
+        self.json_lines
     }
 
     pub fn timestamps(&self) -> bool {

@@ -233,14 +233,18 @@ impl Ui {
         }
     }
 
-    /// A log line of a stream or history: text in text modes, the raw object in json mode.
-    /// Lines the installed [`logfilter`] hides are skipped.
+    /// A log line of a stream or history: text in text modes, the raw object in json mode
+    /// (pretty, as the original prints it; one object per line with `--json-lines`, like
+    /// `impt watch -z json`). Lines the installed [`logfilter`] hides are skipped.
     pub fn log_line(&self, text: &str, raw: &Value) {
-        let Some(text) = logfilter::current().shown(text, raw) else {
+        let filter = logfilter::current();
+        let Some(text) = filter.shown(text, raw) else {
             return;
         };
         let text = text.as_str();
-        if self.is_json() {
+        if self.is_json() && filter.json_lines() {
+            self.out(&raw.to_string());
+        } else if self.is_json() {
             self.out(&to_json(raw));
         } else {
             self.out(text);

@@ -84,9 +84,10 @@ pub enum Event {
         devices: Vec<String>,
         reconnect: bool,
     },
+    /// The log stream dropped; reopened after `retry_ms` (`None`: when the user asks).
     StreamLost {
         reason: String,
-        retry_ms: u64,
+        retry_ms: Option<u64>,
     },
     /// Files changed (after debouncing).
     Changed {
@@ -362,9 +363,16 @@ pub fn renderer(mode: Mode) -> Box<dyn WatchRenderer> {
     }
     let term = Term::stdout();
     let tty = term.is_term();
+    // IMPT_STATUS_LINE=1 draws the status line without a terminal (screen recordings,
+    // tests), =0 never draws it (editors' task terminals).
+    let status = match std::env::var("IMPT_STATUS_LINE").as_deref() {
+        Ok("1") | Ok("always") => true,
+        Ok("0") | Ok("never") => false,
+        _ => tty,
+    };
     let forced = std::env::var("CLICOLOR_FORCE").is_ok_and(|v| v != "0");
     let no_color = std::env::var_os("NO_COLOR").is_some();
-    let mut r = TextRenderer::new(out, !no_color && (tty || forced), tty);
+    let mut r = TextRenderer::new(out, !no_color && (tty || forced), status);
     r.raw_locations = mode == Mode::Debug;
     Box::new(r)
 }
@@ -412,6 +420,13 @@ impl WatchRenderer for JsonRenderer {
     fn emit(&mut self, ev: &Event) {
         self.roles.track(ev);
         let mut v = ev.to_json();
+        // Every event says when it happened (log lines: when the device logged them).
+        if v.get("ts").is_none() {
+            v["ts"] = chrono::Utc::now()
+                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string()
+                .into();
+        }
         if let Event::Log(l) = ev {
             if let Some(r) = self.roles.of.get(&l.device_id) {
                 v["role"] = (*r).into();
@@ -537,10 +552,13 @@ impl TextRenderer {
                 ..
             } => {
                 let t = format!(
-                    "Watching Device Group \"{dg_name}\" ({}), {} device(s), running sha {}.",
+                    "Watching Device Group \"{dg_name}\" ({}), {} device(s), {}.",
                     impt_wire::types::dg_type_name(dg_type),
                     devices.len(),
-                    sha.as_deref().map(short).unwrap_or("none")
+                    match sha {
+                        Some(sha) => format!("running sha {}", short(sha)),
+                        None => "no code deployed yet".to_string(),
+                    }
                 );
                 let t = self.note(&t);
                 self.line(&t);
@@ -559,9 +577,12 @@ impl TextRenderer {
                 self.line(&t);
             }
             Event::StreamLost { reason, retry_ms } => {
-                let t = self.note(&format!(
-                    "The log stream is lost ({reason}). Reconnecting in {retry_ms} ms..."
-                ));
+                let t = self.note(&match retry_ms {
+                    Some(ms) => {
+                        format!("The log stream is lost ({reason}). Reconnecting in {ms} ms...")
+                    }
+                    None => format!("The log stream is lost: {reason}."),
+                });
                 self.line(&t);
             }
             Event::Changed { paths } => {
@@ -598,13 +619,18 @@ impl TextRenderer {
                 self.line(&t);
             }
             Event::CompileError { errors } => {
+                // The diagnostics first, then the line that ends the iteration (editors'
+                // background problem matchers end on it).
                 let red = self.style(Style::new().red().bold());
-                let t = self.note(&format!("{}", red.apply_to("Compilation failed:")));
-                self.line(&t);
                 for d in errors {
                     let text = format!("{}", red.apply_to(d));
                     self.line(&text);
                 }
+                let t = self.note(&format!(
+                    "{}",
+                    red.apply_to("Compilation failed: not deployed; fix and save.")
+                ));
+                self.line(&t);
             }
             Event::Retry {
                 what,
@@ -738,7 +764,13 @@ impl TextRenderer {
                 self.busy = None;
                 self.problem.get_or_insert("error");
             }
-            Event::Log(l) if l.typ.ends_with("error") && !l.replayed => {
+            // The old code's runtime errors do not hide that the new code does not compile
+            // (or waits to be deployed).
+            Event::Log(l)
+                if l.typ.ends_with("error")
+                    && !l.replayed
+                    && !matches!(self.problem, Some("compile error" | "pending deploy")) =>
+            {
                 self.problem = Some("runtime error");
             }
             Event::Skipped { .. } => self.busy = None,
@@ -767,10 +799,10 @@ impl TextRenderer {
                 }
             })
             .collect();
-        parts.push(format!(
-            "sha {}",
-            self.sha.as_deref().map(short).unwrap_or("none")
-        ));
+        parts.push(match &self.sha {
+            Some(sha) => format!("sha {}", short(sha)),
+            None => "nothing deployed".to_string(),
+        });
         if let Some(t) = &self.last_deploy {
             parts.push(format!("deployed {t}"));
         }
@@ -788,6 +820,10 @@ impl TextRenderer {
         }
         parts.push("r redeploy · c clear · q quit".into());
         let text = parts.join(" │ ");
+        if !self.term.is_term() {
+            // Drawn without a terminal (IMPT_STATUS_LINE=1): no width to fit.
+            return text;
+        }
         let width = self.term.size().1 as usize;
         console::truncate_str(&text, width.saturating_sub(1).max(10), "…").into_owned()
     }
@@ -864,7 +900,12 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["event"], "log");
         assert_eq!(lines[0]["msg"], "hello");
-        assert_eq!(lines[1], json!({"event": "quit"}));
+        assert_eq!(lines[1]["event"], "quit");
+        assert!(
+            lines[1]["ts"].as_str().is_some_and(|t| t.ends_with('Z')),
+            "every event has a timestamp: {}",
+            lines[1]
+        );
     }
 
     #[test]
@@ -931,6 +972,14 @@ mod tests {
         });
         r.emit(&Event::CompileError { errors: vec![] });
         r.emit(&log());
+        // The old code's runtime error does not hide that the new code does not compile.
+        r.emit(&Event::Log(LogLine {
+            typ: "server.error".into(),
+            ..match log() {
+                Event::Log(l) => l,
+                _ => unreachable!(),
+            }
+        }));
         assert!(
             r.status_text().contains("compile error"),
             "{}",

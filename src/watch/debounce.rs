@@ -1,9 +1,11 @@
 //! The debounce stage of the watch loop (the only one): file changes that come close
 //! together become one batch, handed on once no change arrived for the quiet period
-//! (`--debounce`, `watch.debounce`). Time is passed in, so the stage is tested without
-//! waiting.
+//! (`--debounce`, `watch.debounce`). A file that is being written (a non-atomic save:
+//! truncate, write, write, close) holds the batch until it is closed, even with
+//! `--debounce 0`, for at most [`WRITE_HOLD`]. Time is passed in, so the stage is tested
+//! without waiting.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -16,7 +18,13 @@ pub struct Debounce {
     first: Option<Instant>,
     /// When the batch is due, unless another change comes first.
     due: Option<Instant>,
+    /// Files written and not closed yet, since when.
+    writing: BTreeMap<PathBuf, Instant>,
 }
+
+/// The longest a batch waits for a file being written to be closed (a program that keeps a
+/// file open does not block the loop).
+pub const WRITE_HOLD: Duration = Duration::from_secs(5);
 
 /// A batch of changes, handed on when it is due.
 #[derive(Debug, PartialEq)]
@@ -35,7 +43,27 @@ impl Debounce {
             paths: BTreeSet::new(),
             first: None,
             due: None,
+            writing: BTreeMap::new(),
         }
+    }
+
+    /// Files written at `now` and still open: they join the batch, which waits for them to
+    /// be closed ([`Debounce::closed`]).
+    pub fn writing(&mut self, paths: impl IntoIterator<Item = PathBuf>, now: Instant) {
+        let paths: Vec<PathBuf> = paths.into_iter().collect();
+        for p in &paths {
+            self.writing.entry(p.clone()).or_insert(now);
+        }
+        self.push(paths, now);
+    }
+
+    /// Files closed after writing at `now`: the save is complete.
+    pub fn closed(&mut self, paths: impl IntoIterator<Item = PathBuf>, now: Instant) {
+        let paths: Vec<PathBuf> = paths.into_iter().collect();
+        for p in &paths {
+            self.writing.remove(p);
+        }
+        self.push(paths, now);
     }
 
     /// Files changed at `now`: they join the batch, and the batch is due `quiet` later.
@@ -45,14 +73,20 @@ impl Debounce {
         self.due = Some(now + self.quiet);
     }
 
-    /// When the pending batch is due; `None` when nothing is pending.
+    /// When the pending batch is due; `None` when nothing is pending. A file still being
+    /// written holds it until it is closed or [`WRITE_HOLD`] has passed.
     pub fn due(&self) -> Option<Instant> {
-        self.due
+        let due = self.due?;
+        Some(match self.writing.values().max() {
+            Some(since) => due.max(*since + WRITE_HOLD),
+            None => due,
+        })
     }
 
     /// The batch, if it is due at `now` (and then the stage is empty again).
     pub fn take_due(&mut self, now: Instant) -> Option<Batch> {
-        if self.due.is_some_and(|d| d <= now) {
+        if self.due().is_some_and(|d| d <= now) {
+            self.writing.clear();
             self.take()
         } else {
             None
@@ -128,6 +162,23 @@ mod tests {
         let b = d.take().unwrap();
         assert_eq!(b.paths, vec![p("b.nut")]);
         assert_eq!(b.first, t1);
+    }
+
+    #[test]
+    fn a_file_being_written_holds_the_batch_until_it_is_closed() {
+        let t0 = Instant::now();
+        let mut d = Debounce::new(Duration::ZERO);
+        d.writing([p("device.nut")], t0);
+        assert_eq!(d.take_due(t0 + Q), None, "truncated, not closed yet");
+        d.writing([p("device.nut")], t0 + Q);
+        assert_eq!(d.take_due(t0 + Q * 2), None);
+        d.closed([p("device.nut")], t0 + Q * 3);
+        assert_eq!(d.take_due(t0 + Q * 3).unwrap().paths, vec![p("device.nut")]);
+        // A file kept open does not hold the loop for ever.
+        d.writing([p("log.nut")], t0);
+        assert_eq!(d.take_due(t0 + WRITE_HOLD - Q), None);
+        assert!(d.take_due(t0 + WRITE_HOLD).is_some());
+        assert_eq!(d.due(), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Keys: `r` redeploy now, `c` clear, `q` quit (Ctrl-C too). On a terminal single key
-//! presses; otherwise lines on stdin (`r`, `c`, `q`), so that scripts can drive the loop.
+//! Keys: `r` redeploy now, `c` clear, `l` (re)open the log stream (after another client
+//! took the account's one stream), `q` quit (Ctrl-C too). On a terminal single key presses;
+//! otherwise lines on stdin (`r`, `c`, `l`, `q`), so that scripts can drive the loop.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -7,6 +8,8 @@ use std::io::{BufRead, IsTerminal};
 pub enum Key {
     Redeploy,
     Clear,
+    /// Open the log stream again.
+    Stream,
     Quit,
 }
 
@@ -14,6 +17,7 @@ fn key_of(c: char) -> Option<Key> {
     match c.to_ascii_lowercase() {
         'r' => Some(Key::Redeploy),
         'c' => Some(Key::Clear),
+        'l' => Some(Key::Stream),
         'q' => Some(Key::Quit),
         _ => None,
     }

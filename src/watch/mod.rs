@@ -55,6 +55,8 @@ pub struct Options {
     pub mode: Mode,
     /// `--sim [DIR]`: the directory of device.nut/agent.nut.
     pub sim: Option<PathBuf>,
+    /// The simulator of `--sim` (`--devices`, options after `--`); `None`: one device.
+    pub sim_config: Option<impt_sim::SimConfig>,
     /// `--no-local-check`: send code without compiling it locally first.
     pub no_local_check: bool,
 }
@@ -206,12 +208,31 @@ pub async fn finish_setup(
 
 /// Everything the loop reacts to.
 enum Msg {
-    Changed(Vec<PathBuf>),
+    Changed(Vec<PathBuf>, watcher::Phase),
     Key(Key),
     Event(Event),
     Done(Outcome),
     /// Retry the held save (if the loop's generation is still this one).
     Retry(u64),
+    /// A device loaded code that this loop did not deploy: the sha of the group's current
+    /// deployment then (`None`: unknown).
+    Runs(String, Option<String>),
+}
+
+/// The sha of a Device Group's current deployment (`None` when it cannot be read in 10 s).
+async fn running_sha(api: Arc<Api>, dg_id: String) -> Option<String> {
+    let ask = async {
+        let c = api.client().await.ok()?;
+        let dg = c
+            .get_entity(crate::error::Entity::DeviceGroup, &dg_id)
+            .await
+            .ok()??;
+        current_deployment(&api, &dg).await.ok()?.1
+    };
+    tokio::time::timeout(Duration::from_secs(10), ask)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// First wait before a held save is retried; doubles up to [`MAX_RETRY`].
@@ -225,7 +246,7 @@ async fn main(opts: Options, r: &mut dyn WatchRenderer) -> Result<()> {
     let file = settings::load_file(&base)?;
     let settings = settings::merge(&base, file, opts.flags.clone())?;
     let setup = match &opts.sim {
-        Some(dir) => sim::setup(dir, |ev| r.emit(&ev)).await?,
+        Some(dir) => sim::setup(dir, opts.sim_config.clone(), |ev| r.emit(&ev)).await?,
         None => setup_project(&opts).await?,
     };
     r.flush();
@@ -435,8 +456,8 @@ async fn watch_loop(
     let mut watcher = watcher::Watcher::new(
         &root,
         ignore,
-        move |paths| {
-            let _ = wtx.send(Msg::Changed(paths));
+        move |paths, phase| {
+            let _ = wtx.send(Msg::Changed(paths, phase));
         },
         move |e| {
             let _ = wtx2.send(Msg::Event(Event::Error {
@@ -457,28 +478,42 @@ async fn watch_loop(
         .filter(|p| !p.is_dir())
         .cloned()
         .collect();
-    let mut watched: Vec<PathBuf> = Vec::new();
-    let mut set_watched =
-        |files: &[PathBuf], watcher: &mut watcher::Watcher, r: &mut dyn WatchRenderer| {
-            let mut all: Vec<PathBuf> = files.to_vec();
-            all.extend(extra_files.iter().cloned());
-            if opts.sim.is_none() {
-                all.push(project_path.clone());
+    let mut watched: (Vec<PathBuf>, bool) = (Vec::new(), false);
+    // `broken`: the code does not build; the files known so far stay watched, and so does
+    // everything below the project's directory (an include created or fixed anywhere).
+    let mut set_watched = |files: &[PathBuf],
+                           broken: bool,
+                           watcher: &mut watcher::Watcher,
+                           r: &mut dyn WatchRenderer| {
+        let mut all: Vec<PathBuf> = files.to_vec();
+        all.extend(extra_files.iter().cloned());
+        if opts.sim.is_none() {
+            all.push(project_path.clone());
+        }
+        if broken {
+            all.extend(watched.0.iter().cloned());
+        }
+        all.sort();
+        all.dedup();
+        if (&all, broken) != (&watched.0, watched.1) {
+            let mut dirs = extra_dirs.clone();
+            if broken {
+                dirs.push(root.clone());
             }
-            all.sort();
-            all.dedup();
-            if all != watched {
-                for e in watcher.set(&all, &extra_dirs) {
-                    r.emit(&Event::Error {
-                        message: format!("watching: {e}"),
-                    });
-                }
-                let mut shown: Vec<String> = all.iter().map(|f| display_path(&root, f)).collect();
-                shown.extend(extra_dirs.iter().map(|d| display_path(&root, d) + "/"));
-                r.emit(&Event::Watching { files: shown });
-                watched = all;
+            for e in watcher.set(&all, &dirs) {
+                r.emit(&Event::Error {
+                    message: format!("watching: {e}"),
+                });
             }
-        };
+            let mut shown: Vec<String> = all.iter().map(|f| display_path(&root, f)).collect();
+            shown.extend(dirs.iter().map(|d| match display_path(&root, d) {
+                d if d.is_empty() => "./".to_string(),
+                d => d + "/",
+            }));
+            r.emit(&Event::Watching { files: shown });
+            watched = (all, broken);
+        }
+    };
     let initial: Vec<PathBuf> = setup
         .sources
         .device
@@ -493,7 +528,7 @@ async fn watch_loop(
         sha: setup.sha.clone(),
         devices: setup.devices.clone(),
     });
-    set_watched(&initial, &mut watcher, r);
+    set_watched(&initial, false, &mut watcher, r);
     r.flush();
 
     let ktx = tx.clone();
@@ -524,7 +559,7 @@ async fn watch_loop(
     if !setup.deploy_on_start {
         let sources = setup.sources.clone();
         if let Ok(Ok(code)) = tokio::task::spawn_blocking(move || source::load(&sources)).await {
-            set_watched(&code.files(), &mut watcher, r);
+            set_watched(&code.files(), false, &mut watcher, r);
             if let (Some(sha), true) = (
                 &setup.sha,
                 lp.deployed.as_deref() == Some(code.hash.as_str()),
@@ -551,8 +586,13 @@ async fn watch_loop(
         running: Default::default(),
         initial: setup.sha.clone(),
         divided: BTreeSet::new(),
+        foreign: Vec::new(),
+        asking: BTreeSet::new(),
     };
     let mut stream_devices: Vec<String> = setup.devices.iter().map(|d| d.id.clone()).collect();
+    let mut device_infos = setup.devices.clone();
+    // Log events of devices whose code is being asked for (see `Msg::Runs`).
+    let mut held_logs: Vec<Event> = Vec::new();
     let _sim = setup.sim;
     loop {
         let due = debounce.due();
@@ -590,48 +630,88 @@ async fn watch_loop(
             }
         }
         for msg in pending_msgs {
+            // Events are handled in the order they came, each message's before the next.
+            let mut events: Vec<Event> = Vec::new();
             match msg {
-                Msg::Changed(paths) => debounce.push(paths, Instant::now()),
+                Msg::Changed(paths, phase) => match phase {
+                    watcher::Phase::Writing => debounce.writing(paths, Instant::now()),
+                    watcher::Phase::Closed => debounce.closed(paths, Instant::now()),
+                    watcher::Phase::Other => debounce.push(paths, Instant::now()),
+                },
                 Msg::Key(Key::Redeploy) => lp.request(true, Instant::now(), vec![]),
                 Msg::Key(Key::Clear) => r.clear(),
+                Msg::Key(Key::Stream) => {
+                    stream_task.abort();
+                    stream_task = stream::spawn(
+                        lp.api.clone(),
+                        lp.target.dg_id.clone(),
+                        &device_infos,
+                        etx.clone(),
+                    );
+                }
                 Msg::Key(Key::Quit) => {
                     stream_task.abort();
                     r.emit(&Event::Quit);
                     r.finish();
                     return Ok(());
                 }
-                Msg::Event(mut ev) => {
-                    if let Event::Log(l) = &mut ev {
-                        restarts.map_error(l, &lp.maps);
-                    }
-                    if let Event::StreamOpened { devices, .. } = &ev {
-                        lp.devices = devices.len();
-                        stream_devices = devices.clone();
-                    }
-                    if let Some(d) = restarts.on_event(&ev, &stream_devices) {
-                        r.emit(&d);
-                    }
-                    if let (Some(f), Event::Log(l)) = (&factory, &ev) {
-                        f.fixture_log(l);
-                    }
-                    if let Event::Started { devices, .. } = &ev {
-                        // the project now names another Device Group
-                        factory = factory_for(&lp.api, &lp.target, devices, &etx);
-                    }
-                    let streaming =
-                        matches!(ev, Event::StreamOpened { .. } | Event::StreamLost { .. });
-                    r.emit(&ev);
-                    if streaming && deploy_when_streaming {
-                        deploy_when_streaming = false;
-                        lp.request(false, Instant::now(), vec![]);
-                    }
+                Msg::Event(ev) => events.push(ev),
+                Msg::Runs(device, sha) => {
+                    restarts.asking.remove(&device);
+                    restarts
+                        .running
+                        .insert(device.clone(), sha.unwrap_or_default());
+                    let (mine, rest): (Vec<Event>, Vec<Event>) = std::mem::take(&mut held_logs)
+                        .into_iter()
+                        .partition(|e| matches!(e, Event::Log(l) if l.device_id == device));
+                    held_logs = rest;
+                    events.extend(mine);
                 }
                 Msg::Done(out) => {
                     lp.deployed = out.deployed.clone();
-                    set_watched(&out.files, &mut watcher, r);
+                    set_watched(&out.files, out.broken, &mut watcher, r);
                     lp.finished(out.hold, r);
                 }
                 Msg::Retry(generation) => lp.retry(generation),
+            }
+            for mut ev in events {
+                if let Event::Log(l) = &ev {
+                    if restarts.asking.contains(&l.device_id) {
+                        held_logs.push(ev);
+                        continue;
+                    }
+                }
+                if let Event::Log(l) = &mut ev {
+                    restarts.map_error(l, &lp.maps);
+                }
+                if let Event::StreamOpened { devices, .. } = &ev {
+                    lp.devices = devices.len();
+                    stream_devices = devices.clone();
+                }
+                if let Some(d) = restarts.on_event(&ev, &stream_devices) {
+                    r.emit(&d);
+                }
+                for device in std::mem::take(&mut restarts.foreign) {
+                    let (api, dg, tx) = (lp.api.clone(), lp.target.dg_id.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let sha = running_sha(api, dg).await;
+                        let _ = tx.send(Msg::Runs(device, sha));
+                    });
+                }
+                if let (Some(f), Event::Log(l)) = (&factory, &ev) {
+                    f.fixture_log(l);
+                }
+                if let Event::Started { devices, .. } = &ev {
+                    // the project now names another Device Group
+                    factory = factory_for(&lp.api, &lp.target, devices, &etx);
+                    device_infos = devices.clone();
+                }
+                let streaming = matches!(ev, Event::StreamOpened { .. } | Event::StreamLost { .. });
+                r.emit(&ev);
+                if streaming && deploy_when_streaming {
+                    deploy_when_streaming = false;
+                    lp.request(false, Instant::now(), vec![]);
+                }
             }
         }
         r.flush();
@@ -656,6 +736,10 @@ struct Restarts {
     initial: Option<String>,
     /// Devices past their divider whose code load line has not come yet.
     divided: BTreeSet<String>,
+    /// Devices that just loaded code this loop did not deploy: which code is asked for.
+    foreign: Vec<String>,
+    /// Devices whose code is being asked for: their lines wait for the answer.
+    asking: BTreeSet<String>,
 }
 
 impl Restarts {
@@ -700,12 +784,15 @@ impl Restarts {
             }
             Event::Log(l) if l.typ == "status" && !l.replayed => {
                 if !self.waiting.remove(&l.device_id) {
-                    // A code load that is not ours (a deployment from elsewhere): which code
-                    // runs is unknown, so its errors are not mapped.
+                    // A code load that is not ours (a restart or a deployment from
+                    // elsewhere): which code runs is asked for (the group's current
+                    // deployment); until the answer its errors are not mapped.
                     if l.msg.starts_with("Downloading new code")
                         && !self.divided.remove(&l.device_id)
                     {
                         self.running.insert(l.device_id.clone(), String::new());
+                        self.asking.insert(l.device_id.clone());
+                        self.foreign.push(l.device_id.clone());
                     }
                     return None;
                 }
@@ -816,6 +903,8 @@ mod tests {
             running: Default::default(),
             initial: Some("s0".into()),
             divided: BTreeSet::new(),
+            foreign: Vec::new(),
+            asking: BTreeSet::new(),
         };
         let devices = vec!["d".to_string()];
         let deployed = Event::Deployed {
@@ -842,5 +931,11 @@ mod tests {
             &devices,
         );
         assert_eq!(r.running["d"], "");
+        assert_eq!(
+            r.foreign,
+            vec!["d".to_string()],
+            "which code it runs is asked for"
+        );
+        assert!(r.asking.contains("d"));
     }
 }

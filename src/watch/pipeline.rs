@@ -69,6 +69,9 @@ pub struct Outcome {
     pub sha: Option<String>,
     /// The deployment failed in a way that passes: the save stays pending.
     pub hold: Option<Hold>,
+    /// The code could not be built (preprocessor error, missing file): every change below
+    /// the project's directory is worth a new try, not only those of the files known.
+    pub broken: bool,
 }
 
 /// Why a save was not deployed but stays pending.
@@ -173,9 +176,13 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
     };
     let code = match build(&job.sources).await {
         Ok(c) => c,
-        Err((msg, files)) => {
-            out.files = files;
-            let _ = tx.send(Event::Error { message: msg });
+        Err(f) => {
+            out.files = f.files;
+            out.broken = true;
+            let _ = tx.send(match f.diagnostic {
+                Some(d) => Event::CompileError { errors: vec![*d] },
+                None => Event::Error { message: f.message },
+            });
             return out;
         }
     };
@@ -209,12 +216,17 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
 }
 
 /// The build stage: reads and preprocesses the sources (on a blocking thread). The error
-/// carries its message and the files to keep watching.
-pub async fn build(sources: &Sources) -> Result<Code, (String, Vec<PathBuf>)> {
+/// carries its message, its place and the files to keep watching.
+pub async fn build(sources: &Sources) -> Result<Code, source::Failure> {
     let sources = sources.clone();
     tokio::task::spawn_blocking(move || source::load(&sources))
         .await
-        .unwrap_or_else(|e| Err((e.to_string(), vec![])))
+        .unwrap_or_else(|e| {
+            Err(source::Failure {
+                message: e.to_string(),
+                ..Default::default()
+            })
+        })
 }
 
 /// The local compile check: the built code's compile errors at the user's files and lines
@@ -387,8 +399,10 @@ mod tests {
     async fn stages_build_deploy_and_restart_on_the_simulator() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("device.nut"), "server.log(\"hi\");\n").unwrap();
-        let setup = super::super::sim::setup(dir.path(), |_| {}).await.unwrap();
-        let code = build(&setup.sources).await.unwrap();
+        let setup = super::super::sim::setup(dir.path(), None, |_| {})
+            .await
+            .unwrap();
+        let code = build(&setup.sources).await.ok().unwrap();
         assert_eq!(code.files(), vec![dir.path().join("device.nut")]);
         let mut job = Job {
             api: setup.api.clone(),
@@ -424,12 +438,13 @@ mod tests {
 
         // A compile error of the server is mapped to the user's file.
         std::fs::write(dir.path().join("device.nut"), "local x = ;\n").unwrap();
-        let code = build(&setup.sources).await.unwrap();
+        let code = build(&setup.sources).await.ok().unwrap();
         assert_eq!(deploy(&job, &code, &tx).await, Err(None));
         let events = drain(&mut rx);
         let last = events.last().unwrap();
         assert_eq!(last["event"], "compile_error", "{events:?}");
-        assert_eq!(last["errors"][0]["file"], "device.nut");
+        let file = last["errors"][0]["file"].as_str().unwrap();
+        assert!(file.ends_with("device.nut"), "{file}");
         assert_eq!(last["errors"][0]["line"], 1);
     }
 }

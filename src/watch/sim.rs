@@ -24,7 +24,12 @@ fn data(doc: Option<Value>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
+/// Starts the simulator (`cfg`, or one with a single device) and sets the loop up on it.
+pub async fn setup(
+    dir: &Path,
+    cfg: Option<impt_sim::SimConfig>,
+    mut emit: impl FnMut(Event),
+) -> Result<Setup> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let factory = super::factory::sim_files(&dir);
     let (device, agent) = factory
@@ -36,18 +41,25 @@ pub async fn setup(dir: &Path, mut emit: impl FnMut(Event)) -> Result<Setup> {
             dir.display()
         )));
     }
-    let cfg = impt_sim::SimConfig {
+    let cfg = cfg.unwrap_or_else(|| impt_sim::SimConfig {
         devices: 1,
         keepalive_ms: 5_000,
         ..Default::default()
-    };
-    let handle = impt_sim::start(cfg)
+    });
+    let handle = impt_sim::start(cfg.clone())
         .await
         .map_err(|e| ImptError::msg(format!("cannot start the simulator: {e}")))?;
     let base = handle.base_url();
     let hooks: Arc<dyn api::Hooks> = Arc::new(api::Quiet);
     let anon = Client::new(&base, Session::anonymous(), hooks.clone());
-    let tokens = match api::auth::login(&anon, USER, PASSWORD).await? {
+    // The first account of the simulator's options (the default one otherwise).
+    let (user, password) = cfg
+        .accounts
+        .iter()
+        .find(|a| a.otp.is_none())
+        .map(|a| (a.username.clone(), a.password.clone()))
+        .unwrap_or((USER.into(), PASSWORD.into()));
+    let tokens = match api::auth::login(&anon, &user, &password).await? {
         api::auth::Login::Tokens(t) => t,
         api::auth::Login::OtpRequired { .. } => {
             return Err(ImptError::Internal("the simulator asked for an OTP".into()))

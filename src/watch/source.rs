@@ -61,23 +61,96 @@ pub fn display_path(root: &Path, p: &Path) -> String {
         .into_owned()
 }
 
-fn side(root: &Path, path: Option<&Path>, opts: &builder::Options) -> Result<Processed, String> {
+/// A source file as diagnostics and mapped error frames name it: relative to the working
+/// directory (where the command runs, as editors resolve paths), absolute when it is not
+/// below it.
+pub fn shown(p: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
+    display_path(&cwd, &abs)
+}
+
+/// Why the code could not be built.
+#[derive(Clone, Debug, Default)]
+pub struct Failure {
+    pub message: String,
+    /// The failure at a place of a source (a preprocessor error: `file:line:1: error: …`).
+    pub diagnostic: Option<Box<Diagnostic>>,
+    /// Files to watch: those read so far and the ones that were missing.
+    pub files: Vec<PathBuf>,
+}
+
+impl Failure {
+    fn plain(message: String, files: Vec<PathBuf>) -> Failure {
+        Failure {
+            message,
+            diagnostic: None,
+            files,
+        }
+    }
+}
+
+/// An include that was not found (`Local file "util.nut" not found`): where it would be
+/// looked for, next to the including file and in the project's directory.
+fn missing_include(root: &Path, e: &builder::BuilderError) -> Vec<PathBuf> {
+    let Some(name) = e
+        .message
+        .strip_prefix("Local file \"")
+        .and_then(|r| r.strip_suffix("\" not found"))
+    else {
+        return Vec::new();
+    };
+    let mut dirs = vec![root.to_path_buf()];
+    if let Some(d) = Path::new(&e.file).parent() {
+        let d = if d.is_absolute() {
+            d.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(d)
+        };
+        dirs.insert(0, d);
+    }
+    dirs.iter()
+        .map(|d| d.join(name))
+        .filter(|f| f.parent().is_some_and(Path::is_dir))
+        .collect()
+}
+
+fn side(root: &Path, path: Option<&Path>, opts: &builder::Options) -> Result<Processed, Failure> {
     let Some(path) = path else {
         return Ok(Processed::default());
     };
     if !path.is_file() {
-        return Err(format!("{}: file not found", display_path(root, path)));
+        return Err(Failure::plain(
+            format!("{}: file not found", shown(path)),
+            vec![],
+        ));
     }
-    let mut p = builder::preprocess_file(path, opts).map_err(|e| e.to_string())?;
-    // Relative names in diagnostics; absolute paths for watching.
-    for pos in &mut p.line_map {
-        let f = Path::new(&pos.file);
-        let abs = if f.is_absolute() {
-            f.to_path_buf()
+    let mut p = builder::preprocess_file(path, opts).map_err(|e| {
+        let at = if e.file.is_empty() {
+            shown(path)
         } else {
-            std::env::current_dir().unwrap_or_default().join(f)
+            shown(Path::new(&e.file))
         };
-        pos.file = display_path(root, &abs);
+        let d = Diagnostic {
+            file: at,
+            line: e.line.max(1),
+            column: 1,
+            kind: "error".into(),
+            text: e.message.clone(),
+        };
+        Failure {
+            message: d.to_string(),
+            diagnostic: Some(Box::new(d)),
+            files: missing_include(root, &e),
+        }
+    })?;
+    // Names in diagnostics relative to the working directory; absolute paths for watching.
+    for pos in &mut p.line_map {
+        pos.file = shown(Path::new(&pos.file));
     }
     p.files = p
         .files
@@ -97,14 +170,20 @@ fn side(root: &Path, path: Option<&Path>, opts: &builder::Options) -> Result<Pro
 }
 
 /// Reads and preprocesses both sides. On a failure the message names the file, and the
-/// files read so far are still returned so that they are watched.
-pub fn load(src: &Sources) -> Result<Code, (String, Vec<PathBuf>)> {
-    let mut opts = builder::settings::from_project(&src.root).map_err(|e| (e, Vec::new()))?;
+/// files read so far (and a missing include) are still returned so that they are watched.
+pub fn load(src: &Sources) -> Result<Code, Failure> {
+    let mut opts =
+        builder::settings::from_project(&src.root).map_err(|e| Failure::plain(e, Vec::new()))?;
     opts.remote_memo = true;
     let mut known: Vec<PathBuf> = src.device.iter().chain(&src.agent).cloned().collect();
-    let device = side(&src.root, src.device.as_deref(), &opts).map_err(|e| (e, known.clone()))?;
+    let with_known = |mut f: Failure, known: &[PathBuf]| {
+        f.files.extend(known.iter().cloned());
+        f
+    };
+    let device =
+        side(&src.root, src.device.as_deref(), &opts).map_err(|e| with_known(e, &known))?;
     known.extend(device.files.iter().cloned());
-    let agent = side(&src.root, src.agent.as_deref(), &opts).map_err(|e| (e, known.clone()))?;
+    let agent = side(&src.root, src.agent.as_deref(), &opts).map_err(|e| with_known(e, &known))?;
     let hash = code_hash(&device.code, &agent.code);
     Ok(Code {
         device,
@@ -135,7 +214,7 @@ pub fn diagnostics(code: &Code, src: &Sources, meta: &[Value]) -> Vec<Diagnostic
             };
             let fallback = path
                 .as_deref()
-                .map(|f| display_path(&src.root, f))
+                .map(shown)
                 .unwrap_or_else(|| side.to_string());
             let (file, line) = match row.checked_sub(1).and_then(|i| p.line_map.get(i)) {
                 Some(pos) => (pos.file.clone(), pos.line),
@@ -184,13 +263,14 @@ mod tests {
         assert_eq!(code.files(), vec![root.join("device.nut")]);
         let meta = serde_json::json!([{"file": "device_code", "type": "error", "row": 2, "column": 3, "text": "boom"}]);
         let d = diagnostics(&code, &src, meta.as_array().unwrap());
-        assert_eq!(d[0].to_string(), "device.nut:2:3: error: boom");
+        let shown = d[0].to_string();
+        assert!(shown.ends_with("device.nut:2:3: error: boom"), "{shown}");
         let missing = Sources {
             agent: Some(root.join("agent.nut")),
             ..src
         };
-        let (msg, files) = load(&missing).unwrap_err();
-        assert!(msg.contains("agent.nut"));
-        assert!(files.contains(&root.join("agent.nut")));
+        let f = load(&missing).unwrap_err();
+        assert!(f.message.contains("agent.nut"), "{}", f.message);
+        assert!(f.files.contains(&root.join("agent.nut")));
     }
 }

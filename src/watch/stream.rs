@@ -20,6 +20,14 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Wait after a 429 on the event-stream connection (its Retry-After is not available).
 const RATE_LIMIT_WAIT: Duration = Duration::from_secs(1);
+/// Why a stream that the server closed is not reopened by itself (that would take it from
+/// the other client, which might take it back, for ever).
+fn taken() -> String {
+    format!(
+        "the log stream was closed. {} Press l (or send the line l) to take it back",
+        crate::commands::core::stream::ONE_STREAM.trim_end_matches('.')
+    )
+}
 fn key(l: &LogLine) -> Key {
     (l.ts.clone(), l.typ.clone(), l.msg.clone())
 }
@@ -211,7 +219,13 @@ impl Supervisor {
                             }
                             Some(StreamEvent::State(v)) => {
                                 if v.get("state").and_then(Value::as_str) == Some("closed") {
-                                    break "the log stream was closed".to_string();
+                                    // Taken by another client: reopening it would take it
+                                    // from that one, and so on for ever.
+                                    let _ = self.send(Event::StreamLost {
+                                        reason: taken(),
+                                        retry_ms: None,
+                                    });
+                                    return;
                                 }
                             }
                             Some(StreamEvent::Garbled(raw)) => {
@@ -234,6 +248,17 @@ impl Supervisor {
                             None => break "the log stream ended".to_string(),
                         }
                     }
+                }
+                Err(ImptError::Api(a))
+                    if a.status == 404
+                        && a.errors.iter().any(|e| e.detail.contains("log stream")) =>
+                {
+                    // Gone before the devices were added: another client took it.
+                    let _ = self.send(Event::StreamLost {
+                        reason: taken(),
+                        retry_ms: None,
+                    });
+                    return;
                 }
                 Err(e) => {
                     // The event-stream connection's own failures carry only the status text.
@@ -267,7 +292,7 @@ impl Supervisor {
             let delay = wait.map_or(backoff, |w| w.max(backoff));
             if !self.send(Event::StreamLost {
                 reason,
-                retry_ms: delay.as_millis() as u64,
+                retry_ms: Some(delay.as_millis() as u64),
             }) {
                 return;
             }

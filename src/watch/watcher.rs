@@ -11,6 +11,34 @@ use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use super::ignore::Ignore;
 
+/// What a file event says about the files it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Written (created, truncated or appended to) and still open: a non-atomic save may be
+    /// half done. Only on platforms that report when a written file is closed (Linux).
+    Writing,
+    /// Closed after writing: the save is complete.
+    Closed,
+    /// Anything else (renamed over, removed, attributes).
+    Other,
+}
+
+/// Whether the platform's watcher reports closes after writes (inotify's `IN_CLOSE_WRITE`).
+pub const SEES_CLOSES: bool = cfg!(target_os = "linux");
+
+fn phase_of(kind: &EventKind) -> Phase {
+    use notify::event::{AccessKind, AccessMode, ModifyKind};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Phase::Closed,
+        EventKind::Create(_) | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
+            if SEES_CLOSES =>
+        {
+            Phase::Writing
+        }
+        _ => Phase::Other,
+    }
+}
+
 /// What the watcher matches events against.
 struct Matcher {
     root: PathBuf,
@@ -37,11 +65,11 @@ pub struct Watcher {
 
 impl Watcher {
     /// Starts watching; `on_change` is called from the watcher's thread with the changed
-    /// paths that match.
+    /// paths that match and what the event says about them.
     pub fn new(
         root: &Path,
         ignore: Ignore,
-        on_change: impl Fn(Vec<PathBuf>) + Send + 'static,
+        on_change: impl Fn(Vec<PathBuf>, Phase) + Send + 'static,
         on_error: impl Fn(String) + Send + 'static,
     ) -> notify::Result<Watcher> {
         let matcher = Arc::new(Mutex::new(Matcher {
@@ -54,7 +82,8 @@ impl Watcher {
         let inner =
             notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
                 Ok(event) => {
-                    if matches!(event.kind, EventKind::Access(_)) {
+                    let phase = phase_of(&event.kind);
+                    if matches!(event.kind, EventKind::Access(_)) && phase != Phase::Closed {
                         return;
                     }
                     let m = m.lock().unwrap_or_else(|e| e.into_inner());
@@ -68,7 +97,7 @@ impl Watcher {
                     hit.dedup();
                     drop(m);
                     if !hit.is_empty() {
-                        on_change(hit);
+                        on_change(hit, phase);
                     }
                 }
                 Err(e) => on_error(e.to_string()),
@@ -93,8 +122,11 @@ impl Watcher {
         }
         let mut errors = Vec::new();
         let old = std::mem::take(&mut self.watched);
-        for (dir, rec) in &old {
-            if want.get(dir) != Some(rec) {
+        // A directory still wanted in another mode is watched again without unwatching it
+        // first, so that no event falls between the two (extra events of subdirectories
+        // left watched are filtered out by the matcher).
+        for dir in old.keys() {
+            if !want.contains_key(dir) {
                 let _ = self.inner.unwatch(dir);
             }
         }
@@ -142,7 +174,7 @@ mod tests {
         let mut w = Watcher::new(
             &root,
             Ignore::new(&[]).unwrap(),
-            move |p| {
+            move |p, _| {
                 let _ = tx.send(p);
             },
             |_| {},

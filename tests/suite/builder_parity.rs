@@ -540,7 +540,9 @@ fn watch_sources_follow_the_builder_table_and_the_dependencies_file() {
         device: Some(d.path().join("device.nut")),
         agent: None,
     };
-    let code = impt::watch::source::load(&src).map_err(|e| e.0).unwrap();
+    let code = impt::watch::source::load(&src)
+        .map_err(|e| e.message)
+        .unwrap();
     assert_eq!(code.device.code, "table\none\n");
     assert!(code.files().contains(&d.path().join("deps.json")));
 }

@@ -30,7 +30,7 @@ fn log_get() {
         .has("Error: No Device Identifier is specified.");
     let (dg, dev) = project_with_device(&env);
     emit(&env, &dev, 5);
-    std::thread::sleep(Duration::from_millis(200));
+    env.wait_history(&dev, "Line #5#");
     // one page by number, newest first
     let out = env.impt(&["log", "get", "-s", "2", "-n", "1"]);
     out.ok();
@@ -124,9 +124,18 @@ fn log_stream() {
     assert!(rest.trim_end().ends_with("IMPT COMMAND SUCCEEDS"), "{rest}");
     // json: one object per line
     let mut run = env.spawn(&["log", "stream", "-z", "json"]);
-    std::thread::sleep(Duration::from_millis(1500));
-    emit(&env, &dev, 1);
-    run.wait_for("\"msg\": \"Line #1#\"");
+    // Nothing says in json mode when the stream is open: a line is emitted until one shows.
+    let end = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        emit(&env, &dev, 1);
+        if run
+            .wait_within("\"msg\": \"Line #1#\"", Duration::from_secs(2))
+            .is_some()
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < end, "no line streamed");
+    }
     // a second stream of the account closes the first one, which then ends by itself
     let mut other = env.spawn(&["log", "stream", "-g", "DG"]);
     other.wait_for("is opened.");

@@ -32,7 +32,7 @@ fn log_get_filters_hides_timestamps_and_appends_to_a_file() {
     emit(&env, &dev, "server.error", "boom");
     emit(&env, &dev, "agent.log", "agent says hi");
     emit(&env, &dev, "server.log", "Temp=hot");
-    std::thread::sleep(Duration::from_millis(200));
+    env.wait_history(&dev, "Temp=hot");
     let page = |extra: &[&str]| {
         let mut args = vec!["log", "get", "-s", "50", "-n", "1"];
         args.extend_from_slice(extra);

@@ -338,7 +338,7 @@ fn half_sent_requests_time_out() {
     let mut buf = Vec::new();
     let r = s.read_to_end(&mut buf);
     assert!(r.is_ok(), "not closed: {r:?}");
-    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(9), "{:?}", t.elapsed());
     // A body never finished: 408.
     let mut s = TcpStream::connect(&addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

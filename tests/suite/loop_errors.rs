@@ -91,9 +91,17 @@ fn log_get_and_log_stream_in_the_project_map_frames_of_its_code() {
     assert_eq!(stream.interrupt().0, 0);
     // Back to the project's code for log get.
     env.impt(&["build", "run"]).ok();
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let out = env.impt(&["log", "get", "-n", "1", "-s", "50"]);
-    out.ok().has("ERROR:   from device.nut:3 (main)");
+    // The device runs it once its frames come after the code load (bounded wait).
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = env.impt(&["log", "get", "-n", "1", "-s", "50"]);
+        if out.stdout.contains("ERROR:   from device.nut:3 (main)") {
+            out.ok();
+            break;
+        }
+        assert!(std::time::Instant::now() < end, "{}", out.stdout);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     // Changed local code is not what the device runs: frames stay as logged.
     std::fs::write(env.path("device.nut"), format!("// moved\n{DEVICE}")).unwrap();
     let out = env.impt(&["log", "get", "-n", "1", "-s", "50"]);

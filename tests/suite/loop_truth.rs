@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::support::*;
 
-const T: Duration = Duration::from_secs(20);
+const T: Duration = Duration::from_secs(60);
 
 #[test]
 fn watch_catches_compile_errors_without_a_request() {

@@ -138,7 +138,7 @@ fn the_factory_example_blesses_two_devices_that_then_run_the_application() {
     at(&["build", "run"]).ok();
 
     // two DUTs appear, get blessed and land in the production target
-    let blessed = wait_until(40, "two blessed devices", || {
+    let blessed = wait_until(120, "two blessed devices", || {
         let in_prod: Vec<String> = devices(&env)
             .into_iter()
             .filter(|(_, g)| g.as_deref() == Some(prod.as_str()))
@@ -149,11 +149,13 @@ fn the_factory_example_blesses_two_devices_that_then_run_the_application() {
     assert_eq!(env.device_ids().len(), 4, "two seeded devices and two DUTs");
     for dut in &blessed {
         assert_ne!(dut, &fixture);
-        let l = wait_until(20, "the application on a blessed device", || {
+        // The device's and the agent's first lines come in either order: wait for both.
+        let l = wait_until(60, "the application on a blessed device", || {
             let l = logs(&env, dut);
-            l.iter()
+            (l.iter()
                 .any(|m| m == &format!("Application started on {dut}"))
-                .then_some(l)
+                && l.iter().any(|m| m == "Application agent started"))
+            .then_some(l)
         });
         let pos = |needle: &str| {
             l.iter()

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 const DEV: &str = "development_devicegroup";
-const T: Duration = Duration::from_secs(5);
+/// How long a log line is waited for: generous, so that a busy machine only makes a test slower.
+const T: Duration = Duration::from_secs(30);
 
 struct Setup {
     sim: Sim,
@@ -400,14 +401,16 @@ async fn runaway_code_is_stopped_and_the_sim_stays_responsive() {
         let t = Instant::now();
         let r = s.api.get("/devices").await;
         assert_eq!(r.status, 200);
-        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+        // Bounded generously: on a busy machine an answer may take seconds, but not the
+        // whole budget of the runaway code.
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The three come in any order: the healthy device keeps ticking meanwhile.
     let seen = s
         .logs_all(
             &["instruction limit", "out of memory", "healthy tick 5"],
-            Duration::from_secs(20),
+            Duration::from_secs(60),
         )
         .await;
     let (dev, typ, msg) = &seen[0];

@@ -249,13 +249,13 @@ async fn control_stats_faults_and_devices() {
     assert_eq!(api.get("/products").await.status, 503);
     assert_eq!(api.get("/products").await.status, 200);
     ctl("POST", "/faults")
-        .json(&json!({"delay_ms": 300, "method": "GET"}))
+        .json(&json!({"delay_ms": 2000, "method": "GET"}))
         .send()
         .await
         .unwrap();
     let t0 = std::time::Instant::now();
     api.get("/products").await;
-    assert!(t0.elapsed() >= Duration::from_millis(300));
+    assert!(t0.elapsed() >= Duration::from_millis(2000));
     assert_eq!(
         ctl("DELETE", "/faults")
             .send()
@@ -267,7 +267,8 @@ async fn control_stats_faults_and_devices() {
     );
     let t0 = std::time::Instant::now();
     api.get("/products").await;
-    assert!(t0.elapsed() < Duration::from_millis(300));
+    // Well under the delay even on a busy machine.
+    assert!(t0.elapsed() < Duration::from_millis(2000));
     // Devices can be added to a given account.
     let r = ctl("POST", "/devices")
         .json(&json!({"account": "b", "name": "extra"}))

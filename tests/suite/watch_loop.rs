@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::support::{project, project_typed, spawn_watch, DEBOUNCE_MS};
 
-const T: Duration = Duration::from_secs(20);
+const T: Duration = Duration::from_secs(60);
 
 fn code_of(dep: &Value) -> String {
     dep["attributes"]["device_code"]

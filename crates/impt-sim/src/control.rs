@@ -9,11 +9,11 @@
 //! | `POST /_sim/devices/{device}/parts` (a part file, TOML) | attach virtual parts to the device's buses and pins (see the hardware module); `DELETE` removes them |
 //! | `POST /_sim/devices/{device}/pins` `{pin, value}` | drive an input pin: 0/1 (runs a `DIGITAL_IN` callback on a change) or 0.0-1.0 (analog) |
 //! | `POST /_sim/devices/{device}/logs` `{count?, interval_ms?, type?, message?}` | emit `count` (default 1) lines of `type` (default `server.log`), one every `interval_ms` (default 0); `{i}` in `message` (default `Message #{i}#`) is the line number; `202` |
-//! | `POST /_sim/faults` `{status?, count?, path?, method?, delay_ms?, drop_sse?}` | inject a fault: the next `count` (default: all) API requests whose path (below `/v5`) matches the regex `path` and whose method is `method` wait `delay_ms` and, when `status` is given, fail with that status and an error document; `drop_sse: true` drops every open log stream connection now |
+//! | `POST /_sim/faults` `{status?, count?, path?, method?, delay_ms?, drop_sse?}` | inject a fault: the next `count` (default: all) API requests whose path (below `/v5`, or the whole path) matches the regex `path` and whose method is `method` wait `delay_ms` and, when `status` is given, fail with that status and an error document; `drop_sse: true` drops every open log stream connection now |
 //! | `DELETE /_sim/faults`, `POST /_sim/faults/reset` | remove every fault |
 //! | `GET /_sim/stats` | `{total, routes: {"METHOD /v5/template": count}}` for API requests |
 //! | `POST /_sim/stats/reset` | zero the statistics |
-//! | `GET /_sim/time` | the devices' clock and worker pool: `{now, virtual, scale, skipped, jumps, workers, jobs, ready, running}` (`now`: virtual Unix time in seconds; `skipped`: seconds jumped so far) |
+//! | `GET /_sim/time` | the devices' clock and worker pool: `{now, virtual, scale, skipped, jumps, workers, jobs, ready, running, idle}` (`now`: virtual Unix time in seconds; `skipped`: seconds jumped so far; `idle`: no device or agent code running or ready to run) |
 //! | `POST /_sim/time` `{virtual?, advance?}` | switch virtual time on/off (when on, the clock jumps to the next timer whenever all device and agent code is idle); `advance`: jump that many seconds ahead now (0 to 10 years); answers as `GET` |
 //!
 //! `{device}` is a device id or MAC address of any account.
@@ -121,6 +121,7 @@ fn time_state(app: &App) -> Value {
         "jobs": p.jobs,
         "ready": p.ready,
         "running": p.running,
+        "idle": p.ready == 0 && p.running == 0,
     })
 }
 
@@ -387,12 +388,15 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
     }
 }
 
-/// The fault to apply to an API request, if any (consumes one use).
-pub fn take_fault(app: &App, method: &str, path: &str) -> Option<(u16, u64)> {
+/// The fault to apply to an API request, if any (consumes one use). A fault's `path` regex
+/// matches the path below the API prefix (`/devices`) or the whole path (`/v5/devices`).
+pub fn take_fault(app: &App, method: &str, path: &str, full_path: &str) -> Option<(u16, u64)> {
     let mut faults = lock(&app.faults);
     let i = faults.iter().position(|f| {
-        f.method.as_deref().map_or(true, |m| m == method)
-            && f.path.as_ref().map_or(true, |r| r.is_match(path))
+        f.method.as_deref().is_none_or(|m| m == method)
+            && f.path
+                .as_ref()
+                .is_none_or(|r| r.is_match(path) || r.is_match(full_path))
             && f.remaining != Some(0)
     })?;
     let f = &mut faults[i];

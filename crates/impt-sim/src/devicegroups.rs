@@ -183,9 +183,9 @@ fn list_groups(ctx: &Ctx, me: &str) -> ApiResult<Response> {
         w.db.groups
             .iter()
             .filter(|g| g.owner == me)
-            .filter(|g| filter(&f, "owner.id").map_or(true, |v| v == g.owner))
-            .filter(|g| filter(&f, "product.id").map_or(true, |v| v == g.product))
-            .filter(|g| filter(&f, "type").map_or(true, |v| v == g.gtype))
+            .filter(|g| filter(&f, "owner.id").is_none_or(|v| v == g.owner))
+            .filter(|g| filter(&f, "product.id").is_none_or(|v| v == g.product))
+            .filter(|g| filter(&f, "type").is_none_or(|v| v == g.gtype))
             .map(|g| doc(ctx, &w, g))
             .collect()
     };
@@ -526,7 +526,7 @@ fn unassign(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
     if g.gtype == impt_wire::types::PRODUCTION
         && ctx
             .header("x-electricimp-key")
-            .map_or(true, |k| k.trim().is_empty())
+            .is_none_or(|k| k.trim().is_empty())
     {
         return Err(ApiError::new(
             403,

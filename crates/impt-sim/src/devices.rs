@@ -192,13 +192,13 @@ fn list_devices(ctx: &Ctx, me: &str) -> ApiResult<Response> {
                     .group
                     .as_ref()
                     .and_then(|g| w.db.groups.iter().find(|x| &x.id == g));
-                filter(&f, "owner.id").map_or(true, |v| v == d.owner)
-                    && filter(&f, "account.id").map_or(true, |v| v == d.owner)
-                    && filter(&f, "product.id").map_or(true, |v| g.is_some_and(|g| g.product == v))
-                    && filter(&f, "devicegroup.id").map_or(true, |v| g.is_some_and(|g| g.id == v))
+                filter(&f, "owner.id").is_none_or(|v| v == d.owner)
+                    && filter(&f, "account.id").is_none_or(|v| v == d.owner)
+                    && filter(&f, "product.id").is_none_or(|v| g.is_some_and(|g| g.product == v))
+                    && filter(&f, "devicegroup.id").is_none_or(|v| g.is_some_and(|g| g.id == v))
                     && filter(&f, "devicegroup.type")
-                        .map_or(true, |v| g.is_some_and(|g| g.gtype == v))
-                    && filter(&f, "devicegroup.owner.id").map_or(true, |v| {
+                        .is_none_or(|v| g.is_some_and(|g| g.gtype == v))
+                    && filter(&f, "devicegroup.owner.id").is_none_or(|v| {
                         if v == "null" {
                             g.is_none()
                         } else {

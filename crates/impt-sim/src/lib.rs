@@ -4,7 +4,8 @@
 //! stats, faults, rate limits), [`jsonapi`] (documents, pagination, filters), one module per
 //! resource ([`auth`], [`products`], [`devicegroups`], [`devices`], [`deployments`],
 //! [`webhooks`], [`logstream`]), [`vdev`] (virtual devices), [`runner`] (the devices'
-//! and agents' Squirrel VMs, agent URLs), [`compile`] (compile checks), [`control`]
+//! and agents' Squirrel VMs, agent URLs), [`pool`] (the worker threads that run them,
+//! fairness, interruption, virtual time), [`compile`] (compile checks), [`control`]
 //! (`/_sim/` endpoints), [`persist`] (`--state`), [`factory`] (fixtures, devices under
 //! test, blessing), [`delivery`] (webhook calls).
 
@@ -124,6 +125,8 @@ pub struct SimConfig {
     pub workers: usize,
     /// Fraction of one core one device's code may use in the long run.
     pub cpu_share: f64,
+    /// OS priority offset (Linux `nice`) of the threads running the devices' code.
+    pub worker_nice: i32,
     /// Milliseconds of CPU time one run of device or agent code may use (0: unlimited).
     pub cpu_ms_per_run: u64,
     /// Virtual time from the start: when all code is idle, the clock jumps to the next
@@ -158,6 +161,7 @@ impl Default for SimConfig {
             libraries: None,
             workers: 0,
             cpu_share: 0.5,
+            worker_nice: 0,
             cpu_ms_per_run: impt_vm::DEFAULT_CPU_MS_PER_RUN,
             virtual_time: false,
         }
@@ -248,6 +252,7 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
             n => n,
         },
         cpu_share: cfg.cpu_share,
+        nice: cfg.worker_nice,
         ..runner::PoolConfig::default()
     };
     let runners = runner::Runners::new(clock.clone(), pool);

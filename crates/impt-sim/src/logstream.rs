@@ -224,7 +224,7 @@ fn open(ctx: &Ctx) -> ApiResult<Response> {
         let s = w
             .streams
             .iter_mut()
-            .find(|s| s.id == ctx.seg(1) && me.as_ref().map_or(true, |m| *m == s.account))
+            .find(|s| s.id == ctx.seg(1) && me.as_ref().is_none_or(|m| *m == s.account))
             .ok_or_else(|| ApiError::not_found("log stream"))?;
         if me.is_none() && s.idle_since_ms.is_none() {
             return Err(ApiError::new(

@@ -59,7 +59,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                 let w = ctx.app.world();
                 w.db.products
                     .iter()
-                    .filter(|p| p.owner == me && owner.map_or(true, |o| o == p.owner))
+                    .filter(|p| p.owner == me && owner.is_none_or(|o| o == p.owner))
                     .map(|p| doc(ctx, p))
                     .collect()
             };

@@ -264,7 +264,7 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             .entry(format!("{} {}{}", stats_method(&method), prefix, tpl))
             .or_insert(0) += 1;
     }
-    if let Some((status, delay)) = control::take_fault(&app, method.as_str(), rest) {
+    if let Some((status, delay)) = control::take_fault(&app, method.as_str(), rest, &raw_path) {
         if delay > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         }

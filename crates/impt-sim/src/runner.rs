@@ -285,7 +285,7 @@ impl impt_vm::Host for SideHost {
             s.out.own.push_back((id, own));
             return Ok(());
         }
-        if !s.app.upgrade().is_some_and(|a| !a.cfg.no_outbound) {
+        if s.app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
             return Err(agent_http::refused(&req));
         }
         s.out.spawn(id, req)
@@ -316,10 +316,10 @@ impl impt_vm::Host for SideHost {
                     .into(),
             );
         }
-        if !sh(&self.shared)
+        if sh(&self.shared)
             .app
             .upgrade()
-            .is_some_and(|a| !a.cfg.no_outbound)
+            .is_none_or(|a| a.cfg.no_outbound)
         {
             return Err(agent_http::refused(&req));
         }
@@ -894,7 +894,15 @@ impl Job for Runner {
         if cmds.is_empty() {
             self.turn();
         }
-        for cmd in cmds {
+        // Code replaced again later in the same batch never runs (a Start or Stop makes
+        // every earlier Start moot).
+        let last_code = cmds
+            .iter()
+            .rposition(|c| matches!(c, Cmd::Start(_) | Cmd::Stop));
+        for (i, cmd) in cmds.into_iter().enumerate() {
+            if matches!(cmd, Cmd::Start(_)) && last_code.is_some_and(|l| i < l) {
+                continue;
+            }
             self.command(cmd);
             self.turn();
         }

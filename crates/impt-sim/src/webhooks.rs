@@ -64,7 +64,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                 w.db.webhooks
                     .iter()
                     .filter(|h| h.owner == me)
-                    .filter(|h| filter(&f, "devicegroup.id").map_or(true, |v| v == h.group))
+                    .filter(|h| filter(&f, "devicegroup.id").is_none_or(|v| v == h.group))
                     .map(|h| doc(ctx, &w, h))
                     .collect()
             };

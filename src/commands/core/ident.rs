@@ -48,7 +48,7 @@ async fn search(
     ident: &str,
     scope: Option<(&str, &str)>,
 ) -> Result<Vec<Value>> {
-    let in_scope = |v: &Value| scope.map_or(true, |(rel, id)| rel_id(v, rel) == Some(id));
+    let in_scope = |v: &Value| scope.is_none_or(|(rel, id)| rel_id(v, rel) == Some(id));
     if !ident.is_empty() {
         if let Some(v) = ctx.get(entity, ident).await? {
             if in_scope(&v) {

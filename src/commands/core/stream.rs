@@ -121,6 +121,7 @@ impl Tail {
                     Some(StreamEvent::State(v)) => {
                         if v.get("state").and_then(Value::as_str) == Some("closed") {
                             ctx.ui.info("The log stream is closed.");
+                            ctx.ui.info(ONE_STREAM);
                             return Ok(());
                         }
                     }
@@ -314,13 +315,29 @@ async fn renew(ctx: &CommandCtx) {
     }
 }
 
-/// Creates a stream, waits a second as the original does, then adds the devices.
+/// Why a log stream disappears: impCentral keeps one per account.
+pub const ONE_STREAM: &str = "impCentral keeps one log stream per account, and another client \
+of this account (impt log stream, impt watch, impt build run -l, the impCentral IDE) opened one, \
+which closed this one. Stop the other client, or give each its own account or login key.";
+
+/// Creates a stream, waits a second as the original does, then adds the devices. A stream
+/// that is gone meanwhile (another client of the account opened one) says why.
 async fn open(ctx: &CommandCtx, ids: &[String]) -> Result<LogStream> {
     let client = ctx.client().await?;
     let stream = LogStream::open(client).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     for id in ids {
-        stream.add_device(client, id).await?;
+        match stream.add_device(client, id).await {
+            Err(ImptError::Api(a))
+                if a.status == 404 && a.errors.iter().any(|e| e.detail.contains("log stream")) =>
+            {
+                return Err(ImptError::msg(format!(
+                    "{} {ONE_STREAM}",
+                    ImptError::Api(a)
+                )));
+            }
+            other => other?,
+        }
     }
     Ok(stream)
 }

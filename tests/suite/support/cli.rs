@@ -209,6 +209,13 @@ impl Env {
         running::spawn_env(dir, self.home.path(), &self.envs, args)
     }
 
+    /// Starts impt in `dir` with these environment variables too.
+    pub fn spawn_env(&self, dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Running {
+        let mut all = self.envs.clone();
+        all.extend(envs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        running::spawn_env(dir, self.home.path(), &all, args)
+    }
+
     /// A blocking HTTP call to the sim: paths starting with `/_sim` go to the control
     /// endpoints, others to the API, logged in as the default user (a fresh login each call).
     /// The status and the JSON body (`Null` if empty).
@@ -226,6 +233,26 @@ impl Env {
             let r = api.send(method, path, body, &[]).await;
             (r.status, r.body)
         })
+    }
+
+    /// Waits (30 s at most) until a line of `device`'s log history contains `text`.
+    pub fn wait_history(&self, device: &str, text: &str) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (_, doc) = self.http("GET", &format!("/devices/{device}/logs"), None);
+            let found = doc["data"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|e| e["msg"].as_str().is_some_and(|m| m.contains(text)))
+            });
+            if found {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < end,
+                "{text:?} never in the history of {device}: {doc}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// Ids of the sim's devices.

@@ -12,7 +12,8 @@
 //!   `env.impt(&args)` / `impt_input(&args, stdin)` / `impt_at(dir, &args, stdin, &envs)`
 //!   run one command and return an `Out` (`ok()`, `failed()`, `has(text)`, `lacks(text)`,
 //!   `json()`, `id_after(label)`, fields `stdout`, `stderr`, `code`);
-//!   `env.spawn(&args)` / `spawn_at(dir, &args)` start one without waiting (a `Running`);
+//!   `env.spawn(&args)` / `spawn_at(dir, &args)` / `spawn_env(dir, &args, &envs)` start one
+//!   without waiting (a `Running`);
 //!   `env.http(method, path, body)` is a blocking call to the sim (logged in; `/_sim/…`
 //!   paths go to the control endpoints); `env.device_ids()`, `env.assign(dg, device)`,
 //!   `env.path(name)`; `plain(text)` strips ANSI colours.

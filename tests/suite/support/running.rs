@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use super::cli::Out;
 use super::impt_bin;
 
-/// How long `wait_for` and `wait_nth` wait for a line.
-const WAIT: Duration = Duration::from_secs(20);
+/// How long `wait_for` and `wait_nth` wait for a line: generous, so that a busy machine
+/// (2 cores shared by many jobs) only makes a test slower, never failing.
+const WAIT: Duration = Duration::from_secs(60);
 /// How long the exit waits (`interrupt`, `finish`, `wait_exit`) wait.
 const EXIT_WAIT: Duration = Duration::from_secs(60);
 
@@ -87,7 +88,7 @@ impl Running {
         }
     }
 
-    /// The first line containing `text` after the last one waited for (20 s at most).
+    /// The first line containing `text` after the last one waited for (60 s at most).
     pub fn wait_for(&mut self, text: &str) -> String {
         let until = Instant::now() + WAIT;
         loop {
@@ -104,7 +105,25 @@ impl Running {
         }
     }
 
-    /// The `n`-th (0-based) line containing `text` since the start (20 s at most).
+    /// The first line containing `text` after the last one waited for, if one comes within
+    /// `timeout`.
+    pub fn wait_within(&mut self, text: &str, timeout: Duration) -> Option<String> {
+        let until = Instant::now() + timeout;
+        loop {
+            if let Some(i) = self.lines[self.cursor..]
+                .iter()
+                .position(|l| l.contains(text))
+            {
+                self.cursor += i + 1;
+                return Some(self.lines[self.cursor - 1].clone());
+            }
+            if !self.pump(until) {
+                return None;
+            }
+        }
+    }
+
+    /// The `n`-th (0-based) line containing `text` since the start (60 s at most).
     pub fn wait_nth(&mut self, text: &str, n: usize) -> String {
         let until = Instant::now() + WAIT;
         loop {

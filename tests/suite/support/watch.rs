@@ -123,7 +123,7 @@ impl Project {
     /// waits until it streams.
     pub fn watch(&self, args: &[&str]) -> Watch {
         let mut w = self.watch_nowait(args);
-        w.wait_for("the log stream", Duration::from_secs(20), |e| {
+        w.wait_for("the log stream", Duration::from_secs(60), |e| {
             e["event"] == "stream_opened"
         });
         w
@@ -217,9 +217,9 @@ impl Watch {
             .unwrap_or_else(|| panic!("timed out waiting for {what}; events:\n{}", self.dump()))
     }
 
-    /// The next event named `name` (15 s at most).
+    /// The next event named `name` (60 s at most: a busy machine makes it slower, not fail).
     pub fn wait_event(&mut self, name: &str) -> Value {
-        self.wait_for(name, Duration::from_secs(15), |e| e["event"] == name)
+        self.wait_for(name, Duration::from_secs(60), |e| e["event"] == name)
     }
 
     /// Collects events for `d` without consuming any.
