@@ -184,7 +184,7 @@ impl Board {
                     l.part
                         .cs
                         .as_ref()
-                        .map_or(true, |cs| low.contains(&pin_name(cs)))
+                        .is_none_or(|cs| low.contains(&pin_name(cs)))
                 });
                 match part {
                     Some(l) => {
@@ -315,7 +315,7 @@ impl Live {
             let mut w = vec![cmd];
             w.extend_from_slice(rest);
             self.write_regs(&w);
-            back.extend(std::iter::repeat(0xFF).take(rest.len()));
+            back.extend(std::iter::repeat_n(0xFF, rest.len()));
         }
         back
     }
