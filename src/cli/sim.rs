@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:
   GET  /_sim/devices                          list every virtual device
-  POST /_sim/devices {account?,name?,online?} add a device
+  POST /_sim/devices {account?,name?,online?,imp_type?}
+                                              add a device
   POST /_sim/devices/DEVICE/online|offline    change connectivity (logs the change)
   POST /_sim/devices/DEVICE/restart           run the boot sequence
   POST /_sim/devices/DEVICE/disconnect {secs?,reason?}
@@ -14,6 +15,8 @@ const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT
                                               until /reconnect); reason: NO_WIFI, NO_SERVER…
   POST /_sim/devices/DEVICE/reconnect         the network is back
   POST /_sim/devices/DEVICE/power-cycle       power off and on (nv is lost)
+  POST /_sim/devices/DEVICE/parts (TOML)      attach virtual parts (a part file); DELETE removes
+  POST /_sim/devices/DEVICE/pins {pin,value}  drive an input pin (0/1, or 0.0-1.0 analog)
   POST /_sim/devices/DEVICE/logs {count?,interval_ms?,type?,message?}
                                               emit log lines ({i} = line number)
   POST /_sim/faults {status?,count?,path?,method?,delay_ms?,drop_sse?}
@@ -147,11 +150,24 @@ struct Args {
     /// timer) may use, natives included; over it the run fails as runaway code (0: no limit).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     cpu_limit_ms: u64,
+    /// Run the devices' code at a lower OS priority than the API (Linux nice value 0-19),
+    /// so device code busy on every core never slows the API down.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    worker_nice: i32,
     /// Virtual time: when all device and agent code is idle, the clock (imp.wakeup,
     /// imp.sleep, time(), date(), hardware.millis()) jumps to the next timer, so long waits
     /// take no real time. Also switched by POST /_sim/time {"virtual": true|false}.
     #[arg(long)]
     virtual_time: bool,
+    /// The imp type of the seeded devices and of devices added without one: imp001,
+    /// imp002, imp003, imp004m, imp005, imp006 or impC001 (imp.info().type and the
+    /// hardware object's pins and buses).
+    #[arg(long, value_name = "TYPE", default_value = impt_vm::DEFAULT_IMP_TYPE)]
+    imp_type: String,
+    /// A part file (TOML) attached to every device that has none of its own: register-map
+    /// I2C/SPI parts, scripted UARTs, pin levels over time, `trace = true` for [bus] lines.
+    #[arg(long, value_name = "FILE")]
+    parts: Option<PathBuf>,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -177,6 +193,8 @@ fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
 }
 
 fn config(args: Args) -> Result<SimConfig, String> {
+    let imp_type =
+        sim::hardware::parse_imp_type(&args.imp_type).map_err(|e| format!("--imp-type: {e}"))?;
     let mut accounts = Vec::new();
     for a in &args.accounts {
         accounts.push(parse_account(a, false)?);
@@ -242,7 +260,26 @@ fn config(args: Args) -> Result<SimConfig, String> {
             return Err("--cpu-share wants a fraction of a core, above 0 and at most 1".into());
         },
         cpu_ms_per_run: args.cpu_limit_ms,
+        worker_nice: if (0..=19).contains(&args.worker_nice) {
+            args.worker_nice
+        } else {
+            return Err("--worker-nice wants a number from 0 to 19".into());
+        },
         virtual_time: args.virtual_time,
+        imp_type: imp_type.clone(),
+        parts: match &args.parts {
+            Some(path) => {
+                let bytes = crate::config::read_limited(path)
+                    .map_err(|e| format!("--parts {}: {e}", path.display()))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| format!("--parts {}: not UTF-8 text", path.display()))?;
+                let imp = impt_vm::imp_type(&imp_type).ok_or("--imp-type: unknown")?;
+                sim::hardware::parts::parse(&text, imp)
+                    .map_err(|e| format!("--parts {}: {e}", path.display()))?;
+                Some(text)
+            }
+            None => None,
+        },
         ..SimConfig::default()
     })
 }

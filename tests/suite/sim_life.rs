@@ -58,7 +58,7 @@ async fn running_on(
     device: &str,
     agent: &str,
 ) -> (Sim, Api, String, Sse) {
-    let mut all = vec!["--devices", "2", "--no-outbound"];
+    let mut all = vec!["--devices", "2", "--no-outbound", "--imp-type", imp];
     all.extend_from_slice(args);
     let sim = Sim::start(&all);
     let api = Api::login(sim.url(), "user", "password").await;

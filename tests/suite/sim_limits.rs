@@ -38,7 +38,7 @@ async fn until(sse: &mut Sse, needle: &str) -> Vec<String> {
 
 /// A sim running `device` and `agent` on its device of imp type `imp`, a log stream on it.
 async fn running(imp: &str, args: &[&str], device: &str, agent: &str) -> (Sim, Sse) {
-    let mut all = vec!["--devices", "2"];
+    let mut all = vec!["--devices", "2", "--imp-type", imp];
     all.extend_from_slice(args);
     let sim = Sim::start(&all);
     let api = Api::login(sim.url(), "user", "password").await;

@@ -176,6 +176,39 @@ impl impt_vm::Host for SideHost {
         self.side
     }
 
+    fn hardware(&mut self, op: &str, args: &[Value]) -> Value {
+        let (app, id, now) = {
+            let s = sh(&self.shared);
+            (s.app.upgrade(), s.device_id.clone(), s.clock.now())
+        };
+        let Some(app) = app else {
+            return Value::Null;
+        };
+        let (answer, trace) = super::hardware::op(&app, &id, op, args, now);
+        let mut s = sh(&self.shared);
+        for line in trace {
+            s.emit("server.log", &line);
+        }
+        answer
+    }
+
+    fn pin_written(&mut self, pin: &str, value: &Value) {
+        let app = sh(&self.shared).app.upgrade();
+        if let Some(app) = app {
+            let id = sh(&self.shared).device_id.clone();
+            super::hardware::pin_written(&app, &id, pin, value);
+        }
+    }
+
+    fn imp_type(&self) -> String {
+        let (app, id) = {
+            let s = sh(&self.shared);
+            (s.app.upgrade(), s.device_id.clone())
+        };
+        app.map(|a| super::hardware::device_imp_type(&a, &id))
+            .unwrap_or_default()
+    }
+
     fn log(&mut self, kind: LogKind, message: &str) {
         self.log_through(kind, message);
     }
@@ -524,6 +557,12 @@ impl Runner {
             }
             Cmd::Http(req, reply) => self.http(req, reply),
             Cmd::Link(c) => self.link_cmd(c),
+            Cmd::Pin(pin, value) => {
+                if let Some(vm) = self.device.vm.as_mut() {
+                    let r = vm.set_pin(&pin, value);
+                    self.check(Side::Device, r, false);
+                }
+            }
             Cmd::Blessed(ok, then) => {
                 if let Some(vm) = self.device.vm.as_mut() {
                     let r = vm.bless_done(ok).map(drop);
@@ -951,7 +990,15 @@ impl Job for Runner {
         if cmds.is_empty() {
             self.turn();
         }
-        for cmd in cmds {
+        // Code replaced again later in the same batch never runs (a Start or Stop makes
+        // every earlier Start moot).
+        let last_code = cmds
+            .iter()
+            .rposition(|c| matches!(c, Cmd::Start(_) | Cmd::Stop));
+        for (i, cmd) in cmds.into_iter().enumerate() {
+            if matches!(cmd, Cmd::Start(_)) && last_code.is_some_and(|l| i < l) {
+                continue;
+            }
             self.command(cmd);
             self.turn();
         }

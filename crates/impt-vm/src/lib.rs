@@ -20,7 +20,10 @@
 mod digest;
 mod ffi;
 mod flash;
+mod imptypes;
 mod sign;
+
+pub use imptypes::{imp_type, imp_type_names, ImpType, DEFAULT_IMP_TYPE, IMP_TYPES};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -346,6 +349,19 @@ pub trait Host: Send {
     fn store_nv(&mut self, _nv: &Value) {}
     /// `hardware.pinX.write(value)` (`pin` is `"1"`, `"A"`...).
     fn pin_written(&mut self, _pin: &str, _value: &Value) {}
+    /// The device's imp type (a name of [`IMP_TYPES`]; an unknown one counts as
+    /// [`DEFAULT_IMP_TYPE`]): `imp.info().type` and the `hardware` object's pins and buses.
+    fn imp_type(&self) -> String {
+        DEFAULT_IMP_TYPE.to_string()
+    }
+    /// A bus transaction of the device (`op` and `args` as crates/impt-vm/src/hardware.nut sends them:
+    /// `i2c_read bus addr reg_hex count`, `i2c_write bus addr data_hex`, `spi bus out_hex`,
+    /// `uart_configure bus baud bits parity stop flags`, `uart_write bus hex`,
+    /// `uart_read bus`, ...). `Null`: nothing attached there (the device sees what a
+    /// board with nothing wired gives). Bytes travel as hex strings.
+    fn hardware(&mut self, _op: &str, _args: &[Value]) -> Value {
+        Value::Null
+    }
     /// `res.send` for a request that was answered after [`Vm::handle_http`] returned.
     fn http_response(&mut self, _request_id: u64, _response: HttpResponse) {}
     /// `sendasync()` of an agent's request `id`: the answer comes later through
@@ -386,6 +402,12 @@ pub trait Host: Send {
 
 const PRELUDE: &str = include_str!("prelude.nut");
 const PRELUDE_NAME: &str = "__impt_api__";
+const HARDWARE: &str = include_str!("hardware.nut");
+
+/// The imp's Squirrel is 32-bit; this VM's objects are built with 64-bit pointers and take
+/// about twice the bytes. A device's memory figures are in the imp's bytes: the heap cap
+/// holds this many host bytes per imp byte, and `imp.getmemoryfree()` divides by it.
+const HOST_MEMORY_SCALE: u64 = 2;
 
 struct State {
     host: Box<dyn Host>,
@@ -398,6 +420,8 @@ struct State {
     flash: flash::Flash,
     /// Compiled `regexp2` patterns.
     regexes: std::collections::HashMap<String, regex::Regex>,
+    /// The device's imp type.
+    imp: &'static ImpType,
 }
 
 /// A Squirrel VM running one side of a deployment.
@@ -416,6 +440,7 @@ impl Vm {
     pub fn new(limits: Limits, mut host: Box<dyn Host>) -> Result<Vm, RuntimeError> {
         let side = host.side();
         let start = host.now();
+        let host_type = host.imp_type();
         let nv = if side == Side::Device {
             host.load_nv()
         } else {
@@ -429,6 +454,9 @@ impl Vm {
             current_request: None,
             flash: flash::Flash::default(),
             regexes: std::collections::HashMap::new(),
+            imp: imptypes::imp_type(&host_type)
+                .or_else(|| imptypes::imp_type(DEFAULT_IMP_TYPE))
+                .unwrap_or(&IMP_TYPES[0]),
         };
         let mut vm = Vm {
             raw: ffi::RawVm::new(state, limits.memory_bytes),
@@ -444,6 +472,9 @@ impl Vm {
         };
         let setup = format!("::__side <- \"{side_name}\";\n{PRELUDE}");
         vm.run(|raw| raw.run_script(&setup, PRELUDE_NAME))?;
+        if side == Side::Device {
+            vm.run(|raw| raw.run_script(HARDWARE, PRELUDE_NAME))?;
+        }
         if side == Side::Device && nv != Value::Null {
             vm.last_nv = nv.clone();
             vm.run(|raw| raw.call_global("__set_nv", &[nv]).map(drop))?;
@@ -597,7 +628,7 @@ impl Vm {
     /// Caps the VM's heap at what it holds now plus `free` bytes (the imp API loaded,
     /// `imp.getmemoryfree()` then says `free`). For the runs that follow.
     pub fn set_memory_free(&mut self, free: u64) {
-        let cap = self.raw.mem_used() + free;
+        let cap = self.raw.mem_used() + free * HOST_MEMORY_SCALE;
         self.raw.set_mem_cap(cap);
         self.limits.memory_bytes = cap;
     }
@@ -748,6 +779,23 @@ fn date_table(t: f64) -> Value {
         ("yday", Value::Int(d.ordinal0() as i64)),
         ("time", Value::Int(secs)),
         ("usec", Value::Int(usec)),
+    ])
+}
+
+/// What crates/impt-vm/src/hardware.nut builds the `hardware` object from.
+fn layout(t: &ImpType) -> Value {
+    let list = |v: &[&str]| Value::Array(v.iter().map(|s| Value::Str(s.to_string())).collect());
+    Value::table([
+        ("type", Value::Str(t.name.to_string())),
+        ("pins", list(t.pins)),
+        ("i2c", list(t.i2c)),
+        ("spi", list(t.spi)),
+        ("uart", list(t.uart)),
+        ("sampler", Value::Bool(t.sampler)),
+        ("ffdac", Value::Bool(t.ffdac)),
+        ("spiflash", Value::Bool(t.spiflash)),
+        ("usb", Value::Bool(t.usb)),
+        ("unsupported", list(t.unsupported)),
     ])
 }
 
@@ -916,11 +964,17 @@ impl ffi::Handler for State {
                 self.host.bless(passed)?;
                 Value::Null
             }
+            "imptype" => Value::Str(self.imp.name.to_string()),
+            "hw_layout" => layout(self.imp),
+            "hw" => {
+                let op = string(arg(&args, 0));
+                self.host.hardware(&op, args.get(1..).unwrap_or(&[]))
+            }
             "mac" => Value::Str(self.host.mac_address()),
             "deviceid" => Value::Str(self.host.device_id()),
             "agenturl" => Value::Str(self.host.agent_url()),
             "version" => Value::Str(format!("impt-sim {}", env!("CARGO_PKG_VERSION"))),
-            "memfree" => Value::Int(ffi::memory_free() as i64),
+            "memfree" => Value::Int((ffi::memory_free() / HOST_MEMORY_SCALE) as i64),
             "send" => {
                 let name = arg(&args, 0)
                     .as_str()

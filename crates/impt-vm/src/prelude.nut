@@ -227,7 +227,7 @@ function __link_event(kind, reason) {
         return ::__side == "agent" ? ::ENVIRONMENT_AGENT : ::ENVIRONMENT_MODULE;
     }
     info = function() {
-        return { type = ::__side == "agent" ? "agent" : "imp003", version = ::__host("version"),
+        return { type = ::__side == "agent" ? "agent" : ::__host("imptype"), version = ::__host("version"),
                  cpu = "simulated", memory = ::__host("memfree") };
     }
     getmacaddress = function() { return ::__host("mac"); }
@@ -500,42 +500,6 @@ if (::__side == "agent") {
 } else {
     ::agent <- __api("agent", messaging);
 
-    // ---- hardware: pins with in-memory state ---------------------------------------------
-    ::DIGITAL_IN <- 1;
-    ::DIGITAL_IN_PULLUP <- 2;
-    ::DIGITAL_IN_PULLDOWN <- 3;
-    ::DIGITAL_IN_WAKEUP <- 4;
-    ::DIGITAL_OUT <- 5;
-    ::DIGITAL_OUT_OD <- 6;
-    ::ANALOG_IN <- 7;
-    ::ANALOG_OUT <- 8;
-    ::PWM_OUT <- 9;
-    ::PULSE_COUNTER <- 10;
-
-    class __Pin {
-        _name = null;
-        _mode = 0;
-        _value = 0;
-        _callback = null;
-        constructor(name) { _name = name; }
-        function configure(mode, ...) {
-            _mode = mode;
-            _callback = null;
-            foreach (a in vargv) if (typeof a == "function") _callback = a;
-            if (mode == ::DIGITAL_IN_PULLUP) _value = 1;
-            ::__host("pin_configure", _name, mode);
-        }
-        function write(value) {
-            if (_mode == 0) throw "pin " + _name + " is not configured";
-            if (typeof value == "bool") value = value ? 1 : 0;
-            _value = value;
-            ::__host("pin_write", _name, value);
-        }
-        function read() { return _value; }
-        function getname() { return _name; }
-        function _tostring() { return "pin" + _name; }
-    }
-
     // A simulated NOR flash chip: erasing sets a 4 KiB sector to 0xFF, writing can only
     // clear bits (new = old & data); the bytes live in the host (src/vm/flash.rs).
     class __SpiFlash {
@@ -577,6 +541,7 @@ if (::__side == "agent") {
         millis = function() { return ::__host("millis"); }
         micros = function() { return ::__host("micros"); }
         voltage = function() { return 3.3; }
+        // pins, buses and the rest of the imp type's hardware: crates/impt-vm/src/hardware.nut
         getdeviceid = function() { return ::__host("deviceid"); }
         wakereason = function() {
             local r = ::__lk("wakereason");
@@ -584,23 +549,7 @@ if (::__side == "agent") {
         }
         spiflash = ::__SpiFlash()
     };
-    ::__pins <- {};
-    foreach (p in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F",
-                   "G", "H", "J", "K", "L", "M", "N", "P", "Q", "R", "S", "T", "U", "V",
-                   "W", "X", "Y"]) {
-        ::__pins[p] <- __Pin(p);
-        hw["pin" + p] <- ::__pins[p];
-    }
     ::hardware <- __api("hardware", hw);
-
-    // An input pin changed from outside (the driver): store and run its callback.
-    ::__set_pin <- function(name, value) {
-        if (!(name in ::__pins)) throw "no pin " + name;
-        local pin = ::__pins[name];
-        local changed = pin._value != value;
-        pin._value = value;
-        if (changed && pin._callback != null) ::__invoke(pin._callback, []);
-    };
 
     // The imp005 cannot deep sleep: its deep-sleep calls do not exist.
     if (::__lk("deepsleep") == false) {
