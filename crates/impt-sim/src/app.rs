@@ -85,6 +85,8 @@ pub struct App {
     pub guard: super::guard::Guard,
     /// Carries out the factory calls of the devices' code (see the factory module).
     pub factory: Option<fn(&Arc<App>, super::exec::FactoryCall)>,
+    /// The parts attached to devices (see the hardware module).
+    pub boards: super::hardware::Boards,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
