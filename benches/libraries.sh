@@ -5,7 +5,10 @@
 #
 # The libraries are NOT part of this repository: clone them yourself, e.g.
 #   for n in Promise JSONEncoder Serializer Rocky Scheduler MessageManager ConnectionManager \
-#            SPIFlashFileSystem; do git clone https://github.com/electricimp/$n $IMPT_LIBS/$n; done
+#            SPIFlashFileSystem Messenger_ReplayMessenger SpiFlashLogger; do
+#       git clone https://github.com/electricimp/$n $IMPT_LIBS/$n; done
+# (Messenger_ReplayMessenger, reliable messaging with resend on reconnection, includes
+# SpiFlashLogger; ConnectionManager's real-Wi-Fi case cannot pass on a simulator.)
 # Usage: benches/libraries.sh [LIB...]   (IMPT_LIBS: folder of the clones, default
 # /work/peers/libs; IMPT: the impt binary, default target/debug/impt; IMPT_TIME_SCALE: the
 # sim's --time-scale, default 1; KEEP=1 keeps the work folder and logs).
@@ -18,7 +21,8 @@ SCALE=${IMPT_TIME_SCALE:-1}
 [ -d "$LIBS" ] || { echo "no libraries at $LIBS (set IMPT_LIBS)" >&2; exit 2; }
 [ -x "$IMPT" ] || { echo "no impt binary at $IMPT (cargo build first)" >&2; exit 2; }
 if [ $# -eq 0 ]; then
-    set -- Promise JSONEncoder Serializer Rocky Scheduler MessageManager ConnectionManager SPIFlashFileSystem
+    set -- Promise JSONEncoder Serializer Rocky Scheduler MessageManager ConnectionManager SPIFlashFileSystem \
+        Messenger_ReplayMessenger
 fi
 
 WORK=$(mktemp -d)
@@ -77,9 +81,11 @@ for lib in "$@"; do
                 for inc in $incs; do
                     repo=$(echo "$inc" | cut -d/ -f2)
                     file=$(echo "$inc" | cut -d/ -f3-)
-                    if [ -f "$LIBS/$repo/$file" ]; then
+                    # A pinned version (FILE@vX.Y.Z) is served from the clone as it is.
+                    plain=${file%%@*}
+                    if [ -f "$LIBS/$repo/$plain" ]; then
                         mkdir -p .builder-cache
-                        cp "$LIBS/$repo/$file" ".builder-cache/github#$(echo "$inc" | tr / -)"
+                        cp "$LIBS/$repo/$plain" ".builder-cache/github#$(echo "$inc" | tr / -)"
                     fi
                 done
                 sed 's/"builderCache"[^,]*,/"builderCache": true,/' .impt.test >.impt.test.new

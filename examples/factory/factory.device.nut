@@ -17,13 +17,13 @@ function blinkUpNext(left) {
     }
     server.log("Fixture: BlinkUp of the next device under test");
     // SSID, password, the pin of the BlinkUp LED, flags
-    server.factoryblinkup("FactoryWiFi", "factory-password", hardware.pin1, 0);
+    server.factoryblinkup("FactoryWiFi", "factory-password", hardware.pinA, 0);
     imp.wakeup(BLINKUP_EVERY, function() { blinkUpNext(left - 1); });
 }
 
 // The test of a DUT: drive a pin and read it back.
 function testPin() {
-    local pin = hardware.pin2;
+    local pin = hardware.pinB;
     pin.configure(DIGITAL_OUT);
     pin.write(1);
     local high = pin.read() == 1;

@@ -6,9 +6,17 @@ use std::path::PathBuf;
 
 const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:
   GET  /_sim/devices                          list every virtual device
-  POST /_sim/devices {account?,name?,online?} add a device
+  POST /_sim/devices {account?,name?,online?,imp_type?}
+                                              add a device
   POST /_sim/devices/DEVICE/online|offline    change connectivity (logs the change)
   POST /_sim/devices/DEVICE/restart           run the boot sequence
+  POST /_sim/devices/DEVICE/disconnect {secs?,reason?}
+                                              cut the device's network (for SECS, or
+                                              until /reconnect); reason: NO_WIFI, NO_SERVER…
+  POST /_sim/devices/DEVICE/reconnect         the network is back
+  POST /_sim/devices/DEVICE/power-cycle       power off and on (nv is lost)
+  POST /_sim/devices/DEVICE/parts (TOML)      attach virtual parts (a part file); DELETE removes
+  POST /_sim/devices/DEVICE/pins {pin,value}  drive an input pin (0/1, or 0.0-1.0 analog)
   POST /_sim/devices/DEVICE/logs {count?,interval_ms?,type?,message?}
                                               emit log lines ({i} = line number)
   POST /_sim/faults {status?,count?,path?,method?,delay_ms?,drop_sse?}
@@ -103,6 +111,29 @@ struct Args {
     /// Seconds a factory BlinkUp takes before its device under test appears.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     blinkup_time: f64,
+    /// Memory free to every device's code at start, in bytes (default by imp type:
+    /// imp001/imp002 80 KiB, imp003 120 KiB, imp004m 128 KiB, imp005 1 MiB, imp006 512 KiB).
+    #[arg(long, value_name = "BYTES")]
+    device_memory: Option<u64>,
+    /// Memory of every agent, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = impt_sim::limits::AGENT_MEMORY)]
+    agent_memory: u64,
+    /// Bytes of messages that may wait for a device or its agent, each way (beyond:
+    /// agent.send returns SEND_ERROR_WOULDBLOCK).
+    #[arg(long, value_name = "BYTES", default_value_t = impt_sim::limits::QUEUE_BYTES)]
+    message_queue_bytes: usize,
+    /// Outgoing HTTP requests one agent may have under way (beyond: status 429).
+    #[arg(long, value_name = "N", default_value_t = impt_sim::limits::HTTP_IN_FLIGHT)]
+    http_in_flight: usize,
+    /// Outgoing HTTP requests all agents together may have under way.
+    #[arg(long, value_name = "N", default_value_t = impt_sim::limits::HTTP_IN_FLIGHT_TOTAL)]
+    http_in_flight_total: usize,
+    /// Largest response body an agent's HTTP request reads, in bytes (beyond: status 63).
+    #[arg(long, value_name = "BYTES", default_value_t = impt_sim::limits::HTTP_MAX_BODY)]
+    http_max_body: usize,
+    /// Log lines a device and its agent may emit per second (beyond: dropped and counted).
+    #[arg(long, value_name = "N", default_value_t = impt_sim::limits::LOG_LINES_PER_SEC)]
+    log_rate: u32,
     /// A folder of Electric Imp libraries for `#require` (DIR/<Repo>/<X.Y.Z>/<file>, or
     /// clones DIR/<Repo>/<file>), searched before the user cache and GitHub: offline use.
     #[arg(long, value_name = "DIR")]
@@ -119,11 +150,24 @@ struct Args {
     /// timer) may use, natives included; over it the run fails as runaway code (0: no limit).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     cpu_limit_ms: u64,
+    /// Run the devices' code at a lower OS priority than the API (Linux nice value 0-19),
+    /// so device code busy on every core never slows the API down.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    worker_nice: i32,
     /// Virtual time: when all device and agent code is idle, the clock (imp.wakeup,
     /// imp.sleep, time(), date(), hardware.millis()) jumps to the next timer, so long waits
     /// take no real time. Also switched by POST /_sim/time {"virtual": true|false}.
     #[arg(long)]
     virtual_time: bool,
+    /// The imp type of the seeded devices and of devices added without one: imp001,
+    /// imp002, imp003, imp004m, imp005, imp006 or impC001 (imp.info().type and the
+    /// hardware object's pins and buses).
+    #[arg(long, value_name = "TYPE", default_value = impt_vm::DEFAULT_IMP_TYPE)]
+    imp_type: String,
+    /// A part file (TOML) attached to every device that has none of its own: register-map
+    /// I2C/SPI parts, scripted UARTs, pin levels over time, `trace = true` for [bus] lines.
+    #[arg(long, value_name = "FILE")]
+    parts: Option<PathBuf>,
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -149,6 +193,8 @@ fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
 }
 
 fn config(args: Args) -> Result<SimConfig, String> {
+    let imp_type =
+        sim::hardware::parse_imp_type(&args.imp_type).map_err(|e| format!("--imp-type: {e}"))?;
     let mut accounts = Vec::new();
     for a in &args.accounts {
         accounts.push(parse_account(a, false)?);
@@ -191,6 +237,16 @@ fn config(args: Args) -> Result<SimConfig, String> {
         } else {
             return Err("--blinkup-time wants a number of seconds from 0 to 600".into());
         },
+        limits: impt_sim::limits::PlatformLimits {
+            device_memory: args.device_memory.map(|m| m.clamp(4096, 1 << 30)),
+            agent_memory: args.agent_memory.clamp(4096, 1 << 30),
+            queue_bytes: args.message_queue_bytes.max(1),
+            http_in_flight: args.http_in_flight.max(1),
+            http_in_flight_total: args.http_in_flight_total.max(1),
+            http_max_body: args.http_max_body,
+            log_lines_per_sec: args.log_rate.max(1),
+            ..Default::default()
+        },
         libraries: match args.libraries {
             Some(d) if !d.is_dir() => {
                 return Err(format!("--libraries: {} is not a folder", d.display()))
@@ -204,7 +260,26 @@ fn config(args: Args) -> Result<SimConfig, String> {
             return Err("--cpu-share wants a fraction of a core, above 0 and at most 1".into());
         },
         cpu_ms_per_run: args.cpu_limit_ms,
+        worker_nice: if (0..=19).contains(&args.worker_nice) {
+            args.worker_nice
+        } else {
+            return Err("--worker-nice wants a number from 0 to 19".into());
+        },
         virtual_time: args.virtual_time,
+        imp_type: imp_type.clone(),
+        parts: match &args.parts {
+            Some(path) => {
+                let bytes = crate::config::read_limited(path)
+                    .map_err(|e| format!("--parts {}: {e}", path.display()))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| format!("--parts {}: not UTF-8 text", path.display()))?;
+                let imp = impt_vm::imp_type(&imp_type).ok_or("--imp-type: unknown")?;
+                sim::hardware::parts::parse(&text, imp)
+                    .map_err(|e| format!("--parts {}: {e}", path.display()))?;
+                Some(text)
+            }
+            None => None,
+        },
         ..SimConfig::default()
     })
 }

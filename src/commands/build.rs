@@ -68,9 +68,11 @@ fn map_compile_errors(err: ImptError, maps: &[Vec<SourcePos>; 2]) -> ImptError {
 }
 
 fn read_verbatim(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| ImptError::File {
-        file: path.display().to_string(),
-        msg: e.to_string(),
+    impt_builder::fsread::read_text(path, impt_builder::fsread::MAX_SOURCE_BYTES).map_err(|e| {
+        ImptError::File {
+            file: path.display().to_string(),
+            msg: e.to_string(),
+        }
     })
 }
 

@@ -115,15 +115,9 @@ impl LogFilter {
             None => None,
         };
         let file = match &o.log_file {
-            Some(path) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| {
-                        ImptError::msg(format!("Cannot open log file \"{}\": {e}", path.display()))
-                    })?,
-            )),
+            Some(path) => Some(Mutex::new(private_append().open(path).map_err(|e| {
+                ImptError::msg(format!("Cannot open log file \"{}\": {e}", path.display()))
+            })?)),
             None => None,
         };
         let any = o.sources.is_empty();
@@ -258,6 +252,19 @@ impl WatchRenderer for Filtered {
     }
 }
 
+/// Options that open a log file for appending, creating it readable by its owner only
+/// (device logs may hold anything the code prints).
+fn private_append() -> std::fs::OpenOptions {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +330,20 @@ mod tests {
             ..Default::default()
         };
         assert!(err(bad).contains("Cannot open log file"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_log_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.log");
+        let _f = filter(LogOptions {
+            log_file: Some(path.clone()),
+            ..Default::default()
+        });
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]

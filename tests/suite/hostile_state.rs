@@ -66,7 +66,7 @@ fn others(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "state.json")
+        .filter(|n| n != "state.json" && n != "state.json.logs")
         .collect()
 }
 
@@ -191,7 +191,7 @@ async fn sigterm_saves_and_leaves_no_temp_files() {
     sigterm(&sim.child);
     let status = sim.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
-    let text = std::fs::read_to_string(&state).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("state.json.logs")).unwrap();
     assert!(text.contains("before the signal"));
     assert!(others(dir.path()).is_empty(), "{:?}", others(dir.path()));
 }
@@ -227,8 +227,13 @@ async fn state_files_are_checked_on_load() {
             .read_to_string(&mut err)
             .unwrap();
     }
+    // The history moved to its own file, cut to the newest entries.
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
-    assert_eq!(saved["devices"][0]["logs"].as_array().unwrap().len(), 200);
+    assert!(saved["devices"][0].get("logs").is_none());
+    let logs = dir.path().join("state.json.logs");
+    let logs: Value = serde_json::from_str(&std::fs::read_to_string(logs).unwrap()).unwrap();
+    let id = saved["devices"][0]["id"].as_str().unwrap();
+    assert_eq!(logs["devices"][id].as_array().unwrap().len(), 200);
     // Broken rules: refused with a clear message.
     let mut db = good.clone();
     let p = db["products"][0].clone();

@@ -295,8 +295,8 @@ local fixture = ("factory_imp_device_id" in p) && p.factory_imp_device_id == har
 server.log("role " + (fixture ? "fixture" : "dut") + " of " + p.factory_imp_device_id);
 server.log("ff " + p.factoryfirmware + " imp " + p.factory_imp + " mac " + imp.getmacaddress() + " id " + hardware.getdeviceid());
 if (fixture) {
-    server.factoryblinkup("ssid", "pw", hardware.pin1, 0);
-    imp.wakeup(0.5, function() { server.factoryblinkup("ssid", "pw", hardware.pin1, 0); });
+    server.factoryblinkup("ssid", "pw", hardware.pinA, 0);
+    imp.wakeup(0.5, function() { server.factoryblinkup("ssid", "pw", hardware.pinA, 0); });
 } else {
     server.bless(false, function(ok) { server.log("bless callback " + ok); });
 }
@@ -396,7 +396,7 @@ fn factory_calls_outside_a_factory_fail_as_on_an_imp() {
     std::fs::write(
         env.path("d.nut"),
         r#"server.log("params " + imp.configparams.len());
-server.factoryblinkup("ssid", "pw", hardware.pin1, 0);
+server.factoryblinkup("ssid", "pw", hardware.pinA, 0);
 server.log("after blinkup");
 server.bless(true, function(ok) { server.log("never"); });
 server.log("not reached");
@@ -540,7 +540,7 @@ fn webhooks_are_posted_retried_and_shown() {
     std::fs::write(
         env.path("f.nut"),
         r#"local p = imp.configparams;
-if (p.factory_imp_device_id == hardware.getdeviceid()) server.factoryblinkup("s", "p", hardware.pin1, 0);
+if (p.factory_imp_device_id == hardware.getdeviceid()) server.factoryblinkup("s", "p", hardware.pinA, 0);
 else server.bless(true, function(ok) { server.log("blessed " + ok); });
 "#,
     )
@@ -685,7 +685,7 @@ fn without_load_code_after_blessing_the_production_code_waits_for_an_end_user_bl
     std::fs::write(
         env.path("f.nut"),
         r#"local p = imp.configparams;
-if (p.factory_imp_device_id == hardware.getdeviceid()) server.factoryblinkup("s", "p", hardware.pin1, 0);
+if (p.factory_imp_device_id == hardware.getdeviceid()) server.factoryblinkup("s", "p", hardware.pinA, 0);
 else server.bless(true, function(ok) {
     server.log("blessed " + ok);
     server.bless(true, function(again) { server.log("again " + again); });
@@ -735,7 +735,7 @@ fn code_calling_in_a_loop_gets_one_blinkup_and_one_blessing_at_a_time() {
         &["--blinkup-time", "0.3", "--devices", "1"],
         r#"local p = imp.configparams;
 if (p.factory_imp_device_id == hardware.getdeviceid()) {
-    for (local i = 0; i < 5000; i++) server.factoryblinkup("s", "p", hardware.pin1, 0);
+    for (local i = 0; i < 5000; i++) server.factoryblinkup("s", "p", hardware.pinA, 0);
     server.log("asked 5000 times");
 } else {
     for (local i = 0; i < 5000; i++) server.bless(true, function(ok) { server.log("blessed " + ok); });

@@ -156,8 +156,8 @@ local started = time();
 imp.wakeup(20, function() {
     server.log("timer fired after " + (time() - started) + " virtual s, mac " + imp.getmacaddress());
 });
-hardware.pin1.configure(DIGITAL_OUT);
-hardware.pin1.write(1);
+hardware.pinA.configure(DIGITAL_OUT);
+hardware.pinA.write(1);
 agent.send("ping", 41);
 server.log("nv pongs " + ("pongs" in nv ? nv.pongs : 0));
 "#;

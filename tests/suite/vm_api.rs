@@ -337,10 +337,10 @@ fn runtime_error_has_message_and_call_stack() {
 
     // Unsupported imp API calls say so.
     let err = vm
-        .run_main("hardware.uart12.configure(9600);", "device.nut")
+        .run_main("imp.nosuchcall(9600);", "device.nut")
         .unwrap_err();
     assert!(
-        err.message.contains("'hardware.uart12' is not supported"),
+        err.message.contains("'imp.nosuchcall' is not supported"),
         "{}",
         err.message
     );
@@ -352,10 +352,10 @@ fn pins_nv_and_server_save() {
     let mut dev = Vm::new(Limits::default(), Box::new(host.clone())).unwrap();
     dev.run_main(
         r#"
-        hardware.pin1.configure(DIGITAL_OUT);
-        hardware.pin1.write(1);
-        server.log("pin1 " + hardware.pin1.read());
-        hardware.pin2.configure(DIGITAL_IN, function() { server.log("pin2 now " + hardware.pin2.read()); });
+        hardware.pinA.configure(DIGITAL_OUT);
+        hardware.pinA.write(1);
+        server.log("pin1 " + hardware.pinA.read());
+        hardware.pinB.configure(DIGITAL_IN, function() { server.log("pin2 now " + hardware.pinB.read()); });
         if (!("boots" in nv)) nv.boots <- 0;
         nv.boots++;
         server.log("boots " + nv.boots);
@@ -363,11 +363,14 @@ fn pins_nv_and_server_save() {
         "device.nut",
     )
     .unwrap();
-    dev.set_pin("2", Value::Int(1)).unwrap();
+    dev.set_pin("B", Value::Int(1)).unwrap();
     assert_eq!(host.logs(), vec!["pin1 1", "boots 1", "pin2 now 1"]);
     assert_eq!(
         host.seen.lock().unwrap().pins,
-        vec![("1".to_string(), Value::Int(1))]
+        vec![
+            ("A".to_string(), Value::Int(0)),
+            ("A".to_string(), Value::Int(1))
+        ]
     );
     drop(dev);
     // A new run of the device keeps nv.

@@ -185,11 +185,11 @@ fn each_vm_is_charged_for_its_own_memory() {
     a.run_main("big = null;", "a.nut").unwrap();
     assert!(a.memory_used() < a0 + 20000 * 16);
     let err = a
-        .run_main("local i2c = hardware.i2c89;", "a.nut")
+        .run_main("local x = imp.nosuchcall;", "a.nut")
         .unwrap_err();
     assert_eq!(
         err.message,
-        "the imp API 'hardware.i2c89' is not supported by the simulator"
+        "the imp API 'imp.nosuchcall' is not supported by the simulator"
     );
 }
 
@@ -205,4 +205,93 @@ fn vm_is_send() {
     .join()
     .unwrap();
     assert_eq!(logs.0.lock().unwrap().as_slice(), ["from a thread"]);
+}
+
+/// Code whose time goes into natives (sort, reverse, find) runs few instructions: the CPU
+/// time budget stops it, inside the native when one call alone would take long.
+#[test]
+fn native_heavy_code_is_stopped_by_the_cpu_time_limit() {
+    let limits = Limits {
+        instructions_per_run: 0, // unlimited: only the time budget can stop it
+        cpu_ms_per_run: 200,
+        ..Limits::default()
+    };
+    let (mut vm, logs) = vm(limits);
+    let err = vm
+        .run_main(
+            "local a = array(100000, 0);\nforeach (i, _ in a) a[i] = (i * 7919) % 100003;\nserver.log(\"sorting\");\nwhile (true) { a.sort(); a.reverse(); }\n",
+            "device.nut",
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::TimeLimit, "{err}");
+    assert!(err.message.contains("CPU time limit"), "{}", err.message);
+    assert_eq!(logs.0.lock().unwrap().last().unwrap(), "sorting");
+    // One `find` that alone would run for hours (500 KB needle over 1 MB of 'a') is stopped
+    // inside the native; try/catch cannot keep the run going.
+    let err = vm
+        .run_main(
+            "local s = \"a\";\nwhile (s.len() < 1000000) s += s;\nlocal needle = s.slice(0, 500000) + \"b\";\nwhile (true) { try { s.find(needle); } catch (e) {} }\n",
+            "device.nut",
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::TimeLimit, "{err}");
+    // The VM carries on with a fresh budget.
+    vm.run_main("server.log(\"still alive\");", "device.nut")
+        .unwrap();
+    assert_eq!(logs.0.lock().unwrap().last().unwrap(), "still alive");
+}
+
+/// A host that tells another thread when the code logged.
+struct Signal(std::sync::mpsc::Sender<String>);
+
+impl Host for Signal {
+    fn side(&self) -> Side {
+        Side::Device
+    }
+    fn log(&mut self, _kind: LogKind, message: &str) {
+        let _ = self.0.send(message.to_string());
+    }
+    fn now(&self) -> f64 {
+        0.0
+    }
+    fn send(&mut self, _name: &str, _data: Value) {}
+}
+
+/// Another thread raises the interrupt flag: the running call stops (in plain code and in a
+/// long native), and the VM runs again once the flag is down.
+#[test]
+fn the_interrupt_flag_stops_a_run_from_another_thread() {
+    use std::sync::atomic::{AtomicI32, Ordering};
+    let limits = Limits {
+        instructions_per_run: 0,
+        cpu_ms_per_run: 0, // no budget: only the flag can stop these runs
+        ..Limits::default()
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut vm = Vm::new(limits, Box::new(Signal(tx))).unwrap();
+    let flag = Arc::new(AtomicI32::new(0));
+    vm.set_interrupt(flag.clone());
+    let raiser = {
+        let flag = flag.clone();
+        std::thread::spawn(move || {
+            for _ in 0..2 {
+                let started = rx.recv().unwrap();
+                assert!(started.starts_with("started"), "{started}");
+                flag.store(1, Ordering::Relaxed);
+            }
+            rx
+        })
+    };
+    for code in [
+        "server.log(\"started 1\");\nwhile (true) {}\n",
+        "local a = array(200000, 1);\nserver.log(\"started 2\");\nwhile (true) { try { a.sort(); a.reverse(); } catch (e) {} }\n",
+    ] {
+        let err = vm.run_main(code, "device.nut").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Interrupted, "{err}");
+        assert!(err.message.contains("stopped by the simulator"), "{}", err.message);
+        flag.store(0, Ordering::Relaxed);
+    }
+    let rx = raiser.join().unwrap();
+    vm.run_main("server.log(\"after\");", "device.nut").unwrap();
+    assert_eq!(rx.recv().unwrap(), "after");
 }

@@ -14,7 +14,7 @@ fn firmware(passed: bool) -> String {
         r#"local p = imp.configparams;
 if (("factory_imp_device_id" in p) && p.factory_imp_device_id == hardware.getdeviceid()) {{
     server.log("fixture up");
-    server.factoryblinkup("ssid", "pw", hardware.pin1, 0);
+    server.factoryblinkup("ssid", "pw", hardware.pinA, 0);
 }} else {{
     server.log("dut testing");
     server.bless({passed}, function(ok) {{ server.log("dut blessed " + ok); }});

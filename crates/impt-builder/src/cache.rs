@@ -74,7 +74,7 @@ pub fn lookup(dir: &Path, link: &str, max_age: Duration) -> Option<String> {
     if age > max_age {
         return None;
     }
-    std::fs::read(&f)
+    crate::fsread::read_checked(&f, crate::fsread::MAX_SOURCE_BYTES)
         .ok()
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }

@@ -22,8 +22,13 @@ const PRELUDE_NAME: &str = "<impt-prelude>";
 /// `path`), `module.exports`, `console`, and the handle table.
 const PRELUDE: &str = r#"
 const H = [];
+const FREE = [];
 globalThis.__impt_h = H;
-globalThis.__impt_keep = (v) => { H.push(v); return H.length - 1; };
+globalThis.__impt_keep = (v) => {
+  if (FREE.length) { const h = FREE.pop(); H[h] = v; return h; }
+  H.push(v); return H.length - 1;
+};
+globalThis.__impt_free = (h) => { H[h] = undefined; FREE.push(h); };
 globalThis.__impt_str = (v) => String(v);
 globalThis.__impt_has = (o, k) => (Object(o) === o) && (k in o);
 globalThis.__impt_stub = (name) => function () {
@@ -335,6 +340,14 @@ impl JsLibs {
         })
     }
 
+    /// Live JavaScript objects and the engine's memory in use, after a full collection.
+    #[cfg(test)]
+    fn live(&self) -> (i64, i64) {
+        self._rt.run_gc();
+        let m = self._rt.memory_usage();
+        (m.obj_count, m.memory_used_size)
+    }
+
     /// Run `f` with the time limit armed.
     fn timed<T>(&self, f: impl FnOnce() -> Result<T, JsError>) -> Result<T, JsError> {
         self.deadline.set(Some(Instant::now() + self.limit));
@@ -431,7 +444,7 @@ fn install_natives(c: &JsCtx<'_>) -> rquickjs::Result<()> {
         Function::new(
             c.clone(),
             |c: JsCtx<'_>, p: String| -> rquickjs::Result<String> {
-                std::fs::read_to_string(&p)
+                crate::fsread::read_text(Path::new(&p), crate::fsread::MAX_SOURCE_BYTES)
                     .map_err(|e| rquickjs::Exception::throw_message(&c, &format!("{}: {}", e, p)))
             },
         )?,
@@ -443,7 +456,7 @@ fn install_natives(c: &JsCtx<'_>) -> rquickjs::Result<()> {
 /// Compile a CommonJS file into its module wrapper function (named by its path, so that
 /// stack traces show the file and its own line numbers).
 fn compile<'js>(c: JsCtx<'js>, p: String) -> rquickjs::Result<rquickjs::Value<'js>> {
-    let src = std::fs::read_to_string(&p)
+    let src = crate::fsread::read_text(Path::new(&p), crate::fsread::MAX_SOURCE_BYTES)
         .map_err(|e| rquickjs::Exception::throw_message(&c, &format!("{}: {}", e, p)))?;
     let src = match src.strip_prefix("#!") {
         Some(rest) => format!("//{}", rest),
@@ -516,6 +529,30 @@ struct Caches {
     stubs: RefCell<HashMap<String, u32>>,
 }
 
+/// Cached objects kept before the ones nobody else holds are dropped.
+const OBJECTS_KEPT: usize = 64;
+
+/// Drop the cached copies of preprocessor objects that only the cache still holds (made
+/// fresh for one call): the cache, the handle table and the engine then stay the same size
+/// however many calls are made.
+fn prune(c: &JsCtx<'_>, caches: &Caches) -> rquickjs::Result<()> {
+    let mut objects = caches.objects.borrow_mut();
+    if objects.len() < OBJECTS_KEPT {
+        return Ok(());
+    }
+    let free: Function = c.globals().get("__impt_free")?;
+    let mut kept = Vec::with_capacity(objects.len());
+    for (p, h) in objects.drain(..) {
+        if Rc::strong_count(&p) > 1 {
+            kept.push((p, h));
+        } else {
+            free.call::<_, ()>((h,))?;
+        }
+    }
+    *objects = kept;
+    Ok(())
+}
+
 fn stub<'js>(
     c: &JsCtx<'js>,
     name: &str,
@@ -565,6 +602,7 @@ fn to_js<'js>(
                 o.set(k.as_str(), to_js(c, x, caches)?)?;
             }
             let v = o.into_value();
+            prune(c, caches)?;
             let h = keep(c, v.clone())?;
             caches.objects.borrow_mut().push((props.clone(), h));
             v
@@ -578,6 +616,56 @@ fn to_js<'js>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_keep_nothing_alive() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib.js");
+        std::fs::write(
+            &lib,
+            "module.exports = { up: (s) => String(s).toUpperCase(), add: (a, b) => a + b,\n  where: function () { return this.__FILE__ + ':' + this.__LINE__; } };\n",
+        )
+        .unwrap();
+        let libs = JsLibs::load(&[lib], Duration::from_secs(10)).unwrap();
+        let h = |name: &str| match libs.exports.iter().find(|(k, _)| k == name) {
+            Some((_, Value::Func(Func::Js(h)))) => *h,
+            other => panic!("{other:?}"),
+        };
+        let this: Vec<(Rc<str>, Value)> = vec![
+            (Rc::from("__FILE__"), Value::str("main.nut")),
+            (Rc::from("__LINE__"), Value::Num(3.0)),
+            (
+                Rc::from("S"),
+                Value::Object(Rc::new(vec![("k".into(), Value::Num(1.0))])),
+            ),
+        ];
+        let globals = vec![("g".to_string(), Value::Num(1.0))];
+        let run = |n: usize| {
+            for i in 0..n {
+                let arg = [Value::str(&format!("x{i}"))];
+                libs.call(h("up"), &this, &globals, &arg).unwrap();
+                libs.call(h("where"), &this, &globals, &[]).unwrap();
+                // A fresh object each time (as `@set o {...}` in a loop makes).
+                let fresh: Vec<(Rc<str>, Value)> = vec![(
+                    Rc::from("o"),
+                    Value::Object(Rc::new(vec![("i".into(), Value::Num(i as f64))])),
+                )];
+                libs.call(
+                    h("add"),
+                    &fresh,
+                    &globals,
+                    &[Value::Num(1.0), Value::Num(2.0)],
+                )
+                .unwrap();
+            }
+        };
+        run(200);
+        let (objs, mem) = libs.live();
+        run(2000);
+        let (objs2, mem2) = libs.live();
+        assert!(objs2 - objs < 50, "objects {objs} -> {objs2}");
+        assert!(mem2 - mem < 64 * 1024, "memory {mem} -> {mem2}");
+    }
 
     #[test]
     fn stack_positions() {

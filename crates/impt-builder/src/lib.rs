@@ -17,6 +17,7 @@ mod cache;
 mod context;
 mod error;
 pub mod expr;
+pub mod fsread;
 mod functions;
 mod js;
 mod jslib;
@@ -237,7 +238,7 @@ fn read_json(kind: &str, shown: &Path, real: &Path) -> Result<serde_json::Value,
             shown.display()
         )));
     }
-    std::fs::read_to_string(real)
+    fsread::read_text(real, fsread::MAX_SETTINGS_BYTES)
         .map_err(|e| e.to_string())
         .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
         .map_err(|m| {

@@ -168,6 +168,9 @@ pub fn classify(s: &str) -> Result<Source, ReadError> {
         let mut parts = rest.split('@');
         let path = parts.next().unwrap_or_default();
         let reference = parts.next().map(str::to_string);
+        if let Some(r) = &reference {
+            check_git_ref(r)?;
+        }
         if !path.is_empty() && parts.next().is_none() {
             return Ok(Source::GitLocal {
                 path: path.to_string(),
@@ -406,8 +409,8 @@ pub fn read_local(
             run_dir.join(&joined)
         };
         if real.exists() {
-            let bytes =
-                std::fs::read(&real).map_err(|e| ReadError::Other(format!("{}: {}", e, joined)))?;
+            let bytes = crate::fsread::read_checked(&real, crate::fsread::MAX_SOURCE_BYTES)
+                .map_err(|e| ReadError::Other(format!("{}: {}", e, joined)))?;
             let text = String::from_utf8_lossy(&bytes).into_owned();
             return Ok((text, paths::u_dirname(&joined), real));
         }
@@ -448,6 +451,18 @@ pub fn read_http(url: &str) -> Result<String, ReadError> {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     });
     res.map_err(ReadError::Read)
+}
+
+/// A `git-local:` ref must name a revision, never reach git as an option (`--output=…`
+/// would write a file) or smuggle whitespace or control characters.
+pub fn check_git_ref(r: &str) -> Result<(), ReadError> {
+    if r.starts_with('-') || r.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(ReadError::Other(format!(
+            "Invalid git reference \"{}\"",
+            r.escape_debug()
+        )));
+    }
+    Ok(())
 }
 
 fn git(dir: &str, args: &[&str]) -> Result<String, String> {
@@ -504,6 +519,7 @@ pub fn read_git_local(
     want_commit: bool,
 ) -> Result<(String, Option<String>), ReadError> {
     let r = commit.or(reference).unwrap_or("HEAD");
+    check_git_ref(r)?;
     let text = git(root, &["show", &format!("{}:{}", r, rel)]).map_err(ReadError::Read)?;
     let id = if want_commit && commit.is_none() {
         Some(
@@ -800,6 +816,20 @@ pub fn read_github(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_refs_never_reach_git_as_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("written");
+        let r = format!("--output={}", out.display());
+        assert!(classify(&format!("git-local:/repo/file.nut@{r}")).is_err());
+        assert!(classify("git-local:/repo/file.nut@-p").is_err());
+        assert!(classify("git-local:/repo/file.nut@v1.0~1").is_ok());
+        let root = dir.path().to_string_lossy().into_owned();
+        assert!(read_git_local(&root, "f.nut", Some(&r), None, true).is_err());
+        assert!(read_git_local(&root, "f.nut", None, Some("-x"), false).is_err());
+        assert!(!out.exists());
+    }
 
     #[test]
     fn classify_sources() {

@@ -133,7 +133,7 @@ fn rel(dir: &Path, p: &str) -> PathBuf {
 /// paths made absolute against `dir`.
 pub fn from_project(dir: &Path) -> Result<Options, String> {
     let path = dir.join("impt.toml");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::fsread::read_text(&path, crate::fsread::MAX_SETTINGS_BYTES) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Options::default()),
         Err(e) => return Err(format!("{}: {}", path.display(), e)),
@@ -180,7 +180,7 @@ pub fn from_project(dir: &Path) -> Result<Options, String> {
     creds.apply(&mut o);
     if let Some(f) = t.credentials {
         let f = rel(dir, &f);
-        match std::fs::read_to_string(&f) {
+        match crate::fsread::read_text(&f, crate::fsread::MAX_SETTINGS_BYTES) {
             Ok(text) => {
                 let c: Credentials = toml::from_str(&text)
                     .map_err(|e| format!("{}: {}", f.display(), e.message().trim()))?;
@@ -198,8 +198,13 @@ pub const DEFAULT_EXCLUDE_FILE: &str = "builder-cache.exclude";
 
 /// Builder's cache exclude list: one glob a line; blank lines and `#` comments skipped.
 pub fn read_exclude_list(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|_| format!("{} file does not exist", path.display()))?;
+    let text = crate::fsread::read_text(path, crate::fsread::MAX_SETTINGS_BYTES).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!("{} file does not exist", path.display())
+        } else {
+            format!("{}: {}", path.display(), e)
+        }
+    })?;
     Ok(text
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l).trim_start())

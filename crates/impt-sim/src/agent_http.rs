@@ -7,10 +7,20 @@
 //! thread of its own, unless the simulator runs with `--no-outbound`, where the call fails
 //! with a runtime error saying so. Transport failures answer with the libcurl-style status
 //! codes under 100 the imp uses (e.g. 28 for a timeout).
+//!
+//! Every request, to the own URL or anywhere else, spends one of the agent's rate credits
+//! (see the limits module); one agent has at most `--http-in-flight` real requests under
+//! way and all agents together `--http-in-flight-total` (the simulator's sockets and
+//! threads); a response body is read up to `--http-max-body` bytes. A request over a limit
+//! is answered at once with status 429 and a body saying which limit.
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use super::limits::{Credits, PlatformLimits};
 
 use impt_vm::{HttpRequest, HttpResponse, OutgoingRequest};
 
@@ -25,6 +35,44 @@ pub struct AgentHttp {
     pub done: Arc<Mutex<Vec<(u64, HttpResponse)>>>,
     /// Real requests still running.
     pub inflight: Arc<Mutex<usize>>,
+    /// Rate credits.
+    pub credits: Credits,
+}
+
+/// Real requests of all agents under way.
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
+
+/// Real requests of all agents under way now.
+pub fn total_in_flight() -> usize {
+    TOTAL.load(Ordering::Acquire)
+}
+
+/// The answer to a request refused by a limit.
+pub fn refusal(what: &str) -> HttpResponse {
+    HttpResponse {
+        status: 429,
+        headers: Vec::new(),
+        body: format!("Too Many Requests: {what}"),
+    }
+}
+
+/// A slot in the simulator's budget of requests under way, given back on drop.
+pub struct Slot;
+
+impl Slot {
+    pub fn take(limits: &PlatformLimits) -> Option<Slot> {
+        if TOTAL.fetch_add(1, Ordering::AcqRel) >= limits.http_in_flight_total {
+            TOTAL.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Slot)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        TOTAL.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// The request as the agent's own `http.onrequest` sees it, if `url` is below `agent_url`.
@@ -61,8 +109,10 @@ pub fn refused(req: &OutgoingRequest) -> String {
     )
 }
 
-/// Fetches `req` for real (blocking); failures become imp-style status codes under 100.
-pub fn fetch(req: &OutgoingRequest) -> HttpResponse {
+/// Fetches `req` for real (blocking); failures become imp-style status codes under 100; a
+/// body over `max_body` bytes is cut off there (status 63, libcurl's "maximum file size
+/// exceeded").
+pub fn fetch(req: &OutgoingRequest, max_body: usize) -> HttpResponse {
     let failed = |status: u16, text: String| HttpResponse {
         status,
         headers: Vec::new(),
@@ -84,6 +134,8 @@ pub fn fetch(req: &OutgoingRequest) -> HttpResponse {
     for (k, v) in &req.headers {
         rb = rb.header(k.as_str(), v.as_str());
     }
+    // Set last, kept on redirects: the simulator's control endpoints refuse it.
+    rb = rb.header(super::control::HOP_HEADER, "agent");
     match rb.send() {
         Ok(resp) => {
             let status = resp.status().as_u16();
@@ -97,7 +149,20 @@ pub fn fetch(req: &OutgoingRequest) -> HttpResponse {
                     )
                 })
                 .collect();
-            let body = resp.text().unwrap_or_default();
+            let mut bytes = Vec::new();
+            let cap = max_body as u64 + 1;
+            if let Err(e) = resp.take(cap).read_to_end(&mut bytes) {
+                return failed(if is_timeout(&e) { 28 } else { 56 }, e.to_string());
+            }
+            if bytes.len() > max_body {
+                return failed(
+                    63,
+                    format!(
+                        "the response body exceeds {max_body} bytes (impt sim --http-max-body)"
+                    ),
+                );
+            }
+            let body = String::from_utf8_lossy(&bytes).into_owned();
             HttpResponse {
                 status,
                 headers,
@@ -110,16 +175,71 @@ pub fn fetch(req: &OutgoingRequest) -> HttpResponse {
     }
 }
 
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    ) || e.to_string().contains("timed out")
+}
+
 impl AgentHttp {
-    /// Starts a real request `id` on a thread; its answer lands in `done`.
-    pub fn spawn(&self, id: u64, req: OutgoingRequest) -> Result<(), String> {
+    /// Spends a rate credit for a request; `Some` answer when there is none left.
+    pub fn admit(&mut self) -> Option<HttpResponse> {
+        if self.credits.take(Instant::now()) {
+            None
+        } else {
+            Some(refusal(
+                "the agent's HTTP request rate limit (40 at once, 2 more a second)",
+            ))
+        }
+    }
+
+    /// Answers request `id` with `resp` on the runner's next turn.
+    pub fn answer(&self, id: u64, resp: HttpResponse) {
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id, resp));
+    }
+
+    /// Starts a real request `id` on a thread; its answer lands in `done`. Over the
+    /// requests-in-flight limits it is answered at once with a refusal.
+    pub fn spawn(
+        &self,
+        id: u64,
+        req: OutgoingRequest,
+        limits: &PlatformLimits,
+    ) -> Result<(), String> {
+        if *self.inflight.lock().unwrap_or_else(|e| e.into_inner()) >= limits.http_in_flight {
+            self.answer(
+                id,
+                refusal(&format!(
+                    "more than {} of this agent's requests under way (impt sim --http-in-flight)",
+                    limits.http_in_flight
+                )),
+            );
+            return Ok(());
+        }
+        let Some(slot) = Slot::take(limits) else {
+            self.answer(
+                id,
+                refusal(&format!(
+                    "more than {} requests of all agents under way (impt sim --http-in-flight-total)",
+                    limits.http_in_flight_total
+                )),
+            );
+            return Ok(());
+        };
+        let max_body = limits.http_max_body;
         let done = self.done.clone();
         let inflight = self.inflight.clone();
         *inflight.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         let spawned = std::thread::Builder::new()
             .name("agent-http".into())
+            .stack_size(256 * 1024)
             .spawn(move || {
-                let resp = fetch(&req);
+                let _slot = slot;
+                let resp = fetch(&req, max_body);
                 done.lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push((id, resp));
@@ -190,12 +310,15 @@ mod tests {
     #[test]
     fn unreachable_host_gives_a_curl_style_status() {
         // Port 9 on loopback: nothing listens (connection refused, no network needed).
-        let r = fetch(&OutgoingRequest {
-            method: "GET".into(),
-            url: "http://127.0.0.1:9/".into(),
-            timeout: 5.0,
-            ..Default::default()
-        });
+        let r = fetch(
+            &OutgoingRequest {
+                method: "GET".into(),
+                url: "http://127.0.0.1:9/".into(),
+                timeout: 5.0,
+                ..Default::default()
+            },
+            1024,
+        );
         assert!(r.status < 100, "{r:?}");
     }
 }

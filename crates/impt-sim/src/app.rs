@@ -44,6 +44,8 @@ pub struct World {
     pub streams: Vec<Stream>,
     /// Webhook calls, newest last (see the delivery module).
     pub deliveries: std::collections::VecDeque<super::webhook_calls::Delivery>,
+    /// Devices' log history, kept apart from the entities (see the devlog module).
+    pub logs: super::devlog::Logs,
 }
 
 /// An injected fault (see the control module).
@@ -83,6 +85,8 @@ pub struct App {
     pub guard: super::guard::Guard,
     /// Carries out the factory calls of the devices' code (see the factory module).
     pub factory: Option<fn(&Arc<App>, super::exec::FactoryCall)>,
+    /// The parts attached to devices (see the hardware module).
+    pub boards: super::hardware::Boards,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -145,6 +149,7 @@ impl Ctx {
             .ok_or_else(ApiError::unauthorized)?
             .trim();
         let now = super::util::now_ms();
+        let token = super::secrets::token_digest(token);
         let w = self.app.world();
         w.db.access_tokens
             .iter()

@@ -46,7 +46,7 @@ fn issue_access(db: &mut Db, account: &str, ttl: u64) -> Value {
         }
     }
     db.access_tokens.push(AccessToken {
-        token: token.clone(),
+        token: super::secrets::token_digest(&token),
         account: account.to_string(),
         expires_ms,
     });
@@ -57,7 +57,7 @@ fn issue_refresh(db: &mut Db, account: &str) -> String {
     let token = new_secret_hex(32);
     db.refresh_tokens.push(RefreshToken {
         id: new_id(),
-        token: token.clone(),
+        token: super::secrets::token_digest(&token),
         account: account.to_string(),
         created_at: now_iso(),
     });
@@ -105,13 +105,13 @@ pub fn login(ctx: &Ctx) -> ApiResult<Response> {
         let acc =
             w.db.login_tokens
                 .iter()
-                .find(|t| t.token == lt && t.expires_ms > now)
+                .find(|t| t.token == super::secrets::token_digest(lt) && t.expires_ms > now)
                 .map(|t| t.account.clone())
                 .ok_or_else(ApiError::invalid_credentials)?;
         let good =
             w.db.account(&acc)
                 .and_then(|a| a.otp.clone())
-                .is_some_and(|o| o == otp);
+                .is_some_and(|o| super::secrets::password_ok(&o, otp));
         if !good {
             return Err(ApiError::new(
                 401,
@@ -120,6 +120,7 @@ pub fn login(ctx: &Ctx) -> ApiResult<Response> {
                 "The one-time password is invalid.",
             ));
         }
+        let lt = super::secrets::token_digest(lt);
         w.db.login_tokens.retain(|t| t.token != lt);
         return token_response(full_login(&mut w.db, &acc, ttl));
     }
@@ -130,11 +131,23 @@ pub fn login(ctx: &Ctx) -> ApiResult<Response> {
             "Both \"id\" and \"password\" are required.",
         ));
     }
-    let acc =
+    let password = password.unwrap_or("");
+    let hash =
         w.db.accounts
             .iter()
             .find(|a| a.username == id || a.email.eq_ignore_ascii_case(id))
-            .filter(|a| Some(a.password.as_str()) == password)
+            .map(|a| a.password_hash.clone())
+            .ok_or_else(ApiError::invalid_credentials)?;
+    // A hash check takes time: not under the world lock.
+    drop(w);
+    if !super::secrets::password_ok(&hash, password) {
+        return Err(ApiError::invalid_credentials());
+    }
+    let mut w = ctx.app.world();
+    let acc =
+        w.db.accounts
+            .iter()
+            .find(|a| a.password_hash == hash)
             .cloned()
             .ok_or_else(ApiError::invalid_credentials)?;
     if acc.otp.is_some() {
@@ -156,7 +169,7 @@ pub fn login(ctx: &Ctx) -> ApiResult<Response> {
             }
         }
         w.db.login_tokens.push(LoginToken {
-            token: token.clone(),
+            token: super::secrets::token_digest(&token),
             account: acc.id.clone(),
             expires_ms,
         });
@@ -189,6 +202,7 @@ pub fn token(ctx: &Ctx) -> ApiResult<Response> {
     }
     if let Some(tok) = body.get("token") {
         let tok = tok.as_str().unwrap_or("");
+        let tok = super::secrets::token_digest(tok);
         let acc =
             w.db.refresh_tokens
                 .iter()
@@ -242,10 +256,14 @@ pub fn list_accounts(ctx: &Ctx) -> ApiResult<Response> {
 
 fn check_password(ctx: &Ctx, me: &str) -> ApiResult<()> {
     let given = ctx.header("x-electricimp-password");
-    let w = ctx.app.world();
-    let good =
-        w.db.account(me)
-            .is_some_and(|a| Some(a.password.as_str()) == given);
+    let hash = {
+        let w = ctx.app.world();
+        w.db.account(me).map(|a| a.password_hash.clone())
+    };
+    let good = match (hash, given) {
+        (Some(h), Some(g)) => super::secrets::password_ok(&h, g),
+        _ => false,
+    };
     if good {
         Ok(())
     } else {

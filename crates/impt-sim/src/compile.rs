@@ -63,6 +63,37 @@ pub fn library_settings(folder: Option<&std::path::Path>) -> Settings {
     s
 }
 
+/// Compilations under way at once: one core is always left to the API and the devices.
+fn max_turns() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
+static TURNS: (std::sync::Mutex<usize>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+/// A compile slot, held while it lives (see [`turn`]).
+pub struct Turn(());
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut n = TURNS.0.lock().unwrap_or_else(|e| e.into_inner());
+        *n -= 1;
+        TURNS.1.notify_one();
+    }
+}
+
+/// Wait for a compile slot (blocking: call it off the async runtime). Many large
+/// deployments at once then take turns instead of taking every core from other requests.
+pub fn turn() -> Turn {
+    let max = max_turns();
+    let mut n = TURNS.0.lock().unwrap_or_else(|e| e.into_inner());
+    while *n >= max {
+        n = TURNS.1.wait(n).unwrap_or_else(|e| e.into_inner());
+    }
+    *n += 1;
+    Turn(())
+}
+
 /// Stack of the thread that compiles user code: far more than the compiler's own nesting
 /// bound needs (see build.rs), whatever thread asks.
 const COMPILE_STACK: usize = 16 << 20;

@@ -2,19 +2,31 @@
 //!
 //! | request | effect |
 //! |---|---|
-//! | `GET /_sim/devices` | all virtual devices: `[{id, mac_address, owner, account, online, devicegroup}]` |
-//! | `POST /_sim/devices` `{account?, name?, online?}` | add a device (to the account with that username, email or id; default: the first account); `201 {id, mac_address, owner}` |
+//! | `GET /_sim/devices` | all virtual devices: `[{id, mac_address, owner, account, online, devicegroup, imp_type}]` |
+//! | `POST /_sim/devices` `{account?, name?, online?, imp_type?}` | add a device (to the account with that username, email or id; default: the first account; `imp_type`: default `impt sim --imp-type`); `201 {id, mac_address, owner, imp_type}` |
 //! | `POST /_sim/devices/{device}/online`, `…/offline` | bring a device online/offline; logs `Device connected`/`Device disconnected` |
 //! | `POST /_sim/devices/{device}/restart` | run the boot sequence as if restarted |
+//! | `POST /_sim/devices/{device}/disconnect` `{secs?, reason?}` | cut the device's network for `secs` (virtual) seconds, or until `…/reconnect`; its code sees the loss as an imp does (see the link module); `reason` (default `NO_WIFI`, a name or number) is what failed connection attempts report |
+//! | `POST /_sim/devices/{device}/reconnect` | the network is back |
+//! | `POST /_sim/devices/{device}/power-cycle` | power off and on: the device's code restarts with `WAKEREASON_POWER_ON` and an empty `nv` |
+//! | `POST /_sim/devices/{device}/parts` (a part file, TOML) | attach virtual parts to the device's buses and pins (see the hardware module); `DELETE` removes them |
+//! | `POST /_sim/devices/{device}/pins` `{pin, value}` | drive an input pin: 0/1 (runs a `DIGITAL_IN` callback on a change) or 0.0-1.0 (analog) |
 //! | `POST /_sim/devices/{device}/logs` `{count?, interval_ms?, type?, message?}` | emit `count` (default 1) lines of `type` (default `server.log`), one every `interval_ms` (default 0); `{i}` in `message` (default `Message #{i}#`) is the line number; `202` |
 //! | `POST /_sim/faults` `{status?, count?, path?, method?, delay_ms?, drop_sse?}` | inject a fault: the next `count` (default: all) API requests whose path (below `/v5`, or the whole path) matches the regex `path` and whose method is `method` wait `delay_ms` and, when `status` is given, fail with that status and an error document; `drop_sse: true` drops every open log stream connection now |
 //! | `DELETE /_sim/faults`, `POST /_sim/faults/reset` | remove every fault |
-//! | `GET /_sim/stats` | `{total, routes: {"METHOD /v5/template": count}}` for API requests |
+//! | `GET /_sim/stats` | `{total, routes: {"METHOD /v5/template": count}, agent_http_in_flight}` for API requests (and agents' outgoing requests under way) |
 //! | `POST /_sim/stats/reset` | zero the statistics |
-//! | `GET /_sim/time` | the devices' clock and worker pool: `{now, virtual, scale, skipped, jumps, workers, jobs, ready, running}` (`now`: virtual Unix time in seconds; `skipped`: seconds jumped so far) |
+//! | `GET /_sim/time` | the devices' clock and worker pool: `{now, virtual, scale, skipped, jumps, workers, jobs, ready, running, idle}` (`now`: virtual Unix time in seconds; `skipped`: seconds jumped so far; `idle`: no device or agent code running or ready to run) |
 //! | `POST /_sim/time` `{virtual?, advance?}` | switch virtual time on/off (when on, the clock jumps to the next timer whenever all device and agent code is idle); `advance`: jump that many seconds ahead now (0 to 10 years); answers as `GET` |
 //!
 //! `{device}` is a device id or MAC address of any account.
+//!
+//! Who may call them: the simulator listens on loopback only, so these endpoints are for
+//! the programs of the machine's user (tests, `impt watch --sim`, scripts), never for the
+//! code the simulator runs. Every HTTP request the simulator itself sends (agents'
+//! `http.request`, webhook calls, and any redirect they follow) carries [`HOP_HEADER`],
+//! and a control request carrying it is refused (403), as is one from a web page (an
+//! `Origin` header: a browser's cross-site request to loopback).
 //!
 //! Inputs are bounded: at most [`MAX_DEVICES`] devices, [`MAX_FAULTS`] faults (path regexes
 //! up to [`MAX_REGEX`] bytes compiled), [`MAX_EMITTERS`] log emitters at a time,
@@ -23,7 +35,7 @@
 
 use super::app::{lock, App, Fault, SseMsg};
 use super::error::{json_response, ApiError, ApiResult};
-use super::vdev;
+use super::{link, runner, vdev};
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -33,11 +45,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use super::newdev::MAX_DEVICES;
+/// Marks the HTTP requests the simulator sends itself (see the module documentation).
+pub const HOP_HEADER: &str = "x-impt-sim-hop";
 pub const MAX_FAULTS: usize = 100;
 pub const MAX_REGEX: usize = 1024;
 pub const MAX_EMITTERS: usize = 16;
 pub const MAX_INTERVAL_MS: u64 = 60_000;
 pub const MAX_MESSAGE: usize = 64 * 1024;
+/// The longest network cut in seconds (28 days, as the longest deep sleep).
+pub const MAX_CUT_SECS: f64 = 2_419_200.0;
 const MAX_NAME: usize = 256;
 
 fn too_large(what: &str, max: impl std::fmt::Display) -> ApiError {
@@ -119,6 +135,7 @@ fn time_state(app: &App) -> Value {
         "jobs": p.jobs,
         "ready": p.ready,
         "running": p.running,
+        "idle": p.ready == 0 && p.running == 0,
     })
 }
 
@@ -146,6 +163,19 @@ fn device_id(app: &App, ident: &str) -> ApiResult<String> {
         .ok_or_else(|| ApiError::not_found("device"))
 }
 
+/// A refusal of a control request that comes from the simulator's own outbound requests
+/// or from a web page; `None` for the local programs these endpoints are for.
+pub fn refused(headers: &axum::http::HeaderMap) -> Option<Response> {
+    let why = if headers.contains_key(HOP_HEADER) {
+        "Control endpoints cannot be called by the simulator's agents or webhooks."
+    } else if headers.contains_key("origin") {
+        "Control endpoints cannot be called from a web page."
+    } else {
+        return None;
+    };
+    Some(ApiError::new(403, "XX403", "Forbidden", why).into_response())
+}
+
 pub fn handle(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> Response {
     match route(app, method, segs, raw) {
         Ok(r) => r,
@@ -165,7 +195,7 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
                 .iter()
                 .map(|d| {
                     let acc = w.db.account(&d.owner).map(|a| a.username.clone());
-                    json!({"id": d.id, "mac_address": d.mac, "owner": d.owner, "account": acc, "online": d.online, "devicegroup": d.group})
+                    json!({"id": d.id, "mac_address": d.mac, "owner": d.owner, "account": acc, "online": d.online, "devicegroup": d.group, "imp_type": d.imp_type})
                 })
                 .collect();
             Ok(json_response(StatusCode::OK, &Value::Array(list)))
@@ -195,8 +225,11 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
                 )));
             }
             let online = b.get("online").and_then(Value::as_bool).unwrap_or(true);
-            let d = vdev::new_device(&w.db, &owner, name, online);
-            let out = json!({"id": d.id, "mac_address": d.mac, "owner": owner});
+            let mut d = vdev::new_device(&w.db, &owner, name, online);
+            d.imp_type = super::hardware::imp_type_field(&b, &app.cfg.imp_type)?;
+            let out =
+                json!({"id": d.id, "mac_address": d.mac, "owner": owner, "imp_type": d.imp_type});
+            w.logs.adopt(&mut d);
             w.db.devices.push(d);
             drop(w);
             app.mark_dirty();
@@ -205,6 +238,75 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
         ("POST", ["devices", ident, action @ ("online" | "offline")]) => {
             let id = device_id(app, ident)?;
             vdev::set_online(app, &id, *action == "online");
+            done()
+        }
+        ("POST", ["devices", ident, "disconnect"]) => {
+            let id = device_id(app, ident)?;
+            let b = body(raw)?;
+            let secs = match b.get("secs") {
+                None | Some(Value::Null) => None,
+                Some(v) => match v.as_f64() {
+                    Some(s) if s.is_finite() && (0.0..=MAX_CUT_SECS).contains(&s) => Some(s),
+                    _ => return Err(too_large("secs", format!("0 to {MAX_CUT_SECS} seconds"))),
+                },
+            };
+            let reason = match b.get("reason") {
+                None | Some(Value::Null) => link::NO_WIFI,
+                Some(v) => link::reason(v).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "\"reason\" is one of the imp's reasons (NO_WIFI, NO_IP_ADDRESS, NOT_RESOLVED, NO_SERVER, …) or its number.",
+                    )
+                })?,
+            };
+            runner::send(
+                app,
+                &id,
+                runner::Cmd::Link(link::LinkCmd::Cut { secs, reason }),
+            );
+            done()
+        }
+        ("POST", ["devices", ident, "reconnect"]) => {
+            let id = device_id(app, ident)?;
+            runner::send(app, &id, runner::Cmd::Link(link::LinkCmd::Restore));
+            done()
+        }
+        ("POST", ["devices", ident, "power-cycle"]) => {
+            let id = device_id(app, ident)?;
+            runner::send(app, &id, runner::Cmd::Link(link::LinkCmd::PowerCycle));
+            done()
+        }
+        ("POST", ["devices", ident, "parts"]) => {
+            let id = device_id(app, ident)?;
+            let text = std::str::from_utf8(raw)
+                .map_err(|_| ApiError::bad_request("The part file is not UTF-8 text."))?;
+            super::hardware::attach(app, &id, text).map_err(|e| ApiError::bad_request(&e))?;
+            done()
+        }
+        ("DELETE", ["devices", ident, "parts"]) => {
+            let id = device_id(app, ident)?;
+            super::hardware::detach(app, &id);
+            done()
+        }
+        ("POST", ["devices", ident, "pins"]) => {
+            let id = device_id(app, ident)?;
+            let b = body(raw)?;
+            let pin =
+                super::hardware::parts::pin_name(b.get("pin").and_then(Value::as_str).ok_or_else(
+                    || ApiError::bad_request("\"pin\" (e.g. \"pinM\") is required."),
+                )?);
+            let typ = super::hardware::device_imp_type(app, &id);
+            if !impt_vm::imp_type(&typ).is_some_and(|t| t.pins.contains(&pin.as_str())) {
+                return Err(ApiError::bad_request(&format!(
+                    "{typ} has no pin \"{pin}\"."
+                )));
+            }
+            let value = b
+                .get("value")
+                .and_then(super::hardware::pin_value)
+                .ok_or_else(|| {
+                    ApiError::bad_request("\"value\" must be 0, 1, true, false or 0.0-1.0.")
+                })?;
+            super::runner::notify(app, &id, super::exec::Cmd::Pin(pin, value));
             done()
         }
         ("POST", ["devices", ident, "blinkup"]) => {
@@ -307,7 +409,11 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
             let st = lock(&app.stats);
             Ok(json_response(
                 StatusCode::OK,
-                &json!({"total": st.total, "routes": st.by_route}),
+                &json!({
+                    "total": st.total,
+                    "routes": st.by_route,
+                    "agent_http_in_flight": super::agent_http::total_in_flight(),
+                }),
             ))
         }
         ("GET", ["time"]) => Ok(json_response(StatusCode::OK, &time_state(app))),

@@ -1,15 +1,15 @@
 //! Webhook calls: `deployment`, `blessing` and `blinkup` events are POSTed to the URLs
 //! registered for a Device Group (see the webhooks module), each on its own thread so that
 //! the API never waits. A call that fails (no connection, a timeout, a status other than
-//! 2xx) is tried again after a growing pause, up to [`ATTEMPTS`] times; at most
-//! [`IN_FLIGHT_MAX`] calls are under way at once. The outcome of
-//! every call is kept (the latest [`KEPT`]) and shown by `GET /_sim/webhooks`.
+//! 2xx) is tried again after a growing pause, up to [`ATTEMPTS`] times. Per account (the
+//! webhook's owner): at most [`IN_FLIGHT_MAX`] calls are under way at once, and the
+//! outcomes of its latest [`KEPT`] calls are kept (shown by `GET /_sim/webhooks`): one
+//! account's slow or many hooks never fail or hide another's.
 
 use super::app::{App, World};
 use super::util::now_iso;
 pub use super::webhook_calls::{encode, Delivery};
 use serde_json::{Map, Value};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,11 +19,39 @@ pub const ATTEMPTS: u32 = 3;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause before the second try; it doubles before each further one.
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
-/// Calls remembered for `/_sim/webhooks`.
-const KEPT: usize = 500;
-/// Calls under way at once; more are recorded as failed at once.
-const IN_FLIGHT_MAX: usize = 64;
-static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Calls remembered for `/_sim/webhooks`, per account.
+pub const KEPT: usize = 500;
+/// Calls under way at once per account; more are recorded as failed at once.
+pub const IN_FLIGHT_MAX: usize = 64;
+/// Calls under way, per account.
+static IN_FLIGHT: std::sync::Mutex<Option<std::collections::HashMap<String, usize>>> =
+    std::sync::Mutex::new(None);
+
+/// Take a call slot of `owner`: false when it has [`IN_FLIGHT_MAX`] under way.
+fn take_slot(owner: &str) -> bool {
+    let mut m = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+    let n = m
+        .get_or_insert_with(Default::default)
+        .entry(owner.to_string())
+        .or_insert(0);
+    if *n >= IN_FLIGHT_MAX {
+        return false;
+    }
+    *n += 1;
+    true
+}
+
+fn give_slot(owner: &str) {
+    let mut m = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = m.as_mut() {
+        if let Some(n) = m.get_mut(owner) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(owner);
+            }
+        }
+    }
+}
 
 /// The payload of a `deployment` event.
 pub fn deployment_payload(dep: &super::model::Deployment) -> Map<String, Value> {
@@ -51,6 +79,7 @@ pub fn fire(app: &Arc<App>, w: &mut World, group: &str, event: &str, payload: Ma
         let now = now_iso();
         let mut d = Delivery {
             id,
+            owner: h.owner.clone(),
             webhook: h.id.clone(),
             devicegroup: group.to_string(),
             event: event.to_string(),
@@ -64,28 +93,37 @@ pub fn fire(app: &Arc<App>, w: &mut World, group: &str, event: &str, payload: Ma
             created_at: now.clone(),
             updated_at: now,
         };
-        let busy = IN_FLIGHT.fetch_add(1, Ordering::AcqRel) >= IN_FLIGHT_MAX;
+        let busy = !take_slot(&h.owner);
         if busy {
-            IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
             d.outcome = "failed".into();
-            d.error = Some(format!("more than {IN_FLIGHT_MAX} webhook calls under way"));
+            d.error = Some(format!(
+                "more than {IN_FLIGHT_MAX} webhook calls of this account under way"
+            ));
         }
         w.deliveries.push_back(d.clone());
-        while w.deliveries.len() > KEPT {
-            w.deliveries.pop_front();
+        let mut mine = w.deliveries.iter().filter(|x| x.owner == h.owner).count();
+        while mine > KEPT {
+            if let Some(i) = w.deliveries.iter().position(|x| x.owner == h.owner) {
+                w.deliveries.remove(i);
+            }
+            mine -= 1;
         }
         if busy {
             continue;
         }
+        let owner = h.owner.clone();
         let app = Arc::downgrade(app);
         let spawned = std::thread::Builder::new()
             .name(format!("webhook-{id}"))
-            .spawn(move || {
-                run(app, d);
-                IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+            .spawn({
+                let owner = owner.clone();
+                move || {
+                    run(app, d);
+                    give_slot(&owner);
+                }
             });
         if spawned.is_err() {
-            IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+            give_slot(&owner);
         }
     }
 }
@@ -102,6 +140,7 @@ fn run(app: std::sync::Weak<App>, d: Delivery) {
             Ok(c) => match c
                 .post(&d.url)
                 .header("content-type", &d.content_type)
+                .header(super::control::HOP_HEADER, "webhook")
                 .body(d.body.clone())
                 .send()
             {

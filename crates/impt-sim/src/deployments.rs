@@ -1,26 +1,34 @@
 //! `/deployments`
+//!
+//! Code bodies are shared (`Arc<str>`): the world lock is held only to find entities and
+//! take references; compiling, hashing and making documents happen after it is released.
 
 use super::app::{no_content, ok, Ctx, World};
 use super::error::{ApiError, ApiResult};
-use super::jsonapi::{filter, filters, link, list, opt_link, parse_doc, resource};
+use super::jsonapi::{filter, filters, link, list_doc, opt_link, page_of, parse_doc, resource};
 use super::model::Deployment;
 use super::util::{new_id, now_iso, sha256_hex};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-pub fn doc(ctx: &Ctx, w: &World, d: &Deployment) -> Value {
-    let group = d
-        .group
-        .as_ref()
-        .and_then(|g| w.db.groups.iter().find(|x| &x.id == g));
+/// `(type, id)` of the Device Group of `d`, if it still exists.
+fn group_link(w: &World, d: &Deployment) -> Option<(String, String)> {
+    let g = d.group.as_ref()?;
+    w.db.groups
+        .iter()
+        .find(|x| &x.id == g)
+        .map(|g| (g.gtype.clone(), g.id.clone()))
+}
+
+pub fn doc(ctx: &Ctx, group: Option<(String, String)>, d: &Deployment) -> Value {
     resource(
         ctx,
         "deployment",
         &d.id,
         "deployments",
         json!({
-            "device_code": d.device_code,
-            "agent_code": d.agent_code,
+            "device_code": &*d.device_code,
+            "agent_code": &*d.agent_code,
             "description": d.description,
             "origin": d.origin,
             "flagged": d.flagged,
@@ -30,16 +38,18 @@ pub fn doc(ctx: &Ctx, w: &World, d: &Deployment) -> Value {
             "updated_at": d.updated_at,
         }),
         &[
-            (
-                "devicegroup",
-                group.map(|g| (g.gtype.clone(), g.id.clone())),
-            ),
+            ("devicegroup", group),
             ("product", link("product", &d.product)),
             ("owner", link("account", &d.owner)),
             ("creator", link("account", &d.creator)),
             ("flagger", opt_link("account", &d.flagger)),
         ],
     )
+}
+
+/// A deployment (its code shared, not copied) and its group link, taken under the lock.
+fn snapshot(w: &World, d: &Deployment) -> (Option<(String, String)>, Deployment) {
+    (group_link(w, d), d.clone())
 }
 
 fn tags(v: Option<&Value>) -> ApiResult<Option<Vec<String>>> {
@@ -77,11 +87,14 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
         ("GET", None) => list_deployments(ctx, &me),
         ("POST", None) => create(ctx, &me),
         ("GET", Some(id)) => {
-            let w = ctx.app.world();
-            let d =
-                w.db.deployment(&me, &id)
-                    .ok_or_else(|| ApiError::not_found("deployment"))?;
-            ok(200, json!({"data": doc(ctx, &w, d)}))
+            let (g, d) = {
+                let w = ctx.app.world();
+                let d =
+                    w.db.deployment(&me, &id)
+                        .ok_or_else(|| ApiError::not_found("deployment"))?;
+                snapshot(&w, d)
+            };
+            ok(200, json!({"data": doc(ctx, g, &d)}))
         }
         ("PATCH", Some(id)) => update(ctx, &me, &id),
         ("DELETE", Some(id)) => delete(ctx, &me, &id),
@@ -124,9 +137,11 @@ fn list_deployments(ctx: &Ctx, me: &str) -> ApiResult<Response> {
                 .collect()
         })
         .unwrap_or_default();
-    let items: Vec<Value> = {
+    let (page, links) = {
         let w = ctx.app.world();
-        w.db.deployments
+        let mine: Vec<&Deployment> = w
+            .db
+            .deployments
             .iter()
             .filter(|d| d.owner == me)
             .filter(|d| {
@@ -139,10 +154,15 @@ fn list_deployments(ctx: &Ctx, me: &str) -> ApiResult<Response> {
                     && flagged.is_none_or(|fl| fl == d.flagged)
                     && want_tags.iter().all(|t| d.tags.iter().any(|x| x == t))
             })
-            .map(|d| doc(ctx, &w, d))
-            .collect()
+            .collect();
+        let (page, links) = page_of(ctx, mine)?;
+        let page: Vec<_> = page.into_iter().map(|d| snapshot(&w, d)).collect();
+        (page, links)
     };
-    list(ctx, items)
+    list_doc(
+        page.into_iter().map(|(g, d)| doc(ctx, g, &d)).collect(),
+        links,
+    )
 }
 
 fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
@@ -172,48 +192,59 @@ fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
     let (gt, gid) = d
         .rel("devicegroup")?
         .ok_or_else(|| ApiError::invalid_attr("The relationship \"devicegroup\" is required."))?;
-    // Compiled (and libraries fetched) before the world is locked.
+    let g = {
+        let w = ctx.app.world();
+        w.db.group(me, &gid)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("device group"))?
+    };
+    if gt.as_deref().is_some_and(|t| t != g.gtype) {
+        return Err(ApiError::type_mismatch());
+    }
+    // The expensive part (compiling, fetching libraries), without the lock: other requests
+    // and devices go on meanwhile.
     let libs = super::compile::library_settings(ctx.app.cfg.libraries.as_deref());
     let diags = super::compile::compile_with(&device_code, &agent_code, &libs);
-    let dep = {
-        let mut w = ctx.app.world();
-        let g =
-            w.db.group(me, &gid)
-                .cloned()
-                .ok_or_else(|| ApiError::not_found("device group"))?;
-        if gt.as_deref().is_some_and(|t| t != g.gtype) {
-            return Err(ApiError::type_mismatch());
-        }
-        if !diags.is_empty() {
-            let detail = if diags.iter().any(|e| e["file"] == "device_code") {
-                "Device code compile failed"
-            } else {
-                "Agent code compile failed"
-            };
-            return Err(ApiError::new(400, "CX005", "Compilation Error", detail)
-                .with_meta(Value::Array(diags)));
-        }
-        let now = now_iso();
-        let seq = w.db.next_seq();
-        let dep = Deployment {
-            id: new_id(),
-            seq,
-            group: Some(gid.clone()),
-            group_type: g.gtype.clone(),
-            product: g.product.clone(),
-            owner: me.to_string(),
-            creator: me.to_string(),
-            flagger: flagged.then(|| me.to_string()),
-            sha: sha256_hex(&[&device_code, &agent_code]),
-            device_code,
-            agent_code,
-            description,
-            origin,
-            flagged,
-            tags,
-            created_at: now.clone(),
-            updated_at: now,
+    if !diags.is_empty() {
+        let detail = if diags.iter().any(|e| e["file"] == "device_code") {
+            "Device code compile failed"
+        } else {
+            "Agent code compile failed"
         };
+        return Err(
+            ApiError::new(400, "CX005", "Compilation Error", detail).with_meta(Value::Array(diags))
+        );
+    }
+    let sha = sha256_hex(&[&device_code, &agent_code]);
+    let now = now_iso();
+    let mut dep = Deployment {
+        id: new_id(),
+        seq: 0,
+        group: Some(gid.clone()),
+        group_type: g.gtype.clone(),
+        product: g.product.clone(),
+        owner: me.to_string(),
+        creator: me.to_string(),
+        flagger: flagged.then(|| me.to_string()),
+        sha,
+        device_code: device_code.into(),
+        agent_code: agent_code.into(),
+        description,
+        origin,
+        flagged,
+        tags,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let link = {
+        let mut w = ctx.app.world();
+        // The group may have gone (or changed product) while the code compiled.
+        let Some(g) = w.db.group(me, &gid).cloned() else {
+            return Err(ApiError::not_found("device group"));
+        };
+        dep.group_type = g.gtype.clone();
+        dep.product = g.product.clone();
+        dep.seq = w.db.next_seq();
         w.db.deployments.push(dep.clone());
         if let Some(g) = w.db.groups.iter_mut().find(|g| g.id == gid) {
             g.current_deployment = Some(dep.id.clone());
@@ -228,9 +259,9 @@ fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
             "deployment",
             super::delivery::deployment_payload(&dep),
         );
-        doc(ctx, &w, &dep)
+        Some((g.gtype, g.id))
     };
-    ok(201, json!({"data": dep}))
+    ok(201, json!({"data": doc(ctx, link, &dep)}))
 }
 
 fn update(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
@@ -261,7 +292,9 @@ fn update(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
     }
     dep.updated_at = now_iso();
     let dep = dep.clone();
-    ok(200, json!({"data": doc(ctx, &w, &dep)}))
+    let g = group_link(&w, &dep);
+    drop(w);
+    ok(200, json!({"data": doc(ctx, g, &dep)}))
 }
 
 fn delete(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {

@@ -2,7 +2,9 @@
 
 use super::app::{no_content, ok, Ctx, World};
 use super::error::{error_object, ApiError, ApiResult};
-use super::jsonapi::{filter, filters, link, list, opt_link, parse_doc, resource, InDoc};
+use super::jsonapi::{
+    filter, filters, link, list_doc, opt_link, page_of, parse_doc, resource, InDoc,
+};
 use super::model::{is_dg_type, is_production_type, target_types, Group};
 use super::util::{new_id, now_iso};
 use super::{runner, vdev};
@@ -178,18 +180,21 @@ fn list_groups(ctx: &Ctx, me: &str) -> ApiResult<Response> {
             ));
         }
     }
-    let items: Vec<Value> = {
+    let (data, links) = {
         let w = ctx.app.world();
-        w.db.groups
-            .iter()
-            .filter(|g| g.owner == me)
-            .filter(|g| filter(&f, "owner.id").is_none_or(|v| v == g.owner))
-            .filter(|g| filter(&f, "product.id").is_none_or(|v| v == g.product))
-            .filter(|g| filter(&f, "type").is_none_or(|v| v == g.gtype))
-            .map(|g| doc(ctx, &w, g))
-            .collect()
+        let mine: Vec<&Group> =
+            w.db.groups
+                .iter()
+                .filter(|g| g.owner == me)
+                .filter(|g| filter(&f, "owner.id").is_none_or(|v| v == g.owner))
+                .filter(|g| filter(&f, "product.id").is_none_or(|v| v == g.product))
+                .filter(|g| filter(&f, "type").is_none_or(|v| v == g.gtype))
+                .collect();
+        let (page, links) = page_of(ctx, mine)?;
+        let data: Vec<Value> = page.into_iter().map(|g| doc(ctx, &w, g)).collect();
+        (data, links)
     };
-    list(ctx, items)
+    list_doc(data, links)
 }
 
 fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {

@@ -2,7 +2,7 @@
 
 use super::app::{no_content, ok, Ctx, World};
 use super::error::{ApiError, ApiResult};
-use super::jsonapi::{filter, filters, link, list, parse_doc, resource};
+use super::jsonapi::{filter, filters, link, list, list_doc, page_of, parse_doc, resource};
 use super::model::Device;
 use super::util::now_iso;
 use super::vdev;
@@ -112,6 +112,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                 ));
             }
             let id = w.db.devices.remove(i).id;
+            w.logs.forget(&id);
             super::runner::forget(&ctx.app, &id);
             for s in w.streams.iter_mut() {
                 s.devices.retain(|d| d != &id);
@@ -139,19 +140,18 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
         }
         ("GET", Some("logs")) => {
             filters(ctx, &[])?;
-            let items: Vec<Value> = {
+            let (page, links) = {
                 let w = ctx.app.world();
                 let i =
                     w.db.device_index(&me, &ident)
                         .ok_or_else(|| ApiError::not_found("device"))?;
-                w.db.devices[i]
-                    .logs
-                    .iter()
-                    .rev()
-                    .map(|l| json!({"ts": l.ts, "type": l.typ, "msg": l.msg}))
-                    .collect()
+                page_of(ctx, w.logs.newest_first(&w.db.devices[i].id))?
             };
-            list(ctx, items)
+            let data = page
+                .iter()
+                .map(|l| json!({"ts": l.ts, "type": l.typ, "msg": l.msg}))
+                .collect();
+            list_doc(data, links)
         }
         ("GET", Some("history")) => {
             let items: Vec<Value> = {
@@ -182,16 +182,17 @@ fn list_devices(ctx: &Ctx, me: &str) -> ApiResult<Response> {
             "devicegroup.type",
         ],
     )?;
-    let items: Vec<Value> = {
+    let (data, links) = {
         let w = ctx.app.world();
-        w.db.devices
+        let groups: std::collections::HashMap<&str, &super::model::Group> =
+            w.db.groups.iter().map(|g| (g.id.as_str(), g)).collect();
+        let mine: Vec<&Device> = w
+            .db
+            .devices
             .iter()
             .filter(|d| d.owner == me)
             .filter(|d| {
-                let g = d
-                    .group
-                    .as_ref()
-                    .and_then(|g| w.db.groups.iter().find(|x| &x.id == g));
+                let g = d.group.as_deref().and_then(|g| groups.get(g));
                 filter(&f, "owner.id").is_none_or(|v| v == d.owner)
                     && filter(&f, "account.id").is_none_or(|v| v == d.owner)
                     && filter(&f, "product.id").is_none_or(|v| g.is_some_and(|g| g.product == v))
@@ -206,8 +207,10 @@ fn list_devices(ctx: &Ctx, me: &str) -> ApiResult<Response> {
                         }
                     })
             })
-            .map(|d| doc(ctx, &w, d))
-            .collect()
+            .collect();
+        let (page, links) = page_of(ctx, mine)?;
+        let data: Vec<Value> = page.into_iter().map(|d| doc(ctx, &w, d)).collect();
+        (data, links)
     };
-    list(ctx, items)
+    list_doc(data, links)
 }

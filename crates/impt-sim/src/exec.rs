@@ -104,8 +104,8 @@ impl Clock {
 /// What the code of a device needs to know to run.
 #[derive(Debug, Clone)]
 pub struct Code {
-    pub device_code: String,
-    pub agent_code: String,
+    pub device_code: std::sync::Arc<str>,
+    pub agent_code: std::sync::Arc<str>,
     pub agent_url: String,
     pub mac: String,
     /// The device's part in a factory (see the factory module), if any.
@@ -177,6 +177,8 @@ pub enum Cmd {
     /// Stop both sides (device unassigned).
     Stop,
     Online(bool),
+    /// An input pin of the device driven from outside (`/_sim/devices/ID/pins`).
+    Pin(String, impt_vm::Value),
     /// The server's answer to the device's `server.bless`, then what runs next (`None`:
     /// the code keeps running).
     Blessed(bool, Option<Box<Cmd>>),
@@ -184,4 +186,6 @@ pub enum Cmd {
         HttpRequest,
         tokio::sync::oneshot::Sender<Result<HttpResponse, String>>,
     ),
+    /// The device's network or power, from outside (see the link module).
+    Link(super::link::LinkCmd),
 }

@@ -159,6 +159,7 @@ fn make_dut(app: &Arc<App>, fixture_id: &str) {
     });
     let code = code_for(app, &w.db, &dut);
     let (dut_id, mac) = (dut.id.clone(), dut.mac.clone());
+    w.logs.adopt(&mut dut);
     w.db.devices.push(dut);
     let msg = format!("Factory BlinkUp: device under test {dut_id} (mac {mac}) configured");
     emit(&mut w, fixture_id, "status", &msg);

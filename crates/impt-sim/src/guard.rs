@@ -6,6 +6,11 @@
 //! per client address and login id: after [`MAX_FAILURES`] within [`FAILURE_WINDOW_MS`],
 //! further attempts for that pair get `429` until the window has passed; other ids and
 //! other addresses log in as usual.
+//!
+//! The failure table is bounded without letting junk ids push a locked id out: when full,
+//! expired and then unlocked entries go; if it is still full (every entry locked), a new
+//! id's failures count on its address's overflow entry, which, once locked, locks every id
+//! the table does not hold for that address.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -30,6 +35,22 @@ pub struct Guard {
     rate: Mutex<HashMap<String, (i64, u32)>>,
     /// Failed logins: (address, id) → (first failure of the window in ms, count).
     failures: Mutex<HashMap<LoginKey, (i64, u32)>>,
+    /// Failures of ids the full table could not hold, per address.
+    overflow: Mutex<HashMap<Option<IpAddr>, (i64, u32)>>,
+}
+
+/// Seconds until a `(first failure, count)` entry lets its key try again, if it is locked.
+fn wait_of(entry: Option<(i64, u32)>, now_ms: i64) -> Option<u64> {
+    let (first, n) = entry?;
+    let left = first + FAILURE_WINDOW_MS - now_ms;
+    (n >= MAX_FAILURES && left > 0).then(|| (left as u64).div_ceil(1000).max(1))
+}
+
+fn count_failure(e: &mut (i64, u32), now_ms: i64) {
+    if now_ms - e.0 >= FAILURE_WINDOW_MS {
+        *e = (now_ms, 0);
+    }
+    e.1 = e.1.saturating_add(1);
 }
 
 /// What a request counts against.
@@ -59,28 +80,42 @@ impl Guard {
     /// Seconds until `(addr, id)` may try again, when it has failed too often.
     pub fn login_blocked(&self, addr: Option<IpAddr>, id: &str, now_ms: i64) -> Option<u64> {
         let m = lock(&self.failures);
-        let (first, n) = *m.get(&(addr, id.to_string()))?;
-        let left = first + FAILURE_WINDOW_MS - now_ms;
-        (n >= MAX_FAILURES && left > 0).then(|| (left as u64).div_ceil(1000).max(1))
+        match m.get(&(addr, id.to_string())) {
+            Some(e) => wait_of(Some(*e), now_ms),
+            None => wait_of(lock(&self.overflow).get(&addr).copied(), now_ms),
+        }
     }
 
     pub fn login_failed(&self, addr: Option<IpAddr>, id: &str, now_ms: i64) {
         let mut m = lock(&self.failures);
-        if m.len() >= MAX_KEYS {
+        let key = (addr, id.to_string());
+        if m.len() >= MAX_KEYS && !m.contains_key(&key) {
             m.retain(|_, (t, _)| now_ms - *t < FAILURE_WINDOW_MS);
             if m.len() >= MAX_KEYS {
-                // Still full: forget the oldest half rather than grow.
-                let mut ts: Vec<i64> = m.values().map(|(t, _)| *t).collect();
+                // Still full: forget the older half of the unlocked entries; locked ones
+                // stay until their window has passed.
+                let mut ts: Vec<i64> = m
+                    .values()
+                    .filter(|(_, n)| *n < MAX_FAILURES)
+                    .map(|(t, _)| *t)
+                    .collect();
                 ts.sort_unstable();
-                let cut = ts[ts.len() / 2];
-                m.retain(|_, (t, _)| *t > cut);
+                if let Some(cut) = ts.get(ts.len() / 2).copied() {
+                    m.retain(|_, (t, n)| *n >= MAX_FAILURES || *t > cut);
+                }
+            }
+            if m.len() >= MAX_KEYS {
+                let mut o = lock(&self.overflow);
+                if o.len() >= MAX_KEYS {
+                    o.retain(|_, (t, _)| now_ms - *t < FAILURE_WINDOW_MS);
+                }
+                if o.len() < MAX_KEYS || o.contains_key(&addr) {
+                    count_failure(o.entry(addr).or_insert((now_ms, 0)), now_ms);
+                }
+                return;
             }
         }
-        let e = m.entry((addr, id.to_string())).or_insert((now_ms, 0));
-        if now_ms - e.0 >= FAILURE_WINDOW_MS {
-            *e = (now_ms, 0);
-        }
-        e.1 = e.1.saturating_add(1);
+        count_failure(m.entry(key).or_insert((now_ms, 0)), now_ms);
     }
 
     pub fn login_succeeded(&self, addr: Option<IpAddr>, id: &str) {
@@ -121,6 +156,40 @@ mod tests {
         }
         let (r, f) = g.keys();
         assert!(r <= MAX_KEYS && f <= MAX_KEYS, "{r} {f}");
+    }
+
+    #[test]
+    fn junk_ids_cannot_unlock_a_locked_id() {
+        let g = Guard::default();
+        let a = a_addr();
+        for _ in 0..MAX_FAILURES {
+            g.login_failed(a, "user", 0);
+        }
+        assert!(g.login_blocked(a, "user", 1).is_some());
+        // Newer failures of many other ids fill the table again and again.
+        for i in 0..(MAX_KEYS as i64 * 3) {
+            g.login_failed(a, &format!("junk{i}"), 1 + i / 100);
+        }
+        assert!(g.login_blocked(a, "user", 400).is_some());
+        assert!(g.keys().1 <= MAX_KEYS);
+        // Every entry locked: an id the table cannot hold is counted per address.
+        let g = Guard::default();
+        for i in 0..MAX_KEYS {
+            for _ in 0..MAX_FAILURES {
+                g.login_failed(a, &format!("id{i}"), 0);
+            }
+        }
+        for _ in 0..MAX_FAILURES {
+            assert!(g.login_blocked(a, "target", 1).is_none());
+            g.login_failed(a, "target", 1);
+        }
+        assert!(g.login_blocked(a, "target", 2).is_some());
+        assert!(g.login_blocked(a, "id0", 2).is_some());
+        assert!(g.login_blocked(a_other(), "target", 2).is_none());
+    }
+
+    fn a_other() -> Option<IpAddr> {
+        Some("10.0.0.9".parse().unwrap())
     }
 
     fn a_addr() -> Option<IpAddr> {

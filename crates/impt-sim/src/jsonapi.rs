@@ -121,12 +121,20 @@ const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'=')
     .add(b'%');
 
-/// A list document holding one page of `items`.
+/// A list document holding one page of `items` (small lists; large ones use [`page_of`]).
 pub fn list(ctx: &Ctx, items: Vec<Value>) -> ApiResult<Response> {
+    let (data, links) = page_of(ctx, items)?;
+    list_doc(data, links)
+}
+
+/// The requested page of `items` (filtered references or ids: nothing is serialised yet)
+/// and the document's `links`. Callers make documents of the page only, so a list costs
+/// what its page holds, not what the collection holds.
+pub fn page_of<T>(ctx: &Ctx, items: Vec<T>) -> ApiResult<(Vec<T>, Value)> {
     let (number, size) = page(ctx)?;
     let total = items.len();
     let start = (number - 1).saturating_mul(size);
-    let data: Vec<Value> = items.into_iter().skip(start).take(size).collect();
+    let data: Vec<T> = items.into_iter().skip(start).take(size).collect();
     let mut links = Map::new();
     links.insert("self".into(), page_link(ctx, number, size).into());
     links.insert("first".into(), page_link(ctx, 1, size).into());
@@ -138,6 +146,11 @@ pub fn list(ctx: &Ctx, items: Vec<Value>) -> ApiResult<Response> {
     }
     let last = total.div_ceil(size).max(1);
     links.insert("last".into(), page_link(ctx, last, size).into());
+    Ok((data, Value::Object(links)))
+}
+
+/// The list document of one page made by [`page_of`].
+pub fn list_doc(data: Vec<Value>, links: Value) -> ApiResult<Response> {
     ok(200, json!({"data": data, "links": links}))
 }
 

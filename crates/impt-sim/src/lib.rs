@@ -4,7 +4,8 @@
 //! stats, faults, rate limits), [`jsonapi`] (documents, pagination, filters), one module per
 //! resource ([`auth`], [`products`], [`devicegroups`], [`devices`], [`deployments`],
 //! [`webhooks`], [`logstream`]), [`vdev`] (virtual devices), [`runner`] (the devices'
-//! and agents' Squirrel VMs, agent URLs), [`compile`] (compile checks), [`control`]
+//! and agents' Squirrel VMs, agent URLs), [`pool`] (the worker threads that run them,
+//! fairness, interruption, virtual time), [`compile`] (compile checks), [`control`]
 //! (`/_sim/` endpoints), [`persist`] (`--state`), [`factory`] (fixtures, devices under
 //! test, blessing), [`delivery`] (webhook calls).
 
@@ -24,8 +25,12 @@ mod error;
 mod exec;
 mod factory;
 mod guard;
+/// Devices' imp types and the parts attached to them (used by `impt sim --imp-type/--parts`).
+pub mod hardware;
 mod identity;
 mod jsonapi;
+pub mod limits;
+mod link;
 mod logstream;
 mod model;
 mod newdev;
@@ -35,6 +40,7 @@ mod products;
 mod queue;
 mod router;
 mod runner;
+mod secrets;
 mod serve;
 mod util;
 mod vdev;
@@ -111,12 +117,21 @@ pub struct SimConfig {
     pub dut_pool: usize,
     /// Seconds a factory BlinkUp takes before its device under test appears.
     pub blinkup_time: f64,
+    /// The platform's limits on device and agent code (see the limits module).
+    pub limits: limits::PlatformLimits,
+    /// The imp type of seeded devices and of devices added without one (`impt sim
+    /// --imp-type`): `imp.info().type` and the `hardware` object their code sees.
+    pub imp_type: String,
+    /// A part file (its text) attached to every device without its own (`impt sim --parts`).
+    pub parts: Option<String>,
     /// A folder of `#require` libraries searched before the cache and the network.
     pub libraries: Option<PathBuf>,
     /// Threads running the devices' code (0: one per core, at least 2).
     pub workers: usize,
     /// Fraction of one core one device's code may use in the long run.
     pub cpu_share: f64,
+    /// OS priority offset (Linux `nice`) of the threads running the devices' code.
+    pub worker_nice: i32,
     /// Milliseconds of CPU time one run of device or agent code may use (0: unlimited).
     pub cpu_ms_per_run: u64,
     /// Virtual time from the start: when all code is idle, the clock jumps to the next
@@ -146,9 +161,13 @@ impl Default for SimConfig {
             device_boot_delay: 0.0,
             dut_pool: 20,
             blinkup_time: 2.0,
+            limits: Default::default(),
+            imp_type: impt_vm::DEFAULT_IMP_TYPE.to_string(),
+            parts: None,
             libraries: None,
             workers: 0,
             cpu_share: 0.5,
+            worker_nice: 0,
             cpu_ms_per_run: impt_vm::DEFAULT_CPU_MS_PER_RUN,
             virtual_time: false,
         }
@@ -198,9 +217,18 @@ impl Drop for SimHandle {
 fn seed(db: &mut Db, cfg: &SimConfig) {
     for spec in &cfg.accounts {
         if let Some(a) = db.accounts.iter_mut().find(|a| a.username == spec.username) {
-            a.password = spec.password.clone();
+            if !secrets::password_ok(&a.password_hash, &spec.password) {
+                a.password_hash = secrets::hash_password(&spec.password);
+            }
             a.email = spec.email.clone();
-            a.otp = spec.otp.clone();
+            let same_otp = match (&a.otp, &spec.otp) {
+                (Some(h), Some(o)) => secrets::password_ok(h, o),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same_otp {
+                a.otp = spec.otp.as_deref().map(secrets::hash_password);
+            }
             continue;
         }
         let now = util::now_iso();
@@ -209,13 +237,15 @@ fn seed(db: &mut Db, cfg: &SimConfig) {
             id: id.clone(),
             username: spec.username.clone(),
             email: spec.email.clone(),
-            password: spec.password.clone(),
-            otp: spec.otp.clone(),
+            password_hash: secrets::hash_password(&spec.password),
+            password: String::new(),
+            otp: spec.otp.as_deref().map(secrets::hash_password),
             created_at: now.clone(),
             updated_at: now,
         });
         for i in 1..=cfg.devices {
-            let d = vdev::new_device(db, &id, Some(format!("device-{i}")), true);
+            let mut d = vdev::new_device(db, &id, Some(format!("device-{i}")), true);
+            d.imp_type = cfg.imp_type.clone();
             db.devices.push(d);
         }
     }
@@ -229,7 +259,14 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
         Some(p) => persist::load(p)?.unwrap_or_default(),
         None => Db::default(),
     };
+    secrets::migrate(&mut db);
     seed(&mut db, &cfg);
+    let mut logs = match &cfg.state {
+        Some(p) => persist::load_logs(p),
+        None => Default::default(),
+    };
+    // An older state file's history, the seeded devices' first entries.
+    logs.adopt_all(&mut db);
     let clock = runner::Clock::new(cfg.time_scale);
     clock.set_virtual(cfg.virtual_time);
     let pool = runner::PoolConfig {
@@ -238,6 +275,7 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
             n => n,
         },
         cpu_share: cfg.cpu_share,
+        nice: cfg.worker_nice,
         ..runner::PoolConfig::default()
     };
     let runners = runner::Runners::new(clock.clone(), pool);
@@ -250,6 +288,7 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
             db,
             streams: Vec::new(),
             deliveries: Default::default(),
+            logs,
         }),
         changes: AtomicU64::new(1),
         saved: Mutex::new(0),
@@ -258,8 +297,12 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
         guard: Default::default(),
         emitters: Default::default(),
         factory: Some(factory::call),
+        boards: Default::default(),
     });
     persist::commit(&app)?;
+    if let Err(e) = persist::save_logs(&app) {
+        eprintln!("impt sim: cannot save the device log history: {e:#}");
+    }
     let router = axum::Router::new()
         .fallback(router::handle)
         .with_state(app.clone());

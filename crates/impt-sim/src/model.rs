@@ -26,8 +26,13 @@ pub struct Account {
     pub id: String,
     pub username: String,
     pub email: String,
+    /// Argon2id PHC string (see the secrets module).
+    #[serde(default)]
+    pub password_hash: String,
+    /// The plaintext password of an older state file: read to migrate, never written.
+    #[serde(default, skip_serializing)]
     pub password: String,
-    /// One-time password required at login (multi-factor accounts).
+    /// One-time password required at login (multi-factor accounts), as an Argon2id hash.
     pub otp: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -90,6 +95,13 @@ pub struct Device {
     pub created_at: String,
     pub updated_at: String,
     pub state_changed_at: String,
+    /// Log history of an older state file (read to migrate, never written), or the first
+    /// entry of a new device: the devlog module moves them into its store, kept apart.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "super::devlog::newest_entries"
+    )]
     pub logs: VecDeque<LogEntry>,
     /// Set on a device under test made by a fixture's factory BlinkUp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,8 +129,9 @@ pub struct Deployment {
     pub owner: String,
     pub creator: String,
     pub flagger: Option<String>,
-    pub device_code: String,
-    pub agent_code: String,
+    /// Shared, never copied: lists and device boots take a reference.
+    pub device_code: std::sync::Arc<str>,
+    pub agent_code: std::sync::Arc<str>,
     pub description: String,
     pub origin: String,
     pub flagged: bool,
@@ -151,6 +164,7 @@ pub struct LoginKey {
     pub updated_at: String,
 }
 
+/// `token` fields hold SHA-256 digests (see the secrets module).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshToken {
     pub id: String,
@@ -187,6 +201,9 @@ pub struct Db {
     pub access_tokens: Vec<AccessToken>,
     pub login_tokens: Vec<LoginToken>,
     pub seq: u64,
+    /// Format of the secrets (see the secrets module).
+    #[serde(default)]
+    pub format: u32,
 }
 
 pub use impt_wire::types::{is_dg_type, is_production_type, log_type_for, target_types};

@@ -12,7 +12,7 @@ pub const MAX_DEVICES: usize = 1000;
 pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> Device {
     let now = now_iso();
     let n = db.devices.len() as i64;
-    let imp_type = if n % 2 == 0 { "imp005" } else { "imp004m" };
+    let imp_type = impt_vm::DEFAULT_IMP_TYPE;
     // Device id and MAC related as on a real imp of this type.
     let (id, mac) = new_identity(imp_type);
     let mut d = Device {

@@ -4,11 +4,17 @@
 //! answered only after [`commit`] wrote a snapshot holding its change to `FILE.tmp`,
 //! fsync'd it, renamed it over `FILE` and fsync'd the folder, so a `2xx` survives kill -9.
 //! Concurrent requests share one write when a snapshot already holds their change. Other
-//! changes (device log lines) are saved by a background flush every 200 ms, and on
-//! shutdown. A `FILE.tmp` left by an interrupted write is removed at load.
+//! changes are saved by a background flush every 200 ms, and on shutdown. A `FILE.tmp`
+//! left by an interrupted write is removed at load.
+//!
+//! Files are created 0600 (they hold password hashes and token digests, see the secrets
+//! module). Device log history is not in `FILE` but in `FILE.logs` (see the devlog
+//! module), written only by the background flush: its size never delays an acknowledged
+//! change, and a damaged or missing log file only loses history (the sim starts anyway).
+//! An older `FILE` (plaintext secrets, logs inside) is migrated at load.
 
 use super::app::{lock, App};
-use super::model::{is_dg_type, truncate_log, Db, MAX_DEVICE_LOGS};
+use super::model::{is_dg_type, Db};
 use anyhow::{bail, Context};
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -17,8 +23,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Largest state file read.
-pub const MAX_STATE_BYTES: u64 = 512 << 20;
+/// Largest state file read (an older one may hold long log histories: they are read one
+/// entry at a time and cut, see `devlog::newest_entries`).
+pub const MAX_STATE_BYTES: u64 = 4 << 30;
+/// Largest log file read.
+pub const MAX_LOG_FILE_BYTES: u64 = 1 << 30;
 
 fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
@@ -53,14 +62,73 @@ pub fn load(path: &Path) -> anyhow::Result<Option<Db>> {
             MAX_STATE_BYTES >> 20
         );
     }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_STATE_BYTES + 1).read_to_end(&mut bytes))
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let mut db: Db = serde_json::from_slice(&bytes)
+    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, f.take(MAX_STATE_BYTES + 1));
+    let mut db: Db = serde_json::from_reader(reader)
         .with_context(|| format!("cannot parse the state file {}", path.display()))?;
     check(&mut db).with_context(|| format!("invalid state file {}", path.display()))?;
+    super::secrets::migrate(&mut db);
     Ok(Some(db))
+}
+
+/// Opens a regular file for reading, without blocking on a FIFO put in its place.
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let f = o.open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(f)
+}
+
+/// `FILE.logs` next to the state file `path`.
+pub fn logs_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".logs");
+    path.with_file_name(name)
+}
+
+/// The device log history saved next to `path`; empty (with a warning) when it is missing,
+/// damaged or too large: history is not worth refusing to start for.
+pub fn load_logs(path: &Path) -> super::devlog::Logs {
+    let mut logs = super::devlog::Logs::default();
+    let lp = logs_path(path);
+    let file = match open_regular(&lp) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return logs,
+        Err(e) => {
+            eprintln!(
+                "impt sim: device log history not loaded: {}: {e}",
+                lp.display()
+            );
+            return logs;
+        }
+    };
+    let reader = std::io::BufReader::new(file.take(MAX_LOG_FILE_BYTES));
+    match serde_json::from_reader::<_, super::devlog::LogFile>(reader) {
+        Ok(f) => {
+            for (id, entries) in f.devices {
+                for e in entries {
+                    logs.push(&id, Arc::unwrap_or_clone(e));
+                }
+            }
+            logs.changes = 0;
+        }
+        Err(e) => eprintln!(
+            "impt sim: device log history not loaded: cannot parse {}: {e}",
+            lp.display()
+        ),
+    }
+    logs
 }
 
 /// The rules the API enforces, applied to loaded data: ids unique, references resolve,
@@ -125,16 +193,6 @@ pub fn check(db: &mut Db) -> anyhow::Result<()> {
             }
         }
     }
-    for d in &mut db.devices {
-        while d.logs.len() > MAX_DEVICE_LOGS {
-            d.logs.pop_front();
-        }
-        for l in &mut d.logs {
-            if let std::borrow::Cow::Owned(m) = truncate_log(&l.msg) {
-                l.msg = m;
-            }
-        }
-    }
     let now = super::util::now_ms();
     db.access_tokens.retain(|t| t.expires_ms > now);
     db.login_tokens.retain(|t| t.expires_ms > now);
@@ -178,11 +236,30 @@ fn keep_newest<T>(v: &mut Vec<T>, mine: impl Fn(&T) -> bool, max: usize) {
     });
 }
 
+/// A new file readable by its owner only, from its first byte.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        o.mode(0o600);
+        let f = o.open(path)?;
+        // A file left by an older version may have other bits: the mode above only
+        // applies to a file this call creates.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(f)
+    }
+    #[cfg(not(unix))]
+    o.open(path)
+}
+
 /// Write `db` to `path`: `path.tmp`, fsync, rename, fsync of the folder.
-pub fn save(path: &Path, db: &Db) -> anyhow::Result<()> {
+pub fn save(path: &Path, db: &impl serde::Serialize) -> anyhow::Result<()> {
     let tmp = tmp_path(path);
     let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = create_private(&tmp)?;
         let mut w = std::io::BufWriter::new(&mut f);
         serde_json::to_writer(&mut w, db)?;
         w.flush()?;
@@ -229,10 +306,38 @@ pub async fn commit_async(app: &Arc<App>) -> anyhow::Result<()> {
         .unwrap_or_else(|e| Err(anyhow::anyhow!("{e}")))
 }
 
+/// Save the device log history to `FILE.logs` if it changed. Blocking; the world lock is
+/// held only to take a snapshot (entries are shared, not copied).
+pub fn save_logs(app: &App) -> anyhow::Result<()> {
+    let Some(path) = app.cfg.state.as_ref() else {
+        return Ok(());
+    };
+    let _one_at_a_time = lock(&LOG_WRITER);
+    let (snapshot, holds) = {
+        let w = app.world();
+        if w.logs.changes == w.logs.saved {
+            return Ok(());
+        }
+        (w.logs.snapshot(), w.logs.changes)
+    };
+    save(
+        &logs_path(path),
+        &super::devlog::LogFile { devices: snapshot },
+    )?;
+    let mut w = app.world();
+    w.logs.saved = w.logs.saved.max(holds);
+    Ok(())
+}
+
+static LOG_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Save if anything changed since the last save; errors are printed.
 pub fn flush(app: &App) {
     if let Err(e) = commit(app) {
         eprintln!("impt sim: cannot save state: {e:#}");
+    }
+    if let Err(e) = save_logs(app) {
+        eprintln!("impt sim: cannot save the device log history: {e:#}");
     }
 }
 
@@ -243,7 +348,13 @@ pub fn spawn_saver(app: Arc<App>) -> tokio::task::JoinHandle<()> {
             tokio::time::sleep(Duration::from_millis(200)).await;
             // A commit in progress holds `saved`: never wait for it on the runtime.
             let saved = app.saved.try_lock().map(|s| *s).unwrap_or(u64::MAX);
-            if app.cfg.state.is_some() && app.changes.load(Ordering::Acquire) > saved {
+            let logs_changed = {
+                let w = app.world();
+                w.logs.changes != w.logs.saved
+            };
+            if app.cfg.state.is_some()
+                && (app.changes.load(Ordering::Acquire) > saved || logs_changed)
+            {
                 let a = app.clone();
                 let _ = tokio::task::spawn_blocking(move || flush(&a)).await;
             }

@@ -13,9 +13,12 @@
 //!   has a credit of CPU time (at most [`PoolConfig::burst`]) refilled at that rate; a job
 //!   whose credit is spent waits until it is positive again, so short bursts (boot, a test
 //!   suite) run at full speed and a device that computes without end gets its share only;
-//! - the workers run at a lower OS priority than the API (`nice` +[`WORKER_NICE`]), so code
-//!   busy on every worker still leaves the API, other accounts and the log streams the
-//!   CPU they need;
+//! - with `impt sim --worker-nice N` the workers run at a lower OS priority than the API
+//!   (Linux `nice` +N), so code busy on every worker leaves the API, other accounts and the
+//!   log streams the CPU they need even on a loaded machine (default 0: same priority);
+//! - when every worker is busy with code that does not return and a job has been ready for
+//!   50 ms, an extra worker is started (up to four per core, 32 at most; idle ones end
+//!   after 10 s), so long callbacks of a few devices do not hold up the others;
 //! - a command that replaces or stops the code (new code, restart, unassignment, deletion)
 //!   raises the job's interrupt flag: the running VM call stops within a slice of
 //!   instructions or a long native's next check (see `src/vm/glue.cpp`).
@@ -31,9 +34,6 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-/// OS priority offset of the worker threads (Linux `nice`; the API threads keep 0).
-pub const WORKER_NICE: i32 = 4;
 
 /// What a device's runner does on a worker.
 pub trait Job: Send {
@@ -65,6 +65,8 @@ pub struct PoolConfig {
     pub cpu_share: f64,
     /// CPU time a device may use at once beyond its share.
     pub burst: Duration,
+    /// OS priority offset of the worker threads (Linux `nice`; the API threads keep 0).
+    pub nice: i32,
 }
 
 impl Default for PoolConfig {
@@ -73,6 +75,7 @@ impl Default for PoolConfig {
             workers: default_workers(),
             cpu_share: 0.5,
             burst: Duration::from_secs(2),
+            nice: 0,
         }
     }
 }
@@ -113,7 +116,8 @@ struct Entry {
 #[derive(Default)]
 struct Sched {
     entries: HashMap<String, Entry>,
-    ready: VecDeque<String>,
+    /// Ready jobs and since when they wait.
+    ready: VecDeque<(String, Instant)>,
     timers: BinaryHeap<Reverse<(Instant, u64, String)>>,
     /// Virtual deadlines: (f64 bits of a non-negative time, gen, id).
     vtimers: BinaryHeap<Reverse<(u64, u64, String)>>,
@@ -122,12 +126,16 @@ struct Sched {
     external: usize,
     serial: u64,
     threads: usize,
+    /// The overflow monitor runs.
+    monitor: bool,
     stop: bool,
 }
 
 struct Inner {
     sched: Mutex<Sched>,
     cv: Condvar,
+    /// Wakes the overflow monitor (a job became ready while every worker was busy).
+    busy: Condvar,
     clock: Clock,
     cfg: PoolConfig,
 }
@@ -166,6 +174,7 @@ impl Pool {
             inner: Arc::new(Inner {
                 sched: Mutex::new(Sched::default()),
                 cv: Condvar::new(),
+                busy: Condvar::new(),
                 clock,
                 cfg: PoolConfig {
                     workers: cfg.workers.clamp(1, 256),
@@ -175,6 +184,7 @@ impl Pool {
                         1.0
                     },
                     burst: cfg.burst,
+                    nice: cfg.nice.clamp(0, 19),
                 },
             }),
         }
@@ -265,23 +275,26 @@ impl Pool {
             }
             e.state = State::Ready;
             e.gen += 1;
-            s.ready.push_back(id.to_string());
+            s.ready.push_back((id.to_string(), Instant::now()));
             self.inner.cv.notify_one();
+            if s.running >= s.threads {
+                self.inner.busy.notify_one();
+            }
         }
     }
 
     fn start_workers(&self, s: &mut Sched) {
         while s.threads < self.inner.cfg.workers {
-            let inner = self.inner.clone();
-            let n = s.threads;
-            let spawned = std::thread::Builder::new()
-                .name(format!("vdev-worker-{n}"))
-                .stack_size(8 << 20)
-                .spawn(move || worker(inner));
-            if spawned.is_err() {
+            if !spawn_worker(&self.inner, s) {
                 break;
             }
-            s.threads += 1;
+        }
+        if !s.monitor {
+            let inner = self.inner.clone();
+            let spawned = std::thread::Builder::new()
+                .name("vdev-monitor".into())
+                .spawn(move || monitor(inner));
+            s.monitor = spawned.is_ok();
         }
     }
 }
@@ -298,7 +311,61 @@ impl Drop for Pool {
             std::mem::take(&mut s.entries)
         };
         self.inner.cv.notify_all();
+        self.inner.busy.notify_all();
         drop(entries);
+    }
+}
+
+/// How long a ready job may wait while every worker is busy (with code that does not return
+/// soon) before an extra worker takes it.
+const STARVE: Duration = Duration::from_millis(50);
+/// An extra worker idle this long ends.
+const EXTRA_IDLE: Duration = Duration::from_secs(10);
+
+/// Most worker threads at a time, extra ones included.
+fn max_threads(cfg: &PoolConfig) -> usize {
+    (cfg.workers * 4).clamp(cfg.workers, 32.max(cfg.workers))
+}
+
+fn spawn_worker(inner: &Arc<Inner>, s: &mut Sched) -> bool {
+    let n = s.threads;
+    let inner = inner.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("vdev-worker-{n}"))
+        .stack_size(8 << 20)
+        .spawn(move || worker(inner));
+    if spawned.is_ok() {
+        s.threads += 1;
+    }
+    spawned.is_ok()
+}
+
+/// Adds a worker when the oldest ready job has waited [`STARVE`] while every worker was busy
+/// (code running long on all of them), up to [`max_threads`]: one device's long callbacks
+/// never keep the others waiting for long.
+fn monitor(inner: Arc<Inner>) {
+    let mut s = lock(&inner.sched);
+    loop {
+        if s.stop {
+            return;
+        }
+        let mut wait = Duration::from_secs(1);
+        if let Some((_, since)) = s.ready.front() {
+            let waited = since.elapsed();
+            if s.running >= s.threads && waited >= STARVE {
+                if s.threads < max_threads(&inner.cfg) {
+                    spawn_worker(&inner, &mut s);
+                }
+                wait = STARVE;
+            } else {
+                wait = STARVE.saturating_sub(waited).max(Duration::from_millis(5));
+            }
+        }
+        s = inner
+            .busy
+            .wait_timeout(s, wait)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
     }
 }
 
@@ -342,7 +409,7 @@ fn make_ready(s: &mut Sched, id: &str, gen: u64) {
     }
     e.state = State::Ready;
     e.gen += 1;
-    s.ready.push_back(id.to_string());
+    s.ready.push_back((id.to_string(), Instant::now()));
 }
 
 /// The earliest valid virtual deadline (dropping stale heap items).
@@ -376,14 +443,25 @@ fn next_real(s: &mut Sched) -> Option<Instant> {
 }
 
 fn worker(inner: Arc<Inner>) {
-    impt_vm::lower_thread_priority(WORKER_NICE);
+    if inner.cfg.nice > 0 {
+        impt_vm::lower_thread_priority(inner.cfg.nice);
+    }
     let mut s = lock(&inner.sched);
+    let mut idle_since = Instant::now();
     loop {
         if s.stop {
             return;
         }
         promote_due(&mut s, Instant::now());
-        let Some(id) = s.ready.pop_front() else {
+        if !s.ready.is_empty() && s.running >= s.threads.saturating_sub(1) {
+            inner.busy.notify_one();
+        }
+        let Some((id, _)) = s.ready.pop_front() else {
+            if s.threads > inner.cfg.workers && idle_since.elapsed() >= EXTRA_IDLE {
+                // An extra worker no longer needed.
+                s.threads -= 1;
+                return;
+            }
             if inner.clock.is_virtual() && s.running == 0 && s.external == 0 {
                 if let Some(due) = next_virtual(&mut s) {
                     let now = inner.clock.now();
@@ -400,7 +478,11 @@ fn worker(inner: Arc<Inner>) {
             let wait = next_real(&mut s)
                 .map(|at| at.saturating_duration_since(Instant::now()))
                 .unwrap_or(Duration::from_secs(3600))
-                .min(Duration::from_secs(3600));
+                .min(if s.threads > inner.cfg.workers {
+                    EXTRA_IDLE
+                } else {
+                    Duration::from_secs(3600)
+                });
             s = inner
                 .cv
                 .wait_timeout(s, wait)
@@ -431,6 +513,7 @@ fn worker(inner: Arc<Inner>) {
         s = lock(&inner.sched);
         s.running -= 1;
         let now = Instant::now();
+        idle_since = now;
         let Some(e) = s.entries.get_mut(&id).filter(|e| e.serial == serial) else {
             // Forgotten meanwhile.
             drop(s);
@@ -450,7 +533,7 @@ fn worker(inner: Arc<Inner>) {
         let hold = (e.credit < 0.0).then(|| now + Duration::from_secs_f64(-e.credit / share));
         if !e.inbox.is_empty() || (wake.at.is_some_and(|t| t <= now) && hold.is_none()) {
             e.state = State::Ready;
-            s.ready.push_back(id);
+            s.ready.push_back((id, now));
             continue;
         }
         e.state = State::Idle;

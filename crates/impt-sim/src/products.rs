@@ -2,7 +2,7 @@
 
 use super::app::{no_content, ok, Ctx};
 use super::error::{ApiError, ApiResult};
-use super::jsonapi::{filter, filters, link, list, parse_doc, resource};
+use super::jsonapi::{filter, filters, link, list_doc, page_of, parse_doc, resource};
 use super::model::Product;
 use super::util::{new_id, now_iso};
 use axum::response::Response;
@@ -55,15 +55,17 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
         ("GET", None) => {
             let f = filters(ctx, &["owner.id"])?;
             let owner = filter(&f, "owner.id");
-            let items: Vec<Value> = {
+            let (page, links) = {
                 let w = ctx.app.world();
-                w.db.products
-                    .iter()
-                    .filter(|p| p.owner == me && owner.is_none_or(|o| o == p.owner))
-                    .map(|p| doc(ctx, p))
-                    .collect()
+                let mine: Vec<&Product> =
+                    w.db.products
+                        .iter()
+                        .filter(|p| p.owner == me && owner.is_none_or(|o| o == p.owner))
+                        .collect();
+                let (page, links) = page_of(ctx, mine)?;
+                (page.into_iter().cloned().collect::<Vec<_>>(), links)
             };
-            list(ctx, items)
+            list_doc(page.iter().map(|p| doc(ctx, p)).collect(), links)
         }
         ("POST", None) => {
             let d = parse_doc(ctx)?;

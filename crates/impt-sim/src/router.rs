@@ -13,6 +13,9 @@ use percent_encoding::percent_decode_str;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// Request bodies larger than this take turns with compilations (a large deployment).
+const HEAVY_BODY: usize = 256 * 1024;
+
 const TEMPLATES: &[&str] = &[
     "/auth",
     "/auth/token",
@@ -150,6 +153,7 @@ fn token_account(app: &App, headers: &axum::http::HeaderMap) -> Option<String> {
         .or_else(|| h.strip_prefix("bearer "))?
         .trim();
     let now = super::util::now_ms();
+    let token = super::secrets::token_digest(token);
     let w = app.world();
     w.db.access_tokens
         .iter()
@@ -230,6 +234,9 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     if let Some(rest) = raw_path.strip_prefix("/_sim") {
         if rest.is_empty() || rest.starts_with('/') {
+            if let Some(r) = control::refused(&parts.headers) {
+                return r;
+            }
             let segs = split(rest);
             let r = control::handle(&app, &parts.method, &segs, &body);
             if parts.method != Method::GET && r.status().is_success() {
@@ -304,10 +311,20 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         headers: parts.headers,
         body,
     };
-    let mut r = match dispatch(&ctx) {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    };
+    // Off the async runtime: a handler may compile, hash or serialise a lot; large
+    // requests take turns (see compile::turn) so that small ones are answered meanwhile.
+    let heavy = ctx.body.len() > HEAVY_BODY;
+    let mut r = tokio::task::spawn_blocking(move || {
+        let _turn = heavy.then(super::compile::turn);
+        match dispatch(&ctx) {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        ApiError::new(500, "XX500", "Internal Server Error", "The request failed.").into_response()
+    });
     if let Some(id) = &login {
         match r.status().as_u16() {
             200..=299 => app.guard.login_succeeded(addr, id),

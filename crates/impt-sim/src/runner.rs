@@ -12,16 +12,19 @@
 //! failing (or never returns, or eats memory: each callback is bounded by the VM limits)
 //! costs little. Offline devices run nothing until they are online again.
 
+mod life;
+
 use super::agent_http::{self, AgentHttp};
 use super::app::App;
 use super::devlog;
 pub use super::exec::{Clock, Cmd, Code};
+use super::limits::{MsgQueue, PlatformLimits};
 use super::pool::{Job, Wake};
 pub use super::pool::{PoolConfig, Runners};
 use impt_vm::{
     HttpRequest, HttpResponse, Limits, LogKind, OutgoingRequest, RuntimeError, Side, Value, Vm,
 };
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -57,8 +60,6 @@ pub fn forget(app: &App, device_id: &str) {
     app.runners.pool.forget(device_id);
 }
 
-/// Log lines one device may emit per real second; more are dropped.
-const LOG_LINES_PER_SEC: u32 = 1000;
 /// Messages delivered between the two sides per loop turn.
 const DELIVERIES_PER_TURN: usize = 100;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -78,8 +79,8 @@ struct Shared {
     app: Weak<App>,
     device_id: String,
     clock: Clock,
-    to_agent: VecDeque<(String, Value)>,
-    to_device: VecDeque<(String, Value)>,
+    to_agent: MsgQueue,
+    to_device: MsgQueue,
     http_done: Vec<(u64, HttpResponse)>,
     nv: Value,
     saved: Value,
@@ -89,8 +90,17 @@ struct Shared {
     /// A side blocked in `imp.sleep` until that virtual time (`[device, agent]`): its timers
     /// wait, and messages between the two wait too; the other side runs on meanwhile.
     busy: [Option<f64>; 2],
-    /// The device's VM is running (what the agent's `device.isconnected()` says).
+    /// The device's VM is running (with `link.connected`: what the agent's
+    /// `device.isconnected()` says).
     device_up: bool,
+    /// The device's connection (see the link module and `life`).
+    link: super::link::Link,
+    /// The link's events for the runner.
+    link_out: Vec<super::link::Event>,
+    /// What waits for the connection.
+    held: Vec<life::Held>,
+    /// The platform's limits in force.
+    limits: PlatformLimits,
 }
 
 impl Shared {
@@ -107,7 +117,7 @@ impl Shared {
             self.window = (sec, 0, 0);
         }
         self.window.1 += 1;
-        if self.window.1 > LOG_LINES_PER_SEC {
+        if self.window.1 > self.limits.log_lines_per_sec {
             self.window.2 += 1;
             return;
         }
@@ -134,6 +144,22 @@ struct SideHost {
 }
 
 impl SideHost {
+    /// Queue a message for the other side, within the queue's bytes (see the limits
+    /// module): `SEND_ERROR_WOULDBLOCK` when it is full.
+    fn enqueue(&mut self, name: &str, data: Value, size: usize) -> i64 {
+        let mut s = sh(&self.shared);
+        let max = s.limits.queue_bytes;
+        let q = match self.side {
+            Side::Device => &mut s.to_agent,
+            Side::Agent => &mut s.to_device,
+        };
+        if q.len() >= 10_000 || (!q.is_empty() && q.bytes() + size > max) {
+            return super::link::SEND_ERROR_WOULDBLOCK;
+        }
+        q.push_sized(name.to_string(), data, size);
+        0
+    }
+
     /// Hand a factory call to the simulator (see `App::factory`).
     fn factory_call(&self, c: super::exec::FactoryCall) {
         let app = sh(&self.shared).app.upgrade();
@@ -150,14 +176,53 @@ impl impt_vm::Host for SideHost {
         self.side
     }
 
-    fn log(&mut self, kind: LogKind, message: &str) {
-        let typ = match (self.side, kind) {
-            (Side::Device, LogKind::Log) => "server.log",
-            (Side::Device, LogKind::Error) => "server.error",
-            (Side::Agent, LogKind::Log) => "agent.log",
-            (Side::Agent, LogKind::Error) => "agent.error",
+    fn hardware(&mut self, op: &str, args: &[Value]) -> Value {
+        let (app, id, now) = {
+            let s = sh(&self.shared);
+            (s.app.upgrade(), s.device_id.clone(), s.clock.now())
         };
-        sh(&self.shared).emit(typ, message);
+        let Some(app) = app else {
+            return Value::Null;
+        };
+        let (answer, trace) = super::hardware::op(&app, &id, op, args, now);
+        let mut s = sh(&self.shared);
+        for line in trace {
+            s.emit("server.log", &line);
+        }
+        answer
+    }
+
+    fn pin_written(&mut self, pin: &str, value: &Value) {
+        let app = sh(&self.shared).app.upgrade();
+        if let Some(app) = app {
+            let id = sh(&self.shared).device_id.clone();
+            super::hardware::pin_written(&app, &id, pin, value);
+        }
+    }
+
+    fn imp_type(&self) -> String {
+        let (app, id) = {
+            let s = sh(&self.shared);
+            (s.app.upgrade(), s.device_id.clone())
+        };
+        app.map(|a| super::hardware::device_imp_type(&a, &id))
+            .unwrap_or_default()
+    }
+
+    fn log(&mut self, kind: LogKind, message: &str) {
+        self.log_through(kind, message);
+    }
+
+    fn log_line(&mut self, kind: LogKind, message: &str) -> i64 {
+        self.log_through(kind, message)
+    }
+
+    fn link(&mut self, op: &str, args: &[Value]) -> Result<Value, String> {
+        self.link_op(op, args)
+    }
+
+    fn send_message(&mut self, name: &str, data: Value) -> Result<i64, String> {
+        self.send_through(name, data)
     }
 
     fn now(&self) -> f64 {
@@ -165,14 +230,7 @@ impl impt_vm::Host for SideHost {
     }
 
     fn send(&mut self, name: &str, data: Value) {
-        let mut s = sh(&self.shared);
-        let q = match self.side {
-            Side::Device => &mut s.to_agent,
-            Side::Agent => &mut s.to_device,
-        };
-        if q.len() < 10_000 {
-            q.push_back((name.to_string(), data));
-        }
+        let _ = self.send_through(name, data);
     }
 
     fn mac_address(&self) -> String {
@@ -248,6 +306,10 @@ impl impt_vm::Host for SideHost {
 
     fn http_request(&mut self, id: u64, req: OutgoingRequest) -> Result<(), String> {
         let mut s = sh(&self.shared);
+        if let Some(refused) = s.out.admit() {
+            s.out.answer(id, refused);
+            return Ok(());
+        }
         if let Some(own) = agent_http::own_request(&self.code.agent_url, &req) {
             s.out.own.push_back((id, own));
             return Ok(());
@@ -255,12 +317,16 @@ impl impt_vm::Host for SideHost {
         if s.app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
             return Err(agent_http::refused(&req));
         }
-        s.out.spawn(id, req)
+        let limits = s.limits.clone();
+        s.out.spawn(id, req, &limits)
     }
 
     fn partner_connected(&self) -> bool {
         match self.side {
-            Side::Agent => sh(&self.shared).device_up,
+            Side::Agent => {
+                let s = sh(&self.shared);
+                s.device_up && s.link.connected
+            }
             Side::Device => true,
         }
     }
@@ -283,14 +349,23 @@ impl impt_vm::Host for SideHost {
                     .into(),
             );
         }
-        if sh(&self.shared)
-            .app
-            .upgrade()
-            .is_none_or(|a| a.cfg.no_outbound)
-        {
-            return Err(agent_http::refused(&req));
+        let (limits, refused) = {
+            let mut s = sh(&self.shared);
+            if s.app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
+                return Err(agent_http::refused(&req));
+            }
+            (s.limits.clone(), s.out.admit())
+        };
+        if let Some(r) = refused {
+            return Ok(r);
         }
-        Ok(agent_http::fetch(&req))
+        let Some(_slot) = agent_http::Slot::take(&limits) else {
+            return Ok(agent_http::refusal(&format!(
+                "more than {} requests of all agents under way (impt sim --http-in-flight-total)",
+                limits.http_in_flight_total
+            )));
+        };
+        Ok(agent_http::fetch(&req, limits.http_max_body))
     }
 }
 
@@ -331,19 +406,25 @@ struct Runner {
     http: HashMap<u64, (HttpReply, Instant)>,
     /// The device's first start after new code is pending (boot delay).
     booting: bool,
+    /// `hardware.wakereason()` of the device's next start.
+    next_wake: i64,
     /// Raised by the pool to stop the running VM call (new code, restart, deletion).
     interrupt: Arc<AtomicI32>,
 }
 
 impl Runner {
     fn new(app: Weak<App>, device_id: String, clock: Clock, online: bool) -> Runner {
+        let limits = app
+            .upgrade()
+            .map(|a| a.cfg.limits.clone())
+            .unwrap_or_default();
         Runner {
             shared: Arc::new(Mutex::new(Shared {
                 app,
                 device_id,
                 clock: clock.clone(),
-                to_agent: VecDeque::new(),
-                to_device: VecDeque::new(),
+                to_agent: MsgQueue::default(),
+                to_device: MsgQueue::default(),
                 http_done: Vec::new(),
                 nv: Value::Null,
                 saved: Value::Null,
@@ -351,6 +432,10 @@ impl Runner {
                 out: AgentHttp::default(),
                 busy: [None, None],
                 device_up: false,
+                link: Default::default(),
+                link_out: Vec::new(),
+                held: Vec::new(),
+                limits,
             })),
             clock,
             online,
@@ -360,6 +445,7 @@ impl Runner {
             device: Slot::default(),
             http: HashMap::new(),
             booting: false,
+            next_wake: super::link::WAKEREASON_NEW_SQUIRREL,
             interrupt: Arc::default(),
         }
     }
@@ -427,12 +513,25 @@ impl Runner {
         if let Some(v) = w.vdue {
             real(&mut w, now + self.clock.real_until(v));
         }
+        if let Some(v) = self.link_due() {
+            virt(&mut w, v);
+        }
+        if self.idle_due() {
+            real(&mut w, now);
+        }
+        if let Some(v) = w.vdue {
+            real(&mut w, now + self.clock.real_until(v));
+        }
         w
     }
 
     fn command(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Start(code) => {
+                let same = self.code.as_ref().is_some_and(|c| {
+                    c.device_code == code.device_code && c.agent_code == code.agent_code
+                });
+                self.next_wake = life::start_reason(same);
                 self.stop_all();
                 self.code = Some(*code);
                 self.agent.failures = 0;
@@ -457,6 +556,13 @@ impl Runner {
                 }
             }
             Cmd::Http(req, reply) => self.http(req, reply),
+            Cmd::Link(c) => self.link_cmd(c),
+            Cmd::Pin(pin, value) => {
+                if let Some(vm) = self.device.vm.as_mut() {
+                    let r = vm.set_pin(&pin, value);
+                    self.check(Side::Device, r, false);
+                }
+            }
             Cmd::Blessed(ok, then) => {
                 if let Some(vm) = self.device.vm.as_mut() {
                     let r = vm.bless_done(ok).map(drop);
@@ -469,8 +575,14 @@ impl Runner {
         }
     }
 
-    /// When (virtual time) `side`'s `imp.sleep` ends, if it is sleeping now.
+    /// When (virtual time) `side`'s `imp.sleep` ends (or its wait for the connection),
+    /// if it is sleeping now.
     fn asleep(&self, side: Side) -> Option<f64> {
+        if side == Side::Device {
+            if let Some(t) = self.link_blocked() {
+                return Some(t);
+            }
+        }
         let mut s = sh(&self.shared);
         let i = side_index(side);
         match s.busy[i] {
@@ -566,10 +678,15 @@ impl Runner {
         };
         self.slot(side).restart_at = None;
         self.slot(side).started = Some(Instant::now());
-        let mut vm = match Vm::new(self.limits(), Box::new(host)) {
+        if side == Side::Device {
+            self.boot_link();
+        }
+        let (limits, free) = self.vm_limits(side);
+        let mut vm = match Vm::new(limits, Box::new(host)) {
             Ok(vm) => vm,
             Err(e) => return self.fail(side, &e),
         };
+        vm.set_memory_free(free);
         vm.set_interrupt(self.interrupt.clone());
         // The `#require` libraries run first, each as its own script, as the impCloud loads
         // them ahead of the code (the code's own line numbers stay as written).
@@ -616,10 +733,16 @@ impl Runner {
     /// Handle the result of a run: errors are logged; a device restarts, and so does an
     /// agent whose main code or limit failed.
     fn check(&mut self, side: Side, r: Result<(), RuntimeError>, main: bool) {
+        if side == Side::Device && self.power_request() {
+            return;
+        }
         let Err(e) = r else { return };
         if e.kind == impt_vm::ErrorKind::Interrupted {
             // Stopped for a command waiting in the mailbox (new code, stop): it replaces
             // this VM next.
+            return;
+        }
+        if life::is_stop(&e) {
             return;
         }
         let limit = e.kind != impt_vm::ErrorKind::Script;
@@ -646,6 +769,13 @@ impl Runner {
         self.log_error(side, e);
         if side == Side::Device {
             sh(&self.shared).device_up = false;
+            let oom =
+                e.kind == impt_vm::ErrorKind::MemoryLimit || e.message.starts_with("out of memory");
+            self.next_wake = if oom {
+                super::link::WAKEREASON_SW_RESET
+            } else {
+                super::link::WAKEREASON_SQUIRREL_ERROR
+            };
         }
         let slot = self.slot(side);
         slot.vm = None;
@@ -665,9 +795,11 @@ impl Runner {
         if !self.online {
             return;
         }
+        self.link_turn();
         let now = self.clock.now();
         for side in [Side::Agent, Side::Device] {
             if self.slot(side).restart_at.is_some_and(|t| t <= now) {
+                let quiet = side == Side::Device && !self.boot_line();
                 let msg = match side {
                     Side::Agent => "Agent restarted: runtime error.".to_string(),
                     Side::Device => {
@@ -676,7 +808,9 @@ impl Runner {
                         format!("Device booting; {used:.2}% program storage used")
                     }
                 };
-                sh(&self.shared).emit("status", &msg);
+                if !quiet {
+                    sh(&self.shared).emit("status", &msg);
+                }
                 self.start(side);
                 if side == Side::Device && std::mem::take(&mut self.booting) {
                     if let Some(agent) = self.agent.vm.as_mut() {
@@ -739,6 +873,7 @@ impl Runner {
         }
         self.agent_requests();
         self.finish_http();
+        self.life();
     }
 
     /// Serves the agent's requests to its own URL and delivers answers of real requests.
@@ -855,7 +990,15 @@ impl Job for Runner {
         if cmds.is_empty() {
             self.turn();
         }
-        for cmd in cmds {
+        // Code replaced again later in the same batch never runs (a Start or Stop makes
+        // every earlier Start moot).
+        let last_code = cmds
+            .iter()
+            .rposition(|c| matches!(c, Cmd::Start(_) | Cmd::Stop));
+        for (i, cmd) in cmds.into_iter().enumerate() {
+            if matches!(cmd, Cmd::Start(_)) && last_code.is_some_and(|l| i < l) {
+                continue;
+            }
             self.command(cmd);
             self.turn();
         }

@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Serialize)]
 pub struct Delivery {
     pub id: u64,
+    /// The account of the webhook (caps are per account, see the delivery module).
+    pub owner: String,
     pub webhook: String,
     pub devicegroup: String,
     pub event: String,

@@ -2,7 +2,7 @@
 
 use super::app::{no_content, ok, Ctx, World};
 use super::error::{ApiError, ApiResult};
-use super::jsonapi::{filter, filters, link, list, parse_doc, resource};
+use super::jsonapi::{filter, filters, link, list_doc, page_of, parse_doc, resource};
 use super::model::{is_production_type, Webhook};
 use super::util::{new_id, now_iso};
 use axum::response::Response;
@@ -59,16 +59,19 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
     match (ctx.method.as_str(), ctx.segs.get(1).cloned()) {
         ("GET", None) => {
             let f = filters(ctx, &["devicegroup.id"])?;
-            let items: Vec<Value> = {
+            let (data, links) = {
                 let w = ctx.app.world();
-                w.db.webhooks
-                    .iter()
-                    .filter(|h| h.owner == me)
-                    .filter(|h| filter(&f, "devicegroup.id").is_none_or(|v| v == h.group))
-                    .map(|h| doc(ctx, &w, h))
-                    .collect()
+                let mine: Vec<_> =
+                    w.db.webhooks
+                        .iter()
+                        .filter(|h| h.owner == me)
+                        .filter(|h| filter(&f, "devicegroup.id").is_none_or(|v| v == h.group))
+                        .collect();
+                let (page, links) = page_of(ctx, mine)?;
+                let data: Vec<Value> = page.into_iter().map(|h| doc(ctx, &w, h)).collect();
+                (data, links)
             };
-            list(ctx, items)
+            list_doc(data, links)
         }
         ("POST", None) => {
             let d = parse_doc(ctx)?;

@@ -577,6 +577,11 @@ impl<H: Handler> RawVm<H> {
         self.mem.ops_used.max(0) as u64
     }
 
+    /// Sets the heap cap (0: unlimited), for the runs that follow.
+    pub fn set_mem_cap(&mut self, cap: u64) {
+        self.mem.cap = cap as i64;
+    }
+
     /// Heap bytes currently charged to this VM.
     pub fn mem_used(&self) -> u64 {
         self.mem.used.max(0) as u64

@@ -20,7 +20,10 @@
 mod digest;
 mod ffi;
 mod flash;
+mod imptypes;
 mod sign;
+
+pub use imptypes::{imp_type, imp_type_names, ImpType, DEFAULT_IMP_TYPE, IMP_TYPES};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -296,6 +299,28 @@ pub trait Host: Send {
     fn now(&self) -> f64;
     /// `agent.send(name, data)` on a device, `device.send(name, data)` on an agent.
     fn send(&mut self, name: &str, data: Value);
+    /// `agent.send`/`device.send` with the imp's result: 0, or a send error code such as
+    /// `SEND_ERROR_NOT_CONNECTED` when the message cannot go; an `Err` is a runtime error
+    /// of the call (default: [`Host::send`], 0).
+    fn send_message(&mut self, name: &str, data: Value) -> Result<i64, String> {
+        self.send(name, data);
+        Ok(0)
+    }
+    /// `server.log`/`server.error` with the imp's result: 0, or a send error code when the
+    /// line is lost (default: [`Host::log`], 0).
+    fn log_line(&mut self, kind: LogKind, message: &str) -> i64 {
+        self.log(kind, message);
+        0
+    }
+    /// The device's connection and power, `op` with its arguments: `isconnected`,
+    /// `connect`, `disconnect`, `flush`, `policy` (`server.setsendtimeoutpolicy`), `sleep`,
+    /// `sleepuntil`, `restart`, `reset`, `onidle`, `onshutdown`, `wakereason` (see the
+    /// simulator's link module). `Null`: not handled, the imp API keeps a simple state of
+    /// its own (connected unless the code disconnected, woken by new code, idle callbacks
+    /// as timers, sleeps and restarts doing nothing) — the default.
+    fn link(&mut self, _op: &str, _args: &[Value]) -> Result<Value, String> {
+        Ok(Value::Null)
+    }
     /// `imp.getmacaddress()`.
     fn mac_address(&self) -> String {
         "0c2a69000000".to_string()
@@ -324,6 +349,19 @@ pub trait Host: Send {
     fn store_nv(&mut self, _nv: &Value) {}
     /// `hardware.pinX.write(value)` (`pin` is `"1"`, `"A"`...).
     fn pin_written(&mut self, _pin: &str, _value: &Value) {}
+    /// The device's imp type (a name of [`IMP_TYPES`]; an unknown one counts as
+    /// [`DEFAULT_IMP_TYPE`]): `imp.info().type` and the `hardware` object's pins and buses.
+    fn imp_type(&self) -> String {
+        DEFAULT_IMP_TYPE.to_string()
+    }
+    /// A bus transaction of the device (`op` and `args` as crates/impt-vm/src/hardware.nut sends them:
+    /// `i2c_read bus addr reg_hex count`, `i2c_write bus addr data_hex`, `spi bus out_hex`,
+    /// `uart_configure bus baud bits parity stop flags`, `uart_write bus hex`,
+    /// `uart_read bus`, ...). `Null`: nothing attached there (the device sees what a
+    /// board with nothing wired gives). Bytes travel as hex strings.
+    fn hardware(&mut self, _op: &str, _args: &[Value]) -> Value {
+        Value::Null
+    }
     /// `res.send` for a request that was answered after [`Vm::handle_http`] returned.
     fn http_response(&mut self, _request_id: u64, _response: HttpResponse) {}
     /// `sendasync()` of an agent's request `id`: the answer comes later through
@@ -364,6 +402,12 @@ pub trait Host: Send {
 
 const PRELUDE: &str = include_str!("prelude.nut");
 const PRELUDE_NAME: &str = "__impt_api__";
+const HARDWARE: &str = include_str!("hardware.nut");
+
+/// The imp's Squirrel is 32-bit; this VM's objects are built with 64-bit pointers and take
+/// about twice the bytes. A device's memory figures are in the imp's bytes: the heap cap
+/// holds this many host bytes per imp byte, and `imp.getmemoryfree()` divides by it.
+const HOST_MEMORY_SCALE: u64 = 2;
 
 struct State {
     host: Box<dyn Host>,
@@ -376,6 +420,8 @@ struct State {
     flash: flash::Flash,
     /// Compiled `regexp2` patterns.
     regexes: std::collections::HashMap<String, regex::Regex>,
+    /// The device's imp type.
+    imp: &'static ImpType,
 }
 
 /// A Squirrel VM running one side of a deployment.
@@ -394,6 +440,7 @@ impl Vm {
     pub fn new(limits: Limits, mut host: Box<dyn Host>) -> Result<Vm, RuntimeError> {
         let side = host.side();
         let start = host.now();
+        let host_type = host.imp_type();
         let nv = if side == Side::Device {
             host.load_nv()
         } else {
@@ -407,6 +454,9 @@ impl Vm {
             current_request: None,
             flash: flash::Flash::default(),
             regexes: std::collections::HashMap::new(),
+            imp: imptypes::imp_type(&host_type)
+                .or_else(|| imptypes::imp_type(DEFAULT_IMP_TYPE))
+                .unwrap_or(&IMP_TYPES[0]),
         };
         let mut vm = Vm {
             raw: ffi::RawVm::new(state, limits.memory_bytes),
@@ -422,6 +472,9 @@ impl Vm {
         };
         let setup = format!("::__side <- \"{side_name}\";\n{PRELUDE}");
         vm.run(|raw| raw.run_script(&setup, PRELUDE_NAME))?;
+        if side == Side::Device {
+            vm.run(|raw| raw.run_script(HARDWARE, PRELUDE_NAME))?;
+        }
         if side == Side::Device && nv != Value::Null {
             vm.last_nv = nv.clone();
             vm.run(|raw| raw.call_global("__set_nv", &[nv]).map(drop))?;
@@ -455,6 +508,15 @@ impl Vm {
     pub fn notify_connection(&mut self, connected: bool) -> Result<bool, RuntimeError> {
         let event = if connected { "connect" } else { "disconnect" };
         let r = self.run(|raw| raw.call_global("__connection", &[Value::Str(event.into())]))?;
+        Ok(r == Value::Bool(true))
+    }
+
+    /// Runs the device's connection callbacks (`kind`: `connect` for the `server.connect`
+    /// callback, `unexpected` for `server.onunexpecteddisconnect`, `shutdown` for
+    /// `server.onshutdown`, `idle` for `imp.onidle`) with `reason`. `Ok(false)`: none set.
+    pub fn link_event(&mut self, kind: &str, reason: i64) -> Result<bool, RuntimeError> {
+        let args = [Value::Str(kind.into()), Value::Int(reason)];
+        let r = self.run(|raw| raw.call_global("__link_event", &args))?;
         Ok(r == Value::Bool(true))
     }
 
@@ -561,6 +623,14 @@ impl Vm {
     /// The host given to [`Vm::new`].
     pub fn host(&mut self) -> &mut dyn Host {
         self.raw.handler().host.as_mut()
+    }
+
+    /// Caps the VM's heap at what it holds now plus `free` bytes (the imp API loaded,
+    /// `imp.getmemoryfree()` then says `free`). For the runs that follow.
+    pub fn set_memory_free(&mut self, free: u64) {
+        let cap = self.raw.mem_used() + free * HOST_MEMORY_SCALE;
+        self.raw.set_mem_cap(cap);
+        self.limits.memory_bytes = cap;
     }
 
     /// Runs stop with [`ErrorKind::Interrupted`] soon (within a slice of instructions or a
@@ -712,6 +782,23 @@ fn date_table(t: f64) -> Value {
     ])
 }
 
+/// What crates/impt-vm/src/hardware.nut builds the `hardware` object from.
+fn layout(t: &ImpType) -> Value {
+    let list = |v: &[&str]| Value::Array(v.iter().map(|s| Value::Str(s.to_string())).collect());
+    Value::table([
+        ("type", Value::Str(t.name.to_string())),
+        ("pins", list(t.pins)),
+        ("i2c", list(t.i2c)),
+        ("spi", list(t.spi)),
+        ("uart", list(t.uart)),
+        ("sampler", Value::Bool(t.sampler)),
+        ("ffdac", Value::Bool(t.ffdac)),
+        ("spiflash", Value::Bool(t.spiflash)),
+        ("usb", Value::Bool(t.usb)),
+        ("unsupported", list(t.unsupported)),
+    ])
+}
+
 fn span(begin: usize, end: usize) -> Value {
     Value::table([
         ("begin", Value::Int(begin as i64)),
@@ -766,13 +853,11 @@ impl ffi::Handler for State {
     fn host_op(&mut self, op: &str, args: Vec<Value>) -> Result<Value, String> {
         let now = self.host.now();
         Ok(match op {
-            "log" => {
-                self.host.log(LogKind::Log, &string(arg(&args, 0)));
-                Value::Null
-            }
-            "error" => {
-                self.host.log(LogKind::Error, &string(arg(&args, 0)));
-                Value::Null
+            "log" => Value::Int(self.host.log_line(LogKind::Log, &string(arg(&args, 0)))),
+            "error" => Value::Int(self.host.log_line(LogKind::Error, &string(arg(&args, 0)))),
+            "link" => {
+                let op = string(arg(&args, 0));
+                self.host.link(&op, args.get(1..).unwrap_or(&[]))?
             }
             "time" => Value::Int(now.floor() as i64),
             "date" => date_table(num(arg(&args, 0)).unwrap_or(now)),
@@ -879,11 +964,17 @@ impl ffi::Handler for State {
                 self.host.bless(passed)?;
                 Value::Null
             }
+            "imptype" => Value::Str(self.imp.name.to_string()),
+            "hw_layout" => layout(self.imp),
+            "hw" => {
+                let op = string(arg(&args, 0));
+                self.host.hardware(&op, args.get(1..).unwrap_or(&[]))
+            }
             "mac" => Value::Str(self.host.mac_address()),
             "deviceid" => Value::Str(self.host.device_id()),
             "agenturl" => Value::Str(self.host.agent_url()),
             "version" => Value::Str(format!("impt-sim {}", env!("CARGO_PKG_VERSION"))),
-            "memfree" => Value::Int(ffi::memory_free() as i64),
+            "memfree" => Value::Int((ffi::memory_free() / HOST_MEMORY_SCALE) as i64),
             "send" => {
                 let name = arg(&args, 0)
                     .as_str()
@@ -892,8 +983,7 @@ impl ffi::Handler for State {
                 if has_nul_key(data) {
                     return Err("send: unserialisable data (a table key holds a NUL byte)".into());
                 }
-                self.host.send(name, data.clone());
-                Value::Null
+                Value::Int(self.host.send_message(name, data.clone())?)
             }
             "save" => {
                 let data = arg(&args, 0);
@@ -962,6 +1052,6 @@ impl ffi::Handler for State {
         } else {
             LogKind::Log
         };
-        self.host.log(kind, text);
+        self.host.log_line(kind, text);
     }
 }

@@ -84,9 +84,14 @@ class regexp2 {
 ::REGISTRATION_DENIED <- 11;
 ::NO_PPP_CONNECTION <- 12;
 ::PPP_NO_CONNECTIVITY <- 13;
-::SEND_ERROR_NOT_CONNECTED <- -1;
-::SEND_ERROR_TIMEOUT <- -2;
-::SEND_ERROR_DISCONNECTED <- -3;
+::SEND_ERROR_NOT_CONNECTED <- 1;
+::SEND_ERROR_TIMEOUT <- 2;
+::SEND_ERROR_DISCONNECTED <- 3;
+::SEND_ERROR_WOULDBLOCK <- 4;
+// server.onshutdown()
+::SHUTDOWN_NEWSQUIRREL <- 1;
+::SHUTDOWN_NEWFIRMWARE <- 2;
+::SHUTDOWN_OTHER <- 3;
 // hardware.wakereason()
 ::WAKEREASON_POWER_ON <- 0;
 ::WAKEREASON_TIMER <- 1;
@@ -99,6 +104,7 @@ class regexp2 {
 ::WAKEREASON_HW_RESET <- 8;
 ::WAKEREASON_BLINKUP <- 9;
 ::WAKEREASON_SW_RESTART <- 10;
+::WAKEREASON_POWER_RESTORED <- 11;
 // hardware.spiflash.write()
 ::SPIFLASH_POSTVERIFY <- 1;
 ::SPIFLASH_PREVERIFY <- 2;
@@ -120,30 +126,45 @@ function __unhex(text) {
 }
 
 // ---- server -----------------------------------------------------------------------------
-// The simulated connection: always up unless the code disconnects it.
-::__server_state <- { connected = true, policy = 0, ondisconnect = null };
+// The connection is the host's (src/sim/link.rs): it answers isconnected, runs the connect
+// callback and the unexpected-disconnect handler through __link_event, and carries out
+// sleeps and restarts when the run ends (the calls do not return: see __stop).
+::__link <- { connect_cb = null, ondisconnect = null, onshutdown = null, idle = null,
+               connected = true, policy = 0 };
+// Ends the current run after a sleep or restart request the host took (the host ignores
+// this error).
+function __stop(taken) { if (taken != null) throw "__impt_stop__"; }
+// A connection call for the host; null when it has none (the state here is used then).
+function __lk(op, a = null, b = null, c = null, d = null) {
+    return ::__host("link", op, a, b, c, d);
+}
 ::server <- __api("server", {
-    log = function(msg, ...) { ::__host("log", ::__str(msg)); }
-    error = function(msg, ...) { ::__host("error", ::__str(msg)); }
-    isconnected = function() { return ::__server_state.connected; }
-    // With SUSPEND_ON_ERROR (the default) connecting is synchronous and the callback is
-    // ignored; otherwise the connection completes shortly after and then the callback runs
-    // (not at all when already connected).
+    log = function(msg, ...) { return ::__host("log", ::__str(msg)); }
+    error = function(msg, ...) { return ::__host("error", ::__str(msg)); }
+    isconnected = function() {
+        local r = ::__lk("isconnected");
+        return r == null ? ::__link.connected : r;
+    }
+    // SUSPEND_ON_ERROR (the default): synchronous, the callback is ignored. Otherwise the
+    // callback gets SERVER_CONNECTED or the reason of the failure (nothing when already
+    // connected).
     connect = function(cb = null, timeout = 60) {
-        local st = ::__server_state;
-        if (st.policy == ::SUSPEND_ON_ERROR) {
-            st.connected = true;
-            return;
-        }
+        if (cb != null && typeof cb != "function") throw "server.connect: the callback must be a function";
+        local st = ::__link;
+        st.connect_cb = cb;
+        if (::__lk("connect", cb != null, timeout.tofloat()) != null) return;
+        if (st.policy == ::SUSPEND_ON_ERROR) { st.connected = true; return; }
         if (st.connected) return;
         ::imp.wakeup(0.05, function() {
-            local was = st.connected;
             st.connected = true;
-            if (cb != null && !was) cb(::SERVER_CONNECTED);
+            ::__link_event("connect", ::SERVER_CONNECTED);
         });
     }
-    disconnect = function() { ::__server_state.connected = false; }
-    flush = function(timeout) { return true; }
+    disconnect = function() { ::__link.connected = false; ::__lk("disconnect"); }
+    flush = function(timeout) {
+        local r = ::__lk("flush", timeout.tofloat());
+        return r == null ? true : r;
+    }
     setsendtimeoutpolicy = function(policy, wait, timeout) {
         if (policy != ::SUSPEND_ON_ERROR && policy != ::RETURN_ON_ERROR
             && policy != ::RETURN_ON_ERROR_NO_DISCONNECT) {
@@ -155,15 +176,35 @@ function __unhex(text) {
         if (typeof timeout != "integer" && typeof timeout != "float") {
             throw "server.setsendtimeoutpolicy: the timeout must be a number";
         }
-        ::__server_state.policy = policy;
+        ::__link.policy = policy;
+        ::__lk("policy", policy, wait, timeout.tofloat());
     }
-    onunexpecteddisconnect = function(cb) { ::__server_state.ondisconnect = cb; }
-    onshutdown = function(cb) {}
-    sleepfor = function(secs) {}
-    sleepuntil = function(...) {}
-    restart = function() {}
+    onunexpecteddisconnect = function(cb) { ::__link.ondisconnect = cb; }
+    onshutdown = function(cb) {
+        ::__link.onshutdown = cb;
+        ::__lk("onshutdown", cb != null);
+    }
+    sleepfor = function(secs) { ::__stop(::__lk("sleep", secs.tofloat())); }
+    sleepuntil = function(hour, minute, second = 0, day = null) {
+        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
+    }
+    restart = function() { ::__stop(::__lk("restart")); }
     setsendbuffersize = function(size) { return 4096; }
 });
+
+// The host's connection events: "connect" (the server.connect callback), "unexpected"
+// (server.onunexpecteddisconnect), "shutdown" (server.onshutdown), "idle" (imp.onidle).
+function __link_event(kind, reason) {
+    local st = ::__link;
+    local cb = null;
+    if (kind == "connect") { cb = st.connect_cb; st.connect_cb = null; }
+    else if (kind == "unexpected") cb = st.ondisconnect;
+    else if (kind == "shutdown") cb = st.onshutdown;
+    else if (kind == "idle") { cb = st.idle; st.idle = null; }
+    if (cb == null) return false;
+    ::__invoke(cb, [reason]);
+    return true;
+}
 
 // ---- imp --------------------------------------------------------------------------------
 ::__timers <- {};
@@ -186,17 +227,26 @@ function __unhex(text) {
         return ::__side == "agent" ? ::ENVIRONMENT_AGENT : ::ENVIRONMENT_MODULE;
     }
     info = function() {
-        return { type = ::__side == "agent" ? "agent" : "imp003", version = ::__host("version"),
+        return { type = ::__side == "agent" ? "agent" : ::__host("imptype"), version = ::__host("version"),
                  cpu = "simulated", memory = ::__host("memfree") };
     }
     getmacaddress = function() { return ::__host("mac"); }
     getsoftwareversion = function() { return ::__host("version"); }
     getmemoryfree = function() { return ::__host("memfree"); }
-    onidle = function(cb) { return ::imp.wakeup(0, cb); }
+    // Runs once, when no timer is due and no message waits (the host says when).
+    onidle = function(cb) {
+        if (cb != null && typeof cb != "function") throw "imp.onidle: the callback must be a function";
+        ::__link.idle = cb;
+        if (::__lk("onidle", cb != null) == null && cb != null) {
+            ::imp.wakeup(0, function() { ::__link_event("idle", 0); });
+        }
+    }
     sleep = function(secs) { ::__host("sleep", secs.tofloat()); }
-    deepsleepfor = function(secs) {}
-    deepsleepuntil = function(...) {}
-    reset = function() {}
+    deepsleepfor = function(secs) { ::__stop(::__lk("sleep", secs.tofloat())); }
+    deepsleepuntil = function(hour, minute, second = 0, day = null) {
+        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
+    }
+    reset = function() { ::__stop(::__lk("reset")); }
     setpowersave = function(on) {}
     getpowersave = function() { return false; }
     enableblinkup = function(on) {}
@@ -245,7 +295,7 @@ function __fire_timer(id) {
 // ---- messaging ----------------------------------------------------------------------------
 ::__handlers <- {};
 local messaging = {
-    send = function(name, data = null) { ::__host("send", name, data); return 0; }
+    send = function(name, data = null) { return ::__host("send", name, data); }
     on = function(name, cb) {
         if (typeof cb != "function") throw "on: the handler must be a function";
         ::__handlers[name] <- cb;
@@ -450,42 +500,6 @@ if (::__side == "agent") {
 } else {
     ::agent <- __api("agent", messaging);
 
-    // ---- hardware: pins with in-memory state ---------------------------------------------
-    ::DIGITAL_IN <- 1;
-    ::DIGITAL_IN_PULLUP <- 2;
-    ::DIGITAL_IN_PULLDOWN <- 3;
-    ::DIGITAL_IN_WAKEUP <- 4;
-    ::DIGITAL_OUT <- 5;
-    ::DIGITAL_OUT_OD <- 6;
-    ::ANALOG_IN <- 7;
-    ::ANALOG_OUT <- 8;
-    ::PWM_OUT <- 9;
-    ::PULSE_COUNTER <- 10;
-
-    class __Pin {
-        _name = null;
-        _mode = 0;
-        _value = 0;
-        _callback = null;
-        constructor(name) { _name = name; }
-        function configure(mode, ...) {
-            _mode = mode;
-            _callback = null;
-            foreach (a in vargv) if (typeof a == "function") _callback = a;
-            if (mode == ::DIGITAL_IN_PULLUP) _value = 1;
-            ::__host("pin_configure", _name, mode);
-        }
-        function write(value) {
-            if (_mode == 0) throw "pin " + _name + " is not configured";
-            if (typeof value == "bool") value = value ? 1 : 0;
-            _value = value;
-            ::__host("pin_write", _name, value);
-        }
-        function read() { return _value; }
-        function getname() { return _name; }
-        function _tostring() { return "pin" + _name; }
-    }
-
     // A simulated NOR flash chip: erasing sets a 4 KiB sector to 0xFF, writing can only
     // clear bits (new = old & data); the bytes live in the host (src/vm/flash.rs).
     class __SpiFlash {
@@ -527,27 +541,26 @@ if (::__side == "agent") {
         millis = function() { return ::__host("millis"); }
         micros = function() { return ::__host("micros"); }
         voltage = function() { return 3.3; }
+        // pins, buses and the rest of the imp type's hardware: crates/impt-vm/src/hardware.nut
         getdeviceid = function() { return ::__host("deviceid"); }
-        wakereason = function() { return ::WAKEREASON_NEW_SQUIRREL; }
+        wakereason = function() {
+            local r = ::__lk("wakereason");
+            return r == null ? ::WAKEREASON_NEW_SQUIRREL : r;
+        }
         spiflash = ::__SpiFlash()
     };
-    ::__pins <- {};
-    foreach (p in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F",
-                   "G", "H", "J", "K", "L", "M", "N", "P", "Q", "R", "S", "T", "U", "V",
-                   "W", "X", "Y"]) {
-        ::__pins[p] <- __Pin(p);
-        hw["pin" + p] <- ::__pins[p];
-    }
     ::hardware <- __api("hardware", hw);
 
-    // An input pin changed from outside (the driver): store and run its callback.
-    ::__set_pin <- function(name, value) {
-        if (!(name in ::__pins)) throw "no pin " + name;
-        local pin = ::__pins[name];
-        local changed = pin._value != value;
-        pin._value = value;
-        if (changed && pin._callback != null) ::__invoke(pin._callback, []);
-    };
+    // The imp005 cannot deep sleep: its deep-sleep calls do not exist.
+    if (::__lk("deepsleep") == false) {
+        local missing = function(call) {
+            return function(...) { throw call + " does not exist on the imp005 (it cannot deep sleep)"; };
+        };
+        ::imp.deepsleepfor = missing("imp.deepsleepfor");
+        ::imp.deepsleepuntil = missing("imp.deepsleepuntil");
+        ::server.sleepfor = missing("server.sleepfor");
+        ::server.sleepuntil = missing("server.sleepuntil");
+    }
 
     ::nv <- {};
     ::__get_nv <- function() { return ("nv" in ::getroottable()) ? ::nv : null; };

@@ -89,6 +89,11 @@ impl Sim {
         self.port
     }
 
+    /// The sim's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http://127.0.0.1:PORT` (for the `/_sim/` control endpoints).
     pub fn root(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

@@ -1,0 +1,3 @@
+device.on("fix", function(fix) {
+    server.log("Agent got a fix: " + fix.lat + ", " + fix.lng);
+});

@@ -1,0 +1,260 @@
+//! The platform's limits on `impt sim`, each with the platform's error: device memory by
+//! imp type (honest `imp.getmemoryfree()`, out-of-memory restarts), message size and
+//! queues in bytes, agents' HTTP (rate credits, requests in flight, response body size),
+//! log rate.
+
+use crate::support::{Api, Sim, Sse};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+const DEV: &str = "development_devicegroup";
+
+/// The log messages (`type: msg`) up to and including the first one containing `needle`.
+async fn until(sse: &mut Sse, needle: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Some((event, data)) = sse.next(left).await else {
+            panic!("no log containing {needle:?}; seen:\n{}", seen.join("\n"));
+        };
+        if event != "message" {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&data).unwrap();
+        let line = format!(
+            "{}: {}",
+            v["type"].as_str().unwrap_or(""),
+            v["msg"].as_str().unwrap_or("")
+        );
+        let hit = line.contains(needle);
+        seen.push(line);
+        if hit {
+            return seen;
+        }
+    }
+}
+
+/// A sim running `device` and `agent` on its device of imp type `imp`, a log stream on it.
+async fn running(imp: &str, args: &[&str], device: &str, agent: &str) -> (Sim, Sse) {
+    let mut all = vec!["--devices", "2", "--imp-type", imp];
+    all.extend_from_slice(args);
+    let sim = Sim::start(&all);
+    let api = Api::login(sim.url(), "user", "password").await;
+    let mut id = None;
+    for d in api.device_ids().await {
+        let r = api.get(&format!("/devices/{d}")).await;
+        if r.body["data"]["attributes"]["imp_type"] == imp {
+            id = Some(d);
+        }
+    }
+    let id = id.unwrap_or_else(|| panic!("no {imp} device"));
+    let p = api.product("P").await;
+    let group = api.group(&p, DEV, "G").await;
+    let sse = api.stream_of(&id).await;
+    let r = api.deploy(&group, DEV, device, agent).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(api.assign(&group, &[id.as_str()]).await.status, 204);
+    (sim, sse)
+}
+
+fn number_after(line: &str, word: &str) -> i64 {
+    line.split(word)
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {word:?} in {line:?}"))
+}
+
+#[tokio::test]
+async fn device_memory_follows_the_imp_type_and_running_out_restarts_the_device() {
+    let device = r#"
+server.log("wake " + hardware.wakereason() + " free " + imp.getmemoryfree());
+if (hardware.wakereason() != WAKEREASON_SW_RESET) {
+    local keep = [];
+    while (true) keep.push(blob(1024));
+}
+"#;
+    let (_sim, mut sse) = running("imp004m", &["--no-outbound"], device, "").await;
+    let seen = until(&mut sse, "wake 4 free").await;
+    let free = number_after(seen.last().unwrap(), "free");
+    assert!(
+        (100 * 1024..128 * 1024).contains(&free),
+        "an imp004m has 128 KiB, the code took some: {free}"
+    );
+    let seen = until(&mut sse, "wake 2 free").await;
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("server.error: ERROR: out of memory")),
+        "{seen:?}"
+    );
+    // The same code on an imp005, then with --device-memory.
+    let (_sim, mut sse) = running(
+        "imp005",
+        &["--no-outbound"],
+        "server.log(\"free \" + imp.getmemoryfree());",
+        "",
+    )
+    .await;
+    let seen = until(&mut sse, "free").await;
+    assert!(
+        number_after(seen.last().unwrap(), "free") > 900 * 1024,
+        "{seen:?}"
+    );
+    let (_sim, mut sse) = running(
+        "imp005",
+        &["--no-outbound", "--device-memory", "50000"],
+        "server.log(\"free \" + imp.getmemoryfree());",
+        "",
+    )
+    .await;
+    let seen = until(&mut sse, "free").await;
+    let free = number_after(seen.last().unwrap(), "free");
+    assert!((40_000..50_000).contains(&free), "{seen:?}");
+}
+
+#[tokio::test]
+async fn messages_are_bounded_in_bytes_both_ways() {
+    let device = r#"
+try { agent.send("big", blob(300 * 1024)); } catch (e) { server.log("device: " + e); }
+local ok = 0, blocked = 0;
+for (local i = 0; i < 40; i++) {
+    local r = agent.send("chunk", blob(200 * 1024));
+    if (r == 0) ok++; else if (r == SEND_ERROR_WOULDBLOCK) blocked++;
+}
+server.log("queued " + ok + " blocked " + blocked);
+"#;
+    let agent = r#"
+n <- 0;
+device.on("chunk", function(b) { n++; if (n == 5) server.log("agent got " + n + " of " + b.len()); });
+try { device.send("big", blob(257 * 1024)); } catch (e) { server.log("agent: " + e); }
+"#;
+    let (_sim, mut sse) = running("imp005", &["--no-outbound"], device, agent).await;
+    let mut seen = until(&mut sse, "queued").await;
+    let last = seen.last().unwrap().clone();
+    seen.extend(until(&mut sse, "agent got 5 of 204800").await);
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("agent: device.send: the message is")
+                && l.contains("at most 262144")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("device: agent.send: the message is 307")),
+        "{seen:?}"
+    );
+    let (ok, blocked) = (
+        number_after(&last, "queued"),
+        number_after(&last, "blocked"),
+    );
+    assert_eq!(ok + blocked, 40, "{last}");
+    // 1 MiB waits at most: five messages of 200 KiB.
+    assert_eq!(ok, 5, "{last}");
+}
+
+/// A loopback server that accepts connections and never answers (`endless`: answers with
+/// a body that never ends).
+fn server(endless: bool) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in l.incoming() {
+            let Ok(mut c) = c else { return };
+            if endless {
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let _ = c.read(&mut buf);
+                    let _ = c.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n",
+                    );
+                    let chunk = format!("{:x}\r\n{}\r\n", 8192, "x".repeat(8192));
+                    while c.write_all(chunk.as_bytes()).is_ok() {}
+                });
+            } else {
+                held.push(c);
+            }
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn agent_http_is_rate_limited_bounded_in_flight_and_in_body_size() {
+    let silent = server(false);
+    let endless = server(true);
+    let agent = format!(
+        r#"
+http.onrequest(function(req, res) {{ res.send(200, "own"); }});
+codes <- {{}};
+done <- 0;
+function count(tag, code) {{
+    local k = tag + " " + code;
+    codes[k] <- (k in codes ? codes[k] : 0) + 1;
+    done++;
+    if (done == 50) {{
+        local keys = [];
+        foreach (k, v in codes) keys.push(k + "=" + v);
+        keys.sort();
+        local text = "";
+        foreach (k in keys) text += k + " ";
+        server.log("codes " + text);
+    }}
+}}
+// 45 to the own URL: 40 credits, then refusals (the own URL counts like any other).
+for (local i = 0; i < 45; i++) {{
+    http.get(http.agenturl() + "/x").sendasync(function(r) {{ count("own", r.statuscode); }});
+}}
+// Credits regenerate at 2 a second: in 3 s, 5 to the silent host; 3 may be under way.
+imp.wakeup(3, function() {{
+    for (local i = 0; i < 5; i++) {{
+        http.get("http://127.0.0.1:{silent}/").sendasync(function(r) {{ count("silent", r.statuscode); }}, null, 2);
+    }}
+}});
+imp.wakeup(6, function() {{
+    http.get("http://127.0.0.1:{endless}/").sendasync(function(r) {{
+        server.log("endless " + r.statuscode + " " + r.body);
+    }});
+}});
+"#
+    );
+    let (_sim, mut sse) = running(
+        "imp005",
+        &["--http-in-flight", "3", "--http-max-body", "100000"],
+        "",
+        &agent,
+    )
+    .await;
+    let seen = until(&mut sse, "codes").await;
+    assert_eq!(
+        seen.last().unwrap(),
+        "agent.log: codes own 200=40 own 429=5 silent 28=3 silent 429=2 ",
+        "{seen:?}"
+    );
+    let seen = until(&mut sse, "endless").await;
+    let last = seen.last().unwrap();
+    assert!(
+        last.starts_with("agent.log: endless 63 the response body exceeds 100000 bytes"),
+        "{last}"
+    );
+}
+
+#[tokio::test]
+async fn log_lines_beyond_the_rate_are_dropped_and_counted() {
+    let device = r#"
+for (local i = 1; i <= 200; i++) server.log("line " + i);
+imp.wakeup(1.5, function() { server.log("later"); });
+"#;
+    let (_sim, mut sse) =
+        running("imp005", &["--no-outbound", "--log-rate", "50"], device, "").await;
+    let seen = until(&mut sse, "later").await;
+    let lines = seen.iter().filter(|l| l.contains(": line ")).count();
+    assert!(lines <= 50, "{lines} lines: {seen:?}");
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("log lines dropped (log rate limit)")),
+        "{seen:?}"
+    );
+}
