@@ -113,35 +113,11 @@ pub fn to_js_json(value: &Value) -> String {
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Reads a configuration file: only a regular file (or a link to one) of at most
-/// [`MAX_CONFIG_BYTES`]. A FIFO, device or directory is an `InvalidInput` error instead of
-/// a read that blocks or never ends; a missing file is `NotFound`.
+/// [`MAX_CONFIG_BYTES`], opened without blocking (the preprocessor's reader, shared). A FIFO,
+/// device or directory is an `InvalidInput` error instead of a read that blocks or never
+/// ends; a missing file is `NotFound`.
 pub fn read_limited(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::{Error, ErrorKind, Read};
-    let not_regular = || Error::new(ErrorKind::InvalidInput, "not a regular file");
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(not_regular());
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        // Opening a FIFO that replaced the file since the check must not block.
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
-    }
-    let f = opts.open(path)?;
-    if !f.metadata()?.is_file() {
-        return Err(not_regular());
-    }
-    let mut bytes = Vec::new();
-    f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!("larger than {} KiB", MAX_CONFIG_BYTES >> 10),
-        ));
-    }
-    Ok(bytes)
+    impt_builder::fsread::read_checked(path, MAX_CONFIG_BYTES)
 }
 
 /// Why a configuration file could not be used.

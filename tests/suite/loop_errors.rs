@@ -13,10 +13,7 @@ const DEVICE: &str = "server.log(\"start\");\n@include \"lib.nut\"\nboom();\n";
 #[test]
 fn build_run_log_maps_stack_frames_to_the_users_files() {
     let env = Env::start(&[]);
-    let out = env.impt(&["project", "create", "-p", "P", "-c", "-n", "DG", "-q"]);
-    out.ok();
-    let dg = out.id_after("Device Group: ");
-    env.assign(&dg, &env.device_ids()[0]);
+    env.project_with_device();
     std::fs::write(env.path("lib.nut"), LIB).unwrap();
     std::fs::write(env.path("device.nut"), DEVICE).unwrap();
     let mut run = env.spawn(&["build", "run", "-l"]);

@@ -63,10 +63,7 @@ const DEVICE: &str = "server.log(\"start\");\n@include \"lib.nut\"\ndiv(1);\n";
 #[test]
 fn frames_stay_mapped_after_a_restart_from_elsewhere() {
     let env = Env::start(&[]);
-    let out = env.impt(&["project", "create", "-p", "P", "-c", "-n", "DG", "-q"]);
-    out.ok();
-    let dg = out.id_after("Device Group: ");
-    env.assign(&dg, &env.device_ids()[0]);
+    let dg = env.project_with_device();
     std::fs::write(env.path("lib.nut"), LIB).unwrap();
     std::fs::write(env.path("device.nut"), DEVICE).unwrap();
     env.impt(&["build", "run"]).ok();

@@ -1,7 +1,7 @@
 //! Devices' imp types and hardware on `impt sim`: `--imp-type`, the `imp_type` of
 //! `/_sim/devices`, and device code that sets up buses with nothing attached runs on.
 
-use crate::support::{Api, Sim, Sse};
+use crate::support::{sim_running, Api, Sim, Sse};
 use serde_json::{json, Value};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -33,22 +33,11 @@ async fn collect_until(sse: &mut Sse, needle: &str) -> Vec<String> {
 
 /// Waits for a log message containing `needle`; returns it.
 async fn wait_log(sse: &mut Sse, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let (event, data) = sse
-            .next(left)
-            .await
-            .unwrap_or_else(|| panic!("no log containing {needle:?}:\n{}", sse.raw));
-        if event != "message" {
-            continue;
-        }
-        let v: Value = serde_json::from_str(&data).unwrap();
-        let msg = v["msg"].as_str().unwrap_or("").to_string();
-        if msg.contains(needle) {
-            return msg;
-        }
-    }
+    let line = sse.messages_until(needle, Duration::from_secs(15)).await;
+    let last = line.last().map(String::as_str).unwrap_or_default();
+    last.split_once(": ")
+        .map_or(last, |(_, msg)| msg)
+        .to_string()
 }
 
 async fn control(sim: &Sim, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
@@ -278,31 +267,13 @@ async fn the_sensor_example_reads_a_virtual_hts221() {
         "{}/examples/sensor/hts221.parts.toml",
         env!("CARGO_MANIFEST_DIR")
     );
-    let sim = Sim::start(&[
-        "--devices",
-        "1",
-        "--imp-type",
+    let (_sim, _api, _dev, mut sse) = sim_running(
         "imp001",
-        "--parts",
-        &parts,
-        "--libraries",
-        &libs,
-    ]);
-    let api = Api::login(sim.url(), "user", "password").await;
-    let dev = api.device_ids().await.remove(0);
-    let p = api.product("P").await;
-    let group = api.group(&p, DEV, "G").await;
-    let mut sse = api.stream_of(&dev).await;
-    let r = api
-        .deploy(
-            &group,
-            DEV,
-            &example("examples/sensor/sensor.device.nut"),
-            &example("examples/sensor/sensor.agent.nut"),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(api.assign(&group, &[dev.as_str()]).await.status, 204);
+        &["--parts", &parts, "--libraries", &libs],
+        &example("examples/sensor/sensor.device.nut"),
+        &example("examples/sensor/sensor.agent.nut"),
+    )
+    .await;
     assert_eq!(
         wait_log(&mut sse, "HTS221 found").await,
         "HTS221 found: WHO_AM_I 0xBC"
@@ -343,31 +314,13 @@ async fn the_gps_example_parses_nmea_replayed_on_a_uart() {
         "{}/examples/gps/nmea.parts.toml",
         env!("CARGO_MANIFEST_DIR")
     );
-    let sim = Sim::start(&[
-        "--devices",
-        "1",
-        "--imp-type",
+    let (_sim, _api, _dev, mut sse) = sim_running(
         "imp001",
-        "--parts",
-        &parts,
-        "--libraries",
-        &libs,
-    ]);
-    let api = Api::login(sim.url(), "user", "password").await;
-    let dev = api.device_ids().await.remove(0);
-    let p = api.product("P").await;
-    let group = api.group(&p, DEV, "G").await;
-    let mut sse = api.stream_of(&dev).await;
-    let r = api
-        .deploy(
-            &group,
-            DEV,
-            &example("examples/gps/gps.device.nut"),
-            &example("examples/gps/gps.agent.nut"),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(api.assign(&group, &[dev.as_str()]).await.status, 204);
+        &["--parts", &parts, "--libraries", &libs],
+        &example("examples/gps/gps.device.nut"),
+        &example("examples/gps/gps.agent.nut"),
+    )
+    .await;
     let fix = wait_log(&mut sse, "Fix:").await;
     assert!(fix.contains("4807.038") || fix.contains("48.1"), "{fix}");
     assert!(wait_log(&mut sse, "Agent got a fix").await.contains(", "));

@@ -2,11 +2,9 @@
 //! unexpected-disconnect handler, the agent's view, `device_online`, cuts from outside
 //! through `/_sim/…/disconnect`), deep sleep and wake reasons, restarts and power cycles.
 
-use crate::support::{Api, Sim, Sse};
+use crate::support::{sim_running, Api, Sim, Sse};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-
-const DEV: &str = "development_devicegroup";
+use std::time::Duration;
 
 /// A control call; returns the status.
 async fn ctl(sim: &Sim, path: &str, body: Value) -> u16 {
@@ -22,28 +20,7 @@ async fn ctl(sim: &Sim, path: &str, body: Value) -> u16 {
 
 /// The log messages (`type: msg`) up to and including the first one containing `needle`.
 async fn until(sse: &mut Sse, needle: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Some((event, data)) = sse.next(left).await else {
-            panic!("no log containing {needle:?}; seen:\n{}", seen.join("\n"));
-        };
-        if event != "message" {
-            continue;
-        }
-        let v: Value = serde_json::from_str(&data).unwrap();
-        let line = format!(
-            "{}: {}",
-            v["type"].as_str().unwrap_or(""),
-            v["msg"].as_str().unwrap_or("")
-        );
-        let hit = line.contains(needle);
-        seen.push(line);
-        if hit {
-            return seen;
-        }
-    }
+    sse.messages_until(needle, Duration::from_secs(20)).await
 }
 
 /// A sim with one device running `device` and `agent`, a log stream on it.
@@ -58,25 +35,9 @@ async fn running_on(
     device: &str,
     agent: &str,
 ) -> (Sim, Api, String, Sse) {
-    let mut all = vec!["--devices", "2", "--no-outbound", "--imp-type", imp];
+    let mut all = vec!["--no-outbound"];
     all.extend_from_slice(args);
-    let sim = Sim::start(&all);
-    let api = Api::login(sim.url(), "user", "password").await;
-    let mut id = None;
-    for d in api.device_ids().await {
-        let r = api.get(&format!("/devices/{d}")).await;
-        if r.body["data"]["attributes"]["imp_type"] == imp {
-            id = Some(d);
-        }
-    }
-    let id = id.unwrap_or_else(|| panic!("no {imp} device"));
-    let p = api.product("P").await;
-    let group = api.group(&p, DEV, "G").await;
-    let sse = api.stream_of(&id).await;
-    let r = api.deploy(&group, DEV, device, agent).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(api.assign(&group, &[id.as_str()]).await.status, 204);
-    (sim, api, id, sse)
+    sim_running(imp, &all, device, agent).await
 }
 
 async fn online(api: &Api, id: &str) -> bool {

@@ -3,59 +3,18 @@
 //! queues in bytes, agents' HTTP (rate credits, requests in flight, response body size),
 //! log rate.
 
-use crate::support::{Api, Sim, Sse};
-use serde_json::Value;
+use crate::support::{sim_running, Sim, Sse};
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
-
-const DEV: &str = "development_devicegroup";
+use std::time::Duration;
 
 /// The log messages (`type: msg`) up to and including the first one containing `needle`.
 async fn until(sse: &mut Sse, needle: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Some((event, data)) = sse.next(left).await else {
-            panic!("no log containing {needle:?}; seen:\n{}", seen.join("\n"));
-        };
-        if event != "message" {
-            continue;
-        }
-        let v: Value = serde_json::from_str(&data).unwrap();
-        let line = format!(
-            "{}: {}",
-            v["type"].as_str().unwrap_or(""),
-            v["msg"].as_str().unwrap_or("")
-        );
-        let hit = line.contains(needle);
-        seen.push(line);
-        if hit {
-            return seen;
-        }
-    }
+    sse.messages_until(needle, Duration::from_secs(20)).await
 }
 
 /// A sim running `device` and `agent` on its device of imp type `imp`, a log stream on it.
 async fn running(imp: &str, args: &[&str], device: &str, agent: &str) -> (Sim, Sse) {
-    let mut all = vec!["--devices", "2", "--imp-type", imp];
-    all.extend_from_slice(args);
-    let sim = Sim::start(&all);
-    let api = Api::login(sim.url(), "user", "password").await;
-    let mut id = None;
-    for d in api.device_ids().await {
-        let r = api.get(&format!("/devices/{d}")).await;
-        if r.body["data"]["attributes"]["imp_type"] == imp {
-            id = Some(d);
-        }
-    }
-    let id = id.unwrap_or_else(|| panic!("no {imp} device"));
-    let p = api.product("P").await;
-    let group = api.group(&p, DEV, "G").await;
-    let sse = api.stream_of(&id).await;
-    let r = api.deploy(&group, DEV, device, agent).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(api.assign(&group, &[id.as_str()]).await.status, 204);
+    let (sim, _api, _id, sse) = sim_running(imp, args, device, agent).await;
     (sim, sse)
 }
 

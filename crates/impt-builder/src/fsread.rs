@@ -32,10 +32,19 @@ pub fn read_checked(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     if bytes.len() as u64 > max {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("larger than {} MiB", max >> 20),
+            format!("larger than {}", size_text(max)),
         ));
     }
     Ok(bytes)
+}
+
+/// A size cap as people write it: whole MiB from 2 MiB up, else KiB (`1024 KiB`).
+fn size_text(max: u64) -> String {
+    if max >= 2 << 20 && max.is_multiple_of(1 << 20) {
+        format!("{} MiB", max >> 20)
+    } else {
+        format!("{} KiB", max >> 10)
+    }
 }
 
 /// [`read_checked`] as UTF-8 text (an error otherwise, as `read_to_string`).

@@ -276,6 +276,16 @@ impl Env {
         );
         assert!(status < 300, "assign failed: {status} {b}");
     }
+
+    /// `impt project create -p P -c -n DG -q` in the working directory and the sim's first
+    /// device assigned to DG: a project ready for `build run`; the Device Group's id.
+    pub fn project_with_device(&self) -> String {
+        let out = self.impt(&["project", "create", "-p", "P", "-c", "-n", "DG", "-q"]);
+        out.ok();
+        let dg = out.id_after("Device Group: ");
+        self.assign(&dg, &self.device_ids()[0]);
+        dg
+    }
 }
 
 /// Removes ANSI color codes.

@@ -247,6 +247,33 @@ impl Sse {
         }
     }
 
+    /// The log messages (`type: msg`) of a JSON stream up to and including the first one
+    /// containing `needle`; panics with what was seen when none comes within `timeout`.
+    pub async fn messages_until(&mut self, needle: &str, timeout: Duration) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Some((event, data)) = self.next(left).await else {
+                panic!("no log containing {needle:?}; seen:\n{}", seen.join("\n"));
+            };
+            if event != "message" {
+                continue;
+            }
+            let v: Value = serde_json::from_str(&data).unwrap();
+            let line = format!(
+                "{}: {}",
+                v["type"].as_str().unwrap_or(""),
+                v["msg"].as_str().unwrap_or("")
+            );
+            let hit = line.contains(needle);
+            seen.push(line);
+            if hit {
+                return seen;
+            }
+        }
+    }
+
     /// Read until a frame whose data contains `needle` (skipping comments).
     pub async fn until(&mut self, needle: &str, timeout: Duration) -> Option<(String, String)> {
         let deadline = tokio::time::Instant::now() + timeout;
@@ -258,4 +285,30 @@ impl Sse {
             }
         }
     }
+}
+
+/// A sim (`impt sim --devices 2 --imp-type IMP` plus `args`) whose first device runs `device`
+/// and `agent` in a development group, with a JSON log stream subscribed before the code is
+/// deployed: the sim, a logged-in API, the device's id and the stream.
+pub async fn sim_running(
+    imp: &str,
+    args: &[&str],
+    device: &str,
+    agent: &str,
+) -> (super::Sim, Api, String, Sse) {
+    const DEV: &str = "development_devicegroup";
+    let mut all = vec!["--devices", "2", "--imp-type", imp];
+    all.extend_from_slice(args);
+    let sim = super::Sim::start(&all);
+    let api = Api::login(sim.url(), "user", "password").await;
+    let id = api.device_ids().await.swap_remove(0);
+    let r = api.get(&format!("/devices/{id}")).await;
+    assert_eq!(r.body["data"]["attributes"]["imp_type"], imp, "{}", r.body);
+    let p = api.product("P").await;
+    let group = api.group(&p, DEV, "G").await;
+    let sse = api.stream_of(&id).await;
+    let r = api.deploy(&group, DEV, device, agent).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(api.assign(&group, &[id.as_str()]).await.status, 204);
+    (sim, api, id, sse)
 }

@@ -23,8 +23,9 @@
 //!   output), `finish()` (waits for the end → `Out`). Every wait is bounded.
 //! - [`http`]: `Api`, an async JSON:API client (`Api::login(url, user, password)`, `get`,
 //!   `post`, `patch`, `delete`, `send`, and `product`/`group`/`deploy`/`assign`/`device_ids`/`stream_of`
-//!   shortcuts) returning a `Resp`, and `Sse`, a Server-Sent Events reader. For
-//!   `#[tokio::test]` tests.
+//!   shortcuts) returning a `Resp`, and `Sse`, a Server-Sent Events reader (`until`,
+//!   `messages_until`); `sim_running(imp, args, device, agent)` = a sim whose first device runs
+//!   that code with a stream on it. For `#[tokio::test]` tests.
 //! - [`watch`]: `project(&sim_args)` (an `Env` with a product, a development group, one
 //!   assigned device and project files) and `Project::watch(&args)`, which starts
 //!   `impt watch -z json` and returns a `Watch` with bounded waits on its JSON events
@@ -44,7 +45,7 @@ pub mod sim;
 pub mod watch;
 
 pub use cli::{plain, Env, Out, PASSWORD, USER};
-pub use http::{Api, Sse};
+pub use http::{sim_running, Api, Sse};
 pub use libraries::{seed_factorytools, NO_GITHUB};
 pub use running::Running;
 pub use sim::Sim;
