@@ -14,6 +14,7 @@ pub mod display;
 pub mod errmap;
 pub mod ident;
 pub mod interrupt;
+pub mod js_json;
 pub mod listing;
 pub mod options;
 pub mod precheck;
