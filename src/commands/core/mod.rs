@@ -79,10 +79,7 @@ mod tests {
     }
 
     fn run<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
+        crate::sync::runtime(Some(1)).unwrap().block_on(f)
     }
 
     #[test]
