@@ -117,6 +117,23 @@ async fn state_files_are_private_and_hold_no_usable_secret() {
         )
         .await;
     assert_eq!(r.status, 202);
+    // The lines are emitted after the 202: stop only once the last one is in the history.
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let doc = api.get(&format!("/devices/{device}/logs")).await.body;
+        let found = doc["data"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|e| e["msg"].as_str() == Some("history line 3"))
+        });
+        if found {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "history line 3 never logged: {doc}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     sim.stop();
     // Both files are the owner's only, though the sim ran under umask 000.
     assert_eq!(mode(&state), 0o600);
