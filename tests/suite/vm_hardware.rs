@@ -109,6 +109,7 @@ fn each_imp_type_has_exactly_its_pins_and_buses() {
         assert_eq!(have.contains(&"spiflash"), t.spiflash, "{}", t.name);
         assert_eq!(have.contains(&"sampler"), t.sampler, "{}", t.name);
         assert_eq!(have.contains(&"fixedfrequencydac"), t.ffdac, "{}", t.name);
+        assert_eq!(have.contains(&"bluetooth"), t.bluetooth, "{}", t.name);
     }
 }
 
@@ -127,15 +128,75 @@ fn a_bus_the_type_lacks_fails_as_on_that_imp() {
         .run_main("hardware.pinA.configure(DIGITAL_OUT);", "d.nut")
         .unwrap_err();
     assert_eq!(err.message, "the index 'pinA' does not exist");
-    // a radio the simulator does not have says so
-    let (mut vm, _) = device("imp004m", None);
+    // only the imp004m and the imp006 have a Bluetooth radio
+    let (mut vm, _) = device("imp003", None);
     let err = vm
         .run_main("hardware.bluetooth.open();", "d.nut")
         .unwrap_err();
-    assert!(
-        err.message.contains("not supported by the simulator"),
-        "{}",
-        err.message
+    assert_eq!(err.message, "the index 'bluetooth' does not exist");
+}
+
+#[test]
+fn bluetooth_opens_as_documented_per_type_and_finds_nobody_in_range() {
+    let l = run(
+        "imp004m",
+        r#"
+        foreach (args in [[], [hardware.uartFGJH], [42, "fw"], [hardware.uartFGJH, 7]]) {
+            try { hardware.bluetooth.open.acall([null].extend(args)); server.log("opened"); }
+            catch (e) { server.log(e); }
+        }
+        local bt = hardware.bluetooth.open(hardware.uartFGJH, "\x4C\xFC\x46");
+        bt.setscanfilter([]);
+        bt.startscan(function(adverts) { server.log("advert " + adverts.len()); });
+        bt.setadvertisement(0, blob(3));
+        bt.startadvertise(0, 100, 100);
+        bt.servegatt([]);
+        bt.onconnect(function(conn) { server.log("connected"); });
+        server.log("uartflags " + bt.uartflags());
+        bt.stopscan();
+        bt.close();
+        try { bt.startscan(@(a) null); } catch (e) { server.log(e); }
+        "#,
+    );
+    assert_eq!(
+        l,
+        [
+            "bluetooth.open: a UART and the Bluetooth firmware are required",
+            "bluetooth.open: a UART and the Bluetooth firmware are required",
+            "bluetooth.open: the first argument must be a UART",
+            "bluetooth.open: the firmware must be a string or a blob",
+            "uartflags 0",
+            "bluetooth.startscan: the bluetooth instance is closed",
+        ]
+    );
+    // the imp006's radio takes no arguments: giving some is an exception
+    let l = run(
+        "imp006",
+        r#"
+        local bt = hardware.bluetooth.open();
+        server.log("open " + bt.uartflags());
+        try { hardware.bluetooth.open(hardware.uartABCD, "fw"); } catch (e) { server.log(e); }
+        "#,
+    );
+    assert_eq!(
+        l,
+        ["open 0", "bluetooth.open: the imp006 takes no arguments"]
+    );
+}
+
+#[test]
+fn the_imp001_era_expectonlinein_and_getrssi_are_there() {
+    let l = run(
+        "imp001",
+        r#"
+        server.expectonlinein(600);
+        server.log(imp.getrssi() == imp.rssi());
+        try { server.expectonlinein("soon"); } catch (e) { server.log(e); }
+        "#,
+    );
+    assert_eq!(
+        l,
+        ["true", "server.expectonlinein: the time must be a number"]
     );
 }
 

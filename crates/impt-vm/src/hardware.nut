@@ -472,6 +472,56 @@ class __FixedFrequencyDac {
     }
 }
 
+// ---- Bluetooth LE (imp004m, imp006): a radio with no other device in range ----------------------
+// Nothing is around: a scan finds no advertisement, nobody connects, an outgoing connection
+// never completes; advertising and GATT serving are accepted (assumed: FIDELITY.md, hardware).
+class __Bluetooth {
+    _open = true;
+    _scan = null;
+    _onconnect = null;
+    function __check(what) { if (!_open) throw "bluetooth." + what + ": the bluetooth instance is closed"; }
+    function __fn(what, cb) {
+        if (cb != null && typeof cb != "function") throw "bluetooth." + what + ": the callback must be a function";
+    }
+    function close() { _open = false; _scan = null; _onconnect = null; }
+    function startscan(cb, ...) { __check("startscan"); __fn("startscan", cb); _scan = cb; }
+    function stopscan() { __check("stopscan"); _scan = null; }
+    function setscanfilter(filters) {
+        __check("setscanfilter");
+        if (filters != null && typeof filters != "array") throw "bluetooth.setscanfilter: the filters must be an array";
+    }
+    function setscanparams(...) { __check("setscanparams"); }
+    function setadvertisement(...) { __check("setadvertisement"); }
+    function startadvertise(...) { __check("startadvertise"); }
+    function stopadvertise() { __check("stopadvertise"); }
+    function onconnect(cb) { __check("onconnect"); __fn("onconnect", cb); _onconnect = cb; }
+    function servegatt(services) {
+        __check("servegatt");
+        if (typeof services != "array") throw "bluetooth.servegatt: the services must be an array";
+    }
+    function connect(address, ...) {
+        __check("connect");
+        if (typeof address != "string") throw "bluetooth.connect: the address must be a string";
+    }
+    function setsecurity(...) { __check("setsecurity"); }
+    function uartflags() { __check("uartflags"); return 0; }
+    function _tostring() { return "bluetooth"; }
+}
+
+// imp004m: open(uart, firmware[, options]); imp006: open() with no arguments (documented).
+::__bluetooth_open <- function(...) {
+    if (::__hw_layout.type == "imp006") {
+        if (vargv.len() > 0) throw "bluetooth.open: the imp006 takes no arguments";
+    } else {
+        if (vargv.len() < 2) throw "bluetooth.open: a UART and the Bluetooth firmware are required";
+        if (!(vargv[0] instanceof ::__UART)) throw "bluetooth.open: the first argument must be a UART";
+        local fw = vargv[1];
+        if (typeof fw != "string" && typeof fw != "blob") throw "bluetooth.open: the firmware must be a string or a blob";
+        if (fw.len() == 0) throw "bluetooth.open: the firmware is empty";
+    }
+    return ::__Bluetooth();
+};
+
 // ---- the hardware object ------------------------------------------------------------------------
 ::__pins <- {};
 {
@@ -493,15 +543,10 @@ class __FixedFrequencyDac {
     // light on the BlinkUp sensor, 0-65535 (a mid value: assumed)
     hw.lightlevel <- function() { return 32768; };
     hw.vbat <- function() { return 3.3; };
-    local unsupported = {};
-    foreach (u in layout.unsupported) unsupported[u] <- true;
+    if (layout.bluetooth) hw.bluetooth <- { open = ::__bluetooth_open };
     hw.setdelegate({
-        _get = function(key) {
-            if (key in unsupported)
-                throw "the imp API 'hardware." + key + "' is not supported by the simulator";
-            // as on the imp: "the index 'uart1' does not exist"
-            throw null;
-        }
+        // as on the imp: "the index 'uart1' does not exist"
+        _get = function(key) { throw null; }
     });
 }
 

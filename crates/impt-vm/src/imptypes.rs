@@ -24,9 +24,8 @@ pub struct ImpType {
     pub spiflash: bool,
     /// `hardware.usb` (a USB host port).
     pub usb: bool,
-    /// Members the type has but the simulator does not offer (radios): using one logs the
-    /// simulator's "not supported" error instead of "does not exist".
-    pub unsupported: &'static [&'static str],
+    /// `hardware.bluetooth` (the imp004m's and imp006's Bluetooth LE radio).
+    pub bluetooth: bool,
 }
 
 /// Every imp type, in the order of the reference's list.
@@ -42,7 +41,7 @@ pub const IMP_TYPES: &[ImpType] = &[
         ffdac: true,
         spiflash: false,
         usb: false,
-        unsupported: &[],
+        bluetooth: false,
     },
     ImpType {
         name: "imp002",
@@ -55,7 +54,7 @@ pub const IMP_TYPES: &[ImpType] = &[
         ffdac: true,
         spiflash: false,
         usb: false,
-        unsupported: &[],
+        bluetooth: false,
     },
     ImpType {
         name: "imp003",
@@ -70,7 +69,7 @@ pub const IMP_TYPES: &[ImpType] = &[
         ffdac: true,
         spiflash: true,
         usb: false,
-        unsupported: &[],
+        bluetooth: false,
     },
     ImpType {
         name: "imp004m",
@@ -86,7 +85,7 @@ pub const IMP_TYPES: &[ImpType] = &[
         ffdac: false,
         spiflash: true,
         usb: false,
-        unsupported: &["bluetooth"],
+        bluetooth: true,
     },
     ImpType {
         name: "imp005",
@@ -104,7 +103,7 @@ pub const IMP_TYPES: &[ImpType] = &[
         ffdac: false,
         spiflash: true,
         usb: true,
-        unsupported: &[],
+        bluetooth: false,
     },
     ImpType {
         name: "imp006",
@@ -122,7 +121,7 @@ pub const IMP_TYPES: &[ImpType] = &[
         ffdac: true,
         spiflash: true,
         usb: false,
-        unsupported: &["bluetooth"],
+        bluetooth: true,
     },
     ImpType {
         name: "impC001",
@@ -138,7 +137,7 @@ pub const IMP_TYPES: &[ImpType] = &[
         ffdac: true,
         spiflash: true,
         usb: true,
-        unsupported: &[],
+        bluetooth: false,
     },
 ];
 

@@ -795,7 +795,7 @@ fn layout(t: &ImpType) -> Value {
         ("ffdac", Value::Bool(t.ffdac)),
         ("spiflash", Value::Bool(t.spiflash)),
         ("usb", Value::Bool(t.usb)),
-        ("unsupported", list(t.unsupported)),
+        ("bluetooth", Value::Bool(t.bluetooth)),
     ])
 }
 

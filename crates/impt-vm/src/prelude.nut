@@ -190,6 +190,11 @@ function __lk(op, a = null, b = null, c = null, d = null) {
     }
     restart = function() { ::__stop(::__lk("restart")); }
     setsendbuffersize = function(size) { return 4096; }
+    // An imp001-era call (tells the server when the device will be back); no longer in the
+    // reference: accepted and ignored (assumed).
+    expectonlinein = function(secs) {
+        if (typeof secs != "integer" && typeof secs != "float") throw "server.expectonlinein: the time must be a number";
+    }
 });
 
 // The host's connection events: "connect" (the server.connect callback), "unexpected"
@@ -252,6 +257,8 @@ function __link_event(kind, reason) {
     enableblinkup = function(on) {}
     setsendbuffersize = function(size) { return 4096; }
     rssi = function() { return -50; }
+    // the older name of rssi() (imp001-era code and Electric Imp's PLC examples)
+    getrssi = function() { return -50; }
     getssid = function() { return "impt-sim"; }
     getbssid = function() { return "0c2a69000001"; }
     getcountry = function() { return 0; }
