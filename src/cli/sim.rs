@@ -274,10 +274,7 @@ pub fn run(args: &[String]) -> i32 {
             return 2;
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match crate::sync::runtime(None) {
         Ok(rt) => rt,
         Err(e) => {
             crate::output::stderr_line(&format!("impt sim: {e}"));

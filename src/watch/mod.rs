@@ -42,11 +42,7 @@ use setup::Setup;
 
 /// Runs the loop; the exit code.
 pub fn run(opts: Options) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match crate::sync::runtime(Some(2)) {
         Ok(rt) => rt,
         Err(e) => {
             crate::output::stderr_line(&format!("Error: {e}"));

@@ -32,11 +32,7 @@ pub fn watch_pass(
     changed: Vec<String>,
     cancel: std::sync::Arc<tokio::sync::Notify>,
 ) -> Option<std::result::Result<PassOutcome, String>> {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
+    let rt = match crate::sync::runtime(Some(1)) {
         Ok(rt) => rt,
         Err(e) => return Some(Err(e.to_string())),
     };
