@@ -8,13 +8,16 @@ hardware object holds the most of the `hardware.X` names the file uses (the sim'
 `POST /_sim/devices {imp_type}`; a sim without imp types ignores it). Prints one line per
 app with a "not supported" count, then totals:
 
-    apps N, booted without a "not supported" message M, "not supported" messages K
+    apps N, booted without a "not supported" message M, "not supported" messages K, failed to deploy F
 
 The examples are NOT part of this repository: clone them yourself, e.g.
     git clone https://github.com/electricimp/examples $IMPT_APPS/examples
 Usage: benches/examples.py [FOLDER...]   (default: $IMPT_APPS/examples and
 $IMPT_APPS/reference, IMPT_APPS default /work/peers/apps; IMPT: the impt binary, default
-target/debug/impt; SECS: seconds each app runs, default 3; VERBOSE=1 prints the messages).
+target/debug/impt; SECS: seconds each app runs, default 3; VERBOSE=1 prints the messages;
+LIBRARIES: a folder of Electric Imp libraries for `#require`, passed as `impt sim --libraries`,
+laid out DIR/<name>/<X.Y.Z>/<file>: offline, an app whose libraries are not there fails to
+deploy and is counted apart).
 Exits 0 when no app logged a "not supported" message, 1 otherwise, 2 when nothing ran.
 """
 import json
@@ -78,7 +81,11 @@ class Api:
                 text = r.read().decode()
                 return r.status, json.loads(text) if text else None
         except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+            text = e.read().decode()
+            try:
+                return e.code, json.loads(text)
+            except ValueError:
+                return e.code, text
 
 
 def main():
@@ -93,8 +100,10 @@ def main():
     if not files or not os.access(IMPT, os.X_OK):
         print("nothing to run (IMPT_APPS=%s, IMPT=%s)" % (APPS, IMPT), file=sys.stderr)
         return 2
-    sim = subprocess.Popen([IMPT, "sim", "--port", "0", "--devices", "1", "--no-outbound",
-                            "--time-scale", "10"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    args = [IMPT, "sim", "--port", "0", "--devices", "1", "--no-outbound", "--time-scale", "10"]
+    if os.environ.get("LIBRARIES"):
+        args += ["--libraries", os.environ["LIBRARIES"]]
+    sim = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = sim.stdout.readline()
         m = re.search(r"listening on (http\S+)", line)
@@ -117,11 +126,15 @@ def main():
                             "attributes": {"name": "ex%d" % i},
                             "relationships": {"product": {"type": "product", "id": product}}}})
             group = g["data"]["id"]
-            st, _ = api.call("POST", "/deployments", {"data": {"type": "deployment",
+            st, body = api.call("POST", "/deployments", {"data": {"type": "deployment",
                              "attributes": {"device_code": code, "agent_code": ""},
                              "relationships": {"devicegroup": {"type": "development_devicegroup", "id": group}}}})
             if st != 201:
-                runs.append((f, typ, None, ["deploy failed: %s" % st]))
+                detail = ""
+                if isinstance(body, dict) and body.get("errors"):
+                    e = body["errors"][0]
+                    detail = " " + str(e.get("detail", ""))[:120] + " " + json.dumps(e.get("meta", ""))[:200]
+                runs.append((f, typ, None, ["deploy failed: %s%s" % (st, detail)]))
                 continue
             api.call("POST", "/devicegroups/%s/relationships/devices" % group,
                      {"data": [{"type": "device", "id": dev["id"]}]})
@@ -146,8 +159,9 @@ def main():
             if VERBOSE:
                 for l in sorted(set(msgs)) + notes:
                     print("    " + l)
-        print('apps %d, booted without a "not supported" message %d, "not supported" messages %d'
-              % (len(runs), clean, total_msgs))
+        failed = sum(1 for r in runs if r[2] is None)
+        print('apps %d, booted without a "not supported" message %d, "not supported" messages %d, '
+              'failed to deploy %d' % (len(runs), clean, total_msgs, failed))
         return 0 if total_msgs == 0 else 1
     finally:
         sim.terminate()

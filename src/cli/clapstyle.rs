@@ -1,13 +1,94 @@
-//! `impt watch` and `impt sim` declare their options with clap's derive; this gives them the
-//! same help layout, validation messages and FAILS line as the table-driven commands
+//! `impt watch` and `impt sim`, the commands the original impt does not have: they declare
+//! their options with `options!` like every other command, but parse them with clap's own
+//! rules (typed values, `--x=v`, conflicts, a trailing `--`); this gives them the same help
+//! layout, validation messages and FAILS line as the table-driven commands
 //! (`parse::command_help`, `usage_failure`).
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{ArgAction, Command};
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
+use super::spec::{Kind, Opt};
 use super::suggest;
+use crate::commands::Args;
 use crate::error::ImptError;
 use crate::output::{self, Mode, Ui};
+
+/// The clap argument of one option of an extension command.
+fn arg(o: &Opt) -> Arg {
+    let mut a = Arg::new(o.long).long(o.long).help(o.desc).hide(o.hidden);
+    if let Some(s) = o.short {
+        a = a.short(s);
+    }
+    a = match o.kind {
+        Kind::Flag => a
+            .action(ArgAction::SetTrue)
+            .value_name(o.long.replace('-', "_").to_uppercase()),
+        Kind::Array => a.action(ArgAction::Append).value_name(o.value_name),
+        Kind::OptStr => a
+            .action(ArgAction::Set)
+            .num_args(0..=1)
+            .default_missing_value("")
+            .value_name(o.value_name),
+        _ => a.action(ArgAction::Set).value_name(o.value_name),
+    };
+    if let Some(p) = &o.parser {
+        a = a.value_parser(p.clone());
+    }
+    if !o.choices.is_empty() {
+        a = a.value_parser(clap::builder::PossibleValuesParser::new(
+            o.choices.iter().copied(),
+        ));
+    }
+    if let Some(d) = &o.default {
+        a = a.default_value(d.to_string());
+    }
+    for c in o.conflicts {
+        a = a.conflicts_with(c);
+    }
+    for r in o.requires {
+        a = a.requires(r);
+    }
+    a
+}
+
+/// The clap command of an extension command from its option table: `about` is the first
+/// paragraph of `long_about`.
+pub fn command(name: &'static str, long_about: &'static str, table: &[Opt]) -> Command {
+    let about = long_about
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('.');
+    let mut c = Command::new(name)
+        .no_binary_name(true)
+        .about(about)
+        .long_about(long_about);
+    for o in table {
+        c = c.arg(arg(o));
+    }
+    c
+}
+
+/// The parsed options as [`Args`] (given values and defaults), for `from_args`.
+pub fn args(m: &ArgMatches, table: &[Opt]) -> Args {
+    let mut args = Args::default();
+    for o in table {
+        let vals: Vec<Option<String>> = if o.kind == Kind::Flag {
+            if m.get_flag(o.long) {
+                vec![None]
+            } else {
+                continue;
+            }
+        } else {
+            match m.get_raw(o.long) {
+                Some(v) => v.map(|v| Some(v.to_string_lossy().into_owned())).collect(),
+                None => continue,
+            }
+        };
+        args.values.insert(o.long.to_string(), vals);
+    }
+    args
+}
 
 fn tag(a: &clap::Arg) -> String {
     let mut s = match a.get_action() {

@@ -222,11 +222,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
 
 fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
     let ui = Arc::new(Ui::new(args.output));
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match crate::sync::runtime(Some(2)) {
         Ok(rt) => rt,
         Err(e) => {
             ui.error(&ImptError::Internal(e.to_string()));

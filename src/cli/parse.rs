@@ -126,7 +126,7 @@ fn tag(o: &Opt) -> String {
                 .join(", ")
         ));
     }
-    if let Some(d) = o.default {
+    if let Some(d) = &o.default {
         if o.kind == Kind::PosInt {
             s.push_str(&format!(" [default: {d}]"));
         } else {

@@ -1,8 +1,9 @@
 //! `impt sim`: run the local impCentral simulator until SIGINT/SIGTERM.
 
-use clap::Parser;
 use impt_sim::{self as sim, AccountSpec, SimConfig};
 use std::path::PathBuf;
+
+use crate::commands::core::options::{options, Opt};
 
 const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:
   GET  /_sim/devices                          list every virtual device
@@ -29,145 +30,50 @@ const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT
 Agent URLs (no auth): ANY http://127.0.0.1:PORT/agents/AGENT_ID[/PATH] is answered by that
 agent's http.onrequest handler.";
 
-/// Run a local impCentral API v5 simulator with virtual devices.
-///
-/// The first line printed is `impCentral simulator listening on http://127.0.0.1:PORT/v5`;
-/// it then serves until SIGINT/SIGTERM.
-#[derive(Debug, Parser)]
-#[command(
-    name = "impt sim",
-    no_binary_name = true,
-    after_long_help = CONTROL_HELP,
-    args_override_self = true
-)]
-struct Args {
-    /// TCP port on 127.0.0.1 (0 picks a free one). Default: with --state, the port of the
-    /// last run without --port (kept in STATE.port) when it is free; else a free one.
-    #[arg(long)]
-    port: Option<u16>,
-    /// Virtual devices seeded per account (online, unassigned).
-    #[arg(long, default_value_t = 3)]
-    devices: usize,
-    /// Username of the default account (used when no --account/--mfa-account is given).
-    #[arg(long, default_value = "user")]
-    user: String,
-    /// Password of the default account.
-    #[arg(long, default_value = "password")]
-    password: String,
-    /// An account as USER:PASSWORD[:EMAIL] (repeatable; replaces the default account).
-    /// EMAIL defaults to USER@example.com. Login accepts the username or the email.
-    #[arg(long = "account", value_name = "USER:PASSWORD[:EMAIL]")]
-    accounts: Vec<String>,
-    /// A multi-factor account as USER:PASSWORD:EMAIL:OTP (repeatable): login answers 403
-    /// PX200 with a login_token, then needs {login_token} plus the header
-    /// X-Electricimp-OTP-Token: OTP.
-    #[arg(long = "mfa-account", value_name = "USER:PASSWORD:EMAIL:OTP")]
-    mfa_accounts: Vec<String>,
-    /// Access token lifetime in seconds.
-    #[arg(long, default_value_t = 3600)]
-    token_ttl: u64,
-    /// Answer 429 (with Retry-After) beyond N requests per second per token.
-    #[arg(long, value_name = "N")]
-    rate_limit: Option<u32>,
-    /// Persist all entities to FILE (reloaded on start); memory only without it.
-    #[arg(long, value_name = "FILE")]
-    state: Option<PathBuf>,
-    /// Open log streams per account; a new one closes the oldest.
-    #[arg(long, default_value_t = 1)]
-    streams_per_account: usize,
-    /// Devices per log stream; adding one more evicts the least recently added.
-    #[arg(long, default_value_t = 5)]
-    devices_per_stream: usize,
-    /// Milliseconds between `: keep-alive` comments on log streams.
-    #[arg(long, default_value_t = 15_000)]
-    keepalive_ms: u64,
-    /// Close log streams that have had no connected client for SECS seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 3600)]
-    stream_idle_secs: u64,
-    /// Largest accepted request body in bytes (larger ones get 413).
-    #[arg(long, default_value_t = 4 * 1024 * 1024)]
-    max_body: usize,
-    /// Speed of the devices' virtual time (imp.wakeup, time()) relative to real time.
-    #[arg(long, value_name = "F", default_value_t = 1.0)]
-    time_scale: f64,
-    /// Milliseconds between the status lines of a simulated boot (agent restarted, code
-    /// downloaded, device connected) before the new code runs.
-    #[arg(long, value_name = "MS", default_value_t = 5)]
-    boot_step_ms: u64,
-    /// Seconds a client has to send a request's headers, and then its body (408).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    read_timeout: u64,
-    /// Refuse agents' HTTP requests to anything but their own agent URL (a runtime error
-    /// says so); for tests and CI without internet.
-    #[arg(long)]
-    no_outbound: bool,
-    /// Seconds a device takes to boot new code after its agent started, as a real device
-    /// downloading its code (0: both start at once).
-    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
-    device_boot_delay: f64,
-    /// Devices under test the fixtures' server.factoryblinkup() can configure, in all.
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    dut_pool: usize,
-    /// Seconds a factory BlinkUp takes before its device under test appears.
-    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
-    blinkup_time: f64,
-    /// Memory free to every device's code at start, in bytes (default by imp type:
-    /// imp001/imp002 80 KiB, imp003 120 KiB, imp004m 128 KiB, imp005 1 MiB, imp006 512 KiB).
-    #[arg(long, value_name = "BYTES")]
-    device_memory: Option<u64>,
-    /// Memory of every agent, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = impt_sim::limits::AGENT_MEMORY)]
-    agent_memory: u64,
-    /// Bytes of messages that may wait for a device or its agent, each way (beyond:
-    /// agent.send returns SEND_ERROR_WOULDBLOCK).
-    #[arg(long, value_name = "BYTES", default_value_t = impt_sim::limits::QUEUE_BYTES)]
-    message_queue_bytes: usize,
-    /// Outgoing HTTP requests one agent may have under way (beyond: status 429).
-    #[arg(long, value_name = "N", default_value_t = impt_sim::limits::HTTP_IN_FLIGHT)]
-    http_in_flight: usize,
-    /// Outgoing HTTP requests all agents together may have under way.
-    #[arg(long, value_name = "N", default_value_t = impt_sim::limits::HTTP_IN_FLIGHT_TOTAL)]
-    http_in_flight_total: usize,
-    /// Largest response body an agent's HTTP request reads, in bytes (beyond: status 63).
-    #[arg(long, value_name = "BYTES", default_value_t = impt_sim::limits::HTTP_MAX_BODY)]
-    http_max_body: usize,
-    /// Log lines a device and its agent may emit per second (beyond: dropped and counted).
-    #[arg(long, value_name = "N", default_value_t = impt_sim::limits::LOG_LINES_PER_SEC)]
-    log_rate: u32,
-    /// A folder of Electric Imp libraries for `#require` (DIR/<Repo>/<X.Y.Z>/<file>, or
-    /// clones DIR/<Repo>/<file>), searched before the user cache and GitHub: offline use.
-    #[arg(long, value_name = "DIR")]
-    libraries: Option<PathBuf>,
-    /// Threads running the devices' and agents' code, shared by all devices (0: one per
-    /// core, at least 2).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    workers: usize,
-    /// Fraction of one core one device's code may use in the long run (a device that
-    /// computes without end gets this share; bursts of up to 2 s of CPU run at full speed).
-    #[arg(long, value_name = "F", default_value_t = 0.5)]
-    cpu_share: f64,
-    /// Milliseconds of CPU time one run of device or agent code (main code, a handler, a
-    /// timer) may use, natives included; over it the run fails as runaway code (0: no limit).
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
-    cpu_limit_ms: u64,
-    /// Run the devices' code at a lower OS priority than the API (Linux nice value 0-19),
-    /// so device code busy on every core never slows the API down.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    worker_nice: i32,
-    /// Virtual time: when all device and agent code is idle, the clock (imp.wakeup,
-    /// imp.sleep, time(), date(), hardware.millis()) jumps to the next timer, so long waits
-    /// take no real time. Also switched by POST /_sim/time {"virtual": true|false}.
-    #[arg(long)]
-    virtual_time: bool,
-    /// The imp type of the seeded devices and of devices added without one: imp001,
-    /// imp002, imp003, imp004m, imp005, imp006 or impC001 (imp.info().type and the
-    /// hardware object's pins and buses).
-    #[arg(long, value_name = "TYPE", default_value = impt_vm::DEFAULT_IMP_TYPE)]
-    imp_type: String,
-    /// A part file (TOML) attached to every device that has none of its own: register-map
-    /// I2C/SPI parts, scripted UARTs, pin levels over time, `trace = true` for [bus] lines.
-    #[arg(long, value_name = "FILE")]
-    parts: Option<PathBuf>,
+const ABOUT: &str = "Run a local impCentral API v5 simulator with virtual devices.
+
+The first line printed is `impCentral simulator listening on http://127.0.0.1:PORT/v5`; it then serves until SIGINT/SIGTERM.";
+
+options! {
+    /// Options of `impt sim`.
+    pub struct SimOpts {
+        port: opt_val(u16) = Opt::s("port", ' ', "PORT", "TCP port on 127.0.0.1 (0 picks a free one). Default: with --state, the port of the last run without --port (kept in STATE.port) when it is free; else a free one").long_only(),
+        devices: val(usize) = Opt::s("devices", ' ', "DEVICES", "Virtual devices seeded per account (online, unassigned)").long_only().default("3"),
+        user: val(String) = Opt::s("user", ' ', "USER", "Username of the default account (used when no --account/--mfa-account is given)").long_only().default("user"),
+        password: val(String) = Opt::s("password", ' ', "PASSWORD", "Password of the default account").long_only().default("password"),
+        accounts: strs = Opt::a("account", ' ', "USER:PASSWORD[:EMAIL]", "An account as USER:PASSWORD[:EMAIL] (repeatable; replaces the default account). EMAIL defaults to USER@example.com. Login accepts the username or the email").long_only(),
+        mfa_accounts: strs = Opt::a("mfa-account", ' ', "USER:PASSWORD:EMAIL:OTP", "A multi-factor account as USER:PASSWORD:EMAIL:OTP (repeatable): login answers 403 PX200 with a login_token, then needs {login_token} plus the header X-Electricimp-OTP-Token: OTP").long_only(),
+        token_ttl: val(u64) = Opt::s("token-ttl", ' ', "TOKEN_TTL", "Access token lifetime in seconds").long_only().default("3600"),
+        rate_limit: opt_val(u32) = Opt::s("rate-limit", ' ', "N", "Answer 429 (with Retry-After) beyond N requests per second per token").long_only(),
+        state: opt_val(PathBuf) = Opt::s("state", ' ', "FILE", "Persist all entities to FILE (reloaded on start); memory only without it").long_only(),
+        streams_per_account: val(usize) = Opt::s("streams-per-account", ' ', "STREAMS_PER_ACCOUNT", "Open log streams per account; a new one closes the oldest").long_only().default("1"),
+        devices_per_stream: val(usize) = Opt::s("devices-per-stream", ' ', "DEVICES_PER_STREAM", "Devices per log stream; adding one more evicts the least recently added").long_only().default("5"),
+        keepalive_ms: val(u64) = Opt::s("keepalive-ms", ' ', "KEEPALIVE_MS", "Milliseconds between `: keep-alive` comments on log streams").long_only().default("15000"),
+        stream_idle_secs: val(u64) = Opt::s("stream-idle-secs", ' ', "SECS", "Close log streams that have had no connected client for SECS seconds").long_only().default("3600"),
+        max_body: val(usize) = Opt::s("max-body", ' ', "MAX_BODY", "Largest accepted request body in bytes (larger ones get 413)").long_only().default("4194304"),
+        time_scale: val(f64) = Opt::s("time-scale", ' ', "F", "Speed of the devices' virtual time (imp.wakeup, time()) relative to real time").long_only().default("1"),
+        boot_step_ms: val(u64) = Opt::s("boot-step-ms", ' ', "MS", "Milliseconds between the status lines of a simulated boot (agent restarted, code downloaded, device connected) before the new code runs").long_only().default("5"),
+        read_timeout: val(u64) = Opt::s("read-timeout", ' ', "SECS", "Seconds a client has to send a request's headers, and then its body (408)").long_only().default("30"),
+        no_outbound: flag = Opt::f("no-outbound", ' ', "Refuse agents' HTTP requests to anything but their own agent URL (a runtime error says so); for tests and CI without internet").long_only(),
+        device_boot_delay: val(f64) = Opt::s("device-boot-delay", ' ', "SECS", "Seconds a device takes to boot new code after its agent started, as a real device downloading its code (0: both start at once)").long_only().default("0"),
+        dut_pool: val(usize) = Opt::s("dut-pool", ' ', "N", "Devices under test the fixtures' server.factoryblinkup() can configure, in all").long_only().default("20"),
+        blinkup_time: val(f64) = Opt::s("blinkup-time", ' ', "SECS", "Seconds a factory BlinkUp takes before its device under test appears").long_only().default("2"),
+        device_memory: opt_val(u64) = Opt::s("device-memory", ' ', "BYTES", "Memory free to every device's code at start, in bytes (default by imp type: imp001/imp002 80 KiB, imp003 120 KiB, imp004m 128 KiB, imp005 1 MiB, imp006 512 KiB)").long_only(),
+        agent_memory: val(u64) = Opt::s("agent-memory", ' ', "BYTES", "Memory of every agent, in bytes").long_only().default(impt_sim::limits::AGENT_MEMORY.to_string()),
+        message_queue_bytes: val(usize) = Opt::s("message-queue-bytes", ' ', "BYTES", "Bytes of messages that may wait for a device or its agent, each way (beyond: agent.send returns SEND_ERROR_WOULDBLOCK)").long_only().default(impt_sim::limits::QUEUE_BYTES.to_string()),
+        http_in_flight: val(usize) = Opt::s("http-in-flight", ' ', "N", "Outgoing HTTP requests one agent may have under way (beyond: status 429)").long_only().default(impt_sim::limits::HTTP_IN_FLIGHT.to_string()),
+        http_in_flight_total: val(usize) = Opt::s("http-in-flight-total", ' ', "N", "Outgoing HTTP requests all agents together may have under way").long_only().default(impt_sim::limits::HTTP_IN_FLIGHT_TOTAL.to_string()),
+        http_max_body: val(usize) = Opt::s("http-max-body", ' ', "BYTES", "Largest response body an agent's HTTP request reads, in bytes (beyond: status 63)").long_only().default(impt_sim::limits::HTTP_MAX_BODY.to_string()),
+        log_rate: val(u32) = Opt::s("log-rate", ' ', "N", "Log lines a device and its agent may emit per second (beyond: dropped and counted)").long_only().default(impt_sim::limits::LOG_LINES_PER_SEC.to_string()),
+        libraries: opt_val(PathBuf) = Opt::s("libraries", ' ', "DIR", "A folder of Electric Imp libraries for `#require` (DIR/<Repo>/<X.Y.Z>/<file>, or clones DIR/<Repo>/<file>), searched before the user cache and GitHub: offline use").long_only(),
+        workers: val(usize) = Opt::s("workers", ' ', "N", "Threads running the devices' and agents' code, shared by all devices (0: one per core, at least 2)").long_only().default("0"),
+        cpu_share: val(f64) = Opt::s("cpu-share", ' ', "F", "Fraction of one core one device's code may use in the long run (a device that computes without end gets this share; bursts of up to 2 s of CPU run at full speed)").long_only().default("0.5"),
+        cpu_limit_ms: val(u64) = Opt::s("cpu-limit-ms", ' ', "MS", "Milliseconds of CPU time one run of device or agent code (main code, a handler, a timer) may use, natives included; over it the run fails as runaway code (0: no limit)").long_only().default("1000"),
+        worker_nice: val(i32) = Opt::s("worker-nice", ' ', "N", "Run the devices' code at a lower OS priority than the API (Linux nice value 0-19), so device code busy on every core never slows the API down").long_only().default("0"),
+        virtual_time: flag = Opt::f("virtual-time", ' ', "Virtual time: when all device and agent code is idle, the clock (imp.wakeup, imp.sleep, time(), date(), hardware.millis()) jumps to the next timer, so long waits take no real time. Also switched by POST /_sim/time {\"virtual\": true|false}").long_only(),
+        imp_type: val(String) = Opt::s("imp-type", ' ', "TYPE", "The imp type of the seeded devices and of devices added without one: imp001, imp002, imp003, imp004m, imp005, imp006 or impC001 (imp.info().type and the hardware object's pins and buses)").long_only().default(impt_vm::DEFAULT_IMP_TYPE),
+        parts: opt_val(PathBuf) = Opt::s("parts", ' ', "FILE", "A part file (TOML) attached to every device that has none of its own: register-map I2C/SPI parts, scripted UARTs, pin levels over time, `trace = true` for [bus] lines").long_only(),
+    }
 }
 
 fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
@@ -192,7 +98,7 @@ fn parse_account(s: &str, mfa: bool) -> Result<AccountSpec, String> {
     Ok(a)
 }
 
-fn config(args: Args) -> Result<SimConfig, String> {
+fn config(args: SimOpts) -> Result<SimConfig, String> {
     let imp_type =
         sim::hardware::parse_imp_type(&args.imp_type).map_err(|e| format!("--imp-type: {e}"))?;
     let mut accounts = Vec::new();
@@ -284,15 +190,26 @@ fn config(args: Args) -> Result<SimConfig, String> {
     })
 }
 
-/// The clap command of `impt sim` (for completions).
+/// The clap command of `impt sim` (parsing, help, completions).
 pub fn command() -> clap::Command {
-    <Args as clap::CommandFactory>::command()
+    super::clapstyle::command("impt sim", ABOUT, &SimOpts::table())
+        .after_long_help(CONTROL_HELP)
+        .args_override_self(true)
+}
+
+/// The options of `impt sim` in `args`, or clap's error.
+fn parse(args: &[String]) -> Result<SimOpts, clap::Error> {
+    let m = command().try_get_matches_from(args)?;
+    Ok(SimOpts::from_args(&super::clapstyle::args(
+        &m,
+        &SimOpts::table(),
+    )))
 }
 
 /// The simulator's configuration from `impt sim` options (`impt watch --sim` passes its
 /// own defaults first: a later option wins).
 pub fn config_from(args: &[String]) -> Result<SimConfig, String> {
-    let args = Args::try_parse_from(args).map_err(|e| {
+    let args = parse(args).map_err(|e| {
         e.render()
             .to_string()
             .lines()
@@ -328,9 +245,9 @@ async fn wait_for_signal() {
 
 /// `impt sim [OPTIONS]`: `args` are the words after `sim`.
 pub fn run(args: &[String]) -> i32 {
-    let args = match Args::try_parse_from(args) {
+    let args = match parse(args) {
         Ok(a) => a,
-        Err(e) => return super::clapstyle::failure(&e, <Args as clap::CommandFactory>::command()),
+        Err(e) => return super::clapstyle::failure(&e, command()),
     };
     // Only a sim whose port is not given keeps its place (an explicit --port is the caller's).
     let keep_place = args.port.is_none();
@@ -340,7 +257,7 @@ pub fn run(args: &[String]) -> i32 {
     };
     let mut busy = None;
     let args = match saved {
-        Some(p) if super::simport::is_free(p) => Args {
+        Some(p) if super::simport::is_free(p) => SimOpts {
             port: Some(p),
             ..args
         },
@@ -357,10 +274,7 @@ pub fn run(args: &[String]) -> i32 {
             return 2;
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match crate::sync::runtime(None) {
         Ok(rt) => rt,
         Err(e) => {
             crate::output::stderr_line(&format!("impt sim: {e}"));
@@ -403,4 +317,38 @@ pub fn run(args: &[String]) -> i32 {
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn options_are_typed_with_their_defaults() {
+        let o = parse(&words(
+            "--port 0 --devices 2 --time-scale 2.5 --account a:b",
+        ))
+        .unwrap();
+        assert_eq!(o.port, Some(0));
+        assert_eq!(o.devices, 2);
+        assert_eq!(o.time_scale, 2.5);
+        assert_eq!(o.accounts, ["a:b"]);
+        let d = parse(&[]).unwrap();
+        assert_eq!((d.port, d.devices, d.user.as_str()), (None, 3, "user"));
+        assert_eq!(d.imp_type, impt_vm::DEFAULT_IMP_TYPE);
+        assert_eq!(d.agent_memory, impt_sim::limits::AGENT_MEMORY);
+        assert!(!d.virtual_time);
+        assert!(parse(&words("--virtual-time")).unwrap().virtual_time);
+    }
+
+    #[test]
+    fn values_are_checked_by_type_and_a_later_option_wins() {
+        assert!(parse(&words("--port 70000")).is_err());
+        assert!(parse(&words("--cpu-share x")).is_err());
+        assert_eq!(parse(&words("--port 1 --port 2")).unwrap().port, Some(2));
+    }
 }

@@ -1,118 +1,63 @@
-//! `impt watch`: options (clap derive) → [`crate::watch`].
+//! `impt watch`: options (an `options!` table, parsed by clap's rules) → [`crate::watch`].
 
 use std::path::PathBuf;
 
-use clap::Parser;
-
+use crate::commands::core::options::{options, Opt};
+use crate::commands::log::FilterOpts;
 use crate::watch::settings::{Overrides, RestartMode};
 
-/// Watch the project's sources; on every change deploy, restart and stream the logs.
-///
-/// Run it in a project directory (`.impt.project`), or name the Device Group and files like
-/// `impt build deploy`. Settings may also live in the `[watch]` table of `impt.toml`
-/// (debounce, ignore, paths, tags, restart); flags override it. Keys: `r` redeploy now,
-/// `c` clear, `q` quit (without a terminal: lines `r`, `c`, `q` on stdin).
-#[derive(Debug, Parser)]
-#[command(name = "impt watch", no_binary_name = true)]
-struct Args {
-    /// Device Group identifier (default: the project's).
-    #[arg(short = 'g', long)]
-    dg: Option<String>,
-    /// Device source file (default: the project's deviceFile).
-    #[arg(short = 'x', long)]
-    device_file: Option<String>,
-    /// Agent source file (default: the project's agentFile).
-    #[arg(short = 'y', long)]
-    agent_file: Option<String>,
-    /// Quiet period in milliseconds before a change is deployed
-    /// [default: 300, or watch.debounce].
-    #[arg(long, value_name = "MS")]
-    debounce: Option<u64>,
-    /// Ignore changes of paths matching GLOB (repeatable; VCS, editor temp and build-cache
-    /// files always are).
-    #[arg(long, value_name = "GLOB")]
-    ignore: Vec<String>,
-    /// Also watch PATH, a file or a directory (repeatable).
-    #[arg(long = "path", value_name = "PATH")]
-    paths: Vec<String>,
-    /// Tag of every deployment (repeatable).
-    #[arg(short = 't', long = "tag")]
-    tags: Vec<String>,
-    /// Restart the devices conditionally.
-    #[arg(short = 'c', long, conflicts_with = "no_restart")]
-    conditional: bool,
-    /// Deploy only; do not restart the devices.
-    #[arg(long)]
-    no_restart: bool,
-    /// Send the code without compiling it locally first (by default the embedded Squirrel
-    /// compiler catches compile errors before any request; the cloud compiler stays the
-    /// authority).
-    #[arg(long)]
-    no_local_check: bool,
-    /// After each deployed save, run the project's impUnit tests (its .impt.test) on the
-    /// test configuration's device, the tests touching the changed files first; a newer
-    /// save cancels a running pass (also `[watch] test = true` in impt.toml).
-    #[arg(long)]
-    test: bool,
-    /// Output: text (default; minimal is the same), json (one JSON event per line: started, watching,
-    /// stream_opened, stream_lost, changed, deploy_started, skipped, deployed, restarted,
-    /// compile_error, retry, error, log, device, info, tests_started, tests_cancelled, tests,
-    /// quit) or debug (API traces).
-    #[arg(short = 'z', long, value_name = "MODE", default_value = "text",
-          value_parser = ["text", "minimal", "json", "debug"])]
-    output: String,
-    /// Run against an in-process simulator with a virtual device; DIR holds device.nut and
-    /// agent.nut (default: the current directory). A DIR without them gets a new project from
-    /// the template with --init (or after asking, on a terminal).
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
-    sim: Option<String>,
-    /// With --sim: create device.nut and agent.nut from the template when DIR has neither.
-    #[arg(long, requires = "sim")]
-    init: bool,
-    /// With --sim: how many virtual devices the simulator runs [default: 1].
-    #[arg(long, value_name = "N", requires = "sim")]
-    devices: Option<usize>,
-    /// With --sim: options of `impt sim` for the simulator, after `--` (e.g.
-    /// `impt watch --sim . -- --time-scale 10`); see `impt sim --help`.
-    #[arg(last = true, value_name = "SIM OPTIONS")]
-    sim_options: Vec<String>,
-    /// Show only the log lines of this source (repeatable).
-    #[arg(long = "source", value_name = "agent|device", value_parser = ["agent", "device"])]
-    sources: Vec<String>,
-    /// Show only log lines of this type, e.g. server.log, server.error, agent.log,
-    /// agent.error, status (repeatable).
-    #[arg(long = "type", value_name = "TYPE")]
-    types: Vec<String>,
-    /// Show only log lines whose message matches this regular expression.
-    #[arg(long, value_name = "REGEX")]
-    grep: Option<String>,
-    /// Hide the timestamps of log lines.
-    #[arg(long)]
-    no_timestamps: bool,
-    /// Also append the shown log lines to FILE.
-    #[arg(long, value_name = "FILE")]
-    log_file: Option<PathBuf>,
+const ABOUT: &str = "Watch the project's sources; on every change deploy, restart and stream the logs.
+
+Run it in a project directory (`.impt.project`), or name the Device Group and files like `impt build deploy`. Settings may also live in the `[watch]` table of `impt.toml` (debounce, ignore, paths, tags, restart); flags override it. Keys: `r` redeploy now, `c` clear, `q` quit (without a terminal: lines `r`, `c`, `q` on stdin).";
+
+options! {
+    /// Options of `impt watch`.
+    pub struct WatchOpts {
+        dg: str = Opt::s("dg", 'g', "DG", "Device Group identifier (default: the project's)"),
+        device_file: str = Opt::s("device-file", 'x', "DEVICE_FILE", "Device source file (default: the project's deviceFile)"),
+        agent_file: str = Opt::s("agent-file", 'y', "AGENT_FILE", "Agent source file (default: the project's agentFile)"),
+        debounce: opt_val(u64) = Opt::s("debounce", ' ', "MS", "Quiet period in milliseconds before a change is deployed [default: 300, or watch.debounce]").long_only(),
+        ignore: strs = Opt::a("ignore", ' ', "GLOB", "Ignore changes of paths matching GLOB (repeatable; VCS, editor temp and build-cache files always are)").long_only(),
+        paths: strs = Opt::a("path", ' ', "PATH", "Also watch PATH, a file or a directory (repeatable)").long_only(),
+        tags: strs = Opt::a("tag", 't', "TAGS", "Tag of every deployment (repeatable)"),
+        conditional: flag = Opt::f("conditional", 'c', "Restart the devices conditionally").conflicts(&["no-restart"]),
+        no_restart: flag = Opt::f("no-restart", ' ', "Deploy only; do not restart the devices").long_only(),
+        no_local_check: flag = Opt::f("no-local-check", ' ', "Send the code without compiling it locally first (by default the embedded Squirrel compiler catches compile errors before any request; the cloud compiler stays the authority)").long_only(),
+        test: flag = Opt::f("test", ' ', "After each deployed save, run the project's impUnit tests (its .impt.test) on the test configuration's device, the tests touching the changed files first; a newer save cancels a running pass (also `[watch] test = true` in impt.toml)").long_only(),
+        output: str = Opt::s("output", 'z', "MODE", "Output: text (default; minimal is the same), json (one JSON event per line: started, watching, stream_opened, stream_lost, changed, deploy_started, skipped, deployed, restarted, compile_error, retry, error, log, device, info, tests_started, tests_cancelled, tests, quit) or debug (API traces)").choices(&["text", "minimal", "json", "debug"]).default("text"),
+        sim: opt_str = Opt::so("sim", ' ', "DIR", "Run against an in-process simulator with a virtual device; DIR holds device.nut and agent.nut (default: the current directory). A DIR without them gets a new project from the template with --init (or after asking, on a terminal)").long_only(),
+        init: flag = Opt::f("init", ' ', "With --sim: create device.nut and agent.nut from the template when DIR has neither").long_only().requires(&["sim"]),
+        devices: opt_val(usize) = Opt::s("devices", ' ', "N", "With --sim: how many virtual devices the simulator runs [default: 1]").long_only().requires(&["sim"]),
+        logs: flatten(FilterOpts),
+    }
 }
 
-/// The clap command of `impt watch` (for completions).
+/// The words after `--`: options of `impt sim` for the simulator of `--sim`.
+fn sim_options_arg() -> clap::Arg {
+    clap::Arg::new("sim_options")
+        .last(true)
+        .num_args(1..)
+        .action(clap::ArgAction::Append)
+        .value_name("SIM OPTIONS")
+        .help("With --sim: options of `impt sim` for the simulator, after `--` (e.g. `impt watch --sim . -- --time-scale 10`); see `impt sim --help`")
+}
+
+/// The clap command of `impt watch` (parsing, help, completions).
 pub fn command() -> clap::Command {
-    <Args as clap::CommandFactory>::command()
+    super::clapstyle::command("impt watch", ABOUT, &WatchOpts::table()).arg(sim_options_arg())
 }
 
 pub fn run(args: &[String]) -> i32 {
-    let a = match Args::try_parse_from(args) {
-        Ok(a) => a,
-        Err(e) => return super::clapstyle::failure(&e, <Args as clap::CommandFactory>::command()),
+    let m = match command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => return super::clapstyle::failure(&e, command()),
     };
-    let logs = crate::output::logfilter::LogOptions {
-        sources: a.sources.clone(),
-        types: a.types.clone(),
-        grep: a.grep.clone(),
-        no_timestamps: a.no_timestamps,
-        log_file: a.log_file.clone(),
-        json_lines: false,
-    };
-    match crate::output::logfilter::LogFilter::new(&logs) {
+    let a = WatchOpts::from_args(&super::clapstyle::args(&m, &WatchOpts::table()));
+    let sim_options: Vec<String> = m
+        .get_many::<String>("sim_options")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    match crate::output::logfilter::LogFilter::new(&a.logs.log_options(false)) {
         Ok(f) => crate::output::logfilter::install(f),
         Err(e) => {
             let ui = crate::output::Ui::new(crate::output::Mode::Default);
@@ -122,15 +67,14 @@ pub fn run(args: &[String]) -> i32 {
         }
     }
     let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    if !a.sim_options.is_empty() && a.sim.is_none() {
+    if !sim_options.is_empty() && a.sim.is_none() {
         return usage("Options after -- are for the simulator of --sim.");
     }
     let sim = match a.sim {
         Some(s) => {
-            let d = if s.is_empty() {
-                dir.clone()
-            } else {
-                PathBuf::from(s)
+            let d = match s.filter(|s| !s.is_empty()) {
+                None => dir.clone(),
+                Some(s) => PathBuf::from(s),
             };
             if let Err(e) = sim_project(&d, a.init) {
                 return usage(&e);
@@ -150,7 +94,7 @@ pub fn run(args: &[String]) -> i32 {
             .iter()
             .map(|s| s.to_string())
             .collect();
-            argv.extend(a.sim_options.iter().cloned());
+            argv.extend(sim_options);
             match super::sim::config_from(&argv) {
                 Ok(c) => Some(c),
                 Err(e) => return usage(&format!("simulator options: {e}")),
@@ -178,7 +122,7 @@ pub fn run(args: &[String]) -> i32 {
             restart,
             test: a.test,
         },
-        mode: match a.output.as_str() {
+        mode: match a.output.as_deref().unwrap_or_default() {
             "json" => crate::output::Mode::Json,
             "debug" => crate::output::Mode::Debug,
             _ => crate::output::Mode::Default,
@@ -281,4 +225,43 @@ fn sim_project(dir: &std::path::Path, init: bool) -> Result<(), String> {
         crate::output::stderr_line(&format!("Created {} from the template.", path.display()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<WatchOpts, clap::error::ErrorKind> {
+        let argv: Vec<&str> = s.split_whitespace().collect();
+        let m = command().try_get_matches_from(argv).map_err(|e| e.kind())?;
+        Ok(WatchOpts::from_args(&super::super::clapstyle::args(
+            &m,
+            &WatchOpts::table(),
+        )))
+    }
+
+    #[test]
+    fn the_table_parses_with_clap_rules() {
+        let o = parse("--sim --devices 2 --debounce 50 -t a --tag b --source agent").unwrap();
+        assert_eq!(o.sim, Some(Some(String::new())));
+        assert_eq!((o.devices, o.debounce), (Some(2), Some(50)));
+        assert_eq!(o.tags, ["a", "b"]);
+        assert_eq!(o.logs.source, ["agent"]);
+        assert_eq!(o.output.as_deref(), Some("text"));
+        assert_eq!(parse("--sim dir").unwrap().sim, Some(Some("dir".into())));
+        assert_eq!(parse("").unwrap().sim, None);
+        use clap::error::ErrorKind;
+        assert_eq!(
+            parse("--init").err(),
+            Some(ErrorKind::MissingRequiredArgument)
+        );
+        assert_eq!(
+            parse("-c --no-restart").err(),
+            Some(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            parse("--debounce x").err(),
+            Some(ErrorKind::ValueValidation)
+        );
+    }
 }

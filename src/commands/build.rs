@@ -131,8 +131,8 @@ fn sources(
     o: &DeployOpts,
     b: &BuilderOpts,
 ) -> Result<(String, String, [Vec<SourcePos>; 2])> {
-    let verbatim = o.no_preprocess;
-    let (device, agent) = file_names(ctx, o.device_file.clone(), o.agent_file.clone())?;
+    let verbatim = o.check.no_preprocess;
+    let (device, agent) = file_names(ctx, o.build.device_file.clone(), o.build.agent_file.clone())?;
     let mut out = Vec::new();
     let mut maps = Vec::new();
     for (opt, name, kind) in [
@@ -187,7 +187,7 @@ async fn create_deployment(
 }
 
 /// The attributes of a new deployment from the options of deploy/run.
-fn deploy_attrs(o: &DeployOpts, device: String, agent: String) -> Map<String, Value> {
+fn deploy_attrs(o: &NewBuildOpts, device: String, agent: String) -> Map<String, Value> {
     let mut attrs = Map::new();
     attrs.insert("device_code".into(), json!(device));
     attrs.insert("agent_code".into(), json!(agent));
@@ -207,8 +207,9 @@ fn deploy_attrs(o: &DeployOpts, device: String, agent: String) -> Map<String, Va
 }
 
 options! {
-    /// Options of `build deploy`.
-    pub struct DeployOpts {
+    /// The build `build deploy` and `build run` create: its Device Group, source files and
+    /// attributes.
+    pub struct NewBuildOpts {
         dg: str = dg_opt(),
         device_file: str = Opt::s("device-file", 'x', "device_file", "The file with the device source code. Default: the Project's device file; without one, empty device code is deployed."),
         agent_file: str = Opt::s("agent-file", 'y', "agent_file", "The file with the agent source code. Default: the Project's agent file; without one, empty agent code is deployed."),
@@ -216,8 +217,22 @@ options! {
         origin: str = Opt::s0("origin", 'o', "origin", "Free-form origin of the build."),
         tag: strs = Opt::a("tag", 't', "tag", "A tag of the build. Repeatable."),
         flagged: opt_bool = Opt::b("flagged", 'f', "Sets the \"flagged\" attribute of the build (flagged builds cannot be deleted). Sent only when given."),
+    }
+}
+
+options! {
+    /// How `build deploy` and `build run` treat the code before sending it.
+    pub struct CodeCheckOpts {
         no_preprocess: flag = Opt::f("no-preprocess", 'P', "Deploys the source files as they are, without running the Builder preprocessor on files that contain Builder directives (impt-rs extension).").long_only(),
         no_local_check: flag = Opt::f("no-local-check", 'K', "Sends the code without compiling it locally first (the embedded Squirrel compiler catches compile errors before any request; impt-rs extension).").long_only(),
+    }
+}
+
+options! {
+    /// Options of `build deploy`.
+    pub struct DeployOpts {
+        build: flatten(NewBuildOpts),
+        check: flatten(CodeCheckOpts),
     }
 }
 
@@ -229,7 +244,7 @@ fn local_check(
     agent: &str,
     maps: &[Vec<SourcePos>; 2],
 ) -> Result<()> {
-    if o.no_local_check {
+    if o.check.no_local_check {
         return Ok(());
     }
     let meta = super::core::precheck::compile_errors(device, agent);
@@ -245,8 +260,8 @@ fn local_check(
 pub async fn deploy(ctx: &CommandCtx, o: &DeployOpts, b: &BuilderOpts) -> Result<()> {
     let (device, agent, maps) = sources(ctx, o, b)?;
     local_check(o, &device, &agent, &maps)?;
-    let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
-    let data = create_deployment(ctx, &dg, deploy_attrs(o, device, agent))
+    let (dg, _) = dg_or_project(ctx, o.build.dg.clone()).await?;
+    let data = create_deployment(ctx, &dg, deploy_attrs(&o.build, device, agent))
         .await
         .map_err(|e| map_compile_errors(e, &maps))?;
     ctx.ui.result(&short(Entity::Deployment, &data));
@@ -261,19 +276,12 @@ fn created_at(v: &Value) -> i64 {
 }
 
 options! {
-    /// Options of `build run`.
+    /// Options of `build run`: those of `build deploy`, with the restart between.
     pub struct RunOpts {
-        dg: str = dg_opt(),
-        device_file: str = Opt::s("device-file", 'x', "device_file", "The file with the device source code. Default: the Project's device file; without one, empty device code is deployed."),
-        agent_file: str = Opt::s("agent-file", 'y', "agent_file", "The file with the agent source code. Default: the Project's agent file; without one, empty agent code is deployed."),
-        descr: str = Opt::s0("descr", 's', "build_description", "Description of the build."),
-        origin: str = Opt::s0("origin", 'o', "origin", "Free-form origin of the build."),
-        tag: strs = Opt::a("tag", 't', "tag", "A tag of the build. Repeatable."),
-        flagged: opt_bool = Opt::b("flagged", 'f', "Sets the \"flagged\" attribute of the build (flagged builds cannot be deleted). Sent only when given."),
+        build: flatten(NewBuildOpts),
         conditional: flag = Opt::f("conditional", 'c', "Restarts the devices conditionally: devices already running a supported build only get a notification."),
         log: flag = Opt::f("log", 'l', "After the restart, streams the logs of the Device Group's devices until Ctrl-C."),
-        no_preprocess: flag = Opt::f("no-preprocess", 'P', "Deploys the source files as they are, without running the Builder preprocessor on files that contain Builder directives (impt-rs extension).").long_only(),
-        no_local_check: flag = Opt::f("no-local-check", 'K', "Sends the code without compiling it locally first (the embedded Squirrel compiler catches compile errors before any request; impt-rs extension).").long_only(),
+        check: flatten(CodeCheckOpts),
     }
 }
 
@@ -281,15 +289,8 @@ impl RunOpts {
     /// The options `build run` shares with `build deploy`.
     fn deploy(&self) -> DeployOpts {
         DeployOpts {
-            dg: self.dg.clone(),
-            device_file: self.device_file.clone(),
-            agent_file: self.agent_file.clone(),
-            descr: self.descr.clone(),
-            origin: self.origin.clone(),
-            tag: self.tag.clone(),
-            flagged: self.flagged,
-            no_preprocess: self.no_preprocess,
-            no_local_check: self.no_local_check,
+            build: self.build.clone(),
+            check: self.check.clone(),
         }
     }
 }
@@ -298,13 +299,13 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts, b: &BuilderOpts) -> Result<()> {
     let d = o.deploy();
     let (device, agent, maps) = sources(ctx, &d, b)?;
     local_check(&d, &device, &agent, &maps)?;
-    let (dg, _) = dg_or_project(ctx, o.dg.clone()).await?;
-    let build = create_deployment(ctx, &dg, deploy_attrs(&d, device, agent))
+    let (dg, _) = dg_or_project(ctx, o.build.dg.clone()).await?;
+    let build = create_deployment(ctx, &dg, deploy_attrs(&o.build, device, agent))
         .await
         .map_err(|e| map_compile_errors(e, &maps))?;
     let build_id = id_of(&build).to_string();
     // The Device Group again, as `dg update --min-supported-deployment <new build>` does it.
-    let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
+    let (dg, ident) = dg_or_project(ctx, o.build.dg.clone()).await?;
     let dg_id = id_of(&dg).to_string();
     if rel_id(&build, "devicegroup") != Some(dg_id.as_str()) {
         return Err(ImptError::msg(format!(
@@ -335,7 +336,7 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts, b: &BuilderOpts) -> Result<()> {
         "Min supported Deployment for Device Group \"{ident}\" is updated successfully."
     ));
     let mut attrs = Map::new();
-    if let Some(d) = o.descr.clone() {
+    if let Some(d) = o.build.descr.clone() {
         attrs.insert("description".into(), json!(d));
     }
     let dg_type = dg.get("type").and_then(Value::as_str).unwrap_or("");

@@ -182,16 +182,38 @@ async fn print_page(ctx: &CommandCtx, h: &mut History, page: u64, size: u64) -> 
 }
 
 options! {
+    /// Which log lines are shown, and where they are also written: `log get`, `log stream`
+    /// and `impt watch`.
+    pub struct FilterOpts {
+        source: strs = Opt::a("source", ' ', "agent|device", "Shows only the lines of this source. Repeatable (impt-rs extension).").long_only().choices(&crate::output::logfilter::SOURCES),
+        log_type: strs = Opt::a("type", ' ', "log_type", "Shows only lines of this type, e.g. server.log, server.error, agent.log, agent.error, status. Repeatable (impt-rs extension).").long_only(),
+        grep: str = Opt::s("grep", ' ', "regex", "Shows only lines whose message matches this regular expression (impt-rs extension).").long_only(),
+        no_timestamps: flag = Opt::f("no-timestamps", ' ', "Hides the timestamps (impt-rs extension).").long_only(),
+        log_file: opt_val(std::path::PathBuf) = Opt::s("log-file", ' ', "file", "Also appends the shown lines to this file (impt-rs extension).").long_only(),
+    }
+}
+
+impl FilterOpts {
+    /// The filter of these options.
+    pub fn log_options(&self, json_lines: bool) -> LogOptions {
+        LogOptions {
+            sources: self.source.clone(),
+            types: self.log_type.clone(),
+            grep: self.grep.clone(),
+            no_timestamps: self.no_timestamps,
+            log_file: self.log_file.clone(),
+            json_lines,
+        }
+    }
+}
+
+options! {
     /// Options of `log get`.
     pub struct GetOpts {
         device: str = Opt::s("device", 'd', "DEVICE_IDENTIFIER", "The Device. Default: the only Device assigned to the Project's Device Group."),
         page_size: num = Opt::n("page-size", 's', "number_of_entries", "How many log entries one page has.").default("20"),
         page_number: num = Opt::n("page-number", 'n', "page_number", "Shows only this page (page 1 has the newest entries) and exits."),
-        source: strs = Opt::a("source", ' ', "agent|device", "Shows only the lines of this source. Repeatable (impt-rs extension).").long_only().choices(&crate::output::logfilter::SOURCES),
-        log_type: strs = Opt::a("type", ' ', "log_type", "Shows only lines of this type, e.g. server.log, server.error, agent.log, agent.error, status. Repeatable (impt-rs extension).").long_only(),
-        grep: str = Opt::s("grep", ' ', "regex", "Shows only lines whose message matches this regular expression (impt-rs extension).").long_only(),
-        no_timestamps: flag = Opt::f("no-timestamps", ' ', "Hides the timestamps (impt-rs extension).").long_only(),
-        log_file: str = Opt::s("log-file", ' ', "file", "Also appends the shown lines to this file (impt-rs extension).").long_only(),
+        filter: flatten(FilterOpts),
         json_lines: flag = Opt::f("json-lines", ' ', "With --output json, prints each log entry as one compact JSON object per line, like impt watch -z json (impt-rs extension).").long_only(),
     }
 }
@@ -206,14 +228,7 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
     // Registered before anything is shown: a Ctrl-C at any prompt ends the command cleanly.
     let ctrl_c = super::core::interrupt::listener()?;
     tokio::pin!(ctrl_c);
-    install_filter(LogOptions {
-        sources: o.source.clone(),
-        types: o.log_type.clone(),
-        grep: o.grep.clone(),
-        no_timestamps: o.no_timestamps,
-        log_file: o.log_file.clone().map(Into::into),
-        json_lines: o.json_lines,
-    })?;
+    install_filter(o.filter.log_options(o.json_lines))?;
     let device = log_device(ctx, o.device.clone()).await?;
     let id = id_of(&device).to_string();
     // In a project whose files the device's group runs, error frames name those files.
@@ -271,24 +286,13 @@ options! {
     pub struct StreamOpts {
         device: strs = Opt::a("device", 'd', "DEVICE_IDENTIFIER", "A Device to stream logs of. Repeatable."),
         dg: strs = Opt::a("dg", 'g', "DEVICE_GROUP_IDENTIFIER", "A Device Group whose Devices' logs are streamed. Repeatable. Default: the Project's Device Group."),
-        source: strs = Opt::a("source", ' ', "agent|device", "Shows only the lines of this source. Repeatable (impt-rs extension).").long_only().choices(&crate::output::logfilter::SOURCES),
-        log_type: strs = Opt::a("type", ' ', "log_type", "Shows only lines of this type, e.g. server.log, server.error, agent.log, agent.error, status. Repeatable (impt-rs extension).").long_only(),
-        grep: str = Opt::s("grep", ' ', "regex", "Shows only lines whose message matches this regular expression (impt-rs extension).").long_only(),
-        no_timestamps: flag = Opt::f("no-timestamps", ' ', "Hides the timestamps (impt-rs extension).").long_only(),
-        log_file: str = Opt::s("log-file", ' ', "file", "Also appends the shown lines to this file (impt-rs extension).").long_only(),
+        filter: flatten(FilterOpts),
         json_lines: flag = Opt::f("json-lines", ' ', "With --output json, prints each log entry as one compact JSON object per line, like impt watch -z json (impt-rs extension).").long_only(),
     }
 }
 
 pub async fn stream(ctx: &CommandCtx, o: &StreamOpts) -> Result<()> {
-    install_filter(LogOptions {
-        sources: o.source.clone(),
-        types: o.log_type.clone(),
-        grep: o.grep.clone(),
-        no_timestamps: o.no_timestamps,
-        log_file: o.log_file.clone().map(Into::into),
-        json_lines: o.json_lines,
-    })?;
+    install_filter(o.filter.log_options(o.json_lines))?;
     let mut ids: Vec<String> = Vec::new();
     for d in o.device.clone() {
         if d.is_empty() {

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::watch::{Event, WatchRenderer};
 use crate::error::{ImptError, Result};
+use crate::sync::lock;
 
 /// The sources `--source` accepts.
 pub const SOURCES: [&str; 2] = ["agent", "device"];
@@ -184,7 +185,7 @@ impl LogFilter {
     /// Appends a line to the log file, when there is one.
     pub fn append(&self, line: &str) {
         if let Some(f) = &self.file {
-            let mut f = f.lock().unwrap_or_else(|e| e.into_inner());
+            let mut f = lock(f);
             let _ = writeln!(f, "{line}");
         }
     }

@@ -6,6 +6,7 @@
 pub mod errors;
 pub mod logfilter;
 pub mod render;
+pub mod testrun;
 pub mod watch;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -14,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::error::{ImptError, Result};
+use crate::sync::lock;
 
 /// `--output` modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -52,11 +54,11 @@ pub struct Captured {
 impl Captured {
     /// Everything printed to stdout so far.
     pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+        String::from_utf8_lossy(&lock(&self.out)).into_owned()
     }
     /// Everything printed to stderr so far.
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.err.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+        String::from_utf8_lossy(&lock(&self.err)).into_owned()
     }
 }
 
@@ -119,11 +121,7 @@ impl Ui {
     fn write_out(&self, text: &str) {
         match &self.sink {
             Sink::Std => write_stdout(text.as_bytes()),
-            Sink::Buffer(c) => c
-                .out
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend_from_slice(text.as_bytes()),
+            Sink::Buffer(c) => lock(&c.out).extend_from_slice(text.as_bytes()),
         }
     }
 
@@ -170,25 +168,12 @@ impl Ui {
         }
     }
 
-    /// Wraps `text` in an ANSI foreground color (SGR `code`) when colors are on.
-    pub fn paint(&self, code: u8, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[39m")
-        } else {
-            text.to_string()
-        }
-    }
-
     /// A line on stderr, in every mode (the original's few `console.error` lines).
     pub fn stderr_line(&self, msg: &str) {
         self.stop_spinner();
         match &self.sink {
             Sink::Std => eprintln!("{msg}"),
-            Sink::Buffer(c) => c
-                .err
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend_from_slice(format!("{msg}\n").as_bytes()),
+            Sink::Buffer(c) => lock(&c.err).extend_from_slice(format!("{msg}\n").as_bytes()),
         }
     }
 
@@ -280,7 +265,7 @@ impl Ui {
         {
             return;
         }
-        let mut guard = self.spinner.lock().unwrap();
+        let mut guard = lock(&self.spinner);
         if guard.is_none() {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_style(
@@ -302,14 +287,14 @@ impl Ui {
     }
 
     pub fn stop_spinner(&self) {
-        if let Some(pb) = self.spinner.lock().unwrap().take() {
+        if let Some(pb) = lock(&self.spinner).take() {
             pb.finish_and_clear();
         }
     }
 
     fn read_line(&self, hidden: bool) -> Result<Option<String>> {
         self.stop_spinner();
-        let mut guard = self.input.lock().unwrap();
+        let mut guard = lock(&self.input);
         if let Some(input) = guard.as_mut() {
             let mut line = String::new();
             return Ok(match input.read_line(&mut line)? {
@@ -433,7 +418,7 @@ fn piped_line(wait: std::time::Duration) -> Option<String> {
         });
         Mutex::new(rx)
     });
-    rx.lock().unwrap().recv_timeout(wait).ok().flatten()
+    lock(rx).recv_timeout(wait).ok().flatten()
 }
 
 pub use crate::api::to_json;

@@ -457,10 +457,7 @@ pub(crate) struct SharedBuffer(pub(crate) Arc<Mutex<Vec<u8>>>);
 #[cfg(test)]
 impl Write for SharedBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
+        crate::sync::lock(&self.0).extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -963,6 +960,7 @@ impl WatchRenderer for TextRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::lock;
 
     fn shown(mode: Mode, events: &[Event]) -> String {
         let buf = Arc::new(Mutex::new(Vec::new()));
@@ -971,7 +969,7 @@ mod tests {
             r.emit(e);
         }
         r.finish();
-        let bytes = buf.lock().unwrap().clone();
+        let bytes = lock(&buf).clone();
         String::from_utf8(bytes).unwrap()
     }
 
@@ -1203,7 +1201,7 @@ mod tests {
         r.raw_locations = true;
         r.emit(&frame);
         r.finish();
-        let out = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        let out = String::from_utf8(lock(&buf).clone()).unwrap();
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
             lines[0],

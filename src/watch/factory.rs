@@ -7,7 +7,8 @@
 //! one on appear, labelled as a DUT's. BlinkUps and blessing results become events with a
 //! running tally: a DUT is blessed when it logs the simulator's `Device blessed` line or
 //! appears in the production target, failed when it logs `Blessing failed`. With `--sim`, a
-//! directory holding `factory.device.nut` gets a pre-factory group (see [`sim_groups`]).
+//! directory holding `factory.device.nut` gets a pre-factory group (see [`sim_groups`]). The
+//! lines looked for are those of `impt_wire::factory`, which the simulator writes.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use super::api::Api;
 use crate::api::{attr_str, id_of, rel_id, Client};
 use crate::error::Result;
 use crate::output::watch::{Event, FactoryEvent, LogLine};
+use impt_wire::factory::{blessing_in, blinkup_in};
 
 /// Pause between two polls of the DUTs' logs.
 const POLL: Duration = Duration::from_millis(800);
@@ -32,23 +34,6 @@ const POLLED: usize = 4;
 /// Whether `dg_type` is a fixture group's API type.
 pub fn applies(dg_type: &str) -> bool {
     impt_wire::types::is_fixture_type(dg_type)
-}
-
-/// A DUT named in a fixture's log line, if the line reports a factory BlinkUp.
-pub fn blinkup_in(msg: &str) -> Option<&str> {
-    let rest = msg.strip_prefix("Factory BlinkUp: device under test ")?;
-    rest.split_whitespace().next()
-}
-
-/// The blessing result a DUT's log line reports, if any.
-pub fn blessing_in(msg: &str) -> Option<bool> {
-    if msg.starts_with("Device blessed:") {
-        Some(true)
-    } else if msg.starts_with("Blessing failed:") {
-        Some(false)
-    } else {
-        None
-    }
 }
 
 /// Counts and roles seen so far.
@@ -294,24 +279,6 @@ pub async fn sim_groups(client: &Client, product: &str, name: &str, dir: &Path) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_of_the_simulator_are_recognised() {
-        assert_eq!(
-            blinkup_in("Factory BlinkUp: device under test 1234abcd (mac 0c2a69000001) configured"),
-            Some("1234abcd")
-        );
-        assert_eq!(blinkup_in("Fixture ready"), None);
-        assert_eq!(
-            blessing_in("Device blessed: now in pre-production Device Group \"P\""),
-            Some(true)
-        );
-        assert_eq!(
-            blessing_in("Blessing failed: the device is already blessed"),
-            Some(false)
-        );
-        assert_eq!(blessing_in("blessed"), None);
-    }
 
     #[test]
     fn a_device_blessed_after_failing_counts_once_as_blessed() {

@@ -185,15 +185,19 @@ fn bluetooth_opens_as_documented_per_type_and_finds_nobody_in_range() {
 }
 
 #[test]
-fn the_imp001_era_server_expectonlinein_is_accepted() {
+fn the_imp001_era_expectonlinein_and_getrssi_are_there() {
     let l = run(
         "imp001",
         r#"
         server.expectonlinein(600);
+        server.log(imp.getrssi() == imp.rssi());
         try { server.expectonlinein("soon"); } catch (e) { server.log(e); }
         "#,
     );
-    assert_eq!(l, ["server.expectonlinein: the time must be a number"]);
+    assert_eq!(
+        l,
+        ["true", "server.expectonlinein: the time must be a number"]
+    );
 }
 
 #[test]

@@ -21,7 +21,7 @@ const CRATES: &[(&str, &[&str])] = &[
 
 /// The layers of the root package, top to bottom (ARCHITECTURE.md).
 const LAYERS: &[&str] = &[
-    "cli", "watch", "commands", "output", "api", "config", "error",
+    "cli", "watch", "commands", "output", "api", "config", "error", "sync",
 ];
 
 fn root() -> PathBuf {

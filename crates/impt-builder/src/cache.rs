@@ -97,13 +97,11 @@ fn memo() -> &'static Memo {
 
 /// A remote file (text and Git blob) read before in this process.
 pub fn memo_get(key: &str) -> Option<(String, String)> {
-    memo().lock().ok()?.get(key).cloned()
+    crate::lock(memo()).get(key).cloned()
 }
 
 pub fn memo_put(key: &str, v: &(String, String)) {
-    if let Ok(mut m) = memo().lock() {
-        m.insert(key.to_string(), v.clone());
-    }
+    crate::lock(memo()).insert(key.to_string(), v.clone());
 }
 
 #[cfg(test)]

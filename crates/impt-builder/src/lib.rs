@@ -35,6 +35,12 @@ use std::time::Duration;
 
 pub use error::{BuilderError, ErrorKind};
 
+/// Locks `m`, using a mutex poisoned by a panic as it is (the workspace's one policy, see
+/// the repository's ARCHITECTURE.md): the memos guarded here stay valid after a panic.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Preprocessor settings.
 #[derive(Debug, Clone, Default)]
 pub struct Options {

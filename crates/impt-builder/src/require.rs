@@ -516,16 +516,13 @@ fn store(cache: &Path, k: &Known, version: &str, f: &Found) {
 
 fn lookup(name: &str, version: &str, s: &Settings) -> Result<Arc<Found>, Missing> {
     let key = (s.clone(), base_of(name), version.to_string());
-    if let Some(r) = memo().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+    if let Some(r) = crate::lock(memo()).get(&key) {
         return r.clone();
     }
     let r = lookup_uncached(name, version, s).map(Arc::new);
     // An unreachable source is not remembered: the next compile tries again.
     if !matches!(r, Err(Missing::Unreachable(_))) {
-        memo()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, r.clone());
+        crate::lock(memo()).insert(key, r.clone());
     }
     r
 }

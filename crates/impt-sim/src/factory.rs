@@ -23,6 +23,7 @@ use super::model::{Db, Device, FactoryLink};
 use super::newdev::new_device;
 use super::runner;
 use super::util::now_iso;
+use impt_wire::factory as texts;
 use impt_wire::types::{dg_type_name, is_fixture_type};
 use serde_json::{json, Map};
 use std::sync::{Arc, Weak};
@@ -134,20 +135,12 @@ fn make_dut(app: &Arc<App>, fixture_id: &str) {
         .filter(|g| is_fixture_type(&g.gtype))
         .cloned()
     else {
-        emit(
-            &mut w,
-            fixture_id,
-            "server.error",
-            "Factory BlinkUp request failed. This is not a factory imp.",
-        );
+        emit(&mut w, fixture_id, "server.error", texts::NOT_A_FIXTURE);
         return;
     };
     let made = w.db.devices.iter().filter(|d| d.factory.is_some()).count();
     if made >= app.cfg.dut_pool || w.db.devices.len() >= super::newdev::MAX_DEVICES {
-        let msg = format!(
-            "Factory BlinkUp: no device under test in front of the fixture (the simulator's pool of {} is used up; see impt sim --dut-pool)",
-            app.cfg.dut_pool
-        );
+        let msg = texts::no_dut_line(app.cfg.dut_pool);
         emit(&mut w, fixture_id, "status", &msg);
         return;
     }
@@ -162,7 +155,7 @@ fn make_dut(app: &Arc<App>, fixture_id: &str) {
     let (dut_id, mac) = (dut.id.clone(), dut.mac.clone());
     w.logs.adopt(&mut dut);
     w.db.devices.push(dut);
-    let msg = format!("Factory BlinkUp: device under test {dut_id} (mac {mac}) configured");
+    let msg = texts::blinkup_line(&dut_id, &mac);
     emit(&mut w, fixture_id, "status", &msg);
     drop(w);
     app.mark_dirty();
@@ -198,7 +191,7 @@ fn decide(app: &Arc<App>, dut_id: &str, passed: bool) -> (bool, Option<Box<Cmd>>
         return (false, None);
     };
     let refuse = |w: &mut super::app::World, why: &str| {
-        emit(w, dut_id, "status", &format!("Blessing failed: {why}"));
+        emit(w, dut_id, "status", &texts::blessing_failed_line(why));
         (false, None)
     };
     let Some(link) = w.db.devices[i].factory.clone() else {
@@ -230,11 +223,7 @@ fn decide(app: &Arc<App>, dut_id: &str, passed: bool) -> (bool, Option<Box<Cmd>>
         l.blessed = true;
     }
     let d = d.clone();
-    let msg = format!(
-        "Device blessed: now in {} Device Group \"{}\"",
-        dg_type_name(&target.gtype),
-        target.name
-    );
+    let msg = texts::blessed_line(dg_type_name(&target.gtype), &target.name);
     emit(&mut w, dut_id, "status", &msg);
     // The documented body: the device id and the imp id (derived from the MAC on an imp;
     // the documentation's example shows both equal, as here).

@@ -244,10 +244,7 @@ impl impt_vm::Host for SideHost {
 
     fn factory_blinkup(&mut self) {
         if self.code.factory != Some(super::exec::FactoryRole::Fixture) {
-            self.log(
-                LogKind::Error,
-                "Factory BlinkUp request failed. This is not a factory imp.",
-            );
+            self.log(LogKind::Error, impt_wire::factory::NOT_A_FIXTURE);
             return;
         }
         let fixture = sh(&self.shared).device_id.clone();

@@ -257,6 +257,8 @@ function __link_event(kind, reason) {
     enableblinkup = function(on) {}
     setsendbuffersize = function(size) { return 4096; }
     rssi = function() { return -50; }
+    // the older name of rssi() (imp001-era code and Electric Imp's PLC examples)
+    getrssi = function() { return -50; }
     getssid = function() { return "impt-sim"; }
     getbssid = function() { return "0c2a69000001"; }
     getcountry = function() { return 0; }

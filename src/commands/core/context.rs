@@ -11,6 +11,7 @@ use crate::config::auth::{self, AuthSource};
 use crate::config::project::ProjectFile;
 use crate::error::{ConfigKind, Entity, ImptError, Result};
 use crate::output::Ui;
+use crate::sync::lock;
 
 /// Lets the client print debug traces and run the spinner through the output layer.
 pub struct UiHooks(pub Arc<Ui>);
@@ -77,7 +78,7 @@ impl CommandCtx {
 
     /// `GET <collection>/<id>` with a per-run cache; `None` on 404.
     pub async fn get(&self, entity: Entity, id: &str) -> Result<Option<Value>> {
-        if let Some(v) = self.cache.lock().unwrap().get(&(entity, id.to_string())) {
+        if let Some(v) = lock(&self.cache).get(&(entity, id.to_string())) {
             return Ok(Some(v.clone()));
         }
         let v = self.client().await?.get_entity(entity, id).await?;
@@ -89,24 +90,24 @@ impl CommandCtx {
 
     /// Forgets cached entities after a change.
     pub fn invalidate(&self) {
-        self.cache.lock().unwrap().clear();
-        self.lists.lock().unwrap().clear();
+        lock(&self.cache).clear();
+        lock(&self.lists).clear();
     }
 
     pub fn remember(&self, entity: Entity, v: &Value) {
         let id = api::id_of(v).to_string();
         if !id.is_empty() {
-            self.cache.lock().unwrap().insert((entity, id), v.clone());
+            lock(&self.cache).insert((entity, id), v.clone());
         }
     }
 
     /// The unfiltered list of an entity kind, cached per run.
     pub async fn list_all(&self, entity: Entity) -> Result<Vec<Value>> {
-        if let Some(v) = self.lists.lock().unwrap().get(&entity) {
+        if let Some(v) = lock(&self.lists).get(&entity) {
             return Ok(v.clone());
         }
         let items = self.client().await?.list(entity.collection(), &[]).await?;
-        self.lists.lock().unwrap().insert(entity, items.clone());
+        lock(&self.lists).insert(entity, items.clone());
         Ok(items)
     }
 

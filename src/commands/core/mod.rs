@@ -14,6 +14,7 @@ pub mod display;
 pub mod errmap;
 pub mod ident;
 pub mod interrupt;
+pub mod js_json;
 pub mod listing;
 pub mod options;
 pub mod precheck;
@@ -78,10 +79,7 @@ mod tests {
     }
 
     fn run<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
+        crate::sync::runtime(Some(1)).unwrap().block_on(f)
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Typed command options. Each command declares its options once with `options!`: that
 //! gives the option table the cli layer builds help, validation and completions from, and a
 //! struct with one typed field per option that the command reads (a misspelt option is a
-//! compile error). [`Opt`] and [`Kind`] describe one option of a table.
+//! compile error). [`Opt`] and [`Kind`] describe one option of a table. A block can
+//! `flatten` another one (its options in place, its struct as one field), so options two
+//! commands share are declared once.
+
+use std::borrow::Cow;
 
 /// Kinds of option values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,13 +35,19 @@ pub struct Opt {
     pub value_name: &'static str,
     pub desc: &'static str,
     pub choices: &'static [&'static str],
-    pub default: Option<&'static str>,
+    pub default: Option<Cow<'static, str>>,
     /// Not shown in help (compatibility aliases).
     pub hidden: bool,
     /// A second one-letter alias, not shown in help (older spellings of the Development Guide).
     pub alias: Option<char>,
     /// Values each occurrence takes (1 but for options like `--report FORMAT FILE`).
     pub nargs: usize,
+    /// How a value is checked (fields declared `val(T)`/`opt_val(T)`: clap's parser of T).
+    pub parser: Option<clap::builder::ValueParser>,
+    /// Options (long names) this one cannot be given with.
+    pub conflicts: &'static [&'static str],
+    /// Options (long names) this one needs.
+    pub requires: &'static [&'static str],
 }
 
 impl Opt {
@@ -60,6 +70,9 @@ impl Opt {
             hidden: false,
             alias: None,
             nargs: 1,
+            parser: None,
+            conflicts: &[],
+            requires: &[],
         }
     }
     pub fn s(long: &'static str, short: char, value_name: &'static str, desc: &'static str) -> Opt {
@@ -106,8 +119,18 @@ impl Opt {
         self.choices = c;
         self
     }
-    pub fn default(mut self, d: &'static str) -> Opt {
-        self.default = Some(d);
+    pub fn default(mut self, d: impl Into<Cow<'static, str>>) -> Opt {
+        self.default = Some(d.into());
+        self
+    }
+    /// This option cannot be given with these (long names).
+    pub fn conflicts(mut self, longs: &'static [&'static str]) -> Opt {
+        self.conflicts = longs;
+        self
+    }
+    /// This option needs these (long names).
+    pub fn requires(mut self, longs: &'static [&'static str]) -> Opt {
+        self.requires = longs;
         self
     }
     pub fn hidden(mut self) -> Opt {
@@ -137,6 +160,8 @@ impl Opt {
 ///     pub struct CreateOpts {
 ///         name: str = Opt::s("name", 'n', "product_name", "Name of the Product.").req(),
 ///         force: flag = Opt::f("force", 'f', "Also deletes …"),
+///         port: opt_val(u16) = Opt::s("port", ' ', "PORT", "A port.").long_only(),
+///         shared: flatten(SharedOpts),
 ///     }
 /// }
 /// ```
@@ -145,35 +170,32 @@ impl Opt {
 /// `strs` (`Array`) → `Vec<String>`, `flag` (`Flag`) → `bool`, `opt_bool` (`OptBool`) →
 /// `Option<bool>`, `num` (`PosInt`) → `Option<u64>`, `num_text` (`PosInt`, as typed) →
 /// `Option<String>`, `opt_str` (`OptStr`) →
-/// `Option<Option<String>>` (outer `None`: not given; inner `None`: given without value).
+/// `Option<Option<String>>` (outer `None`: not given; inner `None`: given without value),
+/// `val(T)` (`Str`, checked by clap's parser of `T`) → `T` (the value, else the option's
+/// default, else `T::default()`), `opt_val(T)` → `Option<T>`; `flatten(Block)` → `Block`, the
+/// options of another `options!` block in this place.
 /// Generates `table()` (the options in order) and `from_args(&Args)`.
 macro_rules! options {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            $( $field:ident : $kind:ident = $opt:expr ),* $(,)?
+            $( $field:ident : $kind:ident $(($ty:ty))? $(= $opt:expr)? ),* $(,)?
         }
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct $name {
-            $( pub $field: options!(@type $kind), )*
+            $( pub $field: options!(@type $kind $(($ty))?), )*
         }
 
         impl $name {
             /// The option table: drives help, validation and completions.
+            #[allow(clippy::vec_init_then_push)]
             pub fn table() -> Vec<$crate::commands::core::options::Opt> {
-                vec![$({
-                    let o: $crate::commands::core::options::Opt = $opt;
-                    debug_assert!(
-                        $crate::commands::core::options::fits(stringify!($kind), o.kind),
-                        "option --{} of {} is declared `{}`",
-                        o.long,
-                        stringify!($name),
-                        stringify!($kind)
-                    );
-                    o
-                }),*]
+                #[allow(unused_mut)]
+                let mut v: Vec<$crate::commands::core::options::Opt> = Vec::new();
+                $( options!(@table v, $name, $kind $(($ty))? $(, $opt)?); )*
+                v
             }
 
             /// The typed values of parsed arguments (unused by the commands that read their
@@ -181,14 +203,25 @@ macro_rules! options {
             #[allow(unused_variables, dead_code)]
             pub fn from_args(args: &$crate::commands::core::args::Args) -> Self {
                 $name {
-                    $( $field: {
-                        let o: $crate::commands::core::options::Opt = $opt;
-                        options!(@read $kind, args, o.long)
-                    }, )*
+                    $( $field: options!(@read args, $kind $(($ty))? $(, $opt)?), )*
                 }
             }
         }
     };
+    (@table $v:ident, $name:ident, flatten($t:ty)) => { $v.extend(<$t>::table()) };
+    (@table $v:ident, $name:ident, $kind:ident $(($t:ty))?, $opt:expr) => {{
+        #[allow(unused_mut)]
+        let mut o: $crate::commands::core::options::Opt = $opt;
+        debug_assert!(
+            $crate::commands::core::options::fits(stringify!($kind), o.kind),
+            "option --{} of {} is declared `{}`",
+            o.long,
+            stringify!($name),
+            stringify!($kind)
+        );
+        $( o.parser = Some(clap::value_parser!($t).into()); )?
+        $v.push(o);
+    }};
     (@type str) => { Option<String> };
     (@type strs) => { Vec<String> };
     (@type flag) => { bool };
@@ -196,13 +229,27 @@ macro_rules! options {
     (@type num) => { Option<u64> };
     (@type num_text) => { Option<String> };
     (@type opt_str) => { Option<Option<String>> };
-    (@read str, $a:ident, $l:expr) => { $a.str($l) };
-    (@read strs, $a:ident, $l:expr) => { $a.strs($l) };
-    (@read flag, $a:ident, $l:expr) => { $a.flag($l) };
-    (@read opt_bool, $a:ident, $l:expr) => { $a.opt_bool($l) };
-    (@read num, $a:ident, $l:expr) => { $a.num($l) };
-    (@read num_text, $a:ident, $l:expr) => { $a.str($l) };
-    (@read opt_str, $a:ident, $l:expr) => { $a.has($l).then(|| $a.str($l)) };
+    (@type val($t:ty)) => { $t };
+    (@type opt_val($t:ty)) => { Option<$t> };
+    (@type flatten($t:ty)) => { $t };
+    (@read $a:ident, flatten($t:ty)) => { <$t>::from_args($a) };
+    (@read $a:ident, $kind:ident $(($t:ty))?, $opt:expr) => {{
+        let o: $crate::commands::core::options::Opt = $opt;
+        options!(@get $kind $(($t))?, $a, o)
+    }};
+    (@get str, $a:ident, $o:ident) => { $a.str($o.long) };
+    (@get strs, $a:ident, $o:ident) => { $a.strs($o.long) };
+    (@get flag, $a:ident, $o:ident) => { $a.flag($o.long) };
+    (@get opt_bool, $a:ident, $o:ident) => { $a.opt_bool($o.long) };
+    (@get num, $a:ident, $o:ident) => { $a.num($o.long) };
+    (@get num_text, $a:ident, $o:ident) => { $a.str($o.long) };
+    (@get opt_str, $a:ident, $o:ident) => { $a.has($o.long).then(|| $a.str($o.long)) };
+    (@get val($t:ty), $a:ident, $o:ident) => {
+        $crate::commands::core::options::typed::<$t>($a, &$o).unwrap_or_default()
+    };
+    (@get opt_val($t:ty), $a:ident, $o:ident) => {
+        $crate::commands::core::options::typed::<$t>($a, &$o)
+    };
 }
 pub(crate) use options;
 
@@ -216,7 +263,20 @@ pub fn fits(declared: &str, kind: Kind) -> bool {
             | ("opt_bool", Kind::OptBool)
             | ("num" | "num_text", Kind::PosInt)
             | ("opt_str", Kind::OptStr)
+            | ("val" | "opt_val", Kind::Str | Kind::StrEmpty)
     )
+}
+
+/// The typed value of an option declared `val(T)`/`opt_val(T)`: the given value, else the
+/// option's default. clap checked it with its parser of `T`, which reads the narrower integers
+/// through i64 and so also takes `-0` (read here as 0).
+pub fn typed<T: std::str::FromStr>(args: &super::args::Args, o: &Opt) -> Option<T> {
+    let s = args
+        .str(o.long)
+        .or_else(|| o.default.as_ref().map(|d| d.to_string()))?;
+    s.parse()
+        .ok()
+        .or_else(|| s.strip_prefix('-').and_then(|r| r.parse().ok()))
 }
 
 #[cfg(test)]
@@ -280,6 +340,42 @@ mod tests {
         assert_eq!(s.unbond, Some(None));
         let s = Sample::from_args(&Args::from_pairs(&[("unbond", Some("k"))]));
         assert_eq!(s.unbond, Some(Some("k".into())));
+    }
+
+    options! {
+        /// Options of a command sharing `Sample`'s.
+        pub struct Wider {
+            port: opt_val(u16) = Opt::s("port", ' ', "PORT", "A port.").long_only(),
+            sample: flatten(Sample),
+            scale: val(f64) = Opt::s("scale", ' ', "F", "A scale.").long_only().default("1.5"),
+        }
+    }
+
+    #[test]
+    fn a_flattened_block_keeps_its_place_and_its_struct() {
+        let longs: Vec<&str> = Wider::table().iter().map(|o| o.long).collect();
+        assert_eq!(longs[0], "port");
+        assert_eq!(
+            longs[1..8],
+            Sample::table().iter().map(|o| o.long).collect::<Vec<_>>()
+        );
+        assert_eq!(longs[8], "scale");
+        let w = Wider::from_args(&Args::from_pairs(&[
+            ("name", Some("x")),
+            ("port", Some("80")),
+        ]));
+        assert_eq!(w.sample.name.as_deref(), Some("x"));
+        assert_eq!(w.port, Some(80));
+        assert_eq!(w.scale, 1.5, "the default");
+        assert!(
+            Wider::table()[0].parser.is_some(),
+            "typed options carry clap's parser"
+        );
+        let w = Wider::from_args(&Args::from_pairs(&[
+            ("port", Some("-0")),
+            ("scale", Some("2")),
+        ]));
+        assert_eq!((w.port, w.scale), (Some(0), 2.0));
     }
 
     #[test]
