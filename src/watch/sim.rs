@@ -10,8 +10,8 @@ use impt_wire::requests;
 use serde_json::{json, Value};
 
 use super::api::Api;
+use super::setup::{self, Setup};
 use super::source::Sources;
-use super::Setup;
 use crate::api::{self, id_of, Client, Renewal, Session};
 use crate::error::{ConfigKind, ImptError, Result};
 use crate::output::watch::Event;
@@ -125,7 +125,7 @@ pub async fn setup(
         device: Some(device),
         agent: Some(agent).filter(|a| a.is_file()),
     };
-    super::finish_setup(
+    setup::finish_setup(
         Arc::new(Api::Client(Arc::new(client))),
         dg,
         dir,

@@ -563,3 +563,70 @@ fn disconnects_and_failing_external_command() {
         .has(&format!("Session \"{id}\" failed"))
         .lacks("test] Device disconnected");
 }
+
+/// Waits an hour of `imp.wakeup` (passes), and a test that never ends (fails by the
+/// framework's own timeout, two hours): real time would take hours.
+const HOURS: &str = "class Waits extends ImpTestCase {\n  \
+    function testHour() {\n    \
+        local start = time();\n    \
+        return Promise(function (ok, err) {\n      \
+            imp.wakeup(3600, function () { ok(time() - start); });\n    \
+        }).then(function (waited) {\n      \
+            this.assertTrue(waited >= 3600, \"waited \" + waited);\n      \
+            server.log(\"waited \" + waited + \" s\");\n    \
+        }.bindenv(this));\n  \
+    }\n  \
+    function testForever() { return Promise(function (ok, err) {}); }\n}\n";
+
+#[test]
+fn virtual_time_runs_hours_of_waiting_at_once_and_is_restored() {
+    let (env, _devices) = setup(1, &["-t", "7200"]);
+    write(&env, "waits.device.test.nut", HOURS);
+    let (_, before) = env.http("GET", "/_sim/time", None);
+    assert_eq!(before["virtual"], false, "{before}");
+    let mut run = start(&env, &["--virtual-time"]);
+    // Bounded well under the hours the tests wait: only virtual time can end it in time.
+    let end = run.wait_within("Testing failed", Duration::from_secs(120));
+    assert!(end.is_some(), "the run did not end on virtual time");
+    let out = run.finish();
+    out.failed()
+        .has("Waits::testHour()")
+        .has("Waits::testForever()")
+        .has("Test timed out after 7200s")
+        .has("Tests: 2, Assertions: 1, Failures: 1");
+    // The simulator's clock jumped the hours, and is back to real time.
+    let (_, after) = env.http("GET", "/_sim/time", None);
+    assert_eq!(after["virtual"], false, "{after}");
+    // (the jumps skip what real time has not covered: the hours less the run's seconds)
+    assert!(
+        after["skipped"].as_f64().unwrap() > 3600.0 + 7200.0 - 60.0,
+        "{after}"
+    );
+    // The waited time is the virtual clock's.
+    let (_, logs) = env.http("GET", &format!("/devices/{}/logs", _devices[0]), None);
+    // (`time()` counts whole seconds: 3600 or 3601)
+    assert!(logs.to_string().contains("waited 360"), "{logs}");
+}
+
+#[test]
+fn virtual_time_leaves_a_simulator_on_virtual_time_as_it_was() {
+    // A simulator already on virtual time stays on it after the run.
+    let env = Env::start(&["--virtual-time"]);
+    env.impt(&["product", "create", "-n", "P"]).ok();
+    env.impt(&["dg", "create", "-n", "DG", "-p", "P"]).ok();
+    let d = env.device_ids()[0].clone();
+    env.impt(&["device", "assign", "-d", &d, "-g", "DG", "-q"])
+        .ok();
+    env.impt(&["test", "create", "-g", "DG", "-t", "100"]).ok();
+    write(
+        &env,
+        "nap.device.test.nut",
+        "class Nap extends ImpTestCase {\n  function testNap() {\n    \
+         return Promise(function (ok, err) { imp.wakeup(50, ok); });\n  }\n}\n",
+    );
+    env.impt(&["test", "run", "--virtual-time"])
+        .ok()
+        .has("Tests: 1, Assertions: 0, Failures: 0");
+    let (_, after) = env.http("GET", "/_sim/time", None);
+    assert_eq!(after["virtual"], true, "{after}");
+}
