@@ -10,7 +10,7 @@ use super::core::options::{options, Opt};
 const MIMES: &[&str] = &["json", "urlencoded"];
 
 use super::core::ident::dg_or_project;
-use super::core::listing::{add_filter, dg_types, list, resolve_ids};
+use super::core::listing::{dg_types, id_filters, list, resolve_ids};
 use super::core::{print_created, print_info, print_list, update_entity, CommandCtx};
 use crate::api::{attr_str, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
@@ -122,15 +122,7 @@ options! {
 }
 
 pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
-    let mut filters = Vec::new();
-    add_filter(
-        ctx,
-        &mut filters,
-        "devicegroup.id",
-        Entity::DeviceGroup,
-        o.dg.clone(),
-    )
-    .await?;
+    let filters = id_filters(ctx, &[(&o.dg, "devicegroup.id", Entity::DeviceGroup)]).await?;
     let mut items = list(ctx, Entity::Webhook, &filters).await?;
     // The API filters by group only; the rest is checked here, through each hook's group.
     let owners = resolve_ids(ctx, Entity::Account, &o.owner.clone()).await?;
