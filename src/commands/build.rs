@@ -94,14 +94,7 @@ pub async fn build_or_project(
     let id = rel_id(&dg, "current_deployment")
         .ok_or(ImptError::NoIdentifier(Entity::Deployment))?
         .to_string();
-    let b = ctx
-        .get(Entity::Deployment, &id)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::Deployment,
-            ident: id.clone(),
-        })?;
-    Ok((b, id))
+    Ok((ctx.get_existing(Entity::Deployment, &id).await?, id))
 }
 
 /// The device and agent file names of an option pair, the Project's names filling the gaps

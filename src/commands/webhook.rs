@@ -13,7 +13,7 @@ use super::core::ident::dg_or_project;
 use super::core::listing::{dg_types, id_filters, list, resolve_ids};
 use super::core::{print_created, print_info, print_list, update_entity, CommandCtx};
 use crate::api::{attr_str, id_of, rel_id};
-use crate::error::{Entity, ImptError, Result};
+use crate::error::{Entity, Result};
 use impt_wire::types::WEBHOOK_MIME;
 use impt_wire::types::{DG_TYPE_NAMES, WEBHOOK_EVENTS};
 
@@ -25,13 +25,9 @@ fn mime(name: &str) -> &'static str {
         .unwrap_or("application/json")
 }
 
+/// A webhook by id (webhooks are identified by id only).
 async fn find_hook(ctx: &CommandCtx, id: &str) -> Result<Value> {
-    ctx.get(Entity::Webhook, id)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::Webhook,
-            ident: id.to_string(),
-        })
+    ctx.get_existing(Entity::Webhook, id).await
 }
 
 options! {
