@@ -51,21 +51,74 @@ fn setup(n: usize, extra: &[&str]) -> (Env, Vec<String>) {
     (env, devices)
 }
 
+/// How many lines of `device`'s log history (the newest 100) contain `text`. Logs in once
+/// per sim and thread (a login hashes a password: not for every poll).
+fn history_count(env: &Env, device: &str, text: &str) -> usize {
+    thread_local! {
+        static TOKEN: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cached = TOKEN.with(|t| {
+            t.borrow()
+                .as_ref()
+                .filter(|(url, _)| *url == env.url)
+                .map(|(_, token)| token.clone())
+        });
+        let token = match cached {
+            Some(t) => t,
+            None => {
+                let api = Api::login(&env.url, USER, PASSWORD).await;
+                let token = api.token.clone().unwrap();
+                TOKEN.with(|t| *t.borrow_mut() = Some((env.url.clone(), token.clone())));
+                token
+            }
+        };
+        let api = Api {
+            token: Some(token),
+            ..Api::anonymous(&env.url)
+        };
+        let r = api.get(&format!("/devices/{device}/logs")).await;
+        r.body["data"].as_array().map_or(0, |a| {
+            a.iter()
+                .filter(|e| e["msg"].as_str().is_some_and(|m| m.contains(text)))
+                .count()
+        })
+    })
+}
+
+/// Waits (30 s at most) until `device`'s history has more than `before` lines containing
+/// `text`.
+fn wait_logged(env: &Env, device: &str, text: &str, before: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while history_count(env, device, text) <= before {
+        assert!(Instant::now() < deadline, "{text:?} was never logged");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn emit(env: &Env, device: &str, typ: &str, message: &str) {
+    let before = history_count(env, device, message);
     let (status, _) = env.http(
         "POST",
         &format!("/_sim/devices/{device}/logs"),
         Some(serde_json::json!({"type": typ, "message": message})),
     );
     assert_eq!(status, 202);
-    // The sim emits each injected line from its own task: keep them in order.
-    std::thread::sleep(Duration::from_millis(40));
+    // The sim emits each injected line from a task of its own: the next line is sent only
+    // once this one is logged, so they stay in order however busy the machine is.
+    wait_logged(env, device, message, before);
 }
 
-/// Logs one framework message as the tested side of a session would.
+/// Logs one framework message as the tested side of a session would (each line unique, by
+/// a serial number the runner ignores, so its arrival can be told).
 fn unit(env: &Env, device: &str, side: &str, session: &str, typ: &str, msg: serde_json::Value) {
-    let line =
-        serde_json::json!({"__IMPUNIT__": 1, "type": typ, "session": session, "message": msg});
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let line = serde_json::json!({"__IMPUNIT__": 1, "type": typ, "session": session, "message": msg, "serial": n});
     emit(env, device, side, &line.to_string());
 }
 
@@ -250,8 +303,10 @@ fn failing_test_and_summary() {
         assert!(Instant::now() < deadline, "no re-assignment");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // the restart's boot loads the code: its code space line tells the session is ready
+    let booted = history_count(&env, d, "program storage used");
     env.http("POST", &format!("/_sim/devices/{d}/restart"), None);
-    std::thread::sleep(Duration::from_millis(500));
+    wait_logged(&env, d, "program storage used", booted);
     let s = "server.log";
     unit(&env, d, s, &id, "SESSION_START", "".into());
     unit(&env, d, s, &id, "TEST_START", "MyCase::testBad()".into());
