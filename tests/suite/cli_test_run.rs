@@ -685,3 +685,85 @@ fn virtual_time_leaves_a_simulator_on_virtual_time_as_it_was() {
     let (_, after) = env.http("GET", "/_sim/time", None);
     assert_eq!(after["virtual"], true, "{after}");
 }
+
+/// A stand-in for an endpoint that is not the simulator: passes API requests on to the sim
+/// (one connection each) and answers 404 under `/_sim/`, as any other server would.
+fn not_a_simulator(sim_root: &str) -> String {
+    use std::io::{Read, Write};
+    let target = sim_root.trim_start_matches("http://").to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let target = target.clone();
+            std::thread::spawn(move || {
+                let mut req = Vec::new();
+                let mut buf = [0u8; 8192];
+                let head_end = loop {
+                    let n = conn.read(&mut buf).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    req.extend_from_slice(&buf[..n]);
+                    if let Some(i) = req.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&req[..head_end]).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while req.len() < head_end + length {
+                    let n = conn.read(&mut buf).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    req.extend_from_slice(&buf[..n]);
+                }
+                let path = head.split(' ').nth(1).unwrap_or("");
+                if path.starts_with("/_sim") {
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    );
+                    return;
+                }
+                // one request per connection: the sim closes after answering
+                let mut lines: Vec<&str> = head[..head_end - 4]
+                    .split("\r\n")
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                    .collect();
+                lines.push("connection: close");
+                let mut out = std::net::TcpStream::connect(&target).unwrap();
+                out.write_all(format!("{}\r\n\r\n", lines.join("\r\n")).as_bytes())
+                    .unwrap();
+                out.write_all(&req[head_end..]).unwrap();
+                let mut answer = Vec::new();
+                let _ = out.read_to_end(&mut answer);
+                let _ = conn.write_all(&answer);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/v5")
+}
+
+#[test]
+fn virtual_time_is_refused_when_the_endpoint_is_not_the_simulator() {
+    let (env, _devices) = setup(1, &[]);
+    write(&env, "a.test.nut", PASSING);
+    let url = not_a_simulator(env.url.trim_end_matches("/v5"));
+    env.impt(&[
+        "auth", "login", "-u", USER, "-w", PASSWORD, "-e", &url, "-q",
+    ])
+    .ok();
+    // the API answers through the stand-in
+    env.impt(&["test", "info"]).ok().has("DG");
+    env.impt(&["test", "run", "--virtual-time"])
+        .failed()
+        .has("--virtual-time needs impt sim");
+}
