@@ -414,8 +414,7 @@ impl Client {
 
     /// `GET <collection>/<id>`'s `data`, or `None` on a 404.
     pub async fn get_entity(&self, entity: Entity, id: &str) -> Result<Option<Value>> {
-        let path = format!("{}/{}", entity.collection(), encode_segment(id));
-        match self.get(&path).await {
+        match self.get(&entity_path(entity, id)).await {
             Ok(doc) => Ok(doc.get("data").cloned()),
             Err(ImptError::Api(e)) if e.status == 404 => Ok(None),
             Err(e) => Err(e),
@@ -429,6 +428,36 @@ impl Client {
     pub async fn patch(&self, path: &str, body: &Value) -> Result<Option<Value>> {
         self.request(Method::PATCH, path, &[], Some(body), &[])
             .await
+    }
+
+    /// Page `page` (from 1, `size` entries) of a device's log history, newest first:
+    /// `GET /devices/{id}/logs`, its `data` entries (`{ts, type, msg}`).
+    pub async fn device_logs(&self, device_id: &str, page: u64, size: u64) -> Result<Vec<Value>> {
+        let query = [
+            ("page[number]".to_string(), page.to_string()),
+            ("page[size]".to_string(), size.to_string()),
+        ];
+        let path = format!("{}/logs", entity_path(Entity::Device, device_id));
+        Ok(data_items(&self.get_query(&path, &query).await?))
+    }
+
+    /// POST of a creation document (of `impt_wire::requests`) to `entity`'s collection: the
+    /// created entity (the answer's `data`; `Null` when it has none).
+    pub async fn create(&self, entity: Entity, body: &Value) -> Result<Value> {
+        let doc = self.post(entity.collection(), body).await?;
+        Ok(doc
+            .and_then(|mut d| d.get_mut("data").map(Value::take))
+            .unwrap_or(Value::Null))
+    }
+
+    /// PATCH of entity `id` with `body` (an update document of `impt_wire::requests`).
+    pub async fn patch_entity(
+        &self,
+        entity: Entity,
+        id: &str,
+        body: &Value,
+    ) -> Result<Option<Value>> {
+        self.patch(&entity_path(entity, id), body).await
     }
 
     pub async fn delete(&self, path: &str) -> Result<Option<Value>> {
@@ -449,11 +478,7 @@ impl Client {
             query.push(("page[number]".into(), page.to_string()));
             query.push(("page[size]".into(), LIST_PAGE_SIZE.to_string()));
             let doc = self.get_query(path, &query).await?;
-            let items = doc
-                .get("data")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let items = data_items(&doc);
             let count = items.len();
             for item in items {
                 let id = id_of(&item).to_string();
@@ -493,6 +518,19 @@ pub async fn restart(client: &Client, entity: Entity, id: &str, conditional: boo
     let path = format!("{}/{}/{action}", entity.collection(), encode_segment(id));
     client.request(Method::POST, &path, &[], None, &[]).await?;
     Ok(())
+}
+
+/// The items of a list document (its `data` array; none when it has none).
+fn data_items(doc: &Value) -> Vec<Value> {
+    doc.get("data")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The path of entity `id`: `/<collection>/<id>`.
+pub fn entity_path(entity: Entity, id: &str) -> String {
+    format!("{}/{}", entity.collection(), encode_segment(id))
 }
 
 /// Percent-encodes one path segment (names with spaces or slashes used as ids).

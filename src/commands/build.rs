@@ -6,12 +6,12 @@ use impt_wire::requests;
 use serde_json::{json, Map, Value};
 
 use super::core::delete::DeletePlan;
-use super::core::display::{self, short};
+use super::core::display::short;
 use super::core::ident::{dg_or_project, find, find_as, project_dg};
-use super::core::listing::{dg_types, id_filters, list, Filter};
+use super::core::listing::{dg_types, either, list, owner_product_dg, Filter};
 use super::core::options::{options, Opt};
 use super::core::restart::restart_dg;
-use super::core::{print_list, print_updated, CommandCtx};
+use super::core::{print_info, print_list, update_entity, CommandCtx};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
 use crate::config::project::ProjectFile;
 use crate::error::{Entity, ImptError, Result};
@@ -94,14 +94,7 @@ pub async fn build_or_project(
     let id = rel_id(&dg, "current_deployment")
         .ok_or(ImptError::NoIdentifier(Entity::Deployment))?
         .to_string();
-    let b = ctx
-        .get(Entity::Deployment, &id)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::Deployment,
-            ident: id.clone(),
-        })?;
-    Ok((b, id))
+    Ok((ctx.get_existing(Entity::Deployment, &id).await?, id))
 }
 
 /// The device and agent file names of an option pair, the Project's names filling the gaps
@@ -438,9 +431,7 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
     ctx.ui.info(&format!(
         "Deployment \"{ident}\" source file(s) are downloaded successfully."
     ));
-    ctx.ui
-        .result(&display::info(ctx, Entity::Deployment, &build).await?);
-    Ok(())
+    print_info(ctx, Entity::Deployment, &build).await
 }
 
 options! {
@@ -452,22 +443,12 @@ options! {
 
 pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let (build, _) = build_or_project(ctx, o.build.clone(), true).await?;
-    ctx.ui
-        .result(&display::info(ctx, Entity::Deployment, &build).await?);
-    Ok(())
+    print_info(ctx, Entity::Deployment, &build).await
 }
 
 /// The builds of `build list` (and `build cleanup`): server-side then client-side filters.
 async fn list_builds(ctx: &CommandCtx, o: &ListOpts) -> Result<Vec<Value>> {
-    let mut filters = id_filters(
-        ctx,
-        &[
-            (&o.owner, "owner.id", Entity::Account),
-            (&o.product, "product.id", Entity::Product),
-            (&o.dg, "devicegroup.id", Entity::DeviceGroup),
-        ],
-    )
-    .await?;
+    let mut filters = owner_product_dg(ctx, &o.owner, &o.product, &o.dg).await?;
     if !o.sha.is_empty() {
         filters.push(Filter {
             name: "sha",
@@ -480,8 +461,7 @@ async fn list_builds(ctx: &CommandCtx, o: &ListOpts) -> Result<Vec<Value>> {
             values: o.tag.clone(),
         });
     }
-    let (flagged, unflagged) = (o.flagged, o.unflagged);
-    if flagged != unflagged {
+    if let Some(flagged) = either(o.flagged, o.unflagged) {
         filters.push(Filter {
             name: "flagged",
             values: vec![flagged.to_string()],
@@ -492,8 +472,7 @@ async fn list_builds(ctx: &CommandCtx, o: &ListOpts) -> Result<Vec<Value>> {
         let types = dg_types(&o.dg_type);
         items.retain(|b| rel_type(b, "devicegroup").is_some_and(|t| types.iter().any(|x| x == t)));
     }
-    let (non_zombie, zombie) = (o.non_zombie, o.zombie);
-    if non_zombie != zombie {
+    if let Some(non_zombie) = either(o.non_zombie, o.zombie) {
         items.retain(|b| rel_id(b, "devicegroup").is_some() == non_zombie);
     }
     Ok(items)
@@ -566,21 +545,8 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         }
         attrs.insert("tags".into(), json!(tags));
     }
-    let changed = ctx
-        .client()
-        .await?
-        .patch(
-            &format!("/deployments/{}", encode_segment(&id)),
-            &requests::update_deployment(&id, attrs),
-        )
-        .await?;
-    print_updated(
-        ctx,
-        Entity::Deployment,
-        &ident,
-        &super::core::response_entity(changed, &build),
-    );
-    Ok(())
+    let body = requests::update_deployment(&id, attrs);
+    update_entity(ctx, Entity::Deployment, &build, &ident, &body).await
 }
 
 options! {

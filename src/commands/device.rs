@@ -5,10 +5,10 @@ use serde_json::Value;
 use super::core::delete::DeletePlan;
 use super::core::devices::change_devices;
 use super::core::ident::{dg_or_project, find, find_full};
-use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
+use super::core::listing::{dg_type_filter, either, list as list_filtered, owner_product_dg};
 use super::core::options::{options, Opt};
-use super::core::{display, print_list, print_updated, CommandCtx};
-use crate::api::{attr, encode_segment, id_of, rel_id};
+use super::core::{print_info, print_list, update_entity, CommandCtx};
+use crate::api::{attr, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 use impt_wire::types::DG_TYPE_NAMES;
 
@@ -41,9 +41,7 @@ options! {
 pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let ident = o.device.clone().unwrap_or_default();
     let device = find_full(ctx, Entity::Device, &ident).await?;
-    ctx.ui
-        .result(&display::info(ctx, Entity::Device, &device).await?);
-    Ok(())
+    print_info(ctx, Entity::Device, &device).await
 }
 
 options! {
@@ -61,23 +59,13 @@ options! {
 }
 
 pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
-    let mut filters = id_filters(
-        ctx,
-        &[
-            (&o.owner, "owner.id", Entity::Account),
-            (&o.product, "product.id", Entity::Product),
-            (&o.dg, "devicegroup.id", Entity::DeviceGroup),
-        ],
-    )
-    .await?;
+    let mut filters = owner_product_dg(ctx, &o.owner, &o.product, &o.dg).await?;
     filters.extend(dg_type_filter(&o.dg_type, "devicegroup.type"));
     let mut items = list_filtered(ctx, Entity::Device, &filters).await?;
-    let (assigned, unassigned) = (o.assigned, o.unassigned);
-    if assigned != unassigned {
+    if let Some(assigned) = either(o.assigned, o.unassigned) {
         items.retain(|d| rel_id(d, "devicegroup").is_some() == assigned);
     }
-    let (online, offline) = (o.online, o.offline);
-    if online != offline {
+    if let Some(online) = either(o.online, o.offline) {
         items.retain(|d| {
             (attr(d, "device_online").and_then(Value::as_bool) == Some(true)) == online
         });
@@ -170,21 +158,8 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let (device, ident) = find_device(ctx, &o.device).await?;
     let id = id_of(&device);
     let name = o.name.clone().unwrap_or_default();
-    let changed = ctx
-        .client()
-        .await?
-        .patch(
-            &format!("/devices/{}", encode_segment(id)),
-            &impt_wire::requests::rename_device(id, &name),
-        )
-        .await?;
-    print_updated(
-        ctx,
-        Entity::Device,
-        &ident,
-        &super::core::response_entity(changed, &device),
-    );
-    Ok(())
+    let body = impt_wire::requests::rename_device(id, &name);
+    update_entity(ctx, Entity::Device, &device, &ident, &body).await
 }
 
 options! {

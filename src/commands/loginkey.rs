@@ -6,9 +6,8 @@ use serde_json::{json, Map};
 
 use super::core::delete::{DeletePlan, Doomed};
 use super::core::options::{options, Opt};
-use super::core::{print_created, print_list, print_updated, CommandCtx};
-use crate::api::encode_segment;
-use crate::error::{Entity, ImptError, Result};
+use super::core::{print_created, print_info, print_list, print_updated, CommandCtx};
+use crate::error::{Entity, Result};
 
 fn pwd() -> Opt {
     Opt::s0(
@@ -29,17 +28,12 @@ fn password(ctx: &CommandCtx, pwd: &Option<String>) -> Result<String> {
 }
 
 fn key_path(id: &str) -> String {
-    format!("{}/{}", Entity::LoginKey.collection(), encode_segment(id))
+    crate::api::entity_path(Entity::LoginKey, id)
 }
 
 /// A login key by id (login keys are identified by id only).
 async fn find_key(ctx: &CommandCtx, id: &str) -> Result<serde_json::Value> {
-    ctx.get(Entity::LoginKey, id)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::LoginKey,
-            ident: id.to_string(),
-        })
+    ctx.get_existing(Entity::LoginKey, id).await
 }
 
 options! {
@@ -89,9 +83,7 @@ options! {
 
 pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let key = find_key(ctx, &o.lk.clone().unwrap_or_default()).await?;
-    ctx.ui
-        .result(&super::core::display::info(ctx, Entity::LoginKey, &key).await?);
-    Ok(())
+    print_info(ctx, Entity::LoginKey, &key).await
 }
 
 pub async fn list_cmd(ctx: &CommandCtx) -> Result<()> {
