@@ -32,6 +32,8 @@ pub struct Options {
     pub sim: Option<PathBuf>,
     /// The simulator of `--sim` (`--devices`, options after `--`); `None`: one device.
     pub sim_config: Option<impt_sim::SimConfig>,
+    /// `--button PIN` (with `--sim`): the pin the `b` key toggles.
+    pub button: Option<String>,
     /// `--no-local-check`: send code without compiling it locally first.
     pub no_local_check: bool,
     /// How a test pass runs (`--test`, `[watch] test`).

@@ -39,3 +39,57 @@ fn sim_mode_deploys_streams_and_redeploys_without_an_account() {
     assert!(left.is_empty(), "files left in HOME: {left:?}");
     assert!(!proj.path().join(".impt.auth").exists());
 }
+
+/// `--sim` keys `d`, `b`, `p` drive the virtual device; `--parts` attaches a part file as
+/// `impt sim --parts` does.
+#[test]
+fn sim_keys_cut_the_link_toggle_the_button_and_power_cycle_with_the_parts_attached() {
+    let home = tempfile::tempdir().unwrap();
+    let proj = tempfile::tempdir().unwrap();
+    let device = r#"
+hardware.pinA.configure(DIGITAL_IN, function() { server.log("pinA " + hardware.pinA.read()); });
+server.log("booted " + (hardware.wakereason() == WAKEREASON_POWER_ON ? "power-on" : "other"));
+hardware.i2cAB.configure(CLOCK_SPEED_400_KHZ);
+local id = hardware.i2cAB.read(0xBE, "\x0F", 1);
+server.log("whoami " + (id == null ? "nobody" : id[0]));
+"#;
+    let agent = r#"
+device.ondisconnect(function() { server.log("agent: gone"); });
+device.onconnect(function() { server.log("agent: back"); });
+"#;
+    std::fs::write(proj.path().join("device.nut"), device).unwrap();
+    std::fs::write(proj.path().join("agent.nut"), agent).unwrap();
+    let parts = proj.path().join("parts.toml");
+    std::fs::write(
+        &parts,
+        "[[part]]\nbus = \"i2cAB\"\naddress = 0xBE\nregisters = { \"0x0F\" = 0xBC }\n",
+    )
+    .unwrap();
+    let dir = proj.path().to_string_lossy().into_owned();
+    let parts = parts.to_string_lossy().into_owned();
+    let args = [
+        "-z", "json", "--sim", &dir, "--button", "pinA", "--parts", &parts,
+    ];
+    let mut w = spawn_watch(home.path(), home.path(), &args);
+    let t = Duration::from_secs(30);
+    let log = |m: &'static str| move |e: &serde_json::Value| e["event"] == "log" && e["msg"] == m;
+    w.wait_for("the part's answer", t, log("whoami 188"));
+    w.key("d");
+    w.wait_for("the cut", t, |e| {
+        e["event"] == "info"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Connection cut"))
+    });
+    w.wait_for("the agent seeing it", t, log("agent: gone"));
+    w.key("d");
+    w.wait_for("the agent seeing it back", t, log("agent: back"));
+    w.key("b");
+    w.wait_for("the button down", t, log("pinA 1"));
+    w.key("b");
+    w.wait_for("the button up", t, log("pinA 0"));
+    w.key("p");
+    w.wait_for("a power-on boot", t, log("booted power-on"));
+    assert!(w.all("error").is_empty(), "{}", w.dump());
+    assert_eq!(w.quit(), 0);
+}
