@@ -94,6 +94,15 @@ impl SimControl {
         }
     }
 
+    /// Adds a virtual device (to the first account); its id.
+    pub async fn add_device(&self) -> Result<String> {
+        let v = self.call(Method::POST, "/devices", Some(json!({}))).await?;
+        v.get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| ImptError::msg(format!("{} added no device.", self.base)))
+    }
+
     /// Cuts the device's network for `secs` seconds, or until [`SimControl::reconnect`];
     /// `reason`: what its failed connection attempts report (the sim's default: NO_WIFI).
     pub async fn disconnect(

@@ -137,8 +137,13 @@ pub fn run(args: &[String]) -> i32 {
         button: a.button,
         no_local_check: a.no_local_check,
         tests: Some(crate::watch::testpass::TestRunner(std::sync::Arc::new(
-            |changed, cancel| {
-                crate::commands::test::watch_pass(changed, cancel).map(|r| {
+            |changed, sim, cancel| {
+                let sim = sim.map(|s| crate::commands::test::SimTests {
+                    endpoint: s.endpoint,
+                    session: s.session,
+                    dg_id: s.dg_id,
+                });
+                crate::commands::test::watch_pass(changed, sim, cancel).map(|r| {
                     r.map(|o| {
                         let cases = o
                             .cases

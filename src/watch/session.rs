@@ -329,7 +329,7 @@ impl Session {
         let ktx = tx.clone();
         keys::spawn(move |k| ktx.send(Msg::Key(k)).is_ok());
         let test_stage = match (&opts.tests, settings.test) {
-            (Some(t), true) => Some(testpass::Tests::new(t.0.clone())),
+            (Some(t), true) => Some(testpass::Tests::new(t.0.clone(), setup.test_target.clone())),
             _ => None,
         };
         let mut s = Session {

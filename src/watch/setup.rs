@@ -54,6 +54,8 @@ pub struct Setup {
     /// Deploy the current code right away (`--sim`).
     pub deploy_on_start: bool,
     pub sim: Option<impt_sim::SimHandle>,
+    /// `--sim --test`: where the tests run.
+    pub test_target: Option<testpass::SimTarget>,
 }
 
 fn abs(dir: &Path, p: &str) -> PathBuf {
@@ -157,5 +159,6 @@ pub async fn finish_setup(
         sha,
         deploy_on_start,
         sim,
+        test_target: None,
     })
 }

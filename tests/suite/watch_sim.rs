@@ -93,3 +93,68 @@ device.onconnect(function() { server.log("agent: back"); });
     assert!(w.all("error").is_empty(), "{}", w.dump());
     assert_eq!(w.quit(), 0);
 }
+
+/// `--sim --test` in a project without a test configuration: the default test file patterns
+/// run on a virtual device of their own with the project's code under test, again on each
+/// save.
+#[test]
+fn sim_tests_run_without_a_test_configuration() {
+    let home = tempfile::tempdir().unwrap();
+    let proj = tempfile::tempdir().unwrap();
+    let p = proj.path();
+    std::fs::write(
+        p.join("device.nut"),
+        "function add(a, b) { return a + b; }\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("agent.nut"), "server.log(\"agent up\");\n").unwrap();
+    std::fs::create_dir(p.join("tests")).unwrap();
+    std::fs::write(
+        p.join("tests/math.device.test.nut"),
+        "class MathTest extends ImpTestCase {\n  function testAdd() {\n    this.assertEqual(3, add(1, 2));\n  }\n}\n",
+    )
+    .unwrap();
+    let mut w = spawn_watch(
+        p,
+        home.path(),
+        &["-z", "json", "--debounce", "50", "--sim", "--test"],
+    );
+    let t = Duration::from_secs(60);
+    let info = w.wait_for("the tests' device", t, |e| {
+        e["event"] == "info"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Tests run on virtual device"))
+    });
+    let first = w.wait_for("the first pass", t, |e| e["event"] == "tests");
+    assert_eq!(first["ok"], true, "{first}\n{}", w.dump());
+    assert_eq!(
+        (first["passed"].as_u64(), first["total"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        first["files"],
+        serde_json::json!(["tests/math.device.test.nut"])
+    );
+    std::fs::write(
+        p.join("device.nut"),
+        "function add(a, b) { return a - b; }\n",
+    )
+    .unwrap();
+    let second = w.wait_for("the pass after the save", t, |e| e["event"] == "tests");
+    assert_eq!(second["ok"], false, "{second}");
+    assert_eq!(
+        second["failures"][0]["file"], "tests/math.device.test.nut",
+        "{second}"
+    );
+    assert!(!p.join(".impt.test").exists(), "no configuration written");
+    let watched = w.all("started")[0]["devices"][0]["id"].clone();
+    assert!(
+        !info["message"]
+            .as_str()
+            .unwrap()
+            .contains(watched.as_str().unwrap()),
+        "the tests have a device of their own: {info}"
+    );
+    assert_eq!(w.quit(), 0);
+}
