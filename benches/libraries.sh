@@ -11,7 +11,10 @@
 # SpiFlashLogger; ConnectionManager's real-Wi-Fi case cannot pass on a simulator.)
 # Usage: benches/libraries.sh [LIB...]   (IMPT_LIBS: folder of the clones, default
 # /work/peers/libs; IMPT: the impt binary, default target/debug/impt; IMPT_TIME_SCALE: the
-# sim's --time-scale, default 1; KEEP=1 keeps the work folder and logs).
+# sim's --time-scale, default 1; KEEP=1 keeps the work folder and logs; IMPT_VIRTUAL_TIME=0
+# runs the suites in real time: by default they run on the sim's virtual time, `impt test run
+# --virtual-time`, when the binary has that option).
+# Each line also gives the library's wall time in seconds.
 # Exits 0 when every library passes all its tests, 1 otherwise, 2 when nothing could run.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +55,14 @@ cd "$WORK" || exit 2
 DEVICE=$("$IMPT" device list -z json | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | head -n1)
 [ -n "$DEVICE" ] || { echo "no virtual device" >&2; exit 2; }
 
+# Virtual time (timers and the boot delay jump ahead while all code is idle) when the binary
+# offers it; an older binary runs in real time.
+VT=
+if [ "${IMPT_VIRTUAL_TIME:-1}" = 1 ] && "$IMPT" test run --help 2>/dev/null | grep -q -- --virtual-time; then
+    VT=--virtual-time
+fi
+now() { date +%s.%N; }
+
 all_ok=0
 total_pass=0
 total_tests=0
@@ -59,6 +70,7 @@ for lib in "$@"; do
     src="$LIBS/$lib"
     if [ ! -d "$src" ]; then echo "$lib: not found in $LIBS"; all_ok=1; continue; fi
     dir="$WORK/$lib"
+    t0=$(now)
     mkdir -p "$dir"
     (cd "$src" && tar cf - --exclude=.git .) | (cd "$dir" && tar xf -)
     (
@@ -94,7 +106,7 @@ for lib in "$@"; do
         else
             "$IMPT" test create --dg "dg-$lib" -q >/dev/null || exit 1
         fi
-        "$IMPT" test run --report json "$WORK/$lib.json" >"$WORK/$lib.log" 2>&1
+        "$IMPT" test run $VT --report json "$WORK/$lib.json" >"$WORK/$lib.log" 2>&1
         exit 0
     ) || { echo "$lib: setup failed"; all_ok=1; continue; }
     # Counted by the run's JSON report: test methods (not setUp/tearDown), including those
@@ -103,7 +115,7 @@ for lib in "$@"; do
     tests=$(sed -n 's/^  "tests": *\([0-9]*\).*/\1/p' "$WORK/$lib.json" 2>/dev/null)
     pass=${pass:-0}
     tests=${tests:-0}
-    echo "$lib $pass/$tests"
+    printf '%s %s/%s %.1fs\n' "$lib" "$pass" "$tests" "$(echo "$(now) - $t0" | bc)"
     total_pass=$((total_pass + pass))
     total_tests=$((total_tests + tests))
     [ "$pass" -eq "$tests" ] && [ "$tests" -gt 0 ] || all_ok=1

@@ -415,8 +415,7 @@ impl Client {
 
     /// `GET <collection>/<id>`'s `data`, or `None` on a 404.
     pub async fn get_entity(&self, entity: Entity, id: &str) -> Result<Option<Value>> {
-        let path = format!("{}/{}", entity.collection(), encode_segment(id));
-        match self.get(&path).await {
+        match self.get(&entity_path(entity, id)).await {
             Ok(doc) => Ok(doc.get("data").cloned()),
             Err(ImptError::Api(e)) if e.status == 404 => Ok(None),
             Err(e) => Err(e),
@@ -430,6 +429,25 @@ impl Client {
     pub async fn patch(&self, path: &str, body: &Value) -> Result<Option<Value>> {
         self.request(Method::PATCH, path, &[], Some(body), &[])
             .await
+    }
+
+    /// POST of a creation document (of `impt_wire::requests`) to `entity`'s collection: the
+    /// created entity (the answer's `data`; `Null` when it has none).
+    pub async fn create(&self, entity: Entity, body: &Value) -> Result<Value> {
+        let doc = self.post(entity.collection(), body).await?;
+        Ok(doc
+            .and_then(|mut d| d.get_mut("data").map(Value::take))
+            .unwrap_or(Value::Null))
+    }
+
+    /// PATCH of entity `id` with `body` (an update document of `impt_wire::requests`).
+    pub async fn patch_entity(
+        &self,
+        entity: Entity,
+        id: &str,
+        body: &Value,
+    ) -> Result<Option<Value>> {
+        self.patch(&entity_path(entity, id), body).await
     }
 
     pub async fn delete(&self, path: &str) -> Result<Option<Value>> {
@@ -494,6 +512,11 @@ pub async fn restart(client: &Client, entity: Entity, id: &str, conditional: boo
     let path = format!("{}/{}/{action}", entity.collection(), encode_segment(id));
     client.request(Method::POST, &path, &[], None, &[]).await?;
     Ok(())
+}
+
+/// The path of entity `id`: `/<collection>/<id>`.
+pub fn entity_path(entity: Entity, id: &str) -> String {
+    format!("{}/{}", entity.collection(), encode_segment(id))
 }
 
 /// Percent-encodes one path segment (names with spaces or slashes used as ids).

@@ -2,7 +2,7 @@
 
 use super::core::ident::find_full;
 use super::core::options::{options, Opt};
-use super::core::{display, print_list, CommandCtx};
+use super::core::{print_info, print_list, CommandCtx};
 use crate::error::{Entity, Result};
 
 options! {
@@ -25,9 +25,7 @@ pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "me".into());
     let account = find_full(ctx, Entity::Account, &ident).await?;
-    let data = display::info(ctx, Entity::Account, &account).await?;
-    ctx.ui.result(&data);
-    Ok(())
+    print_info(ctx, Entity::Account, &account).await
 }
 
 pub async fn list(ctx: &CommandCtx, _o: &ListOpts) -> Result<()> {

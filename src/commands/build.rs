@@ -6,12 +6,12 @@ use impt_wire::requests;
 use serde_json::{json, Map, Value};
 
 use super::core::delete::DeletePlan;
-use super::core::display::{self, short};
+use super::core::display::short;
 use super::core::ident::{dg_or_project, find, find_as, project_dg};
 use super::core::listing::{dg_types, id_filters, list, Filter};
 use super::core::options::{options, Opt};
 use super::core::restart::restart_dg;
-use super::core::{print_list, print_updated, CommandCtx};
+use super::core::{print_info, print_list, update_entity, CommandCtx};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id, rel_type};
 use crate::config::project::ProjectFile;
 use crate::error::{Entity, ImptError, Result};
@@ -438,9 +438,7 @@ pub async fn get(ctx: &CommandCtx, o: &GetOpts) -> Result<()> {
     ctx.ui.info(&format!(
         "Deployment \"{ident}\" source file(s) are downloaded successfully."
     ));
-    ctx.ui
-        .result(&display::info(ctx, Entity::Deployment, &build).await?);
-    Ok(())
+    print_info(ctx, Entity::Deployment, &build).await
 }
 
 options! {
@@ -452,9 +450,7 @@ options! {
 
 pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let (build, _) = build_or_project(ctx, o.build.clone(), true).await?;
-    ctx.ui
-        .result(&display::info(ctx, Entity::Deployment, &build).await?);
-    Ok(())
+    print_info(ctx, Entity::Deployment, &build).await
 }
 
 /// The builds of `build list` (and `build cleanup`): server-side then client-side filters.
@@ -566,21 +562,8 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         }
         attrs.insert("tags".into(), json!(tags));
     }
-    let changed = ctx
-        .client()
-        .await?
-        .patch(
-            &format!("/deployments/{}", encode_segment(&id)),
-            &requests::update_deployment(&id, attrs),
-        )
-        .await?;
-    print_updated(
-        ctx,
-        Entity::Deployment,
-        &ident,
-        &super::core::response_entity(changed, &build),
-    );
-    Ok(())
+    let body = requests::update_deployment(&id, attrs);
+    update_entity(ctx, Entity::Deployment, &build, &ident, &body).await
 }
 
 options! {

@@ -7,8 +7,8 @@ use super::core::devices::change_devices;
 use super::core::ident::{dg_or_project, find, find_full};
 use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
 use super::core::options::{options, Opt};
-use super::core::{display, print_list, print_updated, CommandCtx};
-use crate::api::{attr, encode_segment, id_of, rel_id};
+use super::core::{print_info, print_list, update_entity, CommandCtx};
+use crate::api::{attr, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 use impt_wire::types::DG_TYPE_NAMES;
 
@@ -41,9 +41,7 @@ options! {
 pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let ident = o.device.clone().unwrap_or_default();
     let device = find_full(ctx, Entity::Device, &ident).await?;
-    ctx.ui
-        .result(&display::info(ctx, Entity::Device, &device).await?);
-    Ok(())
+    print_info(ctx, Entity::Device, &device).await
 }
 
 options! {
@@ -170,21 +168,8 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     let (device, ident) = find_device(ctx, &o.device).await?;
     let id = id_of(&device);
     let name = o.name.clone().unwrap_or_default();
-    let changed = ctx
-        .client()
-        .await?
-        .patch(
-            &format!("/devices/{}", encode_segment(id)),
-            &impt_wire::requests::rename_device(id, &name),
-        )
-        .await?;
-    print_updated(
-        ctx,
-        Entity::Device,
-        &ident,
-        &super::core::response_entity(changed, &device),
-    );
-    Ok(())
+    let body = impt_wire::requests::rename_device(id, &name);
+    update_entity(ctx, Entity::Device, &device, &ident, &body).await
 }
 
 options! {

@@ -16,7 +16,7 @@ use super::core::restart::{print_devices_info, restart_dg};
 use super::core::targets::{
     dg_type, post_dg, resolve_target, target_rel, wrong_type_for_option, NewDg, TargetKind,
 };
-use super::core::{print_created, print_list, print_updated, CommandCtx};
+use super::core::{print_created, print_list, update_entity, CommandCtx};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 use impt_wire::types::DG_TYPE_NAMES;
@@ -192,22 +192,8 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     if let Some(e) = o.env_variable.clone() {
         attrs.insert("env_vars".into(), parse_env(ctx, &e)?);
     }
-    let changed = ctx
-        .client()
-        .await?
-        .patch(
-            &format!("/devicegroups/{}", encode_segment(&id)),
-            &requests::update_device_group(&api_type, &id, attrs, rels),
-        )
-        .await?;
-    ctx.invalidate();
-    print_updated(
-        ctx,
-        Entity::DeviceGroup,
-        &ident,
-        &super::core::response_entity(changed, &dg),
-    );
-    Ok(())
+    let body = requests::update_device_group(&api_type, &id, attrs, rels);
+    update_entity(ctx, Entity::DeviceGroup, &dg, &ident, &body).await
 }
 
 options! {

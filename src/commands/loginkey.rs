@@ -6,8 +6,7 @@ use serde_json::{json, Map};
 
 use super::core::delete::{DeletePlan, Doomed};
 use super::core::options::{options, Opt};
-use super::core::{print_created, print_list, print_updated, CommandCtx};
-use crate::api::encode_segment;
+use super::core::{print_created, print_info, print_list, print_updated, CommandCtx};
 use crate::error::{Entity, ImptError, Result};
 
 fn pwd() -> Opt {
@@ -29,7 +28,7 @@ fn password(ctx: &CommandCtx, pwd: &Option<String>) -> Result<String> {
 }
 
 fn key_path(id: &str) -> String {
-    format!("{}/{}", Entity::LoginKey.collection(), encode_segment(id))
+    crate::api::entity_path(Entity::LoginKey, id)
 }
 
 /// A login key by id (login keys are identified by id only).
@@ -89,9 +88,7 @@ options! {
 
 pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let key = find_key(ctx, &o.lk.clone().unwrap_or_default()).await?;
-    ctx.ui
-        .result(&super::core::display::info(ctx, Entity::LoginKey, &key).await?);
-    Ok(())
+    print_info(ctx, Entity::LoginKey, &key).await
 }
 
 pub async fn list_cmd(ctx: &CommandCtx) -> Result<()> {

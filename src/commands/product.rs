@@ -8,8 +8,8 @@ use super::core::display::{self, info_map, short_body};
 use super::core::ident::{find, product_or_project};
 use super::core::listing::{add_filter, list};
 use super::core::options::{options, Opt};
-use super::core::{print_created, print_list, print_updated, CommandCtx};
-use crate::api::{encode_segment, id_of, rel_id};
+use super::core::{print_created, print_list, update_entity, CommandCtx};
+use crate::api::{id_of, rel_id};
 use crate::error::{Entity, Result};
 
 options! {
@@ -28,13 +28,8 @@ pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
         None => None,
     };
     let body = requests::create_product(&name, o.descr.as_deref(), owner.as_ref().map(id_of));
-    let doc = ctx
-        .client()
-        .await?
-        .post("/products", &body)
-        .await?
-        .unwrap_or_default();
-    print_created(ctx, Entity::Product, &name, &doc["data"]);
+    let data = ctx.client().await?.create(Entity::Product, &body).await?;
+    print_created(ctx, Entity::Product, &name, &data);
     Ok(())
 }
 
@@ -59,29 +54,14 @@ pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
         let mut shown = Vec::new();
         for dg in &dgs {
             let mut dm = short_body(Entity::DeviceGroup, dg);
-            for (rel, label) in [
-                ("current_deployment", "Current Deployment"),
-                ("min_supported_deployment", "Min supported Deployment"),
-            ] {
+            // its builds and targets, as `dg info` shows them
+            let rels = display::info_relations(Entity::DeviceGroup)
+                .iter()
+                .filter(|(_, _, k)| matches!(k, Entity::Deployment | Entity::DeviceGroup));
+            for &(rel, label, kind) in rels {
                 if let Some(id) = rel_id(dg, rel) {
-                    if let Some(b) = ctx.get(Entity::Deployment, id).await? {
-                        dm.insert(
-                            label.into(),
-                            Value::Object(short_body(Entity::Deployment, &b)),
-                        );
-                    }
-                }
-            }
-            for (rel, label) in [
-                ("production_target", "Production Target"),
-                ("dut_target", "DUT Target"),
-            ] {
-                if let Some(id) = rel_id(dg, rel) {
-                    if let Some(t) = ctx.get(Entity::DeviceGroup, id).await? {
-                        dm.insert(
-                            label.into(),
-                            Value::Object(short_body(Entity::DeviceGroup, &t)),
-                        );
+                    if let Some(r) = ctx.get(kind, id).await? {
+                        dm.insert(label.into(), Value::Object(short_body(kind, &r)));
                     }
                 }
             }
@@ -136,21 +116,8 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
         attrs.insert("description".into(), json!(d));
     }
     let id = id_of(&p);
-    let changed = ctx
-        .client()
-        .await?
-        .patch(
-            &format!("/products/{}", encode_segment(id)),
-            &requests::update_product(id, attrs),
-        )
-        .await?;
-    print_updated(
-        ctx,
-        Entity::Product,
-        &ident,
-        &super::core::response_entity(changed, &p),
-    );
-    Ok(())
+    let body = requests::update_product(id, attrs);
+    update_entity(ctx, Entity::Product, &p, &ident, &body).await
 }
 
 options! {

@@ -105,16 +105,12 @@ pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
     let product = match find(ctx, Entity::Product, &pident).await {
         Ok(p) => p,
         Err(ImptError::NotFound { .. }) if o.create_product => {
-            let doc = ctx
-                .client()
-                .await?
-                .post("/products", &requests::create_product(&pident, None, None))
-                .await?
-                .unwrap_or_default();
+            let body = requests::create_product(&pident, None, None);
+            let product = ctx.client().await?.create(Entity::Product, &body).await?;
             ctx.invalidate();
             ctx.ui
                 .info(&format!("Product \"{pident}\" is created successfully."));
-            doc.get("data").cloned().unwrap_or(Value::Null)
+            product
         }
         Err(e) => return Err(e),
     };

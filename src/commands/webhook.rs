@@ -11,8 +11,8 @@ const MIMES: &[&str] = &["json", "urlencoded"];
 
 use super::core::ident::dg_or_project;
 use super::core::listing::{add_filter, dg_types, list, resolve_ids};
-use super::core::{print_created, print_list, print_updated, CommandCtx};
-use crate::api::{attr_str, encode_segment, id_of, rel_id};
+use super::core::{print_created, print_info, print_list, update_entity, CommandCtx};
+use crate::api::{attr_str, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 use impt_wire::types::WEBHOOK_MIME;
 use impt_wire::types::{DG_TYPE_NAMES, WEBHOOK_EVENTS};
@@ -53,14 +53,8 @@ pub async fn create(ctx: &CommandCtx, o: &CreateOpts) -> Result<()> {
         &o.url.clone().unwrap_or_default(),
         mime(&o.mime.clone().unwrap_or_default()),
     );
-    let doc = ctx
-        .client()
-        .await?
-        .post("/webhooks", &body)
-        .await?
-        .unwrap_or_default();
-    let data = &doc["data"];
-    print_created(ctx, Entity::Webhook, id_of(data), data);
+    let data = ctx.client().await?.create(Entity::Webhook, &body).await?;
+    print_created(ctx, Entity::Webhook, id_of(&data), &data);
     Ok(())
 }
 
@@ -73,9 +67,7 @@ options! {
 
 pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
     let hook = find_hook(ctx, &o.wh.clone().unwrap_or_default()).await?;
-    ctx.ui
-        .result(&super::core::display::info(ctx, Entity::Webhook, &hook).await?);
-    Ok(())
+    print_info(ctx, Entity::Webhook, &hook).await
 }
 
 options! {
@@ -97,21 +89,8 @@ pub async fn update(ctx: &CommandCtx, o: &UpdateOpts) -> Result<()> {
     if let Some(m) = o.mime.clone() {
         attrs.insert("content_type".into(), json!(mime(&m)));
     }
-    let changed = ctx
-        .client()
-        .await?
-        .patch(
-            &format!("/webhooks/{}", encode_segment(&id)),
-            &requests::update_webhook(&id, attrs),
-        )
-        .await?;
-    print_updated(
-        ctx,
-        Entity::Webhook,
-        &id,
-        &super::core::response_entity(changed, &old),
-    );
-    Ok(())
+    let body = requests::update_webhook(&id, attrs);
+    update_entity(ctx, Entity::Webhook, &old, &id, &body).await
 }
 
 options! {

@@ -59,7 +59,7 @@ impl AuthFile {
         !self.access_token().is_empty() && !self.expires_at().is_empty()
     }
     pub fn to_text(&self) -> String {
-        to_js_json(&Value::Object(self.map.clone()))
+        to_js_json(&self.map)
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::error::{ImptError, Result};
+use crate::error::{ConfigKind, ImptError, Result};
 
 /// Writes `contents` to `path` atomically: a temp file `.<name>.tmp.<pid>.<random>` in the
 /// same directory, fsync'd, then renamed. Temp files of earlier writes to `path` whose
@@ -105,8 +105,25 @@ fn remove_leftovers(dir: &Path, name: &str) {
 }
 
 /// Serializes as `JSON.stringify(value, null, 2)` does.
-pub fn to_js_json(value: &Value) -> String {
+pub fn to_js_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// Writes a JSON object file as the original does (see [`write_atomic`], [`to_js_json`]).
+pub fn save_object(path: &Path, map: &Map<String, Value>, private: bool) -> Result<()> {
+    write_atomic(path, to_js_json(map).as_bytes(), private)
+}
+
+/// Reads a directory's Device Group file (`.impt.project`, `.impt.test`): a JSON object
+/// naming a `deviceGroupId`. `Ok(None)` when absent, `Corrupted` (of `kind`) when invalid.
+pub fn load_dg_file(path: &Path, kind: ConfigKind) -> Result<Option<Map<String, Value>>> {
+    match read_object(path) {
+        Ok(Some(map)) if get_str(&map, "deviceGroupId").is_none() => {
+            Err(ImptError::Corrupted(kind))
+        }
+        Ok(map) => Ok(map),
+        Err(e) => Err(e.error(kind)),
+    }
 }
 
 /// Largest configuration file read, in bytes.
@@ -131,7 +148,7 @@ pub enum Unreadable {
 
 impl Unreadable {
     /// The error to report for a file of `kind`.
-    pub fn error(self, kind: crate::error::ConfigKind) -> ImptError {
+    pub fn error(self, kind: ConfigKind) -> ImptError {
         match self {
             Unreadable::Corrupt => ImptError::Corrupted(kind),
             Unreadable::Refused(e) => e,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::{get_str, read_object, to_js_json, write_atomic};
+use super::{get_str, load_dg_file, save_object};
 use crate::error::{ConfigKind, ImptError, Result};
 
 pub const PROJECT_FILE: &str = ".impt.project";
@@ -30,17 +30,7 @@ impl ProjectFile {
     }
     /// Loads `./.impt.project`; `Ok(None)` when absent, `Corrupted` when invalid.
     pub fn load() -> Result<Option<ProjectFile>> {
-        match read_object(&Self::path()) {
-            Ok(Some(map)) => {
-                let p = ProjectFile { map };
-                if p.device_group_id().is_none() {
-                    return Err(ImptError::Corrupted(ConfigKind::Project));
-                }
-                Ok(Some(p))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(e.error(ConfigKind::Project)),
-        }
+        Ok(load_dg_file(&Self::path(), ConfigKind::Project)?.map(|map| ProjectFile { map }))
     }
     /// Like [`load`](Self::load) but a missing file is an error.
     pub fn load_required() -> Result<ProjectFile> {
@@ -59,10 +49,6 @@ impl ProjectFile {
         self.map.insert(key.into(), value.into());
     }
     pub fn save(&self) -> Result<()> {
-        write_atomic(
-            &Self::path(),
-            to_js_json(&Value::Object(self.map.clone())).as_bytes(),
-            false,
-        )
+        save_object(&Self::path(), &self.map, false)
     }
 }

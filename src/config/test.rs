@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::{get_str, read_object, to_js_json, write_atomic};
+use super::{get_str, load_dg_file, read_object, save_object};
 use crate::error::{ConfigKind, ImptError, Result};
 
 pub const TEST_FILE: &str = ".impt.test";
@@ -33,17 +33,7 @@ impl TestFile {
     }
     /// Loads `./.impt.test`; `Ok(None)` when absent, `Corrupted` when invalid.
     pub fn load() -> Result<Option<TestFile>> {
-        match read_object(&Self::path()) {
-            Ok(Some(map)) => {
-                let t = TestFile { map };
-                if t.device_group_id().is_none() {
-                    return Err(ImptError::Corrupted(ConfigKind::Test));
-                }
-                Ok(Some(t))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(e.error(ConfigKind::Test)),
-        }
+        Ok(load_dg_file(&Self::path(), ConfigKind::Test)?.map(|map| TestFile { map }))
     }
     /// Like [`load`](Self::load) but a missing file is an error.
     pub fn load_required() -> Result<TestFile> {
@@ -101,11 +91,7 @@ impl TestFile {
         self.map.shift_remove(key);
     }
     pub fn save(&self) -> Result<()> {
-        write_atomic(
-            &Self::path(),
-            to_js_json(&Value::Object(self.map.clone())).as_bytes(),
-            false,
-        )
+        save_object(&Self::path(), &self.map, false)
     }
 }
 
@@ -139,7 +125,7 @@ impl GithubFile {
             "githubToken".into(),
             self.token.clone().unwrap_or_default().into(),
         );
-        write_atomic(path, to_js_json(&Value::Object(map)).as_bytes(), true)
+        save_object(path, &map, true)
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod errors;
 pub mod logfilter;
 pub mod render;
+pub mod testrun;
 pub mod watch;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -164,15 +165,6 @@ impl Ui {
     pub fn text(&self, msg: &str) {
         if !self.is_json() {
             self.out(msg);
-        }
-    }
-
-    /// Wraps `text` in an ANSI foreground color (SGR `code`) when colors are on.
-    pub fn paint(&self, code: u8, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[39m")
-        } else {
-            text.to_string()
         }
     }
 

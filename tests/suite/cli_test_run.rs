@@ -51,21 +51,74 @@ fn setup(n: usize, extra: &[&str]) -> (Env, Vec<String>) {
     (env, devices)
 }
 
+/// How many lines of `device`'s log history (the newest 100) contain `text`. Logs in once
+/// per sim and thread (a login hashes a password: not for every poll).
+fn history_count(env: &Env, device: &str, text: &str) -> usize {
+    thread_local! {
+        static TOKEN: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let cached = TOKEN.with(|t| {
+            t.borrow()
+                .as_ref()
+                .filter(|(url, _)| *url == env.url)
+                .map(|(_, token)| token.clone())
+        });
+        let token = match cached {
+            Some(t) => t,
+            None => {
+                let api = Api::login(&env.url, USER, PASSWORD).await;
+                let token = api.token.clone().unwrap();
+                TOKEN.with(|t| *t.borrow_mut() = Some((env.url.clone(), token.clone())));
+                token
+            }
+        };
+        let api = Api {
+            token: Some(token),
+            ..Api::anonymous(&env.url)
+        };
+        let r = api.get(&format!("/devices/{device}/logs")).await;
+        r.body["data"].as_array().map_or(0, |a| {
+            a.iter()
+                .filter(|e| e["msg"].as_str().is_some_and(|m| m.contains(text)))
+                .count()
+        })
+    })
+}
+
+/// Waits (30 s at most) until `device`'s history has more than `before` lines containing
+/// `text`.
+fn wait_logged(env: &Env, device: &str, text: &str, before: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while history_count(env, device, text) <= before {
+        assert!(Instant::now() < deadline, "{text:?} was never logged");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn emit(env: &Env, device: &str, typ: &str, message: &str) {
+    let before = history_count(env, device, message);
     let (status, _) = env.http(
         "POST",
         &format!("/_sim/devices/{device}/logs"),
         Some(serde_json::json!({"type": typ, "message": message})),
     );
     assert_eq!(status, 202);
-    // The sim emits each injected line from its own task: keep them in order.
-    std::thread::sleep(Duration::from_millis(40));
+    // The sim emits each injected line from a task of its own: the next line is sent only
+    // once this one is logged, so they stay in order however busy the machine is.
+    wait_logged(env, device, message, before);
 }
 
-/// Logs one framework message as the tested side of a session would.
+/// Logs one framework message as the tested side of a session would (each line unique, by
+/// a serial number the runner ignores, so its arrival can be told).
 fn unit(env: &Env, device: &str, side: &str, session: &str, typ: &str, msg: serde_json::Value) {
-    let line =
-        serde_json::json!({"__IMPUNIT__": 1, "type": typ, "session": session, "message": msg});
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let line = serde_json::json!({"__IMPUNIT__": 1, "type": typ, "session": session, "message": msg, "serial": n});
     emit(env, device, side, &line.to_string());
 }
 
@@ -250,8 +303,10 @@ fn failing_test_and_summary() {
         assert!(Instant::now() < deadline, "no re-assignment");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // the restart's boot loads the code: its code space line tells the session is ready
+    let booted = history_count(&env, d, "program storage used");
     env.http("POST", &format!("/_sim/devices/{d}/restart"), None);
-    std::thread::sleep(Duration::from_millis(500));
+    wait_logged(&env, d, "program storage used", booted);
     let s = "server.log";
     unit(&env, d, s, &id, "SESSION_START", "".into());
     unit(&env, d, s, &id, "TEST_START", "MyCase::testBad()".into());
@@ -562,4 +617,153 @@ fn disconnects_and_failing_external_command() {
         .has("error] External command failed with exit code 3\n")
         .has(&format!("Session \"{id}\" failed"))
         .lacks("test] Device disconnected");
+}
+
+/// Waits an hour of `imp.wakeup` (passes), and a test that never ends (fails by the
+/// framework's own timeout, two hours): real time would take hours.
+const HOURS: &str = "class Waits extends ImpTestCase {\n  \
+    function testHour() {\n    \
+        local start = time();\n    \
+        return Promise(function (ok, err) {\n      \
+            imp.wakeup(3600, function () { ok(time() - start); });\n    \
+        }).then(function (waited) {\n      \
+            this.assertTrue(waited >= 3600, \"waited \" + waited);\n      \
+            server.log(\"waited \" + waited + \" s\");\n    \
+        }.bindenv(this));\n  \
+    }\n  \
+    function testForever() { return Promise(function (ok, err) {}); }\n}\n";
+
+#[test]
+fn virtual_time_runs_hours_of_waiting_at_once_and_is_restored() {
+    let (env, _devices) = setup(1, &["-t", "7200"]);
+    write(&env, "waits.device.test.nut", HOURS);
+    let (_, before) = env.http("GET", "/_sim/time", None);
+    assert_eq!(before["virtual"], false, "{before}");
+    let mut run = start(&env, &["--virtual-time"]);
+    // Bounded well under the hours the tests wait: only virtual time can end it in time.
+    let end = run.wait_within("Testing failed", Duration::from_secs(120));
+    assert!(end.is_some(), "the run did not end on virtual time");
+    let out = run.finish();
+    out.failed()
+        .has("Waits::testHour()")
+        .has("Waits::testForever()")
+        .has("Test timed out after 7200s")
+        .has("Tests: 2, Assertions: 1, Failures: 1");
+    // The simulator's clock jumped the hours, and is back to real time.
+    let (_, after) = env.http("GET", "/_sim/time", None);
+    assert_eq!(after["virtual"], false, "{after}");
+    // (the jumps skip what real time has not covered: the hours less the run's seconds)
+    assert!(
+        after["skipped"].as_f64().unwrap() > 3600.0 + 7200.0 - 60.0,
+        "{after}"
+    );
+    // The waited time is the virtual clock's.
+    let (_, logs) = env.http("GET", &format!("/devices/{}/logs", _devices[0]), None);
+    // (`time()` counts whole seconds: 3600 or 3601)
+    assert!(logs.to_string().contains("waited 360"), "{logs}");
+}
+
+#[test]
+fn virtual_time_leaves_a_simulator_on_virtual_time_as_it_was() {
+    // A simulator already on virtual time stays on it after the run.
+    let env = Env::start(&["--virtual-time"]);
+    env.impt(&["product", "create", "-n", "P"]).ok();
+    env.impt(&["dg", "create", "-n", "DG", "-p", "P"]).ok();
+    let d = env.device_ids()[0].clone();
+    env.impt(&["device", "assign", "-d", &d, "-g", "DG", "-q"])
+        .ok();
+    env.impt(&["test", "create", "-g", "DG", "-t", "100"]).ok();
+    write(
+        &env,
+        "nap.device.test.nut",
+        "class Nap extends ImpTestCase {\n  function testNap() {\n    \
+         return Promise(function (ok, err) { imp.wakeup(50, ok); });\n  }\n}\n",
+    );
+    env.impt(&["test", "run", "--virtual-time"])
+        .ok()
+        .has("Tests: 1, Assertions: 0, Failures: 0");
+    let (_, after) = env.http("GET", "/_sim/time", None);
+    assert_eq!(after["virtual"], true, "{after}");
+}
+
+/// A stand-in for an endpoint that is not the simulator: passes API requests on to the sim
+/// (one connection each) and answers 404 under `/_sim/`, as any other server would.
+fn not_a_simulator(sim_root: &str) -> String {
+    use std::io::{Read, Write};
+    let target = sim_root.trim_start_matches("http://").to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let target = target.clone();
+            std::thread::spawn(move || {
+                let mut req = Vec::new();
+                let mut buf = [0u8; 8192];
+                let head_end = loop {
+                    let n = conn.read(&mut buf).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    req.extend_from_slice(&buf[..n]);
+                    if let Some(i) = req.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&req[..head_end]).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while req.len() < head_end + length {
+                    let n = conn.read(&mut buf).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    req.extend_from_slice(&buf[..n]);
+                }
+                let path = head.split(' ').nth(1).unwrap_or("");
+                if path.starts_with("/_sim") {
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    );
+                    return;
+                }
+                // one request per connection: the sim closes after answering
+                let mut lines: Vec<&str> = head[..head_end - 4]
+                    .split("\r\n")
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                    .collect();
+                lines.push("connection: close");
+                let mut out = std::net::TcpStream::connect(&target).unwrap();
+                out.write_all(format!("{}\r\n\r\n", lines.join("\r\n")).as_bytes())
+                    .unwrap();
+                out.write_all(&req[head_end..]).unwrap();
+                let mut answer = Vec::new();
+                let _ = out.read_to_end(&mut answer);
+                let _ = conn.write_all(&answer);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/v5")
+}
+
+#[test]
+fn virtual_time_is_refused_when_the_endpoint_is_not_the_simulator() {
+    let (env, _devices) = setup(1, &[]);
+    write(&env, "a.test.nut", PASSING);
+    let url = not_a_simulator(env.url.trim_end_matches("/v5"));
+    env.impt(&[
+        "auth", "login", "-u", USER, "-w", PASSWORD, "-e", &url, "-q",
+    ])
+    .ok();
+    // the API answers through the stand-in
+    env.impt(&["test", "info"]).ok().has("DG");
+    env.impt(&["test", "run", "--virtual-time"])
+        .failed()
+        .has("--virtual-time needs impt sim");
 }

@@ -375,3 +375,121 @@ server.log("wake " + hardware.wakereason());
         "{seen:?}"
     );
 }
+
+/// The device's group (from the device's relationships).
+async fn group_of(api: &Api, id: &str) -> String {
+    let r = api.get(&format!("/devices/{id}")).await;
+    r.body["data"]["relationships"]["devicegroup"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no group: {}", r.body))
+        .to_string()
+}
+
+const DEV: &str = "development_devicegroup";
+
+/// `server.onshutdown`: a conditional restart tells a device with a handler that new code is
+/// there (`SHUTDOWN_NEWSQUIRREL`, 1) instead of restarting it; its agent takes the new code at
+/// once, the device runs the new code when it calls `server.restart()` (woken for new
+/// Squirrel).
+#[tokio::test]
+async fn a_conditional_restart_calls_the_shutdown_handler_and_server_restart_brings_the_new_code() {
+    let device = r#"
+server.onshutdown(function(reason) {
+    server.log("shutdown asked " + reason);
+    server.restart();
+});
+server.log("A running " + hardware.wakereason());
+"#;
+    let (_sim, api, id, mut sse) = running(&[], device, "server.log(\"agent A\");").await;
+    until(&mut sse, "A running 4").await;
+    let group = group_of(&api, &id).await;
+    let r = api
+        .deploy(
+            &group,
+            DEV,
+            "server.log(\"B running \" + hardware.wakereason());",
+            "server.log(\"agent B\");",
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = api
+        .post(
+            &format!("/devicegroups/{group}/conditional_restart"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let seen = until(&mut sse, "B running").await;
+    let at = |needle: &str| {
+        seen.iter()
+            .position(|l| l == needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in {seen:?}"))
+    };
+    assert!(
+        at("agent.log: agent B") < at("server.log: shutdown asked 1"),
+        "{seen:?}"
+    );
+    assert!(
+        at("server.log: shutdown asked 1") < at("server.log: B running 4"),
+        "{seen:?}"
+    );
+    assert!(!seen.iter().any(|l| l.contains("A running")), "{seen:?}");
+}
+
+/// The handler may put the restart off: the old code keeps running. A forced restart (the
+/// API's `restart`) bypasses the handler, and so does a conditional restart of a device that
+/// runs a deployment older than the group's `min_supported_deployment`; a device without a
+/// handler simply restarts.
+#[tokio::test]
+async fn the_shutdown_handler_can_wait_and_forced_or_unsupported_restarts_bypass_it() {
+    let device = r#"
+server.onshutdown(function(reason) { server.log("later " + reason); });
+function tick() { server.log("A tick"); imp.wakeup(0.05, tick); }
+server.log("A running");
+tick();
+"#;
+    let (_sim, api, id, mut sse) = running(&[], device, "").await;
+    until(&mut sse, "A running").await;
+    let group = group_of(&api, &id).await;
+    let b = r#"
+server.onshutdown(function(reason) { server.log("B later " + reason); });
+server.log("B running " + hardware.wakereason());
+"#;
+    assert_eq!(api.deploy(&group, DEV, b, "").await.status, 201);
+    let conditional = format!("/devicegroups/{group}/conditional_restart");
+    assert_eq!(api.post(&conditional, json!({})).await.status, 204);
+    until(&mut sse, "later 1").await;
+    // Still the old code.
+    let seen = until(&mut sse, "A tick").await;
+    assert!(!seen.iter().any(|l| l.contains("B running")), "{seen:?}");
+    let r = api
+        .post(&format!("/devicegroups/{group}/restart"), json!({}))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let seen = until(&mut sse, "B running").await;
+    assert!(!seen.iter().any(|l| l.contains("later")), "{seen:?}");
+
+    // C becomes the minimum supported deployment: the device runs B, older, so it restarts
+    // at once although B has a handler.
+    let r = api
+        .deploy(&group, DEV, "server.log(\"C running\");", "")
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let c = r.body["data"]["id"].as_str().unwrap().to_string();
+    let r = api
+        .send(
+            "PUT",
+            &format!("/devicegroups/{group}/relationships/min_supported_deployment"),
+            Some(json!({"data": {"type": "deployment", "id": c}})),
+            &[],
+        )
+        .await;
+    assert!(r.status < 300, "{} {}", r.status, r.body);
+    assert_eq!(api.post(&conditional, json!({})).await.status, 204);
+    let seen = until(&mut sse, "C running").await;
+    assert!(!seen.iter().any(|l| l.contains("later")), "{seen:?}");
+
+    // C has no handler: a conditional restart restarts it.
+    assert_eq!(api.post(&conditional, json!({})).await.status, 204);
+    until(&mut sse, "C running").await;
+}

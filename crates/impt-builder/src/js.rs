@@ -10,8 +10,9 @@ pub enum Func {
     Builtin(&'static str),
     /// A macro declared with `@macro`, by name.
     Macro(Rc<str>),
-    /// A JavaScript library function, by handle (see `jslib`).
-    Js(u32),
+    /// A JavaScript library function, by handle (see `jslib`), with the token that keeps
+    /// the handle alive (the engine frees it once no value holds the token).
+    Js(u32, Rc<str>),
 }
 
 /// A Builder expression value (the subset of JavaScript values Builder can produce).

@@ -307,6 +307,7 @@ impl JsLibs {
             d.get().is_some_and(|t| Instant::now() > t)
         })));
         let ctx = Context::full(&rt).map_err(|e| fail(e.to_string()))?;
+        let caches = Caches::default();
         let exports = ctx.with(|c| -> Result<Vec<(String, Value)>, JsError> {
             install_natives(&c).map_err(|e| err_of(&c, e))?;
             let m = Module::declare(c.clone(), PRELUDE_NAME, PRELUDE).map_err(|e| err_of(&c, e))?;
@@ -321,7 +322,7 @@ impl JsLibs {
                     for k in o.keys::<String>() {
                         let k = k.map_err(|e| err_of(&c, e))?;
                         let v: rquickjs::Value = o.get(&k).map_err(|e| err_of(&c, e))?;
-                        let v = from_js(&c, v).map_err(|e| err_of(&c, e))?;
+                        let v = from_js(&c, v, &caches).map_err(|e| err_of(&c, e))?;
                         out.retain(|(n, _)| *n != k);
                         out.push((k, v));
                     }
@@ -336,7 +337,7 @@ impl JsLibs {
             limit,
             ctx,
             exports,
-            caches: Caches::default(),
+            caches,
         })
     }
 
@@ -368,7 +369,7 @@ impl JsLibs {
                     }
                     let o = Object::from_value(obj)?;
                     let v: rquickjs::Value = o.get(key)?;
-                    Ok(Some(from_js(&c, v)?))
+                    Ok(Some(from_js(&c, v, &self.caches)?))
                 })();
                 r.map_err(|e| err_of(&c, e))
             })
@@ -406,7 +407,7 @@ impl JsLibs {
                     }
                     let apply: Function = c.globals().get("__impt_apply")?;
                     let res: rquickjs::Value = apply.call((f, this, a))?;
-                    let res = from_js(&c, res)?;
+                    let res = from_js(&c, res, &self.caches)?;
                     let changed: Array = c.globals().get("__impt_changed")?;
                     let mut out: Vec<(String, Option<Value>)> = Vec::new();
                     for k in changed.iter::<String>() {
@@ -415,7 +416,7 @@ impl JsLibs {
                             continue;
                         }
                         let v = if g.contains_key(k.as_str())? {
-                            Some(from_js(&c, g.get(k.as_str())?)?)
+                            Some(from_js(&c, g.get(k.as_str())?, &self.caches)?)
                         } else {
                             None
                         };
@@ -483,8 +484,49 @@ fn keep<'js>(c: &JsCtx<'js>, v: rquickjs::Value<'js>) -> rquickjs::Result<u32> {
     f.call((v,))
 }
 
+/// Keeps `v` in the handle table for a value holding `token`: the handle is freed once no
+/// value holds the token any more (see [`release`]).
+fn keep_for<'js>(
+    c: &JsCtx<'js>,
+    v: rquickjs::Value<'js>,
+    token: &Rc<str>,
+    caches: &Caches,
+) -> rquickjs::Result<u32> {
+    release(c, caches)?;
+    let h = keep(c, v)?;
+    caches.handed.borrow_mut().push((token.clone(), h));
+    Ok(h)
+}
+
+/// Frees the handles of JavaScript values handed to the preprocessor that it no longer
+/// holds (only the list still has their token). Done when the list has doubled since the
+/// last time, so each call costs O(1) on average and the table stays as large as what is
+/// held.
+fn release(c: &JsCtx<'_>, caches: &Caches) -> rquickjs::Result<()> {
+    let mut handed = caches.handed.borrow_mut();
+    if handed.len() < caches.handed_mark.get().max(OBJECTS_KEPT) {
+        return Ok(());
+    }
+    let free: Function = c.globals().get("__impt_free")?;
+    let mut kept = Vec::with_capacity(handed.len());
+    for (t, h) in handed.drain(..) {
+        if Rc::strong_count(&t) > 1 {
+            kept.push((t, h));
+        } else {
+            free.call::<_, ()>((h,))?;
+        }
+    }
+    caches.handed_mark.set(kept.len() * 2);
+    *handed = kept;
+    Ok(())
+}
+
 /// JavaScript value → preprocessor value (objects and functions by handle).
-fn from_js<'js>(c: &JsCtx<'js>, v: rquickjs::Value<'js>) -> rquickjs::Result<Value> {
+fn from_js<'js>(
+    c: &JsCtx<'js>,
+    v: rquickjs::Value<'js>,
+    caches: &Caches,
+) -> rquickjs::Result<Value> {
     if v.is_undefined() {
         return Ok(Value::Undefined);
     }
@@ -501,18 +543,22 @@ fn from_js<'js>(c: &JsCtx<'js>, v: rquickjs::Value<'js>) -> rquickjs::Result<Val
         return Ok(Value::str(&s.to_string()?));
     }
     if v.is_function() {
-        return Ok(Value::Func(Func::Js(keep(c, v)?)));
+        let token: Rc<str> = Rc::from("function");
+        return Ok(Value::Func(Func::Js(
+            keep_for(c, v, &token, caches)?,
+            token,
+        )));
     }
     if let Some(a) = v.as_array() {
         let mut out = Vec::with_capacity(a.len());
         for x in a.iter::<rquickjs::Value>() {
-            out.push(from_js(c, x?)?);
+            out.push(from_js(c, x?, caches)?);
         }
         return Ok(Value::Array(Rc::new(out)));
     }
     let text: Rc<str> = Rc::from(string_of(c, &v).as_str());
     if v.is_object() {
-        return Ok(Value::Js(keep(c, v)?, text));
+        return Ok(Value::Js(keep_for(c, v, &text, caches)?, text));
     }
     Ok(Value::Str(text))
 }
@@ -527,6 +573,10 @@ type ObjectRc = Rc<Vec<(String, Value)>>;
 struct Caches {
     objects: RefCell<Vec<(ObjectRc, u32)>>,
     stubs: RefCell<HashMap<String, u32>>,
+    /// JavaScript objects and functions handed to the preprocessor, by the token their
+    /// values hold, and the list's length that triggers the next [`release`].
+    handed: RefCell<Vec<(Rc<str>, u32)>>,
+    handed_mark: Cell<usize>,
 }
 
 /// Cached objects kept before the ones nobody else holds are dropped.
@@ -607,7 +657,7 @@ fn to_js<'js>(
             caches.objects.borrow_mut().push((props.clone(), h));
             v
         }
-        Value::Js(h, _) | Value::Func(Func::Js(h)) => handle_value(c, *h)?,
+        Value::Js(h, _) | Value::Func(Func::Js(h, _)) => handle_value(c, *h)?,
         Value::Func(Func::Builtin(n)) => stub(c, n, caches)?,
         Value::Func(Func::Macro(n)) => stub(c, n, caches)?,
     })
@@ -628,7 +678,7 @@ mod tests {
         .unwrap();
         let libs = JsLibs::load(&[lib], Duration::from_secs(10)).unwrap();
         let h = |name: &str| match libs.exports.iter().find(|(k, _)| k == name) {
-            Some((_, Value::Func(Func::Js(h)))) => *h,
+            Some((_, Value::Func(Func::Js(h, _)))) => *h,
             other => panic!("{other:?}"),
         };
         let this: Vec<(Rc<str>, Value)> = vec![
@@ -665,6 +715,51 @@ mod tests {
         let (objs2, mem2) = libs.live();
         assert!(objs2 - objs < 50, "objects {objs} -> {objs2}");
         assert!(mem2 - mem < 64 * 1024, "memory {mem} -> {mem2}");
+    }
+
+    #[test]
+    fn returned_objects_and_functions_are_freed_once_dropped_and_kept_while_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib.js");
+        std::fs::write(
+            &lib,
+            "module.exports = { make: (i) => ({ i: i, pad: 'x'.repeat(100) }), adder: (n) => (x) => x + n };\n",
+        )
+        .unwrap();
+        let libs = JsLibs::load(&[lib], Duration::from_secs(10)).unwrap();
+        let h = |name: &str| match libs.exports.iter().find(|(k, _)| k == name) {
+            Some((_, Value::Func(Func::Js(h, _)))) => *h,
+            other => panic!("{other:?}"),
+        };
+        let call = |name: &str, i: usize| {
+            libs.call(h(name), &[], &[], &[Value::Num(i as f64)])
+                .unwrap()
+                .0
+        };
+        // Held across many calls: still the same object afterwards.
+        let held = call("make", 7);
+        let held_fn = call("adder", 5);
+        let run = |n: usize| {
+            for i in 0..n {
+                assert!(matches!(call("make", i), Value::Js(..)));
+                assert!(matches!(call("adder", i), Value::Func(Func::Js(..))));
+            }
+        };
+        run(200);
+        let (objs, mem) = libs.live();
+        run(3000);
+        let (objs2, mem2) = libs.live();
+        assert!(objs2 - objs < 300, "objects {objs} -> {objs2}");
+        assert!(mem2 - mem < 64 * 1024, "memory {mem} -> {mem2}");
+        let Value::Js(hh, _) = &held else {
+            panic!("{held:?}")
+        };
+        assert!(matches!(libs.member(*hh, "i").unwrap(), Some(Value::Num(n)) if n == 7.0));
+        let Value::Func(Func::Js(fh, _)) = &held_fn else {
+            panic!("{held_fn:?}")
+        };
+        let r = libs.call(*fh, &[], &[], &[Value::Num(1.0)]).unwrap().0;
+        assert!(matches!(r, Value::Num(n) if n == 6.0), "{r:?}");
     }
 
     #[test]

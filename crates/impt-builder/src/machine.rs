@@ -861,7 +861,7 @@ impl<'o> Machine<'o> {
                     }
                 };
                 match (&obj, &self.js) {
-                    (Value::Js(h, _) | Value::Func(Func::Js(h)), Some(js)) => {
+                    (Value::Js(h, _) | Value::Func(Func::Js(h, _)), Some(js)) => {
                         let key = prop.to_js_string();
                         match js.member(*h, &key).map_err(|e| Fail::Expr(e.to_string()))? {
                             Some(v) => Ok(v),
@@ -937,7 +937,7 @@ impl<'o> Machine<'o> {
                 Ok(Value::str(&sub.out))
             }
             Func::Builtin(name) => functions::call(name, &vals).map_err(Fail::Expr),
-            Func::Js(h) => {
+            Func::Js(h, _) => {
                 let Some(js) = self.js.clone() else {
                     return Err(Fail::Expr("Can't call a non-callable expression".into()));
                 };

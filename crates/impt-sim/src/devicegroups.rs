@@ -393,8 +393,13 @@ fn restart(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
             .map(|d| d.id.clone())
             .collect()
     };
+    let conditional = ctx.seg(2) == "conditional_restart";
     for d in devices {
-        vdev::boot(&ctx.app, d);
+        if conditional {
+            vdev::boot_conditional(&ctx.app, d);
+        } else {
+            vdev::boot(&ctx.app, d);
+        }
     }
     no_content()
 }

@@ -119,7 +119,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
             }
             no_content()
         }
-        ("POST", Some("restart" | "conditional_restart")) => {
+        ("POST", Some(what @ ("restart" | "conditional_restart"))) => {
             let id = {
                 let w = ctx.app.world();
                 let i =
@@ -135,7 +135,11 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                 }
                 w.db.devices[i].id.clone()
             };
-            vdev::boot(&ctx.app, id);
+            if what == "conditional_restart" {
+                vdev::boot_conditional(&ctx.app, id);
+            } else {
+                vdev::boot(&ctx.app, id);
+            }
             no_content()
         }
         ("GET", Some("logs")) => {

@@ -110,6 +110,8 @@ pub struct Code {
     pub mac: String,
     /// The device's part in a factory (see the factory module), if any.
     pub factory: Option<FactoryRole>,
+    /// Creation sequence number of the deployment this code comes from.
+    pub deployment_seq: u64,
 }
 
 /// What factory firmware sees of its device's place in a factory.
@@ -174,6 +176,11 @@ pub enum FactoryCall {
 pub enum Cmd {
     /// (Re)start agent and device with this code.
     Start(Box<Code>),
+    /// A conditional restart with this code: a device running a deployment at least as new
+    /// as the group's `min_supported_deployment` (this sequence number) and with a
+    /// `server.onshutdown` handler is told that new code is there (`SHUTDOWN_NEWSQUIRREL`)
+    /// and picks it up when it calls `server.restart()`; any other restarts at once.
+    Conditional(Box<Code>, u64),
     /// Stop both sides (device unassigned).
     Stop,
     Online(bool),

@@ -93,6 +93,7 @@ pub fn code_for(app: &App, db: &Db, d: &Device) -> Option<Code> {
         agent_url: app.agent_url(&d.agent_id),
         mac: d.mac.clone(),
         factory: role,
+        deployment_seq: dep.seq,
     })
 }
 

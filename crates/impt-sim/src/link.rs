@@ -31,6 +31,8 @@ pub const SEND_ERROR_WOULDBLOCK: i64 = 4;
 /// `hardware.wakereason()` codes (imp API).
 pub const WAKEREASON_POWER_ON: i64 = 0;
 pub const WAKEREASON_TIMER: i64 = 1;
+/// `server.onshutdown` reason: new Squirrel is available.
+pub const SHUTDOWN_NEWSQUIRREL: i64 = 1;
 pub const WAKEREASON_SW_RESET: i64 = 2;
 pub const WAKEREASON_NEW_SQUIRREL: i64 = 4;
 pub const WAKEREASON_SQUIRREL_ERROR: i64 = 5;

@@ -407,6 +407,8 @@ struct Runner {
     next_wake: i64,
     /// Raised by the pool to stop the running VM call (new code, restart, deletion).
     interrupt: Arc<AtomicI32>,
+    /// The device was told of new code (`server.onshutdown`) and still runs the old one.
+    staged: bool,
 }
 
 impl Runner {
@@ -444,6 +446,7 @@ impl Runner {
             booting: false,
             next_wake: super::link::WAKEREASON_NEW_SQUIRREL,
             interrupt: Arc::default(),
+            staged: false,
         }
     }
 
@@ -525,9 +528,11 @@ impl Runner {
     fn command(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Start(code) => {
-                let same = self.code.as_ref().is_some_and(|c| {
-                    c.device_code == code.device_code && c.agent_code == code.agent_code
-                });
+                // (A device told of new code still runs the old one.)
+                let same = !self.staged
+                    && self.code.as_ref().is_some_and(|c| {
+                        c.device_code == code.device_code && c.agent_code == code.agent_code
+                    });
                 self.next_wake = life::start_reason(same);
                 self.stop_all();
                 self.code = Some(*code);
@@ -537,6 +542,11 @@ impl Runner {
                     self.start_all();
                 } else {
                     self.pending = true;
+                }
+            }
+            Cmd::Conditional(code, min_seq) => {
+                if !self.notify_shutdown(&code, min_seq) {
+                    self.command(Cmd::Start(code));
                 }
             }
             Cmd::Stop => {
@@ -615,6 +625,7 @@ impl Runner {
 
     fn stop_all(&mut self) {
         self.booting = false;
+        self.staged = false;
         for side in [Side::Agent, Side::Device] {
             let slot = self.slot(side);
             slot.vm = None;
@@ -632,6 +643,32 @@ impl Runner {
         drop(s);
         for (_, (reply, _)) in self.http.drain() {
             let _ = reply.send(Err("the agent restarted".into()));
+        }
+    }
+
+    /// The agent alone restarts with the runner's code (the device keeps running).
+    fn restart_agent(&mut self) {
+        self.agent.vm = None;
+        self.agent.restart_at = None;
+        self.agent.failures = 0;
+        {
+            let mut s = sh(&self.shared);
+            s.busy[side_index(Side::Agent)] = None;
+            s.to_agent.clear();
+            s.http_done.clear();
+            s.out.own.clear();
+            s.out.served.clear();
+            s.out.take_done();
+        }
+        for (_, (reply, _)) in self.http.drain() {
+            let _ = reply.send(Err("the agent restarted".into()));
+        }
+        self.start(Side::Agent);
+        if self.device.vm.is_some() {
+            if let Some(agent) = self.agent.vm.as_mut() {
+                let r = agent.notify_connection(true);
+                self.check(Side::Agent, r.map(drop), false);
+            }
         }
     }
 
@@ -991,9 +1028,11 @@ impl Job for Runner {
         // every earlier Start moot).
         let last_code = cmds
             .iter()
-            .rposition(|c| matches!(c, Cmd::Start(_) | Cmd::Stop));
+            .rposition(|c| matches!(c, Cmd::Start(_) | Cmd::Conditional(..) | Cmd::Stop));
         for (i, cmd) in cmds.into_iter().enumerate() {
-            if matches!(cmd, Cmd::Start(_)) && last_code.is_some_and(|l| i < l) {
+            if matches!(cmd, Cmd::Start(_) | Cmd::Conditional(..))
+                && last_code.is_some_and(|l| i < l)
+            {
                 continue;
             }
             self.command(cmd);

@@ -11,16 +11,33 @@ use std::time::Duration;
 /// Restart a device: agent restart, code download and reconnection status lines, then the
 /// group's current deployment runs (agent and device, see [`runner`]).
 pub fn boot(app: &Arc<App>, device_id: String) {
+    boot_as(app, device_id, false);
+}
+
+/// A conditional restart of a device (`…/conditional_restart`): as [`boot`], but a device
+/// that runs a supported deployment and has a `server.onshutdown` handler is told of the
+/// new code instead of being restarted (see [`runner::Cmd::Conditional`]).
+pub fn boot_conditional(app: &Arc<App>, device_id: String) {
+    boot_as(app, device_id, true);
+}
+
+fn boot_as(app: &Arc<App>, device_id: String, conditional: bool) {
     let app = app.clone();
     tokio::spawn(async move {
         let snapshot = {
             let w = app.world();
-            w.db.devices
-                .iter()
-                .find(|d| d.id == device_id)
-                .map(|d| (d.online, super::factory::code_for(&app, &w.db, d)))
+            w.db.devices.iter().find(|d| d.id == device_id).map(|d| {
+                let min_seq = d
+                    .group
+                    .as_deref()
+                    .and_then(|g| w.db.groups.iter().find(|x| x.id == g))
+                    .and_then(|g| g.min_supported_deployment.as_deref())
+                    .and_then(|m| w.db.deployments.iter().find(|x| x.id == m))
+                    .map_or(0, |m| m.seq);
+                (d.online, super::factory::code_for(&app, &w.db, d), min_seq)
+            })
         };
-        let Some((online, code)) = snapshot else {
+        let Some((online, code, min_seq)) = snapshot else {
             return;
         };
         // Delay between the steps of the boot sequence.
@@ -44,6 +61,7 @@ pub fn boot(app: &Arc<App>, device_id: String) {
             }
         }
         let cmd = match code {
+            Some(c) if conditional => runner::Cmd::Conditional(Box::new(c), min_seq),
             Some(c) => runner::Cmd::Start(Box::new(c)),
             None => runner::Cmd::Stop,
         };

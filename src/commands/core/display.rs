@@ -104,7 +104,7 @@ fn list_relations(entity: Entity) -> &'static [(&'static str, &'static str, Enti
 }
 
 /// Relations shown in info data.
-fn info_relations(entity: Entity) -> &'static [(&'static str, &'static str, Entity)] {
+pub fn info_relations(entity: Entity) -> &'static [(&'static str, &'static str, Entity)] {
     match entity {
         Entity::Account | Entity::LoginKey | Entity::Product => &[
             ("owner", "Owner", Entity::Account),

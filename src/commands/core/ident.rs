@@ -116,37 +116,15 @@ async fn find_hierarchical(ctx: &CommandCtx, entity: Entity, ident: &str) -> Res
     if let Some(i) = parts.iter().position(String::is_empty) {
         return Err(ImptError::NoIdentifier(levels[i]));
     }
-    let account = unique(
-        Entity::Account,
-        &parts[0],
-        search(ctx, Entity::Account, &parts[0], None).await?,
-    )?;
-    let product = unique(
-        Entity::Product,
-        &parts[1],
-        search(
-            ctx,
-            Entity::Product,
-            &parts[1],
-            Some(("owner", id_of(&account))),
-        )
-        .await?,
-    )?;
-    if entity == Entity::Product {
-        return Ok(Some(product));
+    // each level is looked for among the children of the one above it
+    let parent_rel = [None, Some("owner"), Some("product")];
+    let mut found: Option<Value> = None;
+    for (i, part) in parts.iter().enumerate() {
+        let scope = parent_rel[i].zip(found.as_ref().map(id_of));
+        let v = unique(levels[i], part, search(ctx, levels[i], part, scope).await?)?;
+        found = Some(v);
     }
-    let dg = unique(
-        Entity::DeviceGroup,
-        &parts[2],
-        search(
-            ctx,
-            Entity::DeviceGroup,
-            &parts[2],
-            Some(("product", id_of(&product))),
-        )
-        .await?,
-    )?;
-    Ok(Some(dg))
+    Ok(found)
 }
 
 /// Finds exactly one entity by identifier (not found / multiple are errors).

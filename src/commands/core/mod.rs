@@ -46,6 +46,12 @@ pub async fn print_list(ctx: &CommandCtx, entity: Entity, items: &[Value]) -> Re
     Ok(())
 }
 
+/// Prints an entity's info data (`<group> info`).
+pub async fn print_info(ctx: &CommandCtx, entity: Entity, item: &Value) -> Result<()> {
+    ctx.ui.result(&display::info(ctx, entity, item).await?);
+    Ok(())
+}
+
 /// `<Type> "<ident>" is created successfully.` then the short data.
 pub fn print_created(ctx: &CommandCtx, entity: Entity, ident: &str, data: &Value) {
     ctx.ui.info(&format!(
@@ -53,6 +59,25 @@ pub fn print_created(ctx: &CommandCtx, entity: Entity, ident: &str, data: &Value
         entity.label()
     ));
     ctx.ui.result(&display::short(entity, data));
+}
+
+/// Updates entity `old` with `body` (an update document of `impt_wire::requests`), forgets
+/// what the context cached, and prints [`print_updated`] with the entity the server answers.
+pub async fn update_entity(
+    ctx: &CommandCtx,
+    entity: Entity,
+    old: &Value,
+    ident: &str,
+    body: &Value,
+) -> Result<()> {
+    let changed = ctx
+        .client()
+        .await?
+        .patch_entity(entity, crate::api::id_of(old), body)
+        .await?;
+    ctx.invalidate();
+    print_updated(ctx, entity, ident, &response_entity(changed, old));
+    Ok(())
 }
 
 /// `<Type> "<ident>" is updated successfully.` (json: the updated entity's short data).

@@ -162,12 +162,11 @@ pub async fn post_dg(ctx: &CommandCtx, product_id: &str, new: &NewDg) -> Result<
         rels.insert("dut_target".into(), target_rel(t));
     }
     let body = impt_wire::requests::create_device_group(&new.api_type, product_id, attrs, rels);
-    let doc = ctx
+    let dg = ctx
         .client()
         .await?
-        .post("/devicegroups", &body)
-        .await?
-        .unwrap_or_default();
+        .create(Entity::DeviceGroup, &body)
+        .await?;
     ctx.invalidate();
-    Ok(doc.get("data").cloned().unwrap_or(Value::Null))
+    Ok(dg)
 }

@@ -301,6 +301,7 @@ options! {
         tests: str = Opt::s0("tests", 't', "test_pattern", "Selects the tests to run: [test_file_name][:test_class_name][::test_method_name]."),
         clear_cache: flag = Opt::f("clear-cache", 'e', "Deletes the .builder-cache directory before running."),
         jobs: num_text = Opt::n("jobs", 'J', "N", "Test files run at once, each on its own device (impt sim only: extra virtual devices in temporary Device Groups). Default: the number of CPU cores.").long_only(),
+        virtual_time: flag = Opt::f("virtual-time", 'V', "Runs the tests on the simulator's virtual time (impt sim only): while all device and agent code is idle, its clock jumps to the next timer, so tests that wait (imp.wakeup, timeouts) take no real time. The simulator's setting is restored afterwards.").long_only(),
         report: strs = Opt::a("report", 'r', "junit|json FILE", "Also writes the result of every test to a file: --report junit FILE (JUnit XML) or --report json FILE (file, name, time, failure message; tests of sessions that never started as not run). Repeatable.").nargs(2).long_only(),
     }
 }

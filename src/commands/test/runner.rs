@@ -23,6 +23,7 @@ use crate::config::test::{
     GITHUB_TYPE,
 };
 use crate::error::{Entity, ImptError, Result};
+use crate::output::testrun::{LineClock, Tag, Tone};
 use crate::output::Mode;
 use impt_builder::SourcePos;
 
@@ -34,12 +35,6 @@ use std::sync::Arc;
 const STARTUP_TIMEOUT: u64 = 60;
 /// Seconds on top of the test timeout before the tool gives up on a silent session.
 const EXTRA_MESSAGE_TIMEOUT: f64 = 5.0;
-
-const RED: u8 = 31;
-const GREEN: u8 = 32;
-const YELLOW: u8 = 33;
-const CYAN: u8 = 36;
-const GREY: u8 = 90;
 
 pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     ctx.ui.disable_spinner();
@@ -57,10 +52,31 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
         })?,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let sim = simlane::detect(ctx.client().await?).await;
+    let client = ctx.client().await?;
+    let sim = simlane::detect(client).await;
+    // Virtual time for the run: switched on, then back to what the simulator had.
+    let restore_real_time = match (o.virtual_time, sim.as_ref()) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(ImptError::msg(
+                "--virtual-time needs impt sim: the endpoint is not a simulator (a real device runs in real time).",
+            ))
+        }
+        (true, Some(sim)) => {
+            let was = sim.virtual_time(client).await?;
+            if !was {
+                sim.set_virtual_time(client, true).await?;
+            }
+            (!was).then_some(sim)
+        }
+    };
     let mut runner = Runner::new(ctx, cfg, dg, o.tests.as_deref());
     runner.sim = sim.is_some();
-    runner.run_tests(sim.as_ref(), jobs).await?;
+    let ran = runner.run_tests(sim.as_ref(), jobs).await;
+    if let Some(sim) = restore_real_time {
+        sim.set_virtual_time(client, false).await?;
+    }
+    ran?;
     runner.report.write(&targets)?;
     // A run that tested nothing proves nothing: with a report (a CI run) it fails.
     if runner.report.tests() == 0 && runner.report.errors() == 0 {
@@ -394,8 +410,8 @@ struct Runner<'a> {
     session: Option<Session>,
     start_deadline: Option<Instant>,
     message_deadline: Option<Instant>,
-    log_start: Option<std::time::Instant>,
-    log_last: Option<std::time::Instant>,
+    /// The times the run's lines show.
+    clock: LineClock,
     /// The line maps of the session's deployment: errors name the user's files.
     maps: LineMaps,
     /// Per-test results for `--report`.
@@ -493,8 +509,7 @@ impl<'a> Runner<'a> {
             session: None,
             start_deadline: None,
             message_deadline: None,
-            log_start: None,
-            log_last: None,
+            clock: LineClock::default(),
             maps: LineMaps::default(),
             report: report::Report::default(),
             expected: Vec::new(),
@@ -553,25 +568,8 @@ impl<'a> Runner<'a> {
 
     // ----- output -----
 
-    fn log(&mut self, tag: &str, color: u8, text: &str) {
-        if self.ui.is_json() {
-            return;
-        }
-        let now = std::time::Instant::now();
-        let mut timing = String::new();
-        match (self.log_start, self.log_last) {
-            (Some(start), Some(last)) => {
-                timing = format!(
-                    "+{:.2}/{:.2}s ",
-                    (now - start).as_secs_f64(),
-                    (now - last).as_secs_f64()
-                );
-            }
-            _ => self.log_start = Some(now),
-        }
-        self.log_last = Some(now);
-        let head = self.ui.paint(color, &format!("[{timing}{tag}]"));
-        self.ui.text(&format!("{head} {text}"));
+    fn log(&mut self, tag: Tag, text: &str) {
+        self.ui.test_progress(&mut self.clock, tag, text);
     }
 
     fn info_enabled(&self) -> bool {
@@ -580,24 +578,22 @@ impl<'a> Runner<'a> {
 
     fn info(&mut self, text: &str) {
         if self.info_enabled() {
-            self.log("info", GREY, text);
+            self.log(Tag::Info, text);
         }
     }
 
     fn warning(&mut self, text: &str) {
         if self.info_enabled() {
-            let t = self.ui.paint(YELLOW, text);
-            self.log("warning", YELLOW, &t);
+            self.log(Tag::Warning, text);
         }
     }
 
     fn error_line(&mut self, text: &str) {
-        let t = self.ui.paint(RED, text);
-        self.log("error", RED, &t);
+        self.log(Tag::Error, text);
     }
 
     fn test_line(&mut self, text: &str) {
-        self.log("test", GREY, text);
+        self.log(Tag::Test, text);
     }
 
     fn print(&self, text: &str) {
@@ -614,8 +610,8 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn paint(&self, color: u8, text: &str) -> String {
-        self.ui.paint(color, text)
+    fn tint(&self, tone: Tone, text: &str) -> String {
+        self.ui.tint(tone, text)
     }
 
     // ----- the run -----
@@ -672,10 +668,10 @@ impl<'a> Runner<'a> {
         self.info("--------------------------------------");
         self.blank();
         if self.success {
-            let t = self.paint(GREEN, "Testing succeeded");
+            let t = self.tint(Tone::Success, "Testing succeeded");
             self.info(&t);
         } else {
-            let t = self.paint(RED, "Testing failed");
+            let t = self.tint(Tone::Failure, "Testing failed");
             self.info(&t);
         }
         Ok(())
@@ -697,8 +693,7 @@ impl<'a> Runner<'a> {
         r.agent_source = self.agent_source.clone();
         r.device_source = self.device_source.clone();
         r.devices = vec![device];
-        r.log_start = self.log_start;
-        r.log_last = self.log_last;
+        r.clock = self.clock;
         r
     }
 
@@ -844,9 +839,7 @@ impl<'a> Runner<'a> {
         self.success &= job.success;
         self.stop_command |= job.stop_command;
         self.report.append(job.report);
-        if let Some(t) = job.log_last {
-            self.log_last = Some(t);
-        }
+        self.clock.follow(&job.clock);
     }
 
     fn find_test_files(&mut self) -> Result<Vec<TestFileEntry>> {
@@ -1089,7 +1082,7 @@ impl<'a> Runner<'a> {
             "Using Device {device_name} [{device_id}] ({index}/{total})"
         ));
         if !agent_only {
-            let w = self.paint(YELLOW, &format!("Warning: please ensure imp device {device_id} is online. Current test will fail if the device under test is physically offline"));
+            let w = self.tint(Tone::Warning, &format!("Warning: please ensure imp device {device_id} is online. Current test will fail if the device under test is physically offline"));
             self.ui.info(&w);
         }
         self.info(&format!("Using {} test file \"{}\"", file.kind, file.name));
@@ -1268,10 +1261,10 @@ impl<'a> Runner<'a> {
         let (name, error) = (s.name.clone(), s.error);
         let (t, a, f) = (s.tests, s.assertions, s.failures);
         if error {
-            let m = self.paint(RED, &format!("Session \"{name}\" failed"));
+            let m = self.tint(Tone::Failure, &format!("Session \"{name}\" failed"));
             self.test_line(&m);
         } else {
-            let m = self.paint(GREEN, &format!("Session \"{name}\" succeeded"));
+            let m = self.tint(Tone::Success, &format!("Session \"{name}\" succeeded"));
             self.test_line(&m);
         }
         self.tests += t;
@@ -1517,11 +1510,11 @@ impl<'a> Runner<'a> {
                 }
                 let line = format!("Tests: {t}, Assertions: {a}, Failures: {f}");
                 if f > 0 {
-                    let m = self.paint(RED, &line);
+                    let m = self.tint(Tone::Failure, &line);
                     self.test_line(&m);
                     self.after_error(TestError::SessionFailed);
                 } else {
-                    let m = self.paint(GREEN, &line);
+                    let m = self.tint(Tone::Success, &line);
                     self.test_line(&m);
                 }
                 self.session_mut().stop = true;
@@ -1529,11 +1522,11 @@ impl<'a> Runner<'a> {
             "TEST_OK" => {
                 self.report.ok();
                 let m = if message.is_null() {
-                    self.paint(GREEN, "Success")
+                    self.tint(Tone::Success, "Success")
                 } else {
                     format!(
                         "{}{}",
-                        self.paint(GREEN, "Success: "),
+                        self.tint(Tone::Success, "Success: "),
                         message_text(&message)
                     )
                 };
@@ -1546,7 +1539,7 @@ impl<'a> Runner<'a> {
             }
             "INFO" => {
                 let inner = message.get("message").cloned().unwrap_or(Value::Null);
-                let m = self.paint(CYAN, &inner.to_string());
+                let m = self.tint(Tone::Note, &inner.to_string());
                 self.test_line(&m);
             }
             _ => {}
@@ -1580,7 +1573,7 @@ impl<'a> Runner<'a> {
             .split('\n')
             .map(|l| format!("> {}", l.trim_end_matches('\r')))
             .collect();
-        let text = self.paint(CYAN, &shown.join("\n"));
+        let text = self.tint(Tone::Note, &shown.join("\n"));
         self.print(&text);
         if code != 0 {
             return Err(TestError::CommandExit(format!(
@@ -1596,13 +1589,13 @@ impl<'a> Runner<'a> {
         let stop_on_fail = self.cfg.bool("stopOnFail");
         match err {
             TestError::Method(m, at) => {
-                let t = self.paint(RED, &format!("Failure: {m}"));
+                let t = self.tint(Tone::Failure, &format!("Failure: {m}"));
                 self.test_line(&t);
                 // the failing assertion's place, and the frames that lead there
                 if let Some(at) = &at {
                     for (i, f) in at.frames.iter().enumerate() {
                         let word = if i == 0 { "at" } else { "from" };
-                        let t = self.paint(RED, &format!("  {word} {f}"));
+                        let t = self.tint(Tone::Failure, &format!("  {word} {f}"));
                         self.test_line(&t);
                     }
                 }
@@ -1621,18 +1614,18 @@ impl<'a> Runner<'a> {
             }
             TestError::SessionFailed => {}
             TestError::Disconnected(m) => {
-                let t = self.paint(RED, &m);
+                let t = self.tint(Tone::Failure, &m);
                 self.test_line(&t);
                 self.stop_session = !self.cfg.bool("allowDisconnect");
             }
             TestError::DeviceRuntime(m) | TestError::AgentRuntime(m) => {
                 ignore = true;
-                let t = self.paint(RED, &m);
+                let t = self.tint(Tone::Failure, &m);
                 self.test_line(&t);
                 self.stop_session = false;
             }
             TestError::Device(m) => {
-                let t = self.paint(RED, &m);
+                let t = self.tint(Tone::Failure, &m);
                 self.test_line(&t);
                 self.stop_session = true;
             }

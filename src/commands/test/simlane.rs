@@ -56,6 +56,40 @@ fn failed(what: &str, e: impl std::fmt::Display) -> ImptError {
 }
 
 impl Sim {
+    /// Whether the simulator's virtual time is on (`GET /_sim/time`).
+    pub async fn virtual_time(&self, client: &Client) -> Result<bool> {
+        let answer = client
+            .http()
+            .get(format!("{}/_sim/time", self.origin))
+            .send()
+            .await
+            .map_err(|e| failed("read the clock", e))?;
+        if !answer.status().is_success() {
+            return Err(failed("read the clock", answer.status()));
+        }
+        let v: Value = answer
+            .json()
+            .await
+            .map_err(|e| failed("read the clock", e))?;
+        Ok(v.get("virtual").and_then(Value::as_bool).unwrap_or(false))
+    }
+
+    /// Switches the simulator's virtual time on or off (`POST /_sim/time {virtual}`): when
+    /// on, its clock jumps to the next timer whenever all device and agent code is idle.
+    pub async fn set_virtual_time(&self, client: &Client, on: bool) -> Result<()> {
+        let answer = client
+            .http()
+            .post(format!("{}/_sim/time", self.origin))
+            .json(&json!({ "virtual": on }))
+            .send()
+            .await
+            .map_err(|e| failed("switch virtual time", e))?;
+        if !answer.status().is_success() {
+            return Err(failed("switch virtual time", answer.status()));
+        }
+        Ok(())
+    }
+
     /// A Device Group like `model` (same product and type) named `name`, with a new virtual
     /// device of `account` assigned to it.
     pub async fn lane(

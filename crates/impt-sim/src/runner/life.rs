@@ -220,9 +220,42 @@ impl Runner {
             }
         }
         if let PowerRequest::Restart { reason } = req {
+            // After a `server.onshutdown` notice the restart brings the new code.
+            let reason = if std::mem::take(&mut self.staged) {
+                link::WAKEREASON_NEW_SQUIRREL
+            } else {
+                reason
+            };
             self.reboot(reason);
         }
         self.life();
+        true
+    }
+
+    /// A conditional restart's notice of new `code` (see [`crate::exec::Cmd::Conditional`]):
+    /// when the device runs a deployment at least as new as `min_seq` and has a
+    /// `server.onshutdown` handler, the agent restarts with the new code at once and the
+    /// device's handler is called with `SHUTDOWN_NEWSQUIRREL`; the device keeps its code
+    /// until it restarts (`server.restart()`, an error, a sleep) and then runs the new one.
+    /// Returns false (nothing done) when the device must simply restart.
+    pub(super) fn notify_shutdown(&mut self, code: &crate::exec::Code, min_seq: u64) -> bool {
+        let supported = self
+            .code
+            .as_ref()
+            .is_some_and(|c| c.deployment_seq >= min_seq);
+        if !supported || !self.online || self.device.vm.is_none() {
+            return false;
+        }
+        {
+            let s = sh(&self.shared);
+            if !s.link.shutdown_handler || !s.link.connected {
+                return false;
+            }
+        }
+        self.code = Some(code.clone());
+        self.staged = true;
+        self.restart_agent();
+        self.device_event("shutdown", link::SHUTDOWN_NEWSQUIRREL);
         true
     }
 
