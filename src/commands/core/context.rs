@@ -96,6 +96,16 @@ impl CommandCtx {
         Ok(v)
     }
 
+    /// Entity `id`, which must exist: `NotFound` naming the id otherwise.
+    pub async fn get_existing(&self, entity: Entity, id: &str) -> Result<Value> {
+        self.get(entity, id)
+            .await?
+            .ok_or_else(|| ImptError::NotFound {
+                entity,
+                ident: id.to_string(),
+            })
+    }
+
     /// Forgets cached entities after a change.
     pub fn invalidate(&self) {
         lock(&self.cache).clear();
