@@ -9,8 +9,9 @@ hardware.pinA.configure(DIGITAL_IN, function() { server.log("pinA " + hardware.p
 server.log("booted " + (hardware.wakereason() == WAKEREASON_POWER_ON ? "power-on" : "other"));
 "#;
 const AGENT: &str = r#"
-device.ondisconnect(function() { server.log("agent: gone"); });
-device.onconnect(function() { server.log("agent: back"); });
+lost <- false;
+device.ondisconnect(function() { lost = true; server.log("agent: gone"); });
+device.onconnect(function() { if (lost) server.log("agent: back"); });
 "#;
 
 #[test]
