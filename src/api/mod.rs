@@ -6,6 +6,7 @@ pub mod auth;
 pub mod deployments;
 pub mod endpoint;
 pub mod logstream;
+pub mod simctl;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -430,6 +431,17 @@ impl Client {
             .await
     }
 
+    /// Page `page` (from 1, `size` entries) of a device's log history, newest first:
+    /// `GET /devices/{id}/logs`, its `data` entries (`{ts, type, msg}`).
+    pub async fn device_logs(&self, device_id: &str, page: u64, size: u64) -> Result<Vec<Value>> {
+        let query = [
+            ("page[number]".to_string(), page.to_string()),
+            ("page[size]".to_string(), size.to_string()),
+        ];
+        let path = format!("{}/logs", entity_path(Entity::Device, device_id));
+        Ok(data_items(&self.get_query(&path, &query).await?))
+    }
+
     /// POST of a creation document (of `impt_wire::requests`) to `entity`'s collection: the
     /// created entity (the answer's `data`; `Null` when it has none).
     pub async fn create(&self, entity: Entity, body: &Value) -> Result<Value> {
@@ -467,11 +479,7 @@ impl Client {
             query.push(("page[number]".into(), page.to_string()));
             query.push(("page[size]".into(), LIST_PAGE_SIZE.to_string()));
             let doc = self.get_query(path, &query).await?;
-            let items = doc
-                .get("data")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let items = data_items(&doc);
             let count = items.len();
             for item in items {
                 let id = id_of(&item).to_string();
@@ -511,6 +519,14 @@ pub async fn restart(client: &Client, entity: Entity, id: &str, conditional: boo
     let path = format!("{}/{}/{action}", entity.collection(), encode_segment(id));
     client.request(Method::POST, &path, &[], None, &[]).await?;
     Ok(())
+}
+
+/// The items of a list document (its `data` array; none when it has none).
+fn data_items(doc: &Value) -> Vec<Value> {
+    doc.get("data")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The path of entity `id`: `/<collection>/<id>`.

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::core::delete::DeletePlan;
 use super::core::display::short;
 use super::core::ident::{dg_or_project, find, find_as, project_dg};
-use super::core::listing::{dg_types, id_filters, list, Filter};
+use super::core::listing::{dg_types, either, list, owner_product_dg, Filter};
 use super::core::options::{options, Opt};
 use super::core::restart::restart_dg;
 use super::core::{print_info, print_list, update_entity, CommandCtx};
@@ -94,14 +94,7 @@ pub async fn build_or_project(
     let id = rel_id(&dg, "current_deployment")
         .ok_or(ImptError::NoIdentifier(Entity::Deployment))?
         .to_string();
-    let b = ctx
-        .get(Entity::Deployment, &id)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::Deployment,
-            ident: id.clone(),
-        })?;
-    Ok((b, id))
+    Ok((ctx.get_existing(Entity::Deployment, &id).await?, id))
 }
 
 /// The device and agent file names of an option pair, the Project's names filling the gaps
@@ -455,15 +448,7 @@ pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
 
 /// The builds of `build list` (and `build cleanup`): server-side then client-side filters.
 async fn list_builds(ctx: &CommandCtx, o: &ListOpts) -> Result<Vec<Value>> {
-    let mut filters = id_filters(
-        ctx,
-        &[
-            (&o.owner, "owner.id", Entity::Account),
-            (&o.product, "product.id", Entity::Product),
-            (&o.dg, "devicegroup.id", Entity::DeviceGroup),
-        ],
-    )
-    .await?;
+    let mut filters = owner_product_dg(ctx, &o.owner, &o.product, &o.dg).await?;
     if !o.sha.is_empty() {
         filters.push(Filter {
             name: "sha",
@@ -476,8 +461,7 @@ async fn list_builds(ctx: &CommandCtx, o: &ListOpts) -> Result<Vec<Value>> {
             values: o.tag.clone(),
         });
     }
-    let (flagged, unflagged) = (o.flagged, o.unflagged);
-    if flagged != unflagged {
+    if let Some(flagged) = either(o.flagged, o.unflagged) {
         filters.push(Filter {
             name: "flagged",
             values: vec![flagged.to_string()],
@@ -488,8 +472,7 @@ async fn list_builds(ctx: &CommandCtx, o: &ListOpts) -> Result<Vec<Value>> {
         let types = dg_types(&o.dg_type);
         items.retain(|b| rel_type(b, "devicegroup").is_some_and(|t| types.iter().any(|x| x == t)));
     }
-    let (non_zombie, zombie) = (o.non_zombie, o.zombie);
-    if non_zombie != zombie {
+    if let Some(non_zombie) = either(o.non_zombie, o.zombie) {
         items.retain(|b| rel_id(b, "devicegroup").is_some() == non_zombie);
     }
     Ok(items)

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::core::delete::DeletePlan;
 use super::core::devices::change_devices;
 use super::core::ident::{dg_or_project, find, find_full};
-use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
+use super::core::listing::{dg_type_filter, either, list as list_filtered, owner_product_dg};
 use super::core::options::{options, Opt};
 use super::core::{print_info, print_list, update_entity, CommandCtx};
 use crate::api::{attr, id_of, rel_id};
@@ -59,23 +59,13 @@ options! {
 }
 
 pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
-    let mut filters = id_filters(
-        ctx,
-        &[
-            (&o.owner, "owner.id", Entity::Account),
-            (&o.product, "product.id", Entity::Product),
-            (&o.dg, "devicegroup.id", Entity::DeviceGroup),
-        ],
-    )
-    .await?;
+    let mut filters = owner_product_dg(ctx, &o.owner, &o.product, &o.dg).await?;
     filters.extend(dg_type_filter(&o.dg_type, "devicegroup.type"));
     let mut items = list_filtered(ctx, Entity::Device, &filters).await?;
-    let (assigned, unassigned) = (o.assigned, o.unassigned);
-    if assigned != unassigned {
+    if let Some(assigned) = either(o.assigned, o.unassigned) {
         items.retain(|d| rel_id(d, "devicegroup").is_some() == assigned);
     }
-    let (online, offline) = (o.online, o.offline);
-    if online != offline {
+    if let Some(online) = either(o.online, o.offline) {
         items.retain(|d| {
             (attr(d, "device_online").and_then(Value::as_bool) == Some(true)) == online
         });

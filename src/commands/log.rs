@@ -9,7 +9,7 @@ use super::core::ident::{find, project_dg};
 use super::core::options::{options, Opt};
 use super::core::stream::{format_log, Tail};
 use super::core::{display, CommandCtx};
-use crate::api::{encode_segment, id_of};
+use crate::api::id_of;
 use crate::error::{Entity, ImptError, Result};
 use crate::output::logfilter::{self, LogOptions};
 
@@ -86,22 +86,11 @@ impl History {
 
     /// A page of the server's history, mapped.
     async fn server_page(&mut self, ctx: &CommandCtx, page: u64, size: u64) -> Result<Vec<Value>> {
-        let doc = ctx
+        let logs = ctx
             .client()
             .await?
-            .get_query(
-                &format!("/devices/{}/logs", encode_segment(&self.device_id)),
-                &[
-                    ("page[number]".into(), page.to_string()),
-                    ("page[size]".into(), size.to_string()),
-                ],
-            )
+            .device_logs(&self.device_id, page, size)
             .await?;
-        let logs = doc
-            .get("data")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
         // Newest first: entries older than a code load may come from another deployment.
         Ok(logs
             .into_iter()

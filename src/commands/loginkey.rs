@@ -7,7 +7,7 @@ use serde_json::{json, Map};
 use super::core::delete::{DeletePlan, Doomed};
 use super::core::options::{options, Opt};
 use super::core::{print_created, print_info, print_list, print_updated, CommandCtx};
-use crate::error::{Entity, ImptError, Result};
+use crate::error::{Entity, Result};
 
 fn pwd() -> Opt {
     Opt::s0(
@@ -33,12 +33,7 @@ fn key_path(id: &str) -> String {
 
 /// A login key by id (login keys are identified by id only).
 async fn find_key(ctx: &CommandCtx, id: &str) -> Result<serde_json::Value> {
-    ctx.get(Entity::LoginKey, id)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::LoginKey,
-            ident: id.to_string(),
-        })
+    ctx.get_existing(Entity::LoginKey, id).await
 }
 
 options! {

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::core::delete::DeletePlan;
 use super::core::display::{self, info_map, short_body};
 use super::core::ident::{find, product_or_project};
-use super::core::listing::{add_filter, list};
+use super::core::listing::{id_filters, list};
 use super::core::options::{options, Opt};
 use super::core::{print_created, print_list, update_entity, CommandCtx};
 use crate::api::{id_of, rel_id};
@@ -84,15 +84,7 @@ options! {
 }
 
 pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
-    let mut filters = Vec::new();
-    add_filter(
-        ctx,
-        &mut filters,
-        "owner.id",
-        Entity::Account,
-        o.owner.clone(),
-    )
-    .await?;
+    let filters = id_filters(ctx, &[(&o.owner, "owner.id", Entity::Account)]).await?;
     let items = list(ctx, Entity::Product, &filters).await?;
     print_list(ctx, Entity::Product, &items).await
 }

@@ -10,10 +10,10 @@ use super::core::options::{options, Opt};
 const MIMES: &[&str] = &["json", "urlencoded"];
 
 use super::core::ident::dg_or_project;
-use super::core::listing::{add_filter, dg_types, list, resolve_ids};
+use super::core::listing::{dg_types, id_filters, list, resolve_ids};
 use super::core::{print_created, print_info, print_list, update_entity, CommandCtx};
 use crate::api::{attr_str, id_of, rel_id};
-use crate::error::{Entity, ImptError, Result};
+use crate::error::{Entity, Result};
 use impt_wire::types::WEBHOOK_MIME;
 use impt_wire::types::{DG_TYPE_NAMES, WEBHOOK_EVENTS};
 
@@ -25,13 +25,9 @@ fn mime(name: &str) -> &'static str {
         .unwrap_or("application/json")
 }
 
+/// A webhook by id (webhooks are identified by id only).
 async fn find_hook(ctx: &CommandCtx, id: &str) -> Result<Value> {
-    ctx.get(Entity::Webhook, id)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::Webhook,
-            ident: id.to_string(),
-        })
+    ctx.get_existing(Entity::Webhook, id).await
 }
 
 options! {
@@ -122,15 +118,7 @@ options! {
 }
 
 pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
-    let mut filters = Vec::new();
-    add_filter(
-        ctx,
-        &mut filters,
-        "devicegroup.id",
-        Entity::DeviceGroup,
-        o.dg.clone(),
-    )
-    .await?;
+    let filters = id_filters(ctx, &[(&o.dg, "devicegroup.id", Entity::DeviceGroup)]).await?;
     let mut items = list(ctx, Entity::Webhook, &filters).await?;
     // The API filters by group only; the rest is checked here, through each hook's group.
     let owners = resolve_ids(ctx, Entity::Account, &o.owner.clone()).await?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::api::{encode_segment, Client};
+use crate::api::Client;
 use crate::commands::core::CommandCtx;
 use crate::error::Result;
 
@@ -51,19 +51,6 @@ impl Api {
 
     /// The `{ts, type, msg}` entries of a device's log history, newest first.
     pub async fn device_logs(&self, device_id: &str) -> Result<Vec<Value>> {
-        let q = vec![
-            ("page[number]".to_string(), "1".to_string()),
-            ("page[size]".to_string(), "100".to_string()),
-        ];
-        let doc = self
-            .client()
-            .await?
-            .get_query(&format!("/devices/{}/logs", encode_segment(device_id)), &q)
-            .await?;
-        Ok(doc
-            .get("data")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default())
+        self.client().await?.device_logs(device_id, 1, 100).await
     }
 }

@@ -211,14 +211,7 @@ pub async fn product_or_project(
     }
     let (dg, _) = dg_or_project(ctx, None).await?;
     let pid = rel_id(&dg, "product").unwrap_or_default().to_string();
-    let p = ctx
-        .get(Entity::Product, &pid)
-        .await?
-        .ok_or_else(|| ImptError::NotFound {
-            entity: Entity::Product,
-            ident: pid.clone(),
-        })?;
-    Ok((p, pid))
+    Ok((ctx.get_existing(Entity::Product, &pid).await?, pid))
 }
 
 #[cfg(test)]

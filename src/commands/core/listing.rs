@@ -79,7 +79,7 @@ pub async fn list(ctx: &CommandCtx, entity: Entity, filters: &[Filter]) -> Resul
 }
 
 /// Adds a filter when the option was given.
-pub async fn add_filter(
+async fn add_filter(
     ctx: &CommandCtx,
     filters: &mut Vec<Filter>,
     name: &'static str,
@@ -108,6 +108,30 @@ pub async fn id_filters(
     Ok(filters)
 }
 
+/// The `--owner`, `--product` and `--dg` filters of the builds' and the devices' lists.
+pub async fn owner_product_dg(
+    ctx: &CommandCtx,
+    owner: &[String],
+    product: &[String],
+    dg: &[String],
+) -> Result<Vec<Filter>> {
+    id_filters(
+        ctx,
+        &[
+            (owner, "owner.id", Entity::Account),
+            (product, "product.id", Entity::Product),
+            (dg, "devicegroup.id", Entity::DeviceGroup),
+        ],
+    )
+    .await
+}
+
+/// A pair of opposite flags (`--assigned`/`--unassigned`): `Some(true)` when only the first
+/// is given, `Some(false)` when only the second, `None` for neither or both (no filter).
+pub fn either(first: bool, second: bool) -> Option<bool> {
+    (first != second).then_some(first)
+}
+
 /// The API types of the `--dg-type` values.
 pub fn dg_types(dg_type: &[String]) -> Vec<String> {
     dg_type
@@ -123,4 +147,28 @@ pub fn dg_type_filter(dg_type: &[String], name: &'static str) -> Option<Filter> 
         name,
         values: dg_types(dg_type),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_of_opposite_flags_filters_only_when_one_is_given() {
+        assert_eq!(either(true, false), Some(true));
+        assert_eq!(either(false, true), Some(false));
+        assert_eq!(either(false, false), None);
+        assert_eq!(either(true, true), None);
+    }
+
+    #[test]
+    fn dg_types_are_sent_as_api_types() {
+        let f = dg_type_filter(&["pre-factory".into(), "development".into()], "type").unwrap();
+        assert_eq!(f.name, "type");
+        assert_eq!(
+            f.values,
+            ["pre_factoryfixture_devicegroup", "development_devicegroup"]
+        );
+        assert!(dg_type_filter(&[], "type").is_none());
+    }
 }

@@ -9,7 +9,6 @@ use serde_json::Value;
 use super::errmap::LineMaps;
 use super::seen::{key_of, Seen};
 use super::CommandCtx;
-use crate::api::encode_segment;
 use crate::api::logstream::{LogStream, StreamEvent};
 use crate::error::{Entity, ImptError, Result};
 
@@ -275,20 +274,7 @@ async fn history_since(ctx: &CommandCtx, id: &str, since: &str) -> Result<(Vec<V
     let client = ctx.client().await?;
     let mut out = Vec::new();
     for page in 1..=HISTORY_PAGES {
-        let doc = client
-            .get_query(
-                &format!("/devices/{}/logs", encode_segment(id)),
-                &[
-                    ("page[number]".into(), page.to_string()),
-                    ("page[size]".into(), "100".into()),
-                ],
-            )
-            .await?;
-        let data = doc
-            .get("data")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let data = client.device_logs(id, page, 100).await?;
         let full = data.len() >= 100;
         let mut reached = false;
         for e in data {
