@@ -14,6 +14,7 @@ pub mod parse;
 pub mod product;
 pub mod project;
 pub mod sim;
+pub mod simdevice;
 pub mod simport;
 pub mod spec;
 pub mod suggest;
@@ -85,6 +86,7 @@ async fn dispatch(ctx: &CommandCtx, group: &str, cmd: &str, args: &Args) -> Resu
         "project" => project::run(ctx, cmd, args).await,
         "test" => test::run(ctx, cmd, args).await,
         "webhook" => webhook::run(ctx, cmd, args).await,
+        simdevice::NAME => simdevice::run(ctx, cmd, args).await,
         _ => Err(ImptError::Internal(format!("no group {group}"))),
     }
 }
@@ -157,6 +159,9 @@ pub fn run_argv(argv: &[String]) -> i32 {
     let first = argv.first().map(String::as_str);
     match first {
         Some("help") => return help(&groups, &argv[1..]),
+        Some("sim") if argv.get(1).is_some_and(|w| w == "device") => {
+            return in_group(&simdevice::group(), &argv[2..])
+        }
         Some("sim") => return sim::run(&argv[1..]),
         Some("watch") => return watch::run(&argv[1..]),
         Some("editor") => return editor::run(&argv[1..]),
@@ -182,7 +187,13 @@ pub fn run_argv(argv: &[String]) -> i32 {
             Some(w) => short_failure(unknown_command(&groups, w)),
         };
     };
-    let second = argv.get(1).map(String::as_str);
+    in_group(group, &argv[1..])
+}
+
+/// `impt <group> <words>`: the command the first word names, with the options after it.
+fn in_group(group: &GroupSpec, words: &[String]) -> i32 {
+    let help_asked = words.iter().any(|w| is_help(w));
+    let second = words.first().map(String::as_str);
     let Some(cmd) = second
         .filter(|w| !w.starts_with('-'))
         .and_then(|w| group.commands.iter().find(|c| c.name == w))
@@ -205,7 +216,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
         output::print_stdout(&parse::command_help(cmd));
         return 0;
     }
-    let args = match parse::parse(cmd, &argv[2..]) {
+    let args = match parse::parse(cmd, &words[1..]) {
         Ok(a) => a,
         Err(msg) => match msg.strip_prefix("Unknown argument: ") {
             Some(word) => {
@@ -291,7 +302,8 @@ fn completion_tree(groups: &[GroupSpec]) -> clap::Command {
             sim::command()
                 .name("sim")
                 .no_binary_name(false)
-                .about(about("sim")),
+                .about(about("sim"))
+                .subcommand(parse::clap_group(&simdevice::group()).name("device")),
         )
         .subcommand(
             Command::new("help").about(about("help")).arg(

@@ -396,7 +396,7 @@ mod tests {
     async fn stages_build_deploy_and_restart_on_the_simulator() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("device.nut"), "server.log(\"hi\");\n").unwrap();
-        let setup = super::super::sim::setup(dir.path(), None, |_| {})
+        let setup = super::super::sim::setup(dir.path(), None, false, |_| {})
             .await
             .unwrap();
         let code = build(&setup.sources).await.ok().unwrap();

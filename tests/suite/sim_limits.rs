@@ -217,3 +217,71 @@ imp.wakeup(1.5, function() { server.log("later"); });
         "{seen:?}"
     );
 }
+
+/// A restart drops the agent's requests under way: their connections close at once (not
+/// at their 600 s timeout) and the restarted agent has its whole allowance again.
+#[tokio::test]
+async fn a_restart_drops_the_agents_requests_under_way() {
+    use std::sync::mpsc;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel::<&'static str>();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send("open");
+                let mut buf = [0u8; 4096];
+                // Never answers; reports when the simulator closes the connection.
+                while matches!(c.read(&mut buf), Ok(n) if n > 0) {}
+                let _ = tx.send("closed");
+            });
+        }
+    });
+    let agent = format!(
+        r#"
+for (local i = 0; i < 5; i++) {{
+    http.get("http://127.0.0.1:{port}/").sendasync(function(r) {{ server.log("answer " + r.statuscode); }}, null, 600);
+}}
+server.log("asked");
+"#
+    );
+    let (_sim, api, id, mut sse) = sim_running("imp005", &[], "", &agent).await;
+    until(&mut sse, "asked").await;
+    let wait = |want: &'static str, n: usize| {
+        let mut seen = 0;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while seen < n {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(e) if e == want => seen += 1,
+                Ok(_) => {}
+                Err(_) => panic!("{seen} of {n} connections {want}"),
+            }
+        }
+    };
+    wait("open", 5);
+    let r = api
+        .post(&format!("/devices/{id}/restart"), serde_json::json!({}))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    // The old requests' connections close; the restarted agent opens its five again
+    // (interleaved: count both).
+    let mut closed = 0;
+    let mut opened = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while closed < 5 || opened < 5 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok("closed") => closed += 1,
+            Ok(_) => opened += 1,
+            Err(_) => panic!("after the restart: {closed} closed, {opened} opened"),
+        }
+    }
+    let seen = until(&mut sse, "asked").await;
+    assert!(
+        !seen.iter().any(|l| l.contains("answer")),
+        "the dropped requests answer nobody: {seen:?}"
+    );
+}

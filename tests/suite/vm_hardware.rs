@@ -363,3 +363,37 @@ fn every_constant_the_example_applications_use_exists() {
     );
     assert_eq!(l, ["missing 0", "400000 100000"]);
 }
+
+/// The `hardware` API loads when first needed: its constants and the table are there for
+/// code that reaches them without naming `hardware`, and loading it costs the code nothing
+/// (`imp.getmemoryfree()` says about the same before and after).
+#[test]
+fn the_hardware_api_is_there_when_needed_and_costs_the_code_no_memory() {
+    let (mut vm, b) = device("imp004m", None);
+    vm.set_memory_free(100 * 1024);
+    vm.run_main(
+        r#"
+        server.log("free " + imp.getmemoryfree());
+        server.log("speed " + CLOCK_SPEED_400_KHZ);
+        server.log("in root " + (("hard" + "ware") in getroottable()));
+        server.log("free " + imp.getmemoryfree());
+        "#,
+        "device.nut",
+    )
+    .unwrap();
+    vm.run_main(
+        "server.log(\"spiflash \" + (\"spiflash\" in hardware));",
+        "more.nut",
+    )
+    .unwrap();
+    let l = logs(&b);
+    assert_eq!(l[1..3], ["speed 400000", "in root true"], "{l:?}");
+    assert_eq!(l[4], "spiflash true", "{l:?}");
+    let free = |s: &str| s.strip_prefix("free ").unwrap().parse::<i64>().unwrap();
+    let (before, after) = (free(&l[0]), free(&l[3]));
+    assert!(
+        (before - after).abs() < 2048,
+        "loading the API took {} bytes of the code's memory: {l:?}",
+        before - after
+    );
+}

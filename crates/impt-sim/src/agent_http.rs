@@ -10,9 +10,12 @@
 //!
 //! Every request, to the own URL or anywhere else, spends one of the agent's rate credits
 //! (see the limits module); one agent has at most `--http-in-flight` real requests under
-//! way and all agents together `--http-in-flight-total` (the simulator's sockets and
-//! threads); a response body is read up to `--http-max-body` bytes. A request over a limit
-//! is answered at once with status 429 and a body saying which limit.
+//! way and all agents together `--http-in-flight-total` (the simulator's sockets); a
+//! response body is read up to `--http-max-body` bytes. A request over a limit is answered
+//! at once with status 429 and a body saying which limit. `sendasync` requests run as tasks
+//! of the simulator's async runtime (no thread each); when the agent restarts or stops (new
+//! code, restart, unassignment, deletion) its requests under way are dropped at once, their
+//! sockets closed and their slots given back.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Read;
@@ -27,6 +30,8 @@ use impt_vm::{HttpRequest, HttpResponse, OutgoingRequest};
 /// Outgoing requests of one device's agent.
 #[derive(Default)]
 pub struct AgentHttp {
+    /// Raised when the agent's requests under way are abandoned (see [`AgentHttp::cancel_all`]).
+    pub cancel: Cancel,
     /// Requests to the own agent URL waiting to be served: (outgoing id, request).
     pub own: VecDeque<(u64, HttpRequest)>,
     /// Own-URL requests the handler has not answered yet: handler request id → outgoing id.
@@ -37,6 +42,15 @@ pub struct AgentHttp {
     pub inflight: Arc<Mutex<usize>>,
     /// Rate credits.
     pub credits: Credits,
+}
+
+/// The signal that drops one generation of an agent's requests under way.
+pub struct Cancel(tokio::sync::watch::Sender<bool>);
+
+impl Default for Cancel {
+    fn default() -> Cancel {
+        Cancel(tokio::sync::watch::channel(false).0)
+    }
 }
 
 /// Real requests of all agents under way.
@@ -175,6 +189,75 @@ pub fn fetch(req: &OutgoingRequest, max_body: usize) -> HttpResponse {
     }
 }
 
+/// The client of the agents' requests (connections pooled across them).
+fn client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
+}
+
+/// [`fetch`] as a task: the same answers, without a thread.
+pub async fn fetch_async(req: &OutgoingRequest, max_body: usize) -> HttpResponse {
+    let failed = |status: u16, text: String| HttpResponse {
+        status,
+        headers: Vec::new(),
+        body: text,
+    };
+    let timeout = Duration::from_secs_f64(req.timeout.clamp(1.0, 600.0));
+    let method = match reqwest::Method::from_bytes(req.method.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => return failed(3, format!("bad HTTP method '{}'", req.method)),
+    };
+    let mut rb = client()
+        .request(method, &req.url)
+        .timeout(timeout)
+        .body(req.body.clone());
+    for (k, v) in &req.headers {
+        rb = rb.header(k.as_str(), v.as_str());
+    }
+    // Set last, kept on redirects: the simulator's control endpoints refuse it.
+    rb = rb.header(super::control::HOP_HEADER, "agent");
+    let mut resp = match rb.send().await {
+        Ok(r) => r,
+        Err(e) if e.is_timeout() => return failed(28, e.to_string()),
+        Err(e) if e.is_builder() => return failed(3, e.to_string()),
+        Err(e) => return failed(7, e.to_string()),
+    };
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(c)) => {
+                bytes.extend_from_slice(&c);
+                if bytes.len() > max_body {
+                    return failed(
+                        63,
+                        format!(
+                            "the response body exceeds {max_body} bytes (impt sim --http-max-body)"
+                        ),
+                    );
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return failed(if e.is_timeout() { 28 } else { 56 }, e.to_string()),
+        }
+    }
+    HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
 fn is_timeout(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
@@ -202,13 +285,27 @@ impl AgentHttp {
             .push((id, resp));
     }
 
-    /// Starts a real request `id` on a thread; its answer lands in `done`. Over the
-    /// requests-in-flight limits it is answered at once with a refusal.
+    /// Abandons everything under way (the agent restarts or stops): real requests are
+    /// dropped (their tasks end at once, closing their sockets and giving back their
+    /// slots), answers not yet delivered and own-URL requests are forgotten; the new agent
+    /// starts with none under way.
+    pub fn cancel_all(&mut self) {
+        let _ = self.cancel.0.send(true);
+        self.cancel = Cancel::default();
+        self.done = Arc::default();
+        self.inflight = Arc::default();
+        self.own.clear();
+        self.served.clear();
+    }
+
+    /// Starts a real request `id` (a task on `rt`, else a thread); its answer lands in
+    /// `done`. Over the requests-in-flight limits it is answered at once with a refusal.
     pub fn spawn(
         &self,
         id: u64,
         req: OutgoingRequest,
         limits: &PlatformLimits,
+        rt: Option<&tokio::runtime::Handle>,
     ) -> Result<(), String> {
         if *self.inflight.lock().unwrap_or_else(|e| e.into_inner()) >= limits.http_in_flight {
             self.answer(
@@ -234,6 +331,22 @@ impl AgentHttp {
         let done = self.done.clone();
         let inflight = self.inflight.clone();
         *inflight.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        if let Some(rt) = rt {
+            let mut cancelled = self.cancel.0.subscribe();
+            rt.spawn(async move {
+                let _slot = slot;
+                tokio::select! {
+                    resp = fetch_async(&req, max_body) => {
+                        done.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((id, resp));
+                    }
+                    _ = cancelled.wait_for(|c| *c) => {}
+                }
+                *inflight.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+            });
+            return Ok(());
+        }
         let spawned = std::thread::Builder::new()
             .name("agent-http".into())
             .stack_size(256 * 1024)

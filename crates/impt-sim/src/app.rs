@@ -87,6 +87,8 @@ pub struct App {
     pub factory: Option<fn(&Arc<App>, super::exec::FactoryCall)>,
     /// The parts attached to devices (see the hardware module).
     pub boards: super::hardware::Boards,
+    /// The async runtime the agents' outgoing requests run on (none: a thread each).
+    pub rt: Option<tokio::runtime::Handle>,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -298,6 +298,7 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
         emitters: Default::default(),
         factory: Some(factory::call),
         boards: Default::default(),
+        rt: tokio::runtime::Handle::try_current().ok(),
     });
     persist::commit(&app)?;
     if let Err(e) = persist::save_logs(&app) {

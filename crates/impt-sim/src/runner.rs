@@ -315,7 +315,8 @@ impl impt_vm::Host for SideHost {
             return Err(agent_http::refused(&req));
         }
         let limits = s.limits.clone();
-        s.out.spawn(id, req, &limits)
+        let rt = s.app.upgrade().and_then(|a| a.rt.clone());
+        s.out.spawn(id, req, &limits, rt.as_ref())
     }
 
     fn partner_connected(&self) -> bool {
@@ -637,9 +638,7 @@ impl Runner {
         s.to_agent.clear();
         s.to_device.clear();
         s.http_done.clear();
-        s.out.own.clear();
-        s.out.served.clear();
-        s.out.take_done();
+        s.out.cancel_all();
         drop(s);
         for (_, (reply, _)) in self.http.drain() {
             let _ = reply.send(Err("the agent restarted".into()));
@@ -656,9 +655,7 @@ impl Runner {
             s.busy[side_index(Side::Agent)] = None;
             s.to_agent.clear();
             s.http_done.clear();
-            s.out.own.clear();
-            s.out.served.clear();
-            s.out.take_done();
+            s.out.cancel_all();
         }
         for (_, (reply, _)) in self.http.drain() {
             let _ = reply.send(Err("the agent restarted".into()));

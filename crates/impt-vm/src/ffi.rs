@@ -774,6 +774,28 @@ pub(crate) fn compile_only(source: &str, name: &str) -> Result<(), CompileError>
     vm.compile(source, name)
 }
 
+/// Heap bytes held by the VM running on this thread (0 if none).
+pub(crate) fn memory_used_now() -> u64 {
+    // SAFETY: as in `memory_free`.
+    unsafe {
+        sq_glue_current()
+            .as_ref()
+            .map_or(0, |st| st.used.max(0) as u64)
+    }
+}
+
+/// Moves the heap cap of the VM running on this thread by `delta` bytes (if it has one).
+pub(crate) fn grow_memory_cap(delta: i64) {
+    // SAFETY: as in `memory_free`; the state is only touched from its own thread.
+    unsafe {
+        if let Some(st) = sq_glue_current().as_mut() {
+            if st.cap > 0 {
+                st.cap = st.cap.saturating_add(delta).max(1);
+            }
+        }
+    }
+}
+
 /// Heap left under the cap of the VM running on this thread (`i32::MAX` if uncapped).
 pub(crate) fn memory_free() -> u64 {
     // SAFETY: the current state pointer is either null or owned by a RawVm that is running

@@ -403,6 +403,36 @@ pub trait Host: Send {
 const PRELUDE: &str = include_str!("prelude.nut");
 const PRELUDE_NAME: &str = "__impt_api__";
 const HARDWARE: &str = include_str!("hardware.nut");
+/// A device loads the `hardware` API when it first needs it (its code names `hardware`, or
+/// a global is missing): an idle device that never touches it does not pay for it (about a
+/// third of a device VM's memory). The bytes it takes do not count against the code's
+/// memory (`imp.getmemoryfree()` says the same before and after).
+/// Heap room given to the `hardware` API while it loads (it takes about 110 KB).
+const HARDWARE_ROOM: u64 = 4 << 20;
+const LAZY_HARDWARE: &str = r#"
+{
+    local load = ::compilestring;
+    local host = ::__host;
+    ::__hw_pending <- true;
+    ::__hw_load <- function() {
+        if (!::__hw_pending) return;
+        ::__hw_pending = false;
+        ::getroottable().setdelegate(null);
+        local mark = host("hw_mark");
+        load(host("hw_source"), "__impt_api__")();
+        host("hw_grow", mark);
+    };
+    ::getroottable().setdelegate({
+        _get = function(key) {
+            if (::__hw_pending) {
+                ::__hw_load();
+                if (key in ::getroottable()) return ::getroottable()[key];
+            }
+            throw null;
+        }
+    });
+}
+"#;
 
 /// The imp's Squirrel is 32-bit; this VM's objects are built with 64-bit pointers and take
 /// about twice the bytes. A device's memory figures are in the imp's bytes: the heap cap
@@ -473,7 +503,7 @@ impl Vm {
         let setup = format!("::__side <- \"{side_name}\";\n{PRELUDE}");
         vm.run(|raw| raw.run_script(&setup, PRELUDE_NAME))?;
         if side == Side::Device {
-            vm.run(|raw| raw.run_script(HARDWARE, PRELUDE_NAME))?;
+            vm.run(|raw| raw.run_script(LAZY_HARDWARE, PRELUDE_NAME))?;
         }
         if side == Side::Device && nv != Value::Null {
             vm.last_nv = nv.clone();
@@ -486,7 +516,15 @@ impl Vm {
     /// per VM: to restart a device or agent, make a new `Vm` (`nv` and `server.save` data
     /// carry over through the [`Host`]).
     pub fn run_main(&mut self, source: &str, name: &str) -> Result<(), RuntimeError> {
+        if self.raw.handler_ref().side == Side::Device && source.contains("hardware") {
+            self.load_hardware()?;
+        }
         self.run(|raw| raw.run_script(source, name))
+    }
+
+    /// Loads the device's `hardware` API now if it is not loaded yet (see `LAZY_HARDWARE`).
+    pub fn load_hardware(&mut self) -> Result<(), RuntimeError> {
+        self.run(|raw| raw.call_global("__hw_load", &[]).map(drop))
     }
 
     /// Delivers message `name` to the handler registered with `agent.on`/`device.on`.
@@ -966,6 +1004,21 @@ impl ffi::Handler for State {
             }
             "imptype" => Value::Str(self.imp.name.to_string()),
             "hw_layout" => layout(self.imp),
+            "hw_source" => Value::Str(HARDWARE.to_string()),
+            // Room for the API while it loads, then the cap grows by what it took.
+            "hw_mark" => {
+                ffi::grow_memory_cap(HARDWARE_ROOM as i64);
+                Value::Int(ffi::memory_used_now() as i64)
+            }
+            "hw_grow" => {
+                let mark = match arg(&args, 0) {
+                    Value::Int(n) => (*n).max(0) as u64,
+                    _ => 0,
+                };
+                let took = ffi::memory_used_now().saturating_sub(mark);
+                ffi::grow_memory_cap(took as i64 - HARDWARE_ROOM as i64);
+                Value::Null
+            }
             "hw" => {
                 let op = string(arg(&args, 0));
                 self.host.hardware(&op, args.get(1..).unwrap_or(&[]))
