@@ -205,10 +205,7 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
             return out;
         }
     };
-    job.maps
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(sha.clone(), Arc::new(line_maps(&code)));
+    crate::sync::lock(&job.maps).insert(sha.clone(), Arc::new(line_maps(&code)));
     out.deployed = Some(code.hash.clone());
     out.sha = Some(sha);
     restart(&job, &tx).await;

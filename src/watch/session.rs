@@ -401,10 +401,7 @@ impl Session {
             self.watched.set(&code.files(), false, &mut self.watcher, r);
             let same = self.lp.deployed.as_deref() == Some(code.hash.as_str());
             if let (Some(sha), true) = (&sha, same) {
-                self.lp
-                    .maps
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                crate::sync::lock(&self.lp.maps)
                     .insert(sha.clone(), Arc::new(pipeline::line_maps(&code)));
             }
             if !same {
