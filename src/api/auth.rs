@@ -100,6 +100,16 @@ pub async fn login(client: &Client, id: &str, password: &str) -> Result<Login> {
     Err(ImptError::Api(err))
 }
 
+/// The tokens of a successful answer to an auth request, else its API error (`not_found`
+/// instead for a 404, when given).
+fn tokens_of(status: u16, text: &str, not_found: Option<ImptError>) -> Result<Tokens> {
+    match (status, not_found) {
+        (200..=299, _) => parse_tokens(text),
+        (404, Some(e)) => Err(e),
+        _ => Err(ImptError::Api(api_error(status, text))),
+    }
+}
+
 /// Second step of a multi-factor login.
 pub async fn login_otp(client: &Client, login_token: &str, otp: &str) -> Result<Tokens> {
     let (status, text) = post_auth(
@@ -109,10 +119,7 @@ pub async fn login_otp(client: &Client, login_token: &str, otp: &str) -> Result<
         &[("X-Electricimp-OTP-Token", otp.to_string())],
     )
     .await?;
-    if (200..300).contains(&status) {
-        return parse_tokens(&text);
-    }
-    Err(ImptError::Api(api_error(status, &text)))
+    tokens_of(status, &text, None)
 }
 
 /// `POST /auth/token {key}`; a 404 means the login key does not exist.
@@ -124,14 +131,11 @@ pub async fn token_from_key(client: &Client, key: &str) -> Result<Tokens> {
         &[],
     )
     .await?;
-    match status {
-        200..=299 => parse_tokens(&text),
-        404 => Err(ImptError::NotFound {
-            entity: Entity::LoginKey,
-            ident: key.to_string(),
-        }),
-        _ => Err(ImptError::Api(api_error(status, &text))),
-    }
+    let missing = ImptError::NotFound {
+        entity: Entity::LoginKey,
+        ident: key.to_string(),
+    };
+    tokens_of(status, &text, Some(missing))
 }
 
 /// `POST /auth/token {token}` with a refresh token.
@@ -143,8 +147,5 @@ pub async fn refresh(client: &Client, refresh_token: &str) -> Result<Tokens> {
         &[],
     )
     .await?;
-    if (200..300).contains(&status) {
-        return parse_tokens(&text);
-    }
-    Err(ImptError::Api(api_error(status, &text)))
+    tokens_of(status, &text, None)
 }

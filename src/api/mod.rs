@@ -6,6 +6,7 @@ pub mod auth;
 pub mod deployments;
 pub mod endpoint;
 pub mod logstream;
+pub mod simctl;
 
 use std::path::PathBuf;
 use std::sync::Arc;

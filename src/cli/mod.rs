@@ -1,5 +1,6 @@
-//! Argument parsing and dispatch: one file per command group, each with the option tables of
-//! its commands (`spec`) and a `run` that hands parsed options to `commands`.
+//! Argument parsing and dispatch: one file per command group, each listing its commands once
+//! (`spec::CmdSpec`: texts, option table, and the handler that runs it); `run_argv` finds the
+//! command and calls its handler.
 
 pub mod account;
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod parse;
 pub mod product;
 pub mod project;
 pub mod sim;
+pub mod simdevice;
 pub mod simport;
 pub mod spec;
 pub mod suggest;
@@ -26,7 +28,7 @@ use std::sync::Arc;
 use spec::GroupSpec;
 
 use crate::commands::{Args, CommandCtx};
-use crate::error::{ImptError, Result};
+use crate::error::ImptError;
 use crate::output::{self, Mode, Ui};
 
 /// The version the tool reports.
@@ -71,23 +73,6 @@ const EXTRA: [(&str, &str); 5] = [
         "Shows the help of the tool, a group or a command: impt help [group [command]].",
     ),
 ];
-
-async fn dispatch(ctx: &CommandCtx, group: &str, cmd: &str, args: &Args) -> Result<()> {
-    match group {
-        "account" => account::run(ctx, cmd, args).await,
-        "auth" => auth::run(ctx, cmd, args).await,
-        "build" => build::run(ctx, cmd, args).await,
-        "device" => device::run(ctx, cmd, args).await,
-        "dg" => dg::run(ctx, cmd, args).await,
-        "log" => log::run(ctx, cmd, args).await,
-        "loginkey" => loginkey::run(ctx, cmd, args).await,
-        "product" => product::run(ctx, cmd, args).await,
-        "project" => project::run(ctx, cmd, args).await,
-        "test" => test::run(ctx, cmd, args).await,
-        "webhook" => webhook::run(ctx, cmd, args).await,
-        _ => Err(ImptError::Internal(format!("no group {group}"))),
-    }
-}
 
 fn is_help(w: &str) -> bool {
     w == "--help" || w == "-h"
@@ -157,6 +142,9 @@ pub fn run_argv(argv: &[String]) -> i32 {
     let first = argv.first().map(String::as_str);
     match first {
         Some("help") => return help(&groups, &argv[1..]),
+        Some("sim") if argv.get(1).is_some_and(|w| w == "device") => {
+            return in_group(&simdevice::group(), &argv[2..])
+        }
         Some("sim") => return sim::run(&argv[1..]),
         Some("watch") => return watch::run(&argv[1..]),
         Some("editor") => return editor::run(&argv[1..]),
@@ -182,7 +170,13 @@ pub fn run_argv(argv: &[String]) -> i32 {
             Some(w) => short_failure(unknown_command(&groups, w)),
         };
     };
-    let second = argv.get(1).map(String::as_str);
+    in_group(group, &argv[1..])
+}
+
+/// `impt <group> <words>`: the command the first word names, with the options after it.
+fn in_group(group: &GroupSpec, words: &[String]) -> i32 {
+    let help_asked = words.iter().any(|w| is_help(w));
+    let second = words.first().map(String::as_str);
     let Some(cmd) = second
         .filter(|w| !w.starts_with('-'))
         .and_then(|w| group.commands.iter().find(|c| c.name == w))
@@ -205,7 +199,7 @@ pub fn run_argv(argv: &[String]) -> i32 {
         output::print_stdout(&parse::command_help(cmd));
         return 0;
     }
-    let args = match parse::parse(cmd, &argv[2..]) {
+    let args = match parse::parse(cmd, &words[1..]) {
         Ok(a) => a,
         Err(msg) => match msg.strip_prefix("Unknown argument: ") {
             Some(word) => {
@@ -217,10 +211,10 @@ pub fn run_argv(argv: &[String]) -> i32 {
             None => return usage_failure(parse::command_help(cmd), msg),
         },
     };
-    run_command(group.name, cmd.name, args, cmd.raw)
+    run_command(cmd, args)
 }
 
-fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
+fn run_command(cmd: &spec::CmdSpec, args: Args) -> i32 {
     let ui = Arc::new(Ui::new(args.output));
     let rt = match crate::sync::runtime(Some(2)) {
         Ok(rt) => rt,
@@ -230,11 +224,17 @@ fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
         }
     };
     let ctx = CommandCtx::new(ui.clone());
-    let result = rt.block_on(dispatch(&ctx, group, cmd, &args));
+    let result = match cmd.handler {
+        Some(run) => rt.block_on(run(&ctx, &args)),
+        None => Err(ImptError::Internal(format!(
+            "no handler for {} {}",
+            cmd.group, cmd.name
+        ))),
+    };
     ui.stop_spinner();
     match result {
         Ok(()) => {
-            if !raw {
+            if !cmd.raw {
                 ui.succeeds();
             }
             0
@@ -291,7 +291,8 @@ fn completion_tree(groups: &[GroupSpec]) -> clap::Command {
             sim::command()
                 .name("sim")
                 .no_binary_name(false)
-                .about(about("sim")),
+                .about(about("sim"))
+                .subcommand(parse::clap_group(&simdevice::group()).name("device")),
         )
         .subcommand(
             Command::new("help").about(about("help")).arg(

@@ -74,17 +74,22 @@ pub fn clap_tree(groups: &[GroupSpec]) -> Command {
         .about("Electric Imp impCentral command-line tool")
         .disable_help_subcommand(true);
     for g in groups {
-        let mut gc = Command::new(g.name).about(g.about);
-        for c in &g.commands {
-            let mut cc = clap_command(c);
-            for o in all_opts(c) {
-                cc = cc.mut_arg(o.long, |a| completed_values(a, &o));
-            }
-            gc = gc.subcommand(cc);
-        }
-        root = root.subcommand(gc);
+        root = root.subcommand(clap_group(g));
     }
     root
+}
+
+/// One group for shell completions: its commands with their options and values.
+pub fn clap_group(g: &GroupSpec) -> Command {
+    let mut gc = Command::new(g.name).about(g.about);
+    for c in &g.commands {
+        let mut cc = clap_command(c);
+        for o in all_opts(c) {
+            cc = cc.mut_arg(o.long, |a| completed_values(a, &o));
+        }
+        gc = gc.subcommand(cc);
+    }
+    gc
 }
 
 /// What a shell offers after an option: its choices, files for a file option, nothing

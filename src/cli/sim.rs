@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use crate::commands::core::options::{options, Opt};
 
-const CONTROL_HELP: &str = "Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:
+const CONTROL_HELP: &str = "From another shell: impt sim device list|disconnect|reconnect|power-cycle|pin
+(impt sim device --help) drives the virtual devices of a running simulator.
+
+Control endpoints (no auth) at http://127.0.0.1:PORT/_sim/:
   GET  /_sim/devices                          list every virtual device
   POST /_sim/devices {account?,name?,online?,imp_type?}
                                               add a device

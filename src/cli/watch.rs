@@ -8,7 +8,7 @@ use crate::watch::settings::{Overrides, RestartMode};
 
 const ABOUT: &str = "Watch the project's sources; on every change deploy, restart and stream the logs.
 
-Run it in a project directory (`.impt.project`), or name the Device Group and files like `impt build deploy`. Settings may also live in the `[watch]` table of `impt.toml` (debounce, ignore, paths, tags, restart); flags override it. Keys: `r` redeploy now, `c` clear, `q` quit (without a terminal: lines `r`, `c`, `q` on stdin).";
+Run it in a project directory (`.impt.project`), or name the Device Group and files like `impt build deploy`. Settings may also live in the `[watch]` table of `impt.toml` (debounce, ignore, paths, tags, restart); flags override it. Keys: `r` redeploy now, `c` clear, `q` quit (without a terminal: lines `r`, `c`, `q` on stdin); with --sim also `d` cut or restore the virtual devices' connection, `p` power them off and on, `b` toggle the --button pin.";
 
 options! {
     /// Options of `impt watch`.
@@ -28,6 +28,8 @@ options! {
         sim: opt_str = Opt::so("sim", ' ', "DIR", "Run against an in-process simulator with a virtual device; DIR holds device.nut and agent.nut (default: the current directory). A DIR without them gets a new project from the template with --init (or after asking, on a terminal)").long_only(),
         init: flag = Opt::f("init", ' ', "With --sim: create device.nut and agent.nut from the template when DIR has neither").long_only().requires(&["sim"]),
         devices: opt_val(usize) = Opt::s("devices", ' ', "N", "With --sim: how many virtual devices the simulator runs [default: 1]").long_only().requires(&["sim"]),
+        parts: opt_val(PathBuf) = Opt::s("parts", ' ', "FILE", "With --sim: a part file (TOML) attached to the virtual devices, as impt sim --parts").long_only().requires(&["sim"]),
+        button: str = Opt::s("button", ' ', "PIN", "With --sim: the input pin (e.g. pin1) the key b toggles between 0 and 1, like a button").long_only().requires(&["sim"]),
         logs: flatten(FilterOpts),
     }
 }
@@ -94,6 +96,9 @@ pub fn run(args: &[String]) -> i32 {
             .iter()
             .map(|s| s.to_string())
             .collect();
+            if let Some(p) = &a.parts {
+                argv.extend(["--parts".to_string(), p.display().to_string()]);
+            }
             argv.extend(sim_options);
             match super::sim::config_from(&argv) {
                 Ok(c) => Some(c),
@@ -129,10 +134,16 @@ pub fn run(args: &[String]) -> i32 {
         },
         sim,
         sim_config,
+        button: a.button,
         no_local_check: a.no_local_check,
         tests: Some(crate::watch::testpass::TestRunner(std::sync::Arc::new(
-            |changed, cancel| {
-                crate::commands::test::watch_pass(changed, cancel).map(|r| {
+            |changed, sim, cancel| {
+                let sim = sim.map(|s| crate::commands::test::SimTests {
+                    endpoint: s.endpoint,
+                    session: s.session,
+                    dg_id: s.dg_id,
+                });
+                crate::commands::test::watch_pass(changed, sim, cancel).map(|r| {
                     r.map(|o| {
                         let cases = o
                             .cases

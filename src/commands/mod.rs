@@ -13,6 +13,7 @@ pub mod log;
 pub mod loginkey;
 pub mod product;
 pub mod project;
+pub mod simdevice;
 pub mod test;
 pub mod webhook;
 

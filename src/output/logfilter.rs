@@ -248,6 +248,9 @@ impl WatchRenderer for Filtered {
     fn clear(&mut self) {
         self.0.clear()
     }
+    fn keys(&mut self, hint: &str) {
+        self.0.keys(hint)
+    }
     fn finish(&mut self) {
         self.0.finish()
     }

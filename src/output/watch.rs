@@ -400,6 +400,8 @@ pub trait WatchRenderer: Send {
     fn flush(&mut self);
     /// The `c` key.
     fn clear(&mut self) {}
+    /// The keys the status line lists (default `r redeploy · c clear · q quit`).
+    fn keys(&mut self, _hint: &str) {}
     /// Leaves the terminal clean.
     fn finish(&mut self) {
         self.flush();
@@ -513,6 +515,8 @@ struct TextRenderer {
     /// `-z debug`: mapped error frames also show the line as logged.
     raw_locations: bool,
     roles: Roles,
+    /// The keys listed last on the status line.
+    keys: String,
 }
 
 impl TextRenderer {
@@ -532,6 +536,7 @@ impl TextRenderer {
             tests: None,
             raw_locations: false,
             roles: Roles::default(),
+            keys: "r redeploy · c clear · q quit".into(),
         }
     }
 
@@ -911,7 +916,7 @@ impl TextRenderer {
         if let Some((b, f)) = self.roles.tally {
             parts.push(format!("{b} blessed · {f} failed"));
         }
-        parts.push("r redeploy · c clear · q quit".into());
+        parts.push(self.keys.clone());
         let text = parts.join(" │ ");
         if !self.term.is_term() {
             // Drawn without a terminal (IMPT_STATUS_LINE=1): no width to fit.
@@ -949,6 +954,10 @@ impl WatchRenderer for TextRenderer {
         let _ = self.out.flush();
         let _ = self.term.clear_screen();
         self.status_shown = false;
+    }
+
+    fn keys(&mut self, hint: &str) {
+        self.keys = hint.to_string();
     }
 
     fn finish(&mut self) {

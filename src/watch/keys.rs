@@ -1,6 +1,8 @@
 //! Keys: `r` redeploy now, `c` clear, `l` (re)open the log stream (after another client
-//! took the account's one stream), `q` quit (Ctrl-C too). On a terminal single key presses;
-//! otherwise lines on stdin (`r`, `c`, `l`, `q`), so that scripts can drive the loop.
+//! took the account's one stream), `q` quit (Ctrl-C too); with `--sim`, `d` cut or restore
+//! the virtual devices' connection, `p` power-cycle them, `b` toggle the `--button` pin.
+//! On a terminal single key presses; otherwise lines on stdin (`r`, `c`, `l`, `q`, `d`,
+//! `p`, `b`), so that scripts can drive the loop.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -11,6 +13,12 @@ pub enum Key {
     /// Open the log stream again.
     Stream,
     Quit,
+    /// `--sim`: cut the devices' connection, or restore it.
+    Link,
+    /// `--sim`: power the devices off and on.
+    Power,
+    /// `--sim`: toggle the `--button` pin.
+    Button,
 }
 
 fn key_of(c: char) -> Option<Key> {
@@ -19,6 +27,9 @@ fn key_of(c: char) -> Option<Key> {
         'c' => Some(Key::Clear),
         'l' => Some(Key::Stream),
         'q' => Some(Key::Quit),
+        'd' => Some(Key::Link),
+        'p' => Some(Key::Power),
+        'b' => Some(Key::Button),
         _ => None,
     }
 }

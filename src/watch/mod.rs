@@ -69,7 +69,10 @@ async fn main(opts: Options, r: &mut dyn WatchRenderer) -> Result<()> {
     let file = settings::load_file(&base)?;
     let settings = settings::merge(&base, file, opts.flags.clone())?;
     let setup = match &opts.sim {
-        Some(dir) => sim::setup(dir, opts.sim_config.clone(), |ev| r.emit(&ev)).await?,
+        Some(dir) => {
+            let tests = settings.test && opts.tests.is_some();
+            sim::setup(dir, opts.sim_config.clone(), tests, |ev| r.emit(&ev)).await?
+        }
         None => setup::setup_project(&opts).await?,
     };
     r.flush();

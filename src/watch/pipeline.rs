@@ -205,10 +205,7 @@ pub async fn run(job: Job, tx: UnboundedSender<Event>) -> Outcome {
             return out;
         }
     };
-    job.maps
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(sha.clone(), Arc::new(line_maps(&code)));
+    crate::sync::lock(&job.maps).insert(sha.clone(), Arc::new(line_maps(&code)));
     out.deployed = Some(code.hash.clone());
     out.sha = Some(sha);
     restart(&job, &tx).await;
@@ -399,7 +396,7 @@ mod tests {
     async fn stages_build_deploy_and_restart_on_the_simulator() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("device.nut"), "server.log(\"hi\");\n").unwrap();
-        let setup = super::super::sim::setup(dir.path(), None, |_| {})
+        let setup = super::super::sim::setup(dir.path(), None, false, |_| {})
             .await
             .unwrap();
         let code = build(&setup.sources).await.ok().unwrap();

@@ -38,12 +38,7 @@ impl Restarts {
         let Some(sha) = self.running.get(&l.device_id).or(self.initial.as_ref()) else {
             return;
         };
-        let Some(map) = maps
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(sha)
-            .cloned()
-        else {
+        let Some(map) = crate::sync::lock(maps).get(sha).cloned() else {
             return;
         };
         if let Some(m) = map.map(&l.typ, &l.msg) {

@@ -21,6 +21,7 @@ use super::settings::{self, Settings};
 use super::setup::{self as setup_stage, Options, Setup};
 use super::source::{self, display_path};
 use super::{factory, ignore, keys, stream, testpass, watcher};
+use crate::api::simctl::SimControl;
 use crate::config::project::{ProjectFile, PROJECT_FILE};
 use crate::error::{ImptError, Result};
 use crate::output::watch::{DeviceInfo, Event, WatchRenderer};
@@ -190,7 +191,81 @@ pub struct Session {
     /// With --sim the first deployment waits for the log stream, so that no boot line is
     /// missed.
     deploy_when_streaming: bool,
+    /// `--sim`: what the `d`, `p` and `b` keys ask of the simulator, done in order.
+    sim_keys: Option<mpsc::UnboundedSender<SimAction>>,
+    /// The `d` key cut the devices' connection.
+    link_cut: bool,
+    /// The level the `b` key last set.
+    button_high: bool,
     _sim: Option<impt_sim::SimHandle>,
+}
+
+/// What a `--sim` key asks of the simulator, for every device of the loop.
+enum SimAction {
+    Cut(Vec<String>),
+    Restore(Vec<String>),
+    PowerCycle(Vec<String>),
+    Pin(Vec<String>, String, bool),
+}
+
+impl SimAction {
+    async fn run(self, sim: &SimControl) -> crate::error::Result<String> {
+        match self {
+            SimAction::Cut(devices) => {
+                for d in &devices {
+                    sim.disconnect(d, None, None).await?;
+                }
+                Ok("Connection cut: press d to restore it.".into())
+            }
+            SimAction::Restore(devices) => {
+                for d in &devices {
+                    sim.reconnect(d).await?;
+                }
+                Ok("Connection restored.".into())
+            }
+            SimAction::PowerCycle(devices) => {
+                for d in &devices {
+                    sim.power_cycle(d).await?;
+                }
+                Ok("Powered off and on.".into())
+            }
+            SimAction::Pin(devices, pin, high) => {
+                let level = u8::from(high);
+                for d in &devices {
+                    sim.pin(d, &pin, serde_json::json!(level)).await?;
+                }
+                Ok(format!("{pin} → {level}"))
+            }
+        }
+    }
+}
+
+/// The keys listed on the status line with `--sim`.
+fn sim_key_hint(button: Option<&str>) -> String {
+    let b = button.map(|p| format!(" · b {p}")).unwrap_or_default();
+    format!("r redeploy · d cut/restore link · p power-cycle{b} · c clear · q quit")
+}
+
+/// Runs the `--sim` keys' requests one after the other; each answer becomes an event.
+fn spawn_sim_keys(
+    sim: SimControl,
+    tx: mpsc::UnboundedSender<Msg>,
+) -> mpsc::UnboundedSender<SimAction> {
+    let (atx, mut arx) = mpsc::unbounded_channel::<SimAction>();
+    tokio::spawn(async move {
+        while let Some(a) = arx.recv().await {
+            let ev = match a.run(&sim).await {
+                Ok(message) => Event::Info { message },
+                Err(e) => Event::Error {
+                    message: format!("simulator: {e}"),
+                },
+            };
+            if tx.send(Msg::Event(ev)).is_err() {
+                return;
+            }
+        }
+    });
+    atx
 }
 
 impl Session {
@@ -248,10 +323,13 @@ impl Session {
             .collect();
         watched.set(&initial, false, &mut watcher, r);
         r.flush();
+        if setup.sim.is_some() {
+            r.keys(&sim_key_hint(opts.button.as_deref()));
+        }
         let ktx = tx.clone();
         keys::spawn(move |k| ktx.send(Msg::Key(k)).is_ok());
         let test_stage = match (&opts.tests, settings.test) {
-            (Some(t), true) => Some(testpass::Tests::new(t.0.clone())),
+            (Some(t), true) => Some(testpass::Tests::new(t.0.clone(), setup.test_target.clone())),
             _ => None,
         };
         let mut s = Session {
@@ -288,6 +366,12 @@ impl Session {
             device_infos: setup.devices.clone(),
             held_logs: Vec::new(),
             deploy_when_streaming: setup.deploy_on_start,
+            sim_keys: setup
+                .sim
+                .as_ref()
+                .map(|h| spawn_sim_keys(SimControl::new(&h.base_url()), tx.clone())),
+            link_cut: false,
+            button_high: false,
             opts,
             tx,
             etx,
@@ -317,10 +401,7 @@ impl Session {
             self.watched.set(&code.files(), false, &mut self.watcher, r);
             let same = self.lp.deployed.as_deref() == Some(code.hash.as_str());
             if let (Some(sha), true) = (&sha, same) {
-                self.lp
-                    .maps
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                crate::sync::lock(&self.lp.maps)
                     .insert(sha.clone(), Arc::new(pipeline::line_maps(&code)));
             }
             if !same {
@@ -386,6 +467,7 @@ impl Session {
                 r.finish();
                 return Flow::Quit;
             }
+            Msg::Key(k @ (Key::Link | Key::Power | Key::Button)) => self.sim_key(k, r),
             Msg::Event(ev) => events.push(ev),
             Msg::Runs(device, sha) => {
                 self.restarts.asking.remove(&device);
@@ -410,6 +492,40 @@ impl Session {
             self.on_event(ev, r);
         }
         Flow::Go
+    }
+
+    /// `d`, `p`, `b` with `--sim`: the request goes to the simulator's control endpoints for
+    /// every device of the loop; its answer comes back as an event.
+    fn sim_key(&mut self, key: Key, r: &mut dyn WatchRenderer) {
+        let Some(sim) = &self.sim_keys else {
+            r.emit(&Event::Info {
+                message: "The keys d, p and b drive virtual devices: impt watch --sim.".into(),
+            });
+            return;
+        };
+        let devices = self.stream_devices.clone();
+        let action = match key {
+            Key::Link => {
+                self.link_cut = !self.link_cut;
+                if self.link_cut {
+                    SimAction::Cut(devices)
+                } else {
+                    SimAction::Restore(devices)
+                }
+            }
+            Key::Power => SimAction::PowerCycle(devices),
+            _ => {
+                let Some(pin) = self.opts.button.clone() else {
+                    r.emit(&Event::Info {
+                        message: "The key b toggles the pin of --button PIN.".into(),
+                    });
+                    return;
+                };
+                self.button_high = !self.button_high;
+                SimAction::Pin(devices, pin, self.button_high)
+            }
+        };
+        let _ = sim.send(action);
     }
 
     /// One event: held while its device's code is asked for, its error mapped, a divider

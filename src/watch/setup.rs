@@ -32,6 +32,8 @@ pub struct Options {
     pub sim: Option<PathBuf>,
     /// The simulator of `--sim` (`--devices`, options after `--`); `None`: one device.
     pub sim_config: Option<impt_sim::SimConfig>,
+    /// `--button PIN` (with `--sim`): the pin the `b` key toggles.
+    pub button: Option<String>,
     /// `--no-local-check`: send code without compiling it locally first.
     pub no_local_check: bool,
     /// How a test pass runs (`--test`, `[watch] test`).
@@ -52,6 +54,8 @@ pub struct Setup {
     /// Deploy the current code right away (`--sim`).
     pub deploy_on_start: bool,
     pub sim: Option<impt_sim::SimHandle>,
+    /// `--sim --test`: where the tests run.
+    pub test_target: Option<testpass::SimTarget>,
 }
 
 fn abs(dir: &Path, p: &str) -> PathBuf {
@@ -155,5 +159,6 @@ pub async fn finish_setup(
         sha,
         deploy_on_start,
         sim,
+        test_target: None,
     })
 }

@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use super::api::Api;
 use super::setup::{self, Setup};
 use super::source::Sources;
+use super::testpass::SimTarget;
+use crate::api::simctl::SimControl;
 use crate::api::{self, id_of, Client, Renewal, Session};
 use crate::error::{ConfigKind, ImptError, Result};
 use crate::output::watch::Event;
@@ -28,6 +30,7 @@ fn data(doc: Option<Value>) -> Value {
 pub async fn setup(
     dir: &Path,
     cfg: Option<impt_sim::SimConfig>,
+    tests: bool,
     mut emit: impl FnMut(Event),
 ) -> Result<Setup> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -75,7 +78,7 @@ pub async fn setup(
         file: None,
         kind: ConfigKind::GlobalAuth,
     };
-    let client = Client::new(&base, session, hooks);
+    let client = Client::new(&base, session.clone(), hooks);
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -120,12 +123,17 @@ pub async fn setup(
             devices.len()
         ),
     });
+    let test_target = if tests {
+        Some(test_group(&client, &base, session, id_of(&product), &name, &mut emit).await?)
+    } else {
+        None
+    };
     let sources = Sources {
         root: dir.clone(),
         device: Some(device),
         agent: Some(agent).filter(|a| a.is_file()),
     };
-    setup::finish_setup(
+    let mut setup = setup::finish_setup(
         Arc::new(Api::Client(Arc::new(client))),
         dg,
         dir,
@@ -133,5 +141,49 @@ pub async fn setup(
         true,
         Some(handle),
     )
-    .await
+    .await?;
+    setup.test_target = test_target;
+    Ok(setup)
+}
+
+/// `--test`: a Device Group of the product for the tests, with a virtual device of its own
+/// (the watched device keeps its logs).
+async fn test_group(
+    client: &Client,
+    base: &str,
+    session: Session,
+    product: &str,
+    name: &str,
+    emit: &mut impl FnMut(Event),
+) -> Result<SimTarget> {
+    let device = SimControl::new(base).add_device().await?;
+    let dg = data(
+        client
+            .post(
+                "/devicegroups",
+                &requests::create_device_group(
+                    impt_wire::types::DEVELOPMENT,
+                    product,
+                    [("name".to_string(), json!(format!("{name}-tests")))]
+                        .into_iter()
+                        .collect(),
+                    requests::Relationships::new(),
+                ),
+            )
+            .await?,
+    );
+    client
+        .post(
+            &format!("/devicegroups/{}/relationships/devices", id_of(&dg)),
+            &requests::devices(&[device.as_str()]),
+        )
+        .await?;
+    emit(Event::Info {
+        message: format!("Tests run on virtual device {device} of Device Group \"{name}-tests\"."),
+    });
+    Ok(SimTarget {
+        endpoint: base.to_string(),
+        session,
+        dg_id: id_of(&dg).to_string(),
+    })
 }

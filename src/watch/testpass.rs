@@ -31,8 +31,23 @@ pub struct Case {
 /// cases; `Err` when the tests could not run at all.
 pub type PassResult = std::result::Result<(Vec<String>, usize, Vec<Case>), String>;
 
-/// Runs one pass for the changed files (relative to the project); `None` when cancelled.
-pub type PassFn = Arc<dyn Fn(Vec<String>, Arc<Notify>) -> Option<PassResult> + Send + Sync>;
+/// Runs one pass for the changed files (relative to the project), on the simulator's test
+/// Device Group with `--sim`; `None` when cancelled.
+pub type PassFn =
+    Arc<dyn Fn(Vec<String>, Option<SimTarget>, Arc<Notify>) -> Option<PassResult> + Send + Sync>;
+
+/// With `--sim`: the tests run on a Device Group of the in-process simulator, with a
+/// virtual device of its own (the test configuration's settings, or the default test file
+/// patterns when the project has none).
+#[derive(Clone, Debug)]
+pub struct SimTarget {
+    /// The simulator's API endpoint (`…/v5`).
+    pub endpoint: String,
+    /// The loop's login there.
+    pub session: crate::api::Session,
+    /// The tests' Device Group.
+    pub dg_id: String,
+}
 
 /// The pass function the command line gives the loop.
 #[derive(Clone)]
@@ -47,15 +62,17 @@ impl std::fmt::Debug for TestRunner {
 /// The loop's test stage: at most one pass at a time, the newest save's.
 pub struct Tests {
     run: PassFn,
+    sim: Option<SimTarget>,
     running: Option<Arc<Notify>>,
     /// Counts passes: only the newest one's result is shown.
     generation: Arc<AtomicU64>,
 }
 
 impl Tests {
-    pub fn new(run: PassFn) -> Tests {
+    pub fn new(run: PassFn, sim: Option<SimTarget>) -> Tests {
         Tests {
             run,
+            sim,
             running: None,
             generation: Default::default(),
         }
@@ -70,6 +87,7 @@ impl Tests {
         let cancel = Arc::new(Notify::new());
         self.running = Some(cancel.clone());
         let run = self.run.clone();
+        let sim = self.sim.clone();
         let generation = self.generation.clone();
         let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
         send(Event::TestsStarted {
@@ -77,7 +95,7 @@ impl Tests {
         });
         std::thread::spawn(move || {
             let t0 = Instant::now();
-            let Some(result) = run(changed, cancel) else {
+            let Some(result) = run(changed, sim, cancel) else {
                 return;
             };
             if generation.load(Ordering::SeqCst) == mine {

@@ -86,7 +86,7 @@ impl Watcher {
                     if matches!(event.kind, EventKind::Access(_)) && phase != Phase::Closed {
                         return;
                     }
-                    let m = m.lock().unwrap_or_else(|e| e.into_inner());
+                    let m = crate::sync::lock(&m);
                     let mut hit: Vec<PathBuf> = event
                         .paths
                         .iter()
@@ -151,7 +151,7 @@ impl Watcher {
                 Err(e) => errors.push(format!("{}: {e}", dir.display())),
             }
         }
-        let mut m = self.matcher.lock().unwrap_or_else(|e| e.into_inner());
+        let mut m = crate::sync::lock(&self.matcher);
         m.files = files.iter().cloned().collect();
         m.dirs = dirs.to_vec();
         errors

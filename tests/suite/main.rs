@@ -23,6 +23,7 @@ mod cli_loginkey_webhook;
 mod cli_newcomer;
 mod cli_product;
 mod cli_project;
+mod cli_sim_device;
 mod cli_test_ci;
 mod cli_test_config;
 mod cli_test_report;

@@ -50,6 +50,14 @@ impl CommandCtx {
         }
     }
 
+    /// A context whose client is `client` (a login made elsewhere, e.g. on `impt watch
+    /// --sim`'s simulator) instead of the auth file's.
+    pub fn with_client(ui: Arc<Ui>, client: Client) -> CommandCtx {
+        let ctx = CommandCtx::new(ui);
+        let _ = ctx.client.set(client);
+        ctx
+    }
+
     pub fn hooks(&self) -> Arc<dyn Hooks> {
         Arc::new(UiHooks(self.ui.clone()))
     }

@@ -23,13 +23,46 @@ use crate::config::test::{
 };
 use crate::error::{ConfigKind, Entity, ImptError, Result};
 
-pub use runner::{pass, run, PassOutcome};
+pub use runner::{pass, pass_with, run, PassOutcome};
+
+/// `impt watch --sim --test`: the simulator's login and the tests' Device Group there.
+#[derive(Clone, Debug)]
+pub struct SimTests {
+    pub endpoint: String,
+    pub session: crate::api::Session,
+    pub dg_id: String,
+}
+
+/// The test configuration of a pass on `impt watch --sim`'s simulator: the directory's
+/// `.impt.test` if any (its Device Group replaced by the simulator's), else the defaults of
+/// `impt test create` with the project's device.nut and agent.nut as the code under test.
+fn sim_config(dg_id: &str) -> Result<TestFile> {
+    let cfg = match TestFile::load()? {
+        Some(c) => c,
+        None => {
+            let mut c = TestFile::default();
+            for (key, file) in [("deviceFile", "device.nut"), ("agentFile", "agent.nut")] {
+                if Path::new(file).is_file() {
+                    c.set(key, json!(file));
+                }
+            }
+            c
+        }
+    };
+    let mut cfg = cfg;
+    cfg.set("deviceGroupId", json!(dg_id));
+    if cfg.test_files().is_empty() {
+        cfg.set("testFiles", json!(crate::config::test::DEFAULT_TEST_FILES));
+    }
+    Ok(cfg)
+}
 
 /// A test pass of `impt watch --test` on the calling thread, with a runtime and command
 /// context of its own (the loop's output is not touched: the pass's lines are dropped);
-/// `None` when `cancel` is notified first.
+/// `None` when `cancel` is notified first. With `sim`, on `impt watch --sim`'s simulator.
 pub fn watch_pass(
     changed: Vec<String>,
+    sim: Option<SimTests>,
     cancel: std::sync::Arc<tokio::sync::Notify>,
 ) -> Option<std::result::Result<PassOutcome, String>> {
     let rt = match crate::sync::runtime(Some(1)) {
@@ -37,13 +70,27 @@ pub fn watch_pass(
         Err(e) => return Some(Err(e.to_string())),
     };
     let (ui, _lines) = crate::output::Ui::buffered(crate::output::Mode::Default, "");
-    let ctx = CommandCtx::new(std::sync::Arc::new(ui));
+    let ui = std::sync::Arc::new(ui);
+    let (ctx, cfg) = match sim {
+        Some(s) => {
+            let hooks: std::sync::Arc<dyn crate::api::Hooks> =
+                std::sync::Arc::new(crate::api::Quiet);
+            let client = crate::api::Client::new(&s.endpoint, s.session, hooks);
+            (CommandCtx::with_client(ui, client), Some(s.dg_id))
+        }
+        None => (CommandCtx::new(ui), None),
+    };
     // poll the device's logs often on the sim, gently online
+    let poll = std::time::Duration::from_millis(40);
     rt.block_on(async {
-        tokio::select! {
-            r = pass(&ctx, &changed, std::time::Duration::from_millis(40)) => {
-                Some(r.map_err(|e| e.to_string()))
+        let run = async {
+            match cfg {
+                Some(dg) => pass_with(&ctx, sim_config(&dg)?, &changed, poll).await,
+                None => pass(&ctx, &changed, poll).await,
             }
+        };
+        tokio::select! {
+            r = run => Some(r.map_err(|e| e.to_string())),
             _ = cancel.notified() => None,
         }
     })

@@ -233,7 +233,16 @@ pub struct PassOutcome {
 /// is followed through its log history every `poll` (the watch loop has the account's log
 /// stream); the lines go to `ctx`'s output.
 pub async fn pass(ctx: &CommandCtx, changed: &[String], poll: Duration) -> Result<PassOutcome> {
-    let cfg = TestFile::load_required()?;
+    pass_with(ctx, TestFile::load_required()?, changed, poll).await
+}
+
+/// [`pass`] with a test configuration of the caller's.
+pub async fn pass_with(
+    ctx: &CommandCtx,
+    cfg: TestFile,
+    changed: &[String],
+    poll: Duration,
+) -> Result<PassOutcome> {
     let dg = saved_dg(ctx, &cfg).await?;
     let sim = simlane::detect(ctx.client().await?).await;
     let mut runner = Runner::new(ctx, cfg, dg, None);
