@@ -43,7 +43,7 @@ SIM_PID=$!
 URL=
 i=0
 while [ $i -lt 100 ] && [ -z "$URL" ]; do
-    URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$WORK/sim.log" | head -n1)
+    URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$WORK/sim.log" 2>/dev/null | head -n1)
     [ -z "$URL" ] && sleep 0.1
     i=$((i + 1))
 done

@@ -165,7 +165,11 @@ attack() {
         for d in $("$IMPT" device list -z json | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p'); do
             "$IMPT" device assign -d "$d" -g G -q >/dev/null || exit 1
         done
-    ) || { echo "$name: setup failed" >&2; kill "$SIM"; return; }
+    ) 2>"$dir/setup.err" || {
+        echo "$name: setup failed: $(tail -n 3 "$dir/setup.err" | tr '\n' ' ')" >&2
+        kill "$SIM"
+        return
+    }
     tb=$(token b pb)
     : >"$dir/lat"
     peak_rss=0

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Test-run speed on `impt sim`, before vs after: wall time of the eight library suites
-# (benches/libraries.sh, same pass/total expected) and of one 20-test impUnit file.
+# (benches/libraries.sh, same pass/total expected) and of one 20-test impUnit file. The
+# library suites run on the sim's virtual time with a binary that has `impt test run
+# --virtual-time` (IMPT_VIRTUAL_TIME=0: real time), in real time with an older one.
 #
 # Usage: benches/test_speed.sh [BEFORE_IMPT] [AFTER_IMPT]
 #   BEFORE_IMPT: default /work/notes/impt-base-release (main before this work)
@@ -31,7 +33,7 @@ twenty() {
         URL=
         i=0
         while [ $i -lt 100 ] && [ -z "$URL" ]; do
-            URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$W/sim.log" | head -n1)
+            URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$W/sim.log" 2>/dev/null | head -n1)
             [ -z "$URL" ] && sleep 0.1
             i=$((i + 1))
         done

@@ -1,8 +1,7 @@
 //! `impt account` commands.
 
-use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{account, Args, CommandCtx};
-use crate::error::{ImptError, Result};
+use super::spec::{run, CmdSpec, GroupSpec};
+use crate::commands::account;
 
 pub fn group() -> GroupSpec {
     GroupSpec {
@@ -14,17 +13,9 @@ pub fn group() -> GroupSpec {
 
 fn commands() -> Vec<CmdSpec> {
     vec![
-        CmdSpec::new("account", "info", "Displays information about an account.", "Shows the details of an account: the current account by default, or the one given with --user.", account::InfoOpts::table()),
-        CmdSpec::new("account", "list", "Lists the accounts available to you.", "Lists the current account and the accounts it collaborates with.", account::ListOpts::table()),
+        CmdSpec::new("account", "info", "Displays information about an account.", "Shows the details of an account: the current account by default, or the one given with --user.", account::InfoOpts::table())
+        .run(run!(account::info, account::InfoOpts)),
+        CmdSpec::new("account", "list", "Lists the accounts available to you.", "Lists the current account and the accounts it collaborates with.", account::ListOpts::table())
+        .run(run!(account::list, account::ListOpts)),
     ]
-}
-
-pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
-    match cmd {
-        "info" => account::info(ctx, &account::InfoOpts::from_args(args)).await,
-        "list" => account::list(ctx, &account::ListOpts::from_args(args)).await,
-        _ => Err(ImptError::Internal(format!(
-            "unknown command account {cmd}"
-        ))),
-    }
 }

@@ -1,8 +1,7 @@
 //! `impt auth` commands.
 
-use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{auth, Args, CommandCtx};
-use crate::error::{ImptError, Result};
+use super::spec::{run, CmdSpec, GroupSpec};
+use crate::commands::auth;
 
 pub fn group() -> GroupSpec {
     GroupSpec {
@@ -20,7 +19,8 @@ fn commands() -> Vec<CmdSpec> {
             "Shows the login status of the current directory.",
             "Shows the authentication (login) status that applies to the current directory: which Auth File or environment variables are used, the endpoint and the account.",
             auth::InfoOpts::table(),
-        ),
+        )
+        .run(run!(auth::info)),
         CmdSpec::new(
             "auth",
             "login",
@@ -28,22 +28,15 @@ fn commands() -> Vec<CmdSpec> {
             "Logs in to impCentral with a user name (or email) and password, or with a login key, and writes the Global Auth File (or the Local Auth File of the current directory with --local).",
             auth::LoginOpts::table(),
         )
-        .usage("impt auth login [--local] [--endpoint <endpoint_url>] [--user <user_id> [--pwd <password>] | --lk <login_key_id>] [--temp] [--confirmed] [--output <mode>] [--help]"),
+        .usage("impt auth login [--local] [--endpoint <endpoint_url>] [--user <user_id> [--pwd <password>] | --lk <login_key_id>] [--temp] [--confirmed] [--output <mode>] [--help]")
+        .run(run!(auth::login, auth::LoginOpts)),
         CmdSpec::new(
             "auth",
             "logout",
             "Logs out by deleting the Auth File.",
             "Deletes the Global Auth File, or the Local Auth File of the current directory with --local.",
             auth::LogoutOpts::table(),
-        ),
+        )
+        .run(run!(auth::logout, auth::LogoutOpts)),
     ]
-}
-
-pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
-    match cmd {
-        "info" => auth::info(ctx).await,
-        "login" => auth::login(ctx, &auth::LoginOpts::from_args(args)).await,
-        "logout" => auth::logout(ctx, &auth::LogoutOpts::from_args(args)).await,
-        _ => Err(ImptError::Internal(format!("unknown command auth {cmd}"))),
-    }
 }

@@ -1,8 +1,7 @@
 //! `impt dg` commands.
 
-use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{dg, Args, CommandCtx};
-use crate::error::{ImptError, Result};
+use super::spec::{run, CmdSpec, GroupSpec};
+use crate::commands::{dg, Args};
 
 pub fn group() -> GroupSpec {
     GroupSpec {
@@ -41,29 +40,23 @@ fn check_create(args: &Args) -> std::result::Result<(), String> {
 
 fn commands() -> Vec<CmdSpec> {
     vec![
-        CmdSpec::new("dg", "builds", "Displays and manages the builds of a Device Group.", "Lists the builds (Deployments) of a Device Group; can first unflag all or only the old flagged builds and delete the old unflagged ones.", dg::BuildsOpts::table()),
-        CmdSpec::new("dg", "create", "Creates a new Device Group.", "Creates a Device Group in a Product (by default the Project's Product). The name must be new within that Product.", dg::CreateOpts::table()).check(check_create),
-        CmdSpec::new("dg", "delete", "Deletes a Device Group.", "Deletes a Device Group (by default the Project's). With --force its Devices are unassigned and its flagged builds unflagged first.", dg::DeleteOpts::table()),
-        CmdSpec::new("dg", "info", "Displays information about a Device Group.", "Shows the details of a Device Group (by default the Project's).", dg::InfoOpts::table()),
-        CmdSpec::new("dg", "list", "Displays a list of Device Groups.", "Lists the Device Groups of the current account and of the accounts it collaborates with, optionally filtered. Values of one filter are alternatives; different filters must all match.", dg::ListOpts::table()),
-        CmdSpec::new("dg", "reassign", "Reassigns the Devices of one Device Group to another.", "Moves every Device assigned to the --from Device Group to the --to Device Group (by default the Project's).", dg::ReassignOpts::table()),
-        CmdSpec::new("dg", "restart", "Restarts the Devices of a Device Group.", "Sends a restart request to every Device assigned to a Device Group (by default the Project's), and can then stream their logs.", dg::RestartOpts::table()),
-        CmdSpec::new("dg", "unassign", "Unassigns all Devices from a Device Group.", "Unassigns every Device assigned to a Device Group (by default the Project's).", dg::UnassignOpts::table()),
-        CmdSpec::new("dg", "update", "Updates a Device Group.", "Changes the attributes of a Device Group (by default the Project's): name, description, targets, blessing behaviour, Min supported Deployment, environment variables.", dg::UpdateOpts::table()),
+        CmdSpec::new("dg", "builds", "Displays and manages the builds of a Device Group.", "Lists the builds (Deployments) of a Device Group; can first unflag all or only the old flagged builds and delete the old unflagged ones.", dg::BuildsOpts::table())
+        .run(run!(dg::builds, dg::BuildsOpts)),
+        CmdSpec::new("dg", "create", "Creates a new Device Group.", "Creates a Device Group in a Product (by default the Project's Product). The name must be new within that Product.", dg::CreateOpts::table()).check(check_create)
+        .run(run!(dg::create, dg::CreateOpts)),
+        CmdSpec::new("dg", "delete", "Deletes a Device Group.", "Deletes a Device Group (by default the Project's). With --force its Devices are unassigned and its flagged builds unflagged first.", dg::DeleteOpts::table())
+        .run(run!(dg::delete, dg::DeleteOpts)),
+        CmdSpec::new("dg", "info", "Displays information about a Device Group.", "Shows the details of a Device Group (by default the Project's).", dg::InfoOpts::table())
+        .run(run!(dg::info, dg::InfoOpts)),
+        CmdSpec::new("dg", "list", "Displays a list of Device Groups.", "Lists the Device Groups of the current account and of the accounts it collaborates with, optionally filtered. Values of one filter are alternatives; different filters must all match.", dg::ListOpts::table())
+        .run(run!(dg::list, dg::ListOpts)),
+        CmdSpec::new("dg", "reassign", "Reassigns the Devices of one Device Group to another.", "Moves every Device assigned to the --from Device Group to the --to Device Group (by default the Project's).", dg::ReassignOpts::table())
+        .run(run!(dg::reassign, dg::ReassignOpts)),
+        CmdSpec::new("dg", "restart", "Restarts the Devices of a Device Group.", "Sends a restart request to every Device assigned to a Device Group (by default the Project's), and can then stream their logs.", dg::RestartOpts::table())
+        .run(run!(dg::restart, dg::RestartOpts)),
+        CmdSpec::new("dg", "unassign", "Unassigns all Devices from a Device Group.", "Unassigns every Device assigned to a Device Group (by default the Project's).", dg::UnassignOpts::table())
+        .run(run!(dg::unassign, dg::UnassignOpts)),
+        CmdSpec::new("dg", "update", "Updates a Device Group.", "Changes the attributes of a Device Group (by default the Project's): name, description, targets, blessing behaviour, Min supported Deployment, environment variables.", dg::UpdateOpts::table())
+        .run(run!(dg::update, dg::UpdateOpts)),
     ]
-}
-
-pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
-    match cmd {
-        "builds" => dg::builds(ctx, &dg::BuildsOpts::from_args(args)).await,
-        "create" => dg::create(ctx, &dg::CreateOpts::from_args(args)).await,
-        "delete" => dg::delete(ctx, &dg::DeleteOpts::from_args(args)).await,
-        "info" => dg::info(ctx, &dg::InfoOpts::from_args(args)).await,
-        "list" => dg::list(ctx, &dg::ListOpts::from_args(args)).await,
-        "reassign" => dg::reassign(ctx, &dg::ReassignOpts::from_args(args)).await,
-        "restart" => dg::restart(ctx, &dg::RestartOpts::from_args(args)).await,
-        "unassign" => dg::unassign(ctx, &dg::UnassignOpts::from_args(args)).await,
-        "update" => dg::update(ctx, &dg::UpdateOpts::from_args(args)).await,
-        _ => Err(ImptError::Internal(format!("unknown command dg {cmd}"))),
-    }
 }

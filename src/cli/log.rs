@@ -1,8 +1,7 @@
 //! `impt log` commands.
 
-use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{log, Args, CommandCtx};
-use crate::error::{ImptError, Result};
+use super::spec::{run, CmdSpec, GroupSpec};
+use crate::commands::log;
 
 pub fn group() -> GroupSpec {
     GroupSpec {
@@ -14,15 +13,9 @@ pub fn group() -> GroupSpec {
 
 fn commands() -> Vec<CmdSpec> {
     vec![
-        CmdSpec::new("log", "get", "Displays the historical logs of a Device.", "Displays the saved logs of a Device, newest first, page by page (Enter shows the next page, Ctrl-C stops). Without --device, the only Device of the Project's Device Group is used.", log::GetOpts::table()),
-        CmdSpec::new("log", "stream", "Streams the logs of Devices in real time.", "Opens a log stream for the given Devices and the Devices of the given Device Groups (default: the Devices of the Project's Device Group) and shows the log entries as they arrive, until Ctrl-C.", log::StreamOpts::table()),
+        CmdSpec::new("log", "get", "Displays the historical logs of a Device.", "Displays the saved logs of a Device, newest first, page by page (Enter shows the next page, Ctrl-C stops). Without --device, the only Device of the Project's Device Group is used.", log::GetOpts::table())
+        .run(run!(log::get, log::GetOpts)),
+        CmdSpec::new("log", "stream", "Streams the logs of Devices in real time.", "Opens a log stream for the given Devices and the Devices of the given Device Groups (default: the Devices of the Project's Device Group) and shows the log entries as they arrive, until Ctrl-C.", log::StreamOpts::table())
+        .run(run!(log::stream, log::StreamOpts)),
     ]
-}
-
-pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
-    match cmd {
-        "get" => log::get(ctx, &log::GetOpts::from_args(args)).await,
-        "stream" => log::stream(ctx, &log::StreamOpts::from_args(args)).await,
-        _ => Err(ImptError::Internal(format!("unknown command log {cmd}"))),
-    }
 }

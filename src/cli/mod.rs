@@ -1,5 +1,6 @@
-//! Argument parsing and dispatch: one file per command group, each with the option tables of
-//! its commands (`spec`) and a `run` that hands parsed options to `commands`.
+//! Argument parsing and dispatch: one file per command group, each listing its commands once
+//! (`spec::CmdSpec`: texts, option table, and the handler that runs it); `run_argv` finds the
+//! command and calls its handler.
 
 pub mod account;
 pub mod auth;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use spec::GroupSpec;
 
 use crate::commands::{Args, CommandCtx};
-use crate::error::{ImptError, Result};
+use crate::error::ImptError;
 use crate::output::{self, Mode, Ui};
 
 /// The version the tool reports.
@@ -72,24 +73,6 @@ const EXTRA: [(&str, &str); 5] = [
         "Shows the help of the tool, a group or a command: impt help [group [command]].",
     ),
 ];
-
-async fn dispatch(ctx: &CommandCtx, group: &str, cmd: &str, args: &Args) -> Result<()> {
-    match group {
-        "account" => account::run(ctx, cmd, args).await,
-        "auth" => auth::run(ctx, cmd, args).await,
-        "build" => build::run(ctx, cmd, args).await,
-        "device" => device::run(ctx, cmd, args).await,
-        "dg" => dg::run(ctx, cmd, args).await,
-        "log" => log::run(ctx, cmd, args).await,
-        "loginkey" => loginkey::run(ctx, cmd, args).await,
-        "product" => product::run(ctx, cmd, args).await,
-        "project" => project::run(ctx, cmd, args).await,
-        "test" => test::run(ctx, cmd, args).await,
-        "webhook" => webhook::run(ctx, cmd, args).await,
-        simdevice::NAME => simdevice::run(ctx, cmd, args).await,
-        _ => Err(ImptError::Internal(format!("no group {group}"))),
-    }
-}
 
 fn is_help(w: &str) -> bool {
     w == "--help" || w == "-h"
@@ -228,10 +211,10 @@ fn in_group(group: &GroupSpec, words: &[String]) -> i32 {
             None => return usage_failure(parse::command_help(cmd), msg),
         },
     };
-    run_command(group.name, cmd.name, args, cmd.raw)
+    run_command(cmd, args)
 }
 
-fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
+fn run_command(cmd: &spec::CmdSpec, args: Args) -> i32 {
     let ui = Arc::new(Ui::new(args.output));
     let rt = match crate::sync::runtime(Some(2)) {
         Ok(rt) => rt,
@@ -241,11 +224,17 @@ fn run_command(group: &str, cmd: &str, args: Args, raw: bool) -> i32 {
         }
     };
     let ctx = CommandCtx::new(ui.clone());
-    let result = rt.block_on(dispatch(&ctx, group, cmd, &args));
+    let result = match cmd.handler {
+        Some(run) => rt.block_on(run(&ctx, &args)),
+        None => Err(ImptError::Internal(format!(
+            "no handler for {} {}",
+            cmd.group, cmd.name
+        ))),
+    };
     ui.stop_spinner();
     match result {
         Ok(()) => {
-            if !raw {
+            if !cmd.raw {
                 ui.succeeds();
             }
             0

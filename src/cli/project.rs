@@ -1,7 +1,7 @@
 //! `impt project` commands.
 
 use super::parse::command_help;
-use super::spec::{CmdSpec, GroupSpec};
+use super::spec::{run, CmdSpec, GroupSpec};
 use crate::commands::{project, Args, CommandCtx};
 use crate::error::{ImptError, Result};
 
@@ -15,11 +15,16 @@ pub fn group() -> GroupSpec {
 
 fn commands() -> Vec<CmdSpec> {
     vec![
-        CmdSpec::new("project", "create", "Creates a new Device Group and a Project for it.", "Creates a new Device Group in the given Product and a Project File in the current directory that links the device and agent source files to it. Missing source files are created empty.", project::CreateOpts::table()),
-        CmdSpec::new("project", "delete", "Deletes the Project.", "Deletes the Project File of the current directory; with --files also the source files it links, with --entities also its Device Group (and targets, builds, and the Product when nothing else uses it). The Local Auth File is never deleted.", project::DeleteOpts::table()),
-        CmdSpec::new("project", "info", "Displays information about the Project.", "Displays the Project of the current directory: its source files and Device Group.", project::InfoOpts::table()),
-        CmdSpec::new("project", "link", "Creates a Project for an existing Device Group.", "Creates a Project File in the current directory that links the device and agent source files to an existing development or pre-factory Device Group. Missing source files are created empty.", project::LinkOpts::table()),
-        CmdSpec::new("project", "update", "Updates the Project.", "Changes the source files of the Project and/or the name, description and targets of its Device Group.", project::UpdateOpts::table()),
+        CmdSpec::new("project", "create", "Creates a new Device Group and a Project for it.", "Creates a new Device Group in the given Product and a Project File in the current directory that links the device and agent source files to it. Missing source files are created empty.", project::CreateOpts::table())
+        .run(create),
+        CmdSpec::new("project", "delete", "Deletes the Project.", "Deletes the Project File of the current directory; with --files also the source files it links, with --entities also its Device Group (and targets, builds, and the Product when nothing else uses it). The Local Auth File is never deleted.", project::DeleteOpts::table())
+        .run(run!(project::delete, project::DeleteOpts)),
+        CmdSpec::new("project", "info", "Displays information about the Project.", "Displays the Project of the current directory: its source files and Device Group.", project::InfoOpts::table())
+        .run(run!(project::info, project::InfoOpts)),
+        CmdSpec::new("project", "link", "Creates a Project for an existing Device Group.", "Creates a Project File in the current directory that links the device and agent source files to an existing development or pre-factory Device Group. Missing source files are created empty.", project::LinkOpts::table())
+        .run(run!(project::link, project::LinkOpts)),
+        CmdSpec::new("project", "update", "Updates the Project.", "Changes the source files of the Project and/or the name, description and targets of its Device Group.", project::UpdateOpts::table())
+        .run(run!(project::update, project::UpdateOpts)),
     ]
 }
 
@@ -39,23 +44,18 @@ fn check_create(o: &project::CreateOpts) -> std::result::Result<(), String> {
     Ok(())
 }
 
-pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
-    match cmd {
-        "create" => {
-            let o = project::CreateOpts::from_args(args);
-            if let Err(msg) = check_create(&o) {
-                let spec = commands().into_iter().find(|c| c.name == "create");
-                let help = spec.map(|s| command_help(&s)).unwrap_or_default();
-                return Err(ImptError::Usage { help, msg });
-            }
-            project::create(ctx, &o).await
+/// `project create`: its checks first (a failure shows the command's help).
+fn create<'a>(
+    ctx: &'a CommandCtx,
+    args: &'a Args,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>> {
+    let o = project::CreateOpts::from_args(args);
+    Box::pin(async move {
+        if let Err(msg) = check_create(&o) {
+            let spec = commands().into_iter().find(|c| c.name == "create");
+            let help = spec.map(|s| command_help(&s)).unwrap_or_default();
+            return Err(ImptError::Usage { help, msg });
         }
-        "delete" => project::delete(ctx, &project::DeleteOpts::from_args(args)).await,
-        "info" => project::info(ctx, &project::InfoOpts::from_args(args)).await,
-        "link" => project::link(ctx, &project::LinkOpts::from_args(args)).await,
-        "update" => project::update(ctx, &project::UpdateOpts::from_args(args)).await,
-        _ => Err(ImptError::Internal(format!(
-            "unknown command project {cmd}"
-        ))),
-    }
+        project::create(ctx, &o).await
+    })
 }

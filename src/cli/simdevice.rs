@@ -1,8 +1,7 @@
 //! `impt sim device` commands: drive a running simulator's virtual devices.
 
-use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{simdevice, Args, CommandCtx};
-use crate::error::{ImptError, Result};
+use super::spec::{run, CmdSpec, GroupSpec};
+use crate::commands::simdevice;
 
 /// The group's name, as its help and usage lines show it.
 pub const NAME: &str = "sim device";
@@ -17,25 +16,15 @@ pub fn group() -> GroupSpec {
 
 fn commands() -> Vec<CmdSpec> {
     vec![
-        CmdSpec::new(NAME, "disconnect", "Cuts a virtual device's connection.", "Cuts the network connection of a virtual device, for some seconds or until impt sim device reconnect. Its code sees the loss as an imp does: server.isconnected() is false, server.onunexpecteddisconnect handlers run, sends fail or wait as the send timeout policy says, and the agent's device.ondisconnect handler runs.", simdevice::DisconnectOpts::table()),
-        CmdSpec::new(NAME, "list", "Lists the simulator's virtual devices.", "Lists every virtual device of the simulator: id, MAC address, imp type, whether it is online, its account and its Device Group.", simdevice::ListOpts::table()),
-        CmdSpec::new(NAME, "pin", "Drives an input pin of a virtual device.", "Sets the level of an input pin of a virtual device: 0 or 1 on a digital input (a change runs the callback of hardware.pinX.configure(DIGITAL_IN, callback)), a level from 0.0 to 1.0 on an analog input (what pin.read() returns).", simdevice::PinOpts::table()),
-        CmdSpec::new(NAME, "power-cycle", "Powers a virtual device off and on.", "Powers a virtual device off and on: its code starts again with hardware.wakereason() WAKEREASON_POWER_ON and an empty nv table.", simdevice::DeviceOpts::table()),
-        CmdSpec::new(NAME, "reconnect", "Restores a virtual device's connection.", "Restores the network connection that impt sim device disconnect cut.", simdevice::DeviceOpts::table()),
+        CmdSpec::new(NAME, "disconnect", "Cuts a virtual device's connection.", "Cuts the network connection of a virtual device, for some seconds or until impt sim device reconnect. Its code sees the loss as an imp does: server.isconnected() is false, server.onunexpecteddisconnect handlers run, sends fail or wait as the send timeout policy says, and the agent's device.ondisconnect handler runs.", simdevice::DisconnectOpts::table())
+        .run(run!(simdevice::disconnect, simdevice::DisconnectOpts)),
+        CmdSpec::new(NAME, "list", "Lists the simulator's virtual devices.", "Lists every virtual device of the simulator: id, MAC address, imp type, whether it is online, its account and its Device Group.", simdevice::ListOpts::table())
+        .run(run!(simdevice::list, simdevice::ListOpts)),
+        CmdSpec::new(NAME, "pin", "Drives an input pin of a virtual device.", "Sets the level of an input pin of a virtual device: 0 or 1 on a digital input (a change runs the callback of hardware.pinX.configure(DIGITAL_IN, callback)), a level from 0.0 to 1.0 on an analog input (what pin.read() returns).", simdevice::PinOpts::table())
+        .run(run!(simdevice::pin, simdevice::PinOpts)),
+        CmdSpec::new(NAME, "power-cycle", "Powers a virtual device off and on.", "Powers a virtual device off and on: its code starts again with hardware.wakereason() WAKEREASON_POWER_ON and an empty nv table.", simdevice::DeviceOpts::table())
+        .run(run!(simdevice::power_cycle, simdevice::DeviceOpts)),
+        CmdSpec::new(NAME, "reconnect", "Restores a virtual device's connection.", "Restores the network connection that impt sim device disconnect cut.", simdevice::DeviceOpts::table())
+        .run(run!(simdevice::reconnect, simdevice::DeviceOpts)),
     ]
-}
-
-pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
-    match cmd {
-        "disconnect" => {
-            simdevice::disconnect(ctx, &simdevice::DisconnectOpts::from_args(args)).await
-        }
-        "list" => simdevice::list(ctx, &simdevice::ListOpts::from_args(args)).await,
-        "pin" => simdevice::pin(ctx, &simdevice::PinOpts::from_args(args)).await,
-        "power-cycle" => simdevice::power_cycle(ctx, &simdevice::DeviceOpts::from_args(args)).await,
-        "reconnect" => simdevice::reconnect(ctx, &simdevice::DeviceOpts::from_args(args)).await,
-        _ => Err(ImptError::Internal(format!(
-            "unknown command sim device {cmd}"
-        ))),
-    }
 }

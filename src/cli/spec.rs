@@ -7,6 +7,43 @@ pub use crate::commands::core::options::{Kind, Opt};
 /// A command-specific validation: `Err(message)` fails the parse (help printed).
 pub type CheckFn = fn(&crate::commands::Args) -> Result<(), String>;
 
+/// What runs a command: reads its typed options from the parsed arguments and calls the
+/// command's function (see [`run!`](crate::cli::spec::run)).
+pub type Handler = for<'a> fn(
+    &'a crate::commands::CommandCtx,
+    &'a crate::commands::Args,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = crate::error::Result<()>> + 'a>,
+>;
+
+/// The [`Handler`] of a command function: `run!(f)` calls `f(ctx)`, `run!(f, Opts)` calls
+/// `f(ctx, &Opts::from_args(args))`, `run!(f, Opts, More)` passes two option blocks, and
+/// `run!(sync f, Opts)` calls a function that is not async.
+macro_rules! run {
+    ($f:path) => {
+        |ctx, _args| Box::pin($f(ctx))
+    };
+    (sync $f:path, $o:ty) => {
+        |ctx, args| {
+            let r = $f(ctx, &<$o>::from_args(args));
+            Box::pin(async move { r })
+        }
+    };
+    ($f:path, $o:ty) => {
+        |ctx, args| {
+            let o = <$o>::from_args(args);
+            Box::pin(async move { $f(ctx, &o).await })
+        }
+    };
+    ($f:path, $o:ty, $b:ty) => {
+        |ctx, args| {
+            let (o, b) = (<$o>::from_args(args), <$b>::from_args(args));
+            Box::pin(async move { $f(ctx, &o, &b).await })
+        }
+    };
+}
+pub(crate) use run;
+
 #[derive(Clone, Debug)]
 pub struct CmdSpec {
     pub group: &'static str,
@@ -24,6 +61,8 @@ pub struct CmdSpec {
     pub positional: Option<&'static str>,
     /// The command prints its result raw, without the `IMPT COMMAND SUCCEEDS` line.
     pub raw: bool,
+    /// What runs it.
+    pub handler: Option<Handler>,
 }
 
 impl CmdSpec {
@@ -44,7 +83,13 @@ impl CmdSpec {
             check: None,
             positional: None,
             raw: false,
+            handler: None,
         }
+    }
+    /// What runs the command (see [`run!`]).
+    pub fn run(mut self, h: Handler) -> CmdSpec {
+        self.handler = Some(h);
+        self
     }
     pub fn positional(mut self, name: &'static str) -> CmdSpec {
         self.positional = Some(name);

@@ -1,8 +1,7 @@
 //! `impt test` commands.
 
-use super::spec::{CmdSpec, GroupSpec};
-use crate::commands::{test, Args, CommandCtx};
-use crate::error::{ImptError, Result};
+use super::spec::{run, CmdSpec, GroupSpec};
+use crate::commands::test;
 
 pub fn group() -> GroupSpec {
     GroupSpec {
@@ -14,23 +13,17 @@ pub fn group() -> GroupSpec {
 
 fn commands() -> Vec<CmdSpec> {
     vec![
-        CmdSpec::new("test", "create", "Creates a test configuration.", "Creates the Test Configuration File in the current directory: the Device Group whose devices run the tests, optional device/agent source files deployed with them, the test file patterns and the run settings.", test::CreateOpts::table()),
-        CmdSpec::new("test", "delete", "Deletes the test configuration.", "Deletes the Test Configuration File of the current directory with the .builder-cache and .build directories; optionally the GitHub credentials and Builder variables files it references and its Device Group.", test::DeleteOpts::table()),
-        CmdSpec::new("test", "github", "Creates or updates a GitHub credentials file.", "Writes a GitHub credentials file with a user name and a password or personal access token, used for GitHub includes of the tests.", test::GithubOpts::table()),
-        CmdSpec::new("test", "info", "Displays the test configuration.", "Displays the Test Configuration of the current directory with its Device Group.", test::InfoOpts::table()),
-        CmdSpec::new("test", "run", "Runs the tests.", "Runs the tests of the Test Configuration of the current directory on the devices of its Device Group and reports the results.", test::RunOpts::table()),
-        CmdSpec::new("test", "update", "Updates the test configuration.", "Changes settings of the Test Configuration File of the current directory. An option of a file given without a value removes that file from the configuration.", test::UpdateOpts::table()),
+        CmdSpec::new("test", "create", "Creates a test configuration.", "Creates the Test Configuration File in the current directory: the Device Group whose devices run the tests, optional device/agent source files deployed with them, the test file patterns and the run settings.", test::CreateOpts::table())
+        .run(run!(test::create, test::CreateOpts)),
+        CmdSpec::new("test", "delete", "Deletes the test configuration.", "Deletes the Test Configuration File of the current directory with the .builder-cache and .build directories; optionally the GitHub credentials and Builder variables files it references and its Device Group.", test::DeleteOpts::table())
+        .run(run!(test::delete, test::DeleteOpts)),
+        CmdSpec::new("test", "github", "Creates or updates a GitHub credentials file.", "Writes a GitHub credentials file with a user name and a password or personal access token, used for GitHub includes of the tests.", test::GithubOpts::table())
+        .run(run!(test::github, test::GithubOpts)),
+        CmdSpec::new("test", "info", "Displays the test configuration.", "Displays the Test Configuration of the current directory with its Device Group.", test::InfoOpts::table())
+        .run(run!(test::info, test::InfoOpts)),
+        CmdSpec::new("test", "run", "Runs the tests.", "Runs the tests of the Test Configuration of the current directory on the devices of its Device Group and reports the results.", test::RunOpts::table())
+        .run(run!(test::run, test::RunOpts)),
+        CmdSpec::new("test", "update", "Updates the test configuration.", "Changes settings of the Test Configuration File of the current directory. An option of a file given without a value removes that file from the configuration.", test::UpdateOpts::table())
+        .run(run!(test::update, test::UpdateOpts)),
     ]
-}
-
-pub async fn run(ctx: &CommandCtx, cmd: &str, args: &Args) -> Result<()> {
-    match cmd {
-        "create" => test::create(ctx, &test::CreateOpts::from_args(args)).await,
-        "delete" => test::delete(ctx, &test::DeleteOpts::from_args(args)).await,
-        "github" => test::github(ctx, &test::GithubOpts::from_args(args)).await,
-        "info" => test::info(ctx, &test::InfoOpts::from_args(args)).await,
-        "run" => test::run(ctx, &test::RunOpts::from_args(args)).await,
-        "update" => test::update(ctx, &test::UpdateOpts::from_args(args)).await,
-        _ => Err(ImptError::Internal(format!("unknown command test {cmd}"))),
-    }
 }

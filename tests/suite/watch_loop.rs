@@ -318,6 +318,14 @@ fn the_r_key_redeploys_and_q_quits() {
     w.key("r");
     w.wait_event("deployed");
     assert_eq!(p.deployments().len(), 2);
+    // The keys that drive virtual devices say where they work.
+    w.key("d");
+    w.wait_for("the --sim keys' note", T, |e| {
+        e["event"] == "info"
+            && e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("drive virtual devices: impt watch --sim"))
+    });
     assert_eq!(w.quit(), 0);
 }
 

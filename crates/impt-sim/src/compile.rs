@@ -94,6 +94,9 @@ pub fn turn() -> Turn {
     Turn(())
 }
 
+/// The compiling thread's nice value (lower priority than the API's threads).
+const COMPILE_NICE: i32 = 10;
+
 /// Stack of the thread that compiles user code: far more than the compiler's own nesting
 /// bound needs (see build.rs), whatever thread asks.
 const COMPILE_STACK: usize = 16 << 20;
@@ -105,13 +108,18 @@ pub fn compile(device_code: &str, agent_code: &str) -> Vec<Value> {
 }
 
 /// [`compile`] with libraries from `libs`. Compiles on a dedicated thread with a known
-/// stack ([`COMPILE_STACK`]).
+/// stack ([`COMPILE_STACK`]) and a lower priority ([`COMPILE_NICE`]).
 pub fn compile_with(device_code: &str, agent_code: &str, libs: &Settings) -> Vec<Value> {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .name("sim-compile".into())
             .stack_size(COMPILE_STACK)
-            .spawn_scoped(s, || compile_here(device_code, agent_code, libs))
+            .spawn_scoped(s, || {
+                // Compiling big code must not slow the API's answers: on a busy machine
+                // the API's threads go first.
+                impt_vm::lower_thread_priority(COMPILE_NICE);
+                compile_here(device_code, agent_code, libs)
+            })
             .map(|h| h.join().unwrap_or_default())
             .unwrap_or_else(|_| compile_here(device_code, agent_code, libs))
     })

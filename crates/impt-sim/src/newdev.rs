@@ -13,8 +13,14 @@ pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> D
     let now = now_iso();
     let n = db.devices.len() as i64;
     let imp_type = impt_vm::DEFAULT_IMP_TYPE;
-    // Device id and MAC related as on a real imp of this type.
-    let (id, mac) = new_identity(imp_type);
+    // Device id and MAC related as on a real imp of this type; never one already taken
+    // (MACs have 24 random bits: among 10,000 devices a few would repeat).
+    let (id, mac) = loop {
+        let (id, mac) = new_identity(imp_type);
+        if !db.devices.iter().any(|d| d.mac == mac || d.id == id) {
+            break (id, mac);
+        }
+    };
     let mut d = Device {
         id,
         owner: owner.to_string(),
