@@ -297,25 +297,41 @@ options! {
 
 pub async fn unassign(ctx: &CommandCtx, o: &UnassignOpts) -> Result<()> {
     let (dg, ident) = dg_or_project(ctx, o.dg.clone()).await?;
-    let devices = devices_of(ctx, &dg).await?;
+    let headers: Vec<(&str, String)> = o
+        .unbond
+        .clone()
+        .filter(|k| !k.is_empty())
+        .map(|k| vec![("X-Electricimp-Key", k)])
+        .unwrap_or_default();
+    let done =
+        format!("The following Devices are unassigned successfully from Device Group \"{ident}\":");
+    let delete = reqwest::Method::DELETE;
+    move_devices(ctx, &dg, &ident, delete, &dg, &headers, &done).await
+}
+
+/// Moves every device of group `from` with `method` on `group`'s devices relationship
+/// (`POST`: assign there, `DELETE`: unassign from there), then prints `done` with the
+/// devices, and the changed group (json).
+async fn move_devices(
+    ctx: &CommandCtx,
+    from: &Value,
+    from_ident: &str,
+    method: reqwest::Method,
+    group: &Value,
+    headers: &[(&str, String)],
+    done: &str,
+) -> Result<()> {
+    let devices = devices_of(ctx, from).await?;
     if devices.is_empty() {
-        no_devices(ctx, &ident);
+        no_devices(ctx, from_ident);
     } else {
         let ids: Vec<&str> = devices.iter().map(id_of).collect();
-        let headers: Vec<(&str, String)> = o
-            .unbond
-            .clone()
-            .filter(|k| !k.is_empty())
-            .map(|k| vec![("X-Electricimp-Key", k)])
-            .unwrap_or_default();
-        change_devices(ctx, reqwest::Method::DELETE, id_of(&dg), &ids, &headers).await?;
-        ctx.ui.info(&format!(
-            "The following Devices are unassigned successfully from Device Group \"{ident}\":"
-        ));
+        change_devices(ctx, method, id_of(group), &ids, headers).await?;
+        ctx.ui.info(done);
         print_devices_info(ctx, &devices);
     }
     super::core::Changed::new()
-        .entity(Entity::DeviceGroup, &dg)
+        .entity(Entity::DeviceGroup, group)
         .devices(&devices)
         .print(ctx);
     Ok(())
@@ -333,22 +349,11 @@ pub async fn reassign(ctx: &CommandCtx, o: &ReassignOpts) -> Result<()> {
     let (to, to_ident) = dg_or_project(ctx, o.to.clone()).await?;
     let from_ident = o.from.clone().unwrap_or_default();
     let from = find(ctx, Entity::DeviceGroup, &from_ident).await?;
-    let devices = devices_of(ctx, &from).await?;
-    if devices.is_empty() {
-        no_devices(ctx, &from_ident);
-    } else {
-        let ids: Vec<&str> = devices.iter().map(id_of).collect();
-        change_devices(ctx, reqwest::Method::POST, id_of(&to), &ids, &[]).await?;
-        ctx.ui.info(&format!(
-            "The following Devices assigned to Device Group \"{from_ident}\" are reassigned successfully to Device Group \"{to_ident}\":"
-        ));
-        print_devices_info(ctx, &devices);
-    }
-    super::core::Changed::new()
-        .entity(Entity::DeviceGroup, &to)
-        .devices(&devices)
-        .print(ctx);
-    Ok(())
+    let done = format!(
+        "The following Devices assigned to Device Group \"{from_ident}\" are reassigned successfully to Device Group \"{to_ident}\":"
+    );
+    let post = reqwest::Method::POST;
+    move_devices(ctx, &from, &from_ident, post, &to, &[], &done).await
 }
 
 fn is_flagged(b: &Value) -> bool {

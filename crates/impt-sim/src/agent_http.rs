@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::app::lock;
 use super::limits::{Credits, PlatformLimits};
 
 use impt_vm::{HttpRequest, HttpResponse, OutgoingRequest};
@@ -279,10 +280,7 @@ impl AgentHttp {
 
     /// Answers request `id` with `resp` on the runner's next turn.
     pub fn answer(&self, id: u64, resp: HttpResponse) {
-        self.done
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((id, resp));
+        lock(&self.done).push((id, resp));
     }
 
     /// Abandons everything under way (the agent restarts or stops): real requests are
@@ -307,7 +305,7 @@ impl AgentHttp {
         limits: &PlatformLimits,
         rt: Option<&tokio::runtime::Handle>,
     ) -> Result<(), String> {
-        if *self.inflight.lock().unwrap_or_else(|e| e.into_inner()) >= limits.http_in_flight {
+        if *lock(&self.inflight) >= limits.http_in_flight {
             self.answer(
                 id,
                 refusal(&format!(
@@ -330,20 +328,19 @@ impl AgentHttp {
         let max_body = limits.http_max_body;
         let done = self.done.clone();
         let inflight = self.inflight.clone();
-        *inflight.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        *lock(&inflight) += 1;
         if let Some(rt) = rt {
             let mut cancelled = self.cancel.0.subscribe();
             rt.spawn(async move {
                 let _slot = slot;
                 tokio::select! {
                     resp = fetch_async(&req, max_body) => {
-                        done.lock()
-                            .unwrap_or_else(|e| e.into_inner())
+                        lock(&done)
                             .push((id, resp));
                     }
                     _ = cancelled.wait_for(|c| *c) => {}
                 }
-                *inflight.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+                *lock(&inflight) -= 1;
             });
             return Ok(());
         }
@@ -353,13 +350,11 @@ impl AgentHttp {
             .spawn(move || {
                 let _slot = slot;
                 let resp = fetch(&req, max_body);
-                done.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((id, resp));
-                *inflight.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+                lock(&done).push((id, resp));
+                *lock(&inflight) -= 1;
             });
         if let Err(e) = spawned {
-            *self.inflight.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+            *lock(&self.inflight) -= 1;
             return Err(format!("http.request: cannot start the request: {e}"));
         }
         Ok(())
@@ -367,19 +362,14 @@ impl AgentHttp {
 
     /// Whether anything waits for the runner (served at once) or for a thread (polled).
     pub fn busy(&self) -> (bool, bool) {
-        let ready = !self.own.is_empty()
-            || !self
-                .done
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_empty();
-        let waiting = *self.inflight.lock().unwrap_or_else(|e| e.into_inner()) > 0;
+        let ready = !self.own.is_empty() || !lock(&self.done).is_empty();
+        let waiting = *lock(&self.inflight) > 0;
         (ready, waiting)
     }
 
     /// Answers of real requests that arrived.
     pub fn take_done(&self) -> Vec<(u64, HttpResponse)> {
-        std::mem::take(&mut *self.done.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut *lock(&self.done))
     }
 }
 

@@ -91,8 +91,11 @@ pub struct App {
     pub rt: Option<tokio::runtime::Handle>,
 }
 
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// Locks `m`; a mutex poisoned by a panicking thread is used as it is (the workspace's one
+/// mutex-poison policy, see ARCHITECTURE.md): one panic does not become a panic in every
+/// later request.
+pub fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl App {

@@ -76,7 +76,7 @@ pub struct Turn(());
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        let mut n = TURNS.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut n = super::app::lock(&TURNS.0);
         *n -= 1;
         TURNS.1.notify_one();
     }
@@ -86,7 +86,7 @@ impl Drop for Turn {
 /// deployments at once then take turns instead of taking every core from other requests.
 pub fn turn() -> Turn {
     let max = max_turns();
-    let mut n = TURNS.0.lock().unwrap_or_else(|e| e.into_inner());
+    let mut n = super::app::lock(&TURNS.0);
     while *n >= max {
         n = TURNS.1.wait(n).unwrap_or_else(|e| e.into_inner());
     }

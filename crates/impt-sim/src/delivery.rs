@@ -29,7 +29,7 @@ static IN_FLIGHT: std::sync::Mutex<Option<std::collections::HashMap<String, usiz
 
 /// Take a call slot of `owner`: false when it has [`IN_FLIGHT_MAX`] under way.
 fn take_slot(owner: &str) -> bool {
-    let mut m = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut m = super::app::lock(&IN_FLIGHT);
     let n = m
         .get_or_insert_with(Default::default)
         .entry(owner.to_string())
@@ -42,7 +42,7 @@ fn take_slot(owner: &str) -> bool {
 }
 
 fn give_slot(owner: &str) {
-    let mut m = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut m = super::app::lock(&IN_FLIGHT);
     if let Some(m) = m.as_mut() {
         if let Some(n) = m.get_mut(owner) {
             *n = n.saturating_sub(1);

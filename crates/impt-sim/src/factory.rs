@@ -40,7 +40,7 @@ struct Busy(&'static str, String);
 
 impl Busy {
     fn take(kind: &'static str, id: &str) -> Option<Busy> {
-        let mut u = UNDER_WAY.lock().unwrap_or_else(|e| e.into_inner());
+        let mut u = super::app::lock(&UNDER_WAY);
         if u.iter().any(|(k, i)| *k == kind && i == id) {
             return None;
         }
@@ -51,7 +51,7 @@ impl Busy {
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let mut u = UNDER_WAY.lock().unwrap_or_else(|e| e.into_inner());
+        let mut u = super::app::lock(&UNDER_WAY);
         u.retain(|(k, i)| !(*k == self.0 && *i == self.1));
     }
 }

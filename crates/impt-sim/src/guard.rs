@@ -14,11 +14,9 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use super::app::lock;
 
 /// Failed logins per (address, id) allowed in the window.
 pub const MAX_FAILURES: u32 = 10;

@@ -28,11 +28,12 @@
 //! flight), the clock jumps to the earliest virtual deadline any job is waiting for, and the
 //! jobs due then run.
 
+use super::app::lock;
 use super::exec::{Clock, Cmd};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// What a device's runner does on a worker.
@@ -152,10 +153,6 @@ pub struct PoolStats {
     pub jobs: usize,
     pub ready: usize,
     pub running: usize,
-}
-
-fn lock(m: &Mutex<Sched>) -> MutexGuard<'_, Sched> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn vkey(t: f64) -> u64 {

@@ -44,7 +44,7 @@ pub fn password_ok(hash: &str, password: &str) -> bool {
     }
     let digest = token_digest(password);
     {
-        let m = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+        let m = super::app::lock(&CHECKED);
         if let Some(d) = m.as_ref().and_then(|m| m.get(hash)) {
             return *d == digest;
         }
@@ -55,7 +55,7 @@ pub fn password_ok(hash: &str, password: &str) -> bool {
             .is_ok()
     });
     if ok {
-        let mut m = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+        let mut m = super::app::lock(&CHECKED);
         let m = m.get_or_insert_with(HashMap::new);
         if m.len() >= CHECKED_MAX {
             m.clear();

@@ -120,6 +120,13 @@ mod tests {
         assert_eq!(out.stdout(), "");
     }
 
+    /// What `print` writes in json mode, parsed.
+    fn json_printed(print: impl FnOnce(&CommandCtx)) -> serde_json::Value {
+        let (c, out) = ctx(Mode::Json, "");
+        print(&c);
+        serde_json::from_str(&out.stdout()).unwrap()
+    }
+
     #[test]
     fn created_prints_the_message_then_the_short_data() {
         let product = json!({"type": "product", "id": "p-1",
@@ -134,9 +141,7 @@ mod tests {
         );
         assert!(text.contains("p-1"), "{text}");
         assert!(text.contains("lamp"), "{text}");
-        let (c, out) = ctx(Mode::Json, "");
-        print_created(&c, Entity::Product, "lamp", &product);
-        let doc: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+        let doc = json_printed(|c| print_created(c, Entity::Product, "lamp", &product));
         assert_eq!(doc["Product"]["id"], "p-1");
     }
 
@@ -149,9 +154,7 @@ mod tests {
             out.stdout(),
             "Device Group \"dg\" is updated successfully.\n"
         );
-        let (c, out) = ctx(Mode::Json, "");
-        print_updated(&c, Entity::DeviceGroup, "dg", &dg);
-        let doc: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+        let doc = json_printed(|c| print_updated(c, Entity::DeviceGroup, "dg", &dg));
         assert_eq!(doc["Device Group"]["id"], "dg-1");
     }
 
