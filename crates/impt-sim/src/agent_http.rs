@@ -154,16 +154,7 @@ pub fn fetch(req: &OutgoingRequest, max_body: usize) -> HttpResponse {
     match rb.send() {
         Ok(resp) => {
             let status = resp.status().as_u16();
-            let headers = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_lowercase(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
+            let headers = header_pairs(resp.headers());
             let mut bytes = Vec::new();
             let cap = max_body as u64 + 1;
             if let Err(e) = resp.take(cap).read_to_end(&mut bytes) {
@@ -224,16 +215,7 @@ pub async fn fetch_async(req: &OutgoingRequest, max_body: usize) -> HttpResponse
         Err(e) => return failed(7, e.to_string()),
     };
     let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = header_pairs(resp.headers());
     let mut bytes = Vec::new();
     loop {
         match resp.chunk().await {
@@ -257,6 +239,19 @@ pub async fn fetch_async(req: &OutgoingRequest, max_body: usize) -> HttpResponse
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
+}
+
+/// A response's headers as the agent's `headers` table gets them: lower-case names, values
+/// as text.
+fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 fn is_timeout(e: &std::io::Error) -> bool {
