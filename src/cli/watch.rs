@@ -138,28 +138,8 @@ pub fn run(args: &[String]) -> i32 {
         no_local_check: a.no_local_check,
         tests: Some(crate::watch::testpass::TestRunner(std::sync::Arc::new(
             |changed, sim, cancel| {
-                let sim = sim.map(|s| crate::commands::test::SimTests {
-                    endpoint: s.endpoint,
-                    session: s.session,
-                    dg_id: s.dg_id,
-                });
-                crate::commands::test::watch_pass(changed, sim, cancel).map(|r| {
-                    r.map(|o| {
-                        let cases = o
-                            .cases
-                            .into_iter()
-                            .map(|c| crate::watch::testpass::Case {
-                                file: c.file,
-                                name: c.name,
-                                status: c.status,
-                                message: c.message,
-                                location: c.location,
-                                line: c.line,
-                            })
-                            .collect();
-                        (o.files, o.affected, cases)
-                    })
-                })
+                crate::commands::test::watch_pass(changed, sim, cancel)
+                    .map(|r| r.map(|o| (o.files, o.affected, o.cases)))
             },
         ))),
     };

@@ -15,17 +15,12 @@ use tokio::sync::{mpsc::UnboundedSender, Notify};
 
 use crate::output::watch::{Event, TestFailure};
 
-/// A test case as the pass reports it.
-#[derive(Clone, Debug)]
-pub struct Case {
-    pub file: String,
-    pub name: String,
-    /// `passed`, `failed`, `not run` or `error` (the file's code failed).
-    pub status: String,
-    pub message: Option<String>,
-    pub location: Option<String>,
-    pub line: Option<usize>,
-}
+/// A test case as the pass reports it (`status`: `passed`, `failed`, `not run` or `error`).
+pub use crate::commands::test::PassCase as Case;
+/// With `--sim`: the tests run on a Device Group of the in-process simulator, with a
+/// virtual device of its own (the test configuration's settings, or the default test file
+/// patterns when the project has none).
+pub use crate::commands::test::SimTests as SimTarget;
 
 /// What one pass found: the files in the order they ran, how many the change touched, the
 /// cases; `Err` when the tests could not run at all.
@@ -35,19 +30,6 @@ pub type PassResult = std::result::Result<(Vec<String>, usize, Vec<Case>), Strin
 /// Device Group with `--sim`; `None` when cancelled.
 pub type PassFn =
     Arc<dyn Fn(Vec<String>, Option<SimTarget>, Arc<Notify>) -> Option<PassResult> + Send + Sync>;
-
-/// With `--sim`: the tests run on a Device Group of the in-process simulator, with a
-/// virtual device of its own (the test configuration's settings, or the default test file
-/// patterns when the project has none).
-#[derive(Clone, Debug)]
-pub struct SimTarget {
-    /// The simulator's API endpoint (`…/v5`).
-    pub endpoint: String,
-    /// The loop's login there.
-    pub session: crate::api::Session,
-    /// The tests' Device Group.
-    pub dg_id: String,
-}
 
 /// The pass function the command line gives the loop.
 #[derive(Clone)]

@@ -23,7 +23,7 @@ use crate::config::test::{
 };
 use crate::error::{ConfigKind, Entity, ImptError, Result};
 
-pub use runner::{pass, pass_with, run, PassOutcome};
+pub use runner::{pass, pass_with, run, PassCase, PassOutcome};
 
 /// `impt watch --sim --test`: the simulator's login and the tests' Device Group there.
 #[derive(Clone, Debug)]
