@@ -8,14 +8,7 @@ use std::time::Duration;
 
 /// A control call; returns the status.
 async fn ctl(sim: &Sim, path: &str, body: Value) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{}/_sim{path}", sim.root()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    sim.control(path, &body).await
 }
 
 /// The log messages (`type: msg`) up to and including the first one containing `needle`.

@@ -8,15 +8,9 @@ const DEV: &str = "development_devicegroup";
 /// Bounded, generous: a busy machine makes a test slower, not failing.
 const T: Duration = Duration::from_secs(30);
 
+/// A control call; returns the status.
 async fn ctl(sim: &Sim, path: &str, body: Value) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{}/_sim{path}", sim.root()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    sim.control(path, &body).await
 }
 
 async fn stream(api: &Api, format: &str) -> (String, Sse) {

@@ -99,6 +99,18 @@ impl Sim {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// `POST /_sim{path}` with a JSON body; the status.
+    pub async fn control(&self, path: &str, body: &serde_json::Value) -> u16 {
+        reqwest::Client::new()
+            .post(format!("{}/_sim{path}", self.root()))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// Sends SIGTERM; the exit status, or `None` if the sim is still running after `wait`.
     pub fn terminate(&mut self, wait: Duration) -> Option<ExitStatus> {
         Command::new("kill")
