@@ -54,7 +54,12 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     };
     let client = ctx.client().await?;
     let sim = simlane::detect(client).await;
-    // Virtual time for the run: switched on, then back to what the simulator had.
+    // Virtual time for the run: switched on, then back to what the simulator had, also on
+    // Ctrl-C (listened for from before the switch).
+    let ctrl_c = o
+        .virtual_time
+        .then(crate::commands::core::interrupt::listener)
+        .transpose()?;
     let restore_real_time = match (o.virtual_time, sim.as_ref()) {
         (false, _) => None,
         (true, None) => {
@@ -72,7 +77,18 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     };
     let mut runner = Runner::new(ctx, cfg, dg, o.tests.as_deref());
     runner.sim = sim.is_some();
-    let ran = runner.run_tests(sim.as_ref(), jobs).await;
+    // Ctrl-C ends the run, but only after the simulator is back on real time (it serves
+    // others: watch loops, other runs).
+    let ran = match ctrl_c {
+        Some(ctrl_c) => tokio::select! {
+            r = runner.run_tests(sim.as_ref(), jobs) => r,
+            _ = ctrl_c => Err(ImptError::msg(match restore_real_time {
+                Some(_) => "Testing interrupted (Ctrl-C); the simulator is back on real time.",
+                None => "Testing interrupted (Ctrl-C).",
+            })),
+        },
+        None => runner.run_tests(sim.as_ref(), jobs).await,
+    };
     if let Some(sim) = restore_real_time {
         sim.set_virtual_time(client, false).await?;
     }
