@@ -702,13 +702,21 @@ fn virtual_time_is_switched_back_on_ctrl_c_and_on_an_error() {
         rest.contains("Testing interrupted (Ctrl-C); the simulator is back on real time."),
         "{rest}"
     );
-    assert_eq!(virtual_now(), false, "Ctrl-C left the simulator on virtual time");
+    assert_eq!(
+        virtual_now(),
+        false,
+        "Ctrl-C left the simulator on virtual time"
+    );
     // An error after the switch: the group has no device any more.
     env.impt(&["device", "unassign", "-d", &devices[0]]).ok();
     env.impt(&["test", "run", "--virtual-time"])
         .failed()
         .has("does not have assigned Devices");
-    assert_eq!(virtual_now(), false, "an error left the simulator on virtual time");
+    assert_eq!(
+        virtual_now(),
+        false,
+        "an error left the simulator on virtual time"
+    );
 }
 
 /// A stand-in for an endpoint that is not the simulator: passes API requests on to the sim

@@ -329,7 +329,10 @@ async fn agent_http_credits_refill_on_the_simulators_clock() {
     let real: Vec<&String> = real.iter().filter(|l| l.contains(" refused")).collect();
     assert_eq!(
         real,
-        ["agent.log: first 40 ok 5 refused", "agent.log: second 4 ok 2 refused"],
+        [
+            "agent.log: first 40 ok 5 refused",
+            "agent.log: second 4 ok 2 refused"
+        ],
         "real time"
     );
     // A restart right after: the new agent has its whole allowance.
