@@ -707,6 +707,32 @@ fn virtual_time_is_switched_back_on_ctrl_c_and_on_an_error() {
         false,
         "Ctrl-C left the simulator on virtual time"
     );
+    // Ctrl-C during a parallel run also removes its temporary lanes (Device Group and
+    // virtual device).
+    write(&env, "b.device.test.nut", PASSING);
+    let count = |path: &str| {
+        env.http("GET", path, None).1["data"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let (groups, all_devices) = (count("/devicegroups"), count("/devices"));
+    let mut run = start(&env, &["--virtual-time", "--jobs", "2"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while count("/devicegroups") == groups {
+        assert!(std::time::Instant::now() < deadline, "no lane was made");
+        run.pump(std::time::Instant::now() + Duration::from_millis(50));
+    }
+    let (code, rest) = run.interrupt();
+    assert_eq!(code, 1, "{rest}");
+    assert_eq!(
+        count("/devicegroups"),
+        groups,
+        "a lane's Device Group is left"
+    );
+    assert_eq!(count("/devices"), all_devices, "a lane's device is left");
+    assert_eq!(virtual_now(), false);
+    std::fs::remove_file(env.path("b.device.test.nut")).unwrap();
     // An error after the switch: the group has no device any more.
     env.impt(&["device", "unassign", "-d", &devices[0]]).ok();
     env.impt(&["test", "run", "--virtual-time"])
