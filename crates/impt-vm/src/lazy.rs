@@ -98,7 +98,9 @@ pub(crate) fn parse(prelude: &str, hardware: &str) -> Api {
     for line in prelude.lines() {
         if let Some(header) = line.strip_prefix("//@lazy ") {
             assert!(current.is_none(), "prelude.nut: nested //@lazy");
-            let (head, keys) = header.split_once(':').expect("prelude.nut: //@lazy NAME: KEYS");
+            let (head, keys) = header
+                .split_once(':')
+                .expect("prelude.nut: //@lazy NAME: KEYS");
             let mut head = head.split_whitespace();
             let name = head.next().expect("prelude.nut: //@lazy needs a name");
             let side = head.next().map(|s| match s {
@@ -277,7 +279,10 @@ mod tests {
         }
         let constants = api.bit("constants");
         assert_ne!(constants, 0);
-        assert_eq!(api.for_key("SEND_ERROR_WOULDBLOCK", Side::Device, 0), constants);
+        assert_eq!(
+            api.for_key("SEND_ERROR_WOULDBLOCK", Side::Device, 0),
+            constants
+        );
         // A part that names another brings it along (the imp part uses the constants).
         let imp = api.for_key("imp.environment", Side::Agent, 0);
         assert_eq!(imp & constants, constants);
@@ -288,8 +293,64 @@ mod tests {
         assert_eq!(api.for_key("hardware.pin1", Side::Device, 0) & hw, hw);
         assert_eq!(api.for_key("PWM_OUT", Side::Device, 0) & hw, hw);
         assert_eq!(api.for_key("PWM_OUT", Side::Agent, 0), 0);
-        assert_eq!(api.for_source("imp.wakeup(1, f); server.log(1);", Side::Device, 0), 0);
+        assert_eq!(
+            api.for_source("imp.wakeup(1, f); server.log(1);", Side::Device, 0),
+            0
+        );
         let s = api.for_source("if (\"onidle\" in imp) imp.onidle(f);", Side::Device, 0);
         assert_eq!(s & api.bit("imp"), api.bit("imp"));
+    }
+
+    struct H(Side, std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+    impl crate::Host for H {
+        fn side(&self) -> Side {
+            self.0
+        }
+        fn log(&mut self, _kind: crate::LogKind, message: &str) {
+            self.1.lock().unwrap().push(message.to_string());
+        }
+        fn now(&self) -> f64 {
+            0.0
+        }
+        fn send(&mut self, _name: &str, _data: crate::Value) {}
+    }
+
+    /// A name the deployed code builds at run time (so its words name no part).
+    fn built(name: &str) -> String {
+        let (a, b) = name.split_at(name.len() / 2);
+        format!("(\"{a}\" + \"{b}\")")
+    }
+
+    #[test]
+    fn every_key_of_a_part_exists_once_looked_up() {
+        for side in [Side::Device, Side::Agent] {
+            for p in api()
+                .parts
+                .iter()
+                .filter(|p| p.side.is_none_or(|s| s == side))
+            {
+                for key in p.keys.iter().filter(|k| !k.ends_with('*')) {
+                    let logs = std::sync::Arc::default();
+                    let host = H(side, std::sync::Arc::clone(&logs));
+                    let mut vm = crate::Vm::new(crate::Limits::default(), Box::new(host)).unwrap();
+                    let code = match key.split_once('.') {
+                        Some((t, m)) => format!(
+                            "local t = getroottable()[{}]; local m = {}; \
+                             try {{ t[m]; }} catch (e) {{}} server.log(t.rawin(m));",
+                            built(t),
+                            built(m)
+                        ),
+                        None => format!(
+                            "local k = {}; try {{ getroottable()[k]; }} catch (e) {{}} \
+                             server.log(getroottable().rawin(k));",
+                            built(key)
+                        ),
+                    };
+                    vm.run_main(&code, "main").unwrap();
+                    let seen = logs.lock().unwrap().clone();
+                    assert_eq!(seen, ["true"], "{key} of part {} on {side:?}", p.name);
+                }
+            }
+        }
     }
 }

@@ -428,9 +428,18 @@ if (::__side == "agent") {
 //@end
 
 // ---- factory ------------------------------------------------------------------------------
-//@lazy factory: server.factoryblinkup server.bless
+//@lazy factory:
 ::__bless_cb <- null;
-if (::__side == "device") {
+function __bless_done(result) {
+    local cb = ::__bless_cb;
+    if (cb == null) return false;
+    ::__bless_cb = null;
+    ::__invoke(cb, [result]);
+    return true;
+}
+//@end
+//@lazy factory-device side=device: server.factoryblinkup server.bless
+{
     ::server.factoryblinkup <- function(ssid, password, pin, flags, apn = null) {
         ::__host("factoryblinkup");
     };
@@ -439,13 +448,6 @@ if (::__side == "device") {
         ::__host("bless", passed == true);
         ::__bless_cb = cb;
     };
-}
-function __bless_done(result) {
-    local cb = ::__bless_cb;
-    if (cb == null) return false;
-    ::__bless_cb = null;
-    ::__invoke(cb, [result]);
-    return true;
 }
 //@end
 
