@@ -453,5 +453,22 @@ fn rarely_used_api_parts_load_on_first_use() {
         )
         .unwrap();
         assert_eq!(host.logs(), ["true true"], "{side:?}");
+        // A blob from the other side reaches code that never used the blob library.
+        let (mut v, host) = vm(side);
+        v.set_memory_free(80_000);
+        let on = if side == Side::Agent {
+            "device"
+        } else {
+            "agent"
+        };
+        let code = format!(
+            "local f = imp.getmemoryfree();
+             {on}.on(\"b\", function(d) {{
+                 server.log(typeof d + \" \" + d.len() + \" \" + (f - imp.getmemoryfree() < 1000));
+             }});"
+        );
+        v.run_main(&code, "main").unwrap();
+        assert!(v.call_handler("b", Value::Blob(vec![1, 2, 3])).unwrap());
+        assert_eq!(host.logs(), ["blob 3 true"], "{side:?}");
     }
 }

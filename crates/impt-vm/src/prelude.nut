@@ -8,6 +8,17 @@
 // missing global or API member (`api.member`) is looked up. Their globals (`::NAME <-`,
 // `function NAME`, `class NAME` at the start of a line) are keys too.
 
+// Squirrel's standard libraries (registered by the host when first needed).
+//@lazy stdlib-string: format printf strip lstrip rstrip split escape startswith endswith regexp
+::__stdlib("string");
+//@end
+//@lazy stdlib-blob: blob casti2f castf2i swap2 swap4 swapfloat
+::__stdlib("blob");
+//@end
+//@lazy stdlib-math: math
+::__stdlib("math");
+//@end
+
 // An API table whose missing members raise a clear error instead of "does not exist".
 function __api(name, members) {
     members.setdelegate({
