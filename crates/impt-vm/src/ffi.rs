@@ -134,6 +134,7 @@ extern "C" {
     fn sqstd_getblobsize(v: HSQUIRRELVM, idx: SQInteger) -> SQInteger;
     fn sqstd_createblob(v: HSQUIRRELVM, size: SQInteger) -> *mut c_void;
     fn sq_pushregistrytable(v: HSQUIRRELVM);
+    fn sq_reservestack(v: HSQUIRRELVM, nsize: SQInteger) -> SQRESULT;
     fn sq_rawget(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
 
     fn sq_glue_set_current(st: *mut GlueState);
@@ -346,6 +347,10 @@ unsafe extern "C" fn host_trampoline<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     let result = catch_unwind(AssertUnwindSafe(|| ctx.handler.host_op(&op, rest)));
     match result {
         Ok(Ok(val)) => {
+            // Inside a metamethod the stack cannot grow: the error says so.
+            if sq_reservestack(v, push_slots(&val) as SQInteger) < 0 {
+                return -1;
+            }
             push_value(v, &val);
             1
         }
@@ -404,6 +409,20 @@ unsafe fn throw(v: HSQUIRRELVM, msg: &str) -> SQInteger {
     sq_throwerror(v, c.as_ptr())
 }
 
+/// Stack slots [`push_value`] uses for `val` at most (a blob's creation takes a few).
+fn push_slots(val: &Value) -> usize {
+    match val {
+        Value::Array(items) => 1 + items.iter().map(push_slots).max().unwrap_or(0),
+        Value::Table(pairs) => {
+            let pair = |(k, v): &(Value, Value)| push_slots(k).max(1 + push_slots(v));
+            1 + pairs.iter().map(pair).max().unwrap_or(0)
+        }
+        Value::Blob(_) => 8,
+        _ => 1,
+    }
+}
+
+/// Pushes `val`; the caller makes room first ([`push_slots`]: VMs start with a small stack).
 unsafe fn push_value(v: HSQUIRRELVM, val: &Value) {
     match val {
         Value::Null => sq_pushnull(v),
@@ -541,6 +560,10 @@ fn type_name(rt: u32) -> &'static str {
     }
 }
 
+/// Stack slots a VM starts with (16 bytes each; the stack grows on demand, except inside a
+/// metamethod, where a call that needs more fails with "stack overflow").
+const INITIAL_STACK: SQInteger = 256;
+
 impl<H: Handler> RawVm<H> {
     /// Opens a VM with the base library, the `__host` native function, `__stdlib(name)` (the
     /// math (as table `math`), string and blob libraries, registered when first called),
@@ -560,7 +583,7 @@ impl<H: Handler> RawVm<H> {
         // SAFETY: a fresh VM; every pointer handed over lives as long as the VM (ctx is freed
         // in Drop after sq_close) or is a static function.
         unsafe {
-            let v = sq_open(1024);
+            let v = sq_open(INITIAL_STACK);
             sq_setforeignptr(v, ctx as *mut c_void);
             sq_glue_install_print(v);
             sq_setcompilererrorhandler(v, compile_error_cb::<H>);
@@ -770,6 +793,8 @@ impl<H: Handler> RawVm<H> {
                 sq_settop(v, top);
                 Err(Some(format!("the index '{name}' does not exist")))
             } else {
+                let room: usize = 1 + args.iter().map(push_slots).sum::<usize>();
+                sq_reservestack(v, room as SQInteger);
                 sq_pushroottable(v);
                 for a in args {
                     push_value(v, a);
