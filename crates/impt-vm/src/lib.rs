@@ -417,8 +417,8 @@ const LAZY_HARDWARE: &str = r#"
     ::__hw_load <- function() {
         if (!::__hw_pending) return;
         ::__hw_pending = false;
-        ::getroottable().setdelegate(null);
         local mark = host("hw_mark");
+        ::getroottable().setdelegate(null);
         load(host("hw_source"), "__impt_api__")();
         host("hw_grow", mark);
     };
@@ -519,7 +519,7 @@ impl Vm {
         if self.raw.handler_ref().side == Side::Device && source.contains("hardware") {
             self.load_hardware()?;
         }
-        self.run(|raw| raw.run_script(source, name))
+        self.run(|raw| raw.run_program(source, name))
     }
 
     /// Loads the device's `hardware` API now if it is not loaded yet (see `LAZY_HARDWARE`).
