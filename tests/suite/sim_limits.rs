@@ -334,3 +334,76 @@ server.log("asked");
         "the dropped requests answer nobody: {seen:?}"
     );
 }
+
+/// An agent's bursts of requests to its own URL, each logged as "TAG OK ok REFUSED
+/// refused": 45 at once, 6 more two seconds later, then (with `long`) 45 more after 30 s.
+fn bursts(long: bool) -> String {
+    let third = if long {
+        r#"imp.wakeup(30, function() { burst(45, "third", function() {}); });"#
+    } else {
+        ""
+    };
+    format!(
+        r#"
+http.onrequest(function(req, res) {{ res.send(200, "own"); }});
+function burst(n, tag, then) {{
+    local ok = 0, no = 0, left = n;
+    for (local i = 0; i < n; i++) {{
+        http.get(http.agenturl() + "/x").sendasync(function(r) {{
+            if (r.statuscode == 200) ok++; else if (r.statuscode == 429) no++;
+            if (--left == 0) {{
+                server.log(tag + " " + ok + " ok " + no + " refused");
+                then();
+            }}
+        }});
+    }}
+}}
+burst(45, "first", function() {{
+    imp.wakeup(2, function() {{
+        burst(6, "second", function() {{ {third} }});
+    }});
+}});
+"#
+    )
+}
+
+/// The rate credits refill on the simulator's clock: under virtual time, where the waits
+/// take no real time, an agent's requests get the answers they get in real time (40 at
+/// once, two more a second), and a new agent (a restart) has its 40 again.
+#[tokio::test]
+async fn agent_http_credits_refill_on_the_simulators_clock() {
+    // Real time: the first two bursts (2 s).
+    let (_sim, api, id, mut sse) = sim_running("imp005", &[], "", &bursts(false)).await;
+    let real = until(&mut sse, "agent.log: second").await;
+    let real: Vec<&String> = real.iter().filter(|l| l.contains(" refused")).collect();
+    assert_eq!(
+        real,
+        [
+            "agent.log: first 40 ok 5 refused",
+            "agent.log: second 4 ok 2 refused"
+        ],
+        "real time"
+    );
+    // A restart right after: the new agent has its whole allowance.
+    let r = api
+        .post(&format!("/devices/{id}/restart"), serde_json::json!({}))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let again = until(&mut sse, "agent.log: first").await;
+    assert_eq!(again.last().unwrap(), "agent.log: first 40 ok 5 refused");
+
+    // Virtual time: the same answers, and 30 s (skipped) refill all 40.
+    let (_sim, _api, _id, mut sse) =
+        sim_running("imp005", &["--virtual-time"], "", &bursts(true)).await;
+    let seen = until(&mut sse, "agent.log: third").await;
+    let seen: Vec<&String> = seen.iter().filter(|l| l.contains(" refused")).collect();
+    assert_eq!(
+        seen,
+        [
+            "agent.log: first 40 ok 5 refused",
+            "agent.log: second 4 ok 2 refused",
+            "agent.log: third 40 ok 5 refused"
+        ],
+        "virtual time"
+    );
+}
