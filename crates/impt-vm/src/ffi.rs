@@ -135,7 +135,6 @@ extern "C" {
     fn sqstd_getblob(v: HSQUIRRELVM, idx: SQInteger, ptr: *mut *mut c_void) -> SQRESULT;
     fn sqstd_getblobsize(v: HSQUIRRELVM, idx: SQInteger) -> SQInteger;
     fn sqstd_createblob(v: HSQUIRRELVM, size: SQInteger) -> *mut c_void;
-    fn sq_pushregistrytable(v: HSQUIRRELVM);
     fn sq_reservestack(v: HSQUIRRELVM, nsize: SQInteger) -> SQRESULT;
     fn sq_rawget(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
 
