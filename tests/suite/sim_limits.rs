@@ -73,6 +73,55 @@ if (hardware.wakereason() != WAKEREASON_SW_RESET) {
     assert!((40_000..50_000).contains(&free), "{seen:?}");
 }
 
+/// The deployed program's compiled code is program storage, as on the imp (its "code space"
+/// is reported apart from the free memory): a program whose bytecode alone is bigger than
+/// the device's memory figure runs, `imp.getmemoryfree()` is the figure less the data,
+/// and data over the figure still runs out of memory.
+#[tokio::test]
+async fn compiled_code_is_program_storage_not_device_memory() {
+    let mut device = String::new();
+    for i in 0..60 {
+        device.push_str(&format!("function f{i}(a, b) {{\n    local t = a + {i};\n"));
+        for j in 0..25 {
+            device.push_str(&format!(
+                "    t = (t * {j} + b) % 1000 - \"s{i}_{j}\".len();\n"
+            ));
+        }
+        device.push_str("    return t;\n}\n");
+    }
+    device.push_str(
+        r#"
+server.log("wake " + hardware.wakereason() + " free " + imp.getmemoryfree() + " f59 " + f59(1, 2));
+if (hardware.wakereason() != WAKEREASON_SW_RESET) {
+    local keep = [];
+    while (true) keep.push(blob(1024));
+}
+"#,
+    );
+    let (_sim, mut sse) = running(
+        "imp005",
+        &["--no-outbound", "--device-memory", "40000"],
+        &device,
+        "",
+    )
+    .await;
+    let seen = until(&mut sse, "wake 4 free").await;
+    assert!(
+        !seen.iter().any(|l| l.contains("out of memory")),
+        "the code fits in program storage: {seen:?}"
+    );
+    let line = seen.last().unwrap();
+    let free = number_after(line, "free");
+    assert!((30_000..40_000).contains(&free), "{line}");
+    assert!(line.contains(" f59 "), "the code runs: {line}");
+    let seen = until(&mut sse, "wake 2 free").await;
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("server.error: ERROR: out of memory")),
+        "data still counts: {seen:?}"
+    );
+}
+
 #[tokio::test]
 async fn messages_are_bounded_in_bytes_both_ways() {
     let device = r#"

@@ -118,6 +118,8 @@ extern "C" {
     fn sq_getfloat(v: HSQUIRRELVM, idx: SQInteger, f: *mut SQFloat) -> SQRESULT;
     fn sq_getbool(v: HSQUIRRELVM, idx: SQInteger, b: *mut SQBool) -> SQRESULT;
     fn sq_pushroottable(v: HSQUIRRELVM);
+    fn sq_pushregistrytable(v: HSQUIRRELVM);
+    fn sq_push(v: HSQUIRRELVM, idx: SQInteger);
     fn sq_newslot(v: HSQUIRRELVM, idx: SQInteger, bstatic: SQBool) -> SQRESULT;
     fn sq_get(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
     fn sq_arrayappend(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
@@ -133,6 +135,8 @@ extern "C" {
     fn sqstd_getblob(v: HSQUIRRELVM, idx: SQInteger, ptr: *mut *mut c_void) -> SQRESULT;
     fn sqstd_getblobsize(v: HSQUIRRELVM, idx: SQInteger) -> SQInteger;
     fn sqstd_createblob(v: HSQUIRRELVM, size: SQInteger) -> *mut c_void;
+    fn sq_reservestack(v: HSQUIRRELVM, nsize: SQInteger) -> SQRESULT;
+    fn sq_rawget(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
 
     fn sq_glue_set_current(st: *mut GlueState);
     fn sq_glue_current() -> *mut GlueState;
@@ -344,6 +348,10 @@ unsafe extern "C" fn host_trampoline<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     let result = catch_unwind(AssertUnwindSafe(|| ctx.handler.host_op(&op, rest)));
     match result {
         Ok(Ok(val)) => {
+            // Inside a metamethod the stack cannot grow: the error says so.
+            if sq_reservestack(v, push_slots(&val) as SQInteger) < 0 {
+                return -1;
+            }
             push_value(v, &val);
             1
         }
@@ -352,11 +360,70 @@ unsafe extern "C" fn host_trampoline<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     }
 }
 
+/// Registers Squirrel's standard library `name` (`string`, `blob` or `math`) in the root
+/// table, once: a VM loads them when its code first needs them (the lazy parts
+/// `stdlib-…` of `src/prelude.nut` call `::__stdlib(name)`).
+unsafe fn register_lib(v: HSQUIRRELVM, name: &[u8]) {
+    let top = sq_gettop(v);
+    match name {
+        b"blob" => {
+            sq_pushregistrytable(v);
+            push_str(v, "std_blob");
+            let registered = sq_rawget(v, -2) >= 0;
+            sq_settop(v, top);
+            if !registered {
+                sq_pushroottable(v);
+                sqstd_register_bloblib(v);
+            }
+        }
+        b"string" => {
+            sq_pushroottable(v);
+            sqstd_register_stringlib(v);
+        }
+        b"math" => {
+            sq_pushroottable(v);
+            push_str(v, "math");
+            sq_newtable(v);
+            sqstd_register_mathlib(v);
+            sq_newslot(v, -3, 0);
+        }
+        _ => {}
+    }
+    sq_settop(v, top);
+}
+
+unsafe extern "C" fn stdlib_cb(v: HSQUIRRELVM) -> SQInteger {
+    let mut p: *const c_char = std::ptr::null();
+    let mut n: SQInteger = 0;
+    if sq_getstringandsize(v, 2, &mut p, &mut n) < 0 || p.is_null() {
+        return throw(v, "__stdlib: expected a library name");
+    }
+    register_lib(
+        v,
+        std::slice::from_raw_parts(p as *const u8, n.max(0) as usize),
+    );
+    0
+}
+
 unsafe fn throw(v: HSQUIRRELVM, msg: &str) -> SQInteger {
     let c = cstring(msg);
     sq_throwerror(v, c.as_ptr())
 }
 
+/// Stack slots [`push_value`] uses for `val` at most (a blob's creation takes a few).
+fn push_slots(val: &Value) -> usize {
+    match val {
+        Value::Array(items) => 1 + items.iter().map(push_slots).max().unwrap_or(0),
+        Value::Table(pairs) => {
+            let pair = |(k, v): &(Value, Value)| push_slots(k).max(1 + push_slots(v));
+            1 + pairs.iter().map(pair).max().unwrap_or(0)
+        }
+        Value::Blob(_) => 8,
+        _ => 1,
+    }
+}
+
+/// Pushes `val`; the caller makes room first ([`push_slots`]: VMs start with a small stack).
 unsafe fn push_value(v: HSQUIRRELVM, val: &Value) {
     match val {
         Value::Null => sq_pushnull(v),
@@ -365,7 +432,15 @@ unsafe fn push_value(v: HSQUIRRELVM, val: &Value) {
         Value::Float(f) => sq_pushfloat(v, *f as SQFloat),
         Value::Str(s) => sq_pushstring(v, s.as_ptr() as *const c_char, s.len() as SQInteger),
         Value::Blob(b) => {
-            let p = sqstd_createblob(v, b.len() as SQInteger);
+            let mut p = sqstd_createblob(v, b.len() as SQInteger);
+            if p.is_null() {
+                // A blob for code that has not used the blob library yet (see `stdlib_cb`):
+                // it loads now, and what it takes does not count against the code's memory.
+                let before = memory_used_now();
+                register_lib(v, b"blob");
+                grow_memory_cap(memory_used_now() as i64 - before as i64);
+                p = sqstd_createblob(v, b.len() as SQInteger);
+            }
             if p.is_null() {
                 sq_pushnull(v);
             } else if !b.is_empty() {
@@ -486,9 +561,14 @@ fn type_name(rt: u32) -> &'static str {
     }
 }
 
+/// Stack slots a VM starts with (16 bytes each; the stack grows on demand, except inside a
+/// metamethod, where a call that needs more fails with "stack overflow").
+const INITIAL_STACK: SQInteger = 256;
+
 impl<H: Handler> RawVm<H> {
-    /// Opens a VM with the base, math (as table `math`), string and blob libraries, the
-    /// `__host` native function, and `mem_cap` bytes of heap (0: unlimited).
+    /// Opens a VM with the base library, the `__host` native function, `__stdlib(name)` (the
+    /// math (as table `math`), string and blob libraries, registered when first called),
+    /// and `mem_cap` bytes of heap (0: unlimited).
     pub fn new(handler: H, mem_cap: u64) -> RawVm<H> {
         let mut mem = Box::new(GlueState {
             cap: mem_cap as i64,
@@ -504,7 +584,7 @@ impl<H: Handler> RawVm<H> {
         // SAFETY: a fresh VM; every pointer handed over lives as long as the VM (ctx is freed
         // in Drop after sq_close) or is a static function.
         unsafe {
-            let v = sq_open(1024);
+            let v = sq_open(INITIAL_STACK);
             sq_setforeignptr(v, ctx as *mut c_void);
             sq_glue_install_print(v);
             sq_setcompilererrorhandler(v, compile_error_cb::<H>);
@@ -514,14 +594,18 @@ impl<H: Handler> RawVm<H> {
             sq_newclosure(v, error_handler_cb::<H>, 0);
             sq_seterrorhandler(v);
             sq_pushroottable(v);
-            sqstd_register_stringlib(v);
-            sqstd_register_bloblib(v);
-            push_str(v, "math");
-            sq_newtable(v);
-            sqstd_register_mathlib(v);
+            // The standard libraries load when first needed (see `register_lib`).
+            push_str(v, "__stdlib");
+            sq_newclosure(v, stdlib_cb, 0);
             sq_newslot(v, -3, 0);
             push_str(v, "__host");
             sq_newclosure(v, host_trampoline::<H>, 0);
+            sq_newslot(v, -3, 0);
+            sq_pop(v, 1);
+            // Where `keep_code` keeps the programs.
+            sq_pushregistrytable(v);
+            push_str(v, "code");
+            sq_newarray(v, 0);
             sq_newslot(v, -3, 0);
             sq_pop(v, 1);
             drop(_in);
@@ -624,7 +708,20 @@ impl<H: Handler> RawVm<H> {
     /// Compiles `source` (named `name` in errors and stacks) and runs it with the root
     /// table as `this`.
     pub fn run_script(&mut self, source: &str, name: &str) -> Result<(), ScriptError> {
+        self.run_source(source, name, false)
+    }
+
+    /// As [`RawVm::run_script`] for the deployed program: its compiled code is program
+    /// storage, not heap. The VM keeps it for good (as the imp keeps its code) and the cap
+    /// grows by the bytes it takes, so the memory left to the code is the same before and
+    /// after it is loaded.
+    pub fn run_program(&mut self, source: &str, name: &str) -> Result<(), ScriptError> {
+        self.run_source(source, name, true)
+    }
+
+    fn run_source(&mut self, source: &str, name: &str, program: bool) -> Result<(), ScriptError> {
         let enter = Enter::new(&mut self.mem);
+        let before = memory_used_now();
         let cname = cstring(name);
         // SAFETY: valid VM; the stack top is restored before returning.
         let res = unsafe {
@@ -648,10 +745,20 @@ impl<H: Handler> RawVm<H> {
                 sq_settop(v, top);
                 Err(Some(ce))
             } else {
+                if program {
+                    keep_code(v);
+                    grow_memory_cap(memory_used_now().saturating_sub(before) as i64);
+                    let st = &mut *sq_glue_current();
+                    if st.cap <= 0 || st.used <= st.cap {
+                        // Only the compiler's own bytes went over: the code fits.
+                        st.mem_exceeded = 0;
+                    }
+                }
                 sq_pushroottable(v);
                 let r = sq_call(v, 1, 0, 1);
                 sq_settop(v, top);
                 sq_reseterror(v);
+
                 if r < 0 {
                     Err(None)
                 } else {
@@ -716,6 +823,8 @@ impl<H: Handler> RawVm<H> {
                 sq_settop(v, top);
                 Err(Some(format!("the index '{name}' does not exist")))
             } else {
+                let room: usize = 1 + args.iter().map(push_slots).sum::<usize>();
+                sq_reservestack(v, room as SQInteger);
                 sq_pushroottable(v);
                 for a in args {
                     push_value(v, a);
@@ -766,6 +875,20 @@ impl Handler for CheckHandler {
         Err("not available while compiling".into())
     }
     fn print(&mut self, _text: &str, _is_error: bool) {}
+}
+
+/// Keeps the closure on top of `v`'s stack alive for the VM's lifetime (in the registry's
+/// `code` array, made by [`RawVm::new`]), leaving the stack as it was.
+///
+/// # Safety
+/// `v` is a valid VM with a value on its stack.
+unsafe fn keep_code(v: HSQUIRRELVM) {
+    sq_pushregistrytable(v);
+    push_str(v, "code");
+    sq_get(v, -2);
+    sq_push(v, -3);
+    sq_arrayappend(v, -2);
+    sq_pop(v, 2);
 }
 
 /// Compiles `source` without running it.

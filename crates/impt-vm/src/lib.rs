@@ -524,7 +524,7 @@ impl Vm {
         let st = self.raw.handler_ref();
         let parts = lazy::api().for_source(source, st.side, st.lazy_loaded);
         self.load_parts(parts)?;
-        self.run(|raw| raw.run_script(source, name))
+        self.run(|raw| raw.run_program(source, name))
     }
 
     /// Loads the device's `hardware` API now if it is not loaded yet (see `LAZY_LOADER`).
