@@ -149,6 +149,14 @@ pub fn page_of<T>(ctx: &Ctx, items: Vec<T>) -> ApiResult<(Vec<T>, Value)> {
     Ok((data, Value::Object(links)))
 }
 
+/// A list document of one page made by [`page_of`] whose items are serialised as they are
+/// (typed documents written field by field; no tree is built for them).
+#[derive(serde::Serialize)]
+pub struct ListDoc<T> {
+    pub data: Vec<T>,
+    pub links: Value,
+}
+
 /// The list document of one page made by [`page_of`].
 pub fn list_doc(data: Vec<Value>, links: Value) -> ApiResult<Response> {
     ok(200, json!({"data": data, "links": links}))
