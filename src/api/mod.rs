@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod deployments;
 pub mod endpoint;
+pub mod json;
 pub mod logstream;
 pub mod simctl;
 
@@ -403,7 +404,7 @@ impl Client {
                 if text.trim().is_empty() {
                     return Ok(None);
                 }
-                return serde_json::from_str(&text).map(Some).map_err(|_| {
+                return json::parse(&text).map(Some).map_err(|_| {
                     ImptError::Internal("Unexpected format of impCentral response".into())
                 });
             }
