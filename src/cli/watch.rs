@@ -24,6 +24,7 @@ options! {
         no_restart: flag = Opt::f("no-restart", ' ', "Deploy only; do not restart the devices").long_only(),
         no_local_check: flag = Opt::f("no-local-check", ' ', "Send the code without compiling it locally first (by default the embedded Squirrel compiler catches compile errors before any request; the cloud compiler stays the authority)").long_only(),
         test: flag = Opt::f("test", ' ', "After each deployed save, run the project's impUnit tests (its .impt.test) on the test configuration's device, the tests touching the changed files first; a newer save cancels a running pass (also `[watch] test = true` in impt.toml)").long_only(),
+        virtual_time: flag = Opt::f("virtual-time", ' ', "With --test on a simulator (impt sim, --sim): the test passes run on its virtual time, as impt test run --virtual-time: while all code is idle its clock jumps to the next timer; switched back after each pass (also `[watch] virtual-time = true` in impt.toml)").long_only(),
         output: str = Opt::s("output", 'z', "MODE", "Output: text (default; minimal is the same), json (one JSON event per line: started, watching, stream_opened, stream_lost, changed, deploy_started, skipped, deployed, restarted, compile_error, retry, error, log, device, info, tests_started, tests_cancelled, tests, quit) or debug (API traces)").choices(&["text", "minimal", "json", "debug"]).default("text"),
         sim: opt_str = Opt::so("sim", ' ', "DIR", "Run against an in-process simulator with a virtual device; DIR holds device.nut and agent.nut (default: the current directory). A DIR without them gets a new project from the template with --init (or after asking, on a terminal)").long_only(),
         init: flag = Opt::f("init", ' ', "With --sim: create device.nut and agent.nut from the template when DIR has neither").long_only().requires(&["sim"]),
@@ -126,6 +127,7 @@ pub fn run(args: &[String]) -> i32 {
             tags: a.tags,
             restart,
             test: a.test,
+            virtual_time: a.virtual_time,
         },
         mode: match a.output.as_deref().unwrap_or_default() {
             "json" => crate::output::Mode::Json,
@@ -137,8 +139,8 @@ pub fn run(args: &[String]) -> i32 {
         button: a.button,
         no_local_check: a.no_local_check,
         tests: Some(crate::watch::testpass::TestRunner(std::sync::Arc::new(
-            |changed, sim, cancel| {
-                crate::commands::test::watch_pass(changed, sim, cancel)
+            |changed, sim, virtual_time, cancel| {
+                crate::commands::test::watch_pass(changed, sim, virtual_time, cancel)
                     .map(|r| r.map(|o| (o.files, o.affected, o.cases)))
             },
         ))),

@@ -329,7 +329,11 @@ impl Session {
         let ktx = tx.clone();
         keys::spawn(move |k| ktx.send(Msg::Key(k)).is_ok());
         let test_stage = match (&opts.tests, settings.test) {
-            (Some(t), true) => Some(testpass::Tests::new(t.0.clone(), setup.test_target.clone())),
+            (Some(t), true) => Some(testpass::Tests::new(
+                t.0.clone(),
+                setup.test_target.clone(),
+                settings.virtual_time,
+            )),
             _ => None,
         };
         let mut s = Session {
@@ -463,6 +467,9 @@ impl Session {
             }
             Msg::Key(Key::Quit) => {
                 self.stream_task.abort();
+                if let Some(t) = self.test_stage.as_mut() {
+                    t.stop();
+                }
                 r.emit(&Event::Quit);
                 r.finish();
                 return Flow::Quit;

@@ -9,6 +9,7 @@
 //! tags = ["dev"]                 # tags of every deployment
 //! restart = "always"             # "always" | "conditional" | "none"
 //! test = true                    # run the .impt.test tests after each deploy (as --test)
+//! virtual-time = true            # the tests on the simulator's virtual time (as --virtual-time)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,8 @@ pub struct FileSettings {
     pub tags: Vec<String>,
     pub restart: Option<String>,
     pub test: Option<bool>,
+    #[serde(rename = "virtual-time")]
+    pub virtual_time: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +77,8 @@ pub struct Overrides {
     pub restart: Option<RestartMode>,
     /// `--test`.
     pub test: bool,
+    /// `--virtual-time`.
+    pub virtual_time: bool,
 }
 
 /// Effective settings.
@@ -87,6 +92,8 @@ pub struct Settings {
     pub restart: RestartMode,
     /// Run the project's tests after each deploy.
     pub test: bool,
+    /// Run them on the simulator's virtual time.
+    pub virtual_time: bool,
 }
 
 /// Reads `impt.toml`'s `[watch]` table in `dir` (absent file or table: defaults).
@@ -155,6 +162,7 @@ pub fn merge(dir: &Path, file: FileSettings, flags: Overrides) -> Result<Setting
         tags,
         restart,
         test: flags.test || file.test.unwrap_or(false),
+        virtual_time: flags.virtual_time || file.virtual_time.unwrap_or(false),
     })
 }
 
@@ -190,6 +198,13 @@ mod tests {
         assert_eq!(
             parse_file("[watch]\ntest = true\n").unwrap().test,
             Some(true)
+        );
+        let vt = parse_file("[watch]\nvirtual-time = true\n").unwrap();
+        assert_eq!(vt.virtual_time, Some(true));
+        assert!(
+            merge(Path::new("/p"), vt, Overrides::default())
+                .unwrap()
+                .virtual_time
         );
         assert_eq!(parse_file("").unwrap().debounce, None);
         let bad = FileSettings {

@@ -27,9 +27,11 @@ pub use crate::commands::test::SimTests as SimTarget;
 pub type PassResult = std::result::Result<(Vec<String>, usize, Vec<Case>), String>;
 
 /// Runs one pass for the changed files (relative to the project), on the simulator's test
-/// Device Group with `--sim`; `None` when cancelled.
-pub type PassFn =
-    Arc<dyn Fn(Vec<String>, Option<SimTarget>, Arc<Notify>) -> Option<PassResult> + Send + Sync>;
+/// Device Group with `--sim`, on the simulator's virtual time when asked
+/// (`--virtual-time`); `None` when cancelled.
+pub type PassFn = Arc<
+    dyn Fn(Vec<String>, Option<SimTarget>, bool, Arc<Notify>) -> Option<PassResult> + Send + Sync,
+>;
 
 /// The pass function the command line gives the loop.
 #[derive(Clone)]
@@ -45,17 +47,22 @@ impl std::fmt::Debug for TestRunner {
 pub struct Tests {
     run: PassFn,
     sim: Option<SimTarget>,
+    virtual_time: bool,
     running: Option<Arc<Notify>>,
+    /// Ends when the running pass's thread ends (see [`Tests::stop`]).
+    ended: Option<std::sync::mpsc::Receiver<()>>,
     /// Counts passes: only the newest one's result is shown.
     generation: Arc<AtomicU64>,
 }
 
 impl Tests {
-    pub fn new(run: PassFn, sim: Option<SimTarget>) -> Tests {
+    pub fn new(run: PassFn, sim: Option<SimTarget>, virtual_time: bool) -> Tests {
         Tests {
             run,
             sim,
+            virtual_time,
             running: None,
+            ended: None,
             generation: Default::default(),
         }
     }
@@ -70,14 +77,19 @@ impl Tests {
         self.running = Some(cancel.clone());
         let run = self.run.clone();
         let sim = self.sim.clone();
+        let virtual_time = self.virtual_time;
         let generation = self.generation.clone();
         let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
         send(Event::TestsStarted {
             changed: changed.clone(),
         });
+        let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
+        self.ended = Some(ended);
         std::thread::spawn(move || {
+            // (dropped when the thread ends, however it ends)
+            let _ended = ended_tx;
             let t0 = Instant::now();
-            let Some(result) = run(changed, sim, cancel) else {
+            let Some(result) = run(changed, sim, virtual_time, cancel) else {
                 return;
             };
             if generation.load(Ordering::SeqCst) == mine {
@@ -89,6 +101,17 @@ impl Tests {
     /// A pass ended (its [`Event::TestsDone`] was shown).
     pub fn finished(&mut self) {
         self.running = None;
+    }
+
+    /// The loop ends: a running pass is cancelled and given a few seconds to end, so that
+    /// what it switched on the simulator (virtual time) is switched back.
+    pub fn stop(&mut self) {
+        if let Some(cancel) = self.running.take() {
+            cancel.notify_one();
+        }
+        if let Some(ended) = self.ended.take() {
+            let _ = ended.recv_timeout(std::time::Duration::from_secs(5));
+        }
     }
 }
 

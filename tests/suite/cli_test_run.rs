@@ -686,6 +686,65 @@ fn virtual_time_leaves_a_simulator_on_virtual_time_as_it_was() {
     assert_eq!(after["virtual"], true, "{after}");
 }
 
+#[test]
+fn virtual_time_is_switched_back_on_ctrl_c_and_on_an_error() {
+    let (env, devices) = setup(1, &[]);
+    write(&env, "a.device.test.nut", PASSING);
+    let virtual_now = || env.http("GET", "/_sim/time", None).1["virtual"].clone();
+    // Ctrl-C while the run waits for its device (the sim does not restart a device
+    // re-assigned to its own group: see `loaded`).
+    let mut run = start(&env, &["--virtual-time"]);
+    run.wait_nth("is assigned successfully to Device Group", 0);
+    assert_eq!(virtual_now(), true, "the run switched virtual time on");
+    let (code, rest) = run.interrupt();
+    assert_eq!(code, 1, "{rest}");
+    assert!(
+        rest.contains("Testing interrupted (Ctrl-C); the simulator is back on real time."),
+        "{rest}"
+    );
+    assert_eq!(
+        virtual_now(),
+        false,
+        "Ctrl-C left the simulator on virtual time"
+    );
+    // Ctrl-C during a parallel run also removes its temporary lanes (Device Group and
+    // virtual device).
+    write(&env, "b.device.test.nut", PASSING);
+    let count = |path: &str| {
+        env.http("GET", path, None).1["data"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let (groups, all_devices) = (count("/devicegroups"), count("/devices"));
+    let mut run = start(&env, &["--virtual-time", "--jobs", "2"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while count("/devicegroups") == groups {
+        assert!(std::time::Instant::now() < deadline, "no lane was made");
+        run.pump(std::time::Instant::now() + Duration::from_millis(50));
+    }
+    let (code, rest) = run.interrupt();
+    assert_eq!(code, 1, "{rest}");
+    assert_eq!(
+        count("/devicegroups"),
+        groups,
+        "a lane's Device Group is left"
+    );
+    assert_eq!(count("/devices"), all_devices, "a lane's device is left");
+    assert_eq!(virtual_now(), false);
+    std::fs::remove_file(env.path("b.device.test.nut")).unwrap();
+    // An error after the switch: the group has no device any more.
+    env.impt(&["device", "unassign", "-d", &devices[0]]).ok();
+    env.impt(&["test", "run", "--virtual-time"])
+        .failed()
+        .has("does not have assigned Devices");
+    assert_eq!(
+        virtual_now(),
+        false,
+        "an error left the simulator on virtual time"
+    );
+}
+
 /// A stand-in for an endpoint that is not the simulator: passes API requests on to the sim
 /// (one connection each) and answers 404 under `/_sim/`, as any other server would.
 fn not_a_simulator(sim_root: &str) -> String {

@@ -73,6 +73,55 @@ if (hardware.wakereason() != WAKEREASON_SW_RESET) {
     assert!((40_000..50_000).contains(&free), "{seen:?}");
 }
 
+/// The deployed program's compiled code is program storage, as on the imp (its "code space"
+/// is reported apart from the free memory): a program whose bytecode alone is bigger than
+/// the device's memory figure runs, `imp.getmemoryfree()` is the figure less the data,
+/// and data over the figure still runs out of memory.
+#[tokio::test]
+async fn compiled_code_is_program_storage_not_device_memory() {
+    let mut device = String::new();
+    for i in 0..60 {
+        device.push_str(&format!("function f{i}(a, b) {{\n    local t = a + {i};\n"));
+        for j in 0..25 {
+            device.push_str(&format!(
+                "    t = (t * {j} + b) % 1000 - \"s{i}_{j}\".len();\n"
+            ));
+        }
+        device.push_str("    return t;\n}\n");
+    }
+    device.push_str(
+        r#"
+server.log("wake " + hardware.wakereason() + " free " + imp.getmemoryfree() + " f59 " + f59(1, 2));
+if (hardware.wakereason() != WAKEREASON_SW_RESET) {
+    local keep = [];
+    while (true) keep.push(blob(1024));
+}
+"#,
+    );
+    let (_sim, mut sse) = running(
+        "imp005",
+        &["--no-outbound", "--device-memory", "40000"],
+        &device,
+        "",
+    )
+    .await;
+    let seen = until(&mut sse, "wake 4 free").await;
+    assert!(
+        !seen.iter().any(|l| l.contains("out of memory")),
+        "the code fits in program storage: {seen:?}"
+    );
+    let line = seen.last().unwrap();
+    let free = number_after(line, "free");
+    assert!((30_000..40_000).contains(&free), "{line}");
+    assert!(line.contains(" f59 "), "the code runs: {line}");
+    let seen = until(&mut sse, "wake 2 free").await;
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("server.error: ERROR: out of memory")),
+        "data still counts: {seen:?}"
+    );
+}
+
 #[tokio::test]
 async fn messages_are_bounded_in_bytes_both_ways() {
     let device = r#"
@@ -283,5 +332,78 @@ server.log("asked");
     assert!(
         !seen.iter().any(|l| l.contains("answer")),
         "the dropped requests answer nobody: {seen:?}"
+    );
+}
+
+/// An agent's bursts of requests to its own URL, each logged as "TAG OK ok REFUSED
+/// refused": 45 at once, 6 more two seconds later, then (with `long`) 45 more after 30 s.
+fn bursts(long: bool) -> String {
+    let third = if long {
+        r#"imp.wakeup(30, function() { burst(45, "third", function() {}); });"#
+    } else {
+        ""
+    };
+    format!(
+        r#"
+http.onrequest(function(req, res) {{ res.send(200, "own"); }});
+function burst(n, tag, then) {{
+    local ok = 0, no = 0, left = n;
+    for (local i = 0; i < n; i++) {{
+        http.get(http.agenturl() + "/x").sendasync(function(r) {{
+            if (r.statuscode == 200) ok++; else if (r.statuscode == 429) no++;
+            if (--left == 0) {{
+                server.log(tag + " " + ok + " ok " + no + " refused");
+                then();
+            }}
+        }});
+    }}
+}}
+burst(45, "first", function() {{
+    imp.wakeup(2, function() {{
+        burst(6, "second", function() {{ {third} }});
+    }});
+}});
+"#
+    )
+}
+
+/// The rate credits refill on the simulator's clock: under virtual time, where the waits
+/// take no real time, an agent's requests get the answers they get in real time (40 at
+/// once, two more a second), and a new agent (a restart) has its 40 again.
+#[tokio::test]
+async fn agent_http_credits_refill_on_the_simulators_clock() {
+    // Real time: the first two bursts (2 s).
+    let (_sim, api, id, mut sse) = sim_running("imp005", &[], "", &bursts(false)).await;
+    let real = until(&mut sse, "agent.log: second").await;
+    let real: Vec<&String> = real.iter().filter(|l| l.contains(" refused")).collect();
+    assert_eq!(
+        real,
+        [
+            "agent.log: first 40 ok 5 refused",
+            "agent.log: second 4 ok 2 refused"
+        ],
+        "real time"
+    );
+    // A restart right after: the new agent has its whole allowance.
+    let r = api
+        .post(&format!("/devices/{id}/restart"), serde_json::json!({}))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let again = until(&mut sse, "agent.log: first").await;
+    assert_eq!(again.last().unwrap(), "agent.log: first 40 ok 5 refused");
+
+    // Virtual time: the same answers, and 30 s (skipped) refill all 40.
+    let (_sim, _api, _id, mut sse) =
+        sim_running("imp005", &["--virtual-time"], "", &bursts(true)).await;
+    let seen = until(&mut sse, "agent.log: third").await;
+    let seen: Vec<&String> = seen.iter().filter(|l| l.contains(" refused")).collect();
+    assert_eq!(
+        seen,
+        [
+            "agent.log: first 40 ok 5 refused",
+            "agent.log: second 4 ok 2 refused",
+            "agent.log: third 40 ok 5 refused"
+        ],
+        "virtual time"
     );
 }

@@ -414,3 +414,44 @@ fn common_lifecycle_calls_work() {
         vec!["integer 1970 0", "device connected", "device gone", "idle"]
     );
 }
+
+/// An idle VM holds only the core of the imp API: the rest loads when the code names it or
+/// looks it up by a name built at run time, and `imp.getmemoryfree()` does not count it (the
+/// crypto part takes about 7 KB; the code keeps only the name it built).
+#[test]
+fn rarely_used_api_parts_load_on_first_use() {
+    for side in [Side::Device, Side::Agent] {
+        let (mut v, host) = vm(side);
+        v.set_memory_free(80_000);
+        // The code never spells the names it looks up (a name in the code loads its part).
+        let code = r#"
+            local root = getroottable();
+            local name = "cry" + "pto", sha = "sha" + "256", err = "SEND_ERROR_" + "WOULDBLOCK";
+            server.log("before " + root.rawin(name) + " " + root.rawin(err));
+            local free = imp.getmemoryfree();
+            local c = root[name];
+            server.log("free " + (free - imp.getmemoryfree() < 1000));
+            server.log("digest " + c[sha]("abc").len() + " " + root[err]);
+            server.log("member " + typeof imp[("ge" + "tss" + "id")]);
+        "#;
+        v.run_main(code, "main").unwrap();
+        assert_eq!(
+            host.logs(),
+            [
+                "before false false",
+                "free true",
+                "digest 32 4",
+                "member function"
+            ],
+            "{side:?}"
+        );
+        // Named in the code: loaded before it runs (`in` sees the member).
+        let (mut v, host) = vm(side);
+        v.run_main(
+            r#"server.log(("onidle" in imp) + " " + ("crypto" in getroottable()));"#,
+            "main",
+        )
+        .unwrap();
+        assert_eq!(host.logs(), ["true true"], "{side:?}");
+    }
+}

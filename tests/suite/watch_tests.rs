@@ -159,3 +159,69 @@ fn impt_toml_turns_the_tests_on() {
     assert_eq!(done["total"], 2, "{done}");
     assert_eq!(w.quit(), 0);
 }
+
+/// A test that waits an hour of `imp.wakeup`, logging what `time()` says it waited.
+const HOUR: &str = "class H extends ImpTestCase {\n  function testHour() {\n    \
+    local start = time();\n    \
+    return Promise(function(ok, err) { imp.wakeup(3600, ok); }).then(function(x) {\n      \
+        this.info(\"waited \" + (time() - start));\n    \
+    }.bindenv(this));\n  }\n}\n";
+
+#[test]
+fn the_passes_run_on_virtual_time_with_the_flag_or_impt_toml() {
+    let (p, _) = setup();
+    p.write("a.test.nut", HOUR);
+    p.env.impt(&["test", "update", "-t", "7200"]).ok();
+    let virtual_now = || p.env.http("GET", "/_sim/time", None).1["virtual"].clone();
+    let mut w = p.watch(&["--test", "--virtual-time"]);
+    p.write(
+        "device.nut",
+        "@include \"helper.nut\"\nserver.log(\"one\");\n",
+    );
+    // An hour of waiting in a pass bounded well under it: only virtual time ends it.
+    let done = w.wait_for("the pass", T, |e| e["event"] == "tests");
+    assert_eq!(done["ok"], true, "{done}");
+    assert_eq!(done["total"], 2, "{done}");
+    // The clock jumped the hour, and is back on real time after the pass.
+    let (_, clock) = p.env.http("GET", "/_sim/time", None);
+    assert!(clock["skipped"].as_f64().unwrap() > 3500.0, "{clock}");
+    assert_eq!(virtual_now(), false, "{clock}");
+    assert_eq!(w.quit(), 0);
+
+    // The same from impt.toml; quitting during a pass (its agent test waits on a request
+    // to a server that never answers: virtual time cannot skip that) switches back too.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    p.write(
+        "b.agent.test.nut",
+        &format!(
+            "class B extends ImpTestCase {{\n  function testWaits() {{\n    \
+             return Promise(function(ok, err) {{\n      \
+             http.get(\"http://127.0.0.1:{port}/\").sendasync(function(r) {{ ok(); }}, null, 600);\n    \
+             }});\n  }}\n}}\n"
+        ),
+    );
+    p.write("impt.toml", "[watch]\ntest = true\nvirtual-time = true\n");
+    let mut w = p.watch(&[]);
+    p.write(
+        "device.nut",
+        "@include \"helper.nut\"\nserver.log(\"two\");\n",
+    );
+    w.wait_event("tests_started");
+    let deadline = std::time::Instant::now() + T;
+    while virtual_now() != true {
+        assert!(std::time::Instant::now() < deadline, "{}", w.dump());
+        w.settle(Duration::from_millis(50));
+    }
+    assert!(
+        w.all("tests").is_empty(),
+        "the pass is still running: {}",
+        w.dump()
+    );
+    assert_eq!(w.quit(), 0);
+    assert_eq!(
+        virtual_now(),
+        false,
+        "quitting left the simulator on virtual time"
+    );
+}

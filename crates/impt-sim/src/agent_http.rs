@@ -9,7 +9,8 @@
 //! codes under 100 the imp uses (e.g. 28 for a timeout).
 //!
 //! Every request, to the own URL or anywhere else, spends one of the agent's rate credits
-//! (see the limits module); one agent has at most `--http-in-flight` real requests under
+//! (see the limits module: they refill on the simulator's clock, so virtual time's jumps
+//! refill them too; a new agent, by new code or a restart, has them all); one agent has at most `--http-in-flight` real requests under
 //! way and all agents together `--http-in-flight-total` (the simulator's sockets); a
 //! response body is read up to `--http-max-body` bytes. A request over a limit is answered
 //! at once with status 429 and a body saying which limit. `sendasync` requests run as tasks
@@ -21,7 +22,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::app::lock;
 use super::limits::{Credits, PlatformLimits};
@@ -262,9 +263,10 @@ fn is_timeout(e: &std::io::Error) -> bool {
 }
 
 impl AgentHttp {
-    /// Spends a rate credit for a request; `Some` answer when there is none left.
-    pub fn admit(&mut self) -> Option<HttpResponse> {
-        if self.credits.take(Instant::now()) {
+    /// Spends a rate credit for a request at clock time `now` (the simulator's clock, in
+    /// seconds); `Some` answer when there is none left.
+    pub fn admit(&mut self, now: f64) -> Option<HttpResponse> {
+        if self.credits.take(now) {
             None
         } else {
             Some(refusal(
@@ -281,9 +283,10 @@ impl AgentHttp {
     /// Abandons everything under way (the agent restarts or stops): real requests are
     /// dropped (their tasks end at once, closing their sockets and giving back their
     /// slots), answers not yet delivered and own-URL requests are forgotten; the new agent
-    /// starts with none under way.
+    /// starts with none under way and its whole allowance of rate credits.
     pub fn cancel_all(&mut self) {
         let _ = self.cancel.0.send(true);
+        self.credits = Credits::default();
         self.cancel = Cancel::default();
         self.done = Arc::default();
         self.inflight = Arc::default();

@@ -177,11 +177,14 @@ impl MsgQueue {
     }
 }
 
-/// An agent's outgoing request credits (see [`HTTP_CREDITS`]).
+/// An agent's outgoing request credits (see [`HTTP_CREDITS`]), refilled on the simulator's
+/// clock (virtual seconds, see `exec::Clock`): a jump of virtual time refills them as the
+/// same time passing for real would, so results do not depend on how fast the code ran.
 #[derive(Debug, Clone, Copy)]
 pub struct Credits {
     left: f64,
-    at: Option<std::time::Instant>,
+    /// Clock time (seconds) of the last take.
+    at: Option<f64>,
 }
 
 impl Default for Credits {
@@ -194,13 +197,15 @@ impl Default for Credits {
 }
 
 impl Credits {
-    /// Takes one credit if there is one.
-    pub fn take(&mut self, now: std::time::Instant) -> bool {
+    /// Takes one credit if there is one, at clock time `now` (seconds).
+    pub fn take(&mut self, now: f64) -> bool {
         if let Some(at) = self.at {
-            let gained = now.saturating_duration_since(at).as_secs_f64() * HTTP_CREDITS_PER_SEC;
-            self.left = (self.left + gained).min(HTTP_CREDITS);
+            let gained = (now - at).max(0.0) * HTTP_CREDITS_PER_SEC;
+            if gained.is_finite() {
+                self.left = (self.left + gained).min(HTTP_CREDITS);
+            }
         }
-        self.at = Some(now);
+        self.at = Some(self.at.map_or(now, |at| at.max(now)));
         if self.left >= 1.0 {
             self.left -= 1.0;
             true
@@ -213,7 +218,6 @@ impl Credits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
 
     #[test]
     fn queues_count_bytes() {
@@ -230,10 +234,12 @@ mod tests {
     #[test]
     fn credits_burst_forty_then_two_a_second() {
         let mut c = Credits::default();
-        let t = Instant::now();
+        let t = 1.7e9;
         assert_eq!((0..100).filter(|_| c.take(t)).count(), 40);
-        let later = t + Duration::from_secs(5);
-        assert_eq!((0..100).filter(|_| c.take(later)).count(), 10);
+        assert_eq!((0..100).filter(|_| c.take(t + 5.0)).count(), 10);
+        // A clock read a moment earlier (another thread) neither refills nor goes back.
+        assert!(!c.take(t + 4.0));
+        assert_eq!((0..100).filter(|_| c.take(t + 5.5)).count(), 1);
     }
 
     #[test]

@@ -64,8 +64,10 @@ pub fn forget(app: &App, device_id: &str) {
 const DELIVERIES_PER_TURN: usize = 100;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// A side that ran this long without failing starts its backoff afresh.
+/// A side that ran this long (virtual time) without failing starts its backoff afresh.
 const STABLE: Duration = Duration::from_secs(120);
+/// How long (virtual time) a request from outside waits for the agent's answer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
 
 fn side_index(side: Side) -> usize {
     match side {
@@ -105,7 +107,8 @@ struct Shared {
 
 impl Shared {
     fn emit(&mut self, typ: &str, msg: &str) {
-        let sec = self.clock.base.elapsed().as_secs();
+        // Per second of the simulator's clock (virtual time's jumps start a new second).
+        let sec = self.clock.now().max(0.0) as u64;
         if self.window.0 != sec {
             if self.window.2 > 0 {
                 let note = format!(
@@ -303,7 +306,8 @@ impl impt_vm::Host for SideHost {
 
     fn http_request(&mut self, id: u64, req: OutgoingRequest) -> Result<(), String> {
         let mut s = sh(&self.shared);
-        if let Some(refused) = s.out.admit() {
+        let now = s.clock.now();
+        if let Some(refused) = s.out.admit(now) {
             s.out.answer(id, refused);
             return Ok(());
         }
@@ -352,7 +356,8 @@ impl impt_vm::Host for SideHost {
             if s.app.upgrade().is_none_or(|a| a.cfg.no_outbound) {
                 return Err(agent_http::refused(&req));
             }
-            (s.limits.clone(), s.out.admit())
+            let now = s.clock.now();
+            (s.limits.clone(), s.out.admit(now))
         };
         if let Some(r) = refused {
             return Ok(r);
@@ -374,14 +379,18 @@ struct Slot {
     failures: u32,
     /// Virtual time of the next (re)start.
     restart_at: Option<f64>,
-    started: Option<Instant>,
+    /// Virtual time of the last start.
+    started: Option<f64>,
 }
 
 impl Slot {
     /// The delay before the next restart: doubles with each failure, unless the side had
     /// been running fine for a while.
-    fn backoff(&mut self) -> Duration {
-        if self.started.is_some_and(|t| t.elapsed() >= STABLE) {
+    fn backoff(&mut self, now: f64) -> Duration {
+        if self
+            .started
+            .is_some_and(|t| now - t >= STABLE.as_secs_f64())
+        {
             self.failures = 0;
         }
         self.failures += 1;
@@ -401,7 +410,9 @@ struct Runner {
     pending: bool,
     agent: Slot,
     device: Slot,
-    http: HashMap<u64, (HttpReply, Instant)>,
+    /// Requests from outside waiting for the agent's answer, with their deadline (virtual
+    /// time).
+    http: HashMap<u64, (HttpReply, f64)>,
     /// The device's first start after new code is pending (boot delay).
     booting: bool,
     /// `hardware.wakereason()` of the device's next start.
@@ -465,8 +476,9 @@ impl Runner {
         let mut w = Wake::default();
         let real = |w: &mut Wake, t: Instant| w.at = Some(w.at.map_or(t, |a| a.min(t)));
         let virt = |w: &mut Wake, t: f64| w.vdue = Some(w.vdue.map_or(t, |v| v.min(t)));
-        if let Some(first) = self.http.values().map(|(_, t)| *t).min() {
-            real(&mut w, first);
+        if let Some(first) = self.http.values().map(|(_, t)| *t).min_by(f64::total_cmp) {
+            virt(&mut w, first);
+            real(&mut w, now + self.clock.real_until(first));
         }
         if !self.online {
             return w;
@@ -708,7 +720,8 @@ impl Runner {
             code,
         };
         self.slot(side).restart_at = None;
-        self.slot(side).started = Some(Instant::now());
+        let now = self.clock.now();
+        self.slot(side).started = Some(now);
         if side == Side::Device {
             self.boot_link();
         }
@@ -808,9 +821,10 @@ impl Runner {
                 super::link::WAKEREASON_SQUIRREL_ERROR
             };
         }
+        let now = self.clock.now();
         let slot = self.slot(side);
         slot.vm = None;
-        let delay = slot.backoff();
+        let delay = slot.backoff(now);
         let at = self.virtual_after(delay);
         self.slot(side).restart_at = Some(at);
         if side == Side::Agent {
@@ -968,7 +982,7 @@ impl Runner {
                 let _ = reply.send(Ok(resp));
             }
         }
-        let now = Instant::now();
+        let now = self.clock.now();
         let late: Vec<u64> = self
             .http
             .iter()
@@ -1002,8 +1016,8 @@ impl Runner {
                 let _ = reply.send(Err("the agent has no http.onrequest handler".into()));
             }
             Ok(None) => {
-                self.http
-                    .insert(id, (reply, Instant::now() + Duration::from_secs(20)));
+                let due = self.clock.now() + ANSWER_TIMEOUT.as_secs_f64();
+                self.http.insert(id, (reply, due));
             }
             Err(e) => {
                 let _ = reply.send(Err("the agent's request handler failed".into()));

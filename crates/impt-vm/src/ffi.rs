@@ -118,6 +118,8 @@ extern "C" {
     fn sq_getfloat(v: HSQUIRRELVM, idx: SQInteger, f: *mut SQFloat) -> SQRESULT;
     fn sq_getbool(v: HSQUIRRELVM, idx: SQInteger, b: *mut SQBool) -> SQRESULT;
     fn sq_pushroottable(v: HSQUIRRELVM);
+    fn sq_pushregistrytable(v: HSQUIRRELVM);
+    fn sq_push(v: HSQUIRRELVM, idx: SQInteger);
     fn sq_newslot(v: HSQUIRRELVM, idx: SQInteger, bstatic: SQBool) -> SQRESULT;
     fn sq_get(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
     fn sq_arrayappend(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
@@ -524,6 +526,12 @@ impl<H: Handler> RawVm<H> {
             sq_newclosure(v, host_trampoline::<H>, 0);
             sq_newslot(v, -3, 0);
             sq_pop(v, 1);
+            // Where `keep_code` keeps the programs.
+            sq_pushregistrytable(v);
+            push_str(v, "code");
+            sq_newarray(v, 0);
+            sq_newslot(v, -3, 0);
+            sq_pop(v, 1);
             drop(_in);
             RawVm {
                 v,
@@ -624,7 +632,20 @@ impl<H: Handler> RawVm<H> {
     /// Compiles `source` (named `name` in errors and stacks) and runs it with the root
     /// table as `this`.
     pub fn run_script(&mut self, source: &str, name: &str) -> Result<(), ScriptError> {
+        self.run_source(source, name, false)
+    }
+
+    /// As [`RawVm::run_script`] for the deployed program: its compiled code is program
+    /// storage, not heap. The VM keeps it for good (as the imp keeps its code) and the cap
+    /// grows by the bytes it takes, so the memory left to the code is the same before and
+    /// after it is loaded.
+    pub fn run_program(&mut self, source: &str, name: &str) -> Result<(), ScriptError> {
+        self.run_source(source, name, true)
+    }
+
+    fn run_source(&mut self, source: &str, name: &str, program: bool) -> Result<(), ScriptError> {
         let enter = Enter::new(&mut self.mem);
+        let before = memory_used_now();
         let cname = cstring(name);
         // SAFETY: valid VM; the stack top is restored before returning.
         let res = unsafe {
@@ -648,10 +669,20 @@ impl<H: Handler> RawVm<H> {
                 sq_settop(v, top);
                 Err(Some(ce))
             } else {
+                if program {
+                    keep_code(v);
+                    grow_memory_cap(memory_used_now().saturating_sub(before) as i64);
+                    let st = &mut *sq_glue_current();
+                    if st.cap <= 0 || st.used <= st.cap {
+                        // Only the compiler's own bytes went over: the code fits.
+                        st.mem_exceeded = 0;
+                    }
+                }
                 sq_pushroottable(v);
                 let r = sq_call(v, 1, 0, 1);
                 sq_settop(v, top);
                 sq_reseterror(v);
+
                 if r < 0 {
                     Err(None)
                 } else {
@@ -766,6 +797,20 @@ impl Handler for CheckHandler {
         Err("not available while compiling".into())
     }
     fn print(&mut self, _text: &str, _is_error: bool) {}
+}
+
+/// Keeps the closure on top of `v`'s stack alive for the VM's lifetime (in the registry's
+/// `code` array, made by [`RawVm::new`]), leaving the stack as it was.
+///
+/// # Safety
+/// `v` is a valid VM with a value on its stack.
+unsafe fn keep_code(v: HSQUIRRELVM) {
+    sq_pushregistrytable(v);
+    push_str(v, "code");
+    sq_get(v, -2);
+    sq_push(v, -3);
+    sq_arrayappend(v, -2);
+    sq_pop(v, 2);
 }
 
 /// Compiles `source` without running it.

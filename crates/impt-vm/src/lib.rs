@@ -21,6 +21,7 @@ mod digest;
 mod ffi;
 mod flash;
 mod imptypes;
+mod lazy;
 mod sign;
 
 pub use imptypes::{imp_type, imp_type_names, ImpType, DEFAULT_IMP_TYPE, IMP_TYPES};
@@ -403,31 +404,33 @@ pub trait Host: Send {
 const PRELUDE: &str = include_str!("prelude.nut");
 const PRELUDE_NAME: &str = "__impt_api__";
 const HARDWARE: &str = include_str!("hardware.nut");
-/// A device loads the `hardware` API when it first needs it (its code names `hardware`, or
-/// a global is missing): an idle device that never touches it does not pay for it (about a
-/// third of a device VM's memory). The bytes it takes do not count against the code's
-/// memory (`imp.getmemoryfree()` says the same before and after).
-/// Heap room given to the `hardware` API while it loads (it takes about 110 KB).
+/// Loads the parts of the API a VM does not hold yet (see the lazy module): `::__lazy(key)`
+/// for a missing global or `api.member`, `::__lazy_run(source)` for parts the host picked,
+/// and the root table's `_get`. What a part takes does not count against the code's memory
+/// (`imp.getmemoryfree()` says the same before and after).
+/// Heap room given to a part while it loads (the `hardware` API takes about 110 KB).
 const HARDWARE_ROOM: u64 = 4 << 20;
-const LAZY_HARDWARE: &str = r#"
+const LAZY_LOADER: &str = r#"
 {
     local load = ::compilestring;
     local host = ::__host;
-    ::__hw_pending <- true;
-    ::__hw_load <- function() {
-        if (!::__hw_pending) return;
-        ::__hw_pending = false;
-        ::getroottable().setdelegate(null);
+    local root = ::getroottable();
+    local run = function(src) {
         local mark = host("hw_mark");
-        load(host("hw_source"), "__impt_api__")();
+        load(src, "__impt_api__").call(root);
         host("hw_grow", mark);
     };
-    ::getroottable().setdelegate({
+    local lazy = function(key) {
+        local src = host("lazy", key);
+        if (src == null) return false;
+        run(src);
+        return true;
+    };
+    ::__lazy_run <- run;
+    ::__lazy <- lazy;
+    root.setdelegate({
         _get = function(key) {
-            if (::__hw_pending) {
-                ::__hw_load();
-                if (key in ::getroottable()) return ::getroottable()[key];
-            }
+            if (typeof key == "string" && lazy(key) && root.rawin(key)) return root.rawget(key);
             throw null;
         }
     });
@@ -452,6 +455,8 @@ struct State {
     regexes: std::collections::HashMap<String, regex::Regex>,
     /// The device's imp type.
     imp: &'static ImpType,
+    /// The lazy parts of the API loaded so far (bits of `lazy::api().parts`).
+    lazy_loaded: u64,
 }
 
 /// A Squirrel VM running one side of a deployment.
@@ -487,6 +492,7 @@ impl Vm {
             imp: imptypes::imp_type(&host_type)
                 .or_else(|| imptypes::imp_type(DEFAULT_IMP_TYPE))
                 .unwrap_or(&IMP_TYPES[0]),
+            lazy_loaded: 0,
         };
         let mut vm = Vm {
             raw: ffi::RawVm::new(state, limits.memory_bytes),
@@ -500,11 +506,10 @@ impl Vm {
             Side::Device => "device",
             Side::Agent => "agent",
         };
-        let setup = format!("::__side <- \"{side_name}\";\n{PRELUDE}");
+        let core = &lazy::api().core;
+        let setup = format!("::__side <- \"{side_name}\";\n{core}");
         vm.run(|raw| raw.run_script(&setup, PRELUDE_NAME))?;
-        if side == Side::Device {
-            vm.run(|raw| raw.run_script(LAZY_HARDWARE, PRELUDE_NAME))?;
-        }
+        vm.run(|raw| raw.run_script(LAZY_LOADER, PRELUDE_NAME))?;
         if side == Side::Device && nv != Value::Null {
             vm.last_nv = nv.clone();
             vm.run(|raw| raw.call_global("__set_nv", &[nv]).map(drop))?;
@@ -516,15 +521,27 @@ impl Vm {
     /// per VM: to restart a device or agent, make a new `Vm` (`nv` and `server.save` data
     /// carry over through the [`Host`]).
     pub fn run_main(&mut self, source: &str, name: &str) -> Result<(), RuntimeError> {
-        if self.raw.handler_ref().side == Side::Device && source.contains("hardware") {
-            self.load_hardware()?;
-        }
-        self.run(|raw| raw.run_script(source, name))
+        let st = self.raw.handler_ref();
+        let parts = lazy::api().for_source(source, st.side, st.lazy_loaded);
+        self.load_parts(parts)?;
+        self.run(|raw| raw.run_program(source, name))
     }
 
-    /// Loads the device's `hardware` API now if it is not loaded yet (see `LAZY_HARDWARE`).
+    /// Loads the device's `hardware` API now if it is not loaded yet (see `LAZY_LOADER`).
     pub fn load_hardware(&mut self) -> Result<(), RuntimeError> {
-        self.run(|raw| raw.call_global("__hw_load", &[]).map(drop))
+        let st = self.raw.handler_ref();
+        let parts = lazy::api().for_key("hardware.*", st.side, st.lazy_loaded);
+        self.load_parts(parts)
+    }
+
+    /// Loads the lazy parts of the API in `mask` (see the lazy module).
+    fn load_parts(&mut self, mask: u64) -> Result<(), RuntimeError> {
+        if mask == 0 {
+            return Ok(());
+        }
+        self.raw.handler().lazy_loaded |= mask;
+        let source = Value::Str(lazy::api().source(mask));
+        self.run(|raw| raw.call_global("__lazy_run", &[source]).map(drop))
     }
 
     /// Delivers message `name` to the handler registered with `agent.on`/`device.on`.
@@ -1004,7 +1021,16 @@ impl ffi::Handler for State {
             }
             "imptype" => Value::Str(self.imp.name.to_string()),
             "hw_layout" => layout(self.imp),
-            "hw_source" => Value::Str(HARDWARE.to_string()),
+            "lazy" => {
+                let key = string(arg(&args, 0));
+                let mask = lazy::api().for_key(&key, self.side, self.lazy_loaded);
+                if mask == 0 {
+                    Value::Null
+                } else {
+                    self.lazy_loaded |= mask;
+                    Value::Str(lazy::api().source(mask))
+                }
+            }
             // Room for the API while it loads, then the cap grows by what it took.
             "hw_mark" => {
                 ffi::grow_memory_cap(HARDWARE_ROOM as i64);

@@ -2,11 +2,20 @@
 // function, ::__host(op, args...) (see Vm::host_op in src/vm/mod.rs). Compiled into every
 // VM before the deployed code; frames from this file are left out of reported stacks.
 // ::__side is "device" or "agent" (set before this runs).
+//
+// Parts between `//@lazy NAME [side=S]: KEYS` and `//@end` load only when first needed (see
+// crates/impt-vm/src/lazy.rs): when the deployed code names one of their KEYS, or when a
+// missing global or API member (`api.member`) is looked up. Their globals (`::NAME <-`,
+// `function NAME`, `class NAME` at the start of a line) are keys too.
 
 // An API table whose missing members raise a clear error instead of "does not exist".
 function __api(name, members) {
     members.setdelegate({
         _get = function(key) {
+            // A member of a part of the API not loaded yet (see the lazy module).
+            if (typeof key == "string" && ::__lazy(name + "." + key) && this.rawin(key)) {
+                return this.rawget(key);
+            }
             // A name looked up inside a function stored here falls through to the root
             // table (throwing null means "not found" to the VM).
             if (key in ::getroottable()) throw null;
@@ -14,6 +23,11 @@ function __api(name, members) {
         }
     });
     return members;
+}
+
+// Adds `members` to an API table (a lazy part's members).
+function __more(api, members) {
+    foreach (k, v in members) api[k] <- v;
 }
 
 function __str(v) {
@@ -37,6 +51,7 @@ function __invoke(cb, args) {
 }
 
 // The imp's second regular-expression class, on the host's engine (byte offsets).
+//@lazy regexp2:
 class regexp2 {
     _pattern = null;
     constructor(pattern) {
@@ -51,6 +66,7 @@ class regexp2 {
     function capture(text, start = 0) { return ::__host("re_capture", _pattern, text, start); }
     function _tostring() { return "regexp2(" + _pattern + ")"; }
 }
+//@end
 
 // ---- time -------------------------------------------------------------------------------
 ::time <- function() { return ::__host("time"); }
@@ -58,6 +74,7 @@ class regexp2 {
 ::clock <- function() { return ::__host("clock"); }
 
 // ---- constants ------------------------------------------------------------------------
+//@lazy constants:
 ::RAND_MAX <- ::math.RAND_MAX;
 ::ENVIRONMENT_CARD <- 0;
 ::ENVIRONMENT_MODULE <- 1;
@@ -108,6 +125,7 @@ class regexp2 {
 // hardware.spiflash.write()
 ::SPIFLASH_POSTVERIFY <- 1;
 ::SPIFLASH_PREVERIFY <- 2;
+//@end
 
 // Bytes (blob or string) as a hex string for the host.
 function __hex(data) {
@@ -141,6 +159,13 @@ function __lk(op, a = null, b = null, c = null, d = null) {
 ::server <- __api("server", {
     log = function(msg, ...) { return ::__host("log", ::__str(msg)); }
     error = function(msg, ...) { return ::__host("error", ::__str(msg)); }
+    sleepfor = function(secs) { ::__stop(::__lk("sleep", secs.tofloat())); }
+    sleepuntil = function(hour, minute, second = 0, day = null) {
+        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
+    }
+});
+//@lazy server: server.isconnected server.connect server.disconnect server.flush server.setsendtimeoutpolicy server.onunexpecteddisconnect server.onshutdown server.restart server.setsendbuffersize server.expectonlinein
+::__more(::server, {
     isconnected = function() {
         local r = ::__lk("isconnected");
         return r == null ? ::__link.connected : r;
@@ -184,10 +209,6 @@ function __lk(op, a = null, b = null, c = null, d = null) {
         ::__link.onshutdown = cb;
         ::__lk("onshutdown", cb != null);
     }
-    sleepfor = function(secs) { ::__stop(::__lk("sleep", secs.tofloat())); }
-    sleepuntil = function(hour, minute, second = 0, day = null) {
-        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
-    }
     restart = function() { ::__stop(::__lk("restart")); }
     setsendbuffersize = function(size) { return 4096; }
     // An imp001-era call (tells the server when the device will be back); no longer in the
@@ -196,6 +217,7 @@ function __lk(op, a = null, b = null, c = null, d = null) {
         if (typeof secs != "integer" && typeof secs != "float") throw "server.expectonlinein: the time must be a number";
     }
 });
+//@end
 
 // The host's connection events: "connect" (the server.connect callback), "unexpected"
 // (server.onunexpecteddisconnect), "shutdown" (server.onshutdown), "idle" (imp.onidle).
@@ -228,6 +250,14 @@ function __link_event(kind, reason) {
             ::__host("cancelwakeup", id);
         }
     }
+    getmemoryfree = function() { return ::__host("memfree"); }
+    deepsleepfor = function(secs) { ::__stop(::__lk("sleep", secs.tofloat())); }
+    deepsleepuntil = function(hour, minute, second = 0, day = null) {
+        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
+    }
+});
+//@lazy imp: imp.environment imp.info imp.getmacaddress imp.getsoftwareversion imp.onidle imp.sleep imp.reset imp.setpowersave imp.getpowersave imp.enableblinkup imp.setsendbuffersize imp.rssi imp.getrssi imp.getssid imp.getbssid imp.getcountry imp.setcountry imp.getchannel imp.setwificonfiguration imp.clearconfiguration imp.setenroltokens imp.scanwifinetworks imp.setstaticnetworkconfiguration imp.setproxy imp.getuserconfiguration imp.setuserconfiguration imp.setrescuepin imp.setnvramimage imp.configparams imp.net
+::__more(::imp, {
     environment = function() {
         return ::__side == "agent" ? ::ENVIRONMENT_AGENT : ::ENVIRONMENT_MODULE;
     }
@@ -237,7 +267,6 @@ function __link_event(kind, reason) {
     }
     getmacaddress = function() { return ::__host("mac"); }
     getsoftwareversion = function() { return ::__host("version"); }
-    getmemoryfree = function() { return ::__host("memfree"); }
     // Runs once, when no timer is due and no message waits (the host says when).
     onidle = function(cb) {
         if (cb != null && typeof cb != "function") throw "imp.onidle: the callback must be a function";
@@ -247,10 +276,6 @@ function __link_event(kind, reason) {
         }
     }
     sleep = function(secs) { ::__host("sleep", secs.tofloat()); }
-    deepsleepfor = function(secs) { ::__stop(::__lk("sleep", secs.tofloat())); }
-    deepsleepuntil = function(hour, minute, second = 0, day = null) {
-        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
-    }
     reset = function() { ::__stop(::__lk("reset")); }
     setpowersave = function(on) {}
     getpowersave = function() { return false; }
@@ -290,6 +315,7 @@ function __link_event(kind, reason) {
         setserverinterfaces = function(...) {}
     }
 });
+//@end
 
 function __fire_timer(id) {
     if (!(id in ::__timers)) return false;
@@ -328,15 +354,19 @@ function __message(name, data) {
 }
 
 // ---- JSON (agent and device) ----------------------------------------------------------------
-::http <- __api("http", {
+::http <- __api("http", {});
+//@lazy http: http.jsonencode http.jsondecode http.urlencode http.urldecode
+::__more(::http, {
     jsonencode = function(v, opts = null) { return ::__host("jsonencode", v); }
     jsondecode = function(s) { return ::__host("jsondecode", s); }
     urlencode = function(t) { return ::__host("urlencode", t); }
     urldecode = function(s) { return ::__host("urldecode", s); }
 });
+//@end
 
 // Known imp libraries the simulator does not offer: clear errors on use.
 // ---- hashes: crypto (device and agent) and http.hash / base64 (agent) ----------------------
+//@lazy crypto:
 function __digest(alg) {
     return function(data) { return ::__unhex(::__host("digest", alg, ::__hex(data))); };
 }
@@ -395,10 +425,21 @@ if (::__side == "agent") {
     ::crypto.sign <- function(...) { throw "crypto.sign is available on agents only"; };
     ::crypto.verify <- function(...) { throw "crypto.verify is available on agents only"; };
 }
+//@end
 
 // ---- factory ------------------------------------------------------------------------------
+//@lazy factory:
 ::__bless_cb <- null;
-if (::__side == "device") {
+function __bless_done(result) {
+    local cb = ::__bless_cb;
+    if (cb == null) return false;
+    ::__bless_cb = null;
+    ::__invoke(cb, [result]);
+    return true;
+}
+//@end
+//@lazy factory-device side=device: server.factoryblinkup server.bless
+{
     ::server.factoryblinkup <- function(ssid, password, pin, flags, apn = null) {
         ::__host("factoryblinkup");
     };
@@ -408,17 +449,17 @@ if (::__side == "device") {
         ::__bless_cb = cb;
     };
 }
-function __bless_done(result) {
-    local cb = ::__bless_cb;
-    if (cb == null) return false;
-    ::__bless_cb = null;
-    ::__invoke(cb, [result]);
-    return true;
-}
+//@end
 
 if (::__side == "agent") {
     ::device <- __api("device", messaging);
+} else {
+    ::agent <- __api("agent", messaging);
+}
 
+// ---- agent: server.save/load, incoming and outgoing HTTP ----------------------------------
+//@lazy agent-http side=agent: __HttpRequest server.save server.load http.onrequest http.agenturl http.hash http.request http.get http.post http.put http.httpdelete http.base64encode http.base64decode
+{
     ::server.save <- function(t) { return ::__host("save", t); };
     ::server.load <- function() { return ::__host("load"); };
 
@@ -504,9 +545,12 @@ if (::__side == "agent") {
         ::__invoke(::__http_handler, [req, res]);
         return true;
     };
-} else {
-    ::agent <- __api("agent", messaging);
+}
+//@end
 
+// ---- device: hardware.spiflash ------------------------------------------------------------
+//@lazy spiflash side=device: __SpiFlash hardware.spiflash
+{
     // A simulated NOR flash chip: erasing sets a 4 KiB sector to 0xFF, writing can only
     // clear bits (new = old & data); the bytes live in the host (src/vm/flash.rs).
     class __SpiFlash {
@@ -543,7 +587,11 @@ if (::__side == "agent") {
             return ::__host("flash_write", addr, hex, flags);
         }
     }
+    ::hardware.spiflash <- ::__SpiFlash();
+}
+//@end
 
+if (::__side == "device") {
     local hw = {
         millis = function() { return ::__host("millis"); }
         micros = function() { return ::__host("micros"); }
@@ -554,7 +602,6 @@ if (::__side == "agent") {
             local r = ::__lk("wakereason");
             return r == null ? ::WAKEREASON_NEW_SQUIRREL : r;
         }
-        spiflash = ::__SpiFlash()
     };
     ::hardware <- __api("hardware", hw);
 

@@ -60,9 +60,12 @@ fn sim_config(dg_id: &str) -> Result<TestFile> {
 /// A test pass of `impt watch --test` on the calling thread, with a runtime and command
 /// context of its own (the loop's output is not touched: the pass's lines are dropped);
 /// `None` when `cancel` is notified first. With `sim`, on `impt watch --sim`'s simulator.
+/// With `virtual_time` (`--virtual-time`), on the simulator's virtual time, switched back
+/// when the pass ends or is cancelled (unless the simulator had it on).
 pub fn watch_pass(
     changed: Vec<String>,
     sim: Option<SimTests>,
+    virtual_time: bool,
     cancel: std::sync::Arc<tokio::sync::Notify>,
 ) -> Option<std::result::Result<PassOutcome, String>> {
     let rt = match crate::sync::runtime(Some(1)) {
@@ -83,17 +86,47 @@ pub fn watch_pass(
     // poll the device's logs often on the sim, gently online
     let poll = std::time::Duration::from_millis(40);
     rt.block_on(async {
+        let held = match virtual_time {
+            true => match hold_virtual_time(&ctx).await {
+                Ok(sim) => Some(sim),
+                Err(e) => return Some(Err(e.to_string())),
+            },
+            false => None,
+        };
         let run = async {
             match cfg {
                 Some(dg) => pass_with(&ctx, sim_config(&dg)?, &changed, poll).await,
                 None => pass(&ctx, &changed, poll).await,
             }
         };
-        tokio::select! {
+        let r = tokio::select! {
             r = run => Some(r.map_err(|e| e.to_string())),
             _ = cancel.notified() => None,
+        };
+        if let Some(sim) = held {
+            let released = match ctx.client().await {
+                Ok(client) => sim.release_virtual_time(client).await,
+                Err(e) => Err(e),
+            };
+            if let (Err(e), Some(_)) = (released, &r) {
+                return Some(Err(e.to_string()));
+            }
         }
+        r
     })
+}
+
+/// Virtual time held for a watch pass on the simulator behind `ctx`; an error when the
+/// endpoint is not a simulator.
+async fn hold_virtual_time(ctx: &CommandCtx) -> Result<simlane::Sim> {
+    let client = ctx.client().await?;
+    let sim = simlane::detect(client).await.ok_or_else(|| {
+        ImptError::msg(
+            "--virtual-time needs impt sim: the endpoint is not a simulator (a real device runs in real time).",
+        )
+    })?;
+    sim.hold_virtual_time(client).await?;
+    Ok(sim)
 }
 
 /// The Device Group saved in `.impt.test` (gone → "does not exist anymore").

@@ -54,7 +54,12 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     };
     let client = ctx.client().await?;
     let sim = simlane::detect(client).await;
-    // Virtual time for the run: switched on, then back to what the simulator had.
+    // Virtual time for the run: switched on, then back to what the simulator had, also on
+    // Ctrl-C (listened for from before the switch).
+    let ctrl_c = o
+        .virtual_time
+        .then(crate::commands::core::interrupt::listener)
+        .transpose()?;
     let restore_real_time = match (o.virtual_time, sim.as_ref()) {
         (false, _) => None,
         (true, None) => {
@@ -72,7 +77,22 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
     };
     let mut runner = Runner::new(ctx, cfg, dg, o.tests.as_deref());
     runner.sim = sim.is_some();
-    let ran = runner.run_tests(sim.as_ref(), jobs).await;
+    // Ctrl-C ends the run, but only after the simulator is back on real time (it serves
+    // others: watch loops, other runs) and a parallel run's temporary lanes are removed.
+    let ran = match ctrl_c {
+        Some(ctrl_c) => tokio::select! {
+            r = runner.run_tests(sim.as_ref(), jobs) => r,
+            _ = ctrl_c => Err(ImptError::msg(match restore_real_time {
+                Some(_) => "Testing interrupted (Ctrl-C); the simulator is back on real time.",
+                None => "Testing interrupted (Ctrl-C).",
+            })),
+        },
+        None => runner.run_tests(sim.as_ref(), jobs).await,
+    };
+    if let (Some(sim), Some(prefix)) = (sim.as_ref(), runner.lanes.take()) {
+        // (only an interrupted parallel run leaves lanes)
+        remove_lanes(ctx, client, sim, &prefix).await;
+    }
     if let Some(sim) = restore_real_time {
         sim.set_virtual_time(client, false).await?;
     }
@@ -96,6 +116,24 @@ pub async fn run(ctx: &CommandCtx, o: &RunOpts) -> Result<()> {
         Ok(())
     } else {
         Err(ImptError::msg("Testing failed"))
+    }
+}
+
+/// Removes the lanes of an interrupted parallel run, found by their names (`prefix`): the
+/// virtual devices with their Device Groups, then Device Groups left without one (a lane
+/// half made).
+async fn remove_lanes(ctx: &CommandCtx, client: &crate::api::Client, sim: &Sim, prefix: &str) {
+    let named = |v: &Value| attr_str(v, "name").is_some_and(|n| n.starts_with(prefix));
+    let devices = ctx.list(Entity::Device, &[]).await.unwrap_or_default();
+    for device in devices.into_iter().filter(named) {
+        let dg = json!({ "id": crate::api::rel_id(&device, "devicegroup").unwrap_or_default() });
+        sim.remove(client, &Lane { dg, device }).await;
+    }
+    let groups = ctx.list(Entity::DeviceGroup, &[]).await.unwrap_or_default();
+    for dg in groups.into_iter().filter(named) {
+        let _ = client
+            .delete(&format!("/devicegroups/{}", encode_segment(id_of(&dg))))
+            .await;
     }
 }
 
@@ -439,6 +477,9 @@ struct Runner<'a> {
     feed: Option<mpsc::UnboundedReceiver<StreamEvent>>,
     /// Follow the device through its log history, read this often (watch passes).
     poll: Option<Duration>,
+    /// The name prefix of the temporary lanes of a parallel run under way (an interrupted
+    /// run removes them, half-made ones too).
+    lanes: Option<String>,
 }
 
 /// A file of the user's (not the framework or the code impt generates around the tests).
@@ -521,6 +562,7 @@ impl<'a> Runner<'a> {
             end_reason: None,
             ui: ctx.ui.clone(),
             sim: false,
+            lanes: None,
             tested_kind: "device",
             feed: None,
             poll: None,
@@ -714,6 +756,7 @@ impl<'a> Runner<'a> {
             device: self.devices[0].clone(),
         }];
         let tag = files::random_trigger()[..6].to_lowercase();
+        self.lanes = Some(format!("impt-test-{tag}-"));
         for i in 1..jobs.min(files.len()) {
             let name = format!("impt-test-{tag}-{i}");
             match sim.lane(client, &self.dg, &account, &name).await {
@@ -737,6 +780,7 @@ impl<'a> Runner<'a> {
                 for lane in &lanes[1..] {
                     sim.remove(client, lane).await;
                 }
+                self.lanes = None;
                 return Err(e);
             }
         };
@@ -784,6 +828,7 @@ impl<'a> Runner<'a> {
         for lane in &lanes[1..] {
             sim.remove(client, lane).await;
         }
+        self.lanes = None;
         for (_, job) in done.into_inner().into_iter().flatten() {
             self.absorb(job);
         }

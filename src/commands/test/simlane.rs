@@ -26,6 +26,9 @@ pub struct Lane {
     pub device: Value,
 }
 
+/// Passes holding virtual time, and whether the last to end switches it off.
+static HOLDERS: tokio::sync::Mutex<(usize, bool)> = tokio::sync::Mutex::const_new((0, false));
+
 /// The simulator behind the client's endpoint, if it is one: `GET /_sim/devices` answers
 /// with a list. Never asked of Electric Imp's own service.
 pub async fn detect(client: &Client) -> Option<Sim> {
@@ -86,6 +89,33 @@ impl Sim {
             .map_err(|e| failed("switch virtual time", e))?;
         if !answer.status().is_success() {
             return Err(failed("switch virtual time", answer.status()));
+        }
+        Ok(())
+    }
+
+    /// Holds virtual time for a pass of `impt watch --test --virtual-time`: the first of
+    /// the passes under way (a cancelled one may still be ending when the next starts)
+    /// switches it on unless the simulator had it on; [`Sim::release_virtual_time`] by the
+    /// last switches it back.
+    pub async fn hold_virtual_time(&self, client: &Client) -> Result<()> {
+        let mut h = HOLDERS.lock().await;
+        if h.0 == 0 {
+            let was = self.virtual_time(client).await?;
+            if !was {
+                self.set_virtual_time(client, true).await?;
+            }
+            h.1 = !was;
+        }
+        h.0 += 1;
+        Ok(())
+    }
+
+    /// Gives back a hold of [`Sim::hold_virtual_time`].
+    pub async fn release_virtual_time(&self, client: &Client) -> Result<()> {
+        let mut h = HOLDERS.lock().await;
+        h.0 = h.0.saturating_sub(1);
+        if h.0 == 0 && std::mem::take(&mut h.1) {
+            self.set_virtual_time(client, false).await?;
         }
         Ok(())
     }
