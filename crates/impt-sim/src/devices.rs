@@ -2,7 +2,9 @@
 
 use super::app::{no_content, ok_json, Ctx, World};
 use super::error::{ApiError, ApiResult};
-use super::jsonapi::{filter, filters, list, list_doc, page_of, parse_doc, ListDoc};
+use super::jsonapi::{
+    filter, filters, list, list_doc, page_of, parse_doc, Data, ListDoc, Rel, SelfLink,
+};
 use super::model::{Device, Group};
 use super::util::now_iso;
 use super::vdev;
@@ -80,9 +82,7 @@ impl DeviceView {
         DeviceDoc {
             typ: "device",
             id: &self.id,
-            links: SelfLink {
-                link: ctx.url(&format!("/devices/{}", self.id)),
-            },
+            links: SelfLink::of(ctx, "devices", &self.id),
             attributes: DeviceAttrs {
                 name: self.name.as_deref(),
                 mac_address: &self.mac,
@@ -122,12 +122,6 @@ pub struct DeviceDoc<'a> {
 }
 
 #[derive(Serialize)]
-struct SelfLink {
-    #[serde(rename = "self")]
-    link: String,
-}
-
-#[derive(Serialize)]
 struct DeviceAttrs<'a> {
     name: Option<&'a str>,
     mac_address: &'a str,
@@ -156,16 +150,14 @@ struct DeviceRels<'a> {
     product: Option<Rel<'a>>,
 }
 
-#[derive(Serialize)]
-struct Rel<'a> {
-    #[serde(rename = "type")]
-    typ: &'a str,
-    id: &'a str,
-}
-
 /// `{"data": <the device's resource object>}`.
 fn one(ctx: &Ctx, view: &DeviceView) -> ApiResult<Response> {
-    ok_json(200, &json!({"data": view.doc(ctx)}))
+    ok_json(
+        200,
+        &Data {
+            data: view.doc(ctx),
+        },
+    )
 }
 
 pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
