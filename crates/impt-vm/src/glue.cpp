@@ -172,6 +172,20 @@ static inline void charge(long long delta) {
     }
 }
 
+// Bytes the VM running on this thread holds now, and what it allocated since `mark` taken
+// off its count: what Squirrel builds for itself on first use (a type's default delegate,
+// kept until the VM closes) does not count against the code's memory, as if it had been
+// built with the VM.
+extern "C" long long sq_glue_used_now(void) {
+    return sq_glue_cur ? sq_glue_cur->used : 0;
+}
+extern "C" void sq_glue_uncharge_since(long long mark) {
+    SqGlueState *st = sq_glue_cur;
+    if (!st || st->used <= mark) return;
+    st->used = mark;
+    if (st->cap <= 0 || st->used <= st->cap) st->mem_exceeded = 0;
+}
+
 // Allocations never fail here (Squirrel does not check for NULL): going over the cap only
 // flags the VM, which then raises a runtime error before its next instruction.
 void *sq_vm_malloc(SQUnsignedInteger size) {
