@@ -357,6 +357,15 @@ fn main() {
             ),
         ],
     );
+    // `sq_reservestack` grows the stack as a call does (open outers follow the move), so the
+    // host can make room for a value it pushes (VMs start with a small stack).
+    patch(
+        &out.join("squirrel").join("sqapi.cpp"),
+        &[(
+            "        v->_stack.resize(v->_stack.size() + ((v->_top + nsize) - v->_stack.size()));\n",
+            "        v->_stack.resize(v->_stack.size() + ((v->_top + nsize) - v->_stack.size()));\n        v->RelocateOuters();\n",
+        )],
+    );
     imp_semantics(&out);
 
     let mut build = cc::Build::new();

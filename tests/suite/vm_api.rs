@@ -453,5 +453,56 @@ fn rarely_used_api_parts_load_on_first_use() {
         )
         .unwrap();
         assert_eq!(host.logs(), ["true true"], "{side:?}");
+        // A blob from the other side reaches code that never used the blob library.
+        let (mut v, host) = vm(side);
+        v.set_memory_free(80_000);
+        let on = if side == Side::Agent {
+            "device"
+        } else {
+            "agent"
+        };
+        let code = format!(
+            "local f = imp.getmemoryfree();
+             {on}.on(\"b\", function(d) {{
+                 server.log(typeof d + \" \" + d.len() + \" \" + (f - imp.getmemoryfree() < 1000));
+             }});"
+        );
+        v.run_main(&code, "main").unwrap();
+        assert!(v.call_handler("b", Value::Blob(vec![1, 2, 3])).unwrap());
+        assert_eq!(host.logs(), ["blob 3 true"], "{side:?}");
     }
+}
+
+/// A VM starts with a small stack that grows on demand: a deeply nested value from the host
+/// (a decoded JSON document, a message) arrives whole, in a metamethod too (where the stack
+/// cannot grow: a clear error at worst, never a crash).
+#[test]
+fn deep_values_arrive_whole_on_a_small_stack() {
+    let (mut v, host) = vm(Side::Agent);
+    let code = r#"
+        local s = "";
+        for (local i = 0; i < 127; i++) s += "{\"a\":";
+        s += "7";
+        for (local i = 0; i < 127; i++) s += "}";
+        function depth(t) { local n = 0; while (typeof t == "table") { t = t.a; n++; } return n + ":" + t; }
+        class Lazy { function _get(k) { return depth(http.jsondecode(s)); } }
+        local r;
+        try { r = Lazy().x; } catch (e) { r = "error " + e; }
+        server.log(r);
+        server.log(depth(http.jsondecode(s)));
+        device.on("deep", function(d) { server.log(depth(d)); });
+    "#;
+    v.run_main(code, "main").unwrap();
+    let mut deep = Value::Int(7);
+    for _ in 0..32 {
+        deep = Value::table([("a", deep)]);
+    }
+    assert!(v.call_handler("deep", deep).unwrap());
+    let logs = host.logs();
+    assert!(
+        logs[0] == "127:7" || logs[0].contains("stack"),
+        "in a metamethod: {}",
+        logs[0]
+    );
+    assert_eq!(logs[1..], ["127:7", "32:7"]);
 }

@@ -139,6 +139,8 @@ extern "C" {
     fn sqstd_getblob(v: HSQUIRRELVM, idx: SQInteger, ptr: *mut *mut c_void) -> SQRESULT;
     fn sqstd_getblobsize(v: HSQUIRRELVM, idx: SQInteger) -> SQInteger;
     fn sqstd_createblob(v: HSQUIRRELVM, size: SQInteger) -> *mut c_void;
+    fn sq_reservestack(v: HSQUIRRELVM, nsize: SQInteger) -> SQRESULT;
+    fn sq_rawget(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
 
     fn sq_glue_set_current(st: *mut GlueState);
     fn sq_glue_current() -> *mut GlueState;
@@ -351,6 +353,10 @@ unsafe extern "C" fn host_trampoline<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     let result = catch_unwind(AssertUnwindSafe(|| ctx.handler.host_op(&op, rest)));
     match result {
         Ok(Ok(val)) => {
+            // Inside a metamethod the stack cannot grow: the error says so.
+            if sq_reservestack(v, push_slots(&val) as SQInteger) < 0 {
+                return -1;
+            }
             push_value(v, &val);
             1
         }
@@ -359,11 +365,70 @@ unsafe extern "C" fn host_trampoline<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     }
 }
 
+/// Registers Squirrel's standard library `name` (`string`, `blob` or `math`) in the root
+/// table, once: a VM loads them when its code first needs them (the lazy parts
+/// `stdlib-…` of `src/prelude.nut` call `::__stdlib(name)`).
+unsafe fn register_lib(v: HSQUIRRELVM, name: &[u8]) {
+    let top = sq_gettop(v);
+    match name {
+        b"blob" => {
+            sq_pushregistrytable(v);
+            push_str(v, "std_blob");
+            let registered = sq_rawget(v, -2) >= 0;
+            sq_settop(v, top);
+            if !registered {
+                sq_pushroottable(v);
+                sqstd_register_bloblib(v);
+            }
+        }
+        b"string" => {
+            sq_pushroottable(v);
+            sqstd_register_stringlib(v);
+        }
+        b"math" => {
+            sq_pushroottable(v);
+            push_str(v, "math");
+            sq_newtable(v);
+            sqstd_register_mathlib(v);
+            sq_newslot(v, -3, 0);
+        }
+        _ => {}
+    }
+    sq_settop(v, top);
+}
+
+unsafe extern "C" fn stdlib_cb(v: HSQUIRRELVM) -> SQInteger {
+    let mut p: *const c_char = std::ptr::null();
+    let mut n: SQInteger = 0;
+    if sq_getstringandsize(v, 2, &mut p, &mut n) < 0 || p.is_null() {
+        return throw(v, "__stdlib: expected a library name");
+    }
+    register_lib(
+        v,
+        std::slice::from_raw_parts(p as *const u8, n.max(0) as usize),
+    );
+    0
+}
+
 unsafe fn throw(v: HSQUIRRELVM, msg: &str) -> SQInteger {
     let c = cstring(msg);
     sq_throwerror(v, c.as_ptr())
 }
 
+/// Stack slots [`push_value`] uses for `val` at most (a blob's creation takes a few).
+fn push_slots(val: &Value) -> usize {
+    match val {
+        Value::Array(items) => 1 + items.iter().map(push_slots).max().unwrap_or(0),
+        Value::Table(pairs) => {
+            let pair = |(k, v): &(Value, Value)| push_slots(k).max(1 + push_slots(v));
+            1 + pairs.iter().map(pair).max().unwrap_or(0)
+        }
+        Value::Blob(_) => 8,
+        _ => 1,
+    }
+}
+
+/// Pushes `val`; the caller makes room first ([`push_slots`]: VMs start with a small stack).
 unsafe fn push_value(v: HSQUIRRELVM, val: &Value) {
     match val {
         Value::Null => sq_pushnull(v),
@@ -372,7 +437,15 @@ unsafe fn push_value(v: HSQUIRRELVM, val: &Value) {
         Value::Float(f) => sq_pushfloat(v, *f as SQFloat),
         Value::Str(s) => sq_pushstring(v, s.as_ptr() as *const c_char, s.len() as SQInteger),
         Value::Blob(b) => {
-            let p = sqstd_createblob(v, b.len() as SQInteger);
+            let mut p = sqstd_createblob(v, b.len() as SQInteger);
+            if p.is_null() {
+                // A blob for code that has not used the blob library yet (see `stdlib_cb`):
+                // it loads now, and what it takes does not count against the code's memory.
+                let before = memory_used_now();
+                register_lib(v, b"blob");
+                grow_memory_cap(memory_used_now() as i64 - before as i64);
+                p = sqstd_createblob(v, b.len() as SQInteger);
+            }
             if p.is_null() {
                 sq_pushnull(v);
             } else if !b.is_empty() {
@@ -493,9 +566,14 @@ fn type_name(rt: u32) -> &'static str {
     }
 }
 
+/// Stack slots a VM starts with (16 bytes each; the stack grows on demand, except inside a
+/// metamethod, where a call that needs more fails with "stack overflow").
+const INITIAL_STACK: SQInteger = 256;
+
 impl<H: Handler> RawVm<H> {
-    /// Opens a VM with the base, math (as table `math`), string and blob libraries, the
-    /// `__host` native function, and `mem_cap` bytes of heap (0: unlimited).
+    /// Opens a VM with the base library, the `__host` native function, `__stdlib(name)` (the
+    /// math (as table `math`), string and blob libraries, registered when first called),
+    /// and `mem_cap` bytes of heap (0: unlimited).
     pub fn new(handler: H, mem_cap: u64) -> RawVm<H> {
         let mut mem = Box::new(GlueState {
             cap: mem_cap as i64,
@@ -511,7 +589,7 @@ impl<H: Handler> RawVm<H> {
         // SAFETY: a fresh VM; every pointer handed over lives as long as the VM (ctx is freed
         // in Drop after sq_close) or is a static function.
         unsafe {
-            let v = sq_open(1024);
+            let v = sq_open(INITIAL_STACK);
             mem.vm = v;
             sq_setforeignptr(v, ctx as *mut c_void);
             sq_glue_install_print(v);
@@ -522,11 +600,9 @@ impl<H: Handler> RawVm<H> {
             sq_newclosure(v, error_handler_cb::<H>, 0);
             sq_seterrorhandler(v);
             sq_pushroottable(v);
-            sqstd_register_stringlib(v);
-            sqstd_register_bloblib(v);
-            push_str(v, "math");
-            sq_newtable(v);
-            sqstd_register_mathlib(v);
+            // The standard libraries load when first needed (see `register_lib`).
+            push_str(v, "__stdlib");
+            sq_newclosure(v, stdlib_cb, 0);
             sq_newslot(v, -3, 0);
             push_str(v, "__host");
             sq_newclosure(v, host_trampoline::<H>, 0);
@@ -753,6 +829,8 @@ impl<H: Handler> RawVm<H> {
                 sq_settop(v, top);
                 Err(Some(format!("the index '{name}' does not exist")))
             } else {
+                let room: usize = 1 + args.iter().map(push_slots).sum::<usize>();
+                sq_reservestack(v, room as SQInteger);
                 sq_pushroottable(v);
                 for a in args {
                     push_value(v, a);

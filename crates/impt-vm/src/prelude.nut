@@ -8,6 +8,17 @@
 // missing global or API member (`api.member`) is looked up. Their globals (`::NAME <-`,
 // `function NAME`, `class NAME` at the start of a line) are keys too.
 
+// Squirrel's standard libraries (registered by the host when first needed).
+//@lazy stdlib-string: format printf strip lstrip rstrip split escape startswith endswith regexp
+::__stdlib("string");
+//@end
+//@lazy stdlib-blob: blob casti2f castf2i swap2 swap4 swapfloat
+::__stdlib("blob");
+//@end
+//@lazy stdlib-math: math
+::__stdlib("math");
+//@end
+
 // An API table whose missing members raise a clear error instead of "does not exist".
 function __api(name, members) {
     members.setdelegate({
@@ -26,9 +37,11 @@ function __api(name, members) {
 }
 
 // Adds `members` to an API table (a lazy part's members).
+//@lazy more:
 function __more(api, members) {
     foreach (k, v in members) api[k] <- v;
 }
+//@end
 
 function __str(v) {
     if (v == null) return "(null : 0x0)";
@@ -69,9 +82,11 @@ class regexp2 {
 //@end
 
 // ---- time -------------------------------------------------------------------------------
+//@lazy time:
 ::time <- function() { return ::__host("time"); }
 ::date <- function(t = null, kind = 'l') { return ::__host("date", t, kind == 'u'); }
 ::clock <- function() { return ::__host("clock"); }
+//@end
 
 // ---- constants ------------------------------------------------------------------------
 //@lazy constants:
@@ -128,6 +143,7 @@ class regexp2 {
 //@end
 
 // Bytes (blob or string) as a hex string for the host.
+//@lazy hex:
 function __hex(data) {
     if (typeof data == "blob") return data.__hex();
     if (typeof data == "string") { local b = blob(); b.writestring(data); return b.__hex(); }
@@ -142,11 +158,13 @@ function __unhex(text) {
     b.seek(0, 'b');
     return b;
 }
+//@end
 
 // ---- server -----------------------------------------------------------------------------
 // The connection is the host's (src/sim/link.rs): it answers isconnected, runs the connect
 // callback and the unexpected-disconnect handler through __link_event, and carries out
 // sleeps and restarts when the run ends (the calls do not return: see __stop).
+//@lazy link:
 ::__link <- { connect_cb = null, ondisconnect = null, onshutdown = null, idle = null,
                connected = true, policy = 0 };
 // Ends the current run after a sleep or restart request the host took (the host ignores
@@ -156,15 +174,17 @@ function __stop(taken) { if (taken != null) throw "__impt_stop__"; }
 function __lk(op, a = null, b = null, c = null, d = null) {
     return ::__host("link", op, a, b, c, d);
 }
+// A deep-sleep call `fn`, or on the imp005 (it cannot deep sleep) one that does not exist.
+function __deepsleep(call, fn) {
+    if (::__side == "agent" || ::__lk("deepsleep") != false) return fn;
+    return function(...) { throw call + " does not exist on the imp005 (it cannot deep sleep)"; };
+}
+//@end
 ::server <- __api("server", {
     log = function(msg, ...) { return ::__host("log", ::__str(msg)); }
     error = function(msg, ...) { return ::__host("error", ::__str(msg)); }
-    sleepfor = function(secs) { ::__stop(::__lk("sleep", secs.tofloat())); }
-    sleepuntil = function(hour, minute, second = 0, day = null) {
-        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
-    }
 });
-//@lazy server: server.isconnected server.connect server.disconnect server.flush server.setsendtimeoutpolicy server.onunexpecteddisconnect server.onshutdown server.restart server.setsendbuffersize server.expectonlinein
+//@lazy server: server.sleepfor server.sleepuntil server.isconnected server.connect server.disconnect server.flush server.setsendtimeoutpolicy server.onunexpecteddisconnect server.onshutdown server.restart server.setsendbuffersize server.expectonlinein
 ::__more(::server, {
     isconnected = function() {
         local r = ::__lk("isconnected");
@@ -209,6 +229,12 @@ function __lk(op, a = null, b = null, c = null, d = null) {
         ::__link.onshutdown = cb;
         ::__lk("onshutdown", cb != null);
     }
+    sleepfor = ::__deepsleep("server.sleepfor", function(secs) {
+        ::__stop(::__lk("sleep", secs.tofloat()));
+    })
+    sleepuntil = ::__deepsleep("server.sleepuntil", function(hour, minute, second = 0, day = null) {
+        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
+    })
     restart = function() { ::__stop(::__lk("restart")); }
     setsendbuffersize = function(size) { return 4096; }
     // An imp001-era call (tells the server when the device will be back); no longer in the
@@ -221,6 +247,7 @@ function __lk(op, a = null, b = null, c = null, d = null) {
 
 // The host's connection events: "connect" (the server.connect callback), "unexpected"
 // (server.onunexpecteddisconnect), "shutdown" (server.onshutdown), "idle" (imp.onidle).
+//@lazy link-event:
 function __link_event(kind, reason) {
     local st = ::__link;
     local cb = null;
@@ -232,6 +259,7 @@ function __link_event(kind, reason) {
     ::__invoke(cb, [reason]);
     return true;
 }
+//@end
 
 // ---- imp --------------------------------------------------------------------------------
 ::__timers <- {};
@@ -251,12 +279,8 @@ function __link_event(kind, reason) {
         }
     }
     getmemoryfree = function() { return ::__host("memfree"); }
-    deepsleepfor = function(secs) { ::__stop(::__lk("sleep", secs.tofloat())); }
-    deepsleepuntil = function(hour, minute, second = 0, day = null) {
-        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
-    }
 });
-//@lazy imp: imp.environment imp.info imp.getmacaddress imp.getsoftwareversion imp.onidle imp.sleep imp.reset imp.setpowersave imp.getpowersave imp.enableblinkup imp.setsendbuffersize imp.rssi imp.getrssi imp.getssid imp.getbssid imp.getcountry imp.setcountry imp.getchannel imp.setwificonfiguration imp.clearconfiguration imp.setenroltokens imp.scanwifinetworks imp.setstaticnetworkconfiguration imp.setproxy imp.getuserconfiguration imp.setuserconfiguration imp.setrescuepin imp.setnvramimage imp.configparams imp.net
+//@lazy imp: imp.deepsleepfor imp.deepsleepuntil imp.environment imp.info imp.getmacaddress imp.getsoftwareversion imp.onidle imp.sleep imp.reset imp.setpowersave imp.getpowersave imp.enableblinkup imp.setsendbuffersize imp.rssi imp.getrssi imp.getssid imp.getbssid imp.getcountry imp.setcountry imp.getchannel imp.setwificonfiguration imp.clearconfiguration imp.setenroltokens imp.scanwifinetworks imp.setstaticnetworkconfiguration imp.setproxy imp.getuserconfiguration imp.setuserconfiguration imp.setrescuepin imp.setnvramimage imp.configparams imp.net
 ::__more(::imp, {
     environment = function() {
         return ::__side == "agent" ? ::ENVIRONMENT_AGENT : ::ENVIRONMENT_MODULE;
@@ -276,6 +300,12 @@ function __link_event(kind, reason) {
         }
     }
     sleep = function(secs) { ::__host("sleep", secs.tofloat()); }
+    deepsleepfor = ::__deepsleep("imp.deepsleepfor", function(secs) {
+        ::__stop(::__lk("sleep", secs.tofloat()));
+    })
+    deepsleepuntil = ::__deepsleep("imp.deepsleepuntil", function(hour, minute, second = 0, day = null) {
+        ::__stop(::__lk("sleepuntil", hour, minute, second, day));
+    })
     reset = function() { ::__stop(::__lk("reset")); }
     setpowersave = function(on) {}
     getpowersave = function() { return false; }
@@ -591,31 +621,22 @@ if (::__side == "agent") {
 }
 //@end
 
-if (::__side == "device") {
-    local hw = {
-        millis = function() { return ::__host("millis"); }
-        micros = function() { return ::__host("micros"); }
-        voltage = function() { return 3.3; }
-        // pins, buses and the rest of the imp type's hardware: crates/impt-vm/src/hardware.nut
-        getdeviceid = function() { return ::__host("deviceid"); }
-        wakereason = function() {
-            local r = ::__lk("wakereason");
-            return r == null ? ::WAKEREASON_NEW_SQUIRREL : r;
-        }
-    };
-    ::hardware <- __api("hardware", hw);
-
-    // The imp005 cannot deep sleep: its deep-sleep calls do not exist.
-    if (::__lk("deepsleep") == false) {
-        local missing = function(call) {
-            return function(...) { throw call + " does not exist on the imp005 (it cannot deep sleep)"; };
-        };
-        ::imp.deepsleepfor = missing("imp.deepsleepfor");
-        ::imp.deepsleepuntil = missing("imp.deepsleepuntil");
-        ::server.sleepfor = missing("server.sleepfor");
-        ::server.sleepuntil = missing("server.sleepuntil");
+if (::__side == "device") ::hardware <- __api("hardware", {});
+//@lazy hardware-core side=device: hardware.millis hardware.micros hardware.voltage hardware.getdeviceid hardware.wakereason
+::__more(::hardware, {
+    millis = function() { return ::__host("millis"); }
+    micros = function() { return ::__host("micros"); }
+    voltage = function() { return 3.3; }
+    // pins, buses and the rest of the imp type's hardware: crates/impt-vm/src/hardware.nut
+    getdeviceid = function() { return ::__host("deviceid"); }
+    wakereason = function() {
+        local r = ::__lk("wakereason");
+        return r == null ? ::WAKEREASON_NEW_SQUIRREL : r;
     }
+});
+//@end
 
+if (::__side == "device") {
     ::nv <- {};
     ::__get_nv <- function() { return ("nv" in ::getroottable()) ? ::nv : null; };
     ::__set_nv <- function(t) { ::nv <- t; };
