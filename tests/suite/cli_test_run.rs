@@ -745,6 +745,43 @@ fn virtual_time_is_switched_back_on_ctrl_c_and_on_an_error() {
     );
 }
 
+/// An agent test whose device answers a message at once, on a device that takes 3 s to
+/// download its code: the tests start once the device's code runs (the original's fixed
+/// 2 s wait covers a real device's start), so the answer comes within the test's second.
+#[test]
+fn an_agent_test_starts_once_its_device_runs() {
+    let env = Env::start(&["--device-boot-delay", "3"]);
+    env.impt(&["product", "create", "-n", "P"]).ok();
+    env.impt(&["dg", "create", "-n", "DG", "-p", "P"]).ok();
+    let d = env.device_ids()[0].clone();
+    env.impt(&["device", "assign", "-d", &d, "-g", "DG", "-q"])
+        .ok();
+    env.impt(&["test", "create", "-g", "DG", "-t", "30"]).ok();
+    write(
+        &env,
+        "ping.agent.test.nut",
+        "class Ping extends ImpTestCase {\n  function testPing() {\n    \
+         return Promise(function (ok, err) {\n      \
+         device.on(\"pong\", function (_) { ok(); });\n      \
+         device.send(\"ping\", null);\n      \
+         imp.wakeup(1, function () { err(\"no pong within 1 s\"); });\n    \
+         });\n  }\n}\n",
+    );
+    write(
+        &env,
+        "ping.device.nut",
+        "agent.on(\"ping\", function (_) { agent.send(\"pong\", null); });\n",
+    );
+    for args in [&["--virtual-time"][..], &[]] {
+        let mut all = vec!["test", "run"];
+        all.extend_from_slice(args);
+        env.impt(&all)
+            .ok()
+            .has("Tests: 1, Assertions: 0, Failures: 0")
+            .lacks("no pong");
+    }
+}
+
 /// A stand-in for an endpoint that is not the simulator: passes API requests on to the sim
 /// (one connection each) and answers 404 under `/_sim/`, as any other server would.
 fn not_a_simulator(sim_root: &str) -> String {

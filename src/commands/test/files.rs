@@ -246,7 +246,19 @@ pub struct Bootstrap<'a> {
     pub method: &'a str,
     /// Seconds between loading the code and starting the tests.
     pub delay: f64,
+    /// An agent test starts once the device's code has run (it says so with a message,
+    /// [`DEVICE_READY`]), at most [`DEVICE_READY_WAIT`] seconds after loading: on the sim,
+    /// whose device may still be downloading its code (`impt sim --device-boot-delay`)
+    /// where the original counts on its fixed wait.
+    pub wait_device: bool,
 }
+
+/// The message the device's code sends its agent when it has run (see
+/// [`Bootstrap::wait_device`]).
+pub const DEVICE_READY: &str = "__impt_device_ready__";
+/// Seconds an agent test waits at most for [`DEVICE_READY`] (a device whose code fails
+/// never sends it).
+pub const DEVICE_READY_WAIT: f64 = 10.0;
 
 fn js_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 9e15 {
@@ -287,9 +299,8 @@ pub fn session_sources(
         .as_ref()
         .map(|p| include(&cwd.join(p).to_string_lossy()))
         .unwrap_or_default();
-    let bootstrap = format!(
-        "// start the tests once the service messages are out\n\
-         imp.wakeup({}, function() {{\n  \
+    let start = format!(
+        "function() {{\n  \
            local runner = ImpUnitRunner();\n  \
            runner.readableOutput = false;\n  \
            runner.session = \"{}\";\n  \
@@ -298,14 +309,36 @@ pub fn session_sources(
            runner.testClass = \"{}\";\n  \
            runner.testCase = \"{}\";\n  \
            runner.run();\n\
-         }});",
-        js_number(b.delay),
+         }}",
         squirrel_string(b.session),
         js_number(b.timeout),
         b.stop_on_failure,
         squirrel_string(b.class),
         squirrel_string(b.method),
     );
+    let wait_device = b.wait_device && file.kind == "agent";
+    let bootstrap = if wait_device {
+        format!(
+            "// start the tests once the device's code has run (or after a while)\n\
+             local start = {start};\n\
+             local timer = null;\n\
+             local go = function(_ = null) {{\n  \
+               if (timer == null) return;\n  \
+               imp.cancelwakeup(timer);\n  \
+               timer = null;\n  \
+               imp.wakeup(0, start);\n\
+             }};\n\
+             timer = imp.wakeup({}, go);\n\
+             device.on(\"{DEVICE_READY}\", go);",
+            js_number(DEVICE_READY_WAIT)
+        )
+    } else {
+        format!(
+            "// start the tests once the service messages are out\n\
+             imp.wakeup({}, {start});",
+            js_number(b.delay)
+        )
+    };
     let tests = format!(
         "{{own}}\n\n// tests module\nfunction __module_tests(ImpTestCase) {{\n{}\n}}\n\n\
          // tests bootstrap module\nfunction __module_tests_bootstrap(ImpUnitRunner) {{\n\
@@ -319,7 +352,13 @@ pub fn session_sources(
     if file.kind == "agent" {
         SessionSources {
             agent: tests.replace("{own}", &agent_inc),
-            device: format!("{device_inc}\n\n{partner_inc}\n\n{trigger}"),
+            device: if wait_device {
+                format!(
+                    "{device_inc}\n\n{partner_inc}\n\nagent.send(\"{DEVICE_READY}\", null);\n{trigger}"
+                )
+            } else {
+                format!("{device_inc}\n\n{partner_inc}\n\n{trigger}")
+            },
         }
     } else {
         SessionSources {

@@ -973,6 +973,7 @@ impl<'a> Runner<'a> {
                 method: &self.sel.method.clone(),
                 // the original waits 2 s for the service messages; the sim's come first
                 delay: if self.sim { 0.0 } else { 2.0 },
+                wait_device: self.sim,
             },
         );
         let (mut agent, mut agent_map) = self.preprocess(&sources.agent)?;
