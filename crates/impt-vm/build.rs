@@ -242,6 +242,79 @@ static SQInteger _blob___unhex(HSQUIRRELVM v)
 }
 #define _DECL_BLOB_FUNC(name,nparams,typecheck)"#;
 
+/// The types' default delegates (the tables of `len`, `tostring`, `slice`, …) are built the
+/// first time a value of the type looks one up (about 1 KB each), not when the VM opens, and
+/// outside the code's memory (see `sq_glue_uncharge_since` in src/glue.cpp).
+fn lazy_default_delegates(out: &Path) {
+    const KINDS: [&str; 10] = [
+        "table",
+        "array",
+        "string",
+        "number",
+        "generator",
+        "closure",
+        "thread",
+        "class",
+        "instance",
+        "weakref",
+    ];
+    let ddel = |kind: &str, ss: &str| {
+        format!("sq_glue_ddel({ss}->_{kind}_default_delegate,{ss},SQSharedState::_{kind}_default_delegate_funcz)")
+    };
+    let header = out.join("squirrel").join("sqstate.h");
+    let mut edits: Vec<(String, String)> = KINDS
+        .iter()
+        .map(|k| {
+            (
+                format!("_table(_sharedstate->_{k}_default_delegate)"),
+                format!("_table({})", ddel(k, "_sharedstate")),
+            )
+        })
+        .collect();
+    edits.insert(
+        0,
+        (
+            "#define _table_ddel".into(),
+            "SQObjectPtr &sq_glue_ddel(SQObjectPtr &slot, SQSharedState *ss, const SQRegFunction *funcz);\n#define _table_ddel".into(),
+        ),
+    );
+    let edits: Vec<(&str, &str)> = edits
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    patch(&header, &edits);
+    let state = out.join("squirrel").join("sqstate.cpp");
+    let inits: Vec<String> = KINDS
+        .iter()
+        .map(|k| format!("    _{k}_default_delegate = CreateDefaultDelegate(this,_{k}_default_delegate_funcz);\n"))
+        .collect();
+    let mut edits: Vec<(&str, &str)> = inits.iter().map(|l| (l.as_str(), "")).collect();
+    let lazy = "SQTable *CreateDefaultDelegate(SQSharedState *ss,const SQRegFunction *funcz);\n\
+        extern \"C\" long long sq_glue_used_now(void);\n\
+        extern \"C\" void sq_glue_uncharge_since(long long mark);\n\
+        SQObjectPtr &sq_glue_ddel(SQObjectPtr &slot, SQSharedState *ss, const SQRegFunction *funcz)\n\
+        {\n    if (sq_type(slot) == OT_NULL) {\n        long long mark = sq_glue_used_now();\n\
+        slot = CreateDefaultDelegate(ss, funcz);\n        sq_glue_uncharge_since(mark);\n    }\n    return slot;\n}\n\n\
+        void SQSharedState::Init()";
+    edits.push(("void SQSharedState::Init()", lazy));
+    patch(&state, &edits);
+    let api = out.join("squirrel").join("sqapi.cpp");
+    let pushes: Vec<(String, String)> = KINDS
+        .iter()
+        .map(|k| {
+            (
+                format!("v->Push(ss->_{k}_default_delegate);"),
+                format!("v->Push({});", ddel(k, "ss")),
+            )
+        })
+        .collect();
+    let edits: Vec<(&str, &str)> = pushes
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    patch(&api, &edits);
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/glue.cpp");
@@ -366,6 +439,7 @@ fn main() {
             "        v->_stack.resize(v->_stack.size() + ((v->_top + nsize) - v->_stack.size()));\n        v->RelocateOuters();\n",
         )],
     );
+    lazy_default_delegates(&out);
     imp_semantics(&out);
 
     let mut build = cc::Build::new();

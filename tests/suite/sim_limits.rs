@@ -122,6 +122,44 @@ if (hardware.wakereason() != WAKEREASON_SW_RESET) {
     );
 }
 
+/// Reference cycles (only Squirrel's collector frees them) that are garbage do not run a
+/// device out of memory: a loop making far more of them than the memory figure holds runs
+/// to its end, and `imp.getmemoryfree()` then does not count them. The same cycles kept
+/// alive still run out of memory (after the `imp.reset()`).
+#[tokio::test]
+async fn garbage_cycles_are_collected_before_memory_runs_out() {
+    let device = r#"
+local keep = [];
+local live = hardware.wakereason() == WAKEREASON_SW_RESET;
+for (local i = 0; i < 20000; i++) {
+    local t = { n = i, pad = [i, i, i, i] };
+    t.me <- t;
+    local a = [t];
+    a.push(a);
+    if (live) keep.push(t);
+    if (i % 2000 == 0) local b = blob(8 * 1024);
+}
+server.log("wake " + hardware.wakereason() + " cycles done free " + imp.getmemoryfree() + " live " + live);
+if (!live) imp.reset();
+"#;
+    let (_sim, mut sse) = running("imp003", &["--no-outbound"], device, "").await;
+    let seen = until(&mut sse, "cycles done").await;
+    assert!(
+        !seen.iter().any(|l| l.contains("out of memory")),
+        "garbage only: {seen:?}"
+    );
+    let free = number_after(seen.last().unwrap(), "free");
+    assert!(
+        (60 * 1024..120 * 1024).contains(&free),
+        "the garbage is collected: {seen:?}"
+    );
+    let seen = until(&mut sse, "server.error: ERROR: out of memory").await;
+    assert!(
+        !seen.iter().any(|l| l.contains("live true")),
+        "live cycles run out of memory: {seen:?}"
+    );
+}
+
 #[tokio::test]
 async fn messages_are_bounded_in_bytes_both_ways() {
     let device = r#"

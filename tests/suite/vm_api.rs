@@ -506,3 +506,20 @@ fn deep_values_arrive_whole_on_a_small_stack() {
     );
     assert_eq!(logs[1..], ["127:7", "32:7"]);
 }
+
+/// A type's built-in methods (`weakref.ref`, a string's `slice`, …) are there the first time
+/// a value looks one up, and building them does not change `imp.getmemoryfree()`.
+#[test]
+fn builtin_methods_appear_on_first_use_uncounted() {
+    let (mut v, host) = vm(Side::Device);
+    v.set_memory_free(80_000);
+    let code = r#"
+        local t = {}, w = t.weakref(), gen = (function() { yield 5; })();
+        local f0 = imp.getmemoryfree();
+        local ok = w.ref() == t && gen.getstatus() == "suspended" && "abc".slice(1) == "bc";
+        local same = f0 == imp.getmemoryfree();
+        server.log(ok + " " + same);
+    "#;
+    v.run_main(code, "main").unwrap();
+    assert_eq!(host.logs(), ["true true"]);
+}

@@ -120,6 +120,36 @@ fn memory_hog_is_stopped_by_the_memory_limit() {
     assert_eq!(err.stack[0].function, "f");
 }
 
+/// Garbage reference cycles are collected when the heap reaches the cap, where a script's
+/// own `collectgarbage()` could run: not while a native (here `map`) that may hold objects
+/// of its own is on the stack; there the run still fails, cleanly.
+#[test]
+fn garbage_cycles_are_collected_at_the_cap_but_not_under_a_native() {
+    let limits = Limits {
+        instructions_per_run: 0,
+        memory_bytes: 2 << 20,
+        cpu_ms_per_run: 0,
+    };
+    let (mut vm, logs) = vm(limits);
+    let cycles = "for (local i = 0; i < 100000; i++) { local t = { n = i }; t.me <- t; }";
+    vm.run_main(&format!("{cycles}\nserver.log(\"top ok\");"), "device.nut")
+        .unwrap();
+    assert_eq!(logs.0.lock().unwrap().last().unwrap(), "top ok");
+    let src = format!(
+        "local r = [1, 2].map(function(x) {{ {cycles} return {{ v = x }}; }});\nserver.log(\"map ok\");"
+    );
+    let err = vm.run_main(&src, "device.nut").unwrap_err();
+    assert_eq!(err.kind, ErrorKind::MemoryLimit, "{err}");
+    // The VM carries on, and what map builds is intact when nothing is collected under it.
+    vm.run_main(
+        "local r = [1, 2, 3].map(function(x) { return { v = x }; });\n\
+         collectgarbage();\nserver.log(\"sum \" + (r[0].v + r[1].v + r[2].v));",
+        "device.nut",
+    )
+    .unwrap();
+    assert_eq!(logs.0.lock().unwrap().last().unwrap(), "sum 6");
+}
+
 #[test]
 fn script_sized_allocations_over_the_cap_are_refused() {
     let limits = Limits {

@@ -48,6 +48,9 @@ struct GlueState {
     work: i64,
     time_exceeded: c_int,
     interrupted: c_int,
+    /// The VM this state accounts for (the glue collects its garbage before it fails a run
+    /// for memory).
+    vm: HSQUIRRELVM,
 }
 
 impl Default for GlueState {
@@ -66,6 +69,7 @@ impl Default for GlueState {
             work: 0,
             time_exceeded: 0,
             interrupted: 0,
+            vm: std::ptr::null_mut(),
         }
     }
 }
@@ -140,6 +144,7 @@ extern "C" {
 
     fn sq_glue_set_current(st: *mut GlueState);
     fn sq_glue_current() -> *mut GlueState;
+    fn sq_glue_collect(natives: c_int);
     fn sq_glue_install_print(v: HSQUIRRELVM);
     fn sq_glue_thread_cpu_ns() -> i64;
     fn sq_glue_nice_thread(nice: c_int);
@@ -585,6 +590,7 @@ impl<H: Handler> RawVm<H> {
         // in Drop after sq_close) or is a static function.
         unsafe {
             let v = sq_open(INITIAL_STACK);
+            mem.vm = v;
             sq_setforeignptr(v, ctx as *mut c_void);
             sq_glue_install_print(v);
             sq_setcompilererrorhandler(v, compile_error_cb::<H>);
@@ -919,8 +925,12 @@ pub(crate) fn grow_memory_cap(delta: i64) {
     }
 }
 
-/// Heap left under the cap of the VM running on this thread (`i32::MAX` if uncapped).
+/// Heap left under the cap of the VM running on this thread (`i32::MAX` if uncapped), its
+/// garbage collected first (when asked from a native called by script code: the only
+/// native on the stack is the one asking, holding no Squirrel objects of its own).
 pub(crate) fn memory_free() -> u64 {
+    // SAFETY: the glue only acts on the state current on this thread, if any.
+    unsafe { sq_glue_collect(1) };
     // SAFETY: the current state pointer is either null or owned by a RawVm that is running
     // on this thread (it set the pointer for the duration of its call).
     unsafe {

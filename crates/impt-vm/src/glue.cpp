@@ -38,6 +38,7 @@ struct SqGlueState {
     long long work;          // native work units since the last time check
     int time_exceeded;       // set once the CPU time budget ran out
     int interrupted;         // set once the interrupt flag was seen
+    HSQUIRRELVM vm;          // the VM accounted for (null: never collect from the glue)
 };
 }
 
@@ -118,6 +119,37 @@ extern "C" int sq_glue_work(SQInteger units) {
     return 0;
 }
 
+// Garbage: Squirrel frees by reference counting, and reference cycles (a table holding
+// itself, closures bound to the objects that hold them) only by its mark-and-sweep collector.
+// When the heap goes over the cap the run is not failed at once: before the next
+// instruction the collector runs and the run goes on if what is left fits. It runs only
+// where a script's own collectgarbage() could: with no native function on the call stack
+// except, for the size guard below, the one asking (a native may hold objects that only
+// its C locals reach, which the collector would take for garbage).
+static int natives_on_stack(HSQUIRRELVM v) {
+    SQStackInfos si;
+    int n = 0;
+    for (SQInteger level = 0; SQ_SUCCEEDED(sq_stackinfos(v, level, &si)); level++)
+        if (si.source && strcmp(si.source, "NATIVE") == 0) n++;
+    return n;
+}
+
+// Collects st's VM's garbage if allowed (at most `natives` native frames on its stack);
+// non-zero when the heap is then within the cap.
+static int collect_to_fit(SqGlueState *st, int natives) {
+    if (!st->vm || st->cap <= 0) return 0;
+    if (natives_on_stack(st->vm) > natives) return 0;
+    sq_collectgarbage(st->vm);
+    return st->used <= st->cap;
+}
+
+// Collects the current VM's garbage if at most `natives` native frames are on its stack
+// (for imp.getmemoryfree(), asked through one native).
+extern "C" void sq_glue_collect(int natives) {
+    SqGlueState *st = sq_glue_cur;
+    if (st) collect_to_fit(st, natives);
+}
+
 // Called from the patched interpreter loop when sq_glue_budget went below zero, i.e. for
 // the instruction after the slice ran out. Returns non-zero when the VM must raise a runtime
 // error instead of executing that instruction.
@@ -128,6 +160,9 @@ extern "C" int sq_glue_exhausted(void) {
     st->ops_used += sq_glue_slice - sq_glue_budget;
     sq_glue_slice = 0;
     sq_glue_budget = 0;
+    if (st->mem_exceeded && !st->ops_exceeded && !st->time_exceeded && !st->interrupted &&
+        collect_to_fit(st, 0))
+        st->mem_exceeded = 0;
     if (stopped(st)) { st->ops_used -= 1; return 1; }
     if (time_up(st)) { st->ops_used -= 1; return 1; }
     if (st->ops_limit > 0 && st->ops_used > st->ops_limit) {
@@ -170,6 +205,20 @@ static inline void charge(long long delta) {
             sq_glue_budget = 0;
         }
     }
+}
+
+// Bytes the VM running on this thread holds now, and what it allocated since `mark` taken
+// off its count: what Squirrel builds for itself on first use (a type's default delegate,
+// kept until the VM closes) does not count against the code's memory, as if it had been
+// built with the VM.
+extern "C" long long sq_glue_used_now(void) {
+    return sq_glue_cur ? sq_glue_cur->used : 0;
+}
+extern "C" void sq_glue_uncharge_since(long long mark) {
+    SqGlueState *st = sq_glue_cur;
+    if (!st || st->used <= mark) return;
+    st->used = mark;
+    if (st->cap <= 0 || st->used <= st->cap) st->mem_exceeded = 0;
 }
 
 // Allocations never fail here (Squirrel does not check for NULL): going over the cap only
@@ -219,7 +268,11 @@ extern "C" int sq_glue_too_big(SQInteger count, SQInteger elem_size) {
     if (count < 0) return 1;
     SqGlueState *st = sq_glue_cur;
     if (!st || st->cap <= 0) return count > ((SQInteger)1 << 40) / (elem_size > 0 ? elem_size : 1);
+    SQInteger size = elem_size > 0 ? elem_size : 1;
     long long room = st->cap - st->used;
-    if (room <= 0) return 1;
-    return count > room / (elem_size > 0 ? elem_size : 1);
+    if (room > 0 && count <= room / size) return 0;
+    // Garbage may be in the way: the native asking holds nothing yet.
+    if (st->mem_exceeded || !collect_to_fit(st, 1)) return 1;
+    room = st->cap - st->used;
+    return room <= 0 || count > room / size;
 }
