@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod deployments;
 pub mod endpoint;
+pub mod json;
 pub mod logstream;
 pub mod simctl;
 
@@ -29,6 +30,11 @@ const MAX_RATE_LIMIT_RETRIES: u32 = 60;
 
 /// What the client tells the outside world: debug traces and a busy indicator.
 pub trait Hooks: Send + Sync {
+    /// Whether [`Hooks::debug`] shows anything: the traces are only made when it does
+    /// (a trace is the whole body, pretty-printed: more work than the request itself).
+    fn tracing(&self) -> bool {
+        false
+    }
     fn debug(&self, _text: &str) {}
     fn busy(&self, _on: bool) {}
 }
@@ -315,16 +321,18 @@ impl Client {
         if let Some(b) = body {
             req = req.body(b.to_string());
         }
-        self.hooks.debug(&format!(
-            "Doing the request with options:\n{}",
-            to_json(&json!({
-                "url": url,
-                "method": method.as_str(),
-                "qs": query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>(),
-                "headers": headers.iter().map(|(k, _)| (k.to_string(), json!("[hidden]"))).chain(bearer.map(|_| ("Authorization".to_string(), json!("[hidden]")))).collect::<Map<_, _>>(),
-                "json": body.map(redact),
-            }))
-        ));
+        if self.hooks.tracing() {
+            self.hooks.debug(&format!(
+                "Doing the request with options:\n{}",
+                to_json(&json!({
+                    "url": url,
+                    "method": method.as_str(),
+                    "qs": query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>(),
+                    "headers": headers.iter().map(|(k, _)| (k.to_string(), json!("[hidden]"))).chain(bearer.map(|_| ("Authorization".to_string(), json!("[hidden]")))).collect::<Map<_, _>>(),
+                    "json": body.map(redact),
+                }))
+            ));
+        }
         self.hooks.busy(true);
         let resp = req.send().await;
         self.hooks.busy(false);
@@ -332,12 +340,14 @@ impl Client {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.map_err(|e| network_error(&e))?;
-        let shown = serde_json::from_str::<Value>(&text)
-            .map(|v| to_json(&redact(&v)))
-            .unwrap_or_else(|_| text.clone());
-        self.hooks.debug(&format!(
-            "\nResponse code: {status}\nResponse body: {shown}\n"
-        ));
+        if self.hooks.tracing() {
+            let shown = serde_json::from_str::<Value>(&text)
+                .map(|v| to_json(&redact(&v)))
+                .unwrap_or_else(|_| text.clone());
+            self.hooks.debug(&format!(
+                "\nResponse code: {status}\nResponse body: {shown}\n"
+            ));
+        }
         Ok((status, headers, text))
     }
 
@@ -394,7 +404,7 @@ impl Client {
                 if text.trim().is_empty() {
                     return Ok(None);
                 }
-                return serde_json::from_str(&text).map(Some).map_err(|_| {
+                return json::parse(&text).map(Some).map_err(|_| {
                     ImptError::Internal("Unexpected format of impCentral response".into())
                 });
             }
@@ -439,7 +449,7 @@ impl Client {
             ("page[size]".to_string(), size.to_string()),
         ];
         let path = format!("{}/logs", entity_path(Entity::Device, device_id));
-        Ok(data_items(&self.get_query(&path, &query).await?))
+        Ok(data_items(&mut self.get_query(&path, &query).await?))
     }
 
     /// POST of a creation document (of `impt_wire::requests`) to `entity`'s collection: the
@@ -478,8 +488,8 @@ impl Client {
                 .collect();
             query.push(("page[number]".into(), page.to_string()));
             query.push(("page[size]".into(), LIST_PAGE_SIZE.to_string()));
-            let doc = self.get_query(path, &query).await?;
-            let items = data_items(&doc);
+            let mut doc = self.get_query(path, &query).await?;
+            let items = data_items(&mut doc);
             let count = items.len();
             for item in items {
                 let id = id_of(&item).to_string();
@@ -521,12 +531,12 @@ pub async fn restart(client: &Client, entity: Entity, id: &str, conditional: boo
     Ok(())
 }
 
-/// The items of a list document (its `data` array; none when it has none).
-fn data_items(doc: &Value) -> Vec<Value> {
-    doc.get("data")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+/// The items of a list document (its `data` array, taken; none when it has none).
+fn data_items(doc: &mut Value) -> Vec<Value> {
+    match doc.get_mut("data").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => vec![],
+    }
 }
 
 /// The path of entity `id`: `/<collection>/<id>`.

@@ -770,3 +770,28 @@ fn bad_factory_options_of_impt_sim_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--blinkup-time"), "{err}");
 }
+
+/// Under virtual time a BlinkUp takes its time as in real time: the fixture's 10 s timer
+/// does not jump ahead of the device under test the BlinkUp makes (1 s).
+#[test]
+fn virtual_time_waits_for_a_blinkup() {
+    let firmware = r#"
+local p = imp.configparams;
+if (("factory_imp_device_id" in p) && p.factory_imp_device_id == hardware.getdeviceid()) {
+    server.factoryblinkup("ssid", "pw", hardware.pinA, 0);
+    imp.wakeup(10, function() { server.log("ten seconds on"); });
+}
+"#;
+    let (env, fixture, _, _) =
+        factory_with_dut_target(&["--virtual-time", "--blinkup-time", "1"], firmware, "");
+    let seen = wait_until(30, "the fixture's timer", || {
+        let l = logs(&env, &fixture);
+        l.iter().any(|m| m.contains("ten seconds on")).then_some(l)
+    });
+    let blinkup = seen.iter().position(|m| m.contains("configured"));
+    let timer = seen.iter().position(|m| m.contains("ten seconds on"));
+    assert!(
+        blinkup.is_some_and(|b| Some(b) < timer),
+        "the BlinkUp's device came after the 10 s timer: {seen:?}"
+    );
+}

@@ -179,9 +179,14 @@ impl Ctx {
 }
 
 pub fn ok(status: u16, body: Value) -> ApiResult<Response> {
+    ok_json(status, &body)
+}
+
+/// [`ok`] with any serialisable document (e.g. one written field by field, without a tree).
+pub fn ok_json<T: serde::Serialize + ?Sized>(status: u16, body: &T) -> ApiResult<Response> {
     Ok(json_response(
         StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-        &body,
+        body,
     ))
 }
 

@@ -94,6 +94,25 @@ pub fn turn() -> Turn {
     Turn(())
 }
 
+/// Runs `f`, the whole of a large request (parsing its body, compiling, hashing, writing
+/// the answer), in its turn (see [`turn`]) on a thread of lower priority
+/// ([`COMPILE_NICE`]): many large deployments at once then leave the other requests the
+/// CPU, not only while they compile. `None` if no thread could be made.
+pub fn heavy<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    let _turn = turn();
+    std::thread::scope(|s| {
+        let h = std::thread::Builder::new()
+            .name("sim-heavy".into())
+            .stack_size(COMPILE_STACK)
+            .spawn_scoped(s, || {
+                impt_vm::lower_thread_priority(COMPILE_NICE);
+                f()
+            })
+            .ok()?;
+        Some(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
+}
+
 /// The compiling thread's nice value (lower priority than the API's threads).
 const COMPILE_NICE: i32 = 10;
 

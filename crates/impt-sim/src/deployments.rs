@@ -3,13 +3,14 @@
 //! Code bodies are shared (`Arc<str>`): the world lock is held only to find entities and
 //! take references; compiling, hashing and making documents happen after it is released.
 
-use super::app::{no_content, ok, Ctx, World};
+use super::app::{no_content, ok_json, Ctx, World};
 use super::error::{ApiError, ApiResult};
-use super::jsonapi::{filter, filters, link, list_doc, opt_link, page_of, parse_doc, resource};
+use super::jsonapi::{filter, filters, page_of, parse_doc, Data, ListDoc, Rel, SelfLink};
 use super::model::Deployment;
 use super::util::{new_id, now_iso, sha256_hex};
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// `(type, id)` of the Device Group of `d`, if it still exists.
 fn group_link(w: &World, d: &Deployment) -> Option<(String, String)> {
@@ -20,31 +21,72 @@ fn group_link(w: &World, d: &Deployment) -> Option<(String, String)> {
         .map(|g| (g.gtype.clone(), g.id.clone()))
 }
 
-pub fn doc(ctx: &Ctx, group: Option<(String, String)>, d: &Deployment) -> Value {
-    resource(
-        ctx,
-        "deployment",
-        &d.id,
-        "deployments",
-        json!({
-            "device_code": &*d.device_code,
-            "agent_code": &*d.agent_code,
-            "description": d.description,
-            "origin": d.origin,
-            "flagged": d.flagged,
-            "tags": d.tags,
-            "sha": d.sha,
-            "created_at": d.created_at,
-            "updated_at": d.updated_at,
-        }),
-        &[
-            ("devicegroup", group),
-            ("product", link("product", &d.product)),
-            ("owner", link("account", &d.owner)),
-            ("creator", link("account", &d.creator)),
-            ("flagger", opt_link("account", &d.flagger)),
-        ],
-    )
+/// A deployment's resource object (as [`super::jsonapi::resource`] lays one out), written
+/// field by field when serialised: its code is written from the shared text, never
+/// copied into a JSON tree.
+pub fn doc<'a>(
+    ctx: &Ctx,
+    group: &'a Option<(String, String)>,
+    d: &'a Deployment,
+) -> DeploymentDoc<'a> {
+    let rel = |typ, id| Rel { typ, id };
+    DeploymentDoc {
+        typ: "deployment",
+        id: &d.id,
+        links: SelfLink::of(ctx, "deployments", &d.id),
+        attributes: DeploymentAttrs {
+            device_code: &d.device_code,
+            agent_code: &d.agent_code,
+            description: &d.description,
+            origin: &d.origin,
+            flagged: d.flagged,
+            tags: &d.tags,
+            sha: &d.sha,
+            created_at: &d.created_at,
+            updated_at: &d.updated_at,
+        },
+        relationships: DeploymentRels {
+            devicegroup: group.as_ref().map(|(t, i)| rel(t, i)),
+            product: rel("product", &d.product),
+            owner: rel("account", &d.owner),
+            creator: rel("account", &d.creator),
+            flagger: d.flagger.as_deref().map(|f| rel("account", f)),
+        },
+    }
+}
+
+#[derive(Serialize)]
+pub struct DeploymentDoc<'a> {
+    #[serde(rename = "type")]
+    typ: &'static str,
+    id: &'a str,
+    links: SelfLink,
+    attributes: DeploymentAttrs<'a>,
+    relationships: DeploymentRels<'a>,
+}
+
+#[derive(Serialize)]
+struct DeploymentAttrs<'a> {
+    device_code: &'a str,
+    agent_code: &'a str,
+    description: &'a str,
+    origin: &'a str,
+    flagged: bool,
+    tags: &'a [String],
+    sha: &'a str,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
+#[derive(Serialize)]
+struct DeploymentRels<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    devicegroup: Option<Rel<'a>>,
+    product: Rel<'a>,
+    owner: Rel<'a>,
+    creator: Rel<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flagger: Option<Rel<'a>>,
 }
 
 /// A deployment (its code shared, not copied) and its group link, taken under the lock.
@@ -94,7 +136,12 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                         .ok_or_else(|| ApiError::not_found("deployment"))?;
                 snapshot(&w, d)
             };
-            ok(200, json!({"data": doc(ctx, g, &d)}))
+            ok_json(
+                200,
+                &Data {
+                    data: doc(ctx, &g, &d),
+                },
+            )
         }
         ("PATCH", Some(id)) => update(ctx, &me, &id),
         ("DELETE", Some(id)) => delete(ctx, &me, &id),
@@ -159,14 +206,12 @@ fn list_deployments(ctx: &Ctx, me: &str) -> ApiResult<Response> {
         let page: Vec<_> = page.into_iter().map(|d| snapshot(&w, d)).collect();
         (page, links)
     };
-    list_doc(
-        page.into_iter().map(|(g, d)| doc(ctx, g, &d)).collect(),
-        links,
-    )
+    let data: Vec<DeploymentDoc> = page.iter().map(|(g, d)| doc(ctx, g, d)).collect();
+    ok_json(200, &ListDoc { data, links })
 }
 
 fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
-    let d = parse_doc(ctx)?;
+    let mut d = parse_doc(ctx)?;
     if d.typ.as_deref() != Some("deployment") {
         return Err(ApiError::type_mismatch());
     }
@@ -180,10 +225,10 @@ fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
     ])?;
     d.only_rels(&["devicegroup"])?;
     let device_code = d
-        .str("device_code")?
+        .take_str("device_code")?
         .ok_or_else(|| ApiError::invalid_attr("The attribute \"device_code\" is required."))?;
     let agent_code = d
-        .str("agent_code")?
+        .take_str("agent_code")?
         .ok_or_else(|| ApiError::invalid_attr("The attribute \"agent_code\" is required."))?;
     let description = d.str("description")?.unwrap_or_default();
     let origin = d.str("origin")?.unwrap_or_default();
@@ -261,7 +306,12 @@ fn create(ctx: &Ctx, me: &str) -> ApiResult<Response> {
         );
         Some((g.gtype, g.id))
     };
-    ok(201, json!({"data": doc(ctx, link, &dep)}))
+    ok_json(
+        201,
+        &Data {
+            data: doc(ctx, &link, &dep),
+        },
+    )
 }
 
 fn update(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
@@ -294,7 +344,12 @@ fn update(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {
     let dep = dep.clone();
     let g = group_link(&w, &dep);
     drop(w);
-    ok(200, json!({"data": doc(ctx, g, &dep)}))
+    ok_json(
+        200,
+        &Data {
+            data: doc(ctx, &g, &dep),
+        },
+    )
 }
 
 fn delete(ctx: &Ctx, me: &str, id: &str) -> ApiResult<Response> {

@@ -1,55 +1,162 @@
 //! `/devices`: the account's (virtual) devices, their restarts and historical logs.
 
-use super::app::{no_content, ok, Ctx, World};
+use super::app::{no_content, ok_json, Ctx, World};
 use super::error::{ApiError, ApiResult};
-use super::jsonapi::{filter, filters, link, list, list_doc, page_of, parse_doc, resource};
-use super::model::Device;
+use super::jsonapi::{
+    filter, filters, list, list_doc, page_of, parse_doc, Data, ListDoc, Rel, SelfLink,
+};
+use super::model::{Device, Group};
 use super::util::now_iso;
 use super::vdev;
 use axum::response::Response;
+use serde::Serialize;
 use serde_json::{json, Value};
 
-pub fn doc(ctx: &Ctx, w: &World, d: &Device) -> Value {
-    let group = d
-        .group
-        .as_ref()
-        .and_then(|g| w.db.groups.iter().find(|x| &x.id == g));
-    let agent_id = group.map(|_| d.agent_id.clone());
-    let attrs = json!({
-        "name": d.name,
-        "mac_address": d.mac,
-        "agent_id": agent_id,
-        "device_online": d.online,
-        "agent_running": group.is_some(),
-        "agent_url": agent_id.as_ref().map(|a| ctx.app.agent_url(a)),
-        "imp_type": d.imp_type,
-        "swversion": d.swversion,
-        "plan_id": Value::Null,
-        "free_memory": if d.online { json!(d.free_memory) } else { Value::Null },
-        "rssi": if d.online { json!(d.rssi) } else { Value::Null },
-        "ip_address": if d.online { json!(d.ip_address) } else { Value::Null },
-        "last_enrolled_at": d.created_at,
-        "device_state_changed_at": d.state_changed_at,
-        "created_at": d.created_at,
-        "updated_at": d.updated_at,
-    });
-    resource(
-        ctx,
-        "device",
-        &d.id,
-        "devices",
-        attrs,
-        &[
-            ("owner", link("account", &d.owner)),
-            (
-                "devicegroup",
-                group.map(|g| (g.gtype.clone(), g.id.clone())),
-            ),
-            (
-                "product",
-                group.map(|g| ("product".to_string(), g.product.clone())),
-            ),
-        ],
+/// What a device's document shows, copied out of the world (a few short strings) so that
+/// the document is made and serialised after the world lock is released.
+pub struct DeviceView {
+    id: String,
+    owner: String,
+    mac: String,
+    name: Option<String>,
+    online: bool,
+    imp_type: String,
+    swversion: String,
+    free_memory: i64,
+    rssi: i64,
+    ip_address: String,
+    created_at: String,
+    updated_at: String,
+    state_changed_at: String,
+    /// While assigned to a Device Group that exists: its agent id and the group's type, id
+    /// and product.
+    assigned: Option<Assigned>,
+}
+
+struct Assigned {
+    agent_id: String,
+    gtype: String,
+    group: String,
+    product: String,
+}
+
+impl DeviceView {
+    /// The view of `d`, its group looked up in `w`.
+    pub fn of(w: &World, d: &Device) -> DeviceView {
+        let group = d
+            .group
+            .as_ref()
+            .and_then(|g| w.db.groups.iter().find(|x| &x.id == g));
+        DeviceView::with_group(d, group)
+    }
+
+    fn with_group(d: &Device, group: Option<&Group>) -> DeviceView {
+        DeviceView {
+            id: d.id.clone(),
+            owner: d.owner.clone(),
+            mac: d.mac.clone(),
+            name: d.name.clone(),
+            online: d.online,
+            imp_type: d.imp_type.clone(),
+            swversion: d.swversion.clone(),
+            free_memory: d.free_memory,
+            rssi: d.rssi,
+            ip_address: d.ip_address.clone(),
+            created_at: d.created_at.clone(),
+            updated_at: d.updated_at.clone(),
+            state_changed_at: d.state_changed_at.clone(),
+            assigned: group.map(|g| Assigned {
+                agent_id: d.agent_id.clone(),
+                gtype: g.gtype.clone(),
+                group: g.id.clone(),
+                product: g.product.clone(),
+            }),
+        }
+    }
+
+    /// The device's resource object (as [`resource`] lays one out), written field by field
+    /// when serialised: no JSON tree is built for it.
+    pub fn doc<'a>(&'a self, ctx: &Ctx) -> DeviceDoc<'a> {
+        let a = self.assigned.as_ref();
+        let rel = |typ, id| Rel { typ, id };
+        DeviceDoc {
+            typ: "device",
+            id: &self.id,
+            links: SelfLink::of(ctx, "devices", &self.id),
+            attributes: DeviceAttrs {
+                name: self.name.as_deref(),
+                mac_address: &self.mac,
+                agent_id: a.map(|a| a.agent_id.as_str()),
+                device_online: self.online,
+                agent_running: a.is_some(),
+                agent_url: a.map(|a| ctx.app.agent_url(&a.agent_id)),
+                imp_type: &self.imp_type,
+                swversion: &self.swversion,
+                plan_id: None,
+                free_memory: self.online.then_some(self.free_memory),
+                rssi: self.online.then_some(self.rssi),
+                ip_address: self.online.then_some(self.ip_address.as_str()),
+                last_enrolled_at: &self.created_at,
+                device_state_changed_at: &self.state_changed_at,
+                created_at: &self.created_at,
+                updated_at: &self.updated_at,
+            },
+            relationships: DeviceRels {
+                owner: rel("account", &self.owner),
+                devicegroup: a.map(|a| rel(&a.gtype, &a.group)),
+                product: a.map(|a| rel("product", &a.product)),
+            },
+        }
+    }
+}
+
+/// A device's resource object; its fields in the order of every other resource object.
+#[derive(Serialize)]
+pub struct DeviceDoc<'a> {
+    #[serde(rename = "type")]
+    typ: &'static str,
+    id: &'a str,
+    links: SelfLink,
+    attributes: DeviceAttrs<'a>,
+    relationships: DeviceRels<'a>,
+}
+
+#[derive(Serialize)]
+struct DeviceAttrs<'a> {
+    name: Option<&'a str>,
+    mac_address: &'a str,
+    agent_id: Option<&'a str>,
+    device_online: bool,
+    agent_running: bool,
+    agent_url: Option<String>,
+    imp_type: &'a str,
+    swversion: &'a str,
+    plan_id: Option<()>,
+    free_memory: Option<i64>,
+    rssi: Option<i64>,
+    ip_address: Option<&'a str>,
+    last_enrolled_at: &'a str,
+    device_state_changed_at: &'a str,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
+#[derive(Serialize)]
+struct DeviceRels<'a> {
+    owner: Rel<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    devicegroup: Option<Rel<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product: Option<Rel<'a>>,
+}
+
+/// `{"data": <the device's resource object>}`.
+fn one(ctx: &Ctx, view: &DeviceView) -> ApiResult<Response> {
+    ok_json(
+        200,
+        &Data {
+            data: view.doc(ctx),
+        },
     )
 }
 
@@ -71,11 +178,14 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
     };
     match (ctx.method.as_str(), ctx.segs.get(2).map(String::as_str)) {
         ("GET", None) => {
-            let w = ctx.app.world();
-            let i =
-                w.db.device_index(&me, &ident)
-                    .ok_or_else(|| ApiError::not_found("device"))?;
-            ok(200, json!({"data": doc(ctx, &w, &w.db.devices[i])}))
+            let view = {
+                let w = ctx.app.world();
+                let i =
+                    w.db.device_index(&me, &ident)
+                        .ok_or_else(|| ApiError::not_found("device"))?;
+                DeviceView::of(&w, &w.db.devices[i])
+            };
+            one(ctx, &view)
         }
         ("PATCH", None) => {
             let d = parse_doc(ctx)?;
@@ -96,8 +206,9 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                 dev.name = name;
             }
             dev.updated_at = now_iso();
-            let w = &*w;
-            ok(200, json!({"data": doc(ctx, w, &w.db.devices[i])}))
+            let view = DeviceView::of(&w, &w.db.devices[i]);
+            drop(w);
+            one(ctx, &view)
         }
         ("DELETE", None) => {
             let mut w = ctx.app.world();
@@ -186,17 +297,17 @@ fn list_devices(ctx: &Ctx, me: &str) -> ApiResult<Response> {
             "devicegroup.type",
         ],
     )?;
-    let (data, links) = {
+    let (page, links) = {
         let w = ctx.app.world();
-        let groups: std::collections::HashMap<&str, &super::model::Group> =
+        let groups: std::collections::HashMap<&str, &Group> =
             w.db.groups.iter().map(|g| (g.id.as_str(), g)).collect();
-        let mine: Vec<&Device> = w
+        let mine: Vec<(&Device, Option<&Group>)> = w
             .db
             .devices
             .iter()
             .filter(|d| d.owner == me)
-            .filter(|d| {
-                let g = d.group.as_deref().and_then(|g| groups.get(g));
+            .map(|d| (d, d.group.as_deref().and_then(|g| groups.get(g).copied())))
+            .filter(|(d, g)| {
                 filter(&f, "owner.id").is_none_or(|v| v == d.owner)
                     && filter(&f, "account.id").is_none_or(|v| v == d.owner)
                     && filter(&f, "product.id").is_none_or(|v| g.is_some_and(|g| g.product == v))
@@ -213,8 +324,12 @@ fn list_devices(ctx: &Ctx, me: &str) -> ApiResult<Response> {
             })
             .collect();
         let (page, links) = page_of(ctx, mine)?;
-        let data: Vec<Value> = page.into_iter().map(|d| doc(ctx, &w, d)).collect();
-        (data, links)
+        let page: Vec<DeviceView> = page
+            .into_iter()
+            .map(|(d, g)| DeviceView::with_group(d, g))
+            .collect();
+        (page, links)
     };
-    list_doc(data, links)
+    let data: Vec<DeviceDoc> = page.iter().map(|v| v.doc(ctx)).collect();
+    ok_json(200, &ListDoc { data, links })
 }

@@ -95,9 +95,11 @@ pub fn error_object(status: u16, code: &str, title: &str, detail: &str) -> Value
 
 pub const JSONAPI: &str = "application/vnd.api+json";
 
-/// A JSON response with the JSON:API content type.
-pub fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+/// A JSON response with the JSON:API content type: `body` serialised as it is (a tree, or
+/// a typed document written field by field).
+pub fn json_response<T: serde::Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "null".into());
+    let mut r = (status, text).into_response();
     r.headers_mut()
         .insert("content-type", HeaderValue::from_static(JSONAPI));
     r

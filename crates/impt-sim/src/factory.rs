@@ -112,10 +112,13 @@ fn blinkup(app: Weak<App>, fixture_id: String) {
         // one BlinkUp at a time per fixture: the call during one is ignored
         return;
     };
+    // (virtual time waits for it, as the code does)
+    let hold = app.upgrade().map(|a| a.runners.pool.outside());
     let _ = std::thread::Builder::new()
         .name(format!("blinkup-{fixture_id}"))
         .spawn(move || {
             let _busy = busy;
+            let _hold = hold;
             std::thread::sleep(Duration::from_secs_f64(delay.clamp(0.0, 600.0)));
             if let Some(app) = app.upgrade() {
                 make_dut(&app, &fixture_id);
@@ -171,9 +174,11 @@ fn bless(app: Weak<App>, dut_id: String, passed: bool) {
         // a blessing request is under way: this one is not sent
         return;
     };
+    let hold = app.upgrade().map(|a| a.runners.pool.outside());
     let _ = std::thread::Builder::new()
         .name(format!("bless-{dut_id}"))
         .spawn(move || {
+            let _hold = hold;
             std::thread::sleep(BLESS_ROUND_TRIP);
             if let Some(app) = app.upgrade() {
                 let (ok, then) = decide(&app, &dut_id, passed);

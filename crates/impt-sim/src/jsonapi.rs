@@ -33,6 +33,30 @@ pub fn resource(
     })
 }
 
+/// `links` of a resource object written field by field: `{"self": <url>}`.
+#[derive(serde::Serialize)]
+pub struct SelfLink {
+    #[serde(rename = "self")]
+    pub link: String,
+}
+
+impl SelfLink {
+    /// The link of `/<coll>/<id>`, as [`resource`] makes it.
+    pub fn of(ctx: &Ctx, coll: &str, id: &str) -> SelfLink {
+        SelfLink {
+            link: ctx.url(&format!("/{coll}/{id}")),
+        }
+    }
+}
+
+/// A relationship linkage written field by field: `{"type": …, "id": …}`.
+#[derive(serde::Serialize)]
+pub struct Rel<'a> {
+    #[serde(rename = "type")]
+    pub typ: &'a str,
+    pub id: &'a str,
+}
+
 pub fn link(t: &str, id: &str) -> Option<(String, String)> {
     Some((t.to_string(), id.to_string()))
 }
@@ -149,6 +173,20 @@ pub fn page_of<T>(ctx: &Ctx, items: Vec<T>) -> ApiResult<(Vec<T>, Value)> {
     Ok((data, Value::Object(links)))
 }
 
+/// `{"data": <one resource object>}`, the object written as it is (no tree is built).
+#[derive(serde::Serialize)]
+pub struct Data<T> {
+    pub data: T,
+}
+
+/// A list document of one page made by [`page_of`] whose items are serialised as they are
+/// (typed documents written field by field; no tree is built for them).
+#[derive(serde::Serialize)]
+pub struct ListDoc<T> {
+    pub data: Vec<T>,
+    pub links: Value,
+}
+
 /// The list document of one page made by [`page_of`].
 pub fn list_doc(data: Vec<Value>, links: Value) -> ApiResult<Response> {
     ok(200, json!({"data": data, "links": links}))
@@ -163,12 +201,12 @@ pub struct InDoc {
 }
 
 pub fn parse_doc(ctx: &Ctx) -> ApiResult<InDoc> {
-    let body = ctx
+    let mut body = ctx
         .json()?
         .ok_or_else(|| ApiError::bad_request("A request body is required."))?;
     let data = body
-        .get("data")
-        .and_then(Value::as_object)
+        .get_mut("data")
+        .and_then(Value::as_object_mut)
         .ok_or_else(|| ApiError::bad_request("The request body must have a \"data\" object."))?;
     let typ = match data.get("type") {
         None | Some(Value::Null) => None,
@@ -180,20 +218,23 @@ pub fn parse_doc(ctx: &Ctx) -> ApiResult<InDoc> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(ApiError::bad_request("\"data.id\" must be a string.")),
     };
-    let obj = |k: &str| -> ApiResult<Map<String, Value>> {
-        match data.get(k) {
+    // Taken, not copied: the attributes may hold megabytes of code.
+    let mut obj = |k: &str| -> ApiResult<Map<String, Value>> {
+        match data.get_mut(k) {
             None | Some(Value::Null) => Ok(Map::new()),
-            Some(Value::Object(o)) => Ok(o.clone()),
+            Some(Value::Object(o)) => Ok(std::mem::take(o)),
             Some(_) => Err(ApiError::bad_request(&format!(
                 "\"data.{k}\" must be an object."
             ))),
         }
     };
+    let attrs = obj("attributes")?;
+    let rels = obj("relationships")?;
     Ok(InDoc {
         typ,
         id,
-        attrs: obj("attributes")?,
-        rels: obj("relationships")?,
+        attrs,
+        rels,
     })
 }
 
@@ -229,6 +270,14 @@ impl InDoc {
             Some(_) => Err(ApiError::invalid_attr(&format!(
                 "The attribute \"{k}\" must be a string."
             ))),
+        }
+    }
+
+    /// [`InDoc::str`], the string moved out of the document (no copy of a long text).
+    pub fn take_str(&mut self, k: &str) -> ApiResult<Option<String>> {
+        match self.attrs.get_mut(k) {
+            Some(Value::String(s)) => Ok(Some(std::mem::take(s))),
+            _ => self.str(k),
         }
     }
 

@@ -25,7 +25,7 @@
 //!
 //! Virtual time (`impt sim --virtual-time`, `POST /_sim/time`): when no job is ready or
 //! running and none waits on something outside the simulator (an agent's HTTP request in
-//! flight), the clock jumps to the earliest virtual deadline any job is waiting for, and the
+//! flight, a factory BlinkUp under way: [`Pool::outside`]), the clock jumps to the earliest virtual deadline any job is waiting for, and the
 //! jobs due then run.
 
 use super::app::lock;
@@ -125,6 +125,8 @@ struct Sched {
     running: usize,
     /// Idle entries whose wake says `external`.
     external: usize,
+    /// Work of the simulator's own that virtual time waits for (see [`Pool::outside`]).
+    outside: usize,
     serial: u64,
     threads: usize,
     /// The overflow monitor runs.
@@ -247,6 +249,14 @@ impl Pool {
             ready: s.ready.len(),
             running: s.running,
         }
+    }
+
+    /// Holds virtual time while the simulator does something in real time that the code
+    /// waits for (a factory BlinkUp, a blessing's round trip): the clock jumps only once
+    /// the hold is dropped, so the code sees the same order of events as in real time.
+    pub fn outside(&self) -> Outside {
+        lock(&self.inner.sched).outside += 1;
+        Outside(self.inner.clone())
     }
 
     /// Re-examine the jobs' deadlines now (virtual time was switched on, or jumped).
@@ -459,7 +469,7 @@ fn worker(inner: Arc<Inner>) {
                 s.threads -= 1;
                 return;
             }
-            if inner.clock.is_virtual() && s.running == 0 && s.external == 0 {
+            if inner.clock.is_virtual() && s.running == 0 && s.external == 0 && s.outside == 0 {
                 if let Some(due) = next_virtual(&mut s) {
                     let now = inner.clock.now();
                     if due > now {
@@ -547,6 +557,18 @@ fn worker(inner: Arc<Inner>) {
         if let (Some(v), None) = (wake.vdue, hold) {
             s.vtimers.push(Reverse((vkey(v), gen, id)));
         }
+    }
+}
+
+/// A hold of [`Pool::outside`], given back on drop.
+pub struct Outside(Arc<Inner>);
+
+impl Drop for Outside {
+    fn drop(&mut self) {
+        let mut s = lock(&self.0.sched);
+        s.outside = s.outside.saturating_sub(1);
+        drop(s);
+        self.0.cv.notify_all();
     }
 }
 

@@ -314,17 +314,22 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     // Off the async runtime: a handler may compile, hash or serialise a lot; large
     // requests take turns (see compile::turn) so that small ones are answered meanwhile.
     let heavy = ctx.body.len() > HEAVY_BODY;
+    let failed = || {
+        ApiError::new(500, "XX500", "Internal Server Error", "The request failed.").into_response()
+    };
     let mut r = tokio::task::spawn_blocking(move || {
-        let _turn = heavy.then(super::compile::turn);
-        match dispatch(&ctx) {
+        let run = || match dispatch(&ctx) {
             Ok(r) => r,
             Err(e) => e.into_response(),
+        };
+        if heavy {
+            super::compile::heavy(run).unwrap_or_else(failed)
+        } else {
+            run()
         }
     })
     .await
-    .unwrap_or_else(|_| {
-        ApiError::new(500, "XX500", "Internal Server Error", "The request failed.").into_response()
-    });
+    .unwrap_or_else(|_| failed());
     if let Some(id) = &login {
         match r.status().as_u16() {
             200..=299 => app.guard.login_succeeded(addr, id),

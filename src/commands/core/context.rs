@@ -17,6 +17,9 @@ use crate::sync::lock;
 pub struct UiHooks(pub Arc<Ui>);
 
 impl Hooks for UiHooks {
+    fn tracing(&self) -> bool {
+        self.0.mode() == crate::output::Mode::Debug
+    }
     fn debug(&self, text: &str) {
         self.0.debug(text);
     }
@@ -127,6 +130,16 @@ impl CommandCtx {
         let items = self.client().await?.list(entity.collection(), &[]).await?;
         lock(&self.lists).insert(entity, items.clone());
         Ok(items)
+    }
+
+    /// The unfiltered list of an entity kind for a list command, which only prints it: the
+    /// run's cached list when there is one, else fetched and not cached (nothing looks a list
+    /// command's own list up again), so that a long list is not copied.
+    pub async fn list_all_once(&self, entity: Entity) -> Result<Vec<Value>> {
+        if let Some(v) = lock(&self.lists).get(&entity) {
+            return Ok(v.clone());
+        }
+        self.client().await?.list(entity.collection(), &[]).await
     }
 
     /// A filtered list (not cached).

@@ -67,6 +67,11 @@ pub async fn list(ctx: &CommandCtx, entity: Entity, filters: &[Filter]) -> Resul
             })
             .collect();
     }
+    if let [c] = &combos[..] {
+        if c.is_empty() {
+            return ctx.list_all_once(entity).await;
+        }
+    }
     let mut out = Vec::new();
     for c in combos {
         if c.is_empty() {
