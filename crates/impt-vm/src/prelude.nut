@@ -363,13 +363,9 @@ local messaging = {
         if (typeof cb != "function") throw "on: the handler must be a function";
         ::__handlers[name] <- cb;
     }
-    // Whether the other side is up (on an agent: the device is running).
-    isconnected = function() { return ::__host("partner"); }
 };
 
 ::__conn_handlers <- {};
-messaging.onconnect <- function(cb) { ::__conn_handlers.connect <- cb; };
-messaging.ondisconnect <- function(cb) { ::__conn_handlers.disconnect <- cb; };
 
 function __connection(event) {
     if (!(event in ::__conn_handlers)) return false;
@@ -486,6 +482,22 @@ if (::__side == "agent") {
 } else {
     ::agent <- __api("agent", messaging);
 }
+//@lazy messaging-agent side=agent: device.isconnected device.onconnect device.ondisconnect
+::__more(::device, {
+    // Whether the other side is up (on an agent: the device is running).
+    isconnected = function() { return ::__host("partner"); }
+    onconnect = function(cb) { ::__conn_handlers.connect <- cb; }
+    ondisconnect = function(cb) { ::__conn_handlers.disconnect <- cb; }
+});
+//@end
+//@lazy messaging-device side=device: agent.isconnected agent.onconnect agent.ondisconnect
+::__more(::agent, {
+    // Whether the other side is up (on an agent: the device is running).
+    isconnected = function() { return ::__host("partner"); }
+    onconnect = function(cb) { ::__conn_handlers.connect <- cb; }
+    ondisconnect = function(cb) { ::__conn_handlers.disconnect <- cb; }
+});
+//@end
 
 // ---- agent: server.save/load, incoming and outgoing HTTP ----------------------------------
 //@lazy agent-http side=agent: __HttpRequest server.save server.load http.onrequest http.agenturl http.hash http.request http.get http.post http.put http.httpdelete http.base64encode http.base64decode

@@ -247,18 +247,17 @@ pub struct Bootstrap<'a> {
     /// Seconds between loading the code and starting the tests.
     pub delay: f64,
     /// An agent test starts once the device's code has run (it says so with a message,
-    /// [`DEVICE_READY`]), at most [`DEVICE_READY_WAIT`] seconds after loading: on the sim,
-    /// whose device may still be downloading its code (`impt sim --device-boot-delay`)
-    /// where the original counts on its fixed wait.
+    /// [`DEVICE_READY`]), at the latest [`DEVICE_READY_WAIT`] seconds after loading (the
+    /// original's fixed wait, during which a real device starts): on the sim, where a
+    /// device may still be downloading its code (`impt sim --device-boot-delay`).
     pub wait_device: bool,
 }
 
 /// The message the device's code sends its agent when it has run (see
 /// [`Bootstrap::wait_device`]).
 pub const DEVICE_READY: &str = "__impt_device_ready__";
-/// Seconds an agent test waits at most for [`DEVICE_READY`] (a device whose code fails
-/// never sends it).
-pub const DEVICE_READY_WAIT: f64 = 10.0;
+/// Seconds an agent test waits at most for [`DEVICE_READY`]: the original's wait.
+pub const DEVICE_READY_WAIT: f64 = 2.0;
 
 fn js_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 9e15 {
