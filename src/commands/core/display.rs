@@ -2,10 +2,12 @@
 //! "short" (list) data keeps the identifying attributes that are not empty; "info" data has
 //! every attribute, then the related entities.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Map, Value};
 
 use super::CommandCtx;
-use crate::api::{attr, id_of, rel_id};
+use crate::api::{id_of, rel_id};
 use crate::error::{Entity, Result};
 use impt_wire::types::{self, dg_type_name, webhook_mime_name};
 
@@ -61,10 +63,13 @@ fn head(entity: Entity, v: &Value) -> Map<String, Value> {
 /// `id` (and `type` for Device Groups) then the non-empty list attributes.
 pub fn short_body(entity: Entity, v: &Value) -> Map<String, Value> {
     let mut m = head(entity, v);
-    for a in list_attrs(entity) {
-        if let Some(x) = attr(v, a) {
-            if !is_empty(x) {
-                m.insert((*a).into(), shown_attr(entity, a, x));
+    // The attributes object is looked up once, not once per list attribute.
+    if let Some(Value::Object(attrs)) = v.get("attributes") {
+        for a in list_attrs(entity) {
+            if let Some(x) = attrs.get(*a) {
+                if !x.is_null() && !is_empty(x) {
+                    m.insert((*a).into(), shown_attr(entity, a, x));
+                }
             }
         }
     }
@@ -149,14 +154,56 @@ async fn add_relations(
     rels: &[(&str, &str, Entity)],
     m: &mut Map<String, Value>,
 ) -> Result<()> {
+    add_relations_memo(ctx, entity, v, rels, m, &mut Related::default()).await
+}
+
+/// What the rows of one list share: the current account's id (asked for when a first row
+/// needs it) and the short bodies of the related entities found so far, so that a long list
+/// neither copies a related entity out of the run's cache nor rebuilds its body per row.
+#[derive(Default)]
+struct Related {
+    me: Option<String>,
+    shorts: HashMap<(Entity, String), Map<String, Value>>,
+}
+
+async fn add_relations_memo(
+    ctx: &CommandCtx,
+    entity: Entity,
+    v: &Value,
+    rels: &[(&str, &str, Entity)],
+    m: &mut Map<String, Value>,
+    memo: &mut Related,
+) -> Result<()> {
+    let Some(Value::Object(relationships)) = v.get("relationships") else {
+        return Ok(());
+    };
     for (rel, label, kind) in rels {
-        let Some(id) = rel_id(v, rel) else { continue };
-        if *kind == Entity::Account && id == ctx.me_id().await? {
+        let Some(id) = relationships
+            .get(*rel)
+            .and_then(|r| r.get("id"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        if *kind == Entity::Account {
+            if memo.me.is_none() {
+                memo.me = Some(ctx.me_id().await?);
+            }
+            if memo.me.as_deref() == Some(id) {
+                continue;
+            }
+        }
+        // Only found entities are kept: a missing one is asked for (and reported) again on
+        // each row, as before.
+        if let Some(body) = memo.shorts.get(&(*kind, id.to_string())) {
+            m.insert((*label).into(), Value::Object(body.clone()));
             continue;
         }
         match ctx.get(*kind, id).await? {
             Some(related) => {
-                m.insert((*label).into(), Value::Object(short_body(*kind, &related)));
+                let body = short_body(*kind, &related);
+                memo.shorts.insert((*kind, id.to_string()), body.clone());
+                m.insert((*label).into(), Value::Object(body));
             }
             None => {
                 ctx.ui.dialog(&format!(
@@ -174,16 +221,28 @@ async fn add_relations(
 
 /// List data: short body plus the list relations.
 pub async fn list_item(ctx: &CommandCtx, entity: Entity, v: &Value) -> Result<Value> {
-    let mut m = short_body(entity, v);
-    add_relations(ctx, entity, v, list_relations(entity), &mut m).await?;
-    Ok(json!({ entity.label(): m }))
+    list_item_memo(ctx, entity, v, &mut Related::default()).await
 }
 
-/// Many list items as an array.
+async fn list_item_memo(
+    ctx: &CommandCtx,
+    entity: Entity,
+    v: &Value,
+    memo: &mut Related,
+) -> Result<Value> {
+    let mut m = short_body(entity, v);
+    add_relations_memo(ctx, entity, v, list_relations(entity), &mut m, memo).await?;
+    let mut item = Map::new();
+    item.insert(entity.label().into(), Value::Object(m));
+    Ok(Value::Object(item))
+}
+
+/// Many list items as an array (the related entities' data built once for all rows).
 pub async fn list_items(ctx: &CommandCtx, entity: Entity, items: &[Value]) -> Result<Value> {
+    let mut memo = Related::default();
     let mut out = Vec::with_capacity(items.len());
     for v in items {
-        out.push(list_item(ctx, entity, v).await?);
+        out.push(list_item_memo(ctx, entity, v, &mut memo).await?);
     }
     Ok(Value::Array(out))
 }
