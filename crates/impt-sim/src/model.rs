@@ -211,10 +211,18 @@ pub struct Db {
 }
 
 /// Positions in `Db::devices` by device id and by MAC (lowercase, without separators).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 struct DeviceIndex {
     ids: HashMap<String, usize>,
     macs: HashMap<String, usize>,
+}
+
+/// A copy of the world's `Db` is taken under the world lock only to be saved: the index is
+/// not copied (a copy's lookups fall back to scans, still right; `reindex_devices` restores).
+impl Clone for DeviceIndex {
+    fn clone(&self) -> Self {
+        DeviceIndex::default()
+    }
 }
 
 fn mac_key(mac: &str) -> String {
@@ -403,5 +411,13 @@ mod tests {
         assert_eq!(db.device_pos("d1"), Some(1));
         db.reindex_devices();
         assert_indexed(&db);
+        // A copy (taken to be saved) has no index but answers the same.
+        let copy = db.clone();
+        assert!(copy.device_ix.ids.is_empty());
+        for (i, d) in db.devices.iter().enumerate() {
+            assert_eq!(copy.device_pos(&d.id), Some(i));
+            assert_eq!(copy.device_pos_by_mac(&d.mac), Some(i));
+        }
+        assert_eq!(copy.device_pos("nope"), None);
     }
 }
