@@ -230,7 +230,7 @@ fn route(app: &Arc<App>, method: &Method, segs: &[String], raw: &Bytes) -> ApiRe
             let out =
                 json!({"id": d.id, "mac_address": d.mac, "owner": owner, "imp_type": d.imp_type});
             w.logs.adopt(&mut d);
-            w.db.devices.push(d);
+            w.db.push_device(d);
             drop(w);
             app.mark_dirty();
             Ok(json_response(StatusCode::CREATED, &out))

@@ -222,7 +222,7 @@ pub fn handle(ctx: &Ctx) -> ApiResult<Response> {
                     "Cannot remove a device that is assigned to a devicegroup; unassign it first.",
                 ));
             }
-            let id = w.db.devices.remove(i).id;
+            let id = w.db.remove_device(i).id;
             w.logs.forget(&id);
             super::runner::forget(&ctx.app, &id);
             for s in w.streams.iter_mut() {

@@ -140,7 +140,7 @@ pub struct LogFile {
 
 /// Record a log line of a device and send it to every stream that has the device.
 pub fn emit(w: &mut World, device_id: &str, typ: &str, msg: &str) {
-    let Some(i) = w.db.devices.iter().position(|d| d.id == device_id) else {
+    let Some(i) = w.db.device_pos(device_id) else {
         return;
     };
     let msg = truncate_log(msg);
@@ -175,7 +175,7 @@ pub fn emit(w: &mut World, device_id: &str, typ: &str, msg: &str) {
 
 pub fn emit_app(app: &App, device_id: &str, typ: &str, msg: &str) -> bool {
     let mut w = app.world();
-    if !w.db.devices.iter().any(|d| d.id == device_id) {
+    if w.db.device_pos(device_id).is_none() {
         return false;
     }
     // Log lines change the log history only: no entity snapshot is due.

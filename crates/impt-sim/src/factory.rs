@@ -67,7 +67,7 @@ pub fn code_for(app: &App, db: &Db, d: &Device) -> Option<Code> {
     let mut role = None;
     let dep = match &d.factory {
         Some(link) if !link.blessed => {
-            let fixture = db.devices.iter().find(|x| x.id == link.fixture);
+            let fixture = db.device(&link.fixture);
             role = Some(FactoryRole::Dut {
                 fixture_id: link.fixture.clone(),
                 fixture_mac: fixture.map_or_else(String::new, |f| f.mac.clone()),
@@ -128,7 +128,7 @@ fn blinkup(app: Weak<App>, fixture_id: String) {
 
 fn make_dut(app: &Arc<App>, fixture_id: &str) {
     let mut w = app.world();
-    let Some(fixture) = w.db.devices.iter().find(|d| d.id == fixture_id).cloned() else {
+    let Some(fixture) = w.db.device(fixture_id).cloned() else {
         return;
     };
     let Some(g) = fixture
@@ -157,7 +157,7 @@ fn make_dut(app: &Arc<App>, fixture_id: &str) {
     let code = code_for(app, &w.db, &dut);
     let (dut_id, mac) = (dut.id.clone(), dut.mac.clone());
     w.logs.adopt(&mut dut);
-    w.db.devices.push(dut);
+    w.db.push_device(dut);
     let msg = texts::blinkup_line(&dut_id, &mac);
     emit(&mut w, fixture_id, "status", &msg);
     drop(w);
@@ -192,7 +192,7 @@ fn bless(app: Weak<App>, dut_id: String, passed: bool) {
 /// Bless the device if it may be; the answer and what it runs next.
 fn decide(app: &Arc<App>, dut_id: &str, passed: bool) -> (bool, Option<Box<Cmd>>) {
     let mut w = app.world();
-    let Some(i) = w.db.devices.iter().position(|d| d.id == dut_id) else {
+    let Some(i) = w.db.device_pos(dut_id) else {
         return (false, None);
     };
     let refuse = |w: &mut super::app::World, why: &str| {
@@ -253,7 +253,7 @@ fn decide(app: &Arc<App>, dut_id: &str, passed: bool) -> (bool, Option<Box<Cmd>>
 /// `blinkup` webhooks of its Device Group are called. `false`: no such device.
 pub fn user_blinkup(app: &Arc<App>, device_id: &str) -> bool {
     let mut w = app.world();
-    let Some(d) = w.db.devices.iter().find(|d| d.id == device_id).cloned() else {
+    let Some(d) = w.db.device(device_id).cloned() else {
         return false;
     };
     emit(

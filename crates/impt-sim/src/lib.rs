@@ -246,7 +246,7 @@ fn seed(db: &mut Db, cfg: &SimConfig) {
         for i in 1..=cfg.devices {
             let mut d = vdev::new_device(db, &id, Some(format!("device-{i}")), true);
             d.imp_type = cfg.imp_type.clone();
-            db.devices.push(d);
+            db.push_device(d);
         }
     }
 }
@@ -260,6 +260,7 @@ pub fn build(cfg: SimConfig, base_url: String) -> anyhow::Result<(Arc<App>, axum
         None => Db::default(),
     };
     secrets::migrate(&mut db);
+    db.reindex_devices();
     seed(&mut db, &cfg);
     let mut logs = match &cfg.state {
         Some(p) => persist::load_logs(p),

@@ -471,7 +471,7 @@ impl Link {
 /// imp's log shows (`Device connected` / `Device disconnected`).
 pub fn report(app: &super::app::App, device_id: &str, online: bool) {
     let mut w = app.world();
-    let Some(d) = w.db.devices.iter_mut().find(|d| d.id == device_id) else {
+    let Some(d) = w.db.device_mut(device_id) else {
         return;
     };
     if d.online == online {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 /// Historical log entries kept per device.
 pub const MAX_DEVICE_LOGS: usize = 200;
@@ -204,6 +204,21 @@ pub struct Db {
     /// Format of the secrets (see the secrets module).
     #[serde(default)]
     pub format: u32,
+    /// Position of each device in `devices` by id and by MAC (not persisted; kept in step by
+    /// [`Db::push_device`], [`Db::remove_device`] and rebuilt by [`Db::reindex_devices`]).
+    #[serde(skip)]
+    device_ix: DeviceIndex,
+}
+
+/// Positions in `Db::devices` by device id and by MAC (lowercase, without separators).
+#[derive(Debug, Default, Clone)]
+struct DeviceIndex {
+    ids: HashMap<String, usize>,
+    macs: HashMap<String, usize>,
+}
+
+fn mac_key(mac: &str) -> String {
+    mac.to_ascii_lowercase().replace([':', '-'], "")
 }
 
 pub use impt_wire::types::{is_dg_type, is_production_type, log_type_for, target_types};
@@ -235,22 +250,158 @@ impl Db {
             .map(|g| g.gtype.as_str())
     }
 
+    /// Rebuild the device index from `devices` (after loading or any bulk change).
+    pub fn reindex_devices(&mut self) {
+        let mut ix = DeviceIndex::default();
+        for (i, d) in self.devices.iter().enumerate() {
+            ix.ids.entry(d.id.clone()).or_insert(i);
+            ix.macs.entry(mac_key(&d.mac)).or_insert(i);
+        }
+        self.device_ix = ix;
+    }
+
+    /// Append a device, keeping the index in step.
+    pub fn push_device(&mut self, d: Device) {
+        let i = self.devices.len();
+        self.device_ix.ids.entry(d.id.clone()).or_insert(i);
+        self.device_ix.macs.entry(mac_key(&d.mac)).or_insert(i);
+        self.devices.push(d);
+    }
+
+    /// Remove the device at position `i` (the others keep their order), keeping the index
+    /// in step; O(devices after `i`).
+    pub fn remove_device(&mut self, i: usize) -> Device {
+        let d = self.devices.remove(i);
+        let ix = &mut self.device_ix;
+        if ix.ids.get(&d.id) == Some(&i) {
+            ix.ids.remove(&d.id);
+        }
+        let mk = mac_key(&d.mac);
+        if ix.macs.get(&mk) == Some(&i) {
+            ix.macs.remove(&mk);
+        }
+        for (j, x) in self.devices.iter().enumerate().skip(i) {
+            ix.ids.insert(x.id.clone(), j);
+            ix.macs.insert(mac_key(&x.mac), j);
+        }
+        d
+    }
+
+    /// Whether the index covers `devices` exactly (else lookups fall back to a scan).
+    fn device_ix_whole(&self) -> bool {
+        self.device_ix.ids.len() == self.devices.len()
+    }
+
+    /// Position of the device with id `id` (exact): O(1) through the index, checked against
+    /// the list (a list changed behind the index's back falls back to a scan).
+    pub fn device_pos(&self, id: &str) -> Option<usize> {
+        match self.device_ix.ids.get(id) {
+            Some(&i) if self.devices.get(i).is_some_and(|d| d.id == id) => Some(i),
+            None if self.device_ix_whole() => None,
+            _ => self.devices.iter().position(|d| d.id == id),
+        }
+    }
+
+    /// Position of the device with MAC `mac` (any case, with or without separators).
+    pub fn device_pos_by_mac(&self, mac: &str) -> Option<usize> {
+        let key = mac_key(mac);
+        match self.device_ix.macs.get(&key) {
+            Some(&i) if self.devices.get(i).is_some_and(|d| mac_key(&d.mac) == key) => Some(i),
+            None if self.device_ix.macs.len() == self.devices.len() => None,
+            _ => self.devices.iter().position(|d| mac_key(&d.mac) == key),
+        }
+    }
+
+    /// The device with id `id`.
+    pub fn device(&self, id: &str) -> Option<&Device> {
+        self.device_pos(id).map(|i| &self.devices[i])
+    }
+
+    /// The device with id `id`, mutable.
+    pub fn device_mut(&mut self, id: &str) -> Option<&mut Device> {
+        self.device_pos(id).map(|i| &mut self.devices[i])
+    }
+
     /// Index of a device of `owner` addressed by id, MAC or (assigned only) agent id.
+    /// Ids and MACs are found through the index; only an agent id needs a scan.
     pub fn device_index(&self, owner: &str, ident: &str) -> Option<usize> {
         let ident_l = ident.to_ascii_lowercase();
         let mac_plain = ident_l.replace([':', '-'], "");
-        self.devices.iter().position(|d| {
-            d.owner == owner
-                && (d.id == ident_l
-                    || d.mac == ident_l
-                    || (mac_plain.len() == 12 && d.mac.replace(':', "") == mac_plain)
-                    || (d.group.is_some() && d.agent_id == ident))
-        })
+        let mine = |i: &usize| self.devices[*i].owner == owner;
+        if let Some(i) = self.device_pos(&ident_l).filter(mine) {
+            return Some(i);
+        }
+        if mac_plain.len() == 12 {
+            if let Some(i) = self.device_pos_by_mac(&mac_plain).filter(mine) {
+                return Some(i);
+            }
+        }
+        self.devices
+            .iter()
+            .position(|d| d.owner == owner && d.group.is_some() && d.agent_id == ident)
     }
 
     pub fn deployment(&self, owner: &str, id: &str) -> Option<&Deployment> {
         self.deployments
             .iter()
             .find(|d| d.id == id && d.owner == owner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(id: &str, mac: &str, owner: &str) -> Device {
+        let mut d = crate::newdev::new_device(&Db::default(), owner, None, true);
+        d.id = id.into();
+        d.mac = mac.into();
+        d
+    }
+
+    /// Every device is found at its own position by id and MAC; unknown ids are not.
+    fn assert_indexed(db: &Db) {
+        for (i, d) in db.devices.iter().enumerate() {
+            assert_eq!(db.device_pos(&d.id), Some(i), "id {}", d.id);
+            assert_eq!(db.device_pos_by_mac(&d.mac), Some(i), "mac {}", d.mac);
+            assert_eq!(db.device_ix.ids.get(&d.id), Some(&i));
+        }
+        assert_eq!(db.device_ix.ids.len(), db.devices.len());
+        assert_eq!(db.device_ix.macs.len(), db.devices.len());
+    }
+
+    #[test]
+    fn device_index_stays_right_after_removals() {
+        let mut db = Db::default();
+        for n in 0..6 {
+            db.push_device(dev(&format!("d{n}"), &format!("0c:2a:69:00:00:0{n}"), "a"));
+        }
+        assert_indexed(&db);
+        assert_eq!(db.remove_device(2).id, "d2");
+        assert_indexed(&db);
+        assert_eq!(db.device_pos("d2"), None);
+        assert_eq!(db.device_pos("d3"), Some(2));
+        assert_eq!(db.device_pos("d5"), Some(4));
+        db.remove_device(0);
+        db.remove_device(3); // the last one (d5)
+        assert_indexed(&db);
+        let ids: Vec<_> = db.devices.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["d1", "d3", "d4"]);
+        assert_eq!(db.device_pos("d5"), None);
+        assert_eq!(db.device_pos_by_mac("0c2a69000005"), None);
+        db.push_device(dev("d9", "0c:2a:69:00:00:09", "b"));
+        assert_indexed(&db);
+        // By owner: id, MAC in any form; another owner's device is not found.
+        assert_eq!(db.device_index("a", "D4"), Some(2));
+        assert_eq!(db.device_index("a", "0C-2A-69-00-00-03"), Some(1));
+        assert_eq!(db.device_index("a", "0c2a69000001"), Some(0));
+        assert_eq!(db.device_index("a", "d9"), None);
+        assert_eq!(db.device_index("b", "d9"), Some(3));
+        // A list reordered behind the index's back is still answered right.
+        db.devices.swap(0, 1);
+        assert_eq!(db.device_pos("d3"), Some(0));
+        assert_eq!(db.device_pos("d1"), Some(1));
+        db.reindex_devices();
+        assert_indexed(&db);
     }
 }

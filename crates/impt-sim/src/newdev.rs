@@ -17,7 +17,7 @@ pub fn new_device(db: &Db, owner: &str, name: Option<String>, online: bool) -> D
     // (MACs have 24 random bits: among 10,000 devices a few would repeat).
     let (id, mac) = loop {
         let (id, mac) = new_identity(imp_type);
-        if !db.devices.iter().any(|d| d.mac == mac || d.id == id) {
+        if db.device_pos(&id).is_none() && db.device_pos_by_mac(&mac).is_none() {
             break (id, mac);
         }
     };

@@ -68,6 +68,7 @@ pub fn load(path: &Path) -> anyhow::Result<Option<Db>> {
         .with_context(|| format!("cannot parse the state file {}", path.display()))?;
     check(&mut db).with_context(|| format!("invalid state file {}", path.display()))?;
     super::secrets::migrate(&mut db);
+    db.reindex_devices();
     Ok(Some(db))
 }
 

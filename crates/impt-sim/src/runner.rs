@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 pub fn send(app: &Arc<App>, device_id: &str, cmd: Cmd) {
     let online = {
         let w = app.world();
-        match w.db.devices.iter().find(|d| d.id == device_id) {
+        match w.db.device(device_id) {
             Some(d) => d.online,
             None => return,
         }

@@ -26,7 +26,7 @@ fn boot_as(app: &Arc<App>, device_id: String, conditional: bool) {
     tokio::spawn(async move {
         let snapshot = {
             let w = app.world();
-            w.db.devices.iter().find(|d| d.id == device_id).map(|d| {
+            w.db.device(&device_id).map(|d| {
                 let min_seq = d
                     .group
                     .as_deref()
@@ -72,7 +72,7 @@ fn boot_as(app: &Arc<App>, device_id: String, conditional: bool) {
 /// Bring a device online or offline, logging the change.
 pub fn set_online(app: &App, device_id: &str, online: bool) -> bool {
     let mut w = app.world();
-    let Some(d) = w.db.devices.iter_mut().find(|d| d.id == device_id) else {
+    let Some(d) = w.db.device_mut(device_id) else {
         return false;
     };
     if d.online != online {

@@ -32,7 +32,7 @@ impl Shared {
     pub(super) fn imp_type(&self) -> Option<String> {
         let app = self.app.upgrade()?;
         let w = app.world();
-        let d = w.db.devices.iter().find(|d| d.id == self.device_id)?;
+        let d = w.db.device(&self.device_id)?;
         Some(d.imp_type.clone())
     }
 
