@@ -30,5 +30,5 @@ pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
 
 pub async fn list(ctx: &CommandCtx, _o: &ListOpts) -> Result<()> {
     let items = ctx.list_all(Entity::Account).await?;
-    print_list(ctx, Entity::Account, &items).await
+    print_list(ctx, Entity::Account, items).await
 }

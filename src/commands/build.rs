@@ -496,7 +496,7 @@ options! {
 
 pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let items = list_builds(ctx, o).await?;
-    print_list(ctx, Entity::Deployment, &items).await
+    print_list(ctx, Entity::Deployment, items).await
 }
 
 options! {

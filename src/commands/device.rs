@@ -70,7 +70,7 @@ pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
             (attr(d, "device_online").and_then(Value::as_bool) == Some(true)) == online
         });
     }
-    print_list(ctx, Entity::Device, &items).await
+    print_list(ctx, Entity::Device, items).await
 }
 
 options! {

@@ -231,7 +231,7 @@ pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     .await?;
     filters.extend(dg_type_filter(&o.dg_type, "type"));
     let items = list_filtered(ctx, Entity::DeviceGroup, &filters).await?;
-    print_list(ctx, Entity::DeviceGroup, &items).await
+    print_list(ctx, Entity::DeviceGroup, items).await
 }
 
 options! {
@@ -444,5 +444,5 @@ pub async fn builds(ctx: &CommandCtx, o: &BuildsOpts) -> Result<()> {
     let all = ctx
         .list(Entity::Deployment, &[("devicegroup.id", id)])
         .await?;
-    print_list(ctx, Entity::Deployment, &all).await
+    print_list(ctx, Entity::Deployment, all).await
 }

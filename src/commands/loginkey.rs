@@ -88,7 +88,7 @@ pub async fn info(ctx: &CommandCtx, o: &InfoOpts) -> Result<()> {
 
 pub async fn list_cmd(ctx: &CommandCtx) -> Result<()> {
     let items = ctx.list_all(Entity::LoginKey).await?;
-    print_list(ctx, Entity::LoginKey, &items).await
+    print_list(ctx, Entity::LoginKey, items).await
 }
 
 options! {

@@ -86,7 +86,7 @@ options! {
 pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let filters = id_filters(ctx, &[(&o.owner, "owner.id", Entity::Account)]).await?;
     let items = list(ctx, Entity::Product, &filters).await?;
-    print_list(ctx, Entity::Product, &items).await
+    print_list(ctx, Entity::Product, items).await
 }
 
 options! {

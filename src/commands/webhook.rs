@@ -166,5 +166,5 @@ pub async fn list_cmd(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
         }
         kept.push(h);
     }
-    print_list(ctx, Entity::Webhook, &kept).await
+    print_list(ctx, Entity::Webhook, kept).await
 }

@@ -76,6 +76,30 @@ pub fn short_body(entity: Entity, v: &Value) -> Map<String, Value> {
     m
 }
 
+/// [`short_body`] of an entity the caller gives up: the attributes shown are moved out of
+/// it, not copied (what is left of `v` is only good for its id and relationships).
+fn short_body_taken(entity: Entity, v: &mut Value) -> Map<String, Value> {
+    let mut m = head(entity, v);
+    if let Some(Value::Object(attrs)) = v.get_mut("attributes") {
+        for a in list_attrs(entity) {
+            if let Some(x) = attrs.get_mut(*a) {
+                if !x.is_null() && !is_empty(x) {
+                    let shown = if entity == Entity::Webhook && *a == "content_type" {
+                        shown_attr(entity, a, x)
+                    } else {
+                        match x.take() {
+                            Value::Array(items) if items.is_empty() => json!(""),
+                            other => other,
+                        }
+                    };
+                    m.insert((*a).into(), shown);
+                }
+            }
+        }
+    }
+    m
+}
+
 /// `{ "<Type>": short body }`.
 pub fn short(entity: Entity, v: &Value) -> Value {
     json!({ entity.label(): short_body(entity, v) })
@@ -230,11 +254,38 @@ async fn list_item_memo(
     v: &Value,
     memo: &mut Related,
 ) -> Result<Value> {
-    let mut m = short_body(entity, v);
+    let m = short_body(entity, v);
+    list_item_with(ctx, entity, v, m, memo).await
+}
+
+/// A list item from its short body `m`: the relations of `v` added, under the entity's label.
+async fn list_item_with(
+    ctx: &CommandCtx,
+    entity: Entity,
+    v: &Value,
+    mut m: Map<String, Value>,
+    memo: &mut Related,
+) -> Result<Value> {
     add_relations_memo(ctx, entity, v, list_relations(entity), &mut m, memo).await?;
     let mut item = Map::new();
     item.insert(entity.label().into(), Value::Object(m));
     Ok(Value::Object(item))
+}
+
+/// [`list_items`] of entities the caller gives up: their attributes are moved into the
+/// list data rather than copied.
+pub async fn list_items_taken(
+    ctx: &CommandCtx,
+    entity: Entity,
+    items: Vec<Value>,
+) -> Result<Value> {
+    let mut memo = Related::default();
+    let mut out = Vec::with_capacity(items.len());
+    for mut v in items {
+        let m = short_body_taken(entity, &mut v);
+        out.push(list_item_with(ctx, entity, &v, m, &mut memo).await?);
+    }
+    Ok(Value::Array(out))
 }
 
 /// Many list items as an array (the related entities' data built once for all rows).

@@ -32,15 +32,17 @@ use serde_json::Value;
 use crate::error::{Entity, Result};
 
 /// Prints a list result: header (or "No …s are found.") and the items' list data.
-pub async fn print_list(ctx: &CommandCtx, entity: Entity, items: &[Value]) -> Result<()> {
-    let data = display::list_items(ctx, entity, items).await?;
-    if items.is_empty() {
+/// The items are given up: their shown attributes are moved into the list data.
+pub async fn print_list(ctx: &CommandCtx, entity: Entity, items: Vec<Value>) -> Result<()> {
+    let count = items.len();
+    let data = display::list_items_taken(ctx, entity, items).await?;
+    if count == 0 {
         ctx.ui.info(&format!("No {}s are found.", entity.label()));
     } else {
         ctx.ui
-            .info(&format!("{} list ({} items):", entity.label(), items.len()));
+            .info(&format!("{} list ({count} items):", entity.label()));
     }
-    if ctx.ui.is_json() || !items.is_empty() {
+    if ctx.ui.is_json() || count != 0 {
         ctx.ui.result(&data);
     }
     Ok(())
@@ -110,13 +112,13 @@ mod tests {
     #[test]
     fn an_empty_list_says_so_in_text_and_is_an_empty_array_in_json() {
         let (c, out) = ctx(Mode::Default, "");
-        run(print_list(&c, Entity::Product, &[])).unwrap();
+        run(print_list(&c, Entity::Product, vec![])).unwrap();
         assert_eq!(out.stdout(), "No Products are found.\n");
         let (c, out) = ctx(Mode::Json, "");
-        run(print_list(&c, Entity::Webhook, &[])).unwrap();
+        run(print_list(&c, Entity::Webhook, vec![])).unwrap();
         assert_eq!(out.stdout(), "[]\n");
         let (c, out) = ctx(Mode::Minimal, "");
-        run(print_list(&c, Entity::Device, &[])).unwrap();
+        run(print_list(&c, Entity::Device, vec![])).unwrap();
         assert_eq!(out.stdout(), "");
     }
 
