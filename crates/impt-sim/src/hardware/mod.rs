@@ -8,9 +8,7 @@ use serde_json::Value;
 /// The imp type of `device_id` (the default type if the device is gone).
 pub fn device_imp_type(app: &App, device_id: &str) -> String {
     let w = app.world();
-    w.db.devices
-        .iter()
-        .find(|d| d.id == device_id)
+    w.db.device(device_id)
         .map_or_else(|| app.cfg.imp_type.clone(), |d| d.imp_type.clone())
 }
 
