@@ -5,7 +5,7 @@
 
 use super::app::{no_content, ok_json, Ctx, World};
 use super::error::{ApiError, ApiResult};
-use super::jsonapi::{filter, filters, page_of, parse_doc, Data, ListDoc, Rel, SelfLink};
+use super::jsonapi::{filter, filters, page_of, parse_doc, Data, Doc, ListDoc, Rel};
 use super::model::Deployment;
 use super::util::{new_id, now_iso, sha256_hex};
 use axum::response::Response;
@@ -30,11 +30,12 @@ pub fn doc<'a>(
     d: &'a Deployment,
 ) -> DeploymentDoc<'a> {
     let rel = |typ, id| Rel { typ, id };
-    DeploymentDoc {
-        typ: "deployment",
-        id: &d.id,
-        links: SelfLink::of(ctx, "deployments", &d.id),
-        attributes: DeploymentAttrs {
+    Doc::new(
+        ctx,
+        "deployment",
+        "deployments",
+        &d.id,
+        DeploymentAttrs {
             device_code: &d.device_code,
             agent_code: &d.agent_code,
             description: &d.description,
@@ -45,28 +46,21 @@ pub fn doc<'a>(
             created_at: &d.created_at,
             updated_at: &d.updated_at,
         },
-        relationships: DeploymentRels {
+        DeploymentRels {
             devicegroup: group.as_ref().map(|(t, i)| rel(t, i)),
             product: rel("product", &d.product),
             owner: rel("account", &d.owner),
             creator: rel("account", &d.creator),
             flagger: d.flagger.as_deref().map(|f| rel("account", f)),
         },
-    }
+    )
 }
 
-#[derive(Serialize)]
-pub struct DeploymentDoc<'a> {
-    #[serde(rename = "type")]
-    typ: &'static str,
-    id: &'a str,
-    links: SelfLink,
-    attributes: DeploymentAttrs<'a>,
-    relationships: DeploymentRels<'a>,
-}
+/// A deployment's resource object.
+pub(crate) type DeploymentDoc<'a> = Doc<'a, DeploymentAttrs<'a>, DeploymentRels<'a>>;
 
 #[derive(Serialize)]
-struct DeploymentAttrs<'a> {
+pub(crate) struct DeploymentAttrs<'a> {
     device_code: &'a str,
     agent_code: &'a str,
     description: &'a str,
@@ -79,7 +73,7 @@ struct DeploymentAttrs<'a> {
 }
 
 #[derive(Serialize)]
-struct DeploymentRels<'a> {
+pub(crate) struct DeploymentRels<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     devicegroup: Option<Rel<'a>>,
     product: Rel<'a>,

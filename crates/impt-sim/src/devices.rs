@@ -3,7 +3,7 @@
 use super::app::{no_content, ok_json, Ctx, World};
 use super::error::{ApiError, ApiResult};
 use super::jsonapi::{
-    filter, filters, list, list_doc, page_of, parse_doc, Data, ListDoc, Rel, SelfLink,
+    filter, filters, list, list_doc, page_of, parse_doc, Data, Doc, ListDoc, Rel,
 };
 use super::model::{Device, Group};
 use super::util::now_iso;
@@ -79,11 +79,12 @@ impl DeviceView {
     pub fn doc<'a>(&'a self, ctx: &Ctx) -> DeviceDoc<'a> {
         let a = self.assigned.as_ref();
         let rel = |typ, id| Rel { typ, id };
-        DeviceDoc {
-            typ: "device",
-            id: &self.id,
-            links: SelfLink::of(ctx, "devices", &self.id),
-            attributes: DeviceAttrs {
+        Doc::new(
+            ctx,
+            "device",
+            "devices",
+            &self.id,
+            DeviceAttrs {
                 name: self.name.as_deref(),
                 mac_address: &self.mac,
                 agent_id: a.map(|a| a.agent_id.as_str()),
@@ -101,28 +102,20 @@ impl DeviceView {
                 created_at: &self.created_at,
                 updated_at: &self.updated_at,
             },
-            relationships: DeviceRels {
+            DeviceRels {
                 owner: rel("account", &self.owner),
                 devicegroup: a.map(|a| rel(&a.gtype, &a.group)),
                 product: a.map(|a| rel("product", &a.product)),
             },
-        }
+        )
     }
 }
 
-/// A device's resource object; its fields in the order of every other resource object.
-#[derive(Serialize)]
-pub struct DeviceDoc<'a> {
-    #[serde(rename = "type")]
-    typ: &'static str,
-    id: &'a str,
-    links: SelfLink,
-    attributes: DeviceAttrs<'a>,
-    relationships: DeviceRels<'a>,
-}
+/// A device's resource object.
+pub(crate) type DeviceDoc<'a> = Doc<'a, DeviceAttrs<'a>, DeviceRels<'a>>;
 
 #[derive(Serialize)]
-struct DeviceAttrs<'a> {
+pub(crate) struct DeviceAttrs<'a> {
     name: Option<&'a str>,
     mac_address: &'a str,
     agent_id: Option<&'a str>,
@@ -142,7 +135,7 @@ struct DeviceAttrs<'a> {
 }
 
 #[derive(Serialize)]
-struct DeviceRels<'a> {
+pub(crate) struct DeviceRels<'a> {
     owner: Rel<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     devicegroup: Option<Rel<'a>>,

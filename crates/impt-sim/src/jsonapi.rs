@@ -33,6 +33,38 @@ pub fn resource(
     })
 }
 
+/// A resource object written field by field when serialised (no JSON tree is built), its
+/// members in the order [`resource`] lays them out.
+#[derive(serde::Serialize)]
+pub struct Doc<'a, A, R> {
+    #[serde(rename = "type")]
+    typ: &'static str,
+    id: &'a str,
+    links: SelfLink,
+    attributes: A,
+    relationships: R,
+}
+
+impl<'a, A, R> Doc<'a, A, R> {
+    /// The object of `/<coll>/<id>` with its type, attributes and relationships.
+    pub fn new(
+        ctx: &Ctx,
+        typ: &'static str,
+        coll: &str,
+        id: &'a str,
+        attributes: A,
+        relationships: R,
+    ) -> Self {
+        Doc {
+            typ,
+            id,
+            links: SelfLink::of(ctx, coll, id),
+            attributes,
+            relationships,
+        }
+    }
+}
+
 /// `links` of a resource object written field by field: `{"self": <url>}`.
 #[derive(serde::Serialize)]
 pub struct SelfLink {
