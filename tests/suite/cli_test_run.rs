@@ -37,7 +37,12 @@ fn session(run: &mut Running, n: usize, multi: bool) -> String {
 
 /// Product P, Device Group DG with `n` devices, `.impt.test` created with `extra` options.
 fn setup(n: usize, extra: &[&str]) -> (Env, Vec<String>) {
-    let env = Env::start(&[]);
+    setup_on(&[], n, extra)
+}
+
+/// [`setup`] on a simulator started with `sim_args`.
+fn setup_on(sim_args: &[&str], n: usize, extra: &[&str]) -> (Env, Vec<String>) {
+    let env = Env::start(sim_args);
     env.impt(&["product", "create", "-n", "P"]).ok();
     env.impt(&["dg", "create", "-n", "DG", "-p", "P"]).ok();
     let devices: Vec<String> = env.device_ids().into_iter().take(n).collect();
@@ -666,13 +671,7 @@ fn virtual_time_runs_hours_of_waiting_at_once_and_is_restored() {
 #[test]
 fn virtual_time_leaves_a_simulator_on_virtual_time_as_it_was() {
     // A simulator already on virtual time stays on it after the run.
-    let env = Env::start(&["--virtual-time"]);
-    env.impt(&["product", "create", "-n", "P"]).ok();
-    env.impt(&["dg", "create", "-n", "DG", "-p", "P"]).ok();
-    let d = env.device_ids()[0].clone();
-    env.impt(&["device", "assign", "-d", &d, "-g", "DG", "-q"])
-        .ok();
-    env.impt(&["test", "create", "-g", "DG", "-t", "100"]).ok();
+    let (env, _devices) = setup_on(&["--virtual-time"], 1, &["-t", "100"]);
     write(
         &env,
         "nap.device.test.nut",
@@ -750,13 +749,7 @@ fn virtual_time_is_switched_back_on_ctrl_c_and_on_an_error() {
 /// 2 s after loading, so the answer comes within the test's 2 s (at once, it would not).
 #[test]
 fn an_agent_test_starts_once_its_device_runs() {
-    let env = Env::start(&["--device-boot-delay", "3"]);
-    env.impt(&["product", "create", "-n", "P"]).ok();
-    env.impt(&["dg", "create", "-n", "DG", "-p", "P"]).ok();
-    let d = env.device_ids()[0].clone();
-    env.impt(&["device", "assign", "-d", &d, "-g", "DG", "-q"])
-        .ok();
-    env.impt(&["test", "create", "-g", "DG", "-t", "30"]).ok();
+    let (env, _devices) = setup_on(&["--device-boot-delay", "3"], 1, &["-t", "30"]);
     write(
         &env,
         "ping.agent.test.nut",
