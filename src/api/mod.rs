@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
@@ -339,7 +340,10 @@ impl Client {
         let resp = resp.map_err(|e| network_error(&e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let text = resp.text().await.map_err(|e| network_error(&e))?;
+        // As `resp.text()` (lossy UTF-8), without copying a body that is valid UTF-8.
+        let body = resp.bytes().await.map_err(|e| network_error(&e))?;
+        let text = String::from_utf8(Vec::from(body))
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if self.hooks.tracing() {
             let shown = serde_json::from_str::<Value>(&text)
                 .map(|v| to_json(&redact(&v)))
@@ -360,6 +364,21 @@ impl Client {
         query: &[(String, String)],
         body: Option<&Value>,
         headers: &[(&str, String)],
+    ) -> Result<Option<Value>> {
+        self.request_kept(method, path, query, body, headers, None)
+            .await
+    }
+
+    /// [`Client::request`]; an answer that is a list page is parsed keeping only what a
+    /// list shows when `attrs` is given (see [`json::parse_list`]).
+    async fn request_kept(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+        headers: &[(&str, String)],
+        attrs: Option<&[&str]>,
     ) -> Result<Option<Value>> {
         let url = self.url(path);
         let mut replayed = false;
@@ -404,7 +423,11 @@ impl Client {
                 if text.trim().is_empty() {
                     return Ok(None);
                 }
-                return json::parse(&text).map(Some).map_err(|_| {
+                let doc = match attrs {
+                    Some(attrs) => json::parse_list(&text, attrs),
+                    None => json::parse(&text),
+                };
+                return doc.map(Some).map_err(|_| {
                     ImptError::Internal("Unexpected format of impCentral response".into())
                 });
             }
@@ -478,39 +501,130 @@ impl Client {
     /// Every item of a paginated list (page size 100), following `links.next`, de-duplicated
     /// by id. `filters` are `(name, value)` pairs sent as `filter[name]=value`.
     pub async fn list(&self, path: &str, filters: &[(&str, String)]) -> Result<Vec<Value>> {
-        let mut out: Vec<Value> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut page = 1usize;
-        loop {
+        self.list_kept(path, filters, None).await
+    }
+
+    /// [`Client::list`] for showing the items: of each only its members other than `links`
+    /// are kept, and of its attributes those named in `attrs`.
+    pub async fn list_shown(
+        &self,
+        path: &str,
+        filters: &[(&str, String)],
+        attrs: &[&str],
+    ) -> Result<Vec<Value>> {
+        self.list_kept(path, filters, Some(attrs)).await
+    }
+
+    /// [`Client::list`], keeping only `attrs` of the items' attributes when given.
+    ///
+    /// When a page's `links.last` says how many pages there are (the simulator's do), the
+    /// pages after it up to that one are asked for [`LIST_PAGES_IN_FLIGHT`] at a time and
+    /// taken in page order, each as if fetched alone: the items, their order, where the list
+    /// stops and the error reported are those of fetching one page after the other.
+    async fn list_kept(
+        &self,
+        path: &str,
+        filters: &[(&str, String)],
+        attrs: Option<&[&str]>,
+    ) -> Result<Vec<Value>> {
+        let page_of = |query: Vec<(String, String)>| async move {
+            let doc = self
+                .request_kept(Method::GET, path, &query, None, &[], attrs)
+                .await?;
+            Ok::<_, ImptError>(doc.unwrap_or(Value::Null))
+        };
+        let query = |page: usize| {
             let mut query: Vec<(String, String)> = filters
                 .iter()
                 .map(|(k, v)| (format!("filter[{k}]"), v.clone()))
                 .collect();
             query.push(("page[number]".into(), page.to_string()));
             query.push(("page[size]".into(), LIST_PAGE_SIZE.to_string()));
-            let mut doc = self.get_query(path, &query).await?;
-            let items = data_items(&mut doc);
-            let count = items.len();
-            for item in items {
-                let id = id_of(&item).to_string();
-                if id.is_empty() || seen.insert(id) {
-                    out.push(item);
-                }
-            }
-            let next = doc
-                .get("links")
-                .and_then(|l| l.get("next"))
-                .and_then(Value::as_str);
-            let this = doc
-                .get("links")
-                .and_then(|l| l.get("self"))
-                .and_then(Value::as_str);
-            if next.is_none() || next == this || count == 0 {
+            query
+        };
+        let mut out: Vec<Value> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut page = 1usize;
+        let mut doc = page_of(query(page)).await?;
+        loop {
+            let last = last_page(&doc);
+            if !take_page(&mut doc, &mut out, &mut seen) {
                 return Ok(out);
             }
-            page += 1;
+            match last.filter(|&last| last > page + 1) {
+                Some(last) => {
+                    let mut pages = futures::stream::iter(page + 1..=last)
+                        .map(|n| page_of(query(n)))
+                        .buffered(LIST_PAGES_IN_FLIGHT);
+                    // Every page but the last is taken here; the last is taken as any page
+                    // is, so that a list grown meanwhile goes on past it.
+                    while let Some(next) = pages.next().await {
+                        page += 1;
+                        let mut next = next?;
+                        if page == last {
+                            doc = next;
+                            break;
+                        }
+                        if !take_page(&mut next, &mut out, &mut seen) {
+                            return Ok(out);
+                        }
+                    }
+                }
+                None => {
+                    page += 1;
+                    doc = page_of(query(page)).await?;
+                }
+            }
         }
     }
+}
+
+/// Pages of one list asked for at once when the number of pages is known (the original
+/// impt keeps at most 5 requests in flight).
+const LIST_PAGES_IN_FLIGHT: usize = 4;
+
+/// Takes the items of list page `doc` whose id is new (or empty) into `out`; true when
+/// another page follows: `links.next` is there, is not the page itself, and the page was
+/// not empty.
+fn take_page(
+    doc: &mut Value,
+    out: &mut Vec<Value>,
+    seen: &mut std::collections::HashSet<String>,
+) -> bool {
+    let items = data_items(doc);
+    let count = items.len();
+    for item in items {
+        let id = id_of(&item).to_string();
+        if id.is_empty() || seen.insert(id) {
+            out.push(item);
+        }
+    }
+    let link = |name: &str| {
+        doc.get("links")
+            .and_then(|l| l.get(name))
+            .and_then(Value::as_str)
+    };
+    let next = link("next");
+    next.is_some() && next != link("self") && count != 0
+}
+
+/// The page number `links.last` of list page `doc` names, when it has one and it counts
+/// pages of the size lists are asked for.
+fn last_page(doc: &Value) -> Option<usize> {
+    let last = doc.get("links")?.get("last")?.as_str()?;
+    let url = url::Url::parse(last).ok()?;
+    let (mut number, mut size) = (None, None);
+    for (k, v) in url.query_pairs() {
+        match &*k {
+            "page[number]" => number = v.parse::<usize>().ok(),
+            "page[size]" => size = v.parse::<usize>().ok(),
+            _ => {}
+        }
+    }
+    if size != Some(LIST_PAGE_SIZE) {
+        return None;
+    }
+    number
 }
 
 /// `JSON.stringify(value, null, 2)`: how JSON documents are shown, in traces and output.
@@ -567,5 +681,240 @@ mod refresh_tests {
         assert!(!expires_soon(&in_8s, margin_for(8)));
         assert!(expires_soon(&in_8s, REFRESH_MARGIN_SECS));
         assert!(expires_soon("not a time", 1));
+    }
+}
+
+#[cfg(test)]
+mod list_tests {
+    //! `Client::list` against a small HTTP server of numbered pages (items `i0`, `i1`, …).
+    use super::*;
+    use std::sync::Mutex;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::Notify;
+
+    /// What the server serves and what it saw.
+    #[derive(Default)]
+    struct Pages {
+        /// Items in all; pages of 100.
+        items: usize,
+        /// Whether pages carry `links.last`.
+        last: bool,
+        /// A page answered with a 500 error document.
+        fail: Option<usize>,
+        /// Page 2 is answered only once pages 3 and 4 have been asked for (or after 10 s).
+        hold_2: bool,
+        /// Page numbers in the order they were asked for.
+        asked: Mutex<Vec<usize>>,
+        /// Requests being answered now, and the most at once.
+        busy: Mutex<(usize, usize)>,
+        more: Notify,
+    }
+
+    impl Pages {
+        fn count(&self) -> usize {
+            self.items.div_ceil(LIST_PAGE_SIZE).max(1)
+        }
+
+        fn body(&self, base: &str, n: usize) -> String {
+            let link = |n: usize| format!("{base}/things?page[number]={n}&page[size]=100");
+            let items: Vec<Value> = (LIST_PAGE_SIZE * (n - 1)..self.items.min(LIST_PAGE_SIZE * n))
+                .map(|i| {
+                    json!({"type": "thing", "id": format!("i{i}"),
+                        "links": {"self": format!("{base}/things/i{i}")},
+                        "attributes": {"name": format!("n{i}"), "size": i, "note": "unshown"},
+                        "relationships": {"owner": {"type": "account", "id": "a"}}})
+                })
+                .collect();
+            let mut links = json!({"self": link(n), "first": link(1)});
+            if n < self.count() {
+                links["next"] = json!(link(n + 1));
+            }
+            if self.last {
+                links["last"] = json!(link(self.count()));
+            }
+            json!({"data": items, "links": links}).to_string()
+        }
+
+        async fn answer(&self, base: &str, n: usize) -> (u16, String) {
+            self.asked.lock().unwrap().push(n);
+            self.more.notify_waiters();
+            if self.hold_2 && n == 2 {
+                let seen = || {
+                    let a = self.asked.lock().unwrap();
+                    a.contains(&3) && a.contains(&4)
+                };
+                let wait = async {
+                    loop {
+                        let notified = self.more.notified();
+                        if seen() {
+                            return;
+                        }
+                        notified.await;
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(10), wait).await;
+            }
+            if self.fail == Some(n) {
+                let doc = json!({"errors": [{"status": "500", "code": "X1", "title": "Broken",
+                    "detail": format!("page {n} is broken")}]});
+                return (500, doc.to_string());
+            }
+            (200, self.body(base, n))
+        }
+    }
+
+    /// One keep-alive connection: GET requests without bodies, answered in turn.
+    async fn serve(pages: Arc<Pages>, base: String, mut s: TcpStream) {
+        let mut buf = Vec::new();
+        loop {
+            let head = loop {
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    buf.drain(..end + 4);
+                    break head;
+                }
+                let mut chunk = [0u8; 4096];
+                match s.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                }
+            };
+            let target = head.split(' ').nth(1).unwrap_or("").to_string();
+            let n = url::Url::parse(&format!("http://x{target}"))
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "page[number]")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1);
+            {
+                let mut b = pages.busy.lock().unwrap();
+                b.0 += 1;
+                b.1 = b.1.max(b.0);
+            }
+            let (status, body) = pages.answer(&base, n).await;
+            pages.busy.lock().unwrap().0 -= 1;
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/vnd.api+json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if s.write_all(reply.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Lists the server's items keeping the `name` attribute.
+    async fn list(pages: Pages) -> (Result<Vec<Value>>, Arc<Pages>) {
+        let pages = Arc::new(pages);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/v5", listener.local_addr().unwrap());
+        let served = pages.clone();
+        let server_base = base.clone();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((s, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(serve(served.clone(), server_base.clone(), s));
+            }
+        });
+        let client = Client::new(&base, Session::anonymous(), Arc::new(Quiet));
+        let out = client.list_shown("/things", &[], &["name"]).await;
+        server.abort();
+        (out, pages)
+    }
+
+    fn ids(items: &[Value]) -> Vec<String> {
+        items.iter().map(|v| id_of(v).to_string()).collect()
+    }
+
+    fn expected(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("i{i}")).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pages_asked_for_at_once_are_taken_in_page_order() {
+        let (out, pages) = list(Pages {
+            items: 450,
+            last: true,
+            hold_2: true,
+            ..Pages::default()
+        })
+        .await;
+        let items = out.unwrap();
+        assert_eq!(ids(&items), expected(450));
+        let asked = pages.asked.lock().unwrap().clone();
+        assert_eq!(asked.len(), 5, "{asked:?}");
+        // Page 2 was answered after pages 3 and 4 were asked for: they were in flight at once.
+        assert!(
+            pages.busy.lock().unwrap().1 > 1,
+            "pages were not asked for at once"
+        );
+        // What a list shows is kept, the rest is left out.
+        assert_eq!(
+            items[120],
+            json!({"type": "thing", "id": "i120", "attributes": {"name": "n120"},
+                "relationships": {"owner": {"type": "account", "id": "a"}}})
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_a_last_link_pages_are_asked_for_one_by_one() {
+        let (out, pages) = list(Pages {
+            items: 250,
+            ..Pages::default()
+        })
+        .await;
+        assert_eq!(ids(&out.unwrap()), expected(250));
+        assert_eq!(*pages.asked.lock().unwrap(), [1, 2, 3]);
+        assert_eq!(pages.busy.lock().unwrap().1, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_page_fails_the_list_with_its_error() {
+        let (out, _) = list(Pages {
+            items: 650,
+            last: true,
+            fail: Some(3),
+            ..Pages::default()
+        })
+        .await;
+        match out {
+            Err(ImptError::Api(e)) => {
+                assert_eq!(e.status, 500);
+                assert_eq!(e.errors[0].detail, "page 3 is broken");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_last_page_is_read_from_links_last_of_the_page_size_asked_for() {
+        let doc = |last: &str| json!({"links": {"last": last}});
+        let base = "http://h/v5/devices?filter%5Bx%5D=1&";
+        assert_eq!(
+            last_page(&doc(&format!(
+                "{base}page%5Bnumber%5D=7&page%5Bsize%5D=100"
+            ))),
+            Some(7)
+        );
+        assert_eq!(
+            last_page(&doc(&format!("{base}page[size]=100&page[number]=3"))),
+            Some(3)
+        );
+        assert_eq!(
+            last_page(&doc(&format!("{base}page[number]=3&page[size]=20"))),
+            None
+        );
+        assert_eq!(
+            last_page(&doc(&format!("{base}page[number]=x&page[size]=100"))),
+            None
+        );
+        assert_eq!(
+            last_page(&doc("/relative?page[number]=3&page[size]=100")),
+            None
+        );
+        assert_eq!(last_page(&json!({"links": {}})), None);
     }
 }

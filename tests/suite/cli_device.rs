@@ -313,3 +313,50 @@ fn device_restart_and_remove() {
     let out = env.impt(&["device", "remove", "-d", "device-1", "-q"]);
     out.failed().has("Error: Device \"device-1\" is not found.");
 }
+
+/// A list of several pages (asked for a few at once) is shown in the API's order, with the
+/// list attributes and relations of each device, and filtered as a short one is.
+#[test]
+fn a_list_of_many_pages_is_shown_in_the_api_order() {
+    let env = Env::start(&["--devices", "250"]);
+    setup(&env);
+    let mut api: Vec<Value> = Vec::new();
+    for n in 1..=3 {
+        let (status, doc) = env.http(
+            "GET",
+            &format!("/devices?page[number]={n}&page[size]=100"),
+            None,
+        );
+        assert_eq!(status, 200);
+        api.extend(doc["data"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(api.len(), 250);
+    let id = |i: usize| api[i]["id"].as_str().unwrap().to_string();
+    env.assign(&dg_id(&env, "DG1"), &id(150));
+    env.http("POST", &format!("/_sim/devices/{}/offline", id(201)), None);
+
+    let rows = env.impt(&["device", "list", "-z", "json"]).ok().json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 250);
+    for (row, d) in rows.iter().zip(&api) {
+        let r = row["Device"].as_object().unwrap();
+        assert_eq!(r["id"], d["id"]);
+        assert_eq!(r["name"], d["attributes"]["name"]);
+        assert_eq!(r["mac_address"], d["attributes"]["mac_address"]);
+        assert!(!r.contains_key("swversion"), "{row}");
+    }
+    assert_eq!(rows[150]["Device"]["Device Group"]["name"], "DG1");
+    assert!(rows[149]["Device"].get("Device Group").is_none());
+    assert_eq!(rows[201]["Device"].get("device_online"), None);
+    assert_eq!(rows[200]["Device"]["device_online"], true);
+    let offline = env
+        .impt(&["device", "list", "-f", "-z", "json"])
+        .ok()
+        .json();
+    assert_eq!(ids(&offline), [id(201)]);
+    let assigned = env
+        .impt(&["device", "list", "-a", "-z", "json"])
+        .ok()
+        .json();
+    assert_eq!(ids(&assigned), [id(150)]);
+}

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::display::list_attrs;
 use super::ident::find_all;
 use super::CommandCtx;
 use crate::api::id_of;
@@ -49,8 +50,10 @@ pub async fn resolve_ids(
 }
 
 /// Lists `entity` with every combination of the filters' values; a filter with no value
-/// left means an empty result. Results are concatenated without de-duplication.
+/// left means an empty result. Results are concatenated without de-duplication. For a list
+/// command: of the items' attributes only those its list shows are kept.
 pub async fn list(ctx: &CommandCtx, entity: Entity, filters: &[Filter]) -> Result<Vec<Value>> {
+    let attrs = list_attrs(entity);
     if filters.iter().any(|f| f.values.is_empty()) {
         return Ok(vec![]);
     }
@@ -69,7 +72,7 @@ pub async fn list(ctx: &CommandCtx, entity: Entity, filters: &[Filter]) -> Resul
     }
     if let [c] = &combos[..] {
         if c.is_empty() {
-            return ctx.list_all_once(entity).await;
+            return ctx.list_all_once(entity, attrs).await;
         }
     }
     let mut out = Vec::new();
@@ -77,7 +80,7 @@ pub async fn list(ctx: &CommandCtx, entity: Entity, filters: &[Filter]) -> Resul
         if c.is_empty() {
             out.extend(ctx.list_all(entity).await?);
         } else {
-            out.extend(ctx.list(entity, &c).await?);
+            out.extend(ctx.list_shown(entity, &c, attrs).await?);
         }
     }
     Ok(out)
