@@ -396,10 +396,22 @@ unsafe extern "C" fn api_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
             Ok(false) => {}
         }
     }
-    // A name looked up inside a function stored here falls through to the root table.
+    // A name looked up inside a function stored here falls through to the root table
+    // (`key in ::getroottable()`: a global of a lazy part not loaded yet counts).
     sq_pushroottable(v);
     if raw_lookup(v, -1, 2) {
         return not_found(v);
+    }
+    if sq_gettype(v, 2) & RT_MASK == RT_STRING {
+        let key = match read_value(v, 2, 0) {
+            Ok(Value::Str(s)) => s,
+            _ => String::new(),
+        };
+        match lazy_load::<H>(v, &key) {
+            Err(()) => return -1,
+            Ok(true) if raw_lookup(v, -1, 2) => return not_found(v),
+            _ => {}
+        }
     }
     let key = match to_text(v, 2) {
         Some(k) => k,
