@@ -523,3 +523,108 @@ fn builtin_methods_appear_on_first_use_uncounted() {
     v.run_main(code, "main").unwrap();
     assert_eq!(host.logs(), ["true true"]);
 }
+
+/// `server.log`, `imp.wakeup`, `agent.on` and the other members every VM holds are natives
+/// (crates/impt-vm/src/ffi/natives.rs): they keep the checks, messages and results the imp
+/// API's Squirrel had.
+#[test]
+fn core_members_keep_their_checks_and_messages() {
+    let (mut vm, host) = vm(Side::Device);
+    vm.run_main(
+        r#"
+        class Named { function _tostring() { return "a Named"; } }
+        server.log(null);
+        server.log(Named());
+        server.log("first", "ignored");
+        server.error(12.5);
+        local quiet = function() { server.log("timer, no parameters"); };
+        local id = imp.wakeup("2", quiet);
+        server.log("id " + typeof id);
+        imp.cancelwakeup(id + 1000);
+        imp.cancelwakeup("not an id");
+        server.log(("__timers" in getroottable()) + " " + ("__handlers" in getroottable()));
+        agent.on("m", function() { server.log("handler, no parameters"); });
+        server.log(typeof imp.getmemoryfree());
+        // A function kept in an API table finds a global of a part not loaded yet (the
+        // name is built so that the code does not name it).
+        imp.helper <- compilestring("return " + "for" + "mat(\"%03d\", 7);");
+        server.log(imp.helper());
+        "#,
+        "device.nut",
+    )
+    .unwrap();
+    assert_eq!(
+        host.logs(),
+        vec![
+            "(null : 0x0)",
+            "a Named",
+            "first",
+            "12.5",
+            "id integer",
+            "false false",
+            "integer",
+            "007"
+        ]
+    );
+    // The timer was set for "2" seconds; its callback takes no parameters.
+    let t = vm.next_timer().expect("a timer");
+    assert_eq!(t.due - 1_700_000_000.0, 2.0);
+    assert!(vm.fire_timer(t.id).unwrap());
+    assert!(!vm.fire_timer(t.id).unwrap(), "a timer fires once");
+    assert!(vm.call_handler("m", Value::Int(1)).unwrap());
+    assert_eq!(
+        &host.logs()[8..],
+        ["timer, no parameters", "handler, no parameters"]
+    );
+
+    let failing = [
+        ("server.log();", "wrong number of parameters"),
+        (
+            "imp.wakeup(1, 5);",
+            "imp.wakeup: the callback must be a function",
+        ),
+        ("imp.wakeup(1);", "wrong number of parameters"),
+        (
+            "imp.wakeup({}, function() {});",
+            "the index 'tofloat' does not exist",
+        ),
+        (
+            "agent.on(\"x\", null);",
+            "on: the handler must be a function",
+        ),
+        (
+            "agent.send(\"x\", function() {});",
+            "cannot pass a value of type 'function' to the host",
+        ),
+        (
+            "class Bad { function _tostring() { throw \"no text\"; } }\nserver.log(Bad());",
+            "no text",
+        ),
+    ];
+    for (code, message) in failing {
+        let (mut vm, _host) = self::vm(Side::Device);
+        let err = vm.run_main(code, "device.nut").unwrap_err();
+        assert_eq!(err.message, message, "{code}");
+        assert!(
+            err.stack.iter().all(|f| f.file == "device.nut"),
+            "{code}: {:?}",
+            err.stack
+        );
+    }
+
+    // An error inside a timer's callback points at the deployed code.
+    let (mut vm, _host) = self::vm(Side::Device);
+    vm.run_main(
+        "imp.wakeup(0, function() {\n  local x = null;\n  x.boom();\n});",
+        "device.nut",
+    )
+    .unwrap();
+    let t = vm.next_timer().unwrap();
+    let err = vm.fire_timer(t.id).unwrap_err();
+    let frames: Vec<_> = err
+        .stack
+        .iter()
+        .map(|f| (f.file.as_str(), f.line))
+        .collect();
+    assert_eq!(frames, [("device.nut", 3)]);
+}

@@ -215,6 +215,7 @@ pub struct Db {
 struct DeviceIndex {
     ids: HashMap<String, usize>,
     macs: HashMap<String, usize>,
+    agents: HashMap<String, usize>,
 }
 
 /// A copy of the world's `Db` is taken under the world lock only to be saved: the index is
@@ -264,6 +265,7 @@ impl Db {
         for (i, d) in self.devices.iter().enumerate() {
             ix.ids.entry(d.id.clone()).or_insert(i);
             ix.macs.entry(mac_key(&d.mac)).or_insert(i);
+            ix.agents.entry(d.agent_id.clone()).or_insert(i);
         }
         self.device_ix = ix;
     }
@@ -273,6 +275,7 @@ impl Db {
         let i = self.devices.len();
         self.device_ix.ids.entry(d.id.clone()).or_insert(i);
         self.device_ix.macs.entry(mac_key(&d.mac)).or_insert(i);
+        self.device_ix.agents.entry(d.agent_id.clone()).or_insert(i);
         self.devices.push(d);
     }
 
@@ -288,9 +291,13 @@ impl Db {
         if ix.macs.get(&mk) == Some(&i) {
             ix.macs.remove(&mk);
         }
+        if ix.agents.get(&d.agent_id) == Some(&i) {
+            ix.agents.remove(&d.agent_id);
+        }
         for (j, x) in self.devices.iter().enumerate().skip(i) {
             ix.ids.insert(x.id.clone(), j);
             ix.macs.insert(mac_key(&x.mac), j);
+            ix.agents.insert(x.agent_id.clone(), j);
         }
         d
     }
@@ -320,6 +327,15 @@ impl Db {
         }
     }
 
+    /// Position of the device whose agent has id `agent_id` (assigned or not).
+    pub fn device_pos_by_agent(&self, agent_id: &str) -> Option<usize> {
+        match self.device_ix.agents.get(agent_id) {
+            Some(&i) if self.devices.get(i).is_some_and(|d| d.agent_id == agent_id) => Some(i),
+            None if self.device_ix.agents.len() == self.devices.len() => None,
+            _ => self.devices.iter().position(|d| d.agent_id == agent_id),
+        }
+    }
+
     /// The device with id `id`.
     pub fn device(&self, id: &str) -> Option<&Device> {
         self.device_pos(id).map(|i| &self.devices[i])
@@ -331,7 +347,7 @@ impl Db {
     }
 
     /// Index of a device of `owner` addressed by id, MAC or (assigned only) agent id.
-    /// Ids and MACs are found through the index; only an agent id needs a scan.
+    /// Ids, MACs and agent ids are found through the index.
     pub fn device_index(&self, owner: &str, ident: &str) -> Option<usize> {
         let ident_l = ident.to_ascii_lowercase();
         let mac_plain = ident_l.replace([':', '-'], "");
@@ -344,9 +360,8 @@ impl Db {
                 return Some(i);
             }
         }
-        self.devices
-            .iter()
-            .position(|d| d.owner == owner && d.group.is_some() && d.agent_id == ident)
+        self.device_pos_by_agent(ident)
+            .filter(|&i| mine(&i) && self.devices[i].group.is_some())
     }
 
     pub fn deployment(&self, owner: &str, id: &str) -> Option<&Deployment> {
@@ -372,10 +387,17 @@ mod tests {
         for (i, d) in db.devices.iter().enumerate() {
             assert_eq!(db.device_pos(&d.id), Some(i), "id {}", d.id);
             assert_eq!(db.device_pos_by_mac(&d.mac), Some(i), "mac {}", d.mac);
+            assert_eq!(
+                db.device_pos_by_agent(&d.agent_id),
+                Some(i),
+                "agent {}",
+                d.agent_id
+            );
             assert_eq!(db.device_ix.ids.get(&d.id), Some(&i));
         }
         assert_eq!(db.device_ix.ids.len(), db.devices.len());
         assert_eq!(db.device_ix.macs.len(), db.devices.len());
+        assert_eq!(db.device_ix.agents.len(), db.devices.len());
     }
 
     #[test]
@@ -405,6 +427,13 @@ mod tests {
         assert_eq!(db.device_index("a", "0c2a69000001"), Some(0));
         assert_eq!(db.device_index("a", "d9"), None);
         assert_eq!(db.device_index("b", "d9"), Some(3));
+        // By agent id: only an assigned device answers to it.
+        let agent = db.devices[3].agent_id.clone();
+        assert_eq!(db.device_index("b", &agent), None);
+        db.devices[3].group = Some("g".into());
+        assert_eq!(db.device_index("b", &agent), Some(3));
+        assert_eq!(db.device_index("a", &agent), None);
+        assert_eq!(db.device_pos_by_agent("no-such-agent"), None);
         // A list reordered behind the index's back is still answered right.
         db.devices.swap(0, 1);
         assert_eq!(db.device_pos("d3"), Some(0));
@@ -417,6 +446,7 @@ mod tests {
         for (i, d) in db.devices.iter().enumerate() {
             assert_eq!(copy.device_pos(&d.id), Some(i));
             assert_eq!(copy.device_pos_by_mac(&d.mac), Some(i));
+            assert_eq!(copy.device_pos_by_agent(&d.agent_id), Some(i));
         }
         assert_eq!(copy.device_pos("nope"), None);
     }

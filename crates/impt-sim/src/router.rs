@@ -361,9 +361,9 @@ async fn agent_request(
     let text = |status: StatusCode, msg: &str| (status, msg.to_string()).into_response();
     let device = {
         let w = app.world();
-        w.db.devices
-            .iter()
-            .find(|d| d.group.is_some() && d.agent_id == agent_id)
+        w.db.device_pos_by_agent(agent_id)
+            .map(|i| &w.db.devices[i])
+            .filter(|d| d.group.is_some())
             .map(|d| d.id.clone())
     };
     let Some(device) = device else {

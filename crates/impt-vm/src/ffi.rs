@@ -2,7 +2,8 @@
 //! from Squirrel 3.1 sources plus `glue.cpp`) and [`RawVm`], a safe owner of one VM.
 //!
 //! Native functions reach Rust through one trampoline (`__host(op, ...)`), which hands the
-//! converted arguments to a [`Handler`]; the imp API itself is Squirrel code (`prelude.nut`).
+//! converted arguments to a [`Handler`]; the imp API itself is Squirrel code (`prelude.nut`),
+//! except its most used members and the lazy loading, which are natives (`ffi/natives.rs`).
 //! Callbacks from C never unwind: panics are caught and become Squirrel errors.
 
 #![allow(non_camel_case_types, clippy::upper_case_acronyms)]
@@ -11,6 +12,9 @@ use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::{CompileError, ErrorKind, Frame, Value};
+
+mod natives;
+pub(crate) use natives::Stored;
 
 type SQInteger = i64;
 type SQBool = u64;
@@ -141,6 +145,9 @@ extern "C" {
     fn sqstd_createblob(v: HSQUIRRELVM, size: SQInteger) -> *mut c_void;
     fn sq_reservestack(v: HSQUIRRELVM, nsize: SQInteger) -> SQRESULT;
     fn sq_rawget(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
+    fn sq_rawdeleteslot(v: HSQUIRRELVM, idx: SQInteger, pushval: SQBool) -> SQRESULT;
+    fn sq_setdelegate(v: HSQUIRRELVM, idx: SQInteger) -> SQRESULT;
+    fn sq_throwobject(v: HSQUIRRELVM) -> SQRESULT;
 
     fn sq_glue_set_current(st: *mut GlueState);
     fn sq_glue_current() -> *mut GlueState;
@@ -343,26 +350,11 @@ unsafe extern "C" fn host_trampoline<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
             Err(e) => return throw(v, &e),
         }
     }
-    let Some(ctx) = ctx_of::<H>(v) else {
-        return throw(v, "VM has no host");
-    };
     let (op, rest) = match args.split_first() {
         Some((Value::Str(op), rest)) => (op.clone(), rest.to_vec()),
         _ => return throw(v, "__host: missing operation"),
     };
-    let result = catch_unwind(AssertUnwindSafe(|| ctx.handler.host_op(&op, rest)));
-    match result {
-        Ok(Ok(val)) => {
-            // Inside a metamethod the stack cannot grow: the error says so.
-            if sq_reservestack(v, push_slots(&val) as SQInteger) < 0 {
-                return -1;
-            }
-            push_value(v, &val);
-            1
-        }
-        Ok(Err(e)) => throw(v, &e),
-        Err(_) => throw(v, &format!("internal error in host operation '{op}'")),
-    }
+    natives::host_call::<H>(v, &op, rest)
 }
 
 /// Registers Squirrel's standard library `name` (`string`, `blob` or `math`) in the root
@@ -608,6 +600,7 @@ impl<H: Handler> RawVm<H> {
             sq_newclosure(v, host_trampoline::<H>, 0);
             sq_newslot(v, -3, 0);
             sq_pop(v, 1);
+            natives::install::<H>(v);
             // Where `keep_code` keeps the programs.
             sq_pushregistrytable(v);
             push_str(v, "code");

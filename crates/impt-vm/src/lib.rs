@@ -404,38 +404,10 @@ pub trait Host: Send {
 const PRELUDE: &str = include_str!("prelude.nut");
 const PRELUDE_NAME: &str = "__impt_api__";
 const HARDWARE: &str = include_str!("hardware.nut");
-/// Loads the parts of the API a VM does not hold yet (see the lazy module): `::__lazy(key)`
-/// for a missing global or `api.member`, `::__lazy_run(source)` for parts the host picked,
-/// and the root table's `_get`. What a part takes does not count against the code's memory
-/// (`imp.getmemoryfree()` says the same before and after).
-/// Heap room given to a part while it loads (the `hardware` API takes about 110 KB).
+/// Heap room given to a lazy part of the API while it loads (the `hardware` API takes about
+/// 110 KB); then the cap grows by what it took, so the part does not count against the
+/// code's memory (`imp.getmemoryfree()` says the same before and after).
 const HARDWARE_ROOM: u64 = 4 << 20;
-const LAZY_LOADER: &str = r#"
-{
-    local load = ::compilestring;
-    local host = ::__host;
-    local root = ::getroottable();
-    local run = function(src) {
-        local mark = host("hw_mark");
-        load(src, "__impt_api__").call(root);
-        host("hw_grow", mark);
-    };
-    local lazy = function(key) {
-        local src = host("lazy", key);
-        if (src == null) return false;
-        run(src);
-        return true;
-    };
-    ::__lazy_run <- run;
-    ::__lazy <- lazy;
-    root.setdelegate({
-        _get = function(key) {
-            if (typeof key == "string" && lazy(key) && root.rawin(key)) return root.rawget(key);
-            throw null;
-        }
-    });
-}
-"#;
 
 /// The imp's Squirrel is 32-bit; this VM's objects are built with 64-bit pointers and take
 /// about twice the bytes. A device's memory figures are in the imp's bytes: the heap cap
@@ -457,6 +429,8 @@ struct State {
     imp: &'static ImpType,
     /// The lazy parts of the API loaded so far (bits of `lazy::api().parts`).
     lazy_loaded: u64,
+    /// The last id `imp.wakeup` gave.
+    next_timer: u64,
 }
 
 /// A Squirrel VM running one side of a deployment.
@@ -493,6 +467,7 @@ impl Vm {
                 .or_else(|| imptypes::imp_type(DEFAULT_IMP_TYPE))
                 .unwrap_or(&IMP_TYPES[0]),
             lazy_loaded: 0,
+            next_timer: 0,
         };
         let mut vm = Vm {
             raw: ffi::RawVm::new(state, limits.memory_bytes),
@@ -509,10 +484,10 @@ impl Vm {
         let core = &lazy::api().core;
         let setup = format!("::__side <- \"{side_name}\";\n{core}");
         vm.run(|raw| raw.run_script(&setup, PRELUDE_NAME))?;
-        vm.run(|raw| raw.run_script(LAZY_LOADER, PRELUDE_NAME))?;
+        vm.raw.enable_lazy_globals();
         if side == Side::Device && nv != Value::Null {
-            vm.last_nv = nv.clone();
-            vm.run(|raw| raw.call_global("__set_nv", &[nv]).map(drop))?;
+            vm.raw.set_global("nv", &nv);
+            vm.last_nv = nv;
         }
         Ok(vm)
     }
@@ -540,15 +515,15 @@ impl Vm {
             return Ok(());
         }
         self.raw.handler().lazy_loaded |= mask;
-        let source = Value::Str(lazy::api().source(mask));
-        self.run(|raw| raw.call_global("__lazy_run", &[source]).map(drop))
+        let source = lazy::api().source(mask);
+        self.run(|raw| raw.run_part(&source))
     }
 
     /// Delivers message `name` to the handler registered with `agent.on`/`device.on`.
     /// `Ok(false)`: no handler for `name`.
     pub fn call_handler(&mut self, name: &str, data: Value) -> Result<bool, RuntimeError> {
-        let r = self.run(|raw| raw.call_global("__message", &[Value::Str(name.into()), data]))?;
-        Ok(r == Value::Bool(true))
+        let key = Value::Str(name.into());
+        self.run(|raw| raw.call_stored(ffi::Stored::Handler, &key, &[data]))
     }
 
     /// Runs the callback of the device's pending `server.bless` with the server's answer.
@@ -562,8 +537,8 @@ impl Vm {
     /// `Ok(false)`: none registered.
     pub fn notify_connection(&mut self, connected: bool) -> Result<bool, RuntimeError> {
         let event = if connected { "connect" } else { "disconnect" };
-        let r = self.run(|raw| raw.call_global("__connection", &[Value::Str(event.into())]))?;
-        Ok(r == Value::Bool(true))
+        let key = Value::Str(event.into());
+        self.run(|raw| raw.call_stored(ffi::Stored::Connection, &key, &[Value::Int(0)]))
     }
 
     /// Runs the device's connection callbacks (`kind`: `connect` for the `server.connect`
@@ -636,8 +611,8 @@ impl Vm {
         if self.raw.handler().timers.remove(&id).is_none() {
             return Ok(false);
         }
-        let r = self.run(|raw| raw.call_global("__fire_timer", &[Value::Int(id as i64)]))?;
-        Ok(r == Value::Bool(true))
+        let key = Value::Int(id as i64);
+        self.run(|raw| raw.call_stored(ffi::Stored::Timer, &key, &[]))
     }
 
     /// Fires, in order, every timer due at or before virtual time `now`, including ones
@@ -737,7 +712,8 @@ impl Vm {
             return;
         }
         self.raw.begin_run(1_000_000, 0);
-        if let Ok(nv) = self.raw.call_global("__get_nv", &[]) {
+        // `nv` as the code left it (null if deleted); one that cannot be stored is skipped.
+        if let Ok(nv) = self.raw.get_global("nv") {
             if nv != self.last_nv {
                 self.raw.handler().host.store_nv(&nv);
                 self.last_nv = nv;
@@ -918,6 +894,10 @@ impl ffi::Handler for State {
             "date" => date_table(num(arg(&args, 0)).unwrap_or(now)),
             "clock" => Value::Float(now - self.start),
             "millis" => Value::Int(((now - self.start) * 1000.0) as i64),
+            "timer_id" => {
+                self.next_timer += 1;
+                Value::Int(self.next_timer as i64)
+            }
             "wakeup" => {
                 let id = num(arg(&args, 0)).ok_or("bad timer id")? as u64;
                 let secs = num(arg(&args, 1)).ok_or("imp.wakeup: bad time")?;

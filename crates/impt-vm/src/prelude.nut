@@ -1,5 +1,6 @@
 // The imp API of a simulated device or agent, written in Squirrel on top of one native
-// function, ::__host(op, args...) (see Vm::host_op in src/vm/mod.rs). Compiled into every
+// function, ::__host(op, args...) (see `host_op` in crates/impt-vm/src/lib.rs), and of the
+// natives `__core` and `__api` (crates/impt-vm/src/ffi/natives.rs). Compiled into every
 // VM before the deployed code; frames from this file are left out of reported stacks.
 // ::__side is "device" or "agent" (set before this runs).
 //
@@ -19,22 +20,9 @@
 ::__stdlib("math");
 //@end
 
-// An API table whose missing members raise a clear error instead of "does not exist".
-function __api(name, members) {
-    members.setdelegate({
-        _get = function(key) {
-            // A member of a part of the API not loaded yet (see the lazy module).
-            if (typeof key == "string" && ::__lazy(name + "." + key) && this.rawin(key)) {
-                return this.rawget(key);
-            }
-            // A name looked up inside a function stored here falls through to the root
-            // table (throwing null means "not found" to the VM).
-            if (key in ::getroottable()) throw null;
-            throw "the imp API '" + name + "." + key + "' is not supported by the simulator";
-        }
-    });
-    return members;
-}
+// `__api(name, members)` (a native, see crates/impt-vm/src/ffi/natives.rs) gives an API table
+// missing members that load from a lazy part, or raise a clear error instead of "does not
+// exist". `__core(name)` makes the most used members as natives.
 
 // Adds `members` to an API table (a lazy part's members).
 //@lazy more:
@@ -42,11 +30,6 @@ function __more(api, members) {
     foreach (k, v in members) api[k] <- v;
 }
 //@end
-
-function __str(v) {
-    if (v == null) return "(null : 0x0)";
-    return v.tostring();
-}
 
 // Calls cb with `args` trimmed to the parameters it declares (imp callbacks may ignore
 // their arguments).
@@ -181,8 +164,8 @@ function __deepsleep(call, fn) {
 }
 //@end
 ::server <- __api("server", {
-    log = function(msg, ...) { return ::__host("log", ::__str(msg)); }
-    error = function(msg, ...) { return ::__host("error", ::__str(msg)); }
+    log = __core("log")
+    error = __core("error")
 });
 //@lazy server: server.sleepfor server.sleepuntil server.isconnected server.connect server.disconnect server.flush server.setsendtimeoutpolicy server.onunexpecteddisconnect server.onshutdown server.restart server.setsendbuffersize server.expectonlinein
 ::__more(::server, {
@@ -262,23 +245,11 @@ function __link_event(kind, reason) {
 //@end
 
 // ---- imp --------------------------------------------------------------------------------
-::__timers <- {};
-::__timer_next <- 1;
+// Timers and their callbacks are kept by the natives (they run through `__invoke`).
 ::imp <- __api("imp", {
-    wakeup = function(secs, cb) {
-        if (typeof cb != "function") throw "imp.wakeup: the callback must be a function";
-        local id = ::__timer_next++;
-        ::__timers[id] <- cb;
-        ::__host("wakeup", id, secs.tofloat());
-        return id;
-    }
-    cancelwakeup = function(id) {
-        if (id != null && id in ::__timers) {
-            delete ::__timers[id];
-            ::__host("cancelwakeup", id);
-        }
-    }
-    getmemoryfree = function() { return ::__host("memfree"); }
+    wakeup = __core("wakeup")
+    cancelwakeup = __core("cancelwakeup")
+    getmemoryfree = __core("getmemoryfree")
 });
 //@lazy imp: imp.deepsleepfor imp.deepsleepuntil imp.environment imp.info imp.getmacaddress imp.getsoftwareversion imp.onidle imp.sleep imp.reset imp.setpowersave imp.getpowersave imp.enableblinkup imp.setsendbuffersize imp.rssi imp.getrssi imp.getssid imp.getbssid imp.getcountry imp.setcountry imp.getchannel imp.setwificonfiguration imp.clearconfiguration imp.setenroltokens imp.scanwifinetworks imp.setstaticnetworkconfiguration imp.setproxy imp.getuserconfiguration imp.setuserconfiguration imp.setrescuepin imp.setnvramimage imp.configparams imp.net
 ::__more(::imp, {
@@ -347,37 +318,15 @@ function __link_event(kind, reason) {
 });
 //@end
 
-function __fire_timer(id) {
-    if (!(id in ::__timers)) return false;
-    local cb = ::__timers[id];
-    delete ::__timers[id];
-    ::__invoke(cb, []);
-    return true;
-}
-
 // ---- messaging ----------------------------------------------------------------------------
-::__handlers <- {};
+// Message handlers are kept by the natives; the host runs them (and the connection
+// handlers below) through `__invoke`.
 local messaging = {
-    send = function(name, data = null) { return ::__host("send", name, data); }
-    on = function(name, cb) {
-        if (typeof cb != "function") throw "on: the handler must be a function";
-        ::__handlers[name] <- cb;
-    }
+    send = __core("send")
+    on = __core("on")
 };
 
 ::__conn_handlers <- {};
-
-function __connection(event) {
-    if (!(event in ::__conn_handlers)) return false;
-    ::__invoke(::__conn_handlers[event], [0]);
-    return true;
-}
-
-function __message(name, data) {
-    if (!(name in ::__handlers)) return false;
-    ::__invoke(::__handlers[name], [data]);
-    return true;
-}
 
 // ---- JSON (agent and device) ----------------------------------------------------------------
 ::http <- __api("http", {});
@@ -650,6 +599,4 @@ if (::__side == "device") ::hardware <- __api("hardware", {});
 
 if (::__side == "device") {
     ::nv <- {};
-    ::__get_nv <- function() { return ("nv" in ::getroottable()) ? ::nv : null; };
-    ::__set_nv <- function(t) { ::nv <- t; };
 }
