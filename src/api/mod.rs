@@ -501,32 +501,40 @@ impl Client {
     /// Every item of a paginated list (page size 100), following `links.next`, de-duplicated
     /// by id. `filters` are `(name, value)` pairs sent as `filter[name]=value`.
     pub async fn list(&self, path: &str, filters: &[(&str, String)]) -> Result<Vec<Value>> {
-        self.list_kept(path, filters, None).await
+        let mut out = Vec::new();
+        self.list_pages(path, filters, None, &mut |items| out.extend(items))
+            .await?;
+        Ok(out)
     }
 
-    /// [`Client::list`] for showing the items: of each only its members other than `links`
-    /// are kept, and of its attributes those named in `attrs`.
+    /// [`Client::list`] for showing the items, page by page: `each` is given the new items
+    /// of each page, in order, as soon as the page is taken (while it is fresh in memory).
+    /// Of each item only its members other than `links` are kept, and of its attributes
+    /// those named in `attrs`.
     pub async fn list_shown(
         &self,
         path: &str,
         filters: &[(&str, String)],
         attrs: &[&str],
-    ) -> Result<Vec<Value>> {
-        self.list_kept(path, filters, Some(attrs)).await
+        each: &mut (dyn FnMut(Vec<Value>) + Send),
+    ) -> Result<()> {
+        self.list_pages(path, filters, Some(attrs), each).await
     }
 
-    /// [`Client::list`], keeping only `attrs` of the items' attributes when given.
+    /// [`Client::list`], the items of each page given to `each`, keeping only `attrs` of the
+    /// items' attributes when given.
     ///
     /// When a page's `links.last` says how many pages there are (the simulator's do), the
     /// pages after it up to that one are asked for [`LIST_PAGES_IN_FLIGHT`] at a time and
     /// taken in page order, each as if fetched alone: the items, their order, where the list
     /// stops and the error reported are those of fetching one page after the other.
-    async fn list_kept(
+    async fn list_pages(
         &self,
         path: &str,
         filters: &[(&str, String)],
         attrs: Option<&[&str]>,
-    ) -> Result<Vec<Value>> {
+        each: &mut (dyn FnMut(Vec<Value>) + Send),
+    ) -> Result<()> {
         let page_of = |query: Vec<(String, String)>| async move {
             let doc = self
                 .request_kept(Method::GET, path, &query, None, &[], attrs)
@@ -542,14 +550,13 @@ impl Client {
             query.push(("page[size]".into(), LIST_PAGE_SIZE.to_string()));
             query
         };
-        let mut out: Vec<Value> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut page = 1usize;
         let mut doc = page_of(query(page)).await?;
         loop {
             let last = last_page(&doc);
-            if !take_page(&mut doc, &mut out, &mut seen) {
-                return Ok(out);
+            if !take_page(&mut doc, &mut seen, each) {
+                return Ok(());
             }
             match last.filter(|&last| last > page + 1) {
                 Some(last) => {
@@ -565,8 +572,8 @@ impl Client {
                             doc = next;
                             break;
                         }
-                        if !take_page(&mut next, &mut out, &mut seen) {
-                            return Ok(out);
+                        if !take_page(&mut next, &mut seen, each) {
+                            return Ok(());
                         }
                     }
                 }
@@ -583,21 +590,22 @@ impl Client {
 /// impt keeps at most 5 requests in flight).
 const LIST_PAGES_IN_FLIGHT: usize = 4;
 
-/// Takes the items of list page `doc` whose id is new (or empty) into `out`; true when
+/// Gives the items of list page `doc` whose id is new (or empty) to `each`; true when
 /// another page follows: `links.next` is there, is not the page itself, and the page was
 /// not empty.
 fn take_page(
     doc: &mut Value,
-    out: &mut Vec<Value>,
     seen: &mut std::collections::HashSet<String>,
+    each: &mut (dyn FnMut(Vec<Value>) + Send),
 ) -> bool {
-    let items = data_items(doc);
+    let mut items = data_items(doc);
     let count = items.len();
-    for item in items {
-        let id = id_of(&item).to_string();
-        if id.is_empty() || seen.insert(id) {
-            out.push(item);
-        }
+    items.retain(|item| {
+        let id = id_of(item);
+        id.is_empty() || seen.insert(id.to_string())
+    });
+    if !items.is_empty() {
+        each(items);
     }
     let link = |name: &str| {
         doc.get("links")
@@ -820,7 +828,14 @@ mod list_tests {
             }
         });
         let client = Client::new(&base, Session::anonymous(), Arc::new(Quiet));
-        let out = client.list_shown("/things", &[], &["name"]).await;
+        let mut items = Vec::new();
+        let out = client
+            .list_shown("/things", &[], &["name"], &mut |page| {
+                assert!(!page.is_empty() && page.len() <= LIST_PAGE_SIZE);
+                items.extend(page)
+            })
+            .await
+            .map(|()| items);
         server.abort();
         (out, pages)
     }

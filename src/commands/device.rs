@@ -4,10 +4,11 @@ use serde_json::Value;
 
 use super::core::delete::DeletePlan;
 use super::core::devices::change_devices;
+use super::core::display::Rows;
 use super::core::ident::{dg_or_project, find, find_full};
-use super::core::listing::{dg_type_filter, either, list as list_filtered, owner_product_dg};
+use super::core::listing::{dg_type_filter, either, list_each, owner_product_dg};
 use super::core::options::{options, Opt};
-use super::core::{print_info, print_list, update_entity, CommandCtx};
+use super::core::{print_info, print_rows, update_entity, CommandCtx};
 use crate::api::{attr, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 use impt_wire::types::DG_TYPE_NAMES;
@@ -61,16 +62,22 @@ options! {
 pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     let mut filters = owner_product_dg(ctx, &o.owner, &o.product, &o.dg).await?;
     filters.extend(dg_type_filter(&o.dg_type, "devicegroup.type"));
-    let mut items = list_filtered(ctx, Entity::Device, &filters).await?;
-    if let Some(assigned) = either(o.assigned, o.unassigned) {
-        items.retain(|d| rel_id(d, "devicegroup").is_some() == assigned);
-    }
-    if let Some(online) = either(o.online, o.offline) {
-        items.retain(|d| {
-            (attr(d, "device_online").and_then(Value::as_bool) == Some(true)) == online
-        });
-    }
-    print_list(ctx, Entity::Device, items).await
+    let assigned = either(o.assigned, o.unassigned);
+    let online = either(o.online, o.offline);
+    let mut rows = Rows::new(Entity::Device);
+    list_each(ctx, Entity::Device, &filters, &mut |mut items| {
+        if let Some(assigned) = assigned {
+            items.retain(|d| rel_id(d, "devicegroup").is_some() == assigned);
+        }
+        if let Some(online) = online {
+            items.retain(|d| {
+                (attr(d, "device_online").and_then(Value::as_bool) == Some(true)) == online
+            });
+        }
+        rows.take(items);
+    })
+    .await?;
+    print_rows(ctx, rows).await
 }
 
 options! {

@@ -10,13 +10,13 @@ use super::core::display;
 use super::core::ident::product_or_project;
 use super::core::ident::{dg_or_project, find, find_full};
 use super::core::js_json;
-use super::core::listing::{dg_type_filter, id_filters, list as list_filtered};
+use super::core::listing::{dg_type_filter, id_filters, list_each};
 use super::core::options::{options, Opt};
 use super::core::restart::{print_devices_info, restart_dg};
 use super::core::targets::{
     dg_type, post_dg, resolve_target, target_rel, wrong_type_for_option, NewDg, TargetKind,
 };
-use super::core::{print_created, print_list, update_entity, CommandCtx};
+use super::core::{print_created, print_list, print_rows, update_entity, CommandCtx};
 use crate::api::{attr, attr_str, encode_segment, id_of, rel_id};
 use crate::error::{Entity, ImptError, Result};
 use impt_wire::types::DG_TYPE_NAMES;
@@ -230,8 +230,12 @@ pub async fn list(ctx: &CommandCtx, o: &ListOpts) -> Result<()> {
     )
     .await?;
     filters.extend(dg_type_filter(&o.dg_type, "type"));
-    let items = list_filtered(ctx, Entity::DeviceGroup, &filters).await?;
-    print_list(ctx, Entity::DeviceGroup, items).await
+    let mut rows = display::Rows::new(Entity::DeviceGroup);
+    list_each(ctx, Entity::DeviceGroup, &filters, &mut |items| {
+        rows.take(items)
+    })
+    .await?;
+    print_rows(ctx, rows).await
 }
 
 options! {

@@ -132,28 +132,27 @@ impl CommandCtx {
         Ok(items)
     }
 
-    /// The unfiltered list of an entity kind for a list command, which only prints it: the
-    /// run's cached list when there is one, else fetched and not cached (nothing looks a list
-    /// command's own list up again), so that a long list is not copied; what is fetched
-    /// keeps of the items' attributes only `attrs` (see [`api::Client::list_shown`]).
-    pub async fn list_all_once(&self, entity: Entity, attrs: &[&str]) -> Result<Vec<Value>> {
-        if let Some(v) = lock(&self.lists).get(&entity) {
-            return Ok(v.clone());
-        }
-        self.list_shown(entity, &[], attrs).await
-    }
-
-    /// A filtered list for a list command (not cached), keeping of the items' attributes only
-    /// `attrs`.
+    /// A list for a list command, which only prints it, given page by page to `each`
+    /// (see [`api::Client::list_shown`]): without filters the run's cached list when there
+    /// is one (all at once), else fetched and not cached (nothing looks a list command's own
+    /// list up again), keeping of the items' attributes only `attrs`.
     pub async fn list_shown(
         &self,
         entity: Entity,
         filters: &[(&str, String)],
         attrs: &[&str],
-    ) -> Result<Vec<Value>> {
+        each: &mut (dyn FnMut(Vec<Value>) + Send),
+    ) -> Result<()> {
+        if filters.is_empty() {
+            let cached = lock(&self.lists).get(&entity).cloned();
+            if let Some(v) = cached {
+                each(v);
+                return Ok(());
+            }
+        }
         self.client()
             .await?
-            .list_shown(entity.collection(), filters, attrs)
+            .list_shown(entity.collection(), filters, attrs, each)
             .await
     }
 

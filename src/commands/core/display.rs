@@ -209,35 +209,48 @@ async fn add_relations_memo(
         else {
             continue;
         };
-        if *kind == Entity::Account {
-            if memo.me.is_none() {
-                memo.me = Some(ctx.me_id().await?);
-            }
-            if memo.me.as_deref() == Some(id) {
-                continue;
-            }
+        add_relation(ctx, (entity, id_of(v)), (label, *kind, id), m, memo).await?;
+    }
+    Ok(())
+}
+
+/// Adds the related entity `id` of kind `kind` under `label` to `m`, the data of `item` (its
+/// kind and id): left out when it is the current account, reported when it does not exist.
+async fn add_relation(
+    ctx: &CommandCtx,
+    item: (Entity, &str),
+    (label, kind, id): (&str, Entity, &str),
+    m: &mut Map<String, Value>,
+    memo: &mut Related,
+) -> Result<()> {
+    if kind == Entity::Account {
+        if memo.me.is_none() {
+            memo.me = Some(ctx.me_id().await?);
         }
-        // Only found entities are kept: a missing one is asked for (and reported) again on
-        // each row, as before.
-        if let Some(body) = memo.shorts.get(&(*kind, id.to_string())) {
-            m.insert((*label).into(), Value::Object(body.clone()));
-            continue;
+        if memo.me.as_deref() == Some(id) {
+            return Ok(());
         }
-        match ctx.get(*kind, id).await? {
-            Some(related) => {
-                let body = short_body(*kind, &related);
-                memo.shorts.insert((*kind, id.to_string()), body.clone());
-                m.insert((*label).into(), Value::Object(body));
-            }
-            None => {
-                ctx.ui.dialog(&format!(
-                    "Error: Unexpected state. {} \"{}\" is related to corrupted {} \"{id}\" which does not exist.",
-                    entity.label(),
-                    id_of(v),
-                    kind.label()
-                ));
-                m.insert(format!("Corrupted {}", kind.label()), json!({ "id": id }));
-            }
+    }
+    // Only found entities are kept: a missing one is asked for (and reported) again on
+    // each row, as before.
+    if let Some(body) = memo.shorts.get(&(kind, id.to_string())) {
+        m.insert(label.into(), Value::Object(body.clone()));
+        return Ok(());
+    }
+    match ctx.get(kind, id).await? {
+        Some(related) => {
+            let body = short_body(kind, &related);
+            memo.shorts.insert((kind, id.to_string()), body.clone());
+            m.insert(label.into(), Value::Object(body));
+        }
+        None => {
+            ctx.ui.dialog(&format!(
+                "Error: Unexpected state. {} \"{}\" is related to corrupted {} \"{id}\" which does not exist.",
+                item.0.label(),
+                item.1,
+                kind.label()
+            ));
+            m.insert(format!("Corrupted {}", kind.label()), json!({ "id": id }));
         }
     }
     Ok(())
@@ -272,20 +285,86 @@ async fn list_item_with(
     Ok(Value::Object(item))
 }
 
-/// [`list_items`] of entities the caller gives up: their attributes are moved into the
-/// list data rather than copied.
-pub async fn list_items_taken(
-    ctx: &CommandCtx,
+/// The rows of a list command's result, made page by page as the list arrives: each item's
+/// short body is made while its page is fresh in memory (its shown attributes moved, not
+/// copied), and of the rest only what its relations need is kept; [`Rows::data`] adds the
+/// related entities.
+pub struct Rows {
     entity: Entity,
-    items: Vec<Value>,
-) -> Result<Value> {
-    let mut memo = Related::default();
-    let mut out = Vec::with_capacity(items.len());
-    for mut v in items {
-        let m = short_body_taken(entity, &mut v);
-        out.push(list_item_with(ctx, entity, &v, m, &mut memo).await?);
+    rows: Vec<Row>,
+}
+
+struct Row {
+    body: Map<String, Value>,
+    /// The item's id, for the text of a corrupted relation.
+    id: String,
+    /// The related ids, one for each of the entity's [`list_relations`].
+    related: Vec<Option<String>>,
+}
+
+impl Rows {
+    pub fn new(entity: Entity) -> Rows {
+        Rows {
+            entity,
+            rows: Vec::new(),
+        }
     }
-    Ok(Value::Array(out))
+
+    pub fn entity(&self) -> Entity {
+        self.entity
+    }
+
+    /// How many rows there are.
+    pub fn count(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Makes the rows of `items` (given up).
+    pub fn take(&mut self, items: Vec<Value>) {
+        let rels = list_relations(self.entity);
+        self.rows.reserve(items.len());
+        for mut v in items {
+            let body = short_body_taken(self.entity, &mut v);
+            let related = rels
+                .iter()
+                .map(|(rel, _, _)| rel_id(&v, rel).map(str::to_string))
+                .collect();
+            let id = id_of(&v).to_string();
+            self.rows.push(Row { body, id, related });
+        }
+    }
+
+    /// The list data: each row's short body and its list relations, under the entity's
+    /// label (the related entities' data made once for all rows).
+    pub async fn data(self, ctx: &CommandCtx) -> Result<Value> {
+        let entity = self.entity;
+        let rels = list_relations(entity);
+        let mut memo = Related::default();
+        let mut out = Vec::with_capacity(self.rows.len());
+        for Row {
+            mut body,
+            id,
+            related,
+        } in self.rows
+        {
+            for ((_, label, kind), rid) in rels.iter().zip(related) {
+                if let Some(rid) = rid {
+                    add_relation(
+                        ctx,
+                        (entity, &id),
+                        (label, *kind, &rid),
+                        &mut body,
+                        &mut memo,
+                    )
+                    .await?;
+                }
+            }
+            let mut item = Map::new();
+            item.insert(entity.label().into(), Value::Object(body));
+            out.push(Value::Object(item));
+        }
+        Ok(Value::Array(out))
+    }
 }
 
 /// Many list items as an array (the related entities' data built once for all rows).

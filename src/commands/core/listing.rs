@@ -53,9 +53,21 @@ pub async fn resolve_ids(
 /// left means an empty result. Results are concatenated without de-duplication. For a list
 /// command: of the items' attributes only those its list shows are kept.
 pub async fn list(ctx: &CommandCtx, entity: Entity, filters: &[Filter]) -> Result<Vec<Value>> {
-    let attrs = list_attrs(entity);
+    let mut out = Vec::new();
+    list_each(ctx, entity, filters, &mut |items| out.extend(items)).await?;
+    Ok(out)
+}
+
+/// [`list`] given to `each` page by page as the pages arrive (see
+/// [`CommandCtx::list_shown`]).
+pub async fn list_each(
+    ctx: &CommandCtx,
+    entity: Entity,
+    filters: &[Filter],
+    each: &mut (dyn FnMut(Vec<Value>) + Send),
+) -> Result<()> {
     if filters.iter().any(|f| f.values.is_empty()) {
-        return Ok(vec![]);
+        return Ok(());
     }
     let mut combos: Vec<Vec<(&str, String)>> = vec![vec![]];
     for f in filters {
@@ -70,20 +82,10 @@ pub async fn list(ctx: &CommandCtx, entity: Entity, filters: &[Filter]) -> Resul
             })
             .collect();
     }
-    if let [c] = &combos[..] {
-        if c.is_empty() {
-            return ctx.list_all_once(entity, attrs).await;
-        }
-    }
-    let mut out = Vec::new();
     for c in combos {
-        if c.is_empty() {
-            out.extend(ctx.list_all(entity).await?);
-        } else {
-            out.extend(ctx.list_shown(entity, &c, attrs).await?);
-        }
+        ctx.list_shown(entity, &c, list_attrs(entity), each).await?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Adds a filter when the option was given.

@@ -34,8 +34,16 @@ use crate::error::{Entity, Result};
 /// Prints a list result: header (or "No …s are found.") and the items' list data.
 /// The items are given up: their shown attributes are moved into the list data.
 pub async fn print_list(ctx: &CommandCtx, entity: Entity, items: Vec<Value>) -> Result<()> {
-    let count = items.len();
-    let data = display::list_items_taken(ctx, entity, items).await?;
+    let mut rows = display::Rows::new(entity);
+    rows.take(items);
+    print_rows(ctx, rows).await
+}
+
+/// [`print_list`] of rows made as the list arrived (see [`listing::list_each`]).
+pub async fn print_rows(ctx: &CommandCtx, rows: display::Rows) -> Result<()> {
+    let entity = rows.entity();
+    let count = rows.count();
+    let data = rows.data(ctx).await?;
     if count == 0 {
         ctx.ui.info(&format!("No {}s are found.", entity.label()));
     } else {
@@ -120,6 +128,36 @@ mod tests {
         let (c, out) = ctx(Mode::Minimal, "");
         run(print_list(&c, Entity::Device, vec![])).unwrap();
         assert_eq!(out.stdout(), "");
+    }
+
+    #[test]
+    fn rows_made_page_by_page_print_as_the_whole_list_does() {
+        let items: Vec<serde_json::Value> = (0..7)
+            .map(|i| {
+                json!({"type": "device", "id": format!("d{i}"), "attributes": {
+                    "name": if i % 2 == 0 { json!(format!("n{i}")) } else { json!(null) },
+                    "agent_id": "", "mac_address": format!("m{i}"), "device_online": i % 3 == 0,
+                    "swversion": "not shown"}})
+            })
+            .collect();
+        let (c, whole) = ctx(Mode::Default, "");
+        run(print_list(&c, Entity::Device, items.clone())).unwrap();
+        let (c, paged) = ctx(Mode::Default, "");
+        let mut rows = display::Rows::new(Entity::Device);
+        let mut items = items;
+        let rest = items.split_off(3);
+        rows.take(items);
+        rows.take(rest);
+        run(print_rows(&c, rows)).unwrap();
+        assert_eq!(paged.stdout(), whole.stdout());
+        assert!(
+            whole.stdout().contains("Device list (7 items):"),
+            "{}",
+            whole.stdout()
+        );
+        assert!(whole.stdout().contains("d6") && whole.stdout().contains("m6"));
+        assert!(!whole.stdout().contains("swversion"));
+        assert!(!whole.stdout().contains("agent_id"));
     }
 
     /// What `print` writes in json mode, parsed.
