@@ -350,19 +350,27 @@ unsafe extern "C" fn root_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     not_found(v)
 }
 
-/// `__api(name, members)`: `members` with a delegate whose `_get` loads the lazy part that
-/// has a missing member, or raises a clear error.
+/// `__api(name, members[, plain])`: `members` with a delegate whose `_get` loads the lazy
+/// part that has a missing member, or raises a clear error (`plain`: Squirrel's own "does
+/// not exist", as the imp's `hardware` object gives).
 unsafe extern "C" fn api_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
-    if sq_gettop(v) != 3 || sq_gettype(v, 3) & RT_MASK != RT_TABLE {
+    let top = sq_gettop(v);
+    if !(3..=4).contains(&top) || sq_gettype(v, 3) & RT_MASK != RT_TABLE {
         return throw(v, "__api: expected a name and a table");
+    }
+    let mut plain: SQBool = 0;
+    if top == 4 {
+        sq_getbool(v, 4, &mut plain);
     }
     if sq_reservestack(v, 4) < 0 {
         return -1;
     }
     sq_newtable(v);
     push_str(v, "_get");
+    // The free variables are taken from the top down: the last pushed is the first.
+    sq_pushbool(v, plain);
     sq_push(v, 2);
-    sq_newclosure(v, api_get_cb::<H>, 1);
+    sq_newclosure(v, api_get_cb::<H>, 2);
     sq_newslot(v, -3, 0);
     if sq_setdelegate(v, 3) < 0 {
         return -1;
@@ -371,7 +379,7 @@ unsafe extern "C" fn api_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     1
 }
 
-/// An API table's `_get`. Stack: 1 the table, 2 the key, 3 the API's name.
+/// An API table's `_get`. Stack: 1 the table, 2 the key, 3 the API's name, 4 `plain`.
 unsafe extern "C" fn api_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     if sq_reservestack(v, 4) < 0 {
         return -1;
@@ -395,6 +403,11 @@ unsafe extern "C" fn api_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
             }
             Ok(false) => {}
         }
+    }
+    let mut plain: SQBool = 0;
+    sq_getbool(v, 4, &mut plain);
+    if plain != 0 {
+        return not_found(v);
     }
     // A name looked up inside a function stored here falls through to the root table
     // (`key in ::getroottable()`: a global of a lazy part not loaded yet counts).
