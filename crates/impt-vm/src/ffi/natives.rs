@@ -440,19 +440,29 @@ impl<H: Handler> RawVm<H> {
     /// From now on a missing global loads the lazy part that defines it (the root table's
     /// delegate), once the core of the API is in place.
     pub fn enable_lazy_globals(&mut self) {
-        let _in = Enter::new(&mut self.mem);
-        // SAFETY: valid VM; the stack top is restored before returning.
-        unsafe {
-            let v = self.v;
-            let top = sq_gettop(v);
-            sq_reservestack(v, 4);
-            sq_pushroottable(v);
+        // SAFETY: the root table is at -1.
+        self.at_root(4, |v| unsafe {
             sq_newtable(v);
             push_str(v, "_get");
             sq_newclosure(v, root_get_cb::<H>, 0);
             sq_newslot(v, -3, 0);
             sq_setdelegate(v, -2);
+        })
+    }
+
+    /// Runs `f` with the root table pushed and `room` more stack slots; the stack is left as
+    /// it was.
+    fn at_root<T>(&mut self, room: usize, f: impl FnOnce(HSQUIRRELVM) -> T) -> T {
+        let _in = Enter::new(&mut self.mem);
+        // SAFETY: valid VM; the stack top is restored before returning.
+        unsafe {
+            let v = self.v;
+            let top = sq_gettop(v);
+            sq_reservestack(v, room as SQInteger + 1);
+            sq_pushroottable(v);
+            let out = f(v);
             sq_settop(v, top);
+            out
         }
     }
 
@@ -526,52 +536,31 @@ impl<H: Handler> RawVm<H> {
             }
         };
         drop(enter);
-        match res {
-            Ok(found) => Ok(found),
-            Err(Some(message)) => Err(ScriptError {
-                message,
-                frames: Vec::new(),
-                kind: ErrorKind::Script,
-            }),
-            Err(None) => Err(self.take_error("runtime error")),
-        }
+        self.call_result(res)
     }
 
     /// The global `name` (null if the root table has no such slot); `Err`: it holds what
     /// cannot leave the VM.
     pub fn get_global(&mut self, name: &str) -> Result<Value, String> {
-        let _in = Enter::new(&mut self.mem);
-        // SAFETY: valid VM; the stack top is restored before returning.
-        unsafe {
-            let v = self.v;
-            let top = sq_gettop(v);
-            sq_reservestack(v, 4);
-            sq_pushroottable(v);
+        // SAFETY: the root table is at -1.
+        self.at_root(2, |v| unsafe {
             push_str(v, name);
-            let out = if sq_rawget(v, -2) >= 0 {
+            if sq_rawget(v, -2) >= 0 {
                 read_value(v, -1, 0)
             } else {
                 Ok(Value::Null)
-            };
-            sq_settop(v, top);
-            out
-        }
+            }
+        })
     }
 
     /// Sets (or creates) the global `name`.
     pub fn set_global(&mut self, name: &str, value: &Value) {
-        let _in = Enter::new(&mut self.mem);
-        // SAFETY: valid VM; the stack top is restored before returning.
-        unsafe {
-            let v = self.v;
-            let top = sq_gettop(v);
-            sq_reservestack(v, 3 + push_slots(value) as SQInteger);
-            sq_pushroottable(v);
+        // SAFETY: the root table is at -1.
+        self.at_root(2 + push_slots(value), |v| unsafe {
             push_str(v, name);
             push_value(v, value);
             sq_newslot(v, -3, 0);
-            sq_settop(v, top);
-        }
+        })
     }
 
     /// Runs a lazy part of the API (see the lazy module): the heap cap grows by what it
