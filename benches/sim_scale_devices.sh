@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How `impt sim` runs the devices' code at scale and under attack (issues 23 item 4, 27 item 2):
-#  1. N idle virtual devices running code (a timer an hour away, an agent handler): RSS,
+#  1. N idle virtual devices running code (a timer an hour away, an agent handler; then
+#     1,000 whose code also drives a pin, so their `hardware` object is built): RSS,
 #     threads, boot time, and the API's latency (GET /v5/products, p50/p99/max) while they boot;
 #  2. 1,000 devices each logging once a second: the API's latency over 15 s;
 #  3. "native-heavy loop on 3 devices" (sort/reverse of a 200,000-element array forever):
@@ -112,20 +113,21 @@ def settle(sim, n, timeout=600):
         last = rss
     return time.time() - t0
 
-def idle(binary, n, label):
+def idle(binary, n, label, hw=False):
     sim = Sim(binary, ["--devices", str(n)])
     base_rss, base_thr = sim.rss_mb(), sim.threads()
     ids = sim.devices()
     g = sim.group(sim.product("P"), "G")
-    sim.deploy(g, "imp.wakeup(3600, function() { server.log(\"an hour\"); });",
+    pin = "hardware.pinA.configure(DIGITAL_OUT, 1);\n" if hw else ""
+    sim.deploy(g, pin + "imp.wakeup(3600, function() { server.log(\"an hour\"); });",
                "device.on(\"ping\", function(d) { server.log(d); });")
     probe = Prober(sim, sim.token)
     t0 = time.time()
     sim.assign(g, ids)
     took = settle(sim, n) + (time.time() - t0 - 0)  # assign time + settle
     lat = probe.done()
-    print("%-7s %5d idle devices: RSS %d MB (empty sim %d MB), %d threads (empty sim %d); booted in %.0f s; API while booting: %s"
-          % (label, n, sim.rss_mb(), base_rss, sim.threads(), base_thr, took, lat), flush=True)
+    print("%-7s %5d idle devices%s: RSS %d MB (empty sim %d MB), %d threads (empty sim %d); booted in %.0f s; API while booting: %s"
+          % (label, n, " driving a pin" if hw else "", sim.rss_mb(), base_rss, sim.threads(), base_thr, took, lat), flush=True)
     sim.stop()
 
 def loggers(binary, n, label):
@@ -203,7 +205,7 @@ def virtual(binary, label):
     sim.stop()
 
 what, binary, label = sys.argv[1], sys.argv[2], sys.argv[3]
-if what == "idle": idle(binary, int(sys.argv[4]), label)
+if what == "idle": idle(binary, int(sys.argv[4]), label, len(sys.argv) > 5)
 elif what == "loggers": loggers(binary, int(sys.argv[4]), label)
 elif what == "attack": attack(binary, label)
 elif what == "virtual": virtual(binary, label)
@@ -217,6 +219,8 @@ echo "impt sim: devices at scale ($(nproc) cores; $(date -u +%F))"
 if [ -n "${BEFORE:-}" ]; then python3 "$TMP/bench.py" idle "$BEFORE" before "$IDLE_BEFORE" || true; fi
 python3 "$TMP/bench.py" idle "$BIN" after "$IDLE_BEFORE"
 python3 "$TMP/bench.py" idle "$BIN" after "$IDLE"
+if [ -n "${BEFORE:-}" ]; then python3 "$TMP/bench.py" idle "$BEFORE" before "$IDLE_BEFORE" hw || true; fi
+python3 "$TMP/bench.py" idle "$BIN" after "$IDLE_BEFORE" hw
 run loggers "$LOGGERS"
 run attack
 python3 "$TMP/bench.py" virtual "$BIN" after

@@ -315,6 +315,30 @@ fn lazy_default_delegates(out: &Path) {
     patch(&api, &edits);
 }
 
+/// The simulator's own imp API, compiled under the source name `__impt_api__` into every VM,
+/// keeps no local-variable names and one line entry per function: its frames are never
+/// reported (crates/impt-vm/src/lib.rs leaves them out of stacks), and those tables took
+/// a good part of the bytes of the API's compiled functions in each VM.
+fn lean_api_code(out: &Path) {
+    patch(
+        &out.join("squirrel").join("sqfuncstate.cpp"),
+        &[
+            (
+                "    SQFunctionProto *f=SQFunctionProto::Create(_ss,_instructions.size(),\n        _nliterals,_parameters.size(),_functions.size(),_outervalues.size(),\n        _lineinfos.size(),_localvarinfos.size(),_defaultparams.size());",
+                "    bool lean = sq_type(_sourcename) == OT_STRING && scstrcmp(_stringval(_sourcename), _SC(\"__impt_api__\")) == 0;\n    SQInteger nlines = lean && _lineinfos.size() > 1 ? 1 : (SQInteger)_lineinfos.size();\n    SQInteger nlocals = lean ? 0 : (SQInteger)_localvarinfos.size();\n    SQFunctionProto *f=SQFunctionProto::Create(_ss,_instructions.size(),\n        _nliterals,_parameters.size(),_functions.size(),_outervalues.size(),\n        nlines,nlocals,_defaultparams.size());",
+            ),
+            (
+                "    for(SQUnsignedInteger nl = 0; nl < _localvarinfos.size(); nl++)",
+                "    for(SQInteger nl = 0; nl < nlocals; nl++)",
+            ),
+            (
+                "    for(SQUnsignedInteger ni = 0; ni < _lineinfos.size(); ni++)",
+                "    for(SQInteger ni = 0; ni < nlines; ni++)",
+            ),
+        ],
+    );
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/glue.cpp");
@@ -441,6 +465,7 @@ fn main() {
     );
     lazy_default_delegates(&out);
     imp_semantics(&out);
+    lean_api_code(&out);
 
     let mut build = cc::Build::new();
     build

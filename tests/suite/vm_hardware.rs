@@ -72,7 +72,10 @@ fn run(imp: &str, code: &str) -> Vec<String> {
 fn each_imp_type_has_exactly_its_pins_and_buses() {
     for t in IMP_TYPES {
         let (mut vm, b) = device(t.name, None);
+        // SPI, UART, the sampler, the DAC and Bluetooth are built when the code names one
+        // of them (FIDELITY.md: a UART or SPI name of any imp type will do).
         let code = r#"
+            local named = ["uart57", "spi257", "sampler", "fixedfrequencydac", "bluetooth"];
             local names = [];
             foreach (k, v in hardware) names.push(k);
             names.sort();
@@ -111,6 +114,35 @@ fn each_imp_type_has_exactly_its_pins_and_buses() {
         assert_eq!(have.contains(&"fixedfrequencydac"), t.ffdac, "{}", t.name);
         assert_eq!(have.contains(&"bluetooth"), t.bluetooth, "{}", t.name);
     }
+}
+
+/// The buses other than I2C are built on first use: a name built at run time finds them too,
+/// and from then on `foreach` lists them.
+#[test]
+fn spi_and_uart_buses_are_built_when_first_looked_up() {
+    let lines = run(
+        "imp003",
+        r#"
+        local count = function(prefix) {
+            local n = 0;
+            foreach (k, v in hardware) if (k.find(prefix) == 0 && k != "spiflash") n++;
+            return n;
+        };
+        server.log(count("pin") + " " + count("i2c") + " " + count("uart") + " " + count("spi"));
+        local u = hardware["ua" + "rtFG"];
+        server.log(u + " " + count("uart") + " " + count("spi"));
+        server.log(hardware["sp" + "iLGDK"] + " " + count("spi"));
+        "#,
+    );
+    let imp = IMP_TYPES.iter().find(|t| t.name == "imp003").unwrap();
+    assert_eq!(
+        lines,
+        [
+            format!("{} {} 0 0", imp.pins.len(), imp.i2c.len()),
+            format!("uartFG {} 0", imp.uart.len()),
+            format!("spiLGDK {}", imp.spi.len()),
+        ]
+    );
 }
 
 #[test]

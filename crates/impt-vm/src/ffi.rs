@@ -840,15 +840,20 @@ impl<H: Handler> RawVm<H> {
             }
         };
         drop(enter);
-        match res {
-            Ok(val) => Ok(val),
-            Err(Some(msg)) => Err(ScriptError {
-                message: msg,
+        self.call_result(res)
+    }
+
+    /// The outcome of a call: `Err(Some(message))` failed before the call, `Err(None)` in
+    /// it (the VM's error and stack).
+    fn call_result<T>(&mut self, res: Result<T, Option<String>>) -> Result<T, ScriptError> {
+        res.map_err(|e| match e {
+            Some(message) => ScriptError {
+                message,
                 frames: Vec::new(),
                 kind: ErrorKind::Script,
-            }),
-            Err(None) => Err(self.take_error("runtime error")),
-        }
+            },
+            None => self.take_error("runtime error"),
+        })
     }
 }
 

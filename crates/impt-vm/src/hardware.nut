@@ -260,6 +260,7 @@ class __I2C {
 }
 
 // ---- SPI ------------------------------------------------------------------------------------
+//@lazy hw-spi: hardware.bus:spi
 class __SPI {
     _name = null;
     _on = false;
@@ -306,8 +307,11 @@ class __SPI {
     function chipselect(select) { ::__host("hw", "spi_cs", _name, select ? 1 : 0); }
     function _tostring() { return "spi" + _name; }
 }
+foreach (b in ::__hw_layout.spi) ::hardware["spi" + b] <- ::__SPI(b);
+//@end
 
 // ---- UART -----------------------------------------------------------------------------------
+//@lazy hw-uart: hardware.bus:uart
 class __UART {
     _name = null;
     _on = false;
@@ -382,8 +386,11 @@ class __UART {
     function setbreak(...) {}
     function _tostring() { return "uart" + _name; }
 }
+foreach (b in ::__hw_layout.uart) ::hardware["uart" + b] <- ::__UART(b);
+//@end
 
 // ---- sampler and fixed-frequency DAC: timed on virtual time ------------------------------------
+//@lazy hw-sampler: hardware.sampler
 class __Sampler {
     _rate = 0.0;
     _buffers = null;
@@ -426,7 +433,10 @@ class __Sampler {
     function reset() { stop(); _cb = null; _buffers = null; }
     function getsampleratehz() { return _rate; }
 }
+if (::__hw_layout.sampler) ::hardware.sampler <- ::__Sampler();
+//@end
 
+//@lazy hw-dac: hardware.fixedfrequencydac
 class __FixedFrequencyDac {
     _rate = 0.0;
     _queue = null;
@@ -471,10 +481,13 @@ class __FixedFrequencyDac {
         if (_timer != null) { ::imp.cancelwakeup(_timer); _timer = null; }
     }
 }
+if (::__hw_layout.ffdac) ::hardware.fixedfrequencydac <- ::__FixedFrequencyDac();
+//@end
 
 // ---- Bluetooth LE (imp004m, imp006): a radio with no other device in range ----------------------
 // Nothing is around: a scan finds no advertisement, nobody connects, an outgoing connection
 // never completes; advertising and GATT serving are accepted (assumed: FIDELITY.md, hardware).
+//@lazy hw-bluetooth: hardware.bluetooth
 class __Bluetooth {
     _open = true;
     _scan = null;
@@ -521,6 +534,8 @@ class __Bluetooth {
     }
     return ::__Bluetooth();
 };
+if (::__hw_layout.bluetooth) ::hardware.bluetooth <- { open = ::__bluetooth_open };
+//@end
 
 // ---- the hardware object ------------------------------------------------------------------------
 ::__pins <- {};
@@ -532,10 +547,7 @@ class __Bluetooth {
         hw["pin" + p] <- ::__pins[p];
     }
     foreach (b in layout.i2c) hw["i2c" + b] <- ::__I2C(b);
-    foreach (b in layout.spi) hw["spi" + b] <- ::__SPI(b);
-    foreach (b in layout.uart) hw["uart" + b] <- ::__UART(b);
-    if (layout.sampler) hw.sampler <- ::__Sampler();
-    if (layout.ffdac) hw.fixedfrequencydac <- ::__FixedFrequencyDac();
+    // SPI, UART, the sampler, the DAC and Bluetooth are parts of their own (see lazy.rs).
     if (!layout.spiflash && hw.rawin("spiflash")) hw.rawdelete("spiflash");
     if (layout.usb) hw.usb <- { configure = function(cb = null) {}, disable = function() {} };
     hw.getimpeeid <- hw.getdeviceid;
@@ -543,11 +555,9 @@ class __Bluetooth {
     // light on the BlinkUp sensor, 0-65535 (a mid value: assumed)
     hw.lightlevel <- function() { return 32768; };
     hw.vbat <- function() { return 3.3; };
-    if (layout.bluetooth) hw.bluetooth <- { open = ::__bluetooth_open };
-    hw.setdelegate({
-        // as on the imp: "the index 'uart1' does not exist"
-        _get = function(key) { throw null; }
-    });
+    // A missing member loads the part that has it; else, as on the imp, "the index
+    // 'uart1' does not exist".
+    ::__api("hardware", hw, true);
 }
 
 // The part file's pin timeline: levels at times after boot.

@@ -3,17 +3,19 @@
 //!
 //! `src/prelude.nut` marks them with `//@lazy NAME [side=device|agent]: KEYS` … `//@end`;
 //! the rest of the file (the core) runs in every new VM. The device's `hardware` API
-//! (`src/hardware.nut`) is one more part. A part loads:
+//! (`src/hardware.nut`) is one more part, with parts of its own marked the same way (the
+//! buses other than I2C, the sampler, the DAC, Bluetooth). A part loads:
 //! - before the deployed code runs, when that code names one of its keys (a word of the
 //!   source), so `"onidle" in imp` and the like see the member;
 //! - when a missing global or API member is looked up (the root table's and the API
-//!   tables' `_get`: `::__lazy(key)`), for code that builds names at run time;
+//!   tables' `_get`, natives in `ffi/natives.rs`), for code that builds names at run time;
 //! - with the parts its own source names (loaded first, in file order).
 //!
 //! A part's keys: those its header lists (`api.member` for API members), and the globals it
 //! defines (`::NAME <-` on a line of its own, `function NAME` / `class NAME` at the start of
 //! a line). The hardware part answers to `hardware`, to any `hardware.` member and, as
-//! before, to any missing global (it defines many constants).
+//! before, to any missing global (it defines many constants); its own parts to their
+//! members (`hardware.bus:uart` in a header: every UART name of any imp type).
 //!
 //! What a part takes is added to the VM's heap cap as it loads, so `imp.getmemoryfree()`
 //! says the same whether or not it has loaded (as if it had been loaded with the core).
@@ -91,36 +93,41 @@ fn globals(source: &str) -> Vec<String> {
     out
 }
 
-pub(crate) fn parse(prelude: &str, hardware: &str) -> Api {
-    let mut core = String::with_capacity(prelude.len());
+/// `text` split into its core (the lines outside `//@lazy` … `//@end`, blank lines in place
+/// of the parts, so line numbers stay the file's) and its parts.
+fn split(file: &str, text: &str) -> (String, Vec<Part>) {
+    let mut core = String::with_capacity(text.len());
     let mut parts: Vec<Part> = Vec::new();
     let mut current: Option<Part> = None;
-    for line in prelude.lines() {
+    for line in text.lines() {
         if let Some(header) = line.strip_prefix("//@lazy ") {
-            assert!(current.is_none(), "prelude.nut: nested //@lazy");
+            assert!(current.is_none(), "{file}: nested //@lazy");
             let (head, keys) = header
                 .split_once(':')
-                .expect("prelude.nut: //@lazy NAME: KEYS");
+                .unwrap_or_else(|| panic!("{file}: //@lazy NAME: KEYS"));
             let mut head = head.split_whitespace();
-            let name = head.next().expect("prelude.nut: //@lazy needs a name");
+            let name = head
+                .next()
+                .unwrap_or_else(|| panic!("{file}: //@lazy needs a name"));
             let side = head.next().map(|s| match s {
                 "side=device" => Side::Device,
                 "side=agent" => Side::Agent,
-                other => panic!("prelude.nut: unknown //@lazy attribute {other}"),
+                other => panic!("{file}: unknown //@lazy attribute {other}"),
             });
             current = Some(Part {
                 name: name.to_string(),
                 side,
-                keys: keys.split_whitespace().map(str::to_string).collect(),
+                keys: keys.split_whitespace().flat_map(expand_key).collect(),
                 source: String::new(),
                 deps: 0,
             });
-            // Keep the core's line numbers as the file's (error positions).
             core.push('\n');
             continue;
         }
         if line == "//@end" {
-            let part = current.take().expect("prelude.nut: //@end without //@lazy");
+            let part = current
+                .take()
+                .unwrap_or_else(|| panic!("{file}: //@end without //@lazy"));
             parts.push(part);
             core.push('\n');
             continue;
@@ -137,14 +144,50 @@ pub(crate) fn parse(prelude: &str, hardware: &str) -> Api {
             }
         }
     }
-    assert!(current.is_none(), "prelude.nut: //@lazy without //@end");
+    assert!(current.is_none(), "{file}: //@lazy without //@end");
+    (core, parts)
+}
+
+/// A header key; `hardware.bus:KIND` stands for `hardware.KINDNAME` for every bus `NAME` of
+/// that kind (`i2c`, `spi`, `uart`) on any imp type.
+fn expand_key(key: &str) -> Vec<String> {
+    let Some(kind) = key.strip_prefix("hardware.bus:") else {
+        return vec![key.to_string()];
+    };
+    let mut out: Vec<String> = Vec::new();
+    for t in crate::imptypes::IMP_TYPES {
+        let names = match kind {
+            "i2c" => t.i2c,
+            "spi" => t.spi,
+            "uart" => t.uart,
+            other => panic!("hardware.nut: unknown bus kind {other}"),
+        };
+        for n in names {
+            let k = format!("hardware.{kind}{n}");
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn parse(prelude: &str, hardware: &str) -> Api {
+    let (core, mut parts) = split("prelude.nut", prelude);
+    // The device's `hardware` API: the file's core is one part, its own parts follow (they
+    // need it, so it loads first).
+    let (hw_core, hw_parts) = split("hardware.nut", hardware);
     parts.push(Part {
         name: "hardware".into(),
         side: Some(Side::Device),
         keys: vec!["hardware.*".into(), "*".into()],
-        source: hardware.to_string(),
+        source: hw_core,
         deps: 0,
     });
+    for mut part in hw_parts {
+        part.side = Some(Side::Device);
+        parts.push(part);
+    }
     for part in &mut parts {
         let found = globals(&part.source);
         part.keys.extend(found);
@@ -294,6 +337,24 @@ mod tests {
         assert_eq!(api.for_key("hardware.pin1", Side::Device, 0) & hw, hw);
         assert_eq!(api.for_key("PWM_OUT", Side::Device, 0) & hw, hw);
         assert_eq!(api.for_key("PWM_OUT", Side::Agent, 0), 0);
+        // The hardware part's own parts load only with their members (and bring it along).
+        let buses = ["hw-spi", "hw-uart", "hw-sampler", "hw-dac", "hw-bluetooth"]
+            .iter()
+            .fold(0, |m, p| m | api.bit(p));
+        assert_eq!(buses.count_ones(), 5);
+        assert_eq!(api.for_key("hardware.pinA", Side::Device, 0) & buses, 0);
+        assert_eq!(
+            api.for_source("hardware.pinA.write(1);", Side::Device, 0) & buses,
+            0
+        );
+        let uart = api.for_key("hardware.uart57", Side::Device, 0);
+        assert_eq!(uart & (buses | hw), api.bit("hw-uart") | hw);
+        let s = api.for_source(
+            "hardware.uartFG.configure(9600, 8, 0, 1, 0);",
+            Side::Device,
+            0,
+        );
+        assert_eq!(s & (buses | hw), api.bit("hw-uart") | hw);
         assert_eq!(
             api.for_source("imp.wakeup(1, f); server.log(1);", Side::Device, 0),
             0
@@ -324,13 +385,40 @@ mod tests {
 
     #[test]
     fn every_key_of_a_part_exists_once_looked_up() {
+        // Buses of other imp types do not exist on the default one.
+        let imp = crate::imptypes::imp_type(crate::DEFAULT_IMP_TYPE).unwrap();
+        let here: Vec<String> = [("i2c", imp.i2c), ("spi", imp.spi), ("uart", imp.uart)]
+            .iter()
+            .flat_map(|(kind, names)| names.iter().map(move |n| format!("hardware.{kind}{n}")))
+            .collect();
+        let mut elsewhere: HashSet<String> = ["i2c", "spi", "uart"]
+            .iter()
+            .flat_map(|kind| expand_key(&format!("hardware.bus:{kind}")))
+            .filter(|k| !here.contains(k))
+            .collect();
+        for (member, has) in [
+            ("sampler", imp.sampler),
+            ("fixedfrequencydac", imp.ffdac),
+            ("bluetooth", imp.bluetooth),
+        ] {
+            if !has {
+                elsewhere.insert(format!("hardware.{member}"));
+            }
+        }
+        assert!(
+            elsewhere.contains("hardware.uart57") && here.contains(&"hardware.uartFG".to_string())
+        );
         for side in [Side::Device, Side::Agent] {
             for p in api()
                 .parts
                 .iter()
                 .filter(|p| p.side.is_none_or(|s| s == side))
             {
-                for key in p.keys.iter().filter(|k| !k.ends_with('*')) {
+                for key in p
+                    .keys
+                    .iter()
+                    .filter(|k| !k.ends_with('*') && !elsewhere.contains(*k))
+                {
                     let logs = std::sync::Arc::default();
                     let host = H(side, std::sync::Arc::clone(&logs));
                     let mut vm = crate::Vm::new(crate::Limits::default(), Box::new(host)).unwrap();

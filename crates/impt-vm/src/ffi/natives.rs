@@ -350,19 +350,27 @@ unsafe extern "C" fn root_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     not_found(v)
 }
 
-/// `__api(name, members)`: `members` with a delegate whose `_get` loads the lazy part that
-/// has a missing member, or raises a clear error.
+/// `__api(name, members[, plain])`: `members` with a delegate whose `_get` loads the lazy
+/// part that has a missing member, or raises a clear error (`plain`: Squirrel's own "does
+/// not exist", as the imp's `hardware` object gives).
 unsafe extern "C" fn api_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
-    if sq_gettop(v) != 3 || sq_gettype(v, 3) & RT_MASK != RT_TABLE {
+    let top = sq_gettop(v);
+    if !(3..=4).contains(&top) || sq_gettype(v, 3) & RT_MASK != RT_TABLE {
         return throw(v, "__api: expected a name and a table");
+    }
+    let mut plain: SQBool = 0;
+    if top == 4 {
+        sq_getbool(v, 4, &mut plain);
     }
     if sq_reservestack(v, 4) < 0 {
         return -1;
     }
     sq_newtable(v);
     push_str(v, "_get");
+    // The free variables are taken from the top down: the last pushed is the first.
+    sq_pushbool(v, plain);
     sq_push(v, 2);
-    sq_newclosure(v, api_get_cb::<H>, 1);
+    sq_newclosure(v, api_get_cb::<H>, 2);
     sq_newslot(v, -3, 0);
     if sq_setdelegate(v, 3) < 0 {
         return -1;
@@ -371,7 +379,7 @@ unsafe extern "C" fn api_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     1
 }
 
-/// An API table's `_get`. Stack: 1 the table, 2 the key, 3 the API's name.
+/// An API table's `_get`. Stack: 1 the table, 2 the key, 3 the API's name, 4 `plain`.
 unsafe extern "C" fn api_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     if sq_reservestack(v, 4) < 0 {
         return -1;
@@ -395,6 +403,11 @@ unsafe extern "C" fn api_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
             }
             Ok(false) => {}
         }
+    }
+    let mut plain: SQBool = 0;
+    sq_getbool(v, 4, &mut plain);
+    if plain != 0 {
+        return not_found(v);
     }
     // A name looked up inside a function stored here falls through to the root table
     // (`key in ::getroottable()`: a global of a lazy part not loaded yet counts).
@@ -427,19 +440,29 @@ impl<H: Handler> RawVm<H> {
     /// From now on a missing global loads the lazy part that defines it (the root table's
     /// delegate), once the core of the API is in place.
     pub fn enable_lazy_globals(&mut self) {
-        let _in = Enter::new(&mut self.mem);
-        // SAFETY: valid VM; the stack top is restored before returning.
-        unsafe {
-            let v = self.v;
-            let top = sq_gettop(v);
-            sq_reservestack(v, 4);
-            sq_pushroottable(v);
+        // SAFETY: the root table is at -1.
+        self.at_root(4, |v| unsafe {
             sq_newtable(v);
             push_str(v, "_get");
             sq_newclosure(v, root_get_cb::<H>, 0);
             sq_newslot(v, -3, 0);
             sq_setdelegate(v, -2);
+        })
+    }
+
+    /// Runs `f` with the root table pushed and `room` more stack slots; the stack is left as
+    /// it was.
+    fn at_root<T>(&mut self, room: usize, f: impl FnOnce(HSQUIRRELVM) -> T) -> T {
+        let _in = Enter::new(&mut self.mem);
+        // SAFETY: valid VM; the stack top is restored before returning.
+        unsafe {
+            let v = self.v;
+            let top = sq_gettop(v);
+            sq_reservestack(v, room as SQInteger + 1);
+            sq_pushroottable(v);
+            let out = f(v);
             sq_settop(v, top);
+            out
         }
     }
 
@@ -513,52 +536,31 @@ impl<H: Handler> RawVm<H> {
             }
         };
         drop(enter);
-        match res {
-            Ok(found) => Ok(found),
-            Err(Some(message)) => Err(ScriptError {
-                message,
-                frames: Vec::new(),
-                kind: ErrorKind::Script,
-            }),
-            Err(None) => Err(self.take_error("runtime error")),
-        }
+        self.call_result(res)
     }
 
     /// The global `name` (null if the root table has no such slot); `Err`: it holds what
     /// cannot leave the VM.
     pub fn get_global(&mut self, name: &str) -> Result<Value, String> {
-        let _in = Enter::new(&mut self.mem);
-        // SAFETY: valid VM; the stack top is restored before returning.
-        unsafe {
-            let v = self.v;
-            let top = sq_gettop(v);
-            sq_reservestack(v, 4);
-            sq_pushroottable(v);
+        // SAFETY: the root table is at -1.
+        self.at_root(2, |v| unsafe {
             push_str(v, name);
-            let out = if sq_rawget(v, -2) >= 0 {
+            if sq_rawget(v, -2) >= 0 {
                 read_value(v, -1, 0)
             } else {
                 Ok(Value::Null)
-            };
-            sq_settop(v, top);
-            out
-        }
+            }
+        })
     }
 
     /// Sets (or creates) the global `name`.
     pub fn set_global(&mut self, name: &str, value: &Value) {
-        let _in = Enter::new(&mut self.mem);
-        // SAFETY: valid VM; the stack top is restored before returning.
-        unsafe {
-            let v = self.v;
-            let top = sq_gettop(v);
-            sq_reservestack(v, 3 + push_slots(value) as SQInteger);
-            sq_pushroottable(v);
+        // SAFETY: the root table is at -1.
+        self.at_root(2 + push_slots(value), |v| unsafe {
             push_str(v, name);
             push_value(v, value);
             sq_newslot(v, -3, 0);
-            sq_settop(v, top);
-        }
+        })
     }
 
     /// Runs a lazy part of the API (see the lazy module): the heap cap grows by what it
