@@ -527,7 +527,8 @@ impl Client {
     /// When a page's `links.last` says how many pages there are (the simulator's do), the
     /// pages after it up to that one are asked for [`LIST_PAGES_IN_FLIGHT`] at a time and
     /// taken in page order, each as if fetched alone: the items, their order, where the list
-    /// stops and the error reported are those of fetching one page after the other.
+    /// stops and the error reported are those of fetching one page after the other (and
+    /// with debug traces on, the pages are fetched one after the other).
     async fn list_pages(
         &self,
         path: &str,
@@ -558,7 +559,10 @@ impl Client {
             if !take_page(&mut doc, &mut seen, each) {
                 return Ok(());
             }
-            match last.filter(|&last| last > page + 1) {
+            // With debug traces on, one page after the other: each request's trace is
+            // followed by its answer's, as the original shows them.
+            let ahead = !self.hooks.tracing();
+            match last.filter(|&last| ahead && last > page + 1) {
                 Some(last) => {
                     let mut pages = futures::stream::iter(page + 1..=last)
                         .map(|n| page_of(query(n)))
@@ -814,6 +818,23 @@ mod list_tests {
 
     /// Lists the server's items keeping the `name` attribute.
     async fn list(pages: Pages) -> (Result<Vec<Value>>, Arc<Pages>) {
+        list_with(pages, Arc::new(Quiet)).await
+    }
+
+    /// Debug traces on: the texts are kept.
+    #[derive(Default)]
+    struct Traced(Mutex<Vec<String>>);
+
+    impl Hooks for Traced {
+        fn tracing(&self) -> bool {
+            true
+        }
+        fn debug(&self, text: &str) {
+            self.0.lock().unwrap().push(text.to_string());
+        }
+    }
+
+    async fn list_with(pages: Pages, hooks: Arc<dyn Hooks>) -> (Result<Vec<Value>>, Arc<Pages>) {
         let pages = Arc::new(pages);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/v5", listener.local_addr().unwrap());
@@ -827,7 +848,7 @@ mod list_tests {
                 tokio::spawn(serve(served.clone(), server_base.clone(), s));
             }
         });
-        let client = Client::new(&base, Session::anonymous(), Arc::new(Quiet));
+        let client = Client::new(&base, Session::anonymous(), hooks);
         let mut items = Vec::new();
         let out = client
             .list_shown("/things", &[], &["name"], &mut |page| {
@@ -884,6 +905,29 @@ mod list_tests {
         assert_eq!(ids(&out.unwrap()), expected(250));
         assert_eq!(*pages.asked.lock().unwrap(), [1, 2, 3]);
         assert_eq!(pages.busy.lock().unwrap().1, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_debug_traces_each_request_is_followed_by_its_answer() {
+        let traced = Arc::new(Traced::default());
+        let (out, pages) = list_with(
+            Pages {
+                items: 350,
+                last: true,
+                ..Pages::default()
+            },
+            traced.clone(),
+        )
+        .await;
+        assert_eq!(ids(&out.unwrap()), expected(350));
+        assert_eq!(*pages.asked.lock().unwrap(), [1, 2, 3, 4]);
+        assert_eq!(pages.busy.lock().unwrap().1, 1);
+        let traces = traced.0.lock().unwrap();
+        assert_eq!(traces.len(), 8);
+        for (i, t) in traces.iter().enumerate() {
+            let request = t.starts_with("Doing the request");
+            assert_eq!(request, i % 2 == 0, "{i}: {t}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
