@@ -82,7 +82,7 @@ fn imp_semantics(out: &Path) {
             ("        trg = -_integer(o);", "        trg = SQ_I32(-_integer(o));"),
             ("                dest = SQInteger(_stringval(self)[n]);", "                dest = SQInteger((unsigned char)_stringval(self)[n]);"),
             // `key in getroottable()` also asks the root table's delegate (the device's
-            // `hardware` API loads on first use: see LAZY_HARDWARE in lib.rs).
+            // `hardware` API loads on first use: see crates/impt-vm/src/lazy.rs).
             (
                 "            case _OP_EXISTS: TARGET = Get(STK(arg1), STK(arg2), temp_reg, GET_FLAG_DO_NOT_RAISE_ERROR | GET_FLAG_RAW, DONT_FALL_BACK) ? true : false; continue;",
                 "            case _OP_EXISTS: TARGET = (Get(STK(arg1), STK(arg2), temp_reg, GET_FLAG_DO_NOT_RAISE_ERROR | GET_FLAG_RAW, DONT_FALL_BACK) || (sq_type(STK(arg1)) == OT_TABLE && _table(STK(arg1)) == _table(_roottable) && _table(_roottable)->_delegate && Get(STK(arg1), STK(arg2), temp_reg, GET_FLAG_DO_NOT_RAISE_ERROR, DONT_FALL_BACK))) ? true : false; continue;",

@@ -502,7 +502,7 @@ impl Vm {
         self.run(|raw| raw.run_program(source, name))
     }
 
-    /// Loads the device's `hardware` API now if it is not loaded yet (see `LAZY_LOADER`).
+    /// Loads the device's `hardware` API now if it is not loaded yet (see the lazy module).
     pub fn load_hardware(&mut self) -> Result<(), RuntimeError> {
         let st = self.raw.handler_ref();
         let parts = lazy::api().for_key("hardware.*", st.side, st.lazy_loaded);

@@ -73,18 +73,26 @@ unsafe fn is_function(v: HSQUIRRELVM, idx: SQInteger) -> bool {
     matches!(sq_gettype(v, idx) & RT_MASK, RT_CLOSURE | RT_NATIVECLOSURE)
 }
 
+/// The string at `idx` (`None`: not a string).
+unsafe fn string_at(v: HSQUIRRELVM, idx: SQInteger) -> Option<String> {
+    if sq_gettype(v, idx) & RT_MASK != RT_STRING {
+        return None;
+    }
+    let mut p: *const c_char = std::ptr::null();
+    let mut n: SQInteger = 0;
+    sq_getstringandsize(v, idx, &mut p, &mut n);
+    Some(bytes_lossy(p, n))
+}
+
 /// The value at `idx` as `tostring()` gives it (its `_tostring` runs); `None`: that failed
 /// and the VM holds the error.
 unsafe fn to_text(v: HSQUIRRELVM, idx: SQInteger) -> Option<String> {
     if sq_tostring(v, idx) < 0 {
         return None;
     }
-    let mut s: *const c_char = std::ptr::null();
-    let mut n: SQInteger = 0;
-    sq_getstringandsize(v, -1, &mut s, &mut n);
-    let text = bytes_lossy(s, n);
+    let text = string_at(v, -1);
     sq_pop(v, 1);
-    Some(text)
+    text
 }
 
 /// Runs host operation `op` and pushes its result (the native returns what this returns).
@@ -112,12 +120,9 @@ pub(super) unsafe fn host_call<H: Handler>(
 
 /// `__core(name)`: a new native closure for member `name` (its op number as free variable).
 unsafe extern "C" fn core_maker<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
-    let mut p: *const c_char = std::ptr::null();
-    let mut n: SQInteger = 0;
-    if sq_getstringandsize(v, 2, &mut p, &mut n) < 0 {
+    let Some(name) = string_at(v, 2) else {
         return throw(v, "__core: expected a name");
-    }
-    let name = bytes_lossy(p, n);
+    };
     let Some(op) = CORE.iter().position(|c| *c == name) else {
         return throw(v, &format!("__core: no member '{name}'"));
     };
@@ -331,12 +336,8 @@ unsafe extern "C" fn root_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     if sq_reservestack(v, 4) < 0 {
         return -1;
     }
-    if sq_gettype(v, 2) & RT_MASK == RT_STRING {
-        let key = read_value(v, 2, 0).ok().map(|k| match k {
-            Value::Str(s) => s,
-            _ => String::new(),
-        });
-        match lazy_load::<H>(v, &key.unwrap_or_default()) {
+    if let Some(key) = string_at(v, 2) {
+        match lazy_load::<H>(v, &key) {
             Err(()) => return -1,
             Ok(true) => {
                 sq_pushroottable(v);
@@ -384,15 +385,9 @@ unsafe extern "C" fn api_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     if sq_reservestack(v, 4) < 0 {
         return -1;
     }
-    let name = match read_value(v, 3, 0) {
-        Ok(Value::Str(s)) => s,
-        _ => String::new(),
-    };
-    if sq_gettype(v, 2) & RT_MASK == RT_STRING {
-        let key = match read_value(v, 2, 0) {
-            Ok(Value::Str(s)) => s,
-            _ => String::new(),
-        };
+    let name = string_at(v, 3).unwrap_or_default();
+    let key = string_at(v, 2);
+    if let Some(key) = &key {
         // A member of a part of the API not loaded yet (see the lazy module).
         match lazy_load::<H>(v, &format!("{name}.{key}")) {
             Err(()) => return -1,
@@ -415,20 +410,15 @@ unsafe extern "C" fn api_get_cb<H: Handler>(v: HSQUIRRELVM) -> SQInteger {
     if raw_lookup(v, -1, 2) {
         return not_found(v);
     }
-    if sq_gettype(v, 2) & RT_MASK == RT_STRING {
-        let key = match read_value(v, 2, 0) {
-            Ok(Value::Str(s)) => s,
-            _ => String::new(),
-        };
-        match lazy_load::<H>(v, &key) {
+    if let Some(key) = &key {
+        match lazy_load::<H>(v, key) {
             Err(()) => return -1,
             Ok(true) if raw_lookup(v, -1, 2) => return not_found(v),
             _ => {}
         }
     }
-    let key = match to_text(v, 2) {
-        Some(k) => k,
-        None => return -1,
+    let Some(key) = to_text(v, 2) else {
+        return -1;
     };
     throw(
         v,
